@@ -1,0 +1,104 @@
+"""Session-wide numeric settings, as `keras.backend` exposed them in Keras 1.
+
+minikeras has a single backend (NumPy with Numba kernels), so this module
+keeps only the configuration half of Keras 1's backend: float type, fuzz
+factor and image dimension ordering.
+
+The image ordering defaults to 'th' (channels first), because the legacy
+scripts minikeras targets were written for Theano. It is read, in order of
+precedence, from the `KERAS_IMAGE_DIM_ORDERING` environment variable and the
+`image_dim_ordering` entry of `~/.keras/keras.json` (or `$KERAS_HOME/keras.json`).
+"""
+import json
+import os
+
+_FLOATX = 'float32'
+_EPSILON = 1e-7
+_VALID_ORDERINGS = ('th', 'tf')
+
+
+def _config_path():
+    home = os.environ.get('KERAS_HOME') or os.path.join(os.path.expanduser('~'), '.keras')
+    return os.path.join(home, 'keras.json')
+
+
+def _initial_ordering():
+    ordering = os.environ.get('KERAS_IMAGE_DIM_ORDERING')
+    source = 'the KERAS_IMAGE_DIM_ORDERING environment variable'
+    if not ordering:
+        path = _config_path()
+        try:
+            with open(path) as f:
+                config = json.load(f)
+        except (OSError, ValueError):
+            return 'th'
+        ordering = config.get('image_dim_ordering') if isinstance(config, dict) else None
+        if ordering is None:
+            return 'th'
+        source = path
+    if ordering not in _VALID_ORDERINGS:
+        raise ValueError('image_dim_ordering from %s must be "th" or "tf", got %r'
+                         % (source, ordering))
+    return ordering
+
+
+_IMAGE_DIM_ORDERING = _initial_ordering()
+
+
+def floatx():
+    """Returns the default float type, as a string ('float32')."""
+    return _FLOATX
+
+
+def set_floatx(value):
+    """Sets the default float type. Only 'float32' is supported: the kernels
+    are compiled for it.
+
+    # Arguments
+        value: string, the new float type.
+    """
+    if value != 'float32':
+        raise ValueError("minikeras computes in float32 only; set_floatx got %r" % (value,))
+
+
+def epsilon():
+    """Returns the fuzz factor used in numeric expressions (1e-7, as Keras 1)."""
+    return _EPSILON
+
+
+def set_epsilon(value):
+    """Sets the fuzz factor used in numeric expressions.
+
+    # Arguments
+        value: float, the new epsilon.
+    """
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def image_dim_ordering():
+    """Returns the default image dimension ordering: 'th' or 'tf'."""
+    return _IMAGE_DIM_ORDERING
+
+
+def set_image_dim_ordering(dim_ordering):
+    """Sets the default image dimension ordering.
+
+    # Arguments
+        dim_ordering: 'th' (channels, rows, cols) or 'tf' (rows, cols, channels).
+    """
+    global _IMAGE_DIM_ORDERING
+    if dim_ordering not in _VALID_ORDERINGS:
+        raise ValueError('set_image_dim_ordering: expected "th" or "tf", got %r' % (dim_ordering,))
+    _IMAGE_DIM_ORDERING = dim_ordering
+
+
+def cast_to_floatx(x):
+    """Casts a NumPy array (or anything array-like) to the default float type."""
+    import numpy as np
+    return np.asarray(x, dtype=_FLOATX)
+
+
+def backend():
+    """Returns the name of the backend, 'minikeras'."""
+    return 'minikeras'
