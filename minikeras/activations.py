@@ -1,0 +1,118 @@
+"""Element-wise activation functions and their derivatives.
+
+Each activation is a plain function on float32 arrays, as in Keras 1, with a
+`backward(x, y, dy)` attribute that returns the gradient of the input given
+the input `x`, the output `y` and the gradient of the output `dy`.
+"""
+import numpy as np
+
+from .utils.generic_utils import get_from_module
+
+
+def _differentiable(backward):
+    def attach(function):
+        function.backward = backward
+        return function
+    return attach
+
+
+def _softmax_backward(x, y, dy):
+    return y * (dy - np.sum(dy * y, axis=-1, keepdims=True))
+
+
+@_differentiable(_softmax_backward)
+def softmax(x):
+    """Softmax over the last axis (2D or 3D input)."""
+    if x.ndim < 2:
+        raise ValueError('softmax expects an input of 2 or 3 dimensions, got shape %s' % (x.shape,))
+    shifted = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return shifted / np.sum(shifted, axis=-1, keepdims=True)
+
+
+@_differentiable(lambda x, y, dy: dy * np.where(x > 0, 1.0, y + 1.0).astype(dy.dtype))
+def elu(x, alpha=1.0):
+    """Exponential linear unit: x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)
+
+
+def _sigmoid_of(x):
+    return (1.0 / (1.0 + np.exp(-x))).astype(x.dtype, copy=False)
+
+
+@_differentiable(lambda x, y, dy: dy * _sigmoid_of(x))
+def softplus(x):
+    """log(1 + exp(x)), computed without overflow."""
+    return (np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))).astype(x.dtype, copy=False)
+
+
+@_differentiable(lambda x, y, dy: dy / np.square(1 + np.abs(x)))
+def softsign(x):
+    """x / (1 + |x|)."""
+    return x / (1 + np.abs(x))
+
+
+@_differentiable(lambda x, y, dy: dy * (x > 0))
+def relu(x, alpha=0., max_value=None):
+    """Rectified linear unit (the default `alpha` and `max_value` are the plain relu)."""
+    if alpha == 0. and max_value is None:
+        return np.maximum(x, 0)
+    y = np.where(x > 0, x, alpha * x).astype(x.dtype)
+    if max_value is not None:
+        y = np.minimum(y, max_value)
+    return y
+
+
+@_differentiable(lambda x, y, dy: dy * (1 - y * y))
+def tanh(x):
+    """Hyperbolic tangent."""
+    return np.tanh(x)
+
+
+@_differentiable(lambda x, y, dy: dy * y * (1 - y))
+def sigmoid(x):
+    """Logistic sigmoid 1 / (1 + exp(-x))."""
+    return (1.0 / (1.0 + np.exp(-x))).astype(x.dtype, copy=False)
+
+
+@_differentiable(lambda x, y, dy: dy * ((x > -2.5) & (x < 2.5)) * np.float32(0.2))
+def hard_sigmoid(x):
+    """Piece-wise linear sigmoid: clip(0.2 * x + 0.5, 0, 1)."""
+    return np.clip(np.float32(0.2) * x + np.float32(0.5), 0, 1).astype(x.dtype, copy=False)
+
+
+@_differentiable(lambda x, y, dy: dy)
+def linear(x):
+    """Identity."""
+    return x
+
+
+_BY_NAME = {f.__name__: f for f in (softmax, elu, softplus, softsign, relu, tanh,
+                                    sigmoid, hard_sigmoid, linear)}
+
+
+def get(identifier):
+    """Returns the activation function for a name, None (linear) or a function.
+
+    # Arguments
+        identifier: a name ('tanh', 'relu', ...), None, or a function that has a
+            `backward(x, y, dy)` attribute giving its derivative.
+
+    # Raises
+        ValueError: for an unknown name, or a function without a derivative.
+    """
+    if identifier is None:
+        return linear
+    function = get_from_module(identifier, _BY_NAME, 'activation')
+    if not callable(function):
+        raise ValueError('activation must be a name or a function, got %r' % (identifier,))
+    if not hasattr(function, 'backward'):
+        raise ValueError('activation %r has no derivative: minikeras has no autodiff, so a '
+                         'custom activation function needs a `backward(x, y, dy)` attribute '
+                         '(or use a built-in name such as "tanh")'
+                         % (getattr(function, '__name__', function),))
+    return function
+
+
+def serialize(function):
+    """Returns the name under which an activation function can be found again."""
+    return function.__name__

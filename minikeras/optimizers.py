@@ -1,0 +1,324 @@
+"""Keras 1.2.2's optimizers, applied in place to NumPy weights.
+
+Every update is the formula of Keras 1.2.2, evaluated in float32, including
+the learning-rate decay per update `lr / (1 + decay * iterations)` (where
+`iterations` counts the updates already made; Keras 1 only counts them for
+SGD, Adagrad, Adadelta and RMSprop when `decay > 0`).
+"""
+import numpy as np
+
+from .utils.generic_utils import get_from_module
+
+_F = np.float32
+
+
+class Optimizer(object):
+    """Base class: gradient clipping, state bookkeeping, (de)serialisation.
+
+    # Arguments
+        clipnorm: float >= 0. Gradients are scaled down when the L2 norm of
+            all of them together exceeds this value.
+        clipvalue: float >= 0. Gradients are clipped element-wise to
+            [-clipvalue, clipvalue].
+    """
+
+    def __init__(self, clipnorm=None, clipvalue=None, **kwargs):
+        if kwargs:
+            raise TypeError('%s got unexpected keyword argument(s): %s'
+                            % (type(self).__name__, ', '.join(sorted(kwargs))))
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.iterations = 0.
+        self._slots = None
+
+    # Subclasses define `_slot_names` (one state array per weight each),
+    # `_counts_iterations_always` and `_step(p, g, slots, lr)`.
+    _slot_names = ()
+    _counts_iterations_always = False
+
+    def _clip(self, grads):
+        if self.clipnorm is not None and self.clipnorm > 0:
+            norm = np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads))
+            if norm >= self.clipnorm:
+                grads = [g * _F(self.clipnorm / norm) for g in grads]
+        if self.clipvalue is not None and self.clipvalue > 0:
+            grads = [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
+    def _decayed_lr(self):
+        lr = _F(self.lr)
+        if self.decay > 0:
+            lr = lr * (_F(1.) / (_F(1.) + _F(self.decay) * _F(self.iterations)))
+        return _F(lr)
+
+    def update(self, params, grads, constraints=None):
+        """Applies one update to `params` in place.
+
+        # Arguments
+            params: list of float32 arrays, updated in place.
+            grads: list of arrays of the same shapes.
+            constraints: optional list (aligned with params) of callables
+                applied to each new weight value, or None.
+        """
+        if self._slots is None:
+            self._slots = [[np.zeros_like(p) for _ in self._slot_names] for p in params]
+        elif len(self._slots) != len(params):
+            raise ValueError('%s was used with %d weights before and %d now; one optimizer '
+                             'instance belongs to one model' % (type(self).__name__,
+                                                                len(self._slots), len(params)))
+        grads = self._clip(grads)
+        lr = self._decayed_lr()
+        for index, (p, g) in enumerate(zip(params, grads)):
+            new_p = self._step(p, np.asarray(g, dtype=np.float32), self._slots[index], lr)
+            if constraints is not None and constraints[index] is not None:
+                new_p = constraints[index](new_p)
+            p[...] = new_p
+        if self.decay > 0 or self._counts_iterations_always:
+            self.iterations += 1.
+
+    def get_weights(self):
+        """Returns the optimizer's state as a list of arrays (Keras 1 order)."""
+        slots = self._slots or []
+        state = [np.array(_F(self.iterations))] if self._counts_iterations_always or \
+            isinstance(self, SGD) else []
+        for slot_index in range(len(self._slot_names)):
+            state.extend(weights[slot_index] for weights in slots)
+        return state
+
+    def set_weights(self, weights):
+        """Restores the state returned by `get_weights` (shapes must match)."""
+        weights = list(weights)
+        has_counter = self._counts_iterations_always or isinstance(self, SGD)
+        if has_counter:
+            if not weights:
+                raise ValueError('%s.set_weights: expected the iteration counter first, got nothing'
+                                 % type(self).__name__)
+            counter = float(np.asarray(weights.pop(0)))
+        n_slots = len(self._slot_names)
+        if n_slots == 0:
+            if weights:
+                raise ValueError('%s.set_weights: expected no slot arrays, got %d'
+                                 % (type(self).__name__, len(weights)))
+        elif len(weights) % n_slots:
+            raise ValueError('%s.set_weights: %d arrays do not divide into %d slots per weight'
+                             % (type(self).__name__, len(weights), n_slots))
+        per_slot = len(weights) // n_slots if n_slots else 0
+        self._slots = [[np.array(weights[s * per_slot + i], dtype=np.float32)
+                        for s in range(n_slots)] for i in range(per_slot)] or self._slots
+        if has_counter:
+            self.iterations = counter
+
+    def get_config(self):
+        """Returns the optimizer's arguments as a dict."""
+        config = {}
+        if self.clipnorm is not None:
+            config['clipnorm'] = self.clipnorm
+        if self.clipvalue is not None:
+            config['clipvalue'] = self.clipvalue
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Creates an optimizer from `get_config()`'s dict."""
+        return cls(**config)
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with momentum, Nesterov momentum and decay.
+
+    # Arguments
+        lr: float >= 0. Learning rate.
+        momentum: float >= 0. Parameter updates momentum.
+        decay: float >= 0. Learning rate decay over each update.
+        nesterov: boolean. Whether to apply Nesterov momentum.
+    """
+    _slot_names = ('moment',)
+
+    def __init__(self, lr=0.01, momentum=0., decay=0., nesterov=False, **kwargs):
+        super(SGD, self).__init__(**kwargs)
+        self.lr, self.momentum, self.decay, self.nesterov = lr, momentum, decay, nesterov
+
+    def _step(self, p, g, slots, lr):
+        moment = slots[0]
+        momentum = _F(self.momentum)
+        velocity = momentum * moment - lr * g
+        moment[...] = velocity
+        if self.nesterov:
+            return p + momentum * velocity - lr * g
+        return p + velocity
+
+    def get_config(self):
+        config = {'lr': float(self.lr), 'momentum': float(self.momentum),
+                  'decay': float(self.decay), 'nesterov': self.nesterov}
+        config.update(super(SGD, self).get_config())
+        return config
+
+
+class RMSprop(Optimizer):
+    """RMSProp: divides the gradient by a running average of its magnitude.
+
+    # Arguments
+        lr: float >= 0. Learning rate.
+        rho: float >= 0. Decay of the running average.
+        epsilon: float >= 0. Fuzz factor.
+        decay: float >= 0. Learning rate decay over each update.
+    """
+    _slot_names = ('accumulator',)
+
+    def __init__(self, lr=0.001, rho=0.9, epsilon=1e-8, decay=0., **kwargs):
+        super(RMSprop, self).__init__(**kwargs)
+        self.lr, self.rho, self.epsilon, self.decay = lr, rho, epsilon, decay
+
+    def _step(self, p, g, slots, lr):
+        a = slots[0]
+        rho = _F(self.rho)
+        a[...] = rho * a + (_F(1.) - rho) * np.square(g)
+        return p - lr * g / (np.sqrt(a) + _F(self.epsilon))
+
+    def get_config(self):
+        config = {'lr': float(self.lr), 'rho': float(self.rho), 'decay': float(self.decay),
+                  'epsilon': self.epsilon}
+        config.update(super(RMSprop, self).get_config())
+        return config
+
+
+class Adagrad(Optimizer):
+    """Adagrad: per-weight learning rates from the sum of squared gradients.
+
+    # Arguments
+        lr: float >= 0. Learning rate.
+        epsilon: float >= 0. Fuzz factor.
+        decay: float >= 0. Learning rate decay over each update.
+    """
+    _slot_names = ('accumulator',)
+
+    def __init__(self, lr=0.01, epsilon=1e-8, decay=0., **kwargs):
+        super(Adagrad, self).__init__(**kwargs)
+        self.lr, self.epsilon, self.decay = lr, epsilon, decay
+
+    def _step(self, p, g, slots, lr):
+        a = slots[0]
+        a += np.square(g)
+        return p - lr * g / (np.sqrt(a) + _F(self.epsilon))
+
+    def get_config(self):
+        config = {'lr': float(self.lr), 'decay': float(self.decay), 'epsilon': self.epsilon}
+        config.update(super(Adagrad, self).get_config())
+        return config
+
+
+class Adadelta(Optimizer):
+    """Adadelta: an adaptive learning rate from running averages of
+    squared gradients and squared updates.
+
+    # Arguments
+        lr: float >= 0. Learning rate (1.0 as in the paper).
+        rho: float >= 0. Decay of the running averages.
+        epsilon: float >= 0. Fuzz factor.
+        decay: float >= 0. Learning rate decay over each update.
+    """
+    _slot_names = ('accumulator', 'delta_accumulator')
+
+    def __init__(self, lr=1.0, rho=0.95, epsilon=1e-8, decay=0., **kwargs):
+        super(Adadelta, self).__init__(**kwargs)
+        self.lr, self.rho, self.epsilon, self.decay = lr, rho, epsilon, decay
+
+    def _step(self, p, g, slots, lr):
+        a, d_a = slots
+        rho, eps = _F(self.rho), _F(self.epsilon)
+        a[...] = rho * a + (_F(1.) - rho) * np.square(g)
+        step = g * np.sqrt(d_a + eps) / np.sqrt(a + eps)
+        d_a[...] = rho * d_a + (_F(1.) - rho) * np.square(step)
+        return p - lr * step
+
+    def get_config(self):
+        config = {'lr': float(self.lr), 'rho': self.rho, 'decay': float(self.decay),
+                  'epsilon': self.epsilon}
+        config.update(super(Adadelta, self).get_config())
+        return config
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba), with Keras 1's bias-corrected learning rate.
+
+    # Arguments
+        lr: float >= 0. Learning rate.
+        beta_1, beta_2: floats in (0, 1). Decay of the moment estimates.
+        epsilon: float >= 0. Fuzz factor.
+        decay: float >= 0. Learning rate decay over each update.
+    """
+    _slot_names = ('m', 'v')
+    _counts_iterations_always = True
+
+    def __init__(self, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, decay=0., **kwargs):
+        super(Adam, self).__init__(**kwargs)
+        self.lr, self.beta_1, self.beta_2 = lr, beta_1, beta_2
+        self.epsilon, self.decay = epsilon, decay
+
+    def _bias_corrected(self, lr):
+        t = _F(self.iterations + 1)
+        return lr * (np.sqrt(_F(1.) - _F(self.beta_2) ** t) / (_F(1.) - _F(self.beta_1) ** t))
+
+    def _step(self, p, g, slots, lr):
+        m, v = slots
+        b1, b2 = _F(self.beta_1), _F(self.beta_2)
+        m[...] = b1 * m + (_F(1.) - b1) * g
+        v[...] = b2 * v + (_F(1.) - b2) * np.square(g)
+        return p - self._bias_corrected(lr) * m / (np.sqrt(v) + _F(self.epsilon))
+
+    def get_config(self):
+        config = {'lr': float(self.lr), 'beta_1': float(self.beta_1),
+                  'beta_2': float(self.beta_2), 'decay': float(self.decay),
+                  'epsilon': self.epsilon}
+        config.update(super(Adam, self).get_config())
+        return config
+
+
+class Adamax(Adam):
+    """Adamax: the infinity-norm variant of Adam.
+
+    # Arguments
+        lr: float >= 0. Learning rate.
+        beta_1, beta_2: floats in (0, 1).
+        epsilon: float >= 0. Fuzz factor.
+        decay: float >= 0. Learning rate decay over each update.
+    """
+    _slot_names = ('m', 'u')
+
+    def __init__(self, lr=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-8, decay=0., **kwargs):
+        super(Adamax, self).__init__(lr, beta_1, beta_2, epsilon, decay, **kwargs)
+
+    def _step(self, p, g, slots, lr):
+        m, u = slots
+        b1 = _F(self.beta_1)
+        t = _F(self.iterations + 1)
+        m[...] = b1 * m + (_F(1.) - b1) * g
+        u[...] = np.maximum(_F(self.beta_2) * u, np.abs(g))
+        return p - (lr / (_F(1.) - b1 ** t)) * m / (u + _F(self.epsilon))
+
+
+_BY_NAME = {'sgd': SGD, 'rmsprop': RMSprop, 'adagrad': Adagrad, 'adadelta': Adadelta,
+            'adam': Adam, 'adamax': Adamax}
+
+
+def get(identifier, kwargs=None):
+    """Returns an optimizer instance for a name, a config dict or an instance.
+
+    # Arguments
+        identifier: 'sgd', 'adam', ... (any case), `{'class_name': .., 'config': ..}`,
+            or an `Optimizer`.
+    """
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier.lower())
+        if cls is None:
+            raise ValueError('Unknown optimizer: %r. Known: %s.'
+                             % (identifier, ', '.join(sorted(_BY_NAME))))
+        return cls(**(kwargs or {}))
+    if isinstance(identifier, dict):
+        by_class = {cls.__name__: cls for cls in _BY_NAME.values()}
+        by_class.update(_BY_NAME)
+        return get_from_module(identifier, by_class, 'optimizer')
+    raise ValueError('optimizer must be a name, a config dict or an Optimizer instance, got %r'
+                     % (identifier,))

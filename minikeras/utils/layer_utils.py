@@ -1,0 +1,26 @@
+"""Layer (de)serialisation helpers."""
+from .generic_utils import get_custom_objects
+
+
+def layer_from_config(config, custom_objects=None):
+    """Instantiates a layer from `{'class_name': ..., 'config': ...}`.
+
+    # Arguments
+        config: the dict `layer.get_config()` is wrapped in.
+        custom_objects: optional dict of extra layer classes by name.
+    """
+    from .. import layers as layer_module
+    from .. import models
+    if not isinstance(config, dict) or 'class_name' not in config:
+        raise ValueError('A layer config must be a dict with "class_name" and "config", got %r'
+                         % (config,))
+    name = config['class_name']
+    known = dict(layer_module.__dict__)
+    known['Sequential'] = models.Sequential
+    known.update(get_custom_objects())
+    known.update(custom_objects or {})
+    cls = known.get(name)
+    if not isinstance(cls, type):
+        raise ValueError('Unknown layer class %r in config; pass it in custom_objects if it is '
+                         'your own' % (name,))
+    return cls.from_config(dict(config.get('config') or {}))

@@ -1,0 +1,61 @@
+"""NumPy helpers from Keras 1's `keras.utils.np_utils`."""
+import numpy as np
+
+
+def to_categorical(y, nb_classes=None):
+    """Converts a class vector (integers) to a binary class matrix.
+
+    # Arguments
+        y: class vector (integers from 0 to nb_classes - 1).
+        nb_classes: total number of classes; defaults to `max(y) + 1`.
+
+    # Returns
+        A float array of shape (len(y), nb_classes) with one 1 per row.
+    """
+    labels = np.asarray(y)
+    if labels.size and not np.all(np.equal(np.mod(labels, 1), 0)):
+        raise ValueError('to_categorical: labels must be integers, got values such as %r'
+                         % (labels.ravel()[0],))
+    labels = labels.astype('int64').ravel()
+    if not nb_classes:
+        nb_classes = int(labels.max()) + 1 if labels.size else 0
+    if labels.size and (labels.min() < 0 or labels.max() >= nb_classes):
+        raise ValueError('to_categorical: labels must lie in [0, %d), got range [%d, %d]'
+                         % (nb_classes, labels.min(), labels.max()))
+    categorical = np.zeros((labels.shape[0], nb_classes))
+    categorical[np.arange(labels.shape[0]), labels] = 1
+    return categorical
+
+
+def categorical_probas_to_classes(p):
+    """Returns the index of the largest probability in each row."""
+    return np.argmax(p, axis=1)
+
+
+def probas_to_classes(y_pred):
+    """Class indices from predictions: argmax for several columns, a 0.5
+    threshold for one column (as Keras 1)."""
+    y_pred = np.asarray(y_pred)
+    if y_pred.ndim > 1 and y_pred.shape[1] > 1:
+        return categorical_probas_to_classes(y_pred)
+    return np.array([1 if p > 0.5 else 0 for p in y_pred.ravel()])
+
+
+def convert_kernel(kernel, dim_ordering=None):
+    """Flips a convolution kernel spatially (Theano <-> TensorFlow convention).
+
+    # Arguments
+        kernel: array of shape (nb_filter, stack, rows, cols) for 'th' or
+            (rows, cols, stack, nb_filter) for 'tf'.
+        dim_ordering: 'th' or 'tf'; defaults to the backend's.
+    """
+    from .. import backend
+    kernel = np.asarray(kernel)
+    ordering = dim_ordering or backend.image_dim_ordering()
+    if kernel.ndim != 4:
+        raise ValueError('convert_kernel expects a 4D kernel, got shape %s' % (kernel.shape,))
+    if ordering == 'th':
+        return np.ascontiguousarray(kernel[:, :, ::-1, ::-1])
+    if ordering == 'tf':
+        return np.ascontiguousarray(kernel[::-1, ::-1, :, :])
+    raise ValueError('dim_ordering must be "th" or "tf", got %r' % (ordering,))

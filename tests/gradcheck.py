@@ -1,0 +1,48 @@
+"""Central finite differences: the independent reference for every backward pass."""
+import numpy as np
+
+
+def numeric_gradient(function, array, eps=1e-2, max_entries=48, rng=None):
+    """d function() / d array at up to `max_entries` random entries.
+
+    `function` reads `array` (modified in place here, and restored) and returns
+    a float. Returns (flat indices checked, gradient at those indices).
+    """
+    rng = rng or np.random.RandomState(0)
+    flat = array.reshape(-1)
+    count = flat.size
+    indices = np.arange(count) if count <= max_entries else \
+        rng.choice(count, max_entries, replace=False)
+    grads = []
+    for i in indices:
+        original = flat[i]
+        flat[i] = original + eps
+        plus = function()
+        flat[i] = original - eps
+        minus = function()
+        flat[i] = original
+        grads.append((plus - minus) / (2 * eps))
+    return indices, np.array(grads)
+
+
+def check_layer_gradients(layer, x, rtol=2e-2, atol=2e-3, eps=1e-2, training=False):
+    """Compares a layer's backprop (input and weight gradients) with finite
+    differences of sum(output * dy) for a fixed random dy."""
+    x = np.ascontiguousarray(x, dtype='float32')
+    y, _ = layer.forward(x, training=training)
+    dy = np.random.RandomState(1).standard_normal(y.shape).astype('float32')
+
+    def objective():
+        return float(np.sum(layer.forward(x, training=training)[0].astype('float64') * dy))
+
+    for g in layer.gradients:
+        g.fill(0)
+    _, backprop = layer.forward(x, training=training)
+    dx = backprop(dy)
+    idx, numeric = numeric_gradient(objective, x, eps)
+    np.testing.assert_allclose(np.asarray(dx).reshape(-1)[idx], numeric, rtol=rtol, atol=atol,
+                               err_msg='input gradient of %s' % layer.name)
+    for weight, grad in zip(layer.trainable_weights, layer.gradients):
+        idx, numeric = numeric_gradient(objective, weight, eps)
+        np.testing.assert_allclose(grad.reshape(-1)[idx], numeric, rtol=rtol, atol=atol,
+                                   err_msg='weight gradient of %s' % layer.name)
