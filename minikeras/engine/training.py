@@ -1,0 +1,628 @@
+"""The training loop shared by `Sequential` and the functional `Model`.
+
+`Model` implements Keras 1.2.2's `compile`, `fit`, `evaluate`, `predict` and
+the `*_on_batch` methods on top of four things a concrete model provides:
+
+- `input_names`, `input_shapes` (batch axis None), `output_names`,
+  `output_shapes`;
+- `layers`: every layer, in topological order;
+- `_run(inputs, training, need_backprop)` returning
+  `(outputs, backprop, penalty)`, where `backprop(output_grads)` fills the
+  layers' gradient buffers and `penalty` is the activity-regularization loss.
+"""
+import contextlib
+import signal
+import threading
+
+import numpy as np
+
+from .. import callbacks as cbks
+from .. import metrics as metrics_module
+from .. import objectives, optimizers
+from ..utils.generic_utils import Progbar
+
+
+def make_batches(size, batch_size):
+    """(start, stop) index pairs covering `size` samples in order."""
+    return [(start, min(size, start + batch_size)) for start in range(0, size, batch_size)]
+
+
+def _as_float_array(value, what):
+    try:
+        return np.asarray(value, dtype='float32')
+    except (TypeError, ValueError) as error:
+        raise TypeError('Error when checking %s: data should be a NumPy array of numbers, '
+                        'got %s (%s)' % (what, type(value).__name__, error))
+
+
+def _ordering_hint(expected, got):
+    """A hint when the array looks like the other image ordering's."""
+    if len(expected) == 4 and len(got) == 4 and None not in expected[1:]:
+        th_as_tf = (expected[2], expected[3], expected[1])
+        tf_as_th = (expected[3], expected[1], expected[2])
+        if tuple(got[1:]) == th_as_tf:
+            return (" (the array looks channels-last, 'tf' ordering, while the model is "
+                    "channels-first, 'th': transpose it with x.transpose(0, 3, 1, 2) or build "
+                    "the model with dim_ordering='tf')")
+        if tuple(got[1:]) == tf_as_th:
+            return (" (the array looks channels-first, 'th' ordering, while the model is "
+                    "channels-last, 'tf': transpose it with x.transpose(0, 2, 3, 1) or build "
+                    "the model with dim_ordering='th')")
+    return ''
+
+
+def standardize_input_data(data, names, shapes, what):
+    """Checks user data against the model's inputs or outputs.
+
+    # Arguments
+        data: an array, a list of arrays, or a dict keyed by name.
+        names: the model's input (or output) names.
+        shapes: their expected shapes, batch axis first (None = any).
+        what: 'model input' or 'model target', for the error message.
+
+    # Returns
+        A list of float32 arrays, one per name.
+    """
+    if isinstance(data, dict):
+        missing = [name for name in names if name not in data]
+        if missing:
+            raise ValueError('Error when checking %s: no data provided for %s. Need data for '
+                             'each key in: %s' % (what, missing, names))
+        arrays = [data[name] for name in names]
+    elif isinstance(data, (list, tuple)) and not (len(names) == 1 and _is_flat_numbers(data)):
+        if len(data) != len(names):
+            raise ValueError('Error when checking %s: the model expects %d array(s) (%s), '
+                             'got a list of %d' % (what, len(names), ', '.join(names), len(data)))
+        arrays = list(data)
+    else:
+        if len(names) != 1:
+            raise ValueError('Error when checking %s: the model expects %d arrays (%s), but got '
+                             'one array' % (what, len(names), ', '.join(names)))
+        arrays = [data]
+    arrays = [_as_float_array(a, what) for a in arrays]
+    for name, array, shape in zip(names, arrays, shapes):
+        if shape is None:
+            continue
+        if array.ndim == 1 and len(shape) == 2:
+            array = array.reshape(-1, 1)
+        if array.ndim != len(shape):
+            raise ValueError('Error when checking %s: expected %s to have %d dimensions, but got '
+                             'array with shape %s' % (what, name, len(shape), array.shape))
+        for expected_dim, dim in zip(shape[1:], array.shape[1:]):
+            if expected_dim is not None and expected_dim != dim:
+                raise ValueError('Error when checking %s: expected %s to have shape %s but got '
+                                 'array with shape %s%s'
+                                 % (what, name, _shape_str(shape), array.shape,
+                                    _ordering_hint(shape, array.shape)))
+    return [a.reshape(-1, 1) if a.ndim == 1 and s is not None and len(s) == 2 else a
+            for a, s in zip(arrays, shapes)]
+
+
+def _is_flat_numbers(data):
+    return len(data) > 0 and all(np.isscalar(v) for v in data)
+
+
+def _shape_str(shape):
+    return '(' + ', '.join('None' if d is None else str(d) for d in shape) + \
+        (',)' if len(shape) == 1 else ')')
+
+
+def _check_same_length(inputs, targets, weights):
+    lengths = {len(a) for a in inputs}
+    if len(lengths) > 1:
+        raise ValueError('All input arrays should have the same number of samples, got %s'
+                         % sorted(lengths))
+    target_lengths = {len(a) for a in targets}
+    if len(target_lengths) > 1:
+        raise ValueError('All target arrays should have the same number of samples, got %s'
+                         % sorted(target_lengths))
+    if lengths and target_lengths and lengths != target_lengths:
+        raise ValueError('Input arrays should have the same number of samples as target arrays. '
+                         'Found %d input samples and %d target samples.'
+                         % (lengths.pop(), target_lengths.pop()))
+    for w, t in zip(weights, targets):
+        if w is not None and len(w) != len(t):
+            raise ValueError('sample_weight has %d entries for %d samples' % (len(w), len(t)))
+
+
+def _check_loss_and_targets(y, names, losses, output_shapes):
+    if isinstance(y, dict):
+        targets = [y.get(name) for name in names]
+    elif isinstance(y, (list, tuple)) and len(names) > 1:
+        targets = list(y)
+    else:
+        targets = [y]
+    for target, loss, shape in zip(targets, losses, output_shapes):
+        target_shape = np.shape(target) if target is not None else ()
+        if getattr(loss, '__name__', '') == 'categorical_crossentropy' and \
+                len(target_shape) in (1, 2) and (len(target_shape) == 1 or target_shape[-1] == 1) \
+                and shape[-1] != 1:
+            raise ValueError(
+                'You are passing a target array of shape %s while using as loss '
+                '`categorical_crossentropy`, which expects binary matrices (1s and 0s) of shape '
+                '(samples, classes). Convert integer classes with '
+                '`keras.utils.np_utils.to_categorical(y_int)`, or use the loss '
+                '`sparse_categorical_crossentropy`, which expects integer targets.'
+                % (target_shape,))
+
+
+@contextlib.contextmanager
+def _deferred_interrupt(state):
+    """Turns a Ctrl-C during training into a request to stop after the current
+    batch, so that weights and optimizer state are never left half-updated.
+    A second Ctrl-C interrupts at once."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+
+    def request_stop(signum, frame):
+        if state.get('interrupted'):
+            raise KeyboardInterrupt
+        state['interrupted'] = True
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+class Model(object):
+    """The training API of Keras 1.2.2 (compile, fit, evaluate, predict)."""
+
+    # -- compile ---------------------------------------------------------------
+
+    def compile(self, optimizer, loss, metrics=None, loss_weights=None,
+                sample_weight_mode=None, **kwargs):
+        """Configures the model for training.
+
+        # Arguments
+            optimizer: an optimizer name ('sgd', 'adam', ...) or instance.
+            loss: an objective name or function; or a list or dict with one
+                per output.
+            metrics: list of metrics to report, e.g. `['accuracy']` (reported
+                as `acc`); or a dict of lists per output.
+            loss_weights: optional list or dict of per-output loss weights.
+            sample_weight_mode: None (one weight per sample) or 'temporal'
+                (one per timestep, for 3D outputs).
+        """
+        if kwargs:
+            raise TypeError('compile() got unexpected keyword argument(s): %s'
+                            % ', '.join(sorted(kwargs)))
+        self._check_built()
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self.loss_functions = self._per_output(loss, 'loss', objectives.get)
+        if loss_weights is None:
+            self.loss_weights = [1.] * len(self.output_names)
+        else:
+            self.loss_weights = [float(w) for w in self._per_output(loss_weights, 'loss_weights',
+                                                                    lambda w: w)]
+        if sample_weight_mode not in (None, 'temporal'):
+            raise ValueError('sample_weight_mode must be None or "temporal", got %r'
+                             % (sample_weight_mode,))
+        self.sample_weight_mode = sample_weight_mode
+        self.metrics = metrics or []
+        self._metric_functions = self._resolve_metrics(self.metrics)
+        names = ['loss']
+        if len(self.output_names) > 1:
+            names += [name + '_loss' for name in self.output_names]
+        names += [label for label, _, _ in self._metric_functions]
+        self.metrics_names = names
+        self.built = True
+
+    def _per_output(self, value, what, resolve):
+        names = self.output_names
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(names))
+            if unknown:
+                raise ValueError('Unknown output name(s) in %s: %s; the outputs are %s'
+                                 % (what, unknown, names))
+            missing = [n for n in names if n not in value]
+            if missing:
+                raise ValueError('%s gives nothing for output(s) %s' % (what, missing))
+            return [resolve(value[n]) for n in names]
+        if isinstance(value, (list, tuple)):
+            if len(value) != len(names):
+                raise ValueError('%s has %d entries but the model has %d outputs (%s)'
+                                 % (what, len(value), len(names), names))
+            return [resolve(v) for v in value]
+        return [resolve(value) for _ in names]
+
+    def _resolve_metrics(self, metrics):
+        """[(label, output index, function)] in Keras 1's reporting order."""
+        if isinstance(metrics, dict):
+            per_output = [metrics.get(name, []) for name in self.output_names]
+        else:
+            per_output = [metrics for _ in self.output_names]
+        resolved = []
+        for index, output_metrics in enumerate(per_output):
+            if isinstance(output_metrics, str) or callable(output_metrics):
+                output_metrics = [output_metrics]
+            prefix = self.output_names[index] + '_' if len(self.output_names) > 1 else ''
+            for metric in output_metrics:
+                if metric in ('accuracy', 'acc'):
+                    function = self._accuracy_for(index)
+                    label = 'acc'
+                else:
+                    function = metrics_module.get(metric)
+                    label = getattr(function, '__name__', str(metric))
+                resolved.append((prefix + label, index, function))
+        return resolved
+
+    def _accuracy_for(self, index):
+        loss = self.loss_functions[index]
+        if self.output_shapes[index][-1] == 1 or loss is objectives.binary_crossentropy:
+            return metrics_module.binary_accuracy
+        if loss is objectives.sparse_categorical_crossentropy:
+            return metrics_module.sparse_categorical_accuracy
+        return metrics_module.categorical_accuracy
+
+    def _check_compiled(self):
+        if not hasattr(self, 'loss_functions'):
+            raise RuntimeError('You must compile the model before training or testing it: '
+                               'call model.compile(loss=..., optimizer=...)')
+
+    def _check_built(self):
+        pass
+
+    # -- data checks -------------------------------------------------------------
+
+    def _target_shapes(self):
+        shapes = []
+        for shape, loss in zip(self.output_shapes, self.loss_functions):
+            if loss is objectives.sparse_categorical_crossentropy:
+                shapes.append(tuple(shape[:-1]) + (1,))
+            else:
+                shapes.append(tuple(shape))
+        return shapes
+
+    def _standardize(self, x, y=None, sample_weight=None, class_weight=None):
+        inputs = standardize_input_data(x, self.input_names, self.input_shapes, 'model input')
+        if y is None:
+            return inputs, None, None
+        # Checked first: its advice (to_categorical) beats a bare shape mismatch.
+        _check_loss_and_targets(y, self.output_names, self.loss_functions, self.output_shapes)
+        targets = standardize_input_data(y, self.output_names, self._target_shapes(),
+                                         'model target')
+        weights = self._sample_weights(targets, sample_weight, class_weight)
+        _check_same_length(inputs, targets, weights)
+        return inputs, targets, weights
+
+    def _sample_weights(self, targets, sample_weight, class_weight):
+        per_output_sw = self._per_output_optional(sample_weight, 'sample_weight')
+        per_output_cw = self._per_output_optional(class_weight, 'class_weight')
+        weights = []
+        for y, sw, cw in zip(targets, per_output_sw, per_output_cw):
+            if sw is not None:
+                sw = np.asarray(sw, dtype='float32')
+                if self.sample_weight_mode == 'temporal':
+                    if sw.ndim != 2:
+                        raise ValueError('sample_weight_mode="temporal" needs 2D sample weights '
+                                         '(samples, timesteps), got shape %s' % (sw.shape,))
+                elif sw.ndim != 1:
+                    raise ValueError('sample_weight should be 1D (one weight per sample), got '
+                                     'shape %s; use sample_weight_mode="temporal" for 2D'
+                                     % (sw.shape,))
+                weights.append(sw)
+            elif cw is not None:
+                if y.ndim == 2 and y.shape[1] > 1:
+                    classes = np.argmax(y, axis=1)
+                else:
+                    classes = np.round(y.reshape(len(y), -1)[:, 0]).astype('int64')
+                weights.append(np.asarray([cw.get(int(c), 1.) for c in classes], dtype='float32'))
+            else:
+                weights.append(None)
+        return weights
+
+    def _per_output_optional(self, value, what):
+        if value is None:
+            return [None] * len(self.output_names)
+        if isinstance(value, dict) and set(value) <= set(self.output_names) and value and \
+                not all(isinstance(k, (int, np.integer)) for k in value):
+            return [value.get(name) for name in self.output_names]
+        if isinstance(value, list) and len(self.output_names) > 1:
+            if len(value) != len(self.output_names):
+                raise ValueError('%s has %d entries for %d outputs'
+                                 % (what, len(value), len(self.output_names)))
+            return list(value)
+        return [value] + [None] * (len(self.output_names) - 1)
+
+    # -- one batch -------------------------------------------------------------
+
+    def _parameters(self):
+        """[(weight, gradient buffer, constraint, regularizers)] for the optimizer, in order."""
+        parameters, seen = [], set()
+        for layer in self.layers:
+            regularizers = {}
+            for regularizer, w in layer.weight_regularizers:
+                regularizers.setdefault(id(w), []).append(regularizer)
+            for w, g in layer.trainable_pairs():
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    parameters.append((w, g, layer.constraints.get(id(w)),
+                                       regularizers.get(id(w), ())))
+        return parameters
+
+    def _weight_penalty(self):
+        return sum(regularizer(w) for layer in self.layers
+                   for regularizer, w in layer.weight_regularizers)
+
+    def _losses(self, outputs, targets, weights, with_grads):
+        """Total loss, per-output losses and (optionally) the output gradients."""
+        total, per_output, output_grads = 0., [], []
+        for out, y, w, loss, loss_weight in zip(outputs, targets, weights, self.loss_functions,
+                                                self.loss_weights):
+            scores = loss(y, out)
+            n = scores.shape[0]
+            reduce_axes = tuple(range(1 if w is None or w.ndim == 1 else w.ndim, scores.ndim))
+            per_sample = scores.mean(axis=reduce_axes) if reduce_axes else scores
+            if w is None:
+                value = float(np.mean(per_sample))
+                scale = np.float32(1. / n)
+            else:
+                nonzero = float(np.mean(w != 0))
+                nonzero = nonzero if nonzero > 0 else 1.
+                value = float(np.mean(per_sample * w / nonzero))
+                scale = (w / np.float32(nonzero * w.size)).astype('float32')
+            per_output.append(value)
+            total += loss_weight * value
+            if with_grads:
+                grad = _loss_gradient(loss, y, out)
+                extra = int(np.prod([scores.shape[a] for a in reduce_axes])) if reduce_axes else 1
+                factor = scale / np.float32(extra) * np.float32(loss_weight)
+                if np.ndim(factor):
+                    factor = factor.reshape(factor.shape + (1,) * (grad.ndim - factor.ndim))
+                output_grads.append((grad * factor).astype('float32', copy=False))
+        return total, per_output, output_grads
+
+    def _batch_results(self, total, per_output, outputs, targets):
+        results = [total]
+        if len(self.output_names) > 1:
+            results += per_output
+        for _, index, function in self._metric_functions:
+            results.append(float(function(targets[index], outputs[index])))
+        return results
+
+    def _train_arrays(self, inputs, targets, weights):
+        outputs, backprop, penalty = self._run(inputs, training=True, need_backprop=True)
+        total, per_output, output_grads = self._losses(outputs, targets, weights, True)
+        total += penalty + self._weight_penalty()
+        results = self._batch_results(total, per_output, outputs, targets)
+        parameters = self._parameters()
+        for _, grad, _, _ in parameters:
+            grad.fill(0.)
+        backprop(output_grads)
+        for weight, grad, _, regularizers in parameters:
+            for regularizer in regularizers:
+                grad += regularizer.gradient(weight)
+        self.optimizer.update([p[0] for p in parameters], [p[1] for p in parameters],
+                              [p[2] for p in parameters])
+        return results
+
+    def _test_arrays(self, inputs, targets, weights):
+        outputs, _, penalty = self._run(inputs, training=False, need_backprop=False)
+        total, per_output, _ = self._losses(outputs, targets, weights, False)
+        total += penalty + self._weight_penalty()
+        return self._batch_results(total, per_output, outputs, targets)
+
+    def _predict_arrays(self, inputs):
+        return self._run(inputs, training=False, need_backprop=False)[0]
+
+    @staticmethod
+    def _unlist(results):
+        return results[0] if len(results) == 1 else results
+
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
+        """Runs a single gradient update on one batch.
+
+        # Returns
+            The loss (a scalar) or, with metrics, the list `[loss, metric, ...]`
+            (see `model.metrics_names`), measured before the update.
+        """
+        self._check_compiled()
+        inputs, targets, weights = self._standardize(x, y, sample_weight, class_weight)
+        return self._unlist(self._train_arrays(inputs, targets, weights))
+
+    def test_on_batch(self, x, y, sample_weight=None):
+        """Loss (and metrics) on one batch, in test mode."""
+        self._check_compiled()
+        inputs, targets, weights = self._standardize(x, y, sample_weight)
+        return self._unlist(self._test_arrays(inputs, targets, weights))
+
+    def predict_on_batch(self, x):
+        """Predictions for one batch."""
+        inputs, _, _ = self._standardize(x)
+        return self._unlist(self._predict_arrays(inputs))
+
+    # -- loops -------------------------------------------------------------------
+
+    def fit(self, x, y, batch_size=32, nb_epoch=10, verbose=1, callbacks=None,
+            validation_split=0., validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0):
+        """Trains the model for a fixed number of epochs.
+
+        # Arguments
+            x: input array (or list/dict of arrays for several inputs).
+            y: target array (or list/dict).
+            batch_size: samples per gradient update.
+            nb_epoch: the epoch to stop at (training runs epochs
+                `initial_epoch` to `nb_epoch - 1`).
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+            callbacks: list of `keras.callbacks.Callback`.
+            validation_split: fraction of the data, taken from the end before
+                any shuffling, held out for validation.
+            validation_data: `(x_val, y_val)` or `(x_val, y_val, sample_weight)`;
+                overrides validation_split.
+            shuffle: reshuffle the training samples every epoch (True), only
+                batch-wise ('batch'), or keep the order (False).
+            class_weight: dict mapping class index to a loss weight.
+            sample_weight: array of one loss weight per sample.
+            initial_epoch: epoch to start from (to resume a run).
+
+        # Returns
+            A `History` whose `.history` maps 'loss', 'acc', 'val_loss',
+            'val_acc', ... to a list of per-epoch values.
+        """
+        self._check_compiled()
+        inputs, targets, weights = self._standardize(x, y, sample_weight, class_weight)
+        val_arrays = None
+        if validation_data is not None:
+            if len(validation_data) == 2:
+                val_x, val_y = validation_data
+                val_sw = None
+            elif len(validation_data) == 3:
+                val_x, val_y, val_sw = validation_data
+            else:
+                raise ValueError('validation_data should be (x_val, y_val) or '
+                                 '(x_val, y_val, val_sample_weight), got a tuple of %d'
+                                 % len(validation_data))
+            val_arrays = self._standardize(val_x, val_y, val_sw)
+        elif validation_split and 0. < validation_split < 1.:
+            split_at = int(len(inputs[0]) * (1. - validation_split))
+            val_arrays = tuple(_slice_all(arrays, split_at, None)
+                               for arrays in (inputs, targets, weights))
+            inputs, targets, weights = (_slice_all(arrays, 0, split_at)
+                                        for arrays in (inputs, targets, weights))
+        elif validation_split:
+            raise ValueError('validation_split must be in [0, 1), got %r' % (validation_split,))
+        return self._fit_loop(inputs, targets, weights, batch_size, nb_epoch, verbose,
+                              callbacks, val_arrays, shuffle, initial_epoch)
+
+    def _fit_loop(self, inputs, targets, weights, batch_size, nb_epoch, verbose, callbacks,
+                  val_arrays, shuffle, initial_epoch):
+        if int(batch_size) != batch_size or batch_size <= 0:
+            raise ValueError('batch_size must be a positive integer, got %r' % (batch_size,))
+        batch_size = int(batch_size)
+        nb_sample = len(inputs[0])
+        do_validation = bool(val_arrays) and len(val_arrays[0][0]) > 0
+        if do_validation and verbose:
+            print('Train on %d samples, validate on %d samples' % (nb_sample,
+                                                                   len(val_arrays[0][0])))
+        out_labels = self.metrics_names
+        callback_metrics = list(out_labels)
+        if do_validation:
+            callback_metrics += ['val_' + label for label in out_labels]
+
+        self.history = cbks.History()
+        callback_list = [cbks.BaseLogger()] + list(callbacks or []) + [self.history]
+        if verbose:
+            callback_list.append(cbks.ProgbarLogger())
+        callback_list = cbks.CallbackList(callback_list)
+        callback_list.set_model(self)
+        callback_list.set_params({'batch_size': batch_size, 'nb_epoch': nb_epoch,
+                                  'nb_sample': nb_sample, 'verbose': verbose,
+                                  'do_validation': do_validation, 'metrics': callback_metrics})
+        self.stop_training = False
+        self.validation_data = val_arrays
+        index_array = np.arange(nb_sample)
+        state = {}
+        callback_list.on_train_begin()
+        with _deferred_interrupt(state):
+            for epoch in range(initial_epoch, nb_epoch):
+                callback_list.on_epoch_begin(epoch)
+                if shuffle == 'batch':
+                    index_array = _batch_shuffle(index_array, batch_size)
+                elif shuffle:
+                    np.random.shuffle(index_array)
+                batches = make_batches(nb_sample, batch_size)
+                epoch_logs = {}
+                for batch_index, (start, stop) in enumerate(batches):
+                    batch_ids = index_array[start:stop]
+                    batch_logs = {'batch': batch_index, 'size': len(batch_ids)}
+                    callback_list.on_batch_begin(batch_index, batch_logs)
+                    outs = self._train_arrays(*(_take_all(arrays, batch_ids)
+                                                for arrays in (inputs, targets, weights)))
+                    batch_logs.update(zip(out_labels, outs))
+                    callback_list.on_batch_end(batch_index, batch_logs)
+                    if state.get('interrupted'):
+                        break
+                    if batch_index == len(batches) - 1 and do_validation:
+                        val_outs = self._test_loop(val_arrays, batch_size, verbose=0)
+                        epoch_logs.update(('val_' + label, value)
+                                          for label, value in zip(out_labels, val_outs))
+                if state.get('interrupted'):
+                    break
+                callback_list.on_epoch_end(epoch, epoch_logs)
+                if self.stop_training:
+                    break
+        callback_list.on_train_end()
+        if state.get('interrupted'):
+            if verbose:
+                print('\nTraining interrupted; the model keeps the weights of the last '
+                      'completed batch and model.history the completed epochs.')
+            raise KeyboardInterrupt
+        return self.history
+
+    def _test_loop(self, arrays, batch_size, verbose=0):
+        inputs, targets, weights = arrays
+        nb_sample = len(inputs[0])
+        progbar = Progbar(target=nb_sample) if verbose == 1 else None
+        totals = None
+        for start, stop in make_batches(nb_sample, batch_size):
+            ids = slice(start, stop)
+            outs = self._test_arrays(*(_take_all(a, ids) for a in (inputs, targets, weights)))
+            size = stop - start
+            totals = [o * size for o in outs] if totals is None else \
+                [t + o * size for t, o in zip(totals, outs)]
+            if progbar is not None:
+                progbar.update(stop)
+        return [t / nb_sample for t in totals]
+
+    def evaluate(self, x, y, batch_size=32, verbose=1, sample_weight=None):
+        """Returns the loss (and metrics) on the given data, batch by batch.
+
+        # Returns
+            A scalar loss, or `[loss, metric, ...]` when the model has metrics.
+        """
+        self._check_compiled()
+        arrays = self._standardize(x, y, sample_weight)
+        return self._unlist(self._test_loop(arrays, batch_size, verbose))
+
+    def predict(self, x, batch_size=32, verbose=0):
+        """Generates output predictions, batch by batch.
+
+        # Returns
+            A float32 array of predictions (a list of arrays for several outputs).
+        """
+        inputs, _, _ = self._standardize(x)
+        nb_sample = len(inputs[0])
+        progbar = Progbar(target=nb_sample) if verbose == 1 else None
+        outs = None
+        for start, stop in make_batches(nb_sample, batch_size):
+            batch_outs = self._predict_arrays([a[start:stop] for a in inputs])
+            if outs is None:
+                outs = [np.empty((nb_sample,) + o.shape[1:], dtype='float32') for o in batch_outs]
+            for out, batch_out in zip(outs, batch_outs):
+                out[start:stop] = batch_out
+            if progbar is not None:
+                progbar.update(stop)
+        if outs is None:
+            outs = [np.empty((0,) + tuple(s[1:]), dtype='float32') for s in self.output_shapes]
+        return self._unlist(outs)
+
+
+def _loss_gradient(loss, y_true, y_pred):
+    backward = getattr(loss, 'backward', None)
+    if backward is None:
+        raise ValueError('loss %r has no derivative: minikeras has no autodiff, so a custom loss '
+                         'function needs a `backward(y_true, y_pred)` attribute returning the '
+                         'gradient of sum(loss) with respect to y_pred'
+                         % (getattr(loss, '__name__', loss),))
+    return backward(y_true, y_pred)
+
+
+def _slice_all(arrays, start, stop):
+    return [None if a is None else a[start:stop] for a in arrays]
+
+
+def _take_all(arrays, ids):
+    return [None if a is None else a[ids] for a in arrays]
+
+
+def _batch_shuffle(index_array, batch_size):
+    """Shuffles whole batches (for data that cannot be indexed at random)."""
+    batch_count = len(index_array) // batch_size
+    head = index_array[:batch_count * batch_size].reshape(batch_count, batch_size)
+    np.random.shuffle(head)
+    return np.append(head.ravel(), index_array[batch_count * batch_size:])

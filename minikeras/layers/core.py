@@ -1,0 +1,284 @@
+"""Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector."""
+import numpy as np
+
+from .. import activations, constraints, regularizers
+from ..engine.topology import Layer
+
+
+class Dense(Layer):
+    """A densely-connected layer: `output = activation(dot(input, W) + b)`.
+
+    # Example
+    ```python
+        model.add(Dense(128, init='normal', input_dim=784))
+    ```
+
+    # Arguments
+        output_dim: int > 0, the number of units.
+        init: name of the initialization for `W` (see `initializations`).
+        activation: name of the activation function (linear when None).
+        weights: list of arrays [W, b] to start from.
+        W_regularizer, b_regularizer: optional weight penalties.
+        activity_regularizer: optional penalty on the output.
+        W_constraint, b_constraint: optional weight constraints.
+        bias: whether to include the bias `b`.
+        input_dim: input size; only for the first layer of a model.
+
+    # Input shape
+        2D array `(nb_samples, input_dim)`.
+
+    # Output shape
+        2D array `(nb_samples, output_dim)`.
+    """
+
+    def __init__(self, output_dim, init='glorot_uniform', activation=None, weights=None,
+                 W_regularizer=None, b_regularizer=None, activity_regularizer=None,
+                 W_constraint=None, b_constraint=None, bias=True, input_dim=None, **kwargs):
+        if input_dim is not None and 'input_shape' not in kwargs:
+            kwargs['input_shape'] = (input_dim,)
+        super(Dense, self).__init__(weights=weights, **kwargs)
+        if int(output_dim) != output_dim or output_dim <= 0:
+            raise ValueError('Dense: output_dim must be a positive integer, got %r' % (output_dim,))
+        self.output_dim = int(output_dim)
+        self.init = init
+        self.activation = activations.get(activation)
+        self.W_regularizer = regularizers.get(W_regularizer)
+        self.b_regularizer = regularizers.get(b_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.W_constraint = constraints.get(W_constraint)
+        self.b_constraint = constraints.get(b_constraint)
+        self.bias = bias
+        self.input_dim = input_dim
+
+    def build(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError('Layer %s (Dense) expects 2D input (batch, features), got shape %s; '
+                             'add a Flatten() layer first' % (self.name, tuple(input_shape)))
+        self.input_dim = input_shape[1]
+        self.W = self.add_weight((self.input_dim, self.output_dim), self.init,
+                                 name=self.name + '_W', regularizer=self.W_regularizer,
+                                 constraint=self.W_constraint)
+        self.b = None
+        if self.bias:
+            self.b = self.add_weight((self.output_dim,), 'zero', name=self.name + '_b',
+                                     regularizer=self.b_regularizer,
+                                     constraint=self.b_constraint)
+
+    def get_output_shape_for(self, input_shape):
+        return (input_shape[0], self.output_dim)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        z = x @ self.W
+        if self.b is not None:
+            z += self.b
+        y = self.activation(z)
+
+        def backprop(dy):
+            dz = self.activation.backward(z, y, dy)
+            grads = self.gradients
+            grads[0] += x.T @ dz
+            if self.b is not None:
+                grads[1] += dz.sum(axis=0)
+            return dz @ self.W.T if need_input_grad else None
+        return y, backprop
+
+    def get_config(self):
+        config = super(Dense, self).get_config()
+        config.update({
+            'output_dim': self.output_dim, 'init': self.init,
+            'activation': activations.serialize(self.activation),
+            'W_regularizer': _config_or_none(self.W_regularizer),
+            'b_regularizer': _config_or_none(self.b_regularizer),
+            'activity_regularizer': _config_or_none(self.activity_regularizer),
+            'W_constraint': _config_or_none(self.W_constraint),
+            'b_constraint': _config_or_none(self.b_constraint),
+            'bias': self.bias, 'input_dim': self.input_dim})
+        return config
+
+
+def _config_or_none(obj):
+    return obj.get_config() if obj is not None else None
+
+
+class Activation(Layer):
+    """Applies an activation function to its input.
+
+    # Arguments
+        activation: name of the function ('tanh', 'relu', 'softmax', ...).
+
+    # Input shape
+        Any.
+
+    # Output shape
+        Same as the input.
+    """
+
+    def __init__(self, activation, **kwargs):
+        super(Activation, self).__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        y = self.activation(x)
+
+        def backprop(dy):
+            return self.activation.backward(x, y, dy)
+        return y, backprop
+
+    def get_config(self):
+        config = super(Activation, self).get_config()
+        config['activation'] = activations.serialize(self.activation)
+        return config
+
+
+class Dropout(Layer):
+    """Sets a random fraction `p` of the input to 0 during training, scaling
+    the rest by 1 / (1 - p); identity at test time.
+
+    # Arguments
+        p: float between 0 and 1, the fraction of the input units to drop.
+    """
+
+    def __init__(self, p, **kwargs):
+        super(Dropout, self).__init__(**kwargs)
+        if not 0. <= p < 1.:
+            raise ValueError('Dropout: p must be in [0, 1), got %r' % (p,))
+        self.p = p
+
+    def forward(self, x, training=False, need_input_grad=True):
+        if not training or self.p == 0.:
+            return x, lambda dy: dy
+        scaled_mask = (np.random.random_sample(x.shape) >= self.p).astype(x.dtype)
+        scaled_mask *= np.float32(1. / (1. - self.p))
+        y = x * scaled_mask
+
+        def backprop(dy):
+            return dy * scaled_mask
+        return y, backprop
+
+    def get_config(self):
+        config = super(Dropout, self).get_config()
+        config['p'] = self.p
+        return config
+
+
+class Flatten(Layer):
+    """Flattens every sample to one dimension (batch axis kept).
+
+    # Input shape
+        Any, with a fully known sample shape.
+
+    # Output shape
+        `(nb_samples, product of the other dimensions)`.
+    """
+
+    def get_output_shape_for(self, input_shape):
+        if any(d is None for d in input_shape[1:]):
+            raise ValueError('Layer %s (Flatten): the sample shape must be fully known, got %s'
+                             % (self.name, tuple(input_shape)))
+        return (input_shape[0], int(np.prod(input_shape[1:])))
+
+    def forward(self, x, training=False, need_input_grad=True):
+        shape = x.shape
+
+        def backprop(dy):
+            return dy.reshape(shape)
+        return x.reshape(shape[0], -1), backprop
+
+
+class Reshape(Layer):
+    """Reshapes every sample to `target_shape` (one entry may be -1).
+
+    # Arguments
+        target_shape: tuple of ints, the sample shape (batch axis excluded).
+    """
+
+    def __init__(self, target_shape, **kwargs):
+        super(Reshape, self).__init__(**kwargs)
+        self.target_shape = tuple(target_shape)
+
+    def get_output_shape_for(self, input_shape):
+        size = int(np.prod(input_shape[1:]))
+        target = list(self.target_shape)
+        unknown = [i for i, d in enumerate(target) if d == -1]
+        if len(unknown) > 1:
+            raise ValueError('Layer %s (Reshape): at most one -1 in target_shape, got %s'
+                             % (self.name, self.target_shape))
+        known = int(np.prod([d for d in target if d != -1]))
+        if unknown:
+            if known == 0 or size % known:
+                raise ValueError('Layer %s (Reshape): cannot reshape %s into %s'
+                                 % (self.name, tuple(input_shape[1:]), self.target_shape))
+            target[unknown[0]] = size // known
+        elif known != size:
+            raise ValueError('Layer %s (Reshape): total size of the new shape %s (%d) must equal '
+                             'the input sample size %s (%d)' % (self.name, self.target_shape,
+                                                               known, tuple(input_shape[1:]), size))
+        return (input_shape[0],) + tuple(target)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        shape = x.shape
+        y = x.reshape((shape[0],) + self.get_output_shape_for(shape)[1:])
+        return y, lambda dy: dy.reshape(shape)
+
+    def get_config(self):
+        config = super(Reshape, self).get_config()
+        config['target_shape'] = self.target_shape
+        return config
+
+
+class Permute(Layer):
+    """Permutes the sample axes; `dims` counts from 1 (the batch axis stays).
+
+    # Arguments
+        dims: tuple of ints, e.g. (2, 1) swaps the two sample axes.
+    """
+
+    def __init__(self, dims, **kwargs):
+        super(Permute, self).__init__(**kwargs)
+        self.dims = tuple(dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError('Permute: dims must be a permutation of 1..%d, got %s'
+                             % (len(self.dims), self.dims))
+
+    def get_output_shape_for(self, input_shape):
+        if len(input_shape) != len(self.dims) + 1:
+            raise ValueError('Layer %s (Permute): dims %s need %d-dimensional samples, got %s'
+                             % (self.name, self.dims, len(self.dims), tuple(input_shape)))
+        return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        order = (0,) + self.dims
+        inverse = tuple(np.argsort(order))
+        return np.ascontiguousarray(x.transpose(order)), lambda dy: dy.transpose(inverse)
+
+    def get_config(self):
+        config = super(Permute, self).get_config()
+        config['dims'] = self.dims
+        return config
+
+
+class RepeatVector(Layer):
+    """Repeats a 2D input `n` times: (batch, features) -> (batch, n, features).
+
+    # Arguments
+        n: int, the repetition factor.
+    """
+
+    def __init__(self, n, **kwargs):
+        super(RepeatVector, self).__init__(**kwargs)
+        self.n = int(n)
+
+    def get_output_shape_for(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError('Layer %s (RepeatVector) expects 2D input, got %s'
+                             % (self.name, tuple(input_shape)))
+        return (input_shape[0], self.n, input_shape[1])
+
+    def forward(self, x, training=False, need_input_grad=True):
+        y = np.repeat(x[:, None, :], self.n, axis=1)
+        return y, lambda dy: dy.sum(axis=1)
+
+    def get_config(self):
+        config = super(RepeatVector, self).get_config()
+        config['n'] = self.n
+        return config
