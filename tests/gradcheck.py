@@ -46,3 +46,20 @@ def check_layer_gradients(layer, x, rtol=2e-2, atol=2e-3, eps=1e-2, training=Fal
         idx, numeric = numeric_gradient(objective, weight, eps)
         np.testing.assert_allclose(grad.reshape(-1)[idx], numeric, rtol=rtol, atol=atol,
                                    err_msg='weight gradient of %s' % layer.name)
+
+
+def check_model_gradients(model, x, y, lr=0.5, max_entries=8, rtol=3e-2, atol=2e-4):
+    """One plain SGD step must move each weight by -lr * d(loss)/d(weight),
+    with the gradient taken by finite differences of the model's own test loss."""
+    from minikeras.optimizers import SGD
+    model.optimizer = SGD(lr=lr)
+
+    def loss():
+        result = model.test_on_batch(x, y)
+        return float(result[0] if isinstance(result, list) else result)
+    expected = [numeric_gradient(loss, w, eps=1e-2, max_entries=max_entries)
+                for w in model.trainable_weights]
+    before = [np.array(w) for w in model.trainable_weights]
+    model.train_on_batch(x, y)
+    for (idx, grad), old, new in zip(expected, before, model.trainable_weights):
+        np.testing.assert_allclose((old - new).reshape(-1)[idx], lr * grad, rtol=rtol, atol=atol)

@@ -1,14 +1,10 @@
 """The training loop shared by `Sequential` and the functional `Model`.
 
 `Model` implements Keras 1.2.2's `compile`, `fit`, `evaluate`, `predict` and
-the `*_on_batch` methods on top of four things a concrete model provides:
-
-- `input_names`, `input_shapes` (batch axis None), `output_names`,
-  `output_shapes`;
-- `layers`: every layer, in topological order;
-- `_run(inputs, training, need_backprop)` returning
-  `(outputs, backprop, penalty)`, where `backprop(output_grads)` fills the
-  layers' gradient buffers and `penalty` is the activity-regularization loss.
+the `*_on_batch` methods on top of the graph of its `Container` base:
+`input_names`, `input_shapes`, `output_names`, `output_shapes`, the leaf
+layers with their weights, and `_run`, which returns the outputs, a backprop
+function that fills the layers' gradient buffers, and the activity penalty.
 """
 import contextlib
 import signal
@@ -20,6 +16,7 @@ from .. import callbacks as cbks
 from .. import metrics as metrics_module
 from .. import objectives, optimizers
 from ..utils.generic_utils import Progbar
+from .topology import Container
 
 
 def make_batches(size, batch_size):
@@ -167,8 +164,29 @@ def _deferred_interrupt(state):
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-class Model(object):
-    """The training API of Keras 1.2.2 (compile, fit, evaluate, predict)."""
+class Model(Container):
+    """A model: a graph of layers from inputs to outputs, with Keras 1.2.2's
+    training API (compile, fit, evaluate, predict).
+
+    # Example
+    ```python
+        a = Input(shape=(32,))
+        b = Dense(32)(a)
+        model = Model(input=a, output=b)
+    ```
+
+    # Arguments
+        input: an `Input` tensor or a list of them.
+        output: a tensor, or a list of tensors, computed from the inputs.
+        name: the model's name.
+    """
+
+    def __init__(self, input=None, output=None, name=None, inputs=None, outputs=None):
+        input = input if input is not None else inputs
+        output = output if output is not None else outputs
+        if input is None or output is None:
+            raise TypeError('Model needs input= and output= (Keras tensors)')
+        super(Model, self).__init__(input, output, name=name)
 
     # -- compile ---------------------------------------------------------------
 
@@ -332,20 +350,20 @@ class Model(object):
 
     def _parameters(self):
         """[(weight, gradient buffer, constraint, regularizers)] for the optimizer, in order."""
-        parameters, seen = [], set()
-        for layer in self.layers:
+        parameters = []
+        for layer, trainable in self._leaf_layers():
+            if not trainable:
+                continue
             regularizers = {}
             for regularizer, w in layer.weight_regularizers:
                 regularizers.setdefault(id(w), []).append(regularizer)
-            for w, g in layer.trainable_pairs():
-                if id(w) not in seen:
-                    seen.add(id(w))
-                    parameters.append((w, g, layer.constraints.get(id(w)),
-                                       regularizers.get(id(w), ())))
+            for w, g in zip(layer._trainable_weights, layer._gradients):
+                parameters.append((w, g, layer.constraints.get(id(w)),
+                                   regularizers.get(id(w), ())))
         return parameters
 
     def _weight_penalty(self):
-        return sum(regularizer(w) for layer in self.layers
+        return sum(regularizer(w) for layer, _ in self._leaf_layers()
                    for regularizer, w in layer.weight_regularizers)
 
     def _losses(self, outputs, targets, weights, with_grads):

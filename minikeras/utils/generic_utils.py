@@ -177,3 +177,29 @@ class Progbar(object):
 def _format_average(value, signed):
     magnitude = value if signed else abs(value)
     return ('%.4f' if magnitude > 1e-3 else '%.4e') % value
+
+
+def func_dump(func):
+    """Serialises a function (its code, defaults and closure) for a config,
+    as Keras 1 did: only Python of the same version can load it back."""
+    import codecs
+    import marshal
+    code = codecs.encode(marshal.dumps(func.__code__), 'base64').decode('ascii')
+    closure = tuple(cell.cell_contents for cell in func.__closure__) if func.__closure__ else None
+    return code, func.__defaults__, closure
+
+
+def func_load(code, defaults=None, closure=None, globs=None):
+    """Rebuilds a function saved by `func_dump`."""
+    import codecs
+    import marshal
+    import types
+    if isinstance(code, (tuple, list)):
+        code, defaults, closure = code
+    raw = marshal.loads(codecs.decode(code.encode('ascii'), 'base64'))
+    cells = tuple(_make_cell(value) for value in closure) if closure else None
+    return types.FunctionType(raw, globs or globals(), raw.co_name, defaults, cells)
+
+
+def _make_cell(value):
+    return (lambda: value).__closure__[0]

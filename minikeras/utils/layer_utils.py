@@ -1,4 +1,6 @@
 """Layer (de)serialisation helpers."""
+import inspect
+
 from .generic_utils import get_custom_objects
 
 
@@ -17,10 +19,15 @@ def layer_from_config(config, custom_objects=None):
     name = config['class_name']
     known = dict(layer_module.__dict__)
     known['Sequential'] = models.Sequential
+    known['Model'] = models.Model
     known.update(get_custom_objects())
     known.update(custom_objects or {})
     cls = known.get(name)
     if not isinstance(cls, type):
         raise ValueError('Unknown layer class %r in config; pass it in custom_objects if it is '
                          'your own' % (name,))
-    return cls.from_config(dict(config.get('config') or {}))
+    params = config.get('config')
+    params = list(params) if isinstance(params, list) else dict(params or {})
+    if 'custom_objects' in inspect.signature(cls.from_config).parameters:
+        return cls.from_config(params, custom_objects=custom_objects)
+    return cls.from_config(params)
