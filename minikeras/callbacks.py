@@ -1,4 +1,11 @@
 """Training callbacks with Keras 1's hooks and logs."""
+import collections.abc
+import csv
+import os
+import warnings
+
+import numpy as np
+
 from .utils.generic_utils import Progbar
 
 
@@ -154,3 +161,289 @@ class History(Callback):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
+
+
+def _monitor_op(mode, monitor, name):
+    """np.less or np.greater for `mode` ('auto' picks greater for accuracies)."""
+    if mode not in ('auto', 'min', 'max'):
+        warnings.warn('%s mode %s is unknown, fallback to auto mode.' % (name, mode),
+                      RuntimeWarning)
+        mode = 'auto'
+    if mode == 'max' or (mode == 'auto' and ('acc' in monitor or monitor.startswith('fmeasure'))):
+        return np.greater
+    return np.less
+
+
+def _get_scalar(owner, attribute):
+    return float(np.asarray(getattr(owner, attribute)))
+
+
+def _set_scalar(owner, attribute, value):
+    """Sets an optimizer hyper-parameter in place (it may be a 0-d array that
+    other code holds, as a Keras 1 backend variable)."""
+    current = getattr(owner, attribute)
+    if isinstance(current, np.ndarray):
+        current[...] = value
+    else:
+        setattr(owner, attribute, value)
+
+
+class ModelCheckpoint(Callback):
+    """Saves the model after every epoch (or every `period` epochs).
+
+    # Arguments
+        filepath: where to save; may hold `{epoch:02d}` and any epoch log
+            such as `{val_loss:.2f}`.
+        monitor: the quantity compared by `save_best_only`.
+        verbose: 1 prints a line per save decision.
+        save_best_only: only save when `monitor` improved.
+        save_weights_only: `model.save_weights` instead of `model.save`.
+        mode: 'auto', 'min' or 'max': what counts as an improvement.
+        period: epochs between checkpoints.
+    """
+
+    def __init__(self, filepath, monitor='val_loss', verbose=0, save_best_only=False,
+                 save_weights_only=False, mode='auto', period=1):
+        super(ModelCheckpoint, self).__init__()
+        self.filepath, self.monitor, self.verbose = filepath, monitor, verbose
+        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.period = period
+        self.epochs_since_last_save = 0
+        self.monitor_op = _monitor_op(mode, monitor, 'ModelCheckpoint')
+        self.best = -np.inf if self.monitor_op is np.greater else np.inf
+
+    def _save(self, filepath):
+        if self.save_weights_only:
+            self.model.save_weights(filepath, overwrite=True)
+        else:
+            self.model.save(filepath, overwrite=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self.epochs_since_last_save += 1
+        if self.epochs_since_last_save < self.period:
+            return
+        self.epochs_since_last_save = 0
+        filepath = self.filepath.format(epoch=epoch, **logs)
+        if not self.save_best_only:
+            if self.verbose > 0:
+                print('Epoch %05d: saving model to %s' % (epoch, filepath))
+            self._save(filepath)
+            return
+        current = logs.get(self.monitor)
+        if current is None:
+            warnings.warn('Can save best model only with %s available, skipping.'
+                          % self.monitor, RuntimeWarning)
+        elif self.monitor_op(current, self.best):
+            if self.verbose > 0:
+                print('Epoch %05d: %s improved from %0.5f to %0.5f, saving model to %s'
+                      % (epoch, self.monitor, self.best, current, filepath))
+            self.best = current
+            self._save(filepath)
+        elif self.verbose > 0:
+            print('Epoch %05d: %s did not improve' % (epoch, self.monitor))
+
+
+class EarlyStopping(Callback):
+    """Stops training when a monitored quantity has stopped improving.
+
+    # Arguments
+        monitor: the quantity to watch ('val_loss' by default).
+        min_delta: the smallest change that counts as an improvement.
+        patience: epochs without improvement before stopping.
+        verbose: 1 prints the epoch training stopped at.
+        mode: 'auto', 'min' or 'max'.
+    """
+
+    def __init__(self, monitor='val_loss', min_delta=0, patience=0, verbose=0, mode='auto'):
+        super(EarlyStopping, self).__init__()
+        self.monitor, self.patience, self.verbose = monitor, patience, verbose
+        self.monitor_op = _monitor_op(mode, monitor, 'EarlyStopping')
+        self.min_delta = min_delta if self.monitor_op is np.greater else -min_delta
+        self.wait = 0
+        self.stopped_epoch = 0
+
+    def on_train_begin(self, logs=None):
+        self.wait = 0
+        self.best = -np.inf if self.monitor_op is np.greater else np.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            warnings.warn('Early stopping requires %s available!' % self.monitor,
+                          RuntimeWarning)
+            return
+        if self.monitor_op(current - self.min_delta, self.best):
+            self.best = current
+            self.wait = 0
+        else:
+            if self.wait >= self.patience:
+                self.stopped_epoch = epoch
+                self.model.stop_training = True
+            self.wait += 1
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            print('Epoch %05d: early stopping' % self.stopped_epoch)
+
+
+class LearningRateScheduler(Callback):
+    """Sets the learning rate at the start of each epoch.
+
+    # Arguments
+        schedule: function of the epoch index (from 0) returning the rate.
+    """
+
+    def __init__(self, schedule):
+        super(LearningRateScheduler, self).__init__()
+        self.schedule = schedule
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not hasattr(self.model.optimizer, 'lr'):
+            raise ValueError('LearningRateScheduler: the optimizer must have an "lr" attribute.')
+        lr = self.schedule(epoch)
+        if not isinstance(lr, (float, np.floating)):
+            raise ValueError('LearningRateScheduler: the schedule must return a float, got %r'
+                             % (lr,))
+        _set_scalar(self.model.optimizer, 'lr', lr)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiplies the learning rate by `factor` when `monitor` stops improving.
+
+    # Arguments
+        monitor: the quantity to watch.
+        factor: the reduction factor (< 1).
+        patience: epochs without improvement before a reduction.
+        verbose: 1 prints each reduction.
+        mode: 'auto', 'min' or 'max'.
+        epsilon: the smallest change that counts as an improvement.
+        cooldown: epochs to wait after a reduction before counting again.
+        min_lr: the lower bound of the learning rate.
+    """
+
+    def __init__(self, monitor='val_loss', factor=0.1, patience=10, verbose=0, mode='auto',
+                 epsilon=1e-4, cooldown=0, min_lr=0):
+        super(ReduceLROnPlateau, self).__init__()
+        if factor >= 1.0:
+            raise ValueError('ReduceLROnPlateau does not support a factor >= 1.0, got %r'
+                             % (factor,))
+        self.monitor, self.factor, self.min_lr, self.epsilon = monitor, factor, min_lr, epsilon
+        self.patience, self.verbose, self.cooldown, self.mode = patience, verbose, cooldown, mode
+        self._reset()
+
+    def _reset(self):
+        if self.mode not in ('auto', 'min', 'max'):
+            warnings.warn('Learning Rate Plateau Reducing mode %s is unknown, fallback to auto '
+                          'mode.' % self.mode, RuntimeWarning)
+            self.mode = 'auto'
+        if self.mode == 'min' or (self.mode == 'auto' and 'acc' not in self.monitor):
+            self.monitor_op = lambda a, b: np.less(a, b - self.epsilon)
+            self.best = np.inf
+        else:
+            self.monitor_op = lambda a, b: np.greater(a, b + self.epsilon)
+            self.best = -np.inf
+        self.cooldown_counter = 0
+        self.wait = 0
+        self.lr_epsilon = self.min_lr * 1e-4
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        logs['lr'] = _get_scalar(self.model.optimizer, 'lr')
+        current = logs.get(self.monitor)
+        if current is None:
+            warnings.warn('Learning Rate Plateau Reducing requires %s available!'
+                          % self.monitor, RuntimeWarning)
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self.monitor_op(current, self.best):
+            self.best = current
+            self.wait = 0
+        elif self.cooldown_counter <= 0:
+            if self.wait >= self.patience:
+                old_lr = _get_scalar(self.model.optimizer, 'lr')
+                if old_lr > self.min_lr + self.lr_epsilon:
+                    new_lr = max(old_lr * self.factor, self.min_lr)
+                    _set_scalar(self.model.optimizer, 'lr', new_lr)
+                    if self.verbose > 0:
+                        print('\nEpoch %05d: reducing learning rate to %s.' % (epoch, new_lr))
+                    self.cooldown_counter = self.cooldown
+                    self.wait = 0
+            self.wait += 1
+
+
+class CSVLogger(Callback):
+    """Streams the epoch logs to a CSV file, one row per epoch.
+
+    # Arguments
+        filename: the CSV file.
+        separator: the field separator.
+        append: append to an existing file (no second header) instead of
+            overwriting it.
+    """
+
+    def __init__(self, filename, separator=',', append=False):
+        super(CSVLogger, self).__init__()
+        self.filename, self.sep, self.append = filename, separator, append
+        self.writer = None
+        self.keys = None
+        self.append_header = True
+
+    def on_train_begin(self, logs=None):
+        if self.append and os.path.exists(self.filename):
+            with open(self.filename) as f:
+                self.append_header = not f.readline()
+        self.csv_file = open(self.filename, 'a' if self.append else 'w', newline='')
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+
+        def cell(value):
+            if isinstance(value, collections.abc.Iterable) and \
+                    not (isinstance(value, np.ndarray) and value.ndim == 0) and \
+                    not isinstance(value, str):
+                return '"[%s]"' % ', '.join(map(str, value))
+            return value
+        if self.writer is None:
+            self.keys = sorted(logs)
+            dialect = type('MinikerasCSV', (csv.excel,), {'delimiter': self.sep})
+            self.writer = csv.DictWriter(self.csv_file, fieldnames=['epoch'] + self.keys,
+                                         dialect=dialect)
+            if self.append_header:
+                self.writer.writeheader()
+        row = collections.OrderedDict([('epoch', epoch)])
+        row.update((key, cell(logs.get(key))) for key in self.keys)
+        self.writer.writerow(row)
+        self.csv_file.flush()
+
+    def on_train_end(self, logs=None):
+        self.csv_file.close()
+        self.writer = None
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions.
+
+    # Arguments
+        on_epoch_begin, on_epoch_end: functions of (epoch, logs).
+        on_batch_begin, on_batch_end: functions of (batch, logs).
+        on_train_begin, on_train_end: functions of (logs).
+    """
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_batch_begin=None,
+                 on_batch_end=None, on_train_begin=None, on_train_end=None, **kwargs):
+        super(LambdaCallback, self).__init__()
+        self.__dict__.update(kwargs)
+        for hook, function in (('on_epoch_begin', on_epoch_begin),
+                               ('on_epoch_end', on_epoch_end),
+                               ('on_batch_begin', on_batch_begin),
+                               ('on_batch_end', on_batch_end),
+                               ('on_train_begin', on_train_begin),
+                               ('on_train_end', on_train_end)):
+            if function is not None:
+                setattr(self, hook, function)

@@ -1,6 +1,11 @@
 """Models: `Sequential`, a linear stack of layers, and the functional `Model`."""
+from .compat.keras0 import DEFAULT, Keras0ModelAPI
+from .engine import training
 from .engine.topology import Container, Input, Layer, Merge, get_source_inputs, get_uid
-from .engine.training import Model
+
+
+class Model(Keras0ModelAPI, training.Model):
+    __doc__ = training.Model.__doc__
 
 
 class Sequential(Model):
@@ -23,6 +28,7 @@ class Sequential(Model):
         Layer.__init__(self, name=name or 'sequential_%d' % get_uid('sequential'))
         self.layers = []
         self._layer_outputs = []
+        self._deferred = []
         self.inputs, self.outputs = [], []
         self.input_names, self.input_shapes = [], []
         self._nodes, self._graph_layers = [], []
@@ -39,6 +45,11 @@ class Sequential(Model):
         """
         if not isinstance(layer, Layer):
             raise TypeError('Sequential.add expects a Layer instance, got %r' % (layer,))
+        if self._deferred or (not self.layers and layer.batch_input_shape is None
+                              and not layer.inbound_nodes):
+            # Keras 0.x: no input shape anywhere yet; the first data sets it.
+            self._deferred.append(layer)
+            return
         if self.outputs:
             output = layer(self.outputs[0])
         elif layer.inbound_nodes and not isinstance(layer, Container):
@@ -49,10 +60,6 @@ class Sequential(Model):
                                  % (layer.name, len(layer.inbound_nodes)))
             output = layer.inbound_nodes[0].output_tensors[0]
         else:
-            if layer.batch_input_shape is None:
-                raise ValueError('The first layer in a Sequential model must get an `input_shape` '
-                                 'or `batch_input_shape` argument (or `input_dim` for Dense); '
-                                 'layer %s has none' % layer.name)
             prefix = type(layer).__name__.lower() + '_input_'
             source = Input(batch_shape=layer.batch_input_shape, dtype=layer.input_dtype,
                            name=prefix + str(get_uid(prefix)))
@@ -64,8 +71,37 @@ class Sequential(Model):
         self._layer_outputs.append(output)
         self._rebuild()
 
+    def _build_from_data(self, x):
+        if not self._deferred:
+            return
+        first = x[0] if isinstance(x, (list, tuple)) else x
+        if isinstance(x, dict) or not hasattr(first, 'shape'):
+            raise ValueError('Sequential model %s has no input shape yet (its first layer %s got '
+                             'no input_shape) and cannot infer it from %r'
+                             % (self.name, self._deferred[0].name, type(x).__name__))
+        layers, self._deferred = self._deferred, []
+        layers[0].batch_input_shape = (None,) + tuple(first.shape[1:])
+        for layer in layers:
+            self.add(layer)
+
+    def _check_built(self):
+        if self._deferred:
+            raise RuntimeError('Sequential model %s does not know its input shape yet: give its '
+                               'first layer input_shape=..., or call fit/predict first (the '
+                               'shape is then taken from the data)' % self.name)
+        if not self.layers:
+            raise RuntimeError('The Sequential model %s has no layers: add some before '
+                               'compiling or predicting' % self.name)
+
+    def summary(self, *args, **kwargs):
+        self._check_built()
+        return super(Sequential, self).summary(*args, **kwargs)
+
     def pop(self):
         """Removes the last layer."""
+        if self._deferred:
+            self._deferred.pop()
+            return
         if not self.layers:
             raise TypeError('There are no layers in the model to pop.')
         layer = self.layers.pop()
@@ -86,18 +122,13 @@ class Sequential(Model):
         output = self._layer_outputs[-1]
         self._set_graph(get_source_inputs(output), [output])
 
-    def _check_built(self):
-        if not self.layers:
-            raise RuntimeError('The Sequential model %s has no layers: add some before '
-                               'compiling or predicting' % self.name)
-
     def _run(self, inputs, training, need_backprop, need_input_grads=False):
         self._check_built()
         return super(Sequential, self)._run(inputs, training, need_backprop, need_input_grads)
 
     # -- Keras 1 conveniences ----------------------------------------------------
 
-    def predict_proba(self, x, batch_size=32, verbose=1):
+    def predict_proba(self, x, batch_size=DEFAULT, verbose=1):
         """Class probabilities for the input samples (the model's output),
         with a warning when they fall outside [0, 1]."""
         preds = self.predict(x, batch_size, verbose)
@@ -106,7 +137,7 @@ class Sequential(Model):
                   'normalize predictions into probabilities (like softmax or sigmoid would).')
         return preds
 
-    def predict_classes(self, x, batch_size=32, verbose=1):
+    def predict_classes(self, x, batch_size=DEFAULT, verbose=1):
         """Class index for each sample: argmax of the output, or a 0.5
         threshold for a single output unit."""
         proba = self.predict(x, batch_size=batch_size, verbose=verbose)

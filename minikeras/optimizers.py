@@ -7,9 +7,16 @@ SGD, Adagrad, Adadelta and RMSprop when `decay > 0`).
 """
 import numpy as np
 
+from .compat.keras0 import register_optimizer
 from .utils.generic_utils import get_from_module
 
 _F = np.float32
+
+
+def _variable(value):
+    """A hyper-parameter as Keras 1 kept it: a float32 scalar variable that
+    `K.set_value` (and callbacks such as LearningRateScheduler) change in place."""
+    return np.array(value, dtype='float32')
 
 
 class Optimizer(object):
@@ -123,6 +130,7 @@ class Optimizer(object):
         return cls(**config)
 
 
+@register_optimizer
 class SGD(Optimizer):
     """Stochastic gradient descent, with momentum, Nesterov momentum and decay.
 
@@ -136,7 +144,8 @@ class SGD(Optimizer):
 
     def __init__(self, lr=0.01, momentum=0., decay=0., nesterov=False, **kwargs):
         super(SGD, self).__init__(**kwargs)
-        self.lr, self.momentum, self.decay, self.nesterov = lr, momentum, decay, nesterov
+        self.lr, self.momentum, self.decay = _variable(lr), _variable(momentum), _variable(decay)
+        self.nesterov = nesterov
 
     def _step(self, p, g, slots, lr):
         moment = slots[0]
@@ -154,6 +163,7 @@ class SGD(Optimizer):
         return config
 
 
+@register_optimizer
 class RMSprop(Optimizer):
     """RMSProp: divides the gradient by a running average of its magnitude.
 
@@ -167,7 +177,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, lr=0.001, rho=0.9, epsilon=1e-8, decay=0., **kwargs):
         super(RMSprop, self).__init__(**kwargs)
-        self.lr, self.rho, self.epsilon, self.decay = lr, rho, epsilon, decay
+        self.lr, self.rho, self.decay = _variable(lr), _variable(rho), _variable(decay)
+        self.epsilon = epsilon
 
     def _step(self, p, g, slots, lr):
         a = slots[0]
@@ -182,6 +193,7 @@ class RMSprop(Optimizer):
         return config
 
 
+@register_optimizer
 class Adagrad(Optimizer):
     """Adagrad: per-weight learning rates from the sum of squared gradients.
 
@@ -194,7 +206,7 @@ class Adagrad(Optimizer):
 
     def __init__(self, lr=0.01, epsilon=1e-8, decay=0., **kwargs):
         super(Adagrad, self).__init__(**kwargs)
-        self.lr, self.epsilon, self.decay = lr, epsilon, decay
+        self.lr, self.decay, self.epsilon = _variable(lr), _variable(decay), epsilon
 
     def _step(self, p, g, slots, lr):
         a = slots[0]
@@ -207,6 +219,7 @@ class Adagrad(Optimizer):
         return config
 
 
+@register_optimizer
 class Adadelta(Optimizer):
     """Adadelta: an adaptive learning rate from running averages of
     squared gradients and squared updates.
@@ -221,7 +234,8 @@ class Adadelta(Optimizer):
 
     def __init__(self, lr=1.0, rho=0.95, epsilon=1e-8, decay=0., **kwargs):
         super(Adadelta, self).__init__(**kwargs)
-        self.lr, self.rho, self.epsilon, self.decay = lr, rho, epsilon, decay
+        self.lr, self.rho, self.decay = _variable(lr), _variable(rho), _variable(decay)
+        self.epsilon = epsilon
 
     def _step(self, p, g, slots, lr):
         a, d_a = slots
@@ -232,12 +246,13 @@ class Adadelta(Optimizer):
         return p - lr * step
 
     def get_config(self):
-        config = {'lr': float(self.lr), 'rho': self.rho, 'decay': float(self.decay),
+        config = {'lr': float(self.lr), 'rho': float(self.rho), 'decay': float(self.decay),
                   'epsilon': self.epsilon}
         config.update(super(Adadelta, self).get_config())
         return config
 
 
+@register_optimizer
 class Adam(Optimizer):
     """Adam (Kingma and Ba), with Keras 1's bias-corrected learning rate.
 
@@ -252,8 +267,8 @@ class Adam(Optimizer):
 
     def __init__(self, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, decay=0., **kwargs):
         super(Adam, self).__init__(**kwargs)
-        self.lr, self.beta_1, self.beta_2 = lr, beta_1, beta_2
-        self.epsilon, self.decay = epsilon, decay
+        self.lr, self.beta_1, self.beta_2 = _variable(lr), _variable(beta_1), _variable(beta_2)
+        self.epsilon, self.decay = epsilon, _variable(decay)
 
     def _bias_corrected(self, lr):
         t = _F(self.iterations + 1)
@@ -274,6 +289,7 @@ class Adam(Optimizer):
         return config
 
 
+@register_optimizer
 class Adamax(Adam):
     """Adamax: the infinity-norm variant of Adam.
 
@@ -297,8 +313,68 @@ class Adamax(Adam):
         return p - (lr / (_F(1.) - b1 ** t)) * m / (u + _F(self.epsilon))
 
 
+@register_optimizer
+class Nadam(Optimizer):
+    """Nesterov Adam (Dozat), with Keras 1's warming momentum schedule.
+
+    # Arguments
+        lr: float >= 0. Learning rate.
+        beta_1, beta_2: floats in (0, 1).
+        epsilon: float >= 0. Fuzz factor.
+        schedule_decay: float, the momentum schedule's decay (0.004).
+    """
+    _slot_names = ('m', 'v')
+    _counts_iterations_always = True
+
+    def __init__(self, lr=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-8, schedule_decay=0.004,
+                 **kwargs):
+        super(Nadam, self).__init__(**kwargs)
+        self.lr, self.beta_1, self.beta_2 = _variable(lr), _variable(beta_1), _variable(beta_2)
+        self.epsilon, self.schedule_decay = epsilon, schedule_decay
+        self.decay = 0.
+        self.m_schedule = _F(1.)
+
+    def _momentum_cache(self, t):
+        return _F(self.beta_1) * (_F(1.) - _F(0.5) * _F(0.96) ** (t * _F(self.schedule_decay)))
+
+    def update(self, params, grads, constraints=None):
+        t = _F(self.iterations + 1)
+        self._cache_t = self._momentum_cache(t)
+        self._cache_next = self._momentum_cache(t + _F(1.))
+        self._schedule_new = self.m_schedule * self._cache_t
+        self._schedule_next = self._schedule_new * self._cache_next
+        self._t = t
+        super(Nadam, self).update(params, grads, constraints)
+        self.m_schedule = self._schedule_new
+
+    def _step(self, p, g, slots, lr):
+        m, v = slots
+        b1, b2 = _F(self.beta_1), _F(self.beta_2)
+        g_prime = g / (_F(1.) - self._schedule_new)
+        m[...] = b1 * m + (_F(1.) - b1) * g
+        m_prime = m / (_F(1.) - self._schedule_next)
+        v[...] = b2 * v + (_F(1.) - b2) * np.square(g)
+        v_prime = v / (_F(1.) - b2 ** self._t)
+        m_bar = (_F(1.) - self._cache_t) * g_prime + self._cache_next * m_prime
+        return p - lr * m_bar / (np.sqrt(v_prime) + _F(self.epsilon))
+
+    def set_weights(self, weights):
+        super(Nadam, self).set_weights(weights)
+        # Keras 1 saves no m_schedule: it is the product of the caches so far.
+        self.m_schedule = _F(1.)
+        for step in range(1, int(self.iterations) + 1):
+            self.m_schedule = self.m_schedule * self._momentum_cache(_F(step))
+
+    def get_config(self):
+        config = {'lr': float(self.lr), 'beta_1': float(self.beta_1),
+                  'beta_2': float(self.beta_2), 'epsilon': self.epsilon,
+                  'schedule_decay': self.schedule_decay}
+        config.update(super(Nadam, self).get_config())
+        return config
+
+
 _BY_NAME = {'sgd': SGD, 'rmsprop': RMSprop, 'adagrad': Adagrad, 'adadelta': Adadelta,
-            'adam': Adam, 'adamax': Adamax}
+            'adam': Adam, 'adamax': Adamax, 'nadam': Nadam}
 
 
 def get(identifier, kwargs=None):

@@ -124,3 +124,23 @@ def test_names_configs_and_state():
     sgd.update([a], [GRADS[0].astype('float32')])
     clone.update([b], [GRADS[0].astype('float32')])
     np.testing.assert_array_equal(a, b)
+
+
+def test_nadam_by_hand_and_state_round_trip():
+    p, m, v, schedule, out = START.copy(), np.zeros(3), np.zeros(3), 1.0, []
+    for t, g in enumerate(GRADS, start=1):
+        cache = 0.9 * (1 - 0.5 * 0.96 ** (t * 0.004))
+        cache_next = 0.9 * (1 - 0.5 * 0.96 ** ((t + 1) * 0.004))
+        schedule_new = schedule * cache
+        schedule_next = schedule_new * cache_next
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        m_bar = (1 - cache) * g / (1 - schedule_new) + cache_next * m / (1 - schedule_next)
+        p = p - 0.002 * m_bar / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+        schedule = schedule_new
+        out.append(p.copy())
+    nadam = optimizers.get('nadam')
+    np.testing.assert_allclose(run(nadam), out, rtol=1e-5, atol=1e-6)
+    twin = optimizers.Nadam()
+    twin.set_weights(nadam.get_weights())
+    assert twin.m_schedule == pytest.approx(nadam.m_schedule, rel=1e-6)

@@ -220,9 +220,14 @@ def test_layer_shape_mismatch_is_caught_at_add():
         model.add(Dense(3))
 
 
-def test_first_layer_needs_an_input_shape():
-    with pytest.raises(ValueError, match='input_shape'):
-        Sequential().add(Dense(3))
+def test_without_an_input_shape_the_first_data_sets_it():
+    model = Sequential([Dense(3), Activation('softmax')])
+    with pytest.raises(RuntimeError, match='does not know its input shape yet.*input_shape'):
+        model.summary()
+    model.compile(loss='categorical_crossentropy', optimizer='sgd', metrics=['accuracy'])
+    x, y = np.zeros((4, 7), dtype='float32'), np.eye(3)[[0, 1, 2, 0]]
+    assert model.train_on_batch(x, y)[1] == 0.5  # uniform output: argmax 0, right for 2 of 4
+    assert model.input_shape == (None, 7) and model.layers[0].W.shape == (7, 3)
 
 
 def test_unknown_names_in_compile():

@@ -9,6 +9,7 @@ function that fills the layers' gradient buffers, and the activity penalty.
 import contextlib
 import signal
 import threading
+import warnings
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from .. import callbacks as cbks
 from .. import metrics as metrics_module
 from .. import objectives, optimizers
 from ..utils.generic_utils import Progbar
-from .topology import Container
+from .topology import Container, to_list
 
 
 def make_batches(size, batch_size):
@@ -207,19 +208,36 @@ class Model(Container):
         if kwargs:
             raise TypeError('compile() got unexpected keyword argument(s): %s'
                             % ', '.join(sorted(kwargs)))
-        self._check_built()
-        self.optimizer = optimizers.get(optimizer)
-        self.loss = loss
-        self.loss_functions = self._per_output(loss, 'loss', objectives.get)
-        if loss_weights is None:
-            self.loss_weights = [1.] * len(self.output_names)
-        else:
-            self.loss_weights = [float(w) for w in self._per_output(loss_weights, 'loss_weights',
-                                                                    lambda w: w)]
         if sample_weight_mode not in (None, 'temporal'):
             raise ValueError('sample_weight_mode must be None or "temporal", got %r'
                              % (sample_weight_mode,))
+        self.optimizer = optimizers.get(optimizer)
+        # Names are resolved now, so that a typo fails here and not at fit time.
+        if isinstance(loss, (str, dict, list, tuple)):
+            for name in (loss.values() if isinstance(loss, dict) else to_list(loss)):
+                objectives.get(name)
+        self.loss = loss
+        self.loss_weights = loss_weights
         self.sample_weight_mode = sample_weight_mode
+        self.metrics = metrics or []
+        self._compiled = False
+        if self._is_built():
+            self._finish_compile()
+
+    def _is_built(self):
+        return bool(self.outputs)
+
+    def _finish_compile(self):
+        """Resolves losses and metrics per output (needs the output shapes)."""
+        self.loss_functions = self._per_output(self.loss, 'loss', objectives.get)
+        weights = 1. if self.loss_weights is None else self.loss_weights
+        self.loss_weights = [float(w) for w in self._per_output(weights, 'loss_weights',
+                                                                lambda w: w)]
+        self._set_metrics(self.metrics)
+        self._compiled = True
+
+    def _set_metrics(self, metrics):
+        """Resolves `metrics` and the names the model reports (`metrics_names`)."""
         self.metrics = metrics or []
         self._metric_functions = self._resolve_metrics(self.metrics)
         names = ['loss']
@@ -227,7 +245,6 @@ class Model(Container):
             names += [name + '_loss' for name in self.output_names]
         names += [label for label, _, _ in self._metric_functions]
         self.metrics_names = names
-        self.built = True
 
     def _per_output(self, value, what, resolve):
         names = self.output_names
@@ -277,12 +294,14 @@ class Model(Container):
         return metrics_module.categorical_accuracy
 
     def _check_compiled(self):
-        if not hasattr(self, 'loss_functions'):
+        if not hasattr(self, '_compiled'):
             raise RuntimeError('You must compile the model before training or testing it: '
                                'call model.compile(loss=..., optimizer=...)')
+        if not self._compiled and self._is_built():
+            self._finish_compile()
 
-    def _check_built(self):
-        pass
+    def _build_from_data(self, x):
+        """Models whose input shape is known only from data build here (no-op)."""
 
     # -- data checks -------------------------------------------------------------
 
@@ -296,6 +315,9 @@ class Model(Container):
         return shapes
 
     def _standardize(self, x, y=None, sample_weight=None, class_weight=None):
+        self._build_from_data(x)
+        if y is not None:
+            self._check_compiled()
         inputs = standardize_input_data(x, self.input_names, self.input_shapes, 'model input')
         if y is None:
             return inputs, None, None
@@ -504,11 +526,6 @@ class Model(Container):
                                         for arrays in (inputs, targets, weights))
         elif validation_split:
             raise ValueError('validation_split must be in [0, 1), got %r' % (validation_split,))
-        return self._fit_loop(inputs, targets, weights, batch_size, nb_epoch, verbose,
-                              callbacks, val_arrays, shuffle, initial_epoch)
-
-    def _fit_loop(self, inputs, targets, weights, batch_size, nb_epoch, verbose, callbacks,
-                  val_arrays, shuffle, initial_epoch):
         if int(batch_size) != batch_size or batch_size <= 0:
             raise ValueError('batch_size must be a positive integer, got %r' % (batch_size,))
         batch_size = int(batch_size)
@@ -517,50 +534,69 @@ class Model(Container):
         if do_validation and verbose:
             print('Train on %d samples, validate on %d samples' % (nb_sample,
                                                                    len(val_arrays[0][0])))
+        index_array = np.arange(nb_sample)
+
+        def epoch_batches():
+            nonlocal index_array
+            if shuffle == 'batch':
+                index_array = _batch_shuffle(index_array, batch_size)
+            elif shuffle:
+                np.random.shuffle(index_array)
+            for start, stop in make_batches(nb_sample, batch_size):
+                ids = index_array[start:stop]
+                yield tuple(_take_all(arrays, ids) for arrays in (inputs, targets, weights))
+
+        def validate():
+            return self._test_loop(val_arrays, batch_size, verbose=0)
+        self.validation_data = val_arrays
+        return self._train_epochs(epoch_batches, nb_sample, nb_epoch, verbose, callbacks,
+                                  validate if do_validation else None, initial_epoch,
+                                  {'batch_size': batch_size})
+
+    def _train_epochs(self, epoch_batches, nb_sample, nb_epoch, verbose, callbacks, validate,
+                      initial_epoch, extra_params=None):
+        """The epoch loop shared by `fit` and `fit_generator`.
+
+        # Arguments
+            epoch_batches: function returning an iterator over one epoch's
+                standardized `(inputs, targets, weights)` batches.
+            nb_sample: samples per epoch (the progress bar's target).
+            validate: function returning the validation results, or None.
+        """
         out_labels = self.metrics_names
         callback_metrics = list(out_labels)
-        if do_validation:
+        if validate is not None:
             callback_metrics += ['val_' + label for label in out_labels]
-
         self.history = cbks.History()
         callback_list = [cbks.BaseLogger()] + list(callbacks or []) + [self.history]
         if verbose:
             callback_list.append(cbks.ProgbarLogger())
         callback_list = cbks.CallbackList(callback_list)
         callback_list.set_model(self)
-        callback_list.set_params({'batch_size': batch_size, 'nb_epoch': nb_epoch,
-                                  'nb_sample': nb_sample, 'verbose': verbose,
-                                  'do_validation': do_validation, 'metrics': callback_metrics})
+        params = {'nb_epoch': nb_epoch, 'nb_sample': nb_sample, 'verbose': verbose,
+                  'do_validation': validate is not None, 'metrics': callback_metrics}
+        params.update(extra_params or {})
+        callback_list.set_params(params)
         self.stop_training = False
-        self.validation_data = val_arrays
-        index_array = np.arange(nb_sample)
         state = {}
         callback_list.on_train_begin()
         with _deferred_interrupt(state):
             for epoch in range(initial_epoch, nb_epoch):
                 callback_list.on_epoch_begin(epoch)
-                if shuffle == 'batch':
-                    index_array = _batch_shuffle(index_array, batch_size)
-                elif shuffle:
-                    np.random.shuffle(index_array)
-                batches = make_batches(nb_sample, batch_size)
                 epoch_logs = {}
-                for batch_index, (start, stop) in enumerate(batches):
-                    batch_ids = index_array[start:stop]
-                    batch_logs = {'batch': batch_index, 'size': len(batch_ids)}
+                for batch_index, (inputs, targets, weights) in enumerate(epoch_batches()):
+                    batch_logs = {'batch': batch_index, 'size': len(inputs[0])}
                     callback_list.on_batch_begin(batch_index, batch_logs)
-                    outs = self._train_arrays(*(_take_all(arrays, batch_ids)
-                                                for arrays in (inputs, targets, weights)))
+                    outs = self._train_arrays(inputs, targets, weights)
                     batch_logs.update(zip(out_labels, outs))
                     callback_list.on_batch_end(batch_index, batch_logs)
                     if state.get('interrupted'):
                         break
-                    if batch_index == len(batches) - 1 and do_validation:
-                        val_outs = self._test_loop(val_arrays, batch_size, verbose=0)
-                        epoch_logs.update(('val_' + label, value)
-                                          for label, value in zip(out_labels, val_outs))
                 if state.get('interrupted'):
                     break
+                if validate is not None:
+                    epoch_logs.update(('val_' + label, value)
+                                      for label, value in zip(out_labels, validate()))
                 callback_list.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
                     break
@@ -571,6 +607,107 @@ class Model(Container):
                       'completed batch and model.history the completed epochs.')
             raise KeyboardInterrupt
         return self.history
+
+    # -- generators --------------------------------------------------------------
+
+    def fit_generator(self, generator, samples_per_epoch, nb_epoch, verbose=1, callbacks=None,
+                      validation_data=None, nb_val_samples=None, class_weight=None,
+                      max_q_size=10, nb_worker=1, pickle_safe=False, initial_epoch=0):
+        """Trains the model on batches from a Python generator.
+
+        # Arguments
+            generator: yields `(inputs, targets)` or `(inputs, targets,
+                sample_weights)` batches, endlessly (a Keras 0.3 one-pass
+                iterator with `reset()` is restarted when it runs out).
+            samples_per_epoch: samples to draw before an epoch ends.
+            nb_epoch: the epoch to stop at.
+            verbose: 0, 1 or 2, as for `fit`.
+            callbacks: list of callbacks.
+            validation_data: a generator (then give `nb_val_samples`) or a
+                tuple `(x_val, y_val)` / `(x_val, y_val, sample_weight)`.
+            nb_val_samples: samples to draw from a validation generator.
+            class_weight: dict mapping class index to a loss weight.
+            max_q_size, nb_worker, pickle_safe: accepted for Keras 1
+                compatibility; batches are drawn in the training thread.
+            initial_epoch: epoch to start from.
+
+        # Returns
+            A `History`.
+        """
+        self._check_compiled()
+        val_is_generator = _is_generator(validation_data)
+        if val_is_generator and not nb_val_samples:
+            raise ValueError('When using a generator for validation data, you must specify a '
+                             'value for "nb_val_samples".')
+        if int(samples_per_epoch) != samples_per_epoch or samples_per_epoch <= 0:
+            raise ValueError('samples_per_epoch must be a positive integer, got %r'
+                             % (samples_per_epoch,))
+
+        def epoch_batches():
+            seen = 0
+            while seen < samples_per_epoch:
+                x, y, sample_weight = _unpack_batch(_next_batch(generator), 'generator')
+                arrays = self._standardize(x, y, sample_weight, class_weight)
+                seen += len(arrays[0][0])
+                yield arrays
+            if seen > samples_per_epoch:
+                warnings.warn('Epoch comprised more than `samples_per_epoch` samples (%d > %d), '
+                              'which might affect learning results. Set `samples_per_epoch` '
+                              'correctly to avoid this warning.' % (seen, samples_per_epoch))
+
+        validate = None
+        if val_is_generator:
+            def validate():
+                return to_list(self.evaluate_generator(validation_data, nb_val_samples))
+        elif validation_data:
+            val_x, val_y, val_sw = _unpack_batch(validation_data, 'validation_data')
+            val_arrays = self._standardize(val_x, val_y, val_sw)
+            self.validation_data = val_arrays
+
+            def validate():
+                return self._test_loop(val_arrays, 32, verbose=0)
+        return self._train_epochs(epoch_batches, int(samples_per_epoch), nb_epoch, verbose,
+                                  callbacks, validate, initial_epoch)
+
+    def evaluate_generator(self, generator, val_samples, max_q_size=10, nb_worker=1,
+                           pickle_safe=False):
+        """Loss (and metrics) over `val_samples` samples drawn from a generator,
+        averaged with batch-size weights.
+
+        # Returns
+            A scalar loss, or `[loss, metric, ...]`.
+        """
+        self._check_compiled()
+        seen, totals = 0, None
+        while seen < val_samples:
+            x, y, sample_weight = _unpack_batch(_next_batch(generator), 'generator')
+            outs = self._test_arrays(*self._standardize(x, y, sample_weight))
+            size = len(to_list(x)[0]) if not isinstance(x, dict) else \
+                len(next(iter(x.values())))
+            totals = [o * size for o in outs] if totals is None else \
+                [t + o * size for t, o in zip(totals, outs)]
+            seen += size
+        return self._unlist([t / seen for t in totals])
+
+    def predict_generator(self, generator, val_samples, max_q_size=10, nb_worker=1,
+                          pickle_safe=False):
+        """Predictions for `val_samples` samples drawn from a generator of
+        inputs (or of `(inputs, targets)` tuples, whose targets are ignored).
+
+        # Returns
+            The predictions, concatenated (a list of arrays for several outputs).
+        """
+        seen, collected = 0, None
+        while seen < val_samples:
+            batch = _next_batch(generator)
+            if isinstance(batch, tuple) and len(batch) in (2, 3):
+                batch = batch[0]
+            inputs = self._standardize(batch)[0]
+            outs = self._predict_arrays(inputs)
+            collected = [[o] for o in outs] if collected is None else \
+                [c + [o] for c, o in zip(collected, outs)]
+            seen += len(inputs[0])
+        return self._unlist([np.concatenate(parts) for parts in collected])
 
     def _test_loop(self, arrays, batch_size, verbose=0):
         inputs, targets, weights = arrays
@@ -618,6 +755,33 @@ class Model(Container):
         if outs is None:
             outs = [np.empty((0,) + tuple(s[1:]), dtype='float32') for s in self.output_shapes]
         return self._unlist(outs)
+
+
+def _is_generator(value):
+    return hasattr(value, '__next__') or hasattr(value, 'next')
+
+
+def _next_batch(generator):
+    """The next batch; a one-pass iterator that runs out (Keras 0.3's
+    ImageDataGenerator.flow) is restarted with its `reset()`."""
+    try:
+        return next(generator)
+    except StopIteration:
+        if hasattr(generator, 'reset'):
+            generator.reset()
+            try:
+                return next(generator)
+            except StopIteration:
+                pass
+        raise ValueError('The generator ran out of batches: fit_generator, evaluate_generator '
+                         'and predict_generator need an endless generator (or one with reset())')
+
+
+def _unpack_batch(batch, what):
+    if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
+        raise ValueError('%s should give (x, y) or (x, y, sample_weight) tuples, got %s'
+                         % (what, type(batch).__name__))
+    return batch if len(batch) == 3 else (batch[0], batch[1], None)
 
 
 def _loss_gradient(loss, y_true, y_pred):

@@ -1,0 +1,237 @@
+"""Keras 0.x spellings, translated once, at the edge, into the Keras 1 form.
+
+Two kinds of translation live here:
+
+- constructor arguments, through `legacy_arguments(translator)` on a class's
+  `__init__`: e.g. `Convolution2D(32, 3, 5, 5)` (0.1's nb_filter, stack_size,
+  rows, cols) becomes `Convolution2D(32, 5, 5)`;
+- model methods, through `Keras0ModelAPI`, a mixin of the public model
+  classes: `compile(class_mode=...)`, `fit(show_accuracy=True)`,
+  `train_on_batch(accuracy=True)`, `model.train(...)`, `model.test(...)`,
+  and, under the Keras 0.3 switch, 0.3's defaults (batch_size=128,
+  nb_epoch=100).
+
+The engine below never sees a 0.x argument.
+"""
+import functools
+import inspect
+import numbers
+import warnings
+
+from . import version
+
+
+def legacy_arguments(translator):
+    """Decorates an `__init__` so that `translator(args, kwargs)` rewrites
+    0.x-style arguments into the 1.x signature before it runs."""
+    def decorate(init):
+        @functools.wraps(init)
+        def wrapper(self, *args, **kwargs):
+            args, kwargs = translator(type(self).__name__, list(args), dict(kwargs))
+            return init(self, *args, **kwargs)
+        return wrapper
+    return decorate
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _warn(message):
+    warnings.warn(message, DeprecationWarning, stacklevel=4)
+
+
+def convolution2d_arguments(name, args, kwargs):
+    """0.1/0.2: Convolution2D(nb_filter, stack_size, nb_row, nb_col, ...)."""
+    if len(args) >= 4 and all(_is_int(a) for a in args[:4]):
+        _warn('%s(nb_filter, stack_size, nb_row, nb_col) is the Keras 0.x signature; '
+              'stack_size is inferred from the input in Keras 1' % name)
+        args = [args[0]] + args[2:]
+    _rename(name, kwargs, {'subsample_length': None})
+    return args, kwargs
+
+
+def convolution1d_arguments(name, args, kwargs):
+    """0.1: Convolution1D(nb_filter, stack_size, filter_length, ...)."""
+    if len(args) >= 3 and all(_is_int(a) for a in args[:3]):
+        _warn('%s(nb_filter, stack_size, filter_length) is the Keras 0.x signature' % name)
+        args = [args[0]] + args[2:]
+    return args, kwargs
+
+
+def dense_arguments(name, args, kwargs):
+    """0.1: Dense(input_dim, output_dim, ...)."""
+    if len(args) >= 2 and _is_int(args[0]) and _is_int(args[1]):
+        _warn('%s(input_dim, output_dim) is the Keras 0.x signature; Keras 1 is '
+              '%s(output_dim, input_dim=...)' % (name, name))
+        if 'input_dim' in kwargs:
+            raise TypeError('%s: input_dim given twice (positionally, Keras 0.x style, and as a '
+                            'keyword)' % name)
+        kwargs['input_dim'] = args[0]
+        args = [args[1]] + args[2:]
+    return args, kwargs
+
+
+def pooling2d_arguments(name, args, kwargs):
+    """0.x: MaxPooling2D(poolsize=(2, 2), stride=None, ignore_border=True)."""
+    _rename(name, kwargs, {'poolsize': 'pool_size', 'stride': 'strides'})
+    if 'ignore_border' in kwargs:
+        kwargs['border_mode'] = 'valid' if kwargs.pop('ignore_border') else 'same'
+    return args, kwargs
+
+
+def pooling1d_arguments(name, args, kwargs):
+    """0.x: MaxPooling1D(pool_length=2, stride=None, ignore_border=True)."""
+    if 'ignore_border' in kwargs:
+        kwargs['border_mode'] = 'valid' if kwargs.pop('ignore_border') else 'same'
+    return args, kwargs
+
+
+def input_shape_first_arguments(name, args, kwargs):
+    """0.1/0.2: PReLU(input_shape), ParametricSoftplus(input_shape), ...: a shape
+    tuple as the first positional argument."""
+    if args and isinstance(args[0], (tuple, list)) and all(_is_int(d) for d in args[0]):
+        _warn('%s(input_shape) is the Keras 0.x signature; the shape is inferred in Keras 1'
+              % name)
+        args = args[1:]
+    return args, kwargs
+
+
+def optimizer_arguments(name, args, kwargs):
+    """Keras 0.x optimizers accepted (and ignored) any keyword, e.g. SGD(l2=...)."""
+    known = set(inspect.signature(_OPTIMIZER_INITS[name]).parameters) | {'clipnorm', 'clipvalue'}
+    ignored = sorted(k for k in kwargs if k not in known and k in _IGNORED_OPTIMIZER_KWARGS)
+    if ignored:
+        _warn('%s: argument(s) %s had no effect in Keras 0.x and are ignored'
+              % (name, ', '.join(ignored)))
+        for key in ignored:
+            kwargs.pop(key)
+    return args, kwargs
+
+
+_IGNORED_OPTIMIZER_KWARGS = {'l1', 'l2', 'kappa', 'gamma'}
+_OPTIMIZER_INITS = {}
+
+
+def register_optimizer(cls):
+    """Records an optimizer's own signature, for `optimizer_arguments`."""
+    _OPTIMIZER_INITS[cls.__name__] = cls.__init__
+    cls.__init__ = legacy_arguments(optimizer_arguments)(cls.__init__)
+    return cls
+
+
+def _rename(name, kwargs, renames):
+    for old, new in renames.items():
+        if old in kwargs:
+            value = kwargs.pop(old)
+            if new is None:
+                continue
+            if new in kwargs:
+                raise TypeError('%s: both %s (Keras 0.x) and %s given' % (name, old, new))
+            kwargs[new] = value
+
+
+def _keras_0_default(value, keras_0, keras_1):
+    """Resolves a defaulted argument: 0.3's default under the 0.3 switch."""
+    if value is not DEFAULT:
+        return value
+    return keras_0 if version.is_keras_0() else keras_1
+
+
+DEFAULT = object()
+
+
+class Keras0ModelAPI(object):
+    """Keras 0.x's model methods and arguments, on top of the Keras 1 model."""
+
+    def compile(self, optimizer, loss, metrics=None, loss_weights=None,
+                sample_weight_mode=None, class_mode=None, **kwargs):
+        """Configures the model for training (see `Model.compile`).
+
+        # Arguments
+            class_mode: Keras 0.x: 'categorical' or 'binary'. Accepted and
+                checked; the accuracy that `show_accuracy=True` reports is
+                chosen from the output and loss as Keras 1 chooses it (binary
+                for one output unit or binary_crossentropy, else categorical).
+        """
+        if class_mode not in (None, 'categorical', 'binary'):
+            raise ValueError('compile: class_mode must be "categorical" or "binary", got %r'
+                             % (class_mode,))
+        self._class_mode = class_mode
+        return super(Keras0ModelAPI, self).compile(optimizer, loss, metrics=metrics,
+                                                   loss_weights=loss_weights,
+                                                   sample_weight_mode=sample_weight_mode, **kwargs)
+
+    def _with_accuracy(self, wanted, run):
+        """Runs `run()` with accuracy among the metrics when `wanted` (0.x's
+        show_accuracy / accuracy flags), then restores the compiled metrics."""
+        if not wanted or 'acc' in self.metrics_names:
+            return run()
+        self._check_compiled()
+        saved = self.metrics
+        self._set_metrics(list(saved) + ['accuracy'])
+        try:
+            return run()
+        finally:
+            self._set_metrics(saved)
+
+    def fit(self, x, y, batch_size=DEFAULT, nb_epoch=DEFAULT, verbose=1, callbacks=None,
+            validation_split=0., validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, show_accuracy=False):
+        """Trains the model (see `Model.fit`).
+
+        # Arguments
+            show_accuracy: Keras 0.x: also report the accuracy (`acc`, `val_acc`).
+            batch_size, nb_epoch: 32 and 10 by default; 128 and 100 under the
+                Keras 0.3 switch, as Keras 0.3 had them.
+        """
+        batch_size = _keras_0_default(batch_size, 128, 32)
+        nb_epoch = _keras_0_default(nb_epoch, 100, 10)
+        return self._with_accuracy(show_accuracy, lambda: super(Keras0ModelAPI, self).fit(
+            x, y, batch_size=batch_size, nb_epoch=nb_epoch, verbose=verbose, callbacks=callbacks,
+            validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
+            class_weight=class_weight, sample_weight=sample_weight, initial_epoch=initial_epoch))
+
+    def evaluate(self, x, y, batch_size=DEFAULT, verbose=1, sample_weight=None,
+                 show_accuracy=False):
+        """Loss (and metrics) on data (see `Model.evaluate`); `show_accuracy`
+        adds the accuracy, as Keras 0.x did."""
+        batch_size = _keras_0_default(batch_size, 128, 32)
+        return self._with_accuracy(show_accuracy, lambda: super(Keras0ModelAPI, self).evaluate(
+            x, y, batch_size=batch_size, verbose=verbose, sample_weight=sample_weight))
+
+    def predict(self, x, batch_size=DEFAULT, verbose=0):
+        """Predictions, batch by batch (see `Model.predict`)."""
+        return super(Keras0ModelAPI, self).predict(
+            x, batch_size=_keras_0_default(batch_size, 128, 32), verbose=verbose)
+
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None, accuracy=False):
+        """One gradient update (see `Model.train_on_batch`); `accuracy=True`
+        (Keras 0.x) returns `[loss, acc]`."""
+        return self._with_accuracy(accuracy, lambda: super(Keras0ModelAPI, self).train_on_batch(
+            x, y, sample_weight=sample_weight, class_weight=class_weight))
+
+    def test_on_batch(self, x, y, sample_weight=None, accuracy=False):
+        """Loss on one batch (see `Model.test_on_batch`); `accuracy=True`
+        (Keras 0.x) returns `[loss, acc]`."""
+        return self._with_accuracy(accuracy, lambda: super(Keras0ModelAPI, self).test_on_batch(
+            x, y, sample_weight=sample_weight))
+
+    def train(self, x, y, accuracy=False, class_weight=None, sample_weight=None):
+        """Keras 0.1/0.2's name for `train_on_batch`: returns the loss, or
+        `(loss, accuracy)` with `accuracy=True`."""
+        return self._with_accuracy(accuracy, lambda: self._loss_and_accuracy(
+            super(Keras0ModelAPI, self).train_on_batch(x, y, sample_weight=sample_weight,
+                                                       class_weight=class_weight), accuracy))
+
+    def test(self, x, y, accuracy=False, sample_weight=None):
+        """Keras 0.1/0.2's name for `test_on_batch`: returns the loss, or
+        `(loss, accuracy)` with `accuracy=True`."""
+        return self._with_accuracy(accuracy, lambda: self._loss_and_accuracy(
+            super(Keras0ModelAPI, self).test_on_batch(x, y, sample_weight=sample_weight),
+            accuracy))
+
+    def _loss_and_accuracy(self, result, accuracy):
+        if not accuracy:
+            return result[0] if isinstance(result, list) else result
+        return result[0], result[self.metrics_names.index('acc')]
