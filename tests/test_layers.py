@@ -330,3 +330,12 @@ def test_set_weights_checks_every_shape_before_changing_any():
 def test_activation_get_returns_module_functions():
     assert activations.get('tanh') is activations.tanh
     assert activations.get(None) is activations.linear
+
+
+def test_convolution2d_softmax_runs_over_the_last_axis_of_its_own_ordering():
+    """In 'tf' ordering the last axis is the channels; in 'th' it is the columns."""
+    for ordering, sample in (('tf', (5, 5, 2)), ('th', (2, 5, 5))):
+        layer = built(Convolution2D(3, 2, 2, activation='softmax', dim_ordering=ordering), sample)
+        y = layer.call(away_from_zero((2,) + sample))
+        np.testing.assert_allclose(y.sum(axis=-1), 1, rtol=1e-5)
+        check_layer_gradients(layer, away_from_zero((2,) + sample))

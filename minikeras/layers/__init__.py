@@ -1,9 +1,19 @@
 """All layers, importable as `keras.layers.<Name>` as in Keras 1."""
-from ..engine.topology import Layer
-from .advanced_activations import PReLU
-from .convolutional import Convolution2D
-from .core import Activation, Dense, Dropout, Flatten, Permute, RepeatVector, Reshape
-from .pooling import MaxPooling2D
+from ..engine.topology import Input, InputLayer, Layer, Merge, merge
+from .advanced_activations import ELU, LeakyReLU, ParametricSoftplus, PReLU, ThresholdedReLU
+from .convolutional import (Conv1D, Conv2D, Convolution1D, Convolution2D, Cropping2D,
+                            UpSampling2D, ZeroPadding2D)
+from .core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, Permute,
+                   RepeatVector, Reshape)
+from .embeddings import Embedding
+from .noise import GaussianDropout, GaussianNoise
+from .normalization import BatchNormalization
+from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
+                      GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+                      MaxPooling1D, MaxPooling2D)
 
-Conv2D = Convolution2D
 MaxPool2D = MaxPooling2D
+
+from ..compat.unsupported import module_getattr as _module_getattr
+
+__getattr__ = _module_getattr('layers')

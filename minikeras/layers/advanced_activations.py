@@ -1,7 +1,62 @@
-"""Activation layers with parameters or options."""
+"""Activation layers with parameters or options: LeakyReLU, PReLU, ELU,
+ParametricSoftplus, ThresholdedReLU."""
 import numpy as np
 
+from ..compat import keras0
 from ..engine.topology import Layer
+
+
+def _shared_param_shape(layer, input_shape, shared_axes):
+    """The parameter shape of a per-unit activation: the sample shape, with
+    size 1 along the shared axes (counted from 1, the batch axis being 0)."""
+    param_shape = list(input_shape[1:])
+    for axis in shared_axes:
+        if not 1 <= axis < len(input_shape):
+            raise ValueError('Layer %s (%s): shared axis %d outside the sample axes of %s'
+                             % (layer.name, type(layer).__name__, axis, tuple(input_shape)))
+        param_shape[axis - 1] = 1
+    if any(d is None for d in param_shape):
+        raise ValueError('Layer %s (%s): the sample shape must be known, got %s'
+                         % (layer.name, type(layer).__name__, tuple(input_shape)))
+    return tuple(param_shape)
+
+
+def _reduce_to(grad, shape):
+    """Sums a gradient of the input's shape down to a parameter of `shape`
+    (the batch axis and the shared axes)."""
+    axes = (0,) + tuple(i + 1 for i, d in enumerate(shape) if d == 1 and grad.shape[i + 1] != 1)
+    return np.sum(grad, axis=axes, dtype='float64').reshape(shape).astype('float32')
+
+
+class LeakyReLU(Layer):
+    """Leaky ReLU: `f(x) = x` for x >= 0 and `alpha * x` otherwise.
+
+    # Arguments
+        alpha: float >= 0, the slope for negative inputs.
+
+    # Input shape
+        Any.
+
+    # Output shape
+        Same as the input.
+    """
+
+    def __init__(self, alpha=0.3, **kwargs):
+        super(LeakyReLU, self).__init__(**kwargs)
+        self.alpha = alpha
+
+    def forward(self, x, training=False, need_input_grad=True):
+        slope = np.where(x > 0, np.float32(1), np.float32(self.alpha))
+        y = x * slope
+
+        def backprop(dy):
+            return dy * slope
+        return y, backprop
+
+    def get_config(self):
+        config = super(LeakyReLU, self).get_config()
+        config['alpha'] = self.alpha
+        return config
 
 
 class PReLU(Layer):
@@ -21,6 +76,7 @@ class PReLU(Layer):
         Same as the input.
     """
 
+    @keras0.legacy_arguments(keras0.input_shape_first_arguments)
     def __init__(self, init='zero', weights=None, shared_axes=None, **kwargs):
         super(PReLU, self).__init__(weights=weights, **kwargs)
         self.init = init
@@ -56,4 +112,133 @@ class PReLU(Layer):
     def get_config(self):
         config = super(PReLU, self).get_config()
         config.update({'init': self.init, 'shared_axes': self.shared_axes})
+        return config
+
+
+class ELU(Layer):
+    """Exponential linear unit: `f(x) = x` for x > 0 and
+    `alpha * (exp(x) - 1)` otherwise.
+
+    # Arguments
+        alpha: scale of the negative part.
+
+    # Input shape
+        Any.
+
+    # Output shape
+        Same as the input.
+    """
+
+    def __init__(self, alpha=1.0, **kwargs):
+        super(ELU, self).__init__(**kwargs)
+        self.alpha = float(alpha)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        alpha = np.float32(self.alpha)
+        positive = x > 0
+        negative_part = alpha * np.expm1(np.minimum(x, 0))
+        y = np.where(positive, x, negative_part)
+
+        def backprop(dy):
+            return dy * np.where(positive, np.float32(1), negative_part + alpha)
+        return y, backprop
+
+    def get_config(self):
+        config = super(ELU, self).get_config()
+        config['alpha'] = self.alpha
+        return config
+
+
+class ParametricSoftplus(Layer):
+    """Parametric softplus: `f(x) = alpha * log(1 + exp(beta * x))`, with a
+    learned `alpha` and `beta` per input unit.
+
+    # Arguments
+        alpha_init: float, the initial value of every alpha.
+        beta_init: float, the initial value of every beta.
+        weights: list of arrays [alphas, betas].
+        shared_axes: sample axes (counting from 1) along which one alpha and
+            one beta are shared, e.g. [1, 2] for one pair per channel of 'tf'
+            images.
+
+    # Input shape
+        Any; the parameters have the sample shape (with shared axes of size 1).
+
+    # Output shape
+        Same as the input.
+    """
+
+    @keras0.legacy_arguments(keras0.input_shape_first_arguments)
+    def __init__(self, alpha_init=0.2, beta_init=5.0, weights=None, shared_axes=None, **kwargs):
+        super(ParametricSoftplus, self).__init__(weights=weights, **kwargs)
+        self.alpha_init = float(alpha_init)
+        self.beta_init = float(beta_init)
+        if shared_axes is None:
+            self.shared_axes = []
+        elif isinstance(shared_axes, (list, tuple)):
+            self.shared_axes = list(shared_axes)
+        else:
+            self.shared_axes = [shared_axes]
+
+    def build(self, input_shape):
+        shape = _shared_param_shape(self, input_shape, self.shared_axes)
+        self.alphas = self.add_weight(shape, _constant(self.alpha_init), name=self.name + '_alphas')
+        self.betas = self.add_weight(shape, _constant(self.beta_init), name=self.name + '_betas')
+
+    def forward(self, x, training=False, need_input_grad=True):
+        scaled = self.betas * x
+        softplus = np.logaddexp(np.float32(0), scaled)
+        y = self.alphas * softplus
+
+        def backprop(dy):
+            sigmoid = np.float32(0.5) * (np.float32(1) + np.tanh(np.float32(0.5) * scaled))
+            grads = self.gradients
+            grads[0] += _reduce_to(dy * softplus, self.alphas.shape)
+            d_scaled = dy * self.alphas * sigmoid
+            grads[1] += _reduce_to(d_scaled * x, self.betas.shape)
+            return d_scaled * self.betas if need_input_grad else None
+        return y, backprop
+
+    def get_config(self):
+        config = super(ParametricSoftplus, self).get_config()
+        # shared_axes is not in Keras 1.2.2's config; Keras reads it back fine.
+        config.update({'alpha_init': self.alpha_init, 'beta_init': self.beta_init,
+                       'shared_axes': self.shared_axes})
+        return config
+
+
+def _constant(value):
+    def init(shape, name=None, dim_ordering='th'):
+        return np.full(shape, value, dtype='float32')
+    return init
+
+
+class ThresholdedReLU(Layer):
+    """Thresholded ReLU: `f(x) = x` for x > theta and 0 otherwise.
+
+    # Arguments
+        theta: float >= 0, the threshold.
+
+    # Input shape
+        Any.
+
+    # Output shape
+        Same as the input.
+    """
+
+    def __init__(self, theta=1.0, **kwargs):
+        super(ThresholdedReLU, self).__init__(**kwargs)
+        self.theta = float(theta)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        kept = (x > np.float32(self.theta)).astype(x.dtype)
+        y = x * kept
+
+        def backprop(dy):
+            return dy * kept
+        return y, backprop
+
+    def get_config(self):
+        config = super(ThresholdedReLU, self).get_config()
+        config['theta'] = self.theta
         return config

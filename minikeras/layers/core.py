@@ -1,8 +1,10 @@
-"""Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector."""
+"""Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector,
+ActivityRegularization."""
 import numpy as np
 
 from .. import activations, constraints, regularizers
-from ..engine.topology import Layer
+from ..compat import keras0
+from ..engine.topology import Layer, Merge  # noqa: F401  (Keras 1 exported Merge here too)
 
 
 class Dense(Layer):
@@ -31,10 +33,12 @@ class Dense(Layer):
         2D array `(nb_samples, output_dim)`.
     """
 
+    @keras0.legacy_arguments(keras0.dense_arguments)
     def __init__(self, output_dim, init='glorot_uniform', activation=None, weights=None,
                  W_regularizer=None, b_regularizer=None, activity_regularizer=None,
                  W_constraint=None, b_constraint=None, bias=True, input_dim=None, **kwargs):
-        if input_dim is not None and 'input_shape' not in kwargs:
+        if input_dim is not None and 'input_shape' not in kwargs and \
+                'batch_input_shape' not in kwargs:
             kwargs['input_shape'] = (input_dim,)
         super(Dense, self).__init__(weights=weights, **kwargs)
         if int(output_dim) != output_dim or output_dim <= 0:
@@ -281,4 +285,34 @@ class RepeatVector(Layer):
     def get_config(self):
         config = super(RepeatVector, self).get_config()
         config['n'] = self.n
+        return config
+
+
+class ActivityRegularization(Layer):
+    """The identity, adding `l1 * sum(|output|) + l2 * sum(output ** 2)` to
+    the training loss.
+
+    # Arguments
+        l1: float >= 0, the L1 factor.
+        l2: float >= 0, the L2 factor.
+
+    # Input shape
+        Any.
+
+    # Output shape
+        Same as the input.
+    """
+
+    def __init__(self, l1=0., l2=0., **kwargs):
+        super(ActivityRegularization, self).__init__(**kwargs)
+        self.l1 = l1
+        self.l2 = l2
+        self.activity_regularizer = regularizers.L1L2Regularizer(l1=l1, l2=l2)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        return x, lambda dy: dy
+
+    def get_config(self):
+        config = super(ActivityRegularization, self).get_config()
+        config.update({'l1': self.l1, 'l2': self.l2})
         return config

@@ -1,19 +1,132 @@
-"""Pooling layers."""
+"""Pooling layers: max and average pooling over 1D and 2D windows, and global pooling.
+
+The windowed layers run the channels-first Numba kernels of
+`kernels/pooling.py` (max) and `kernels/avgpool.py` (average); the 1D layers
+reuse them on a (samples, features, steps, 1) view of their input.
+"""
 import numpy as np
 
+from ..compat import keras0
 from ..engine.topology import Layer
+from ..kernels import avgpool as avg_kernels
 from ..kernels import pooling as pool_kernels
 from ..utils.conv_utils import (from_channels_first, image_axes, image_shape,
                                 resolve_dim_ordering, to_channels_first)
 
+_BORDER_MODES = ('valid', 'same')
 
-class MaxPooling2D(Layer):
+
+def _pool_cf(x_cf, mode, pool_size, strides, border_mode):
+    """Pools a float32 channels-first batch (N, C, H, W).
+
+    Returns (y, backprop) with y of shape (N, C, OH, OW) and backprop(dy)
+    taking and returning channels-first arrays.
+    """
+    n, channels, rows, cols = x_cf.shape
+    pad_top, out_rows = pool_kernels.pool_padding(rows, pool_size[0], border_mode, strides[0])
+    pad_left, out_cols = pool_kernels.pool_padding(cols, pool_size[1], border_mode, strides[1])
+    geometry = (pool_size[0], pool_size[1], strides[0], strides[1], pad_top, pad_left)
+    y = np.empty((n, channels, out_rows, out_cols), dtype='float32')
+    if mode == 'max':
+        argmax = np.empty(y.shape, dtype='int32')
+        pool_kernels.maxpool2d_forward(x_cf, y, argmax, *geometry)
+
+        def backprop(dy_cf):
+            dx = np.empty_like(x_cf)
+            pool_kernels.maxpool2d_backward(np.ascontiguousarray(dy_cf, dtype='float32'),
+                                            argmax, dx)
+            return dx
+    else:
+        avg_kernels.avgpool2d_forward(x_cf, y, *geometry)
+
+        def backprop(dy_cf):
+            dx = np.empty_like(x_cf)
+            avg_kernels.avgpool2d_backward(np.ascontiguousarray(dy_cf, dtype='float32'), dx,
+                                           *geometry)
+            return dx
+    return y, backprop
+
+
+def _check_window_args(layer, pool_name, pool, stride_name, strides, border_mode):
+    count = len(pool)
+    for arg, value in ((pool_name, pool), (stride_name, strides)):
+        if len(value) != count or any(int(v) != v or v <= 0 for v in value):
+            raise ValueError('%s (%s): %s must be %s, got %r'
+                             % (layer.name, type(layer).__name__, arg,
+                                'a positive integer' if count == 1 else
+                                'two positive integers', value[0] if count == 1 else value))
+    if border_mode not in _BORDER_MODES:
+        raise ValueError('%s (%s): border_mode must be "valid" or "same", got %r'
+                         % (layer.name, type(layer).__name__, border_mode))
+
+
+class _Pooling2D(Layer):
+    """Shared by MaxPooling2D and AveragePooling2D."""
+
+    _mode = None
+
+    @keras0.legacy_arguments(keras0.pooling2d_arguments)
+    def __init__(self, pool_size=(2, 2), strides=None, border_mode='valid',
+                 dim_ordering='default', **kwargs):
+        super(_Pooling2D, self).__init__(**kwargs)
+        pool_size = tuple(pool_size)
+        strides = tuple(strides) if strides is not None else pool_size
+        _check_window_args(self, 'pool_size', pool_size, 'strides', strides, border_mode)
+        self.pool_size = (int(pool_size[0]), int(pool_size[1]))
+        self.strides = (int(strides[0]), int(strides[1]))
+        self.border_mode = border_mode
+        self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
+
+    def get_output_shape_for(self, input_shape):
+        if len(input_shape) != 4:
+            raise ValueError('Layer %s (%s) expects 4D input, got shape %s'
+                             % (self.name, type(self).__name__, tuple(input_shape)))
+        channels, rows, cols = image_axes(input_shape, self.dim_ordering)
+        sizes = []
+        for axis, size, window, stride in (('rows', rows, self.pool_size[0], self.strides[0]),
+                                           ('cols', cols, self.pool_size[1], self.strides[1])):
+            if size is None:
+                sizes.append(None)
+                continue
+            if self.border_mode == 'valid' and size < window:
+                raise ValueError('Layer %s (%s): pool_size %s is larger than its input '
+                                 '(%s %d); input shape %s (dim_ordering=%r)'
+                                 % (self.name, type(self).__name__, self.pool_size, axis, size,
+                                    tuple(input_shape), self.dim_ordering))
+            sizes.append(pool_kernels.pool_output_length(size, window, self.border_mode, stride))
+        return image_shape(input_shape[0], channels, sizes[0], sizes[1], self.dim_ordering)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        self.get_output_shape_for(x.shape)
+        x_cf = np.ascontiguousarray(to_channels_first(x, self.dim_ordering), dtype='float32')
+        y_cf, backprop_cf = _pool_cf(x_cf, self._mode, self.pool_size, self.strides,
+                                     self.border_mode)
+
+        def backprop(dy):
+            dx = backprop_cf(to_channels_first(dy, self.dim_ordering))
+            return from_channels_first(dx, self.dim_ordering)
+        return from_channels_first(y_cf, self.dim_ordering), backprop
+
+    def get_config(self):
+        config = super(_Pooling2D, self).get_config()
+        config.update({'pool_size': self.pool_size, 'strides': self.strides,
+                       'border_mode': self.border_mode, 'dim_ordering': self.dim_ordering})
+        return config
+
+
+class MaxPooling2D(_Pooling2D):
     """Max pooling over 2D windows.
+
+    # Example
+    ```python
+        model.add(MaxPooling2D(pool_size=(2, 2)))
+    ```
 
     # Arguments
         pool_size: (rows, cols) window size.
         strides: (rows, cols) strides; the pool size when None.
-        border_mode: 'valid' or 'same' (TensorFlow's padding rule).
+        border_mode: 'valid' or 'same' (TensorFlow's padding rule; padded
+            positions never win).
         dim_ordering: 'th', 'tf' or 'default' (the backend's ordering).
 
     # Input shape
@@ -24,64 +137,259 @@ class MaxPooling2D(Layer):
         4D, with pooled rows and cols.
     """
 
-    def __init__(self, pool_size=(2, 2), strides=None, border_mode='valid',
-                 dim_ordering='default', **kwargs):
-        super(MaxPooling2D, self).__init__(**kwargs)
-        pool_size = tuple(pool_size)
-        strides = tuple(strides) if strides is not None else pool_size
-        for arg, value in (('pool_size', pool_size), ('strides', strides)):
-            if len(value) != 2 or any(int(v) != v or v <= 0 for v in value):
-                raise ValueError('%s (MaxPooling2D): %s must be two positive integers, got %r'
-                                 % (self.name, arg, value))
-        if border_mode not in ('valid', 'same'):
-            raise ValueError('%s (MaxPooling2D): border_mode must be "valid" or "same", got %r'
-                             % (self.name, border_mode))
-        self.pool_size = (int(pool_size[0]), int(pool_size[1]))
-        self.strides = (int(strides[0]), int(strides[1]))
+    _mode = 'max'
+
+
+class AveragePooling2D(_Pooling2D):
+    """Average pooling over 2D windows.
+
+    With border_mode='same', the padded positions are left out of each
+    average, as in TensorFlow (the backend Keras 1.2.2 defaults to).
+
+    # Arguments
+        pool_size: (rows, cols) window size.
+        strides: (rows, cols) strides; the pool size when None.
+        border_mode: 'valid' or 'same'.
+        dim_ordering: 'th', 'tf' or 'default' (the backend's ordering).
+
+    # Input shape
+        4D `(samples, channels, rows, cols)` ('th') or
+        `(samples, rows, cols, channels)` ('tf').
+
+    # Output shape
+        4D, with pooled rows and cols.
+    """
+
+    _mode = 'avg'
+
+
+class _Pooling1D(Layer):
+    """Shared by MaxPooling1D and AveragePooling1D: 2D pooling of a
+    (samples, features, steps, 1) view, steps as rows."""
+
+    _mode = None
+
+    @keras0.legacy_arguments(keras0.pooling1d_arguments)
+    def __init__(self, pool_length=2, stride=None, border_mode='valid', **kwargs):
+        super(_Pooling1D, self).__init__(**kwargs)
+        if stride is None:
+            stride = pool_length
+        _check_window_args(self, 'pool_length', (pool_length,), 'stride', (stride,),
+                           border_mode)
+        self.pool_length = int(pool_length)
+        self.stride = int(stride)
         self.border_mode = border_mode
+
+    def get_output_shape_for(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError('Layer %s (%s) expects 3D input (samples, steps, features), got '
+                             'shape %s' % (self.name, type(self).__name__, tuple(input_shape)))
+        steps = input_shape[1]
+        if steps is not None and self.border_mode == 'valid' and steps < self.pool_length:
+            raise ValueError('Layer %s (%s): pool_length %d is larger than its input (%d steps); '
+                             'input shape %s' % (self.name, type(self).__name__,
+                                                 self.pool_length, steps, tuple(input_shape)))
+        length = pool_kernels.pool_output_length(steps, self.pool_length, self.border_mode,
+                                                 self.stride)
+        return (input_shape[0], length, input_shape[2])
+
+    def forward(self, x, training=False, need_input_grad=True):
+        self.get_output_shape_for(x.shape)
+        x_cf = np.ascontiguousarray(x.transpose(0, 2, 1), dtype='float32')[:, :, :, None]
+        y_cf, backprop_cf = _pool_cf(x_cf, self._mode, (self.pool_length, 1), (self.stride, 1),
+                                     self.border_mode)
+
+        def backprop(dy):
+            dy_cf = np.ascontiguousarray(dy.transpose(0, 2, 1), dtype='float32')[:, :, :, None]
+            return backprop_cf(dy_cf)[:, :, :, 0].transpose(0, 2, 1)
+        return y_cf[:, :, :, 0].transpose(0, 2, 1), backprop
+
+    def get_config(self):
+        config = super(_Pooling1D, self).get_config()
+        config.update({'stride': self.stride, 'pool_length': self.pool_length,
+                       'border_mode': self.border_mode})
+        return config
+
+
+class MaxPooling1D(_Pooling1D):
+    """Max pooling over windows of steps (temporal data).
+
+    # Arguments
+        pool_length: window length.
+        stride: step between windows; the pool length when None.
+        border_mode: 'valid' or 'same'.
+
+    # Input shape
+        3D `(samples, steps, features)`.
+
+    # Output shape
+        3D `(samples, downsampled_steps, features)`.
+    """
+
+    _mode = 'max'
+
+
+class AveragePooling1D(_Pooling1D):
+    """Average pooling over windows of steps (temporal data).
+
+    With border_mode='same', padded steps are left out of each average.
+
+    # Arguments
+        pool_length: window length.
+        stride: step between windows; the pool length when None.
+        border_mode: 'valid' or 'same'.
+
+    # Input shape
+        3D `(samples, steps, features)`.
+
+    # Output shape
+        3D `(samples, downsampled_steps, features)`.
+    """
+
+    _mode = 'avg'
+
+
+def _global_max(x3, axis):
+    """Max of a 3D array over `axis` (1 or 2), and the backprop that sends each
+    output gradient to the first maximum."""
+    index = np.expand_dims(np.argmax(x3, axis=axis), axis)
+    y = np.take_along_axis(x3, index, axis=axis)
+
+    def backprop(dy):
+        dx = np.zeros(x3.shape, dtype='float32')
+        np.put_along_axis(dx, index, np.expand_dims(dy, axis).astype('float32'), axis=axis)
+        return dx
+    return np.squeeze(y, axis=axis), backprop
+
+
+def _global_average(x3, axis):
+    """Mean of a 3D array over `axis`, and its backprop."""
+    count = x3.shape[axis]
+    y = x3.mean(axis=axis, dtype='float64').astype('float32')
+    shape = x3.shape
+
+    def backprop(dy):
+        share = np.expand_dims(dy, axis).astype('float32') / np.float32(count)
+        return np.broadcast_to(share, shape).copy()
+    return y, backprop
+
+
+class _GlobalPooling1D(Layer):
+    """(samples, steps, features) -> (samples, features)."""
+
+    _reduce = None
+
+    def get_output_shape_for(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError('Layer %s (%s) expects 3D input (samples, steps, features), got '
+                             'shape %s' % (self.name, type(self).__name__, tuple(input_shape)))
+        return (input_shape[0], input_shape[2])
+
+    def forward(self, x, training=False, need_input_grad=True):
+        self.get_output_shape_for(x.shape)
+        if x.shape[1] == 0:
+            raise ValueError('Layer %s (%s): cannot pool over 0 steps'
+                             % (self.name, type(self).__name__))
+        return self._reduce(np.asarray(x, dtype='float32'), 1)
+
+
+class GlobalMaxPooling1D(_GlobalPooling1D):
+    """Max over the steps of temporal data.
+
+    # Input shape
+        3D `(samples, steps, features)`.
+
+    # Output shape
+        2D `(samples, features)`.
+    """
+
+    _reduce = staticmethod(_global_max)
+
+
+class GlobalAveragePooling1D(_GlobalPooling1D):
+    """Mean over the steps of temporal data.
+
+    # Input shape
+        3D `(samples, steps, features)`.
+
+    # Output shape
+        2D `(samples, features)`.
+    """
+
+    _reduce = staticmethod(_global_average)
+
+
+class _GlobalPooling2D(Layer):
+    """4D images -> (samples, channels)."""
+
+    _reduce = None
+
+    def __init__(self, dim_ordering='default', **kwargs):
+        super(_GlobalPooling2D, self).__init__(**kwargs)
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
 
     def get_output_shape_for(self, input_shape):
         if len(input_shape) != 4:
-            raise ValueError('Layer %s (MaxPooling2D) expects 4D input, got shape %s'
-                             % (self.name, tuple(input_shape)))
-        channels, rows, cols = image_axes(input_shape, self.dim_ordering)
-        sizes = []
-        for axis, size, window, stride in (('rows', rows, self.pool_size[0], self.strides[0]),
-                                           ('cols', cols, self.pool_size[1], self.strides[1])):
-            if size is None:
-                sizes.append(None)
-                continue
-            if self.border_mode == 'valid' and size < window:
-                raise ValueError('Layer %s (MaxPooling2D): pool_size %s is larger than its input '
-                                 '(%s %d); input shape %s (dim_ordering=%r)'
-                                 % (self.name, self.pool_size, axis, size, tuple(input_shape),
-                                    self.dim_ordering))
-            sizes.append(pool_kernels.pool_output_length(size, window, self.border_mode, stride))
-        return image_shape(input_shape[0], channels, sizes[0], sizes[1], self.dim_ordering)
+            raise ValueError('Layer %s (%s) expects 4D input (samples, %s), got shape %s'
+                             % (self.name, type(self).__name__,
+                                'channels, rows, cols' if self.dim_ordering == 'th'
+                                else 'rows, cols, channels', tuple(input_shape)))
+        channels, _, _ = image_axes(input_shape, self.dim_ordering)
+        return (input_shape[0], channels)
 
     def forward(self, x, training=False, need_input_grad=True):
-        x_cf = to_channels_first(x, self.dim_ordering)
-        n, channels, rows, cols = x_cf.shape
-        pad_top, out_rows = pool_kernels.pool_padding(rows, self.pool_size[0], self.border_mode,
-                                                      self.strides[0])
-        pad_left, out_cols = pool_kernels.pool_padding(cols, self.pool_size[1], self.border_mode,
-                                                       self.strides[1])
-        y = np.empty((n, channels, out_rows, out_cols), dtype='float32')
-        argmax = np.empty(y.shape, dtype='int32')
-        pool_kernels.maxpool2d_forward(x_cf, y, argmax, self.pool_size[0], self.pool_size[1],
-                                       self.strides[0], self.strides[1], pad_top, pad_left)
+        self.get_output_shape_for(x.shape)
+        shape = x.shape
+        n = shape[0]
+        channels, rows, cols = image_axes(shape, self.dim_ordering)
+        if rows * cols == 0:
+            raise ValueError('Layer %s (%s): cannot pool over an empty image'
+                             % (self.name, type(self).__name__))
+        x = np.asarray(x, dtype='float32')
+        if self.dim_ordering == 'th':
+            y, backprop3 = self._reduce(x.reshape(n, channels, rows * cols), 2)
+        else:
+            y, backprop3 = self._reduce(x.reshape(n, rows * cols, channels), 1)
 
         def backprop(dy):
-            dx = np.empty_like(x_cf)
-            pool_kernels.maxpool2d_backward(
-                np.ascontiguousarray(to_channels_first(dy, self.dim_ordering), dtype='float32'),
-                argmax, dx)
-            return from_channels_first(dx, self.dim_ordering)
-        return from_channels_first(y, self.dim_ordering), backprop
+            return backprop3(dy).reshape(shape)
+        return y, backprop
 
     def get_config(self):
-        config = super(MaxPooling2D, self).get_config()
-        config.update({'pool_size': self.pool_size, 'strides': self.strides,
-                       'border_mode': self.border_mode, 'dim_ordering': self.dim_ordering})
+        config = super(_GlobalPooling2D, self).get_config()
+        config['dim_ordering'] = self.dim_ordering
         return config
+
+
+class GlobalMaxPooling2D(_GlobalPooling2D):
+    """Max over the rows and cols of each channel.
+
+    # Arguments
+        dim_ordering: 'th', 'tf' or 'default' (the backend's ordering).
+
+    # Input shape
+        4D `(samples, channels, rows, cols)` ('th') or
+        `(samples, rows, cols, channels)` ('tf').
+
+    # Output shape
+        2D `(samples, channels)`.
+    """
+
+    _reduce = staticmethod(_global_max)
+
+
+class GlobalAveragePooling2D(_GlobalPooling2D):
+    """Mean over the rows and cols of each channel.
+
+    # Arguments
+        dim_ordering: 'th', 'tf' or 'default' (the backend's ordering).
+
+    # Input shape
+        4D `(samples, channels, rows, cols)` ('th') or
+        `(samples, rows, cols, channels)` ('tf').
+
+    # Output shape
+        2D `(samples, channels)`.
+    """
+
+    _reduce = staticmethod(_global_average)

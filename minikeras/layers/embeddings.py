@@ -1,0 +1,131 @@
+"""Embedding: integer indices to dense vectors."""
+import numpy as np
+
+from .. import constraints, initializations, regularizers
+from ..engine.topology import Layer
+from .core import _config_or_none
+
+
+class Embedding(Layer):
+    """Turns indices (integers in [0, input_dim)) into dense vectors of
+    size `output_dim`: row `i` of `W` for index `i`.
+
+    # Example
+    ```python
+        model.add(Embedding(1000, 64, input_length=10))
+        # input: integer matrix (batch, 10); model.output_shape == (None, 10, 64)
+    ```
+
+    # Arguments
+        input_dim: int > 0, the vocabulary size (1 + the largest index).
+        output_dim: int >= 0, the size of each vector.
+        init: name of the initialization for `W`.
+        input_length: length of the input sequences, when constant (needed
+            before Flatten and Dense).
+        W_regularizer: optional penalty on `W`.
+        activity_regularizer: optional penalty on the output.
+        W_constraint: optional constraint on `W`.
+        mask_zero: must be False: minikeras does not support masking.
+        weights: list with one array, `W` of shape (input_dim, output_dim).
+        dropout: float in [0, 1), in training the fraction of the vocabulary
+            whose vectors are zeroed (whole rows of `W`, the same for every
+            occurrence in the batch), the others scaled by 1 / (1 - dropout).
+
+    # Input shape
+        2D `(samples, sequence_length)` of indices; floats are truncated.
+
+    # Output shape
+        3D `(samples, sequence_length, output_dim)`.
+    """
+
+    def __init__(self, input_dim, output_dim, init='uniform', input_length=None,
+                 W_regularizer=None, activity_regularizer=None, W_constraint=None,
+                 mask_zero=False, weights=None, dropout=0., **kwargs):
+        if 'batch_input_shape' not in kwargs:
+            kwargs['input_shape'] = (input_length,)
+        kwargs.setdefault('input_dtype', 'int32')
+        super(Embedding, self).__init__(weights=weights, **kwargs)
+        if int(input_dim) != input_dim or input_dim <= 0:
+            raise ValueError('%s (Embedding): input_dim must be a positive integer, got %r'
+                             % (self.name, input_dim))
+        if int(output_dim) != output_dim or output_dim < 0:
+            raise ValueError('%s (Embedding): output_dim must be an integer >= 0, got %r'
+                             % (self.name, output_dim))
+        if mask_zero:
+            raise ValueError('%s (Embedding): mask_zero=True is not supported: minikeras has no '
+                             'masking. Use mask_zero=False (index 0 is then an ordinary index) '
+                             'or pad sequences to the same length.' % self.name)
+        if not 0. <= dropout < 1.:
+            raise ValueError('%s (Embedding): dropout must be in [0, 1), got %r'
+                             % (self.name, dropout))
+        initializations.get(init)
+        self.input_dim = int(input_dim)
+        self.output_dim = int(output_dim)
+        self.init = init
+        self.input_length = input_length
+        self.W_regularizer = regularizers.get(W_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.W_constraint = constraints.get(W_constraint)
+        self.mask_zero = mask_zero
+        self.dropout = dropout
+
+    def build(self, input_shape):
+        self.get_output_shape_for(input_shape)
+        self.W = self.add_weight((self.input_dim, self.output_dim), self.init,
+                                 name=self.name + '_W', regularizer=self.W_regularizer,
+                                 constraint=self.W_constraint)
+
+    def get_output_shape_for(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError('Layer %s (Embedding) expects 2D input (samples, sequence_length) '
+                             'of indices, got shape %s' % (self.name, tuple(input_shape)))
+        length = input_shape[1]
+        if self.input_length:
+            if length is not None and length != self.input_length:
+                raise ValueError('Layer %s (Embedding): input_length is %d but the input has '
+                                 'shape %s' % (self.name, self.input_length, tuple(input_shape)))
+            length = self.input_length
+        return (input_shape[0], length, self.output_dim)
+
+    def _indices(self, x):
+        x = np.asarray(x)
+        self.get_output_shape_for(x.shape)
+        indices = x.astype('int64')
+        if indices.size and (indices.min() < 0 or indices.max() >= self.input_dim):
+            bad = indices[(indices < 0) | (indices >= self.input_dim)].flat[0]
+            raise ValueError('Layer %s (Embedding): index %d is outside [0, input_dim=%d); '
+                             'input_dim must be 1 + the largest index in the data'
+                             % (self.name, bad, self.input_dim))
+        return indices
+
+    def forward(self, x, training=False, need_input_grad=True):
+        indices = self._indices(x)
+        input_shape = np.shape(x)
+        keep = None
+        if training and 0. < self.dropout < 1.:
+            retain = 1. - self.dropout
+            keep = (np.random.random_sample(self.input_dim) < retain).astype('float32')
+            keep *= np.float32(1. / retain)
+            y = self.W[indices] * keep[indices][..., None]
+        else:
+            y = self.W[indices]
+
+        def backprop(dy):
+            rows = dy.reshape(-1, self.output_dim)
+            if keep is not None:
+                rows = rows * keep[indices].reshape(-1, 1)
+            np.add.at(self.gradients[0], indices.reshape(-1), rows)
+            # The indices are not differentiable: their gradient is zero.
+            return np.zeros(input_shape, dtype='float32') if need_input_grad else None
+        return y, backprop
+
+    def get_config(self):
+        config = super(Embedding, self).get_config()
+        config.update({'input_dim': self.input_dim, 'output_dim': self.output_dim,
+                       'init': self.init, 'input_length': self.input_length,
+                       'mask_zero': self.mask_zero,
+                       'activity_regularizer': _config_or_none(self.activity_regularizer),
+                       'W_regularizer': _config_or_none(self.W_regularizer),
+                       'W_constraint': _config_or_none(self.W_constraint),
+                       'dropout': self.dropout})
+        return config
