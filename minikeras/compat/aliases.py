@@ -12,6 +12,8 @@ import importlib.abc
 import importlib.util
 import sys
 
+from . import unsupported
+
 
 class _AliasLoader(importlib.abc.Loader):
     def __init__(self, target):
@@ -31,6 +33,10 @@ class KerasAliasFinder(importlib.abc.MetaPathFinder):
         if fullname != 'keras' and not fullname.startswith('keras.'):
             return None
         target = 'mini' + fullname
+        if fullname != 'keras':
+            error = unsupported.module_error(fullname[len('keras.'):])
+            if error is not None:
+                raise error
         try:
             found = importlib.util.find_spec(target)
         except ModuleNotFoundError:

@@ -1,0 +1,87 @@
+"""What minikeras does not provide from Keras 1.2.2, and what to use instead.
+
+Looking up one of these names (as `keras.layers.LSTM`, `from keras.layers
+import LSTM`, or the module `keras.layers.recurrent`) raises
+`NotSupportedError`, an ImportError whose message says so and names the
+nearest supported alternative, instead of Python's bare "cannot import name".
+"""
+
+_RECURRENT = ('recurrent layers are not supported (minikeras covers Keras 1.2.2\'s '
+              'feed-forward API); nearest: Convolution1D with GlobalMaxPooling1D over the '
+              'sequence, or Embedding + Flatten + Dense')
+
+MODULES = {
+    'layers.recurrent': _RECURRENT,
+    'layers.convolutional_recurrent': _RECURRENT,
+    'layers.wrappers': 'layer wrappers (TimeDistributed, Bidirectional) are not supported; '
+                       'nearest: reshape to (samples * steps, features), Dense, and reshape back',
+    'layers.local': 'locally connected layers are not supported; nearest: Convolution1D / '
+                    'Convolution2D (shared weights)',
+    'applications': 'pretrained applications need weight downloads, which minikeras never does; '
+                    'nearest: build the architecture with layers and load_weights() from a '
+                    'local HDF5 file',
+    'datasets.cifar10': 'only MNIST is served offline; nearest: keras.datasets.mnist',
+    'datasets.cifar100': 'only MNIST is served offline; nearest: keras.datasets.mnist',
+    'datasets.cifar': 'only MNIST is served offline; nearest: keras.datasets.mnist',
+    'datasets.imdb': 'only MNIST is served offline; nearest: keras.datasets.mnist',
+    'datasets.reuters': 'only MNIST is served offline; nearest: keras.datasets.mnist',
+    'preprocessing.sequence': 'sequence preprocessing is not supported (no recurrent layers); '
+                              'nearest: numpy padding with np.pad',
+    'preprocessing.text': 'text preprocessing is not supported; nearest: your own tokenizer '
+                          'feeding an Embedding layer',
+    'wrappers.scikit_learn': 'the scikit-learn wrappers are not supported; nearest: call '
+                             'model.fit / model.predict directly',
+    'utils.visualize_util': 'model plotting (pydot) is not supported; nearest: model.summary()',
+    'utils.data_utils': 'get_file downloads, which minikeras never does; nearest: a local file',
+}
+
+LAYERS = {
+    'LSTM': _RECURRENT, 'GRU': _RECURRENT, 'SimpleRNN': _RECURRENT, 'Recurrent': _RECURRENT,
+    'ConvLSTM2D': _RECURRENT,
+    'TimeDistributed': MODULES['layers.wrappers'], 'Bidirectional': MODULES['layers.wrappers'],
+    'LocallyConnected1D': MODULES['layers.local'], 'LocallyConnected2D': MODULES['layers.local'],
+    'Masking': 'masking is not supported; nearest: pad with zeros and let the model learn them',
+    'Convolution3D': '3D layers are not supported; nearest: Convolution2D over each slice',
+    'MaxPooling3D': '3D layers are not supported; nearest: MaxPooling2D',
+    'AveragePooling3D': '3D layers are not supported; nearest: AveragePooling2D',
+    'UpSampling3D': '3D layers are not supported; nearest: UpSampling2D',
+    'ZeroPadding3D': '3D layers are not supported; nearest: ZeroPadding2D',
+    'Cropping3D': '3D layers are not supported; nearest: Cropping2D',
+    'GlobalMaxPooling3D': '3D layers are not supported; nearest: GlobalMaxPooling2D',
+    'GlobalAveragePooling3D': '3D layers are not supported; nearest: GlobalAveragePooling2D',
+    'Deconvolution2D': 'Deconvolution2D is not supported; nearest: UpSampling2D followed by '
+                       'Convolution2D(border_mode="same")',
+    'AtrousConvolution1D': 'dilated convolutions are not supported; nearest: Convolution1D',
+    'AtrousConvolution2D': 'dilated convolutions are not supported; nearest: Convolution2D',
+    'SeparableConvolution2D': 'SeparableConvolution2D is not supported; nearest: Convolution2D',
+}
+
+
+class NotSupportedError(ImportError):
+    """A Keras 1.2.2 name or module that minikeras does not provide."""
+
+
+def module_error(module):
+    """The error for `keras.<module>`, or None when the module is not listed."""
+    for name, reason in MODULES.items():
+        if module == name or module.startswith(name + '.'):
+            return NotSupportedError('keras.%s: %s' % (module, reason))
+    return None
+
+
+def name_error(module, name):
+    """The error for `keras.<module>.<name>`, or None when the name is not listed."""
+    reason = LAYERS.get(name) if module.startswith('layers') else None
+    if reason is None:
+        return None
+    return NotSupportedError('keras.%s.%s: %s' % (module, name, reason))
+
+
+def module_getattr(module):
+    """A module-level `__getattr__` that explains unsupported names."""
+    def __getattr__(name):
+        error = name_error(module, name)
+        if error is not None:
+            raise error
+        raise AttributeError('module minikeras.%s has no attribute %r' % (module, name))
+    return __getattr__

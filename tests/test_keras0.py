@@ -1,0 +1,133 @@
+"""Keras 0.x spellings (translated at the edge) and the 0.3 switch."""
+import pickle
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+from minikeras.layers import Activation, Convolution2D, Dense, Flatten, MaxPooling2D, PReLU
+from minikeras.models import Sequential
+from minikeras.optimizers import SGD
+from minikeras.utils.np_utils import to_categorical
+
+
+def cnn(legacy):
+    np.random.seed(3)
+    model = Sequential()
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', DeprecationWarning)
+        if legacy:
+            model.add(Convolution2D(4, 1, 3, 3, border_mode='full'))
+            model.add(Activation('tanh'))
+            model.add(MaxPooling2D(poolsize=(2, 2)))
+            model.add(Flatten())
+            model.add(Dense(4 * 5 * 5, 3, init='normal'))
+        else:
+            model.add(Convolution2D(4, 3, 3, border_mode='full', input_shape=(1, 8, 8)))
+            model.add(Activation('tanh'))
+            model.add(MaxPooling2D(pool_size=(2, 2)))
+            model.add(Flatten())
+            model.add(Dense(3, init='normal'))
+        model.add(Activation('softmax'))
+    return model
+
+
+def data(n=20, seed=0):
+    rng = np.random.RandomState(seed)
+    x = rng.standard_normal((n, 1, 8, 8)).astype('float32')
+    return x, to_categorical(rng.randint(0, 3, n), 3)
+
+
+def test_keras_0_model_equals_keras_1_model_weight_for_weight():
+    x, y = data()
+    models = []
+    for legacy in (True, False):
+        # The 0.x model draws its initial weights at its first data, the 1.x one at
+        # add(): nothing else draws in between, so both see the same numbers.
+        model = cnn(legacy)
+        models.append(model)
+        model.compile(loss='categorical_crossentropy', optimizer=SGD(lr=0.1), class_mode='categorical')
+        model.fit(x, y, batch_size=5, nb_epoch=2, verbose=0, shuffle=False)
+    old, new = models
+    assert old.input_shape == new.input_shape == (None, 1, 8, 8)
+    for a, b in zip(old.get_weights(), new.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_dense_two_integers_and_prelu_input_shape():
+    with pytest.warns(DeprecationWarning, match=r'Dense\(input_dim, output_dim\)'):
+        layer = Dense(7, 3)
+    assert layer.output_dim == 3 and layer.batch_input_shape == (None, 7)
+    with pytest.warns(DeprecationWarning, match='PReLU'):
+        prelu = PReLU((3,))
+    assert prelu.init == 'zero'
+
+
+def test_sgd_l2_is_accepted_with_a_warning_and_typos_still_fail():
+    with pytest.warns(DeprecationWarning, match='l2 had no effect'):
+        sgd = SGD(lr=0.1, l2=0.01)
+    assert sgd.get_config()['lr'] == pytest.approx(0.1)  # a float32 variable, as Keras 1
+    with pytest.raises(TypeError, match='lrr'):
+        SGD(lrr=0.1)
+
+
+def test_show_accuracy_prints_and_records_accuracy(capsys):
+    x, y = data(30)
+    model = cnn(legacy=False)
+    model.compile(loss='categorical_crossentropy', optimizer='sgd')
+    history = model.fit(x, y, batch_size=10, nb_epoch=1, show_accuracy=True,
+                        validation_split=0.2, verbose=1)
+    assert set(history.history) == {'loss', 'acc', 'val_loss', 'val_acc'}
+    last = capsys.readouterr().out.split('\r')[-1]
+    assert re.search(r'loss: [\d.]+ - acc: [\d.]+ - val_loss: [\d.]+ - val_acc: [\d.]+', last)
+    assert model.metrics_names == ['loss']  # the flag does not stick to the model
+    loss, acc = model.evaluate(x, y, show_accuracy=True, verbose=0)
+    assert acc == pytest.approx(np.mean(model.predict_classes(x, verbose=0) == y.argmax(1)))
+
+
+def test_train_and_test_return_loss_and_accuracy_pairs():
+    x, y = data(10)
+    model = cnn(legacy=False)
+    model.compile(loss='categorical_crossentropy', optimizer='sgd')
+    expected = model.test_on_batch(x, y)
+    loss, acc = model.test(x, y, accuracy=True)
+    assert loss == pytest.approx(expected)
+    assert acc == pytest.approx(np.mean(model.predict(x).argmax(1) == y.argmax(1)))
+    result = model.train(x, y, accuracy=True)
+    assert isinstance(result, tuple) and result[0] == pytest.approx(loss)
+    assert np.isscalar(model.train(x, y))
+
+
+def test_keras_0_3_switch_changes_default_batch_size_and_epochs(monkeypatch):
+    x, y = data(300)
+    sizes = []
+    model = cnn(legacy=False)
+    model.compile(loss='categorical_crossentropy', optimizer='sgd')
+    original = model._train_arrays
+    monkeypatch.setattr(model, '_train_arrays',
+                        lambda i, t, w: sizes.append(len(i[0])) or original(i, t, w))
+    model.fit(x, y, verbose=0, nb_epoch=1)
+    assert sizes[0] == 32
+    sizes.clear()
+    monkeypatch.setenv('MINIKERAS_KERAS_VERSION', '0.3')
+    history = model.fit(x[:10], y[:10], verbose=0)
+    assert len(history.epoch) == 100 and sizes[0] == 10
+    sizes.clear()
+    model.fit(x, y, verbose=0, nb_epoch=1)
+    assert sizes == [128, 128, 44]
+
+
+def test_pickled_model_predicts_and_trains_like_the_original():
+    x, y = data(20)
+    model = cnn(legacy=False)
+    model.compile(loss='categorical_crossentropy', optimizer=SGD(lr=0.1, momentum=0.9),
+                  metrics=['accuracy'])
+    model.fit(x, y, batch_size=5, nb_epoch=1, verbose=0)
+    twin = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(twin.predict(x), model.predict(x))
+    np.random.seed(0)
+    a = model.fit(x, y, batch_size=5, nb_epoch=2, verbose=0).history
+    np.random.seed(0)
+    b = twin.fit(x, y, batch_size=5, nb_epoch=2, verbose=0).history
+    assert a == b
