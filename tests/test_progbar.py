@@ -59,3 +59,11 @@ def test_shrinking_line_is_padded_with_spaces(clock, capsys):
     bar.update(20, [('loss', -123456.0 * 3)])
     out = capsys.readouterr().out
     assert out.count('\r') == 2
+
+
+def test_reaching_the_target_always_draws_the_final_line(clock, capsys):
+    bar = Progbar(10)
+    bar.update(9)
+    bar.update(10)  # within the 0.05 s interval of the previous draw
+    last = capsys.readouterr().out.split('\r')[-1]
+    assert last.endswith('\n') and last.rstrip() == '10/10 [==============================] - 0s'

@@ -125,7 +125,10 @@ class Progbar(object):
 
         now = time.time()
         if self.verbose == 1:
-            if not force and now - self.last_update < self.interval:
+            # Keras 1 could skip the final draw when it came within `interval` of
+            # the previous one, leaving the bar short of its target; the last
+            # step is always drawn here.
+            if not force and now - self.last_update < self.interval and current < self.target:
                 return
             self._draw_bar(current, now)
         elif self.verbose == 2 and current >= self.target:
