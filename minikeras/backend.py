@@ -102,3 +102,5 @@ def cast_to_floatx(x):
 def backend():
     """Returns the name of the backend, 'minikeras'."""
     return 'minikeras'
+
+from .backend_ops import *  # noqa: E402,F401,F403  (Keras 1's backend functions on NumPy)
