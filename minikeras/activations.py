@@ -94,11 +94,12 @@ def get(identifier):
     """Returns the activation function for a name, None (linear) or a function.
 
     # Arguments
-        identifier: a name ('tanh', 'relu', ...), None, or a function that has a
-            `backward(x, y, dy)` attribute giving its derivative.
+        identifier: a name ('tanh', 'relu', ...), None, or a function. A
+            function without a `backward(x, y, dy)` attribute is
+            differentiated by tracing it (`minikeras.autodiff`).
 
     # Raises
-        ValueError: for an unknown name, or a function without a derivative.
+        ValueError: for an unknown name.
     """
     if identifier is None:
         return linear
@@ -106,11 +107,24 @@ def get(identifier):
     if not callable(function):
         raise ValueError('activation must be a name or a function, got %r' % (identifier,))
     if not hasattr(function, 'backward'):
-        raise ValueError('activation %r has no derivative: minikeras has no autodiff, so a '
-                         'custom activation function needs a `backward(x, y, dy)` attribute '
-                         '(or use a built-in name such as "tanh")'
-                         % (getattr(function, '__name__', function),))
+        function = _traced(function)
     return function
+
+
+def _traced(function):
+    """A custom activation (NumPy or `keras.backend` code) with its derivative
+    taken by `minikeras.autodiff`."""
+    from . import autodiff
+
+    def activation(x):
+        return np.asarray(function(x), dtype=x.dtype)
+
+    def backward(x, y, dy):
+        return autodiff.vjp(function, x)[1](dy)[0]
+    activation.backward = backward
+    activation.__name__ = getattr(function, '__name__', 'custom_activation')
+    activation.traced_function = function
+    return activation
 
 
 def serialize(function):

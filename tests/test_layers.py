@@ -111,9 +111,16 @@ def test_unknown_activation_names_the_choices():
         Activation('tanhh')
 
 
-def test_custom_activation_without_derivative_is_rejected_clearly():
-    with pytest.raises(ValueError, match='no derivative'):
-        Activation(lambda x: x * 2)
+def test_custom_activation_without_derivative_is_differentiated_by_tracing():
+    check_layer_gradients(built(Activation(lambda x: np.tanh(x) * 2), (4,)),
+                          away_from_zero((2, 4)))
+
+
+def test_untraceable_custom_activation_says_why():
+    layer = built(Activation(lambda x: np.sort(x, axis=-1)), (4,))
+    _, backprop = layer.forward(away_from_zero((2, 4)))
+    with pytest.raises(TypeError, match='sort.*cannot be traced'):
+        backprop(np.ones((2, 4), dtype='float32'))
 
 
 def test_custom_activation_with_derivative_trains():

@@ -115,12 +115,34 @@ class Layer(object):
         """The weights the optimizer updates (none when `trainable` is False)."""
         return list(self._trainable_weights) if self.trainable else []
 
+    @trainable_weights.setter
+    def trainable_weights(self, weights):
+        # Keras 1 custom layers write `self.trainable_weights = [self.W, ...]` in build().
+        self._trainable_weights = [_as_weight(w) for w in weights]
+        self._gradients = [np.zeros_like(w) for w in self._trainable_weights]
+        self._trainable_names = ['%s_W%d' % (self.name, i) for i in range(len(weights))]
+        self._relink(weights, self._trainable_weights)
+
     @property
     def non_trainable_weights(self):
         """The weights the optimizer leaves alone."""
         if self.trainable:
             return list(self._non_trainable_weights)
         return list(self._trainable_weights) + list(self._non_trainable_weights)
+
+    @non_trainable_weights.setter
+    def non_trainable_weights(self, weights):
+        self._non_trainable_weights = [_as_weight(w) for w in weights]
+        self._non_trainable_names = ['%s_S%d' % (self.name, i) for i in range(len(weights))]
+        self._relink(weights, self._non_trainable_weights)
+
+    def _relink(self, given, stored):
+        """Points attributes that held a converted weight at the stored array."""
+        for original, weight in zip(given, stored):
+            if original is not weight:
+                for name, value in list(vars(self).items()):
+                    if value is original:
+                        setattr(self, name, weight)
 
     @property
     def weights(self):
@@ -209,20 +231,37 @@ class Layer(object):
     def forward(self, x, training=False, need_input_grad=True):
         """Computes the output and returns `(y, backprop)`.
 
-        Subclasses that only override `call` can be used for prediction; they
-        cannot be trained, and their `backprop` says so.
+        Layers written the Keras 1 way (a `call` on `keras.backend` or NumPy
+        code, weights as attributes) get their gradients by tracing `call`
+        with `minikeras.autodiff`, the weights traced too.
         """
         if type(self).call is Layer.call:
             raise TypeError('Layer %s (%s) defines neither forward() nor call()'
                             % (self.name, type(self).__name__))
-        y = self.call(x)
+        from .. import autodiff
+        from .. import backend_ops
+        weights = list(self._trainable_weights) if self.trainable else []
+        holders = [(name, index) for name, value in vars(self).items()
+                   for index, weight in enumerate(weights) if value is weight]
+
+        def traced_call(inputs, *traced_weights):
+            saved = {name: getattr(self, name) for name, _ in holders}
+            for name, index in holders:
+                setattr(self, name, traced_weights[index])
+            try:
+                with backend_ops.learning_phase_scope(1 if training else 0):
+                    return self.call(inputs)
+            finally:
+                for name, value in saved.items():
+                    setattr(self, name, value)
+        y, backward = autodiff.vjp(traced_call, x, *weights)
 
         def backprop(dy):
-            raise TypeError('Layer %s (%s) defines call() but not forward(): minikeras has no '
-                            'autodiff, so it can predict but not be trained. Implement '
-                            'forward(x, training) returning (y, backprop).'
-                            % (self.name, type(self).__name__))
-        return y, backprop
+            grads = backward(dy)
+            for buffer, grad in zip(self._gradients, grads[1:]):
+                buffer += grad
+            return grads[0]
+        return np.asarray(y, dtype='float32'), backprop
 
     def __call__(self, x, mask=None):
         """On Keras tensors (from `Input` or other layers), adds this layer to
@@ -269,6 +308,14 @@ class Layer(object):
 
     def __repr__(self):
         return '<%s %s>' % (type(self).__name__, self.name)
+
+
+def _as_weight(value):
+    """A weight as the optimizer updates it in place: a contiguous float32 array."""
+    array = np.asarray(value)
+    if array.dtype != np.float32 or not array.flags.c_contiguous:
+        array = np.ascontiguousarray(array, dtype='float32')
+    return array
 
 
 def _freeze_shape(shape):

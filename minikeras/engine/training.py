@@ -393,7 +393,11 @@ class Model(Container):
         total, per_output, output_grads = 0., [], []
         for out, y, w, loss, loss_weight in zip(outputs, targets, weights, self.loss_functions,
                                                 self.loss_weights):
-            scores = loss(y, out)
+            scores = np.asarray(loss(y, out))
+            # A custom loss may reduce the batch itself: its value is the batch loss.
+            batch_reduced = scores.ndim == 0
+            if batch_reduced:
+                scores = np.full(len(out), scores, dtype='float32')
             n = scores.shape[0]
             reduce_axes = tuple(range(1 if w is None or w.ndim == 1 else w.ndim, scores.ndim))
             per_sample = scores.mean(axis=reduce_axes) if reduce_axes else scores
@@ -409,10 +413,14 @@ class Model(Container):
             total += loss_weight * value
             if with_grads:
                 grad = _loss_gradient(loss, y, out)
-                extra = int(np.prod([scores.shape[a] for a in reduce_axes])) if reduce_axes else 1
-                factor = scale / np.float32(extra) * np.float32(loss_weight)
-                if np.ndim(factor):
-                    factor = factor.reshape(factor.shape + (1,) * (grad.ndim - factor.ndim))
+                if batch_reduced:
+                    factor = np.float32(loss_weight)
+                else:
+                    extra = int(np.prod([scores.shape[a] for a in reduce_axes])) \
+                        if reduce_axes else 1
+                    factor = scale / np.float32(extra) * np.float32(loss_weight)
+                    if np.ndim(factor):
+                        factor = factor.reshape(factor.shape + (1,) * (grad.ndim - factor.ndim))
                 output_grads.append((grad * factor).astype('float32', copy=False))
         return total, per_output, output_grads
 
@@ -421,7 +429,7 @@ class Model(Container):
         if len(self.output_names) > 1:
             results += per_output
         for _, index, function in self._metric_functions:
-            results.append(float(function(targets[index], outputs[index])))
+            results.append(float(np.mean(function(targets[index], outputs[index]))))
         return results
 
     def _train_arrays(self, inputs, targets, weights):
@@ -785,13 +793,13 @@ def _unpack_batch(batch, what):
 
 
 def _loss_gradient(loss, y_true, y_pred):
+    """Gradient of sum(loss(y_true, y_pred)) for y_pred: the loss's own
+    `backward`, or, for a custom loss function, its traced derivative."""
     backward = getattr(loss, 'backward', None)
-    if backward is None:
-        raise ValueError('loss %r has no derivative: minikeras has no autodiff, so a custom loss '
-                         'function needs a `backward(y_true, y_pred)` attribute returning the '
-                         'gradient of sum(loss) with respect to y_pred'
-                         % (getattr(loss, '__name__', loss),))
-    return backward(y_true, y_pred)
+    if backward is not None:
+        return backward(y_true, y_pred)
+    from .. import autodiff
+    return autodiff.vjp(lambda prediction: loss(y_true, prediction), y_pred)[1]()[0]
 
 
 def _slice_all(arrays, start, stop):

@@ -3,7 +3,7 @@ from ..engine.topology import Input, InputLayer, Layer, Merge, merge
 from .advanced_activations import ELU, LeakyReLU, ParametricSoftplus, PReLU, ThresholdedReLU
 from .convolutional import (Conv1D, Conv2D, Convolution1D, Convolution2D, Cropping2D,
                             UpSampling2D, ZeroPadding2D)
-from .core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, Permute,
+from .core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, Lambda, Permute,
                    RepeatVector, Reshape)
 from .embeddings import Embedding
 from .noise import GaussianDropout, GaussianNoise

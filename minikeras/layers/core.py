@@ -3,6 +3,7 @@ ActivityRegularization."""
 import numpy as np
 
 from .. import activations, constraints, regularizers
+from .. import backend as K  # noqa: F401  (functions loaded from configs use it)
 from ..compat import keras0
 from ..engine.topology import Layer, Merge  # noqa: F401  (Keras 1 exported Merge here too)
 
@@ -316,3 +317,82 @@ class ActivityRegularization(Layer):
         config = super(ActivityRegularization, self).get_config()
         config.update({'l1': self.l1, 'l2': self.l2})
         return config
+
+
+class Lambda(Layer):
+    """Wraps a function of the input (NumPy or `keras.backend` code) as a
+    layer; its gradient is taken by tracing the function.
+
+    # Example
+    ```python
+        model.add(Lambda(lambda x: x ** 2))
+    ```
+
+    # Arguments
+        function: the function, of the input (or of the list of inputs).
+        output_shape: the output shape without the batch axis, or a function
+            of the input shape (batch axis included); when None, it is found
+            by running the function on a small zero batch.
+        arguments: optional dict of keyword arguments for the function.
+    """
+
+    def __init__(self, function, output_shape=None, arguments=None, **kwargs):
+        super(Lambda, self).__init__(**kwargs)
+        if not callable(function):
+            raise TypeError('Lambda %s: function must be callable, got %r' % (self.name, function))
+        self.function = function
+        self._output_shape = output_shape
+        self.arguments = dict(arguments or {})
+
+    def _apply(self, x):
+        return self.function(x, **self.arguments)
+
+    def get_output_shape_for(self, input_shape):
+        if self._output_shape is None:
+            shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+            probes = [np.zeros((2,) + tuple(d or 1 for d in s[1:]), dtype='float32')
+                      for s in shapes]
+            out = np.asarray(self._apply(probes if isinstance(input_shape, list) else probes[0]))
+            return (shapes[0][0],) + out.shape[1:]
+        if callable(self._output_shape):
+            return tuple(self._output_shape(input_shape))
+        batch = input_shape[0][0] if isinstance(input_shape, list) else input_shape[0]
+        return (batch,) + tuple(self._output_shape)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        from .. import autodiff, backend_ops
+        inputs = list(x) if isinstance(x, list) else [x]
+
+        def traced(*arrays):
+            with backend_ops.learning_phase_scope(1 if training else 0):
+                return self._apply(list(arrays) if isinstance(x, list) else arrays[0])
+        y, backward = autodiff.vjp(traced, *inputs)
+
+        def backprop(dy):
+            grads = backward(dy)
+            return grads if isinstance(x, list) else grads[0]
+        return np.asarray(y, dtype='float32'), backprop
+
+    def get_config(self):
+        from ..utils.generic_utils import func_dump
+        config = super(Lambda, self).get_config()
+        config.update({'function': func_dump(self.function), 'function_type': 'lambda',
+                       'arguments': self.arguments})
+        if callable(self._output_shape):
+            config.update({'output_shape': func_dump(self._output_shape),
+                           'output_shape_type': 'lambda'})
+        else:
+            config.update({'output_shape': self._output_shape, 'output_shape_type': 'raw'})
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        from ..utils.generic_utils import func_load
+        config = dict(config)
+        # As in Keras 1, a loaded function sees this module's names (K, np).
+        globs = dict(globals())
+        if config.pop('function_type', 'lambda') == 'lambda':
+            config['function'] = func_load(config['function'], globs=globs)
+        if config.pop('output_shape_type', 'raw') == 'lambda':
+            config['output_shape'] = func_load(config['output_shape'], globs=globs)
+        return cls(**config)

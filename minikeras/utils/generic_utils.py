@@ -199,9 +199,12 @@ def func_load(code, defaults=None, closure=None, globs=None):
     import types
     if isinstance(code, (tuple, list)):
         code, defaults, closure = code
+    if globs is None:
+        from .. import backend
+        globs = {'K': backend, 'np': np}
     raw = marshal.loads(codecs.decode(code.encode('ascii'), 'base64'))
     cells = tuple(_make_cell(value) for value in closure) if closure else None
-    return types.FunctionType(raw, globs or globals(), raw.co_name, defaults, cells)
+    return types.FunctionType(raw, globs, raw.co_name, defaults, cells)
 
 
 def _make_cell(value):
