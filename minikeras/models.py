@@ -1,6 +1,8 @@
 """Models: `Sequential`, a linear stack of layers, and the functional `Model`."""
 from .compat.keras0 import DEFAULT, Keras0ModelAPI
 from .engine import training
+from .engine.saving import (load_model, model_from_config, model_from_json,  # noqa: F401
+                            model_from_yaml, save_model)
 from .engine.topology import Container, Input, Layer, Merge, get_source_inputs, get_uid
 
 

@@ -116,3 +116,28 @@ def test_history_and_base_logger_are_always_there():
     assert history is model.history
     assert history.epoch == [0, 1]
     assert set(history.history) == {'loss', 'mean_absolute_error'}
+
+
+def test_model_checkpoint_writes_loadable_files_and_keeps_the_best(tmp_path, capsys):
+    from minikeras.models import load_model
+    model, x, y = model_and_data()
+    every = str(tmp_path / 'every-{epoch:02d}.h5')
+    best = str(tmp_path / 'best.h5')
+    model.fit(x, y, nb_epoch=4, verbose=0, validation_split=0.25,
+              callbacks=[callbacks.ModelCheckpoint(every),
+                         Scripted('val_loss', [3., 1., 2., 0.5]),
+                         callbacks.ModelCheckpoint(best, save_best_only=True, verbose=1)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['best.h5'] + \
+        ['every-%02d.h5' % e for e in range(4)]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == 'Epoch 00000: val_loss improved from inf to 3.00000, saving model to ' + best
+    assert lines[2] == 'Epoch 00002: val_loss did not improve'
+    restored = load_model(best)
+    np.testing.assert_array_equal(restored.predict(x), model.predict(x))
+    weights_only = str(tmp_path / 'w.h5')
+    model.fit(x, y, nb_epoch=1, verbose=0,
+              callbacks=[callbacks.ModelCheckpoint(weights_only, save_weights_only=True,
+                                                   monitor='loss')])
+    twin = Sequential([Dense(1, input_dim=3)])
+    twin.load_weights(weights_only)
+    np.testing.assert_array_equal(twin.predict(x), model.predict(x))

@@ -24,7 +24,31 @@ def _parser():
                           'also MINIKERAS_KERAS_VERSION)')
     run.add_argument('script', help='the script to run')
     run.add_argument('args', nargs=argparse.REMAINDER, help='arguments passed to the script')
+    export = commands.add_parser(
+        'export', help='convert a saved model to a Keras 3 .h5 file',
+        description='Loads MODEL.h5 (saved by minikeras, Keras 1, 2 or 3) and writes OUT.h5, '
+                    'a legacy .h5 file that keras.models.load_model opens in Keras 3. A model '
+                    'with channels-first ("th") image layers becomes channels-last: give the '
+                    'Keras 3 model x.transpose(0, 2, 3, 1).')
+    export.add_argument('model', metavar='MODEL.h5', help='the model file to convert')
+    export.add_argument('out', metavar='OUT.h5', help='the Keras 3 file to write')
+    export.add_argument('--original-backend', metavar='BACKEND',
+                        help="'theano' for a Keras 1 Theano file, whose kernels must be flipped")
     return parser
+
+
+def export_model(model_path, out_path, original_backend=None):
+    """`minikeras export`: load_model(model_path), then export_to_keras3(out_path)."""
+    import warnings
+    from ..engine import saving
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        model = saving.load_model(model_path, original_backend=original_backend)
+    converted = saving.export_to_keras3(model, out_path)
+    print('Wrote %s (Keras 3 legacy .h5, %d layers).' % (out_path, len(model.layers)))
+    if converted:
+        print('The model was converted from channels-first to channels-last: give the Keras 3 '
+              'model inputs x.transpose(0, 2, 3, 1).')
 
 
 def run_script(script, args=(), data=None, keras_version=None):
@@ -58,6 +82,12 @@ def run_script(script, args=(), data=None, keras_version=None):
 def main(argv=None):
     """Entry point of the `minikeras` console script."""
     options = _parser().parse_args(argv)
+    if options.command == 'export':
+        try:
+            export_model(options.model, options.out, options.original_backend)
+        except (OSError, ValueError, TypeError) as error:
+            raise SystemExit('minikeras export: %s' % error)
+        return 0
     if options.command != 'run':
         _parser().print_help()
         return 2

@@ -886,6 +886,36 @@ class Container(Layer):
         outs = self._run(to_list(x), training=False, need_backprop=False)[0]
         return outs[0] if len(outs) == 1 else outs
 
+    # -- files -----------------------------------------------------------------
+
+    def save(self, filepath, overwrite=True):
+        """Saves architecture, weights, training configuration and optimizer
+        state to one HDF5 file in Keras 1.2.2's layout (see `load_model`)."""
+        from . import saving
+        return saving.save_model(self, filepath, overwrite)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Saves the weights to HDF5 in Keras 1.2.2's layout (one group per layer)."""
+        from . import saving
+        return saving.save_weights(self, filepath, overwrite)
+
+    def load_weights(self, filepath, by_name=False):
+        """Loads weights saved by `save_weights` (or by Keras 1, 2 or 3), by
+        layer order or, with `by_name=True`, by layer name. Every shape is
+        checked first: a failed load leaves the weights as they were."""
+        from . import saving
+        return saving.load_weights(self, filepath, by_name)
+
+    def to_json(self, **kwargs):
+        """The architecture as a JSON string (`model_from_json` reads it)."""
+        from . import saving
+        return saving.model_to_json(self, **kwargs)
+
+    def to_yaml(self, **kwargs):
+        """The architecture as a YAML string (needs PyYAML)."""
+        from . import saving
+        return saving.model_to_yaml(self, **kwargs)
+
     # -- description -------------------------------------------------------------
 
     def summary(self, line_length=100, positions=(.33, .55, .67, 1.)):
