@@ -104,3 +104,7 @@ def backend():
     return 'minikeras'
 
 from .backend_ops import *  # noqa: E402,F401,F403  (Keras 1's backend functions on NumPy)
+
+from .compat.unsupported import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr('backend')

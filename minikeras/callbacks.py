@@ -447,3 +447,7 @@ class LambdaCallback(Callback):
                                ('on_train_end', on_train_end)):
             if function is not None:
                 setattr(self, hook, function)
+
+from .compat.unsupported import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr('callbacks')

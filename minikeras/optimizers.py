@@ -398,3 +398,7 @@ def get(identifier, kwargs=None):
         return get_from_module(identifier, by_class, 'optimizer')
     raise ValueError('optimizer must be a name, a config dict or an Optimizer instance, got %r'
                      % (identifier,))
+
+from .compat.unsupported import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr('optimizers')

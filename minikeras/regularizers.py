@@ -110,3 +110,7 @@ def get(identifier, kwargs=None):
     if not isinstance(found, Regularizer):
         raise ValueError('expected a regularizer, got %r' % (identifier,))
     return found
+
+from .compat.unsupported import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr('regularizers')

@@ -35,7 +35,20 @@ MODULES = {
     'utils.data_utils': 'get_file downloads, which minikeras never does; nearest: a local file',
 }
 
+_NOT_YET = ('is not provided by minikeras yet (see the support table in its README); '
+            'nearest: %s')
+
 LAYERS = {
+    'SpatialDropout1D': _NOT_YET % 'Dropout',
+    'SpatialDropout2D': _NOT_YET % 'Dropout',
+    'SpatialDropout3D': _NOT_YET % 'Dropout',
+    'MaxoutDense': _NOT_YET % 'Dense followed by a Lambda taking the max over groups',
+    'Highway': _NOT_YET % 'Dense layers merged with mode="sum"',
+    'TimeDistributedDense': _NOT_YET % 'Reshape to (samples * steps, features), Dense, Reshape',
+    'SReLU': _NOT_YET % 'PReLU or LeakyReLU',
+    'UpSampling1D': _NOT_YET % 'UpSampling2D on a (samples, steps, 1, features) Reshape',
+    'ZeroPadding1D': _NOT_YET % 'ZeroPadding2D on a Reshape',
+    'Cropping1D': _NOT_YET % 'Cropping2D on a Reshape',
     'LSTM': _RECURRENT, 'GRU': _RECURRENT, 'SimpleRNN': _RECURRENT, 'Recurrent': _RECURRENT,
     'ConvLSTM2D': _RECURRENT,
     'TimeDistributed': MODULES['layers.wrappers'], 'Bidirectional': MODULES['layers.wrappers'],
@@ -57,6 +70,27 @@ LAYERS = {
 }
 
 
+OTHER_NAMES = {
+    'callbacks': {
+        'TensorBoard': 'TensorBoard needs TensorFlow; nearest: CSVLogger, or History',
+        'RemoteMonitor': 'RemoteMonitor posts over the network; nearest: CSVLogger',
+    },
+    'optimizers': {
+        'TFOptimizer': 'TFOptimizer wraps a TensorFlow optimizer; nearest: the Keras optimizers '
+                       '(SGD, Adam, ...)',
+    },
+    'regularizers': {
+        'EigenvalueRegularizer': _NOT_YET % 'l2',
+    },
+    'backend': {
+        'function': 'K.function needs a symbolic graph, which minikeras has not; nearest: '
+                    'model.predict, or calling the layers on arrays',
+        'gradients': 'K.gradients needs a symbolic graph; nearest: minikeras.autodiff.vjp',
+        'placeholder': 'K.placeholder needs a symbolic graph; nearest: keras.layers.Input',
+    },
+}
+
+
 class NotSupportedError(ImportError):
     """A Keras 1.2.2 name or module that minikeras does not provide."""
 
@@ -71,7 +105,10 @@ def module_error(module):
 
 def name_error(module, name):
     """The error for `keras.<module>.<name>`, or None when the name is not listed."""
-    reason = LAYERS.get(name) if module.startswith('layers') else None
+    if module.startswith('layers'):
+        reason = LAYERS.get(name)
+    else:
+        reason = OTHER_NAMES.get(module, {}).get(name)
     if reason is None:
         return None
     return NotSupportedError('keras.%s.%s: %s' % (module, name, reason))
