@@ -1,0 +1,16 @@
+"""Numba kernels: plain arrays in, preallocated arrays out; no Keras names.
+
+- `conv2d`: convolution forward and gradients, and the Keras 1 output-size
+  and padding helpers.
+- `pooling`: max pooling forward (with argmax) and backward, and the
+  pooling output-size and padding helpers.
+
+Compiled on first use and cached on disk (`cache=True`).
+"""
+from .conv2d import (conv2d_backward_input, conv2d_backward_weights, conv2d_forward,
+                     conv_output_length, conv_padding)
+from .pooling import maxpool2d_backward, maxpool2d_forward, pool_output_length, pool_padding
+
+__all__ = ['conv_output_length', 'conv_padding', 'conv2d_forward', 'conv2d_backward_input',
+           'conv2d_backward_weights', 'pool_output_length', 'pool_padding',
+           'maxpool2d_forward', 'maxpool2d_backward']

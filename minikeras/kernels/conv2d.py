@@ -1,0 +1,755 @@
+"""2D convolution kernels: forward, gradient for the input, gradient for the weights.
+
+Plain arrays in, preallocated arrays out. Every array is C-contiguous float32
+in channels-first layout:
+
+- images `x`: (N, C, H, W)
+- kernels `w`: (F, C, KH, KW), Keras 1 'th' layout
+- outputs `out`: (N, F, OH, OW), sized by the caller
+
+The convolution is a cross-correlation (no kernel flip, as TensorFlow does):
+
+    out[n, f, i, j] = b[f] + sum over c, ki, kj of
+                      x[n, c, i*sh + ki - pad_top, j*sw + kj - pad_left] * w[f, c, ki, kj]
+
+where positions outside the input count as 0. The output size is whatever the
+caller allocated; `conv_padding` gives the Keras 1 one for a border mode.
+
+Each kernel runs in parallel over the batch and is deterministic: the same
+inputs give bit-identical outputs whatever the number of threads. Work that
+sums over the batch (the weight gradient) is split into groups of samples
+whose size depends only on the shapes, and the group results are added in
+group order.
+
+How the stride-1 path is laid out (it is the one real models hit):
+
+- The input is copied, zero padded, into planes of width Wp = OW + KW - 1.
+  In such a plane the flat index p = i*Wp + j of output (i, j) and the flat
+  index of its input tap (i + ki, j + kj) differ by the constant ki*Wp + kj,
+  so one tap over the whole output is one contiguous, vectorisable loop over
+  p. The columns j >= OW of this "wide" output are computed and thrown away.
+  A group of samples is stacked end to end, which makes those loops long.
+- The gradient for the input is the same correlation, run on the output
+  gradient padded by KH - 1 - pad_top, KW - 1 - pad_left, with the kernel
+  flipped and its two channel axes swapped.
+- The weight gradient is a set of dot products between the stacked wide
+  output gradient (zero in the thrown-away columns) and the stacked input
+  planes shifted by ki*Wp + kj.
+
+Strides above 1 take plain loops over the valid output range of each tap.
+"""
+import numba
+import numpy as np
+
+__all__ = ['conv_output_length', 'conv_padding', 'conv2d_forward',
+           'conv2d_backward_input', 'conv2d_backward_weights']
+
+_BORDER_MODES = ('valid', 'same', 'full')
+
+# The stride-1 paths stack samples into groups of about this many flat
+# positions per plane (see _group_size). The grouping depends on the shapes
+# only, never on the thread count, so results do not either.
+_GROUP_POSITIONS = 2048
+_MAX_GROUP = 16
+# The number of groups is rounded up to a multiple of this, for balance on
+# 1, 2, 4 or 8 threads. (A constant: asking Numba for the thread count inside
+# a kernel would stop it from caching the kernel on disk.)
+_GROUP_MULTIPLE = 8
+
+
+# ---------------------------------------------------------------------------
+# Shape helpers (plain Python, used by the layers)
+# ---------------------------------------------------------------------------
+
+def _check_geometry(filter_size, border_mode, stride, allowed, what):
+    if border_mode not in allowed:
+        raise ValueError('%s: border_mode must be one of %s, got %r'
+                         % (what, ', '.join(repr(m) for m in allowed), border_mode))
+    if int(filter_size) != filter_size or filter_size < 1:
+        raise ValueError('%s: the window size must be a positive integer, got %r'
+                         % (what, filter_size))
+    if int(stride) != stride or stride < 1:
+        raise ValueError('%s: the stride must be a positive integer, got %r' % (what, stride))
+
+
+def conv_output_length(input_length, filter_size, border_mode, stride):
+    """Length of a convolution output along one axis, as Keras 1 computes it.
+
+    'valid': ceil((L - k + 1) / s); 'same': ceil(L / s); 'full':
+    ceil((L + k - 1) / s). `None` (an unknown length) gives `None`. A 'valid'
+    window larger than the input gives a length below 1, as in Keras 1;
+    `conv_padding` rejects it.
+
+    # Arguments
+        input_length: int or None, the input length L.
+        filter_size: int, the kernel length k.
+        border_mode: 'valid', 'same' or 'full'.
+        stride: int, the stride s.
+    """
+    _check_geometry(filter_size, border_mode, stride, _BORDER_MODES, 'conv_output_length')
+    if input_length is None:
+        return None
+    if border_mode == 'valid':
+        length = input_length - filter_size + 1
+    elif border_mode == 'same':
+        length = input_length
+    else:
+        length = input_length + filter_size - 1
+    return (length + stride - 1) // stride
+
+
+def conv_padding(input_length, filter_size, border_mode, stride):
+    """(pad_before, output_length) of a convolution along one axis.
+
+    'valid' pads 0, 'full' pads k - 1, and 'same' follows TensorFlow: the
+    total padding is max((out - 1) * s + k - L, 0), of which total // 2 goes
+    before (the extra one, if any, goes after).
+
+    # Arguments
+        input_length: int, the input length L.
+        filter_size: int, the kernel length k.
+        border_mode: 'valid', 'same' or 'full'.
+        stride: int, the stride s.
+    """
+    out = conv_output_length(input_length, filter_size, border_mode, stride)
+    if out is None or out < 1:
+        raise ValueError('conv_padding: a window of %r does not fit in an input of length %r '
+                         "with border_mode %r; use a smaller kernel or border_mode 'same'"
+                         % (filter_size, input_length, border_mode))
+    if border_mode == 'valid':
+        pad = 0
+    elif border_mode == 'full':
+        pad = filter_size - 1
+    else:
+        pad = max((out - 1) * stride + filter_size - input_length, 0) // 2
+    return pad, out
+
+
+# ---------------------------------------------------------------------------
+# Small jitted helpers
+# ---------------------------------------------------------------------------
+
+@numba.njit(cache=True)
+def _valid_range(offset, stride, size, count):
+    """Indices i in [0, count) with 0 <= i*stride + offset < size, as [lo, hi)."""
+    lo = 0
+    if offset < 0:
+        lo = (-offset + stride - 1) // stride
+    hi = count
+    if size - 1 - offset < 0:
+        hi = 0
+    else:
+        hi = min(count, (size - 1 - offset) // stride + 1)
+    if hi < lo:
+        hi = lo
+    return lo, hi
+
+
+@numba.njit(cache=True)
+def _pad_planes(src, H, W, dst, base, rows, pitch, top, left):
+    """dst[c, base + r*pitch + k] = src[c, (r - top)*W + k - left] for r < rows, k < pitch.
+
+    src holds C planes of (H, W), flattened: (C, H*W). Positions outside src
+    get 0. dst: (C, >= base + rows*pitch). (Loops index slices with the bare
+    loop variable: an index such as `base + k` makes Numba emit a
+    negative-index check that stops LLVM from vectorising.)
+    """
+    C = src.shape[0]
+    if top == 0 and left == 0 and W == pitch and H >= rows:
+        # No padding and no cropping of columns: one straight copy per plane.
+        n = rows * pitch
+        for c in range(C):
+            s = src[c, :n]
+            d = dst[c, base:base + n]
+            for k in range(n):
+                d[k] = s[k]
+        return
+    r_lo = max(0, top)
+    r_hi = max(r_lo, min(rows, H + top))
+    k_lo = max(0, left)
+    k_hi = max(k_lo, min(pitch, W + left))
+    n = k_hi - k_lo
+    for c in range(C):
+        plane = dst[c, base:base + rows * pitch]
+        for k in range(rows * pitch):
+            plane[k] = 0.0
+        if left == 0 and W == pitch:
+            # Whole rows (as for a 1D convolution, W == 1): one block copy.
+            s = src[c, (r_lo - top) * W:(r_hi - top) * W]
+            d = plane[r_lo * pitch:r_hi * pitch]
+            for k in range((r_hi - r_lo) * pitch):
+                d[k] = s[k]
+            continue
+        for r in range(r_lo, r_hi):
+            start = (r - top) * W + k_lo - left
+            s = src[c, start:start + n]
+            d = plane[r * pitch + k_lo:r * pitch + k_lo + n]
+            for k in range(n):
+                d[k] = s[k]
+
+
+@numba.njit(cache=True)
+def _wide_to_out(acc, pitch, out, OH, OW):
+    """out[i*OW + j] = acc[i*pitch + j]: a wide plane into a flat (OH, OW) plane."""
+    if pitch == OW:
+        s = acc[:OH * OW]
+        for k in range(OH * OW):
+            out[k] = s[k]
+        return
+    for i in range(OH):
+        s = acc[i * pitch:i * pitch + OW]
+        d = out[i * OW:i * OW + OW]
+        for j in range(OW):
+            d[j] = s[j]
+
+
+@numba.njit(cache=True)
+def _out_to_wide(src, OH, OW, pitch, dst):
+    """dst[i*pitch + j] = src[i*OW + j] for j < OW (other entries untouched)."""
+    if pitch == OW:
+        d = dst[:OH * OW]
+        for k in range(OH * OW):
+            d[k] = src[k]
+        return
+    for i in range(OH):
+        s = src[i * OW:i * OW + OW]
+        d = dst[i * pitch:i * pitch + OW]
+        for j in range(OW):
+            d[j] = s[j]
+
+
+# ---------------------------------------------------------------------------
+# Stride-1 correlation over wide planes (forward and input gradient)
+#
+# A group of samples is stacked end to end: channel c of sample s occupies
+# xs[c, s*P : (s+1)*P], P = Hp * pitch. Output (s, i, j) then sits at flat
+# position s*P + i*pitch + j of a wide accumulator, and each tap is one
+# contiguous loop over all positions of the group.
+#
+# The tap helpers add one kernel row (or one tap) of one input channel into
+# the accumulators of a block of four filters (a0..a3: filters f, f+1, f+2,
+# f+3) or of one filter. Four filters share each input load; more would make
+# LLVM spill the broadcast weights. Every helper indexes slices with the bare
+# loop variable plus constants only, which is what lets LLVM vectorise.
+# ---------------------------------------------------------------------------
+
+@numba.njit(cache=True)
+def _row3_x4(a0, a1, a2, a3, x, off, w, f, c, ki):
+    L = a0.shape[0]
+    u0 = w[f, c, ki, 0]; u1 = w[f, c, ki, 1]; u2 = w[f, c, ki, 2]
+    v0 = w[f + 1, c, ki, 0]; v1 = w[f + 1, c, ki, 1]; v2 = w[f + 1, c, ki, 2]
+    y0 = w[f + 2, c, ki, 0]; y1 = w[f + 2, c, ki, 1]; y2 = w[f + 2, c, ki, 2]
+    z0 = w[f + 3, c, ki, 0]; z1 = w[f + 3, c, ki, 1]; z2 = w[f + 3, c, ki, 2]
+    r = x[off:off + L + 2]
+    for p in range(L):
+        x0 = r[p]; x1 = r[p + 1]; x2 = r[p + 2]
+        a0[p] += u0 * x0 + u1 * x1 + u2 * x2
+        a1[p] += v0 * x0 + v1 * x1 + v2 * x2
+        a2[p] += y0 * x0 + y1 * x1 + y2 * x2
+        a3[p] += z0 * x0 + z1 * x1 + z2 * x2
+
+
+@numba.njit(cache=True)
+def _row5_x4(a0, a1, a2, a3, x, off, w, f, c, ki):
+    L = a0.shape[0]
+    u0 = w[f, c, ki, 0]; u1 = w[f, c, ki, 1]; u2 = w[f, c, ki, 2]
+    u3 = w[f, c, ki, 3]; u4 = w[f, c, ki, 4]
+    v0 = w[f + 1, c, ki, 0]; v1 = w[f + 1, c, ki, 1]; v2 = w[f + 1, c, ki, 2]
+    v3 = w[f + 1, c, ki, 3]; v4 = w[f + 1, c, ki, 4]
+    y0 = w[f + 2, c, ki, 0]; y1 = w[f + 2, c, ki, 1]; y2 = w[f + 2, c, ki, 2]
+    y3 = w[f + 2, c, ki, 3]; y4 = w[f + 2, c, ki, 4]
+    z0 = w[f + 3, c, ki, 0]; z1 = w[f + 3, c, ki, 1]; z2 = w[f + 3, c, ki, 2]
+    z3 = w[f + 3, c, ki, 3]; z4 = w[f + 3, c, ki, 4]
+    r = x[off:off + L + 4]
+    for p in range(L):
+        x0 = r[p]; x1 = r[p + 1]; x2 = r[p + 2]; x3 = r[p + 3]; x4 = r[p + 4]
+        a0[p] += u0 * x0 + u1 * x1 + u2 * x2 + u3 * x3 + u4 * x4
+        a1[p] += v0 * x0 + v1 * x1 + v2 * x2 + v3 * x3 + v4 * x4
+        a2[p] += y0 * x0 + y1 * x1 + y2 * x2 + y3 * x3 + y4 * x4
+        a3[p] += z0 * x0 + z1 * x1 + z2 * x2 + z3 * x3 + z4 * x4
+
+
+@numba.njit(cache=True)
+def _tap_x4(a0, a1, a2, a3, x, off, w, f, c, ki, kj):
+    L = a0.shape[0]
+    u = w[f, c, ki, kj]; v = w[f + 1, c, ki, kj]
+    y = w[f + 2, c, ki, kj]; z = w[f + 3, c, ki, kj]
+    r = x[off:off + L]
+    for p in range(L):
+        t = r[p]
+        a0[p] += u * t
+        a1[p] += v * t
+        a2[p] += y * t
+        a3[p] += z * t
+
+
+@numba.njit(cache=True)
+def _row3_x1(a0, x, off, w, f, c, ki):
+    L = a0.shape[0]
+    u0 = w[f, c, ki, 0]; u1 = w[f, c, ki, 1]; u2 = w[f, c, ki, 2]
+    r = x[off:off + L + 2]
+    for p in range(L):
+        a0[p] += u0 * r[p] + u1 * r[p + 1] + u2 * r[p + 2]
+
+
+@numba.njit(cache=True)
+def _row5_x1(a0, x, off, w, f, c, ki):
+    L = a0.shape[0]
+    u0 = w[f, c, ki, 0]; u1 = w[f, c, ki, 1]; u2 = w[f, c, ki, 2]
+    u3 = w[f, c, ki, 3]; u4 = w[f, c, ki, 4]
+    r = x[off:off + L + 4]
+    for p in range(L):
+        a0[p] += u0 * r[p] + u1 * r[p + 1] + u2 * r[p + 2] + u3 * r[p + 3] + u4 * r[p + 4]
+
+
+@numba.njit(cache=True)
+def _tap_x1(a0, x, off, w, f, c, ki, kj):
+    L = a0.shape[0]
+    u = w[f, c, ki, kj]
+    r = x[off:off + L]
+    for p in range(L):
+        a0[p] += u * r[p]
+
+
+@numba.njit(cache=True)
+def _corr_s1_group(xs, pitch, w, b, acc, L):
+    """Wide correlation of a stacked group: acc[f, :L] = b[f] + taps of xs.
+
+    xs: (C, >= L + (KH-1)*pitch + KW-1) stacked padded planes; w: (F, C, KH, KW);
+    acc: (F, >= L).
+    """
+    F, C, KH, KW = w.shape
+    f = 0
+    while f + 4 <= F:
+        a0 = acc[f, :L]; a1 = acc[f + 1, :L]; a2 = acc[f + 2, :L]; a3 = acc[f + 3, :L]
+        b0 = b[f]; b1 = b[f + 1]; b2 = b[f + 2]; b3 = b[f + 3]
+        for p in range(L):
+            a0[p] = b0
+            a1[p] = b1
+            a2[p] = b2
+            a3[p] = b3
+        for c in range(C):
+            x = xs[c]
+            for ki in range(KH):
+                off = ki * pitch
+                if KW == 3:
+                    _row3_x4(a0, a1, a2, a3, x, off, w, f, c, ki)
+                elif KW == 5:
+                    _row5_x4(a0, a1, a2, a3, x, off, w, f, c, ki)
+                else:
+                    for kj in range(KW):
+                        _tap_x4(a0, a1, a2, a3, x, off + kj, w, f, c, ki, kj)
+        f += 4
+    while f < F:
+        a0 = acc[f, :L]
+        b0 = b[f]
+        for p in range(L):
+            a0[p] = b0
+        for c in range(C):
+            x = xs[c]
+            for ki in range(KH):
+                off = ki * pitch
+                if KW == 3:
+                    _row3_x1(a0, x, off, w, f, c, ki)
+                elif KW == 5:
+                    _row5_x1(a0, x, off, w, f, c, ki)
+                else:
+                    for kj in range(KW):
+                        _tap_x1(a0, x, off + kj, w, f, c, ki, kj)
+        f += 1
+
+
+@numba.njit(cache=True)
+def _group_size(N, plane, multiple):
+    """Samples stacked per group: about _GROUP_POSITIONS flat positions, and
+    (when possible) a number of groups that is a multiple of `multiple`, so
+    that the groups share out evenly between threads."""
+    gs = max(1, min(_MAX_GROUP, _GROUP_POSITIONS // max(plane, 1)))
+    ng = (N + gs - 1) // gs
+    ng = min(N, (ng + multiple - 1) // multiple * multiple)
+    return max(1, (N + ng - 1) // max(ng, 1))
+
+
+@numba.njit(cache=True, parallel=True)
+def _corr_s1(x, w, b, out, pad_top, pad_left):
+    """Stride-1 correlation of a batch: out = b + x (*) w, x padded by (pad_top, pad_left)
+    (negative pads crop). out's size sets the extent; see the module notes."""
+    N, C, H, W = x.shape
+    F, _, KH, KW = w.shape
+    OH = out.shape[2]
+    OW = out.shape[3]
+    pitch = OW + KW - 1
+    Hp = OH + KH - 1
+    P = Hp * pitch
+    gs = _group_size(N, P, _GROUP_MULTIPLE)
+    ng = (N + gs - 1) // gs
+    xf = x.reshape((N, C, H * W))
+    outf = out.reshape((N, F, OH * OW))
+    for g in numba.prange(ng):
+        n0 = g * gs
+        m = min(N, n0 + gs) - n0
+        xs = np.empty((C, m * P), np.float32)
+        for s in range(m):
+            _pad_planes(xf[n0 + s], H, W, xs, s * P, Hp, pitch, pad_top, pad_left)
+        L = (m - 1) * P + (OH - 1) * pitch + OW
+        acc = np.empty((F, L), np.float32)
+        _corr_s1_group(xs, pitch, w, b, acc, L)
+        for s in range(m):
+            for f in range(F):
+                _wide_to_out(acc[f, s * P:], pitch, outf[n0 + s, f], OH, OW)
+
+
+# ---------------------------------------------------------------------------
+# Any-stride loops: used when a stride is above 1. Plain loops over the
+# valid output range of each tap; correct for any geometry, not tuned.
+# ---------------------------------------------------------------------------
+
+@numba.njit(cache=True)
+def _forward_general_sample(x, w, b, out, sh, sw, pt, pl):
+    C, H, W = x.shape
+    F, _, KH, KW = w.shape
+    OH = out.shape[1]
+    OW = out.shape[2]
+    for f in range(F):
+        o = out[f]
+        bv = b[f]
+        for i in range(OH):
+            for j in range(OW):
+                o[i, j] = bv
+        for c in range(C):
+            for ki in range(KH):
+                i_lo, i_hi = _valid_range(ki - pt, sh, H, OH)
+                for kj in range(KW):
+                    j_lo, j_hi = _valid_range(kj - pl, sw, W, OW)
+                    wv = w[f, c, ki, kj]
+                    for i in range(i_lo, i_hi):
+                        xr = x[c, i * sh + ki - pt]
+                        orow = o[i]
+                        base = kj - pl
+                        for j in range(j_lo, j_hi):
+                            orow[j] += wv * xr[j * sw + base]
+
+
+@numba.njit(cache=True)
+def _backward_input_general_sample(dout, w, dx, sh, sw, pt, pl):
+    F, OH, OW = dout.shape
+    _, C, KH, KW = w.shape
+    H = dx.shape[1]
+    W = dx.shape[2]
+    for c in range(C):
+        for r in range(H):
+            for k in range(W):
+                dx[c, r, k] = 0.0
+    for f in range(F):
+        for c in range(C):
+            for ki in range(KH):
+                i_lo, i_hi = _valid_range(ki - pt, sh, H, OH)
+                for kj in range(KW):
+                    j_lo, j_hi = _valid_range(kj - pl, sw, W, OW)
+                    wv = w[f, c, ki, kj]
+                    for i in range(i_lo, i_hi):
+                        xr = dx[c, i * sh + ki - pt]
+                        drow = dout[f, i]
+                        base = kj - pl
+                        for j in range(j_lo, j_hi):
+                            xr[j * sw + base] += wv * drow[j]
+
+
+@numba.njit(cache=True)
+def _backward_weights_general_sample(x, dout, dw, db, sh, sw, pt, pl):
+    """Weight and bias gradients of one sample (overwrites dw, db)."""
+    C, H, W = x.shape
+    F, OH, OW = dout.shape
+    KH = dw.shape[2]
+    KW = dw.shape[3]
+    for f in range(F):
+        s = np.float32(0.0)
+        for i in range(OH):
+            for j in range(OW):
+                s += dout[f, i, j]
+        db[f] = s
+        for c in range(C):
+            for ki in range(KH):
+                i_lo, i_hi = _valid_range(ki - pt, sh, H, OH)
+                for kj in range(KW):
+                    j_lo, j_hi = _valid_range(kj - pl, sw, W, OW)
+                    s = np.float32(0.0)
+                    for i in range(i_lo, i_hi):
+                        xr = x[c, i * sh + ki - pt]
+                        drow = dout[f, i]
+                        base = kj - pl
+                        for j in range(j_lo, j_hi):
+                            s += drow[j] * xr[j * sw + base]
+                    dw[f, c, ki, kj] = s
+
+
+# ---------------------------------------------------------------------------
+# Stride-1 weight gradient: dot products over stacked wide planes
+#
+# The dot helpers are the only code compiled with fastmath: 'reassoc' alone
+# (no contraction into FMA, no NaN/Inf assumptions), which lets LLVM keep one
+# vector of partial sums per dot product in registers and add the lanes at
+# the end. In strict source order LLVM cannot vectorise a float sum at all
+# (and Numba leaves the SLP vectoriser off), so with _REDUCE_FASTMATH = False
+# the weight gradient runs six to eight times slower (about 10 GFLOP/s per
+# core instead of 60-80 at the seed model's shapes). The summation order is
+# fixed when the function is compiled, so results stay bit-identical run to
+# run and across thread counts (each dot product runs on one thread).
+# ---------------------------------------------------------------------------
+
+_REDUCE_FASTMATH = {'reassoc'}
+
+
+@numba.njit(cache=True, fastmath=_REDUCE_FASTMATH)
+def _dots_row3(d0, d1, x, off, L):
+    """sum_p d{0,1}[p] * x[off + kj + p] for kj = 0, 1, 2."""
+    e0 = d0[:L]
+    e1 = d1[:L]
+    r = x[off:off + L + 2]
+    s00 = s01 = s02 = s10 = s11 = s12 = np.float32(0.0)
+    for p in range(L):
+        g = e0[p]
+        h = e1[p]
+        x0 = r[p]; x1 = r[p + 1]; x2 = r[p + 2]
+        s00 += g * x0; s01 += g * x1; s02 += g * x2
+        s10 += h * x0; s11 += h * x1; s12 += h * x2
+    return s00, s01, s02, s10, s11, s12
+
+
+@numba.njit(cache=True, fastmath=_REDUCE_FASTMATH)
+def _dots_row5(d0, d1, x, off, L):
+    """sum_p d{0,1}[p] * x[off + kj + p] for kj = 0..4."""
+    e0 = d0[:L]
+    e1 = d1[:L]
+    r = x[off:off + L + 4]
+    s00 = s01 = s02 = s03 = s04 = np.float32(0.0)
+    s10 = s11 = s12 = s13 = s14 = np.float32(0.0)
+    for p in range(L):
+        g = e0[p]
+        h = e1[p]
+        x0 = r[p]; x1 = r[p + 1]; x2 = r[p + 2]; x3 = r[p + 3]; x4 = r[p + 4]
+        s00 += g * x0; s01 += g * x1; s02 += g * x2; s03 += g * x3; s04 += g * x4
+        s10 += h * x0; s11 += h * x1; s12 += h * x2; s13 += h * x3; s14 += h * x4
+    return s00, s01, s02, s03, s04, s10, s11, s12, s13, s14
+
+
+@numba.njit(cache=True, fastmath=_REDUCE_FASTMATH)
+def _dots_one(d0, d1, x, off, L):
+    """sum_p d{0,1}[p] * x[off + p]."""
+    e0 = d0[:L]
+    e1 = d1[:L]
+    r = x[off:off + L]
+    s0 = s1 = np.float32(0.0)
+    for p in range(L):
+        xv = r[p]
+        s0 += e0[p] * xv
+        s1 += e1[p] * xv
+    return s0, s1
+
+
+@numba.njit(cache=True, fastmath=_REDUCE_FASTMATH)
+def _sum(d, L):
+    e = d[:L]
+    s = np.float32(0.0)
+    for p in range(L):
+        s += e[p]
+    return s
+
+
+@numba.njit(cache=True)
+def _bw_group(ds, xs, pitch, L, dw, db):
+    """Weight and bias gradients of one stacked group (overwrites dw, db).
+
+    ds: (F, >= L) stacked wide output gradients, zero outside valid outputs;
+    xs: (C, >= L + (KH-1)*pitch + KW - 1) stacked padded input planes.
+    """
+    F, C, KH, KW = dw.shape
+    for f in range(F):
+        db[f] = _sum(ds[f], L)
+    for c in range(C):
+        x = xs[c]
+        for f0 in range(0, F, 2):
+            f1 = min(f0 + 1, F - 1)
+            d0 = ds[f0]
+            d1 = ds[f1]
+            for ki in range(KH):
+                off = ki * pitch
+                if KW == 3:
+                    s00, s01, s02, s10, s11, s12 = _dots_row3(d0, d1, x, off, L)
+                    dw[f0, c, ki, 0] = s00; dw[f0, c, ki, 1] = s01; dw[f0, c, ki, 2] = s02
+                    dw[f1, c, ki, 0] = s10; dw[f1, c, ki, 1] = s11; dw[f1, c, ki, 2] = s12
+                elif KW == 5:
+                    s00, s01, s02, s03, s04, s10, s11, s12, s13, s14 = _dots_row5(
+                        d0, d1, x, off, L)
+                    dw[f0, c, ki, 0] = s00; dw[f0, c, ki, 1] = s01; dw[f0, c, ki, 2] = s02
+                    dw[f0, c, ki, 3] = s03; dw[f0, c, ki, 4] = s04
+                    dw[f1, c, ki, 0] = s10; dw[f1, c, ki, 1] = s11; dw[f1, c, ki, 2] = s12
+                    dw[f1, c, ki, 3] = s13; dw[f1, c, ki, 4] = s14
+                else:
+                    for kj in range(KW):
+                        s0, s1 = _dots_one(d0, d1, x, off + kj, L)
+                        dw[f0, c, ki, kj] = s0
+                        dw[f1, c, ki, kj] = s1
+
+
+@numba.njit(cache=True, parallel=True)
+def _backward_weights_s1(x, dout, dw, db, pad_top, pad_left):
+    N, C, H, W = x.shape
+    _, F, OH, OW = dout.shape
+    KH = dw.shape[2]
+    KW = dw.shape[3]
+    pitch = OW + KW - 1
+    P = (OH + KH - 1) * pitch
+    # The grouping sets the order of the sums: it depends on the shapes only.
+    gs = _group_size(N, P, _GROUP_MULTIPLE)
+    ng = (N + gs - 1) // gs
+    xf = x.reshape((N, C, H * W))
+    df = dout.reshape((N, F, OH * OW))
+    part_w = np.empty((ng, F, C, KH, KW), np.float32)
+    part_b = np.empty((ng, F), np.float32)
+    for g in numba.prange(ng):
+        n0 = g * gs
+        m = min(N, n0 + gs) - n0
+        ds = np.zeros((F, m * P), np.float32)
+        xs = np.empty((C, m * P), np.float32)
+        for s in range(m):
+            n = n0 + s
+            for f in range(F):
+                _out_to_wide(df[n, f], OH, OW, pitch, ds[f, s * P:(s + 1) * P])
+            _pad_planes(xf[n], H, W, xs, s * P, OH + KH - 1, pitch, pad_top, pad_left)
+        L = (m - 1) * P + (OH - 1) * pitch + OW
+        _bw_group(ds, xs, pitch, L, part_w[g], part_b[g])
+    # Sum the groups in group order.
+    for f in range(F):
+        s = np.float32(0.0)
+        for g in range(ng):
+            s += part_b[g, f]
+        db[f] = s
+        for c in range(C):
+            for ki in range(KH):
+                for kj in range(KW):
+                    s = np.float32(0.0)
+                    for g in range(ng):
+                        s += part_w[g, f, c, ki, kj]
+                    dw[f, c, ki, kj] = s
+
+
+# ---------------------------------------------------------------------------
+# Public kernels
+# ---------------------------------------------------------------------------
+
+@numba.njit(cache=True)
+def _check_conv(x_shape, w_shape, out_shape, sh, sw, pt, pl):
+    if x_shape[1] != w_shape[1]:
+        raise ValueError('conv2d: the kernel has a different number of input channels '
+                         '(w.shape[1]) than the images')
+    if out_shape[0] != x_shape[0]:
+        raise ValueError('conv2d: the output batch size differs from the input batch size')
+    if out_shape[1] != w_shape[0]:
+        raise ValueError('conv2d: the output has a different number of channels than the '
+                         'kernel has filters (w.shape[0])')
+    if sh < 1 or sw < 1:
+        raise ValueError('conv2d: strides must be >= 1')
+    if pt < 0 or pl < 0:
+        raise ValueError('conv2d: padding must be >= 0')
+
+
+@numba.njit(cache=True, parallel=True)
+def conv2d_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left):
+    """out[n,f,i,j] = b[f] + sum_{c,ki,kj} x[n,c,i*sh+ki-pt, j*sw+kj-pl] * w[f,c,ki,kj].
+
+    x: (N, C, H, W); w: (F, C, KH, KW); b: (F,); out: (N, F, OH, OW), filled
+    completely. Positions outside x count as 0.
+    """
+    _check_conv(x.shape, w.shape, out.shape, stride_h, stride_w, pad_top, pad_left)
+    if b.shape[0] != w.shape[0]:
+        raise ValueError('conv2d_forward: b must have one entry per filter (w.shape[0])')
+    N = x.shape[0]
+    OH = out.shape[2]
+    OW = out.shape[3]
+    if N == 0 or OH == 0 or OW == 0:
+        return
+    if stride_h == 1 and stride_w == 1:
+        _corr_s1(x, w, b, out, pad_top, pad_left)
+    else:
+        for n in numba.prange(N):
+            _forward_general_sample(x[n], w, b, out[n], stride_h, stride_w, pad_top, pad_left)
+
+
+@numba.njit(cache=True)
+def _flip_swap(w):
+    """wt[c, f, ki, kj] = w[f, c, KH-1-ki, KW-1-kj]."""
+    F, C, KH, KW = w.shape
+    wt = np.empty((C, F, KH, KW), np.float32)
+    for f in range(F):
+        for c in range(C):
+            for ki in range(KH):
+                for kj in range(KW):
+                    wt[c, f, ki, kj] = w[f, c, KH - 1 - ki, KW - 1 - kj]
+    return wt
+
+
+@numba.njit(cache=True, parallel=True)
+def conv2d_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left):
+    """Fills dx (N, C, H, W) with the gradient of sum(out * dout) with respect to x.
+
+    dout: (N, F, OH, OW) gradient of the conv2d_forward output; w, strides and
+    padding as given to conv2d_forward.
+    """
+    _check_conv(dx.shape, w.shape, dout.shape, stride_h, stride_w, pad_top, pad_left)
+    N, C, H, W = dx.shape
+    F, _, KH, KW = w.shape
+    if N == 0 or H == 0 or W == 0:
+        return
+    if dout.shape[2] == 0 or dout.shape[3] == 0:
+        dx[:] = 0.0
+        return
+    if stride_h == 1 and stride_w == 1:
+        # dx = (dout padded by KH-1-pt, KW-1-pl) correlated with the flipped,
+        # channel-swapped kernel.
+        _corr_s1(dout, _flip_swap(w), np.zeros(C, np.float32), dx,
+                 KH - 1 - pad_top, KW - 1 - pad_left)
+    else:
+        for n in numba.prange(N):
+            _backward_input_general_sample(dout[n], w, dx[n], stride_h, stride_w,
+                                           pad_top, pad_left)
+
+
+@numba.njit(cache=True, parallel=True)
+def conv2d_backward_weights(x, dout, dw, db, stride_h, stride_w, pad_top, pad_left):
+    """Fills dw (F, C, KH, KW) and db (F,) with the gradients of sum(out * dout).
+
+    x: (N, C, H, W) the forward input; dout: (N, F, OH, OW). Overwrites dw
+    and db (does not accumulate into them).
+    """
+    _check_conv(x.shape, dw.shape, dout.shape, stride_h, stride_w, pad_top, pad_left)
+    if db.shape[0] != dw.shape[0]:
+        raise ValueError('conv2d_backward_weights: db must have one entry per filter')
+    N = x.shape[0]
+    F, C, KH, KW = dw.shape
+    OH = dout.shape[2]
+    OW = dout.shape[3]
+    if N == 0 or OH == 0 or OW == 0:
+        dw[:] = 0.0
+        db[:] = 0.0
+        return
+    if stride_h == 1 and stride_w == 1:
+        _backward_weights_s1(x, dout, dw, db, pad_top, pad_left)
+    else:
+        part_w = np.empty((N, F, C, KH, KW), np.float32)
+        part_b = np.empty((N, F), np.float32)
+        for n in numba.prange(N):
+            _backward_weights_general_sample(x[n], dout[n], part_w[n], part_b[n],
+                                             stride_h, stride_w, pad_top, pad_left)
+        for f in range(F):
+            s = np.float32(0.0)
+            for n in range(N):
+                s += part_b[n, f]
+            db[f] = s
+            for c in range(C):
+                for ki in range(KH):
+                    for kj in range(KW):
+                        s = np.float32(0.0)
+                        for n in range(N):
+                            s += part_w[n, f, c, ki, kj]
+                        dw[f, c, ki, kj] = s

@@ -1,0 +1,475 @@
+"""Numba kernels against independent NumPy references.
+
+The references below are written from the definitions (np.pad plus strided
+slicing, np.einsum, np.add.at), in float64, and share no code with the
+kernels. Random shapes, strides, paddings and batch sizes come from
+hypothesis; output buffers are filled with garbage before each call to check
+that the kernels overwrite every element.
+"""
+import math
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from minikeras.kernels import (conv2d_backward_input, conv2d_backward_weights, conv2d_forward,
+                               conv_output_length, conv_padding, maxpool2d_backward,
+                               maxpool2d_forward, pool_output_length, pool_padding)
+
+SETTINGS = settings(max_examples=30, deadline=None)
+
+# A kernel that Numba compiles but cannot cache on disk warns: fail instead.
+# (Visible on runs that compile, i.e. with an empty cache, as on CI.)
+pytestmark = pytest.mark.filterwarnings('error::numba.core.errors.NumbaWarning')
+
+
+# ---------------------------------------------------------------------------
+# References
+# ---------------------------------------------------------------------------
+
+def _padded(x, pt, pb, pl, pr):
+    """x zero padded by (pt, pb) rows and (pl, pr) columns; negative pads crop."""
+    H, W = x.shape[2], x.shape[3]
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (max(pt, 0), max(pb, 0)),
+                                       (max(pl, 0), max(pr, 0))))
+    return xp[:, :, max(-pt, 0):max(-pt, 0) + H + pt + pb, max(-pl, 0):max(-pl, 0) + W + pl + pr]
+
+
+def _tap_slices(ki, kj, sh, sw, OH, OW):
+    return (slice(ki, ki + (OH - 1) * sh + 1, sh), slice(kj, kj + (OW - 1) * sw + 1, sw))
+
+
+def _bottom_right(H, W, KH, KW, sh, sw, pt, pl, OH, OW):
+    # Padding after the input so that the last window fits.
+    return (OH - 1) * sh + KH - H - pt, (OW - 1) * sw + KW - W - pl
+
+
+def ref_conv_forward(x, w, b, sh, sw, pt, pl, OH, OW):
+    N, C, H, W = x.shape
+    F, _, KH, KW = w.shape
+    pb, pr = _bottom_right(H, W, KH, KW, sh, sw, pt, pl, OH, OW)
+    xp = _padded(x, pt, pb, pl, pr)
+    out = np.zeros((N, F, OH, OW)) + np.asarray(b, np.float64)[None, :, None, None]
+    for ki in range(KH):
+        for kj in range(KW):
+            rows, cols = _tap_slices(ki, kj, sh, sw, OH, OW)
+            out += np.einsum('nchw,fc->nfhw', xp[:, :, rows, cols],
+                             w[:, :, ki, kj].astype(np.float64))
+    return out
+
+
+def ref_conv_backward_input(dout, w, x_shape, sh, sw, pt, pl):
+    """Scatter each output gradient back onto the taps it read."""
+    N, C, H, W = x_shape
+    F, _, KH, KW = w.shape
+    OH, OW = dout.shape[2], dout.shape[3]
+    pb, pr = _bottom_right(H, W, KH, KW, sh, sw, pt, pl, OH, OW)
+    dxp = np.zeros((N, C, H + pt + pb, W + pl + pr))
+    for ki in range(KH):
+        for kj in range(KW):
+            rows, cols = _tap_slices(ki, kj, sh, sw, OH, OW)
+            dxp[:, :, rows, cols] += np.einsum('nfhw,fc->nchw', dout.astype(np.float64),
+                                               w[:, :, ki, kj].astype(np.float64))
+    # Undo the padding: gradient landing on padding is dropped.
+    full = np.zeros((N, C, H + max(pt, 0) + max(pb, 0), W + max(pl, 0) + max(pr, 0)))
+    full[:, :, max(-pt, 0) + 0:max(-pt, 0) + dxp.shape[2],
+         max(-pl, 0):max(-pl, 0) + dxp.shape[3]] = dxp
+    return full[:, :, max(pt, 0):max(pt, 0) + H, max(pl, 0):max(pl, 0) + W]
+
+
+def ref_conv_backward_weights(x, dout, KH, KW, sh, sw, pt, pl):
+    N, C, H, W = x.shape
+    OH, OW = dout.shape[2], dout.shape[3]
+    pb, pr = _bottom_right(H, W, KH, KW, sh, sw, pt, pl, OH, OW)
+    xp = _padded(x, pt, pb, pl, pr)
+    d = dout.astype(np.float64)
+    dw = np.zeros((dout.shape[1], C, KH, KW))
+    for ki in range(KH):
+        for kj in range(KW):
+            rows, cols = _tap_slices(ki, kj, sh, sw, OH, OW)
+            dw[:, :, ki, kj] = np.einsum('nfhw,nchw->fc', d, xp[:, :, rows, cols])
+    return dw, d.sum(axis=(0, 2, 3))
+
+
+def ref_maxpool(x, ph, pw, sh, sw, pt, pl, OH, OW):
+    N, C, H, W = x.shape
+    out = np.empty((N, C, OH, OW), np.float32)
+    arg = np.empty((N, C, OH, OW), np.int64)
+    for i in range(OH):
+        for j in range(OW):
+            r0, c0 = i * sh - pt, j * sw - pl
+            rs = [r for r in range(r0, r0 + ph) if 0 <= r < H]
+            cs = [c for c in range(c0, c0 + pw) if 0 <= c < W]
+            window = x[:, :, rs][:, :, :, cs].reshape(N, C, -1)
+            k = np.argmax(window, axis=2)  # first maximum in row-major order
+            out[:, :, i, j] = np.take_along_axis(window, k[:, :, None], 2)[:, :, 0]
+            arg[:, :, i, j] = np.array(rs)[k // len(cs)] * W + np.array(cs)[k % len(cs)]
+    return out, arg
+
+
+def ref_maxpool_backward(dout, argmax, x_shape):
+    N, C, H, W = x_shape
+    dx = np.zeros((N, C, H * W))
+    for n in range(N):
+        for c in range(C):
+            np.add.at(dx[n, c], argmax[n, c].ravel(), dout[n, c].ravel().astype(np.float64))
+    return dx.reshape(x_shape)
+
+
+def test_references_are_adjoint():
+    """<conv(x'), dout> = <x', dx> and <conv_w'(x), dout> = <w', dw>: the three
+    conv references agree with each other (checked once, on an awkward shape)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 7, 6))
+    w = rng.standard_normal((4, 3, 3, 2))
+    geometry = (2, 1, 1, 0)  # strides (2, 1), pads (1, 0)
+    OH, OW = 4, 5
+    dout = rng.standard_normal((2, 4, OH, OW))
+    x2 = rng.standard_normal(x.shape)
+    w2 = rng.standard_normal(w.shape)
+    zero = np.zeros(4)
+    dx = ref_conv_backward_input(dout, w, x.shape, *geometry)
+    dw, _ = ref_conv_backward_weights(x, dout, 3, 2, *geometry)
+    lhs = (ref_conv_forward(x2, w, zero, *geometry, OH, OW) * dout).sum()
+    np.testing.assert_allclose(lhs, (x2 * dx).sum(), rtol=1e-10)
+    lhs = (ref_conv_forward(x, w2, zero, *geometry, OH, OW) * dout).sum()
+    np.testing.assert_allclose(lhs, (w2 * dw).sum(), rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------
+# Geometry strategies
+# ---------------------------------------------------------------------------
+
+@st.composite
+def conv_cases(draw, strides=st.integers(1, 3), mode=None):
+    """A convolution: shapes, strides, explicit pads and the output size.
+
+    Half the cases use a Keras border mode through conv_padding; the others
+    draw arbitrary pads before and after (up to k - 1, as TensorFlow can).
+    """
+    N = draw(st.integers(1, 4))
+    C = draw(st.integers(1, 4))
+    F = draw(st.integers(1, 6))
+    KH = draw(st.integers(1, 5))
+    KW = draw(st.integers(1, 5))
+    sh = draw(strides)
+    sw = draw(strides)
+    H = draw(st.integers(1, 11))
+    W = draw(st.integers(1, 11))
+    if mode is not None or draw(st.booleans()):
+        border = mode or draw(st.sampled_from(['valid', 'same', 'full']))
+        if border == 'valid':
+            H = max(H, KH)
+            W = max(W, KW)
+        pt, OH = conv_padding(H, KH, border, sh)
+        pl, OW = conv_padding(W, KW, border, sw)
+    else:
+        pt = draw(st.integers(0, KH - 1))
+        pl = draw(st.integers(0, KW - 1))
+        pb = draw(st.integers(0, KH - 1))
+        pr = draw(st.integers(0, KW - 1))
+        H = max(H, KH - pt - pb)
+        W = max(W, KW - pl - pr)
+        OH = (H + pt + pb - KH) // sh + 1
+        OW = (W + pl + pr - KW) // sw + 1
+    return N, C, F, H, W, KH, KW, sh, sw, pt, pl, OH, OW
+
+
+def _data(seed, *shapes):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s).astype(np.float32) for s in shapes]
+
+
+def _garbage(shape, dtype=np.float32):
+    out = np.empty(shape, dtype)
+    out.fill(np.nan if dtype == np.float32 else -12345)
+    return out
+
+
+def _run_conv(case, seed):
+    N, C, F, H, W, KH, KW, sh, sw, pt, pl, OH, OW = case
+    x, w, b, dout = _data(seed, (N, C, H, W), (F, C, KH, KW), (F,), (N, F, OH, OW))
+    out = _garbage((N, F, OH, OW))
+    conv2d_forward(x, w, b, out, sh, sw, pt, pl)
+    dx = _garbage(x.shape)
+    conv2d_backward_input(dout, w, dx, sh, sw, pt, pl)
+    dw = _garbage(w.shape)
+    db = _garbage(b.shape)
+    conv2d_backward_weights(x, dout, dw, db, sh, sw, pt, pl)
+    return (x, w, b, dout), (out, dx, dw, db)
+
+
+def _check_conv(case, seed):
+    N, C, F, H, W, KH, KW, sh, sw, pt, pl, OH, OW = case
+    (x, w, b, dout), (out, dx, dw, db) = _run_conv(case, seed)
+    np.testing.assert_allclose(out, ref_conv_forward(x, w, b, sh, sw, pt, pl, OH, OW),
+                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dx, ref_conv_backward_input(dout, w, x.shape, sh, sw, pt, pl),
+                               rtol=1e-5, atol=1e-5)
+    ref_dw, ref_db = ref_conv_backward_weights(x, dout, KH, KW, sh, sw, pt, pl)
+    terms = N * OH * OW  # summed per weight: float32 rounding grows with it
+    np.testing.assert_allclose(dw, ref_dw, rtol=1e-5, atol=1e-5 + 1e-7 * terms)
+    np.testing.assert_allclose(db, ref_db, rtol=1e-5, atol=1e-5 + 1e-7 * terms)
+
+
+# ---------------------------------------------------------------------------
+# Convolution
+# ---------------------------------------------------------------------------
+
+@SETTINGS
+@given(conv_cases(strides=st.just(1)), st.integers(0, 2 ** 32 - 1))
+def test_conv_stride1_matches_reference(case, seed):
+    _check_conv(case, seed)
+
+
+@SETTINGS
+@given(conv_cases(strides=st.integers(1, 3)), st.integers(0, 2 ** 32 - 1))
+def test_conv_any_stride_matches_reference(case, seed):
+    _check_conv(case, seed)
+
+
+@pytest.mark.parametrize('mode', ['valid', 'same', 'full'])
+@pytest.mark.parametrize('KH,KW', [(3, 3), (5, 5), (2, 4), (1, 1)])
+def test_conv_border_modes(mode, KH, KW):
+    H, W = 9, 8
+    pt, OH = conv_padding(H, KH, mode, 1)
+    pl, OW = conv_padding(W, KW, mode, 1)
+    _check_conv((3, 2, 5, H, W, KH, KW, 1, 1, pt, pl, OH, OW), seed=KH * 10 + KW)
+
+
+@pytest.mark.parametrize('mode', ['valid', 'same', 'full'])
+def test_conv_one_dimensional(mode):
+    """Convolution1D runs as (N, C, steps, 1) images with (F, C, k, 1) kernels."""
+    steps, k = 17, 4
+    pt, out_steps = conv_padding(steps, k, mode, 1)
+    _check_conv((3, 5, 6, steps, 1, k, 1, 1, 1, pt, 0, out_steps, 1), seed=k)
+
+
+@pytest.mark.parametrize('shape', [
+    (100, 1, 28, 28, 4, 5),   # the seed model's three convolutions
+    (100, 4, 24, 24, 8, 3),
+    (100, 8, 11, 11, 16, 3),
+    (37, 3, 6, 5, 7, 3),      # several sample groups, a short last one
+])
+def test_conv_real_shapes(shape):
+    N, C, H, W, F, K = shape
+    _check_conv((N, C, F, H, W, K, K, 1, 1, 0, 0, H - K + 1, W - K + 1), seed=N + C)
+
+
+def _thread_counts():
+    return sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)})
+
+
+@pytest.mark.parametrize('case', [
+    (37, 3, 6, 10, 9, 3, 3, 1, 1, 1, 1, 10, 9),    # stride-1 path, 'same'
+    (23, 2, 5, 9, 9, 5, 5, 1, 1, 0, 0, 5, 5),      # stride-1 path, 'valid'
+    (19, 2, 3, 9, 8, 3, 2, 2, 3, 1, 0, 5, 3),      # any-stride path
+])
+def test_conv_deterministic_across_runs_and_threads(case):
+    before = numba.get_num_threads()
+    try:
+        results = []
+        for threads in _thread_counts():
+            numba.set_num_threads(threads)
+            for _ in range(2):
+                results.append(_run_conv(case, seed=7)[1])
+    finally:
+        numba.set_num_threads(before)
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            assert a.tobytes() == b.tobytes()
+
+
+def test_conv_rejects_mismatched_shapes():
+    x, w, b = _data(0, (2, 3, 5, 5), (4, 3, 3, 3), (4,))
+    with pytest.raises(ValueError, match='input channels'):
+        conv2d_forward(x, np.ascontiguousarray(w[:, :2]), b, np.empty((2, 4, 3, 3), np.float32),
+                       1, 1, 0, 0)
+    with pytest.raises(ValueError, match='one entry per filter'):
+        conv2d_forward(x, w, b[:3].copy(), np.empty((2, 4, 3, 3), np.float32), 1, 1, 0, 0)
+    with pytest.raises(ValueError, match='filters'):
+        conv2d_forward(x, w, b, np.empty((2, 5, 3, 3), np.float32), 1, 1, 0, 0)
+    with pytest.raises(ValueError, match='strides'):
+        conv2d_forward(x, w, b, np.empty((2, 4, 3, 3), np.float32), 0, 1, 0, 0)
+    with pytest.raises(ValueError, match='padding'):
+        conv2d_forward(x, w, b, np.empty((2, 4, 3, 3), np.float32), 1, 1, -1, 0)
+
+
+# ---------------------------------------------------------------------------
+# Output-size and padding helpers
+# ---------------------------------------------------------------------------
+
+@given(st.integers(1, 60), st.integers(1, 9), st.integers(1, 5),
+       st.sampled_from(['valid', 'same', 'full']))
+def test_conv_output_length_formulas(L, k, s, mode):
+    expected = {'valid': math.ceil((L - k + 1) / s), 'same': math.ceil(L / s),
+                'full': math.ceil((L + k - 1) / s)}[mode]
+    assert conv_output_length(L, k, mode, s) == expected
+    if expected < 1:
+        with pytest.raises(ValueError, match='does not fit'):
+            conv_padding(L, k, mode, s)
+        return
+    pad, out = conv_padding(L, k, mode, s)
+    assert out == expected
+    if mode == 'valid':
+        assert pad == 0
+    elif mode == 'full':
+        assert pad == k - 1
+    else:
+        assert pad == max((out - 1) * s + k - L, 0) // 2
+    # The last window starts inside the padded input.
+    assert (out - 1) * s <= L + 2 * (k - 1)
+
+
+def test_conv_output_length_keras_examples():
+    assert conv_output_length(28, 5, 'valid', 1) == 24
+    assert conv_output_length(28, 3, 'same', 2) == 14
+    assert conv_output_length(28, 3, 'full', 1) == 30
+    assert conv_output_length(None, 3, 'same', 1) is None
+    assert conv_padding(28, 3, 'same', 1) == (1, 28)
+    assert conv_padding(28, 4, 'same', 1) == (1, 28)   # TF: the extra row goes after
+    assert conv_padding(7, 3, 'same', 2) == (1, 4)
+
+
+def test_helpers_reject_bad_arguments():
+    with pytest.raises(ValueError, match='border_mode'):
+        conv_output_length(10, 3, 'causal', 1)
+    with pytest.raises(ValueError, match='stride'):
+        conv_padding(10, 3, 'same', 0)
+    with pytest.raises(ValueError, match='border_mode'):
+        pool_padding(10, 2, 'full', 2)
+    with pytest.raises(ValueError, match='pool size'):
+        pool_output_length(10, 0, 'valid', 1)
+
+
+@given(st.integers(1, 60), st.integers(1, 6), st.integers(1, 5), st.sampled_from(['valid', 'same']))
+def test_pool_output_length_formulas(L, k, s, mode):
+    expected = math.ceil((L - k + 1) / s) if mode == 'valid' else math.ceil(L / s)
+    assert pool_output_length(L, k, mode, s) == expected
+    if expected >= 1:
+        pad, out = pool_padding(L, k, mode, s)
+        assert out == expected
+        assert pad == (0 if mode == 'valid' else max((out - 1) * s + k - L, 0) // 2)
+
+
+# ---------------------------------------------------------------------------
+# Max pooling
+# ---------------------------------------------------------------------------
+
+@st.composite
+def pool_cases(draw):
+    N = draw(st.integers(1, 4))
+    C = draw(st.integers(1, 4))
+    ph = draw(st.integers(1, 4))
+    pw = draw(st.integers(1, 4))
+    sh = draw(st.integers(1, 3))
+    sw = draw(st.integers(1, 3))
+    mode = draw(st.sampled_from(['valid', 'same']))
+    H = draw(st.integers(1, 12))
+    W = draw(st.integers(1, 12))
+    if mode == 'valid':
+        H = max(H, ph)
+        W = max(W, pw)
+    pt, OH = pool_padding(H, ph, mode, sh)
+    pl, OW = pool_padding(W, pw, mode, sw)
+    return N, C, H, W, ph, pw, sh, sw, pt, pl, OH, OW
+
+
+def _check_pool(case, x, dout_seed):
+    N, C, H, W, ph, pw, sh, sw, pt, pl, OH, OW = case
+    out = _garbage((N, C, OH, OW))
+    argmax = _garbage((N, C, OH, OW), np.int32)
+    maxpool2d_forward(x, out, argmax, ph, pw, sh, sw, pt, pl)
+    ref_out, ref_arg = ref_maxpool(x, ph, pw, sh, sw, pt, pl, OH, OW)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(argmax, ref_arg)
+    (dout,) = _data(dout_seed, (N, C, OH, OW))
+    dx = _garbage(x.shape)
+    maxpool2d_backward(dout, argmax, dx)
+    np.testing.assert_allclose(dx, ref_maxpool_backward(dout, ref_arg, x.shape),
+                               rtol=1e-6, atol=1e-6)
+
+
+@SETTINGS
+@given(pool_cases(), st.integers(0, 2 ** 32 - 1))
+def test_maxpool_matches_reference(case, seed):
+    N, C, H, W = case[:4]
+    (x,) = _data(seed, (N, C, H, W))
+    _check_pool(case, x, seed + 1)
+
+
+@SETTINGS
+@given(pool_cases(), st.integers(0, 2 ** 32 - 1))
+def test_maxpool_ties_go_to_first_in_window(case, seed):
+    """Few distinct values, so most windows hold several equal maxima."""
+    N, C, H, W = case[:4]
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-1, 2, size=(N, C, H, W)).astype(np.float32)
+    _check_pool(case, x, seed + 1)
+
+
+@pytest.mark.parametrize('H,W', [(22, 22), (9, 9), (8, 5)])
+def test_maxpool_2x2_fast_path(H, W):
+    """2x2 stride 2 'valid' (the common case has its own loop), odd sizes included."""
+    pt, OH = pool_padding(H, 2, 'valid', 2)
+    pl, OW = pool_padding(W, 2, 'valid', 2)
+    case = (5, 3, H, W, 2, 2, 2, 2, pt, pl, OH, OW)
+    (x,) = _data(H * W, (5, 3, H, W))
+    _check_pool(case, x, 1)
+    x = np.zeros((5, 3, H, W), np.float32)   # all ties: the top-left element wins
+    _check_pool(case, x, 2)
+
+
+def test_maxpool_padding_never_wins():
+    """'same' windows hanging over the edge of an all-negative input."""
+    x = -1.0 - np.arange(2 * 5 * 5, dtype=np.float32).reshape(1, 2, 5, 5)
+    pt, OH = pool_padding(5, 3, 'same', 2)
+    pl, OW = pool_padding(5, 3, 'same', 2)
+    out = _garbage((1, 2, OH, OW))
+    argmax = _garbage((1, 2, OH, OW), np.int32)
+    maxpool2d_forward(x, out, argmax, 3, 3, 2, 2, pt, pl)
+    assert (out < 0).all()
+    flat = x.reshape(1, 2, 25)
+    np.testing.assert_array_equal(out, np.take_along_axis(flat, argmax.reshape(1, 2, -1), 2)
+                                  .reshape(out.shape))
+
+
+def test_maxpool_backward_adds_overlapping_windows():
+    x = np.zeros((1, 1, 3, 3), np.float32)
+    x[0, 0, 1, 1] = 5.0                    # the centre wins all four 2x2 windows
+    out = _garbage((1, 1, 2, 2))
+    argmax = _garbage((1, 1, 2, 2), np.int32)
+    maxpool2d_forward(x, out, argmax, 2, 2, 1, 1, 0, 0)
+    assert (argmax == 4).all()
+    dx = _garbage(x.shape)
+    maxpool2d_backward(np.ones((1, 1, 2, 2), np.float32), argmax, dx)
+    expected = np.zeros((1, 1, 3, 3), np.float32)
+    expected[0, 0, 1, 1] = 4.0
+    np.testing.assert_array_equal(dx, expected)
+
+
+def test_maxpool_backward_rejects_bad_argmax():
+    dx = np.empty((1, 1, 2, 2), np.float32)
+    with pytest.raises(ValueError, match='argmax'):
+        maxpool2d_backward(np.ones((1, 1, 1, 1), np.float32),
+                           np.full((1, 1, 1, 1), 4, np.int32), dx)
+
+
+def test_maxpool_deterministic_across_threads():
+    (x,) = _data(3, (41, 5, 13, 11))
+    case_geometry = (3, 3, 2, 2, 1, 1)  # pool, strides, pads: 13x11 -> 7x6
+    before = numba.get_num_threads()
+    try:
+        results = []
+        for threads in _thread_counts():
+            numba.set_num_threads(threads)
+            out = _garbage((41, 5, 7, 6))
+            argmax = _garbage((41, 5, 7, 6), np.int32)
+            maxpool2d_forward(x, out, argmax, *case_geometry)
+            dx = _garbage(x.shape)
+            maxpool2d_backward(out, argmax, dx)
+            results.append((out.tobytes(), argmax.tobytes(), dx.tobytes()))
+    finally:
+        numba.set_num_threads(before)
+    assert all(r == results[0] for r in results)
