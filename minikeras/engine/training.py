@@ -20,6 +20,26 @@ from ..utils.generic_utils import Progbar
 from .topology import Container, to_list
 
 
+_BLAS_CONTROLLER = None
+
+
+def _single_threaded_blas():
+    """Runs a batch with BLAS on one thread. Numba's worker threads keep
+    spinning for a while after each parallel kernel, so a multi-threaded BLAS
+    call right after one waits for a whole scheduler slice; the per-batch
+    matrix products are small enough that one thread is faster anyway."""
+    global _BLAS_CONTROLLER
+    if _BLAS_CONTROLLER is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _BLAS_CONTROLLER = ThreadpoolController()
+        except ImportError:
+            _BLAS_CONTROLLER = False
+    if not _BLAS_CONTROLLER:
+        return contextlib.nullcontext()
+    return _BLAS_CONTROLLER.limit(limits=1, user_api='blas')
+
+
 def make_batches(size, batch_size):
     """(start, stop) index pairs covering `size` samples in order."""
     return [(start, min(size, start + batch_size)) for start in range(0, size, batch_size)]
@@ -433,6 +453,10 @@ class Model(Container):
         return results
 
     def _train_arrays(self, inputs, targets, weights):
+        with _single_threaded_blas():
+            return self._train_arrays_unlimited(inputs, targets, weights)
+
+    def _train_arrays_unlimited(self, inputs, targets, weights):
         outputs, backprop, penalty = self._run(inputs, training=True, need_backprop=True)
         total, per_output, output_grads = self._losses(outputs, targets, weights, True)
         total += penalty + self._weight_penalty()
@@ -449,13 +473,15 @@ class Model(Container):
         return results
 
     def _test_arrays(self, inputs, targets, weights):
-        outputs, _, penalty = self._run(inputs, training=False, need_backprop=False)
+        with _single_threaded_blas():
+            outputs, _, penalty = self._run(inputs, training=False, need_backprop=False)
         total, per_output, _ = self._losses(outputs, targets, weights, False)
         total += penalty + self._weight_penalty()
         return self._batch_results(total, per_output, outputs, targets)
 
     def _predict_arrays(self, inputs):
-        return self._run(inputs, training=False, need_backprop=False)[0]
+        with _single_threaded_blas():
+            return self._run(inputs, training=False, need_backprop=False)[0]
 
     @staticmethod
     def _unlist(results):
