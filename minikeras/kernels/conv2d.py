@@ -678,7 +678,11 @@ def conv2d_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left):
 
 @numba.njit(cache=True)
 def _flip_swap(w):
-    """wt[c, f, ki, kj] = w[f, c, KH-1-ki, KW-1-kj]."""
+    """wt[c, f, ki, kj] = w[f, c, KH-1-ki, KW-1-kj], and a zero bias for it.
+
+    (Kept out of the parallel kernel: there, even np.zeros becomes a parallel
+    region, and every region costs a thread wake-up.)
+    """
     F, C, KH, KW = w.shape
     wt = np.empty((C, F, KH, KW), np.float32)
     for f in range(F):
@@ -686,7 +690,10 @@ def _flip_swap(w):
             for ki in range(KH):
                 for kj in range(KW):
                     wt[c, f, ki, kj] = w[f, c, KH - 1 - ki, KW - 1 - kj]
-    return wt
+    zero = np.empty(C, np.float32)
+    for c in range(C):
+        zero[c] = 0.0
+    return wt, zero
 
 
 @numba.njit(cache=True, parallel=True)
@@ -707,8 +714,8 @@ def conv2d_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left):
     if stride_h == 1 and stride_w == 1:
         # dx = (dout padded by KH-1-pt, KW-1-pl) correlated with the flipped,
         # channel-swapped kernel.
-        _corr_s1(dout, _flip_swap(w), np.zeros(C, np.float32), dx,
-                 KH - 1 - pad_top, KW - 1 - pad_left)
+        wt, zero = _flip_swap(w)
+        _corr_s1(dout, wt, zero, dx, KH - 1 - pad_top, KW - 1 - pad_left)
     else:
         for n in numba.prange(N):
             _backward_input_general_sample(dout[n], w, dx[n], stride_h, stride_w,

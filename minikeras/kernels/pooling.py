@@ -188,8 +188,9 @@ def maxpool2d_backward(dout, argmax, dx):
         raise ValueError('maxpool2d_backward: argmax must have the shape of dout')
     OH = dout.shape[2]
     OW = dout.shape[3]
-    bad = np.zeros(N, np.int64)
+    bad = np.empty(N, np.int64)  # count of bad argmax entries per sample
     for n in numba.prange(N):
+        bad[n] = 0
         for c in range(C):
             plane = dx[n, c].reshape(H * W)
             for k in range(H * W):
@@ -203,6 +204,9 @@ def maxpool2d_backward(dout, argmax, dx):
                         plane[k] += d[i, j]
                     elif k != -1:
                         bad[n] += 1
-    if bad.sum() > 0:
+    total = 0
+    for n in range(N):  # a plain loop: bad.sum() would be one more parallel region
+        total += bad[n]
+    if total > 0:
         raise ValueError('maxpool2d_backward: argmax holds indices outside the (H, W) plane '
                          'of dx; pass the argmax that maxpool2d_forward filled for this input')
