@@ -16,6 +16,7 @@ import numpy as np
 from .. import callbacks as cbks
 from .. import metrics as metrics_module
 from .. import objectives, optimizers
+from ..utils.allocator import keep_freed_memory
 from ..utils.generic_utils import Progbar
 from .topology import Container, to_list
 
@@ -24,12 +25,14 @@ _BLAS_CONTROLLER = None
 
 
 def _single_threaded_blas():
-    """Runs a batch with BLAS on one thread. Numba's worker threads keep
+    """Runs a batch with BLAS on one thread (and, the first time, tunes malloc:
+    see `minikeras.utils.allocator`). Numba's worker threads keep
     spinning for a while after each parallel kernel, so a multi-threaded BLAS
     call right after one waits for a whole scheduler slice; the per-batch
     matrix products are small enough that one thread is faster anyway."""
     global _BLAS_CONTROLLER
     if _BLAS_CONTROLLER is None:
+        keep_freed_memory()
         try:
             from threadpoolctl import ThreadpoolController
             _BLAS_CONTROLLER = ThreadpoolController()
