@@ -294,3 +294,35 @@ def wait_idle(max_wait, threshold=0.3):
         time.sleep(min(4.0, max(0.0, deadline - time.monotonic())))
         load = other_load(1.0)
     return load
+
+
+# ---------------------------------------------------------------------------
+# The benchmark model
+# ---------------------------------------------------------------------------
+
+def minikeras_seed_model():
+    """The seed script's CNN ('th' ordering), compiled as the seed compiles it:
+    categorical crossentropy, SGD(lr=0.05, decay=1e-6, momentum=0.9,
+    nesterov=True), accuracy."""
+    from minikeras.layers import Activation, Convolution2D, Dense, Flatten, MaxPooling2D
+    from minikeras.models import Sequential
+    from minikeras.optimizers import SGD
+    model = Sequential()
+    model.add(Convolution2D(4, 5, 5, border_mode='valid', input_shape=(1, 28, 28),
+                            dim_ordering='th'))
+    model.add(Activation('tanh'))
+    model.add(Convolution2D(8, 3, 3, border_mode='valid', dim_ordering='th'))
+    model.add(Activation('tanh'))
+    model.add(MaxPooling2D(pool_size=(2, 2), dim_ordering='th'))
+    model.add(Convolution2D(16, 3, 3, border_mode='valid', dim_ordering='th'))
+    model.add(Activation('relu'))
+    model.add(MaxPooling2D(pool_size=(2, 2), dim_ordering='th'))
+    model.add(Flatten())
+    model.add(Dense(128, init='normal'))
+    model.add(Activation('tanh'))
+    model.add(Dense(10, init='normal'))
+    model.add(Activation('softmax'))
+    model.compile(loss='categorical_crossentropy',
+                  optimizer=SGD(lr=0.05, decay=1e-6, momentum=0.9, nesterov=True),
+                  metrics=['accuracy'])
+    return model

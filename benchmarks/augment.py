@@ -14,30 +14,7 @@ import time
 import numpy as np
 
 import _common
-from minikeras.layers import Activation, Convolution2D, Dense, Flatten, MaxPooling2D
-from minikeras.models import Sequential
-from minikeras.optimizers import SGD
 from minikeras.preprocessing.image import ImageDataGenerator
-
-
-def seed_model():
-    model = Sequential()
-    model.add(Convolution2D(4, 5, 5, border_mode='valid', input_shape=(1, 28, 28)))
-    model.add(Activation('tanh'))
-    model.add(Convolution2D(8, 3, 3, border_mode='valid'))
-    model.add(Activation('tanh'))
-    model.add(MaxPooling2D(pool_size=(2, 2)))
-    model.add(Convolution2D(16, 3, 3, border_mode='valid'))
-    model.add(Activation('relu'))
-    model.add(MaxPooling2D(pool_size=(2, 2)))
-    model.add(Flatten())
-    model.add(Dense(128, init='normal'))
-    model.add(Activation('tanh'))
-    model.add(Dense(10, init='normal'))
-    model.add(Activation('softmax'))
-    model.compile(loss='categorical_crossentropy',
-                  optimizer=SGD(lr=0.05, decay=1e-6, momentum=0.9, nesterov=True))
-    return model
 
 
 def augment_epoch(generator, x, y, batch_size):
@@ -80,7 +57,7 @@ def main(argv=None):
     augment_s = best_of(options.repeat,
                         lambda: augment_epoch(generator, x, y, options.batch_size))
 
-    model = seed_model()
+    model = _common.minikeras_seed_model()
     model.fit(x[:1000], y[:1000], batch_size=options.batch_size, nb_epoch=1, verbose=0)
     train_s = best_of(options.repeat, lambda: model.fit(
         x, y, batch_size=options.batch_size, nb_epoch=1, verbose=0))

@@ -114,12 +114,9 @@ def seed_shuffle(data, label, seed):
 
 def run_minikeras(seed, epochs):
     import numpy as np
+    import _common
     from minikeras.compat import data_shim
     from minikeras.datasets import mnist_sources
-    from minikeras.layers.convolutional import Convolution2D, MaxPooling2D
-    from minikeras.layers.core import Activation, Dense, Flatten
-    from minikeras.models import Sequential
-    from minikeras.optimizers import SGD
     from minikeras.utils import np_utils
 
     source = mnist_sources.find_source()
@@ -133,23 +130,7 @@ def run_minikeras(seed, epochs):
     data, label = seed_shuffle(data, label, seed)
     label = np_utils.to_categorical(label, 10)
 
-    model = Sequential()
-    model.add(Convolution2D(4, 5, 5, border_mode='valid', input_shape=(1, 28, 28),
-                            dim_ordering='th'))
-    model.add(Activation('tanh'))
-    model.add(Convolution2D(8, 3, 3, border_mode='valid', dim_ordering='th'))
-    model.add(Activation('tanh'))
-    model.add(MaxPooling2D(pool_size=(2, 2), dim_ordering='th'))
-    model.add(Convolution2D(16, 3, 3, border_mode='valid', dim_ordering='th'))
-    model.add(Activation('relu'))
-    model.add(MaxPooling2D(pool_size=(2, 2), dim_ordering='th'))
-    model.add(Flatten())
-    model.add(Dense(128, init='normal'))
-    model.add(Activation('tanh'))
-    model.add(Dense(10, init='normal'))
-    model.add(Activation('softmax'))
-    sgd = SGD(lr=0.05, decay=1e-6, momentum=0.9, nesterov=True)
-    model.compile(loss='categorical_crossentropy', optimizer=sgd, metrics=['accuracy'])
+    model = _common.minikeras_seed_model()
     start = time.perf_counter()
     history = model.fit(data, label, batch_size=100, nb_epoch=epochs, shuffle=True, verbose=0,
                         validation_split=0.2)

@@ -98,10 +98,8 @@ def main():
             blas_limiter = threadpool_limits(limits=blas_threads, user_api='blas')
             thread_notes.append('threadpoolctl blas limit %d' % blas_threads)
 
+    import _common
     import minikeras
-    from minikeras.models import Sequential
-    from minikeras.layers import Activation, Convolution2D, Dense, Flatten, MaxPooling2D
-    from minikeras.optimizers import SGD
     from minikeras.callbacks import Callback
 
     cache_files_before = _kernel_cache_files()
@@ -115,23 +113,7 @@ def main():
     y[np.arange(n), rng.randint(0, 10, size=n)] = 1.0
     np.random.seed(SEED)  # weight initialisation and shuffling
 
-    model = Sequential()
-    model.add(Convolution2D(4, 5, 5, border_mode='valid', dim_ordering='th',
-                            input_shape=(1, 28, 28)))
-    model.add(Activation('tanh'))
-    model.add(Convolution2D(8, 3, 3, border_mode='valid', dim_ordering='th'))
-    model.add(Activation('tanh'))
-    model.add(MaxPooling2D(pool_size=(2, 2), dim_ordering='th'))
-    model.add(Convolution2D(16, 3, 3, border_mode='valid', dim_ordering='th'))
-    model.add(Activation('relu'))
-    model.add(MaxPooling2D(pool_size=(2, 2), dim_ordering='th'))
-    model.add(Flatten())
-    model.add(Dense(128, init='normal'))
-    model.add(Activation('tanh'))
-    model.add(Dense(10, init='normal'))
-    model.add(Activation('softmax'))
-    sgd = SGD(lr=0.05, decay=1e-6, momentum=0.9, nesterov=True)
-    model.compile(loss='categorical_crossentropy', optimizer=sgd, metrics=['accuracy'])
+    model = _common.minikeras_seed_model()
 
     class EpochTimer(Callback):
         def __init__(self):
