@@ -75,6 +75,7 @@ class Sequential(Model):
 
     def _build_from_data(self, x):
         if not self._deferred:
+            self._check_built()
             return
         first = x[0] if isinstance(x, (list, tuple)) else x
         if isinstance(x, dict) or not hasattr(first, 'shape'):
