@@ -39,16 +39,8 @@ _NOT_YET = ('is not provided by minikeras yet (see the support table in its READ
             'nearest: %s')
 
 LAYERS = {
-    'SpatialDropout1D': _NOT_YET % 'Dropout',
-    'SpatialDropout2D': _NOT_YET % 'Dropout',
-    'SpatialDropout3D': _NOT_YET % 'Dropout',
-    'MaxoutDense': _NOT_YET % 'Dense followed by a Lambda taking the max over groups',
-    'Highway': _NOT_YET % 'Dense layers merged with mode="sum"',
-    'TimeDistributedDense': _NOT_YET % 'Reshape to (samples * steps, features), Dense, Reshape',
-    'SReLU': _NOT_YET % 'PReLU or LeakyReLU',
-    'UpSampling1D': _NOT_YET % 'UpSampling2D on a (samples, steps, 1, features) Reshape',
-    'ZeroPadding1D': _NOT_YET % 'ZeroPadding2D on a Reshape',
-    'Cropping1D': _NOT_YET % 'Cropping2D on a Reshape',
+    'SpatialDropout3D': _NOT_YET % ('SpatialDropout2D (same dim_ordering) after a Reshape '
+                                    'that merges two of the three spatial axes'),
     'LSTM': _RECURRENT, 'GRU': _RECURRENT, 'SimpleRNN': _RECURRENT, 'Recurrent': _RECURRENT,
     'ConvLSTM2D': _RECURRENT,
     'TimeDistributed': MODULES['layers.wrappers'], 'Bidirectional': MODULES['layers.wrappers'],

@@ -1,10 +1,12 @@
 """All layers, importable as `keras.layers.<Name>` as in Keras 1."""
 from ..engine.topology import Input, InputLayer, Layer, Merge, merge
-from .advanced_activations import ELU, LeakyReLU, ParametricSoftplus, PReLU, ThresholdedReLU
-from .convolutional import (Conv1D, Conv2D, Convolution1D, Convolution2D, Cropping2D,
-                            UpSampling2D, ZeroPadding2D)
-from .core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, Lambda, Permute,
-                   RepeatVector, Reshape)
+from .advanced_activations import (ELU, LeakyReLU, ParametricSoftplus, PReLU, SReLU,
+                                   ThresholdedReLU)
+from .convolutional import (Conv1D, Conv2D, Convolution1D, Convolution2D, Cropping1D, Cropping2D,
+                            UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
+from .core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, Highway, Lambda,
+                   MaxoutDense, Permute, RepeatVector, Reshape, SpatialDropout1D,
+                   SpatialDropout2D, TimeDistributedDense)
 from .embeddings import Embedding
 from .noise import GaussianDropout, GaussianNoise
 from .normalization import BatchNormalization

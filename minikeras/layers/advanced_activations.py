@@ -1,5 +1,5 @@
 """Activation layers with parameters or options: LeakyReLU, PReLU, ELU,
-ParametricSoftplus, ThresholdedReLU."""
+ParametricSoftplus, ThresholdedReLU, SReLU."""
 import numpy as np
 
 from ..compat import keras0
@@ -241,4 +241,91 @@ class ThresholdedReLU(Layer):
     def get_config(self):
         config = super(ThresholdedReLU, self).get_config()
         config['theta'] = self.theta
+        return config
+
+
+class SReLU(Layer):
+    """S-shaped rectified linear unit, with learned thresholds and slopes per
+    input unit. With `t_right_actual = t_left + |t_right|`:
+
+    `f(x) = t_right_actual + a_right * (x - t_right_actual)` for x >= t_right_actual,
+    `f(x) = x` for t_left < x < t_right_actual,
+    `f(x) = t_left + a_left * (x - t_left)` for x <= t_left.
+
+    # Arguments
+        t_left_init: initialization of the left thresholds `t_left`.
+        a_left_init: initialization of the left slopes `a_left`.
+        t_right_init: initialization of `t_right`, whose absolute value is
+            the width of the middle (identity) part.
+        a_right_init: initialization of the right slopes `a_right`.
+        shared_axes: sample axes (counting from 1) along which one set of
+            parameters is shared, e.g. [2, 3] for one set per channel of 'th'
+            images.
+
+    # Input shape
+        Any; the parameters have the sample shape (with shared axes of size 1).
+
+    # Output shape
+        Same as the input.
+
+    # Weights
+        `t_left`, `a_left`, `t_right`, `a_right`, in that order.
+    """
+
+    def __init__(self, t_left_init='zero', a_left_init='glorot_uniform',
+                 t_right_init='glorot_uniform', a_right_init='one', shared_axes=None, **kwargs):
+        super(SReLU, self).__init__(**kwargs)
+        self.t_left_init = t_left_init
+        self.a_left_init = a_left_init
+        self.t_right_init = t_right_init
+        self.a_right_init = a_right_init
+        if shared_axes is None:
+            self.shared_axes = []
+        elif isinstance(shared_axes, (list, tuple)):
+            self.shared_axes = list(shared_axes)
+        else:
+            self.shared_axes = [shared_axes]
+
+    def build(self, input_shape):
+        shape = _shared_param_shape(self, input_shape, self.shared_axes)
+        self.t_left = self.add_weight(shape, self.t_left_init, name=self.name + '_t_left')
+        self.a_left = self.add_weight(shape, self.a_left_init, name=self.name + '_a_left')
+        self.t_right = self.add_weight(shape, self.t_right_init, name=self.name + '_t_right')
+        self.a_right = self.add_weight(shape, self.a_right_init, name=self.name + '_a_right')
+
+    def forward(self, x, training=False, need_input_grad=True):
+        params = self.t_left.shape
+        if x.ndim != len(params) + 1 or any(p not in (1, d) for p, d in zip(params, x.shape[1:])):
+            raise ValueError('Layer %s (SReLU) was built for parameters of shape %s (size 1 on '
+                             'the shared axes), which do not fit input of shape %s'
+                             % (self.name, params, x.shape))
+        width = np.abs(self.t_right)
+        from_left = x - self.t_left
+        from_right = from_left - width
+        left = from_left < 0
+        right = from_right > 0
+        y = self.t_left + np.clip(from_left, 0, width) + self.a_left * np.minimum(from_left, 0) + \
+            self.a_right * np.maximum(from_right, 0)
+
+        def backprop(dy):
+            one = np.float32(1)
+            grads = self.gradients
+            grads[0] += _reduce_to(dy * np.where(left, one - self.a_left,
+                                                 np.where(right, one - self.a_right, 0)),
+                                   self.t_left.shape)
+            grads[1] += _reduce_to(dy * np.minimum(from_left, 0), self.a_left.shape)
+            grads[2] += _reduce_to(dy * np.where(right, (one - self.a_right) *
+                                                 np.sign(self.t_right), 0), self.t_right.shape)
+            grads[3] += _reduce_to(dy * np.maximum(from_right, 0), self.a_right.shape)
+            if not need_input_grad:
+                return None
+            return dy * np.where(left, self.a_left, np.where(right, self.a_right, one))
+        return y.astype(x.dtype, copy=False), backprop
+
+    def get_config(self):
+        config = super(SReLU, self).get_config()
+        # shared_axes is not in Keras 1.2.2's config; Keras reads it back fine.
+        config.update({'t_left_init': self.t_left_init, 'a_left_init': self.a_left_init,
+                       't_right_init': self.t_right_init, 'a_right_init': self.a_right_init,
+                       'shared_axes': self.shared_axes})
         return config

@@ -1,6 +1,7 @@
-"""Convolution layers (1D and 2D) and the image layers of Keras 1's
-convolutional module: zero padding, upsampling and cropping. The pooling
-layers are importable from here too, as in Keras 1."""
+"""Convolution layers (1D and 2D) and the other layers of Keras 1's
+convolutional module: zero padding, upsampling and cropping of images (2D)
+and of temporal data (1D). The pooling layers are importable from here too,
+as in Keras 1."""
 import numpy as np
 
 from ..compat import keras0
@@ -544,6 +545,182 @@ class Cropping2D(Layer):
         config = super(Cropping2D, self).get_config()
         # Keras 1.2.2 saved only 'cropping'; see ZeroPadding2D.get_config.
         config.update({'cropping': self.cropping, 'dim_ordering': self.dim_ordering})
+        return config
+
+
+def _check_temporal_input(layer, shape):
+    if len(shape) != 3:
+        raise ValueError('Layer %s (%s) expects 3D input (samples, steps, features), got shape %s'
+                         % (layer.name, type(layer).__name__, tuple(shape)))
+    return shape[1]
+
+
+def _steps_shape(input_shape, steps):
+    return (input_shape[0], steps, input_shape[2])
+
+
+class UpSampling1D(Layer):
+    """Repeats every step of temporal data `length` times along the steps.
+
+    # Example
+    ```python
+        model.add(UpSampling1D(3, input_shape=(10, 4)))
+        # now model.output_shape == (None, 30, 4)
+    ```
+
+    # Arguments
+        length: int > 0, the upsampling factor.
+
+    # Input shape
+        3D `(samples, steps, features)`.
+
+    # Output shape
+        3D `(samples, steps * length, features)`.
+    """
+
+    def __init__(self, length=2, **kwargs):
+        super(UpSampling1D, self).__init__(**kwargs)
+        if isinstance(length, bool) or int(length) != length or length <= 0:
+            raise ValueError('%s (UpSampling1D): length must be a positive integer, got %r'
+                             % (self.name, length))
+        self.length = int(length)
+
+    def get_output_shape_for(self, input_shape):
+        steps = _check_temporal_input(self, input_shape)
+        return _steps_shape(input_shape, steps * self.length if steps is not None else None)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        _check_temporal_input(self, x.shape)
+        samples, steps, features = x.shape
+
+        def backprop(dy):
+            return dy.reshape(samples, steps, self.length, features).sum(axis=2)
+        return np.repeat(x, self.length, axis=1), backprop
+
+    def get_config(self):
+        config = super(UpSampling1D, self).get_config()
+        config['length'] = self.length
+        return config
+
+
+class ZeroPadding1D(Layer):
+    """Adds steps of zeros at the start and at the end of temporal data.
+
+    # Example
+    ```python
+        model.add(ZeroPadding1D((1, 2), input_shape=(10, 4)))
+        # now model.output_shape == (None, 13, 4)
+    ```
+
+    # Arguments
+        padding: an int (as many zeros at the start as at the end), a
+            tuple (left_pad, right_pad), or a dict with some of the keys
+            'left_pad' and 'right_pad' (0 for the other).
+
+    # Input shape
+        3D `(samples, steps, features)`.
+
+    # Output shape
+        3D `(samples, left_pad + steps + right_pad, features)`.
+    """
+
+    _KEYS = ('left_pad', 'right_pad')
+
+    def __init__(self, padding=1, **kwargs):
+        super(ZeroPadding1D, self).__init__(**kwargs)
+        if isinstance(padding, dict):
+            unknown = set(padding) - set(self._KEYS)
+            if unknown:
+                raise ValueError('%s (ZeroPadding1D): unexpected padding keys %s; the keys are '
+                                 '%s' % (self.name, sorted(unknown), self._KEYS))
+            pads = tuple(padding.get(key, 0) for key in self._KEYS)
+        elif isinstance(padding, (list, tuple)):
+            pads = tuple(padding)
+        else:
+            pads = (padding, padding)
+        if len(pads) != 2 or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool)
+                                     for p in pads) or not _non_negative_ints(pads):
+            raise ValueError('%s (ZeroPadding1D): padding must be an integer >= 0, (left_pad, '
+                             'right_pad) or a dict, got %r' % (self.name, padding))
+        self.padding = padding
+        self.left_pad, self.right_pad = int(pads[0]), int(pads[1])
+
+    def get_output_shape_for(self, input_shape):
+        steps = _check_temporal_input(self, input_shape)
+        if steps is not None:
+            steps += self.left_pad + self.right_pad
+        return _steps_shape(input_shape, steps)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        steps = _check_temporal_input(self, x.shape)
+        y = np.pad(x, ((0, 0), (self.left_pad, self.right_pad), (0, 0)), mode='constant')
+        kept = slice(self.left_pad, self.left_pad + steps)
+
+        def backprop(dy):
+            return dy[:, kept]
+        return y, backprop
+
+    def get_config(self):
+        config = super(ZeroPadding1D, self).get_config()
+        config['padding'] = self.padding
+        return config
+
+
+class Cropping1D(Layer):
+    """Trims steps off the start and the end of temporal data.
+
+    # Example
+    ```python
+        model.add(Cropping1D((2, 1), input_shape=(10, 4)))
+        # now model.output_shape == (None, 7, 4)
+    ```
+
+    # Arguments
+        cropping: (start, end): how many steps to trim off each end.
+
+    # Input shape
+        3D `(samples, steps, features)`.
+
+    # Output shape
+        3D `(samples, steps - start - end, features)`.
+    """
+
+    def __init__(self, cropping=(1, 1), **kwargs):
+        super(Cropping1D, self).__init__(**kwargs)
+        try:
+            cropping = tuple(cropping)
+        except TypeError:
+            cropping = ()
+        if len(cropping) != 2 or not _non_negative_ints(cropping):
+            raise ValueError('%s (Cropping1D): cropping must be (start, end), integers >= 0, '
+                             'got %r' % (self.name, cropping))
+        self.cropping = (int(cropping[0]), int(cropping[1]))
+
+    def get_output_shape_for(self, input_shape):
+        steps = _check_temporal_input(self, input_shape)
+        if steps is None:
+            return _steps_shape(input_shape, None)
+        start, end = self.cropping
+        if start + end >= steps:
+            raise ValueError('Layer %s (Cropping1D): cropping %d + %d steps leaves nothing of an '
+                             'input of %d steps; input shape %s'
+                             % (self.name, start, end, steps, tuple(input_shape)))
+        return _steps_shape(input_shape, steps - start - end)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        steps = self.get_output_shape_for(x.shape)[1]
+        kept = slice(self.cropping[0], self.cropping[0] + steps)
+        shape, dtype = x.shape, x.dtype
+
+        def backprop(dy):
+            dx = np.zeros(shape, dtype=dtype)
+            dx[:, kept] = dy
+            return dx
+        return x[:, kept], backprop
+
+    def get_config(self):
+        config = super(Cropping1D, self).get_config()
+        config['cropping'] = self.cropping
         return config
 
 

@@ -1,11 +1,15 @@
 """Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector,
-ActivityRegularization."""
+ActivityRegularization, Lambda, SpatialDropout1D/2D, MaxoutDense, Highway,
+TimeDistributedDense."""
+import warnings
+
 import numpy as np
 
 from .. import activations, constraints, regularizers
 from .. import backend as K  # noqa: F401  (functions loaded from configs use it)
 from ..compat import keras0
 from ..engine.topology import Layer, Merge  # noqa: F401  (Keras 1 exported Merge here too)
+from ..utils.conv_utils import resolve_dim_ordering
 
 
 class Dense(Layer):
@@ -396,3 +400,450 @@ class Lambda(Layer):
         if config.pop('output_shape_type', 'raw') == 'lambda':
             config['output_shape'] = func_load(config['output_shape'], globs=globs)
         return cls(**config)
+
+
+def _check_ndim(layer, shape, ndim, axes):
+    """Raises a ValueError naming the layer unless `shape` has `ndim` axes."""
+    if len(shape) != ndim:
+        raise ValueError('Layer %s (%s) expects %dD input (%s), got shape %s'
+                         % (layer.name, type(layer).__name__, ndim, axes, tuple(shape)))
+
+
+def _check_features(layer, shape, expected):
+    """Raises a ValueError naming the layer unless the last axis has `expected` entries."""
+    if shape[-1] is not None and shape[-1] != expected:
+        raise ValueError('Layer %s (%s) was built for %d input features, got input of shape %s'
+                         % (layer.name, type(layer).__name__, expected, tuple(shape)))
+
+
+def _check_rate(class_name, p):
+    if not 0. <= p < 1.:
+        raise ValueError('%s: p must be in [0, 1), got %r' % (class_name, p))
+
+
+def _spatial_dropout(layer, x, training, noise_shape):
+    """Dropout with one draw per entry of `noise_shape`, broadcast over the
+    axes of size 1 there; kept entries are scaled by 1 / (1 - p)."""
+    if not training or layer.p == 0.:
+        return x, lambda dy: dy
+    scaled_mask = (np.random.random_sample(noise_shape) >= layer.p).astype(x.dtype)
+    scaled_mask *= np.float32(1. / (1. - layer.p))
+    y = x * scaled_mask
+
+    def backprop(dy):
+        return dy * scaled_mask
+    return y, backprop
+
+
+class SpatialDropout1D(Dropout):
+    """Dropout of whole feature maps of temporal data: each of a sample's
+    features is kept or dropped at every step at once; kept ones are scaled
+    by 1 / (1 - p) during training. The identity at test time.
+
+    # Example
+    ```python
+        model.add(Convolution1D(32, 3, input_shape=(20, 8)))
+        model.add(SpatialDropout1D(0.2))
+    ```
+
+    # Arguments
+        p: float between 0 and 1, the fraction of the feature maps to drop.
+
+    # Input shape
+        3D `(samples, timesteps, channels)`.
+
+    # Output shape
+        Same as the input.
+
+    # Randomness
+        One draw of NumPy's global generator per (sample, channel), so
+        `np.random.seed` makes the masks reproducible.
+    """
+
+    def __init__(self, p, **kwargs):
+        _check_rate('SpatialDropout1D', p)
+        super(SpatialDropout1D, self).__init__(p, **kwargs)
+
+    def get_output_shape_for(self, input_shape):
+        _check_ndim(self, input_shape, 3, 'samples, timesteps, channels')
+        return input_shape
+
+    def forward(self, x, training=False, need_input_grad=True):
+        _check_ndim(self, x.shape, 3, 'samples, timesteps, channels')
+        return _spatial_dropout(self, x, training, (x.shape[0], 1, x.shape[2]))
+
+
+class SpatialDropout2D(Dropout):
+    """Dropout of whole feature maps of images: each of a sample's channels
+    is kept or dropped at every pixel at once; kept ones are scaled by
+    1 / (1 - p) during training. The identity at test time.
+
+    # Example
+    ```python
+        model.add(Convolution2D(16, 3, 3, input_shape=(1, 28, 28)))
+        model.add(SpatialDropout2D(0.25))
+    ```
+
+    # Arguments
+        p: float between 0 and 1, the fraction of the feature maps to drop.
+        dim_ordering: 'th' (channels at index 1), 'tf' (channels at index 3)
+            or 'default' (the backend's `image_dim_ordering()`).
+
+    # Input shape
+        4D `(samples, channels, rows, cols)` ('th') or
+        `(samples, rows, cols, channels)` ('tf').
+
+    # Output shape
+        Same as the input.
+
+    # Randomness
+        One draw of NumPy's global generator per (sample, channel).
+    """
+
+    def __init__(self, p, dim_ordering='default', **kwargs):
+        _check_rate('SpatialDropout2D', p)
+        super(SpatialDropout2D, self).__init__(p, **kwargs)
+        self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
+
+    def _axes(self):
+        return 'samples, channels, rows, cols' if self.dim_ordering == 'th' else \
+            'samples, rows, cols, channels'
+
+    def get_output_shape_for(self, input_shape):
+        _check_ndim(self, input_shape, 4, self._axes())
+        return input_shape
+
+    def forward(self, x, training=False, need_input_grad=True):
+        _check_ndim(self, x.shape, 4, self._axes())
+        if self.dim_ordering == 'th':
+            noise_shape = (x.shape[0], x.shape[1], 1, 1)
+        else:
+            noise_shape = (x.shape[0], 1, 1, x.shape[3])
+        return _spatial_dropout(self, x, training, noise_shape)
+
+    def get_config(self):
+        config = super(SpatialDropout2D, self).get_config()
+        # Keras 1.2.2 saved only 'p'; the ordering is kept so that a reloaded
+        # layer drops the same axis whatever the backend's default.
+        config['dim_ordering'] = self.dim_ordering
+        return config
+
+
+def _weight_layer_settings(layer, init, W_regularizer, b_regularizer, activity_regularizer,
+                           W_constraint, b_constraint, bias):
+    """Stores the arguments that Dense-like layers share."""
+    layer.init = init
+    layer.W_regularizer = regularizers.get(W_regularizer)
+    layer.b_regularizer = regularizers.get(b_regularizer)
+    layer.activity_regularizer = regularizers.get(activity_regularizer)
+    layer.W_constraint = constraints.get(W_constraint)
+    layer.b_constraint = constraints.get(b_constraint)
+    layer.bias = bias
+
+
+def _weight_layer_config(layer):
+    return {'init': layer.init,
+            'W_regularizer': _config_or_none(layer.W_regularizer),
+            'b_regularizer': _config_or_none(layer.b_regularizer),
+            'activity_regularizer': _config_or_none(layer.activity_regularizer),
+            'W_constraint': _config_or_none(layer.W_constraint),
+            'b_constraint': _config_or_none(layer.b_constraint),
+            'bias': layer.bias}
+
+
+def _positive_int(layer_name, class_name, arg, value):
+    if isinstance(value, bool) or int(value) != value or value <= 0:
+        raise ValueError('%s (%s): %s must be a positive integer, got %r'
+                         % (layer_name, class_name, arg, value))
+    return int(value)
+
+
+class MaxoutDense(Layer):
+    """A dense maxout layer: the element-wise maximum of `nb_feature` linear
+    (Dense) layers, `output = max_k(dot(input, W[k]) + b[k])`. It has no
+    activation; add an `Activation` layer after it if you want one.
+
+    # Example
+    ```python
+        model.add(MaxoutDense(64, nb_feature=4, input_dim=784))
+    ```
+
+    # Arguments
+        output_dim: int > 0, the number of units.
+        nb_feature: number of linear pieces the maximum is taken over.
+        init: name of the initialization for `W` (see `initializations`).
+        weights: list of arrays [W, b] to start from.
+        W_regularizer, b_regularizer: optional weight penalties.
+        activity_regularizer: optional penalty on the output.
+        W_constraint, b_constraint: optional weight constraints.
+        bias: whether to include the bias `b`.
+        input_dim: input size; only for the first layer of a model.
+
+    # Input shape
+        2D array `(nb_samples, input_dim)`.
+
+    # Output shape
+        2D array `(nb_samples, output_dim)`.
+
+    # Weights
+        `W` of shape (nb_feature, input_dim, output_dim); `b` of shape
+        (nb_feature, output_dim).
+    """
+
+    def __init__(self, output_dim, nb_feature=4, init='glorot_uniform', weights=None,
+                 W_regularizer=None, b_regularizer=None, activity_regularizer=None,
+                 W_constraint=None, b_constraint=None, bias=True, input_dim=None, **kwargs):
+        if input_dim and 'input_shape' not in kwargs and 'batch_input_shape' not in kwargs:
+            kwargs['input_shape'] = (input_dim,)
+        super(MaxoutDense, self).__init__(weights=weights, **kwargs)
+        self.output_dim = _positive_int(self.name, 'MaxoutDense', 'output_dim', output_dim)
+        self.nb_feature = _positive_int(self.name, 'MaxoutDense', 'nb_feature', nb_feature)
+        _weight_layer_settings(self, init, W_regularizer, b_regularizer, activity_regularizer,
+                               W_constraint, b_constraint, bias)
+        self.input_dim = input_dim
+
+    def get_output_shape_for(self, input_shape):
+        _check_ndim(self, input_shape, 2, 'nb_samples, input_dim')
+        return (input_shape[0], self.output_dim)
+
+    def build(self, input_shape):
+        _check_ndim(self, input_shape, 2, 'nb_samples, input_dim')
+        if input_shape[1] is None:
+            raise ValueError('Layer %s (MaxoutDense): the input size must be known, got input '
+                             'shape %s' % (self.name, tuple(input_shape)))
+        self.W = self.add_weight((self.nb_feature, input_shape[1], self.output_dim), self.init,
+                                 name=self.name + '_W', regularizer=self.W_regularizer,
+                                 constraint=self.W_constraint)
+        self.b = None
+        if self.bias:
+            self.b = self.add_weight((self.nb_feature, self.output_dim), 'zero',
+                                     name=self.name + '_b', regularizer=self.b_regularizer,
+                                     constraint=self.b_constraint)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        _check_ndim(self, x.shape, 2, 'nb_samples, input_dim')
+        _check_features(self, x.shape, self.W.shape[1])
+        z = np.tensordot(x, self.W, axes=([1], [1]))  # (samples, nb_feature, output_dim)
+        if self.b is not None:
+            z += self.b
+        winner = np.argmax(z, axis=1)[:, None, :]
+        y = np.take_along_axis(z, winner, axis=1)[:, 0, :]
+
+        def backprop(dy):
+            # The gradient goes to the (first) linear piece that gave the maximum.
+            dz = np.zeros_like(z)
+            np.put_along_axis(dz, winner, dy[:, None, :], axis=1)
+            grads = self.gradients
+            grads[0] += np.tensordot(x, dz, axes=([0], [0])).transpose(1, 0, 2)
+            if self.b is not None:
+                grads[1] += dz.sum(axis=0)
+            if not need_input_grad:
+                return None
+            return np.tensordot(dz, self.W, axes=([1, 2], [0, 2]))
+        return y, backprop
+
+    def get_config(self):
+        config = super(MaxoutDense, self).get_config()
+        config.update(_weight_layer_config(self))
+        config.update({'output_dim': self.output_dim, 'nb_feature': self.nb_feature,
+                       'input_dim': self.input_dim})
+        return config
+
+
+class Highway(Layer):
+    """A densely-connected highway layer: a gate `T = sigmoid(dot(x, W_carry)
+    + b_carry)` mixes a transformed input with the input itself,
+    `output = T * activation(dot(x, W) + b) + (1 - T) * x`.
+
+    # Example
+    ```python
+        model.add(Highway(activation='relu', input_dim=64))
+    ```
+
+    # Arguments
+        init: name of the initialization for `W` and `W_carry`.
+        activation: name of the activation function (linear when None).
+        weights: list of arrays [W, W_carry, b, b_carry] ([W, W_carry]
+            without bias) to start from.
+        W_regularizer, b_regularizer: optional penalties on `W` and `b`.
+        activity_regularizer: optional penalty on the output.
+        W_constraint, b_constraint: optional constraints on `W` and `b`.
+        bias: whether to include the biases `b` and `b_carry`.
+        input_dim: input size; only for the first layer of a model.
+        transform_bias: ignored, as in Keras 1.2.2, which deprecated it
+            (`b_carry` starts at 1); giving it warns.
+
+    # Input shape
+        2D array `(nb_samples, input_dim)`.
+
+    # Output shape
+        2D array `(nb_samples, input_dim)`.
+
+    # Weights
+        `W`, `W_carry` of shape (input_dim, input_dim); `b` (zeros) and
+        `b_carry` (ones) of shape (input_dim,), in that order.
+    """
+
+    def __init__(self, init='glorot_uniform', activation=None, weights=None, W_regularizer=None,
+                 b_regularizer=None, activity_regularizer=None, W_constraint=None,
+                 b_constraint=None, bias=True, input_dim=None, transform_bias=None, **kwargs):
+        if input_dim and 'input_shape' not in kwargs and 'batch_input_shape' not in kwargs:
+            kwargs['input_shape'] = (input_dim,)
+        super(Highway, self).__init__(weights=weights, **kwargs)
+        if transform_bias is not None:
+            warnings.warn('%s (Highway): transform_bias is ignored, as in Keras 1.2.2, which '
+                          'deprecated it; b_carry starts at 1' % self.name, stacklevel=2)
+        _weight_layer_settings(self, init, W_regularizer, b_regularizer, activity_regularizer,
+                               W_constraint, b_constraint, bias)
+        self.activation = activations.get(activation)
+        self.input_dim = input_dim
+
+    def get_output_shape_for(self, input_shape):
+        _check_ndim(self, input_shape, 2, 'nb_samples, input_dim')
+        return input_shape
+
+    def build(self, input_shape):
+        _check_ndim(self, input_shape, 2, 'nb_samples, input_dim')
+        size = input_shape[1]
+        if size is None:
+            raise ValueError('Layer %s (Highway): the input size must be known, got input '
+                             'shape %s' % (self.name, tuple(input_shape)))
+        self.W = self.add_weight((size, size), self.init, name=self.name + '_W',
+                                 regularizer=self.W_regularizer, constraint=self.W_constraint)
+        self.W_carry = self.add_weight((size, size), self.init, name=self.name + '_W_carry')
+        self.b = self.b_carry = None
+        if self.bias:
+            self.b = self.add_weight((size,), 'zero', name=self.name + '_b',
+                                     regularizer=self.b_regularizer,
+                                     constraint=self.b_constraint)
+            self.b_carry = self.add_weight((size,), 'one', name=self.name + '_b_carry')
+
+    def forward(self, x, training=False, need_input_grad=True):
+        _check_ndim(self, x.shape, 2, 'nb_samples, input_dim')
+        _check_features(self, x.shape, self.W.shape[0])
+        gate_in = x @ self.W_carry
+        z = x @ self.W
+        if self.b is not None:
+            gate_in += self.b_carry
+            z += self.b
+        gate = activations.sigmoid(gate_in)
+        transformed = self.activation(z)
+        y = gate * transformed + (1 - gate) * x
+
+        def backprop(dy):
+            dz = self.activation.backward(z, transformed, dy * gate)
+            d_gate_in = dy * (transformed - x) * gate * (1 - gate)
+            grads = self.gradients
+            grads[0] += x.T @ dz
+            grads[1] += x.T @ d_gate_in
+            if self.b is not None:
+                grads[2] += dz.sum(axis=0)
+                grads[3] += d_gate_in.sum(axis=0)
+            if not need_input_grad:
+                return None
+            return dz @ self.W.T + d_gate_in @ self.W_carry.T + dy * (1 - gate)
+        return y, backprop
+
+    def get_config(self):
+        config = super(Highway, self).get_config()
+        config.update(_weight_layer_config(self))
+        config.update({'activation': activations.serialize(self.activation),
+                       'input_dim': self.input_dim})
+        return config
+
+
+class TimeDistributedDense(Layer):
+    """The same Dense layer applied at every step of temporal data:
+    `output[:, t] = activation(dot(input[:, t], W) + b)`.
+
+    # Example
+    ```python
+        model.add(TimeDistributedDense(8, input_dim=16, input_length=10))
+        # now model.output_shape == (None, 10, 8)
+    ```
+
+    # Arguments
+        output_dim: int > 0, the number of units.
+        init: name of the initialization for `W` (see `initializations`).
+        activation: name of the activation function (linear when None).
+        weights: list of arrays [W, b] to start from.
+        W_regularizer, b_regularizer: optional weight penalties.
+        activity_regularizer: optional penalty on the output.
+        W_constraint, b_constraint: optional weight constraints.
+        bias: whether to include the bias `b`.
+        input_dim: number of input features; with `input_length`, gives the
+            input shape of the first layer of a model.
+        input_length: number of steps (None for any).
+
+    # Input shape
+        3D array `(nb_samples, timesteps, input_dim)`.
+
+    # Output shape
+        3D array `(nb_samples, timesteps, output_dim)`.
+
+    # Weights
+        `W` of shape (input_dim, output_dim); `b` of shape (output_dim,).
+    """
+
+    def __init__(self, output_dim, init='glorot_uniform', activation=None, weights=None,
+                 W_regularizer=None, b_regularizer=None, activity_regularizer=None,
+                 W_constraint=None, b_constraint=None, bias=True, input_dim=None,
+                 input_length=None, **kwargs):
+        if input_dim and 'input_shape' not in kwargs and 'batch_input_shape' not in kwargs:
+            kwargs['input_shape'] = (input_length, input_dim)
+        super(TimeDistributedDense, self).__init__(weights=weights, **kwargs)
+        self.output_dim = _positive_int(self.name, 'TimeDistributedDense', 'output_dim',
+                                        output_dim)
+        _weight_layer_settings(self, init, W_regularizer, b_regularizer, activity_regularizer,
+                               W_constraint, b_constraint, bias)
+        self.activation = activations.get(activation)
+        self.input_dim = input_dim
+        self.input_length = input_length
+
+    def get_output_shape_for(self, input_shape):
+        _check_ndim(self, input_shape, 3, 'nb_samples, timesteps, input_dim')
+        return (input_shape[0], input_shape[1], self.output_dim)
+
+    def build(self, input_shape):
+        _check_ndim(self, input_shape, 3, 'nb_samples, timesteps, input_dim')
+        if input_shape[2] is None:
+            raise ValueError('Layer %s (TimeDistributedDense): the number of input features '
+                             'must be known, got input shape %s' % (self.name, tuple(input_shape)))
+        self.W = self.add_weight((input_shape[2], self.output_dim), self.init,
+                                 name=self.name + '_W', regularizer=self.W_regularizer,
+                                 constraint=self.W_constraint)
+        self.b = None
+        if self.bias:
+            self.b = self.add_weight((self.output_dim,), 'zero', name=self.name + '_b',
+                                     regularizer=self.b_regularizer,
+                                     constraint=self.b_constraint)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        _check_ndim(self, x.shape, 3, 'nb_samples, timesteps, input_dim')
+        _check_features(self, x.shape, self.W.shape[0])
+        samples, steps, features = x.shape
+        flat = x.reshape(samples * steps, features)
+        z = flat @ self.W
+        if self.b is not None:
+            z += self.b
+        z = z.reshape(samples, steps, self.output_dim)
+        y = self.activation(z)
+
+        def backprop(dy):
+            dz = self.activation.backward(z, y, dy).reshape(samples * steps, self.output_dim)
+            grads = self.gradients
+            grads[0] += flat.T @ dz
+            if self.b is not None:
+                grads[1] += dz.sum(axis=0)
+            if not need_input_grad:
+                return None
+            return (dz @ self.W.T).reshape(x.shape)
+        return y, backprop
+
+    def get_config(self):
+        config = super(TimeDistributedDense, self).get_config()
+        config.update(_weight_layer_config(self))
+        config.update({'output_dim': self.output_dim,
+                       'activation': activations.serialize(self.activation),
+                       'input_dim': self.input_dim, 'input_length': self.input_length})
+        return config
