@@ -135,3 +135,16 @@ def test_unsupported_modules_and_layers_name_an_alternative(tmp_path):
                                'not supported') and 'nearest: Convolution1D' in lines[0]
     assert lines[1].startswith('NotSupportedError | keras.layers.LSTM: recurrent layers')
     assert lines[2] == 'True'
+
+
+def test_first_run_says_the_kernels_will_compile(tmp_path):
+    script = write(tmp_path / 's.py', 'print("ran")\n')
+    cold = run(['run', script], env={'NUMBA_CACHE_DIR': str(tmp_path / 'empty-cache')})
+    assert cold.returncode == 0 and cold.stdout.strip() == 'ran'
+    assert 'first run on this machine: the kernels compile' in cold.stderr
+    import numpy as np
+    from minikeras.kernels import conv2d_forward
+    conv2d_forward(np.zeros((1, 1, 3, 3), 'float32'), np.zeros((1, 1, 2, 2), 'float32'),
+                   np.zeros(1, 'float32'), np.empty((1, 1, 2, 2), 'float32'), 1, 1, 0, 0)
+    warm = run(['run', script])
+    assert 'first run on this machine' not in warm.stderr

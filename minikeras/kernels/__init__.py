@@ -11,6 +11,20 @@ from .conv2d import (conv2d_backward_input, conv2d_backward_weights, conv2d_forw
                      conv_output_length, conv_padding)
 from .pooling import maxpool2d_backward, maxpool2d_forward, pool_output_length, pool_padding
 
-__all__ = ['conv_output_length', 'conv_padding', 'conv2d_forward', 'conv2d_backward_input',
+
+def cache_is_warm():
+    """Whether Numba's disk cache already holds the convolution kernels, so that
+    this process loads them instead of compiling (about 20 s the first time)."""
+    import glob
+    import os
+
+    import numba
+    folder = numba.config.CACHE_DIR or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), '__pycache__')
+    return bool(glob.glob(os.path.join(folder, '**', 'conv2d.conv2d_forward-*.nbi'),
+                          recursive=True))
+
+
+__all__ = ['cache_is_warm', 'conv_output_length', 'conv_padding', 'conv2d_forward', 'conv2d_backward_input',
            'conv2d_backward_weights', 'pool_output_length', 'pool_padding',
            'maxpool2d_forward', 'maxpool2d_backward']
