@@ -4,13 +4,13 @@ and of temporal data (1D). The pooling layers are importable from here too,
 as in Keras 1."""
 import numpy as np
 
+from .. import activations
 from ..compat import keras0
-from .. import activations, constraints, regularizers
 from ..engine.topology import Layer
 from ..kernels import conv2d as conv_kernels
 from ..utils.conv_utils import (from_channels_first, image_axes, image_shape,
                                 resolve_dim_ordering, to_channels_first)
-from .core import _config_or_none
+from .core import _weight_layer_config, _weight_layer_settings
 # Keras 1 exported the pooling layers from here too.
 from .pooling import (AveragePooling1D, AveragePooling2D, MaxPooling1D,  # noqa: F401
                       MaxPooling2D)
@@ -71,17 +71,12 @@ class Convolution2D(Layer):
             raise ValueError('%s (Convolution2D): subsample must be two positive integers, got %r'
                              % (self.name, subsample))
         self.nb_filter, self.nb_row, self.nb_col = int(nb_filter), int(nb_row), int(nb_col)
-        self.init = init
         self.activation = activations.get(activation)
         self.border_mode = border_mode
         self.subsample = (int(subsample[0]), int(subsample[1]))
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
-        self.W_regularizer = regularizers.get(W_regularizer)
-        self.b_regularizer = regularizers.get(b_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.W_constraint = constraints.get(W_constraint)
-        self.b_constraint = constraints.get(b_constraint)
-        self.bias = bias
+        _weight_layer_settings(self, init, W_regularizer, b_regularizer, activity_regularizer,
+                               W_constraint, b_constraint, bias)
 
     def _check_input(self, input_shape):
         if len(input_shape) != 4:
@@ -168,15 +163,10 @@ class Convolution2D(Layer):
         config = super(Convolution2D, self).get_config()
         config.update({
             'nb_filter': self.nb_filter, 'nb_row': self.nb_row, 'nb_col': self.nb_col,
-            'init': self.init, 'activation': activations.serialize(self.activation),
+            'activation': activations.serialize(self.activation),
             'border_mode': self.border_mode, 'subsample': self.subsample,
-            'dim_ordering': self.dim_ordering,
-            'W_regularizer': _config_or_none(self.W_regularizer),
-            'b_regularizer': _config_or_none(self.b_regularizer),
-            'activity_regularizer': _config_or_none(self.activity_regularizer),
-            'W_constraint': _config_or_none(self.W_constraint),
-            'b_constraint': _config_or_none(self.b_constraint),
-            'bias': self.bias})
+            'dim_ordering': self.dim_ordering})
+        config.update(_weight_layer_config(self))
         return config
 
 
@@ -234,16 +224,11 @@ class Convolution1D(Layer):
             raise ValueError('%s (Convolution1D): border_mode must be one of %s, got %r'
                              % (self.name, _BORDER_MODES, border_mode))
         self.nb_filter, self.filter_length = int(nb_filter), int(filter_length)
-        self.init = init
         self.activation = activations.get(activation)
         self.border_mode = border_mode
         self.subsample_length = int(subsample_length)
-        self.W_regularizer = regularizers.get(W_regularizer)
-        self.b_regularizer = regularizers.get(b_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.W_constraint = constraints.get(W_constraint)
-        self.b_constraint = constraints.get(b_constraint)
-        self.bias = bias
+        _weight_layer_settings(self, init, W_regularizer, b_regularizer, activity_regularizer,
+                               W_constraint, b_constraint, bias)
         self.input_dim = input_dim
         self.input_length = input_length
 
@@ -315,14 +300,10 @@ class Convolution1D(Layer):
         config = super(Convolution1D, self).get_config()
         config.update({
             'nb_filter': self.nb_filter, 'filter_length': self.filter_length,
-            'init': self.init, 'activation': activations.serialize(self.activation),
+            'activation': activations.serialize(self.activation),
             'border_mode': self.border_mode, 'subsample_length': self.subsample_length,
-            'W_regularizer': _config_or_none(self.W_regularizer),
-            'b_regularizer': _config_or_none(self.b_regularizer),
-            'activity_regularizer': _config_or_none(self.activity_regularizer),
-            'W_constraint': _config_or_none(self.W_constraint),
-            'b_constraint': _config_or_none(self.b_constraint),
-            'bias': self.bias, 'input_dim': self.input_dim, 'input_length': self.input_length})
+            'input_dim': self.input_dim, 'input_length': self.input_length})
+        config.update(_weight_layer_config(self))
         return config
 
 

@@ -49,14 +49,9 @@ class Dense(Layer):
         if int(output_dim) != output_dim or output_dim <= 0:
             raise ValueError('Dense: output_dim must be a positive integer, got %r' % (output_dim,))
         self.output_dim = int(output_dim)
-        self.init = init
         self.activation = activations.get(activation)
-        self.W_regularizer = regularizers.get(W_regularizer)
-        self.b_regularizer = regularizers.get(b_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.W_constraint = constraints.get(W_constraint)
-        self.b_constraint = constraints.get(b_constraint)
-        self.bias = bias
+        _weight_layer_settings(self, init, W_regularizer, b_regularizer, activity_regularizer,
+                               W_constraint, b_constraint, bias)
         self.input_dim = input_dim
 
     def build(self, input_shape):
@@ -94,14 +89,10 @@ class Dense(Layer):
     def get_config(self):
         config = super(Dense, self).get_config()
         config.update({
-            'output_dim': self.output_dim, 'init': self.init,
+            'output_dim': self.output_dim,
             'activation': activations.serialize(self.activation),
-            'W_regularizer': _config_or_none(self.W_regularizer),
-            'b_regularizer': _config_or_none(self.b_regularizer),
-            'activity_regularizer': _config_or_none(self.activity_regularizer),
-            'W_constraint': _config_or_none(self.W_constraint),
-            'b_constraint': _config_or_none(self.b_constraint),
-            'bias': self.bias, 'input_dim': self.input_dim})
+            'input_dim': self.input_dim})
+        config.update(_weight_layer_config(self))
         return config
 
 
