@@ -63,3 +63,22 @@ def check_model_gradients(model, x, y, lr=0.5, max_entries=8, rtol=3e-2, atol=2e
     model.train_on_batch(x, y)
     for (idx, grad), old, new in zip(expected, before, model.trainable_weights):
         np.testing.assert_allclose((old - new).reshape(-1)[idx], lr * grad, rtol=rtol, atol=atol)
+
+
+def away_from_zero(shape, margin=0.05, seed=0):
+    """Random values at least `margin` from 0, so kinks at 0 stay out of reach."""
+    rng = np.random.RandomState(seed)
+    values = rng.standard_normal(shape)
+    return (np.sign(values) * (margin + np.abs(values))).astype('float32')
+
+
+def distinct_values(shape, seed=0):
+    """Values at least 0.05 apart, so a max never changes under a 1e-2 nudge."""
+    rng = np.random.RandomState(seed)
+    return (rng.permutation(int(np.prod(shape))).reshape(shape) * 0.05 - 1).astype('float32')
+
+
+def built(layer, sample_shape):
+    """The layer connected to an input of `sample_shape` (batch axis added)."""
+    layer.connect((None,) + tuple(sample_shape))
+    return layer

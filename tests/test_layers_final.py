@@ -16,18 +16,7 @@ from minikeras.layers import (Cropping1D, Dense, Flatten, Highway, MaxoutDense, 
 from minikeras.models import Sequential, model_from_json
 from minikeras.utils.layer_utils import layer_from_config
 
-from gradcheck import check_layer_gradients
-
-
-def away_from_zero(shape, margin=0.05, seed=0):
-    rng = np.random.RandomState(seed)
-    values = rng.standard_normal(shape)
-    return (np.sign(values) * (margin + np.abs(values))).astype('float32')
-
-
-def built(layer, sample_shape):
-    layer.connect((None,) + tuple(sample_shape))
-    return layer
+from gradcheck import away_from_zero, built, check_layer_gradients
 
 
 def sigmoid(z):

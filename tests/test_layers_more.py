@@ -17,24 +17,7 @@ from minikeras.layers import convolutional
 from minikeras.models import Sequential
 from minikeras.utils.layer_utils import layer_from_config
 
-from gradcheck import check_layer_gradients, numeric_gradient
-
-
-def away_from_zero(shape, margin=0.05, seed=0):
-    rng = np.random.RandomState(seed)
-    values = rng.standard_normal(shape)
-    return (np.sign(values) * (margin + np.abs(values))).astype('float32')
-
-
-def distinct_values(shape, seed=0):
-    """Values at least 0.05 apart, so a max never changes under a 1e-2 nudge."""
-    rng = np.random.RandomState(seed)
-    return (rng.permutation(int(np.prod(shape))).reshape(shape) * 0.05 - 1).astype('float32')
-
-
-def built(layer, sample_shape):
-    layer.connect((None,) + tuple(sample_shape))
-    return layer
+from gradcheck import away_from_zero, built, check_layer_gradients, distinct_values, numeric_gradient
 
 
 def to_th(x, ordering):
