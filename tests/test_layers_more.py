@@ -17,7 +17,8 @@ from minikeras.layers import convolutional
 from minikeras.models import Sequential
 from minikeras.utils.layer_utils import layer_from_config
 
-from gradcheck import away_from_zero, built, check_layer_gradients, distinct_values, numeric_gradient
+from gradcheck import (away_from_zero, built, check_layer_gradients, distinct_values,
+                       numeric_gradient)
 
 
 def to_th(x, ordering):
