@@ -203,10 +203,12 @@ def _run_conv(case, seed):
 def _check_conv(case, seed):
     N, C, F, H, W, KH, KW, sh, sw, pt, pl, OH, OW = case
     (x, w, b, dout), (out, dx, dw, db) = _run_conv(case, seed)
+    # Each output sums C*KH*KW products, each input gradient up to F*KH*KW:
+    # float32 rounding grows with the number of terms.
     np.testing.assert_allclose(out, ref_conv_forward(x, w, b, sh, sw, pt, pl, OH, OW),
-                               rtol=1e-5, atol=1e-5)
+                               rtol=1e-5, atol=1e-5 + 1e-7 * C * KH * KW)
     np.testing.assert_allclose(dx, ref_conv_backward_input(dout, w, x.shape, sh, sw, pt, pl),
-                               rtol=1e-5, atol=1e-5)
+                               rtol=1e-5, atol=1e-5 + 1e-7 * F * KH * KW)
     ref_dw, ref_db = ref_conv_backward_weights(x, dout, KH, KW, sh, sw, pt, pl)
     terms = N * OH * OW  # summed per weight: float32 rounding grows with it
     np.testing.assert_allclose(dw, ref_dw, rtol=1e-5, atol=1e-5 + 1e-7 * terms)
@@ -257,6 +259,25 @@ def test_conv_real_shapes(shape):
     _check_conv((N, C, F, H, W, K, K, 1, 1, 0, 0, H - K + 1, W - K + 1), seed=N + C)
 
 
+@pytest.mark.parametrize('shape', [
+    # N, C, F, H, W, K, stride, border mode: wide layers, run as matrix products
+    (3, 128, 256, 7, 7, 3, 1, 'same'),    # mnist_acgan's discriminator, last convolution
+    (2, 64, 128, 14, 14, 3, 2, 'same'),   # ... its third, stride 2
+    (4, 1, 32, 28, 28, 3, 2, 'same'),     # ... its first: one channel, stride 2
+    (1, 128, 80, 30, 30, 5, 1, 'same'),   # a sample cut into blocks of rows
+    (5, 64, 129, 7, 6, 3, 1, 'full'),     # odd filter count, 'full' border
+])
+def test_conv_wide_layers_match_reference(shape):
+    from minikeras.kernels.conv2d_gemm import _plan, use_gemm
+    N, C, F, H, W, K, s, mode = shape
+    pt, OH = conv_padding(H, K, mode, s)
+    pl, OW = conv_padding(W, K, mode, s)
+    assert use_gemm(C, F, K, K, s > 1)
+    if H == 30:
+        assert _plan(N, C, K, K, OH, OW)[1] < OH
+    _check_conv((N, C, F, H, W, K, K, s, s, pt, pl, OH, OW), seed=C + F)
+
+
 def _thread_counts():
     return sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)})
 
@@ -265,6 +286,8 @@ def _thread_counts():
     (37, 3, 6, 10, 9, 3, 3, 1, 1, 1, 1, 10, 9),    # stride-1 path, 'same'
     (23, 2, 5, 9, 9, 5, 5, 1, 1, 0, 0, 5, 5),      # stride-1 path, 'valid'
     (19, 2, 3, 9, 8, 3, 2, 2, 3, 1, 0, 5, 3),      # any-stride path
+    (21, 64, 128, 6, 5, 3, 3, 1, 1, 1, 1, 6, 5),   # matrix-product path
+    (3, 40, 16, 24, 20, 5, 5, 2, 1, 2, 2, 12, 20),  # matrix products, blocks of rows
 ])
 def test_conv_deterministic_across_runs_and_threads(case):
     before = numba.get_num_threads()

@@ -41,6 +41,8 @@ Strides above 1 take plain loops over the valid output range of each tap.
 import numba
 import numpy as np
 
+from . import conv2d_gemm
+
 __all__ = ['conv_output_length', 'conv_padding', 'conv2d_forward',
            'conv2d_backward_input', 'conv2d_backward_weights']
 
@@ -655,12 +657,7 @@ def _check_conv(x_shape, w_shape, out_shape, sh, sw, pt, pl):
 
 
 @numba.njit(cache=True, parallel=True)
-def conv2d_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left):
-    """out[n,f,i,j] = b[f] + sum_{c,ki,kj} x[n,c,i*sh+ki-pt, j*sw+kj-pl] * w[f,c,ki,kj].
-
-    x: (N, C, H, W); w: (F, C, KH, KW); b: (F,); out: (N, F, OH, OW), filled
-    completely. Positions outside x count as 0.
-    """
+def _direct_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left):
     _check_conv(x.shape, w.shape, out.shape, stride_h, stride_w, pad_top, pad_left)
     if b.shape[0] != w.shape[0]:
         raise ValueError('conv2d_forward: b must have one entry per filter (w.shape[0])')
@@ -697,12 +694,7 @@ def _flip_swap(w):
 
 
 @numba.njit(cache=True, parallel=True)
-def conv2d_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left):
-    """Fills dx (N, C, H, W) with the gradient of sum(out * dout) with respect to x.
-
-    dout: (N, F, OH, OW) gradient of the conv2d_forward output; w, strides and
-    padding as given to conv2d_forward.
-    """
+def _direct_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left):
     _check_conv(dx.shape, w.shape, dout.shape, stride_h, stride_w, pad_top, pad_left)
     N, C, H, W = dx.shape
     F, _, KH, KW = w.shape
@@ -723,12 +715,7 @@ def conv2d_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left):
 
 
 @numba.njit(cache=True, parallel=True)
-def conv2d_backward_weights(x, dout, dw, db, stride_h, stride_w, pad_top, pad_left):
-    """Fills dw (F, C, KH, KW) and db (F,) with the gradients of sum(out * dout).
-
-    x: (N, C, H, W) the forward input; dout: (N, F, OH, OW). Overwrites dw
-    and db (does not accumulate into them).
-    """
+def _direct_backward_weights(x, dout, dw, db, stride_h, stride_w, pad_top, pad_left):
     _check_conv(x.shape, dw.shape, dout.shape, stride_h, stride_w, pad_top, pad_left)
     if db.shape[0] != dw.shape[0]:
         raise ValueError('conv2d_backward_weights: db must have one entry per filter')
@@ -760,3 +747,76 @@ def conv2d_backward_weights(x, dout, dw, db, stride_h, stride_w, pad_top, pad_le
                         for n in range(N):
                             s += part_w[n, f, c, ki, kj]
                         dw[f, c, ki, kj] = s
+
+
+# ---------------------------------------------------------------------------
+# Public kernels: the direct loops above, or matrix products (conv2d_gemm.py)
+# for wide layers
+# ---------------------------------------------------------------------------
+
+def _check_arrays(kernel, **arrays):
+    for name, a in arrays.items():
+        want = 1 if name in ('b', 'db') else 4
+        if not isinstance(a, np.ndarray) or a.dtype != np.float32 or a.ndim != want \
+                or not a.flags.c_contiguous:
+            raise ValueError('%s: %s must be a C-contiguous float32 array of %d dimensions, got %s'
+                             % (kernel, name, want, _describe(a)))
+
+
+def _describe(a):
+    if not isinstance(a, np.ndarray):
+        return type(a).__name__
+    return '%s %s%s' % (a.dtype, a.shape, '' if a.flags.c_contiguous else ' (not contiguous)')
+
+
+def _empty(*sizes):
+    return any(size == 0 for size in sizes)
+
+
+def conv2d_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left):
+    """out[n,f,i,j] = b[f] + sum_{c,ki,kj} x[n,c,i*sh+ki-pt, j*sw+kj-pl] * w[f,c,ki,kj].
+
+    x: (N, C, H, W); w: (F, C, KH, KW); b: (F,); out: (N, F, OH, OW), filled
+    completely. Positions outside x count as 0.
+    """
+    _check_arrays('conv2d_forward', x=x, w=w, b=b, out=out)
+    _check_conv.py_func(x.shape, w.shape, out.shape, stride_h, stride_w, pad_top, pad_left)
+    if b.shape[0] != w.shape[0]:
+        raise ValueError('conv2d_forward: b must have one entry per filter (w.shape[0])')
+    F, C, KH, KW = w.shape
+    if not _empty(*out.shape) and conv2d_gemm.use_gemm(C, F, KH, KW, stride_h > 1 or stride_w > 1):
+        conv2d_gemm.gemm_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left)
+    else:
+        _direct_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left)
+
+
+def conv2d_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left):
+    """Fills dx (N, C, H, W) with the gradient of sum(out * dout) with respect to x.
+
+    dout: (N, F, OH, OW) gradient of the conv2d_forward output; w, strides and
+    padding as given to conv2d_forward.
+    """
+    _check_arrays('conv2d_backward_input', dout=dout, w=w, dx=dx)
+    _check_conv.py_func(dx.shape, w.shape, dout.shape, stride_h, stride_w, pad_top, pad_left)
+    F, C, KH, KW = w.shape
+    if not _empty(*dout.shape) and not _empty(*dx.shape) and conv2d_gemm.use_gemm(C, F, KH, KW, stride_h > 1 or stride_w > 1):
+        conv2d_gemm.gemm_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left)
+    else:
+        _direct_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left)
+
+
+def conv2d_backward_weights(x, dout, dw, db, stride_h, stride_w, pad_top, pad_left):
+    """Fills dw (F, C, KH, KW) and db (F,) with the gradients of sum(out * dout).
+
+    x: (N, C, H, W) the forward input; dout: (N, F, OH, OW). Overwrites dw
+    and db (does not accumulate into them).
+    """
+    _check_arrays('conv2d_backward_weights', x=x, dout=dout, dw=dw, db=db)
+    _check_conv.py_func(x.shape, dw.shape, dout.shape, stride_h, stride_w, pad_top, pad_left)
+    if db.shape[0] != dw.shape[0]:
+        raise ValueError('conv2d_backward_weights: db must have one entry per filter')
+    F, C, KH, KW = dw.shape
+    if not _empty(*dout.shape) and conv2d_gemm.use_gemm(C, F, KH, KW, stride_h > 1 or stride_w > 1):
+        conv2d_gemm.gemm_backward_weights(x, dout, dw, db, stride_h, stride_w, pad_top, pad_left)
+    else:
+        _direct_backward_weights(x, dout, dw, db, stride_h, stride_w, pad_top, pad_left)

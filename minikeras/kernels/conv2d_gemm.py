@@ -1,0 +1,284 @@
+"""2D convolution as matrix products (im2col + BLAS sgemm), for wide layers.
+
+The same operation, arrays and layouts as `conv2d.py` (channels-first,
+cross-correlation, any stride and padding); `conv2d` sends a call here when
+the layer is wide enough for a matrix product to beat its direct loops (see
+`use_gemm`).
+
+The batch is cut into tasks of whole samples; a sample too large for one
+block is cut further, inside its task, into blocks of output rows. For one
+block of Q output positions (over the task's samples and rows):
+
+- `cols` (C*KH*KW, Q): column q holds the input values under the window of
+  output position q, row (c*KH + ki)*KW + kj the tap (c, ki, kj); 0 where the
+  window lies over padding.
+- forward: acc (F, Q) = w (F, C*KH*KW) @ cols, then out = acc + b.
+- weight gradient: dw += dout (F, Q) @ cols.T, db += the row sums of dout.
+- input gradient: dcols = w.T @ dout (C*KH*KW, Q), added back onto the
+  input positions the windows read (the adjoint of building `cols`).
+
+Tasks run on the threads of `threads.run_tasks`, each with single-threaded
+BLAS. The cut into tasks and blocks depends on the shapes only; each task's
+weight gradient is accumulated over its blocks in order and the tasks' sums
+are added in task order, so results are bit-identical whatever the number
+of threads. (OpenBLAS splits a product between threads by rows and columns
+of the result, never along the summed dimension; here every product runs on
+one thread anyway.)
+"""
+import numba
+import numpy as np
+
+from . import threads
+
+__all__ = ['use_gemm', 'gemm_forward', 'gemm_backward_input', 'gemm_backward_weights']
+
+# Floats of `cols` per block: 256K floats = 1 MB, about one core's L2 cache.
+_BLOCK_FLOATS = 1 << 18
+# At least this many tasks per call when the batch allows it (balance on
+# 1, 2, 4 or 8 threads, and slack for a thread that is descheduled).
+_MIN_TASKS = 8
+
+
+def use_gemm(C, F, KH, KW, strided):
+    """Whether a (F, C, KH, KW) kernel runs faster as matrix products than as
+    the direct loops of conv2d.py. Measured on the benchmark suite's shapes:
+    the direct stride-1 loops match BLAS up to about 32 to 64 channels in and
+    out and lose beyond (2x at 128 -> 256 channels); their any-stride loops
+    are slow whatever the width."""
+    if strided:
+        return F * C * KH * KW >= 64
+    return F * C >= 8192
+
+
+def _plan(N, C, KH, KW, OH, OW):
+    """(samples per task, output rows per block) from the shapes only."""
+    per_sample = C * KH * KW * OH * OW
+    if per_sample <= _BLOCK_FLOATS:
+        samples = max(1, min(_BLOCK_FLOATS // per_sample, -(-N // _MIN_TASKS)))
+        return samples, OH
+    rows = max(1, _BLOCK_FLOATS // (C * KH * KW * OW))
+    return 1, min(rows, OH)
+
+
+@numba.njit(cache=True)
+def _valid_range(offset, stride, size, count):
+    """Indices i in [0, count) with 0 <= i*stride + offset < size, as [lo, hi)."""
+    lo = 0
+    if offset < 0:
+        lo = (-offset + stride - 1) // stride
+    if size - 1 - offset < 0:
+        hi = 0
+    else:
+        hi = min(count, (size - 1 - offset) // stride + 1)
+    if hi < lo:
+        hi = lo
+    return lo, hi
+
+
+@numba.njit(cache=True, nogil=True)
+def _im2col(x, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW, cols):
+    """cols[(c*KH + ki)*KW + kj, (s*(i1-i0) + i - i0)*OW + j] =
+    x[n0+s, c, i*sh + ki - pt, j*sw + kj - pl] (0 outside x)."""
+    C = x.shape[1]
+    H = x.shape[2]
+    W = x.shape[3]
+    Q = (i1 - i0) * OW
+    for c in range(C):
+        for ki in range(KH):
+            for kj in range(KW):
+                row = cols[(c * KH + ki) * KW + kj]
+                off = kj - pl
+                j_lo, j_hi = _valid_range(off, sw, W, OW)
+                for s in range(m):
+                    plane = x[n0 + s, c]
+                    for i in range(i0, i1):
+                        d = row[s * Q + (i - i0) * OW:s * Q + (i - i0 + 1) * OW]
+                        r = i * sh + ki - pt
+                        if r < 0 or r >= H:
+                            for j in range(OW):
+                                d[j] = 0.0
+                            continue
+                        src = plane[r]
+                        for j in range(j_lo):
+                            d[j] = 0.0
+                        if sw == 1:
+                            seg = src[j_lo + off:j_hi + off]
+                            dd = d[j_lo:j_hi]
+                            for j in range(j_hi - j_lo):
+                                dd[j] = seg[j]
+                        else:
+                            for j in range(j_lo, j_hi):
+                                d[j] = src[j * sw + off]
+                        for j in range(j_hi, OW):
+                            d[j] = 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _col2im_add(dcols, dx, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW):
+    """The adjoint of _im2col: adds dcols onto the positions of dx it came from."""
+    C = dx.shape[1]
+    H = dx.shape[2]
+    W = dx.shape[3]
+    Q = (i1 - i0) * OW
+    for c in range(C):
+        for ki in range(KH):
+            for kj in range(KW):
+                row = dcols[(c * KH + ki) * KW + kj]
+                off = kj - pl
+                j_lo, j_hi = _valid_range(off, sw, W, OW)
+                for s in range(m):
+                    plane = dx[n0 + s, c]
+                    for i in range(i0, i1):
+                        r = i * sh + ki - pt
+                        if r < 0 or r >= H:
+                            continue
+                        d = row[s * Q + (i - i0) * OW:s * Q + (i - i0 + 1) * OW]
+                        dst = plane[r]
+                        if sw == 1:
+                            seg = dst[j_lo + off:j_hi + off]
+                            dd = d[j_lo:j_hi]
+                            for j in range(j_hi - j_lo):
+                                seg[j] += dd[j]
+                        else:
+                            for j in range(j_lo, j_hi):
+                                dst[j * sw + off] += d[j]
+
+
+@numba.njit(cache=True, nogil=True)
+def _scatter_out(acc, b, out, n0, m, i0, i1):
+    """out[n0+s, f, i0:i1, :] = acc[f, block of sample s] + b[f]."""
+    F = out.shape[1]
+    OW = out.shape[3]
+    Q = (i1 - i0) * OW
+    for s in range(m):
+        o = out[n0 + s].reshape((F, out.shape[2] * OW))
+        for f in range(F):
+            bf = b[f]
+            src = acc[f, s * Q:(s + 1) * Q]
+            dst = o[f, i0 * OW:i1 * OW]
+            for q in range(Q):
+                dst[q] = src[q] + bf
+
+
+@numba.njit(cache=True, nogil=True)
+def _gather_dout(dout, n0, m, i0, i1, d):
+    """d[f, block of sample s] = dout[n0+s, f, i0:i1, :]."""
+    F = dout.shape[1]
+    OW = dout.shape[3]
+    Q = (i1 - i0) * OW
+    for s in range(m):
+        g = dout[n0 + s].reshape((F, dout.shape[2] * OW))
+        for f in range(F):
+            src = g[f, i0 * OW:i1 * OW]
+            dst = d[f, s * Q:(s + 1) * Q]
+            for q in range(Q):
+                dst[q] = src[q]
+
+
+@numba.njit(cache=True, nogil=True)
+def _row_sums_add(d, db):
+    """db[f] += sum of d[f] (in order)."""
+    for f in range(d.shape[0]):
+        row = d[f]
+        s = np.float32(0.0)
+        for q in range(row.shape[0]):
+            s += row[q]
+        db[f] += s
+
+
+@numba.njit(cache=True, nogil=True)
+def _zero_samples(dx, n0, m):
+    for s in range(m):
+        dx[n0 + s] = 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _sum_parts(parts, total):
+    """total = parts[0] + parts[1] + ... (in order), over flat float32 arrays."""
+    n = total.shape[0]
+    for k in range(n):
+        total[k] = parts[0, k]
+    for t in range(1, parts.shape[0]):
+        p = parts[t]
+        for k in range(n):
+            total[k] += p[k]
+
+
+def _blocks(N, OH, samples, rows):
+    """[(first sample, samples, [(row0, row1), ...])] per task."""
+    tasks = []
+    for n0 in range(0, N, samples):
+        m = min(samples, N - n0)
+        tasks.append((n0, m, [(i0, min(OH, i0 + rows)) for i0 in range(0, OH, rows)]))
+    return tasks
+
+
+def gemm_forward(x, w, b, out, sh, sw, pt, pl):
+    """conv2d_forward's contract (see conv2d.py), computed as matrix products."""
+    N, C, H, W = x.shape
+    F, _, KH, KW = w.shape
+    OH, OW = out.shape[2], out.shape[3]
+    wm = w.reshape(F, C * KH * KW)
+    tasks = _blocks(N, OH, *_plan(N, C, KH, KW, OH, OW))
+
+    def task(t):
+        n0, m, rows = tasks[t]
+        for i0, i1 in rows:
+            Q = m * (i1 - i0) * OW
+            cols = np.empty((C * KH * KW, Q), np.float32)
+            _im2col(x, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW, cols)
+            acc = np.matmul(wm, cols)
+            _scatter_out(acc, b, out, n0, m, i0, i1)
+
+    threads.blas_threads(1)
+    threads.run_tasks(task, len(tasks))
+
+
+def gemm_backward_input(dout, w, dx, sh, sw, pt, pl):
+    """conv2d_backward_input's contract, computed as matrix products."""
+    N, C, H, W = dx.shape
+    F, _, KH, KW = w.shape
+    OH, OW = dout.shape[2], dout.shape[3]
+    wt = np.ascontiguousarray(w.reshape(F, C * KH * KW).T)
+    tasks = _blocks(N, OH, *_plan(N, C, KH, KW, OH, OW))
+
+    def task(t):
+        n0, m, rows = tasks[t]
+        _zero_samples(dx, n0, m)
+        for i0, i1 in rows:
+            Q = m * (i1 - i0) * OW
+            d = np.empty((F, Q), np.float32)
+            _gather_dout(dout, n0, m, i0, i1, d)
+            dcols = np.matmul(wt, d)
+            _col2im_add(dcols, dx, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW)
+
+    threads.blas_threads(1)
+    threads.run_tasks(task, len(tasks))
+
+
+def gemm_backward_weights(x, dout, dw, db, sh, sw, pt, pl):
+    """conv2d_backward_weights's contract, computed as matrix products."""
+    N, C, H, W = x.shape
+    F, _, KH, KW = dw.shape
+    OH, OW = dout.shape[2], dout.shape[3]
+    K = C * KH * KW
+    tasks = _blocks(N, OH, *_plan(N, C, KH, KW, OH, OW))
+    part_w = np.zeros((len(tasks), F * K), np.float32)
+    part_b = np.zeros((len(tasks), F), np.float32)
+
+    def task(t):
+        n0, m, rows = tasks[t]
+        pw = part_w[t].reshape(F, K)
+        for i0, i1 in rows:
+            Q = m * (i1 - i0) * OW
+            cols = np.empty((K, Q), np.float32)
+            _im2col(x, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW, cols)
+            d = np.empty((F, Q), np.float32)
+            _gather_dout(dout, n0, m, i0, i1, d)
+            pw += np.matmul(d, cols.T)
+            _row_sums_add(d, part_b[t])
+
+    threads.blas_threads(1)
+    threads.run_tasks(task, len(tasks))
+    _sum_parts(part_w, dw.reshape(F * K))
+    _sum_parts(part_b, db)

@@ -1,0 +1,229 @@
+"""Threads for the kernels, and BLAS threads decided per operation.
+
+Two pieces, both plain Python:
+
+- `run_tasks(function, count)` calls `function(task)` for task = 0 .. count-1
+  on a small pool of Python threads (the caller included). Tasks are handed
+  out one at a time from a shared counter, so a thread that the scheduler
+  takes away (another process busy on a core) leaves its share to the others
+  instead of stalling the call for a whole time slice, as a static split
+  does. Idle threads sleep (no spinning that would compete with BLAS or with
+  other processes). The work of each task must not depend on which thread
+  runs it: results then do not depend on the thread count. The task
+  functions are Numba kernels compiled with `nogil=True` and NumPy matrix
+  products, which release the GIL.
+- `blas_threads(n)` sets the number of threads of NumPy's OpenBLAS for the
+  operations that follow (cheap: a direct call into the library, and none
+  when the count is already right).
+  `matmul(a, b, out)` picks the count from the size of the product: one
+  thread for small products (waking BLAS's threads costs more than they
+  save), all threads for large ones (the 512-wide dense layers of a
+  multilayer perceptron).
+
+The pool has `numba.get_num_threads()` threads (NUMBA_NUM_THREADS, or
+`numba.set_num_threads`), so one setting controls every kernel.
+"""
+import os
+import threading
+
+import numpy as np
+
+__all__ = ['run_tasks', 'pool_threads', 'blas_threads', 'forget_blas_threads', 'matmul',
+           'BLAS_PARALLEL_FLOP']
+
+# A matrix product of at least this many FLOP (2*M*N*K) uses every BLAS
+# thread; smaller ones run on one. Measured on 2 cores: 128x784 @ 784x512
+# (206 MFLOP) gains 1.8x from a second thread, 100x256 @ 256x128 (6.6 MFLOP)
+# loses.
+BLAS_PARALLEL_FLOP = 1 << 25
+
+
+def pool_threads():
+    """How many threads run kernel tasks: Numba's thread count."""
+    try:
+        import numba
+        return max(1, int(numba.get_num_threads()))
+    except Exception:  # Numba's threading layer unavailable: run serially
+        return 1
+
+
+class _Pool(object):
+    """Worker threads that run the tasks of one call at a time."""
+
+    def __init__(self):
+        self._lock = threading.Lock()       # one call at a time
+        self._cond = threading.Condition()  # wakes the workers, reports completion
+        self._workers = []
+        self._generation = 0
+        self._function = None
+        self._count = 0
+        self._next = 0
+        self._busy = 0
+        self._wanted = 0
+        self._error = None
+        self._pid = os.getpid()
+
+    def _ensure_workers(self, n):
+        if self._pid != os.getpid():  # forked: the threads did not come along
+            self.__init__()
+        while len(self._workers) < n:
+            thread = threading.Thread(target=self._work, args=(len(self._workers),),
+                                      name='minikeras-kernel-%d' % len(self._workers),
+                                      daemon=True)
+            self._workers.append(thread)
+            thread.start()
+
+    def _take(self):
+        with self._cond:
+            task = self._next
+            if task >= self._count:
+                return None
+            self._next = task + 1
+            return task
+
+    def _drain(self, function):
+        while True:
+            task = self._take()
+            if task is None:
+                return
+            try:
+                function(task)
+            except BaseException as error:  # reported to the caller
+                with self._cond:
+                    if self._error is None:
+                        self._error = error
+                    self._next = self._count
+
+    def _work(self, index):
+        _single_blas_thread_here()
+        seen = 0
+        while True:
+            with self._cond:
+                while self._generation == seen or index >= self._wanted:
+                    if self._generation != seen:
+                        seen = self._generation  # a call that does not need this worker
+                    self._cond.wait()
+                seen = self._generation
+                function = self._function
+                self._busy += 1
+            self._drain(function)
+            with self._cond:
+                self._busy -= 1
+                if self._busy == 0:
+                    self._cond.notify_all()
+
+    def run(self, function, count, threads):
+        helpers = min(threads, count) - 1
+        if helpers <= 0 or not self._lock.acquire(blocking=False):
+            for task in range(count):
+                function(task)
+            return
+        try:
+            self._ensure_workers(helpers)
+            with self._cond:
+                self._function = function
+                self._count = count
+                self._next = 0
+                self._error = None
+                self._wanted = helpers
+                self._generation += 1
+                self._cond.notify_all()
+            self._drain(function)
+            with self._cond:
+                while self._busy or self._next < self._count:
+                    self._cond.wait()
+                self._function = None
+                error, self._error = self._error, None
+            if error is not None:
+                raise error
+        finally:
+            self._lock.release()
+
+
+_POOL = _Pool()
+
+
+def run_tasks(function, count, threads=None):
+    """Calls function(task) for every task in range(count), on up to `threads`
+    threads (default: `pool_threads()`), the calling one included; returns
+    when all are done, raising the first error a task raised. Calls from
+    other threads while the pool is busy run serially in their own thread.
+
+    # Arguments
+        function: callable taking a task index.
+        count: int, number of tasks.
+        threads: int or None.
+    """
+    if count <= 0:
+        return
+    _POOL.run(function, count, pool_threads() if threads is None else threads)
+
+
+# ---------------------------------------------------------------------------
+# BLAS threads
+# ---------------------------------------------------------------------------
+
+_BLAS = None   # list of (setter, getter) for NumPy's BLAS libraries, once found
+_LOCAL_SETTERS = []
+
+
+def _blas_libraries():
+    global _BLAS
+    if _BLAS is None:
+        found = []
+        try:
+            from threadpoolctl import ThreadpoolController
+            controllers = ThreadpoolController().select(user_api='blas').lib_controllers
+        except Exception:  # threadpoolctl missing or unable to inspect: leave BLAS alone
+            controllers = []
+        for controller in controllers:
+            found.append(controller)
+            local = getattr(getattr(controller, 'dynlib', None),
+                            'openblas_set_num_threads_local', None)
+            if local is not None:
+                _LOCAL_SETTERS.append(local)
+        _BLAS = found
+    return _BLAS
+
+
+def _single_blas_thread_here():
+    """In a kernel worker thread: its BLAS calls run on that thread only
+    (OpenBLAS >= 0.3.27 keeps a per-thread count; elsewhere the caller of
+    run_tasks has set the process-wide count to 1)."""
+    _blas_libraries()
+    for setter in _LOCAL_SETTERS:
+        try:
+            setter(1)
+        except Exception:
+            pass
+
+
+_blas_count = [None]
+
+
+def blas_threads(n):
+    """Sets NumPy's BLAS to `n` threads (a no-op when it already has them, as
+    far as this module knows, or when the BLAS cannot be controlled).
+
+    The kernels and the dense layers set the count they want before each
+    matrix product, so nothing restores it: whoever multiplies next sets
+    their own.
+    """
+    if n == _blas_count[0]:
+        return
+    for lib in _blas_libraries():
+        lib.set_num_threads(n)
+    _blas_count[0] = n
+
+
+def forget_blas_threads():
+    """Call after changing the BLAS thread count by other means (threadpoolctl)."""
+    _blas_count[0] = None
+
+
+def matmul(a, b, out=None):
+    """np.matmul(a, b, out) for 2D float32 arrays, with every BLAS thread for
+    products of at least BLAS_PARALLEL_FLOP and one thread below."""
+    flop = 2.0 * a.shape[0] * a.shape[1] * b.shape[-1]
+    blas_threads(pool_threads() if flop >= BLAS_PARALLEL_FLOP else 1)
+    return np.matmul(a, b, out=out)
