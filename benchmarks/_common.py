@@ -62,12 +62,31 @@ def cpu_info():
             else None}
 
 
+def simd_flags():
+    """The CPU's vector extensions that matter for float32 kernels, from /proc/cpuinfo."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('flags'):
+                    flags = set(line.split(':', 1)[1].split())
+                    break
+            else:
+                flags = set()
+    except OSError:
+        return 'unknown'
+    wanted = ['sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl',
+              'avx512_vnni', 'avx512_bf16', 'amx_tile']
+    have = [f for f in wanted if f in flags]
+    return '%s; AVX-512: %s' % (', '.join(have) or 'none',
+                                'yes' if 'avx512f' in flags else 'no')
+
+
 def tree_info():
     """git commit and dirty flag of the repository, and a hash of the kernel sources."""
     head = _run_text(['git', 'rev-parse', '--short=12', 'HEAD'], cwd=REPO).strip()
     dirty = _run_text(['git', 'status', '--porcelain', '--', 'minikeras'], cwd=REPO).strip()
     digest = hashlib.sha1()
-    kdir = os.path.join(REPO, 'minikeras', 'kernels')
+    kdir = os.path.join(REPO, 'minikeras', 'kernels')  # threads.py, conv2d_gemm.py included
     try:
         names = sorted(n for n in os.listdir(kdir) if n.endswith('.py'))
     except OSError:
