@@ -345,7 +345,8 @@ def _keras3_graph(model):
     """The exported layers: [(name, class_name, config, weights, inbound refs)],
     the model's input and output refs, and whether it was converted."""
     from ..models import Sequential
-    from .topology import Container, InputLayer
+    from .container import Container
+    from .input_layer import InputLayer
     converted = _is_converted(model)
     for layer in model.layers:
         if isinstance(layer, Container) or getattr(layer, 'layers', None):

@@ -1,5 +1,5 @@
 """All layers, importable as `keras.layers.<Name>` as in Keras 1."""
-from ..engine.topology import Input, InputLayer, Layer, Merge, merge
+from ..engine import Input, InputLayer, Layer, Merge, merge
 from .advanced_activations import (ELU, LeakyReLU, ParametricSoftplus, PReLU, SReLU,
                                    ThresholdedReLU)
 from .convolutional import (Conv1D, Conv2D, Convolution1D, Convolution2D, Cropping1D, Cropping2D,
