@@ -30,6 +30,8 @@ class Sequential(Model):
         name: the model's name.
     """
 
+    config_class_name = 'Sequential'
+
     def __init__(self, layers=None, name=None):
         Layer.__init__(self, name=name or 'sequential_%d' % get_uid('sequential'))
         self.layers = []

@@ -18,6 +18,10 @@ class Container(Layer):
         name: the model's name.
     """
 
+    # The `class_name` of the model in saved configs; `model_from_config`
+    # builds the class of that name (`utils.layer_utils.model_class`).
+    config_class_name = 'Model'
+
     def __init__(self, input, output, name=None):
         super(Container, self).__init__(name=name or 'model_%d' % get_uid('model'))
         self._set_graph(to_list(input), to_list(output))

@@ -15,6 +15,7 @@ from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D
                       MaxPooling1D, MaxPooling2D)
 
 MaxPool2D = MaxPooling2D
+from . import formats  # noqa: F401  (registers each layer class's file formats)
 
 from ..compat.unsupported import module_getattr as _module_getattr
 
