@@ -16,32 +16,19 @@ import numpy as np
 from .. import callbacks as cbks
 from .. import metrics as metrics_module
 from .. import objectives, optimizers
+from ..kernels import threads as kernel_threads
 from ..utils.allocator import keep_freed_memory
 from ..utils.generic_utils import Progbar
 from .container import Container
 from .graph import to_list
 
 
-_BLAS_CONTROLLER = None
-
-
 def _single_threaded_blas():
-    """Runs a batch with BLAS on one thread (and, the first time, tunes malloc:
-    see `minikeras.utils.allocator`). Numba's worker threads keep
-    spinning for a while after each parallel kernel, so a multi-threaded BLAS
-    call right after one waits for a whole scheduler slice; the per-batch
-    matrix products are small enough that one thread is faster anyway."""
-    global _BLAS_CONTROLLER
-    if _BLAS_CONTROLLER is None:
-        keep_freed_memory()
-        try:
-            from threadpoolctl import ThreadpoolController
-            _BLAS_CONTROLLER = ThreadpoolController()
-        except ImportError:
-            _BLAS_CONTROLLER = False
-    if not _BLAS_CONTROLLER:
-        return contextlib.nullcontext()
-    return _BLAS_CONTROLLER.limit(limits=1, user_api='blas')
+    """The BLAS set-up of one batch (and, the first time, malloc tuned: see
+    `minikeras.utils.allocator`): one thread, except for the matrix products
+    large enough to gain from more (`minikeras.kernels.threads.matmul`)."""
+    keep_freed_memory()
+    return kernel_threads.kernel_blas()
 
 
 def make_batches(size, batch_size):

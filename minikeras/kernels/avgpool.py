@@ -10,10 +10,13 @@ A window with no position inside the input gives 0. `pooling.pool_padding`
 gives the Keras 1 padding and output size for a border mode.
 
 Each window is summed in float32 in row-major order, then divided by its
-count. Parallel over the batch, deterministic whatever the thread count.
+count. Parallel over the batch (`threads.run_ranges`), deterministic
+whatever the thread count.
 """
 import numba
 import numpy as np
+
+from . import threads
 
 __all__ = ['avgpool2d_forward', 'avgpool2d_backward']
 
@@ -85,9 +88,13 @@ def _avgpool_backward_plane(dout, dx, ph, pw, sh, sw, pt, pl):
                     row[c] += share
 
 
-@numba.njit(cache=True)
-def _check_pool(x_shape, out_shape, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left):
-    if out_shape[0] != x_shape[0] or out_shape[1] != x_shape[1]:
+def _check_pool(x, out, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left):
+    for name, a in (('input', x), ('pooled array', out)):
+        if not isinstance(a, np.ndarray) or a.dtype != np.float32 or a.ndim != 4 \
+                or not a.flags.c_contiguous:
+            raise ValueError('avgpool2d: the %s must be a C-contiguous float32 array of 4 '
+                             'dimensions, got %s' % (name, getattr(a, 'shape', type(a).__name__)))
+    if out.shape[0] != x.shape[0] or out.shape[1] != x.shape[1]:
         raise ValueError('avgpool2d: the pooled array must have the batch size and channels '
                          'of the input')
     if pool_h < 1 or pool_w < 1 or stride_h < 1 or stride_w < 1:
@@ -96,20 +103,14 @@ def _check_pool(x_shape, out_shape, pool_h, pool_w, stride_h, stride_w, pad_top,
         raise ValueError('avgpool2d: padding must be >= 0')
 
 
-@numba.njit(cache=True, parallel=True)
-def avgpool2d_forward(x, out, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left):
-    """out[n,c,i,j] = mean of x[n,c] over the positions of window (i, j) inside x.
-
-    x: (N, C, H, W) float32; out: (N, C, OH, OW) float32, filled completely.
-    """
-    _check_pool(x.shape, out.shape, pool_h, pool_w, stride_h, stride_w,
-                pad_top, pad_left)
-    N, C, H, W = x.shape
+@numba.njit(cache=True, nogil=True)
+def _avgpool_range(x, out, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left, n0, n1):
+    C, H, W = x.shape[1], x.shape[2], x.shape[3]
     OH = out.shape[2]
     OW = out.shape[3]
     simple = (pool_h == 2 and pool_w == 2 and stride_h == 2 and stride_w == 2
               and pad_top == 0 and pad_left == 0 and 2 * OH <= H and 2 * OW <= W)
-    for n in numba.prange(N):
+    for n in range(n0, n1):
         for c in range(C):
             if simple:
                 _avgpool_plane_2x2(x[n, c], out[n, c])
@@ -118,7 +119,26 @@ def avgpool2d_forward(x, out, pool_h, pool_w, stride_h, stride_w, pad_top, pad_l
                                pad_top, pad_left)
 
 
-@numba.njit(cache=True, parallel=True)
+def avgpool2d_forward(x, out, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left):
+    """out[n,c,i,j] = mean of x[n,c] over the positions of window (i, j) inside x.
+
+    x: (N, C, H, W) float32; out: (N, C, OH, OW) float32, filled completely.
+    """
+    _check_pool(x, out, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left)
+    threads.run_ranges(_avgpool_range, x.shape[0], out.size * pool_h * pool_w,
+                       x, out, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left)
+
+
+@numba.njit(cache=True, nogil=True)
+def _avgpool_backward_range(dout, dx, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left,
+                            n0, n1):
+    C = dx.shape[1]
+    for n in range(n0, n1):
+        for c in range(C):
+            _avgpool_backward_plane(dout[n, c], dx[n, c], pool_h, pool_w, stride_h, stride_w,
+                                    pad_top, pad_left)
+
+
 def avgpool2d_backward(dout, dx, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left):
     """Fills dx (N, C, H, W) with the gradient of sum(out * dout) for the input.
 
@@ -127,11 +147,6 @@ def avgpool2d_backward(dout, dx, pool_h, pool_w, stride_h, stride_w, pad_top, pa
     positions inside the input; overlapping windows add up in row-major
     output order.
     """
-    _check_pool(dx.shape, dout.shape, pool_h, pool_w, stride_h, stride_w,
-                pad_top, pad_left)
-    N = dx.shape[0]
-    C = dx.shape[1]
-    for n in numba.prange(N):
-        for c in range(C):
-            _avgpool_backward_plane(dout[n, c], dx[n, c], pool_h, pool_w, stride_h, stride_w,
-                                    pad_top, pad_left)
+    _check_pool(dx, dout, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left)
+    threads.run_ranges(_avgpool_backward_range, dx.shape[0], dout.size * pool_h * pool_w,
+                       dout, dx, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left)

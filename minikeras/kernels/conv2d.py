@@ -41,7 +41,7 @@ Strides above 1 take plain loops over the valid output range of each tap.
 import numba
 import numpy as np
 
-from . import conv2d_gemm
+from . import conv2d_gemm, threads
 
 __all__ = ['conv_output_length', 'conv_padding', 'conv2d_forward',
            'conv2d_backward_input', 'conv2d_backward_weights']
@@ -372,10 +372,11 @@ def _group_size(N, plane, multiple):
     return max(1, (N + ng - 1) // max(ng, 1))
 
 
-@numba.njit(cache=True, parallel=True)
-def _corr_s1(x, w, b, out, pad_top, pad_left):
-    """Stride-1 correlation of a batch: out = b + x (*) w, x padded by (pad_top, pad_left)
-    (negative pads crop). out's size sets the extent; see the module notes."""
+@numba.njit(cache=True, nogil=True)
+def _corr_s1_groups(x, w, b, out, pad_top, pad_left, gs, g0, g1):
+    """Stride-1 correlation of groups g0 .. g1-1 (gs samples each) of a batch:
+    out = b + x (*) w, x padded by (pad_top, pad_left) (negative pads crop).
+    out's size sets the extent; see the module notes."""
     N, C, H, W = x.shape
     F, _, KH, KW = w.shape
     OH = out.shape[2]
@@ -383,11 +384,9 @@ def _corr_s1(x, w, b, out, pad_top, pad_left):
     pitch = OW + KW - 1
     Hp = OH + KH - 1
     P = Hp * pitch
-    gs = _group_size(N, P, _GROUP_MULTIPLE)
-    ng = (N + gs - 1) // gs
     xf = x.reshape((N, C, H * W))
     outf = out.reshape((N, F, OH * OW))
-    for g in numba.prange(ng):
+    for g in range(g0, g1):
         n0 = g * gs
         m = min(N, n0 + gs) - n0
         xs = np.empty((C, m * P), np.float32)
@@ -399,6 +398,23 @@ def _corr_s1(x, w, b, out, pad_top, pad_left):
         for s in range(m):
             for f in range(F):
                 _wide_to_out(acc[f, s * P:], pitch, outf[n0 + s, f], OH, OW)
+
+
+def _corr_s1(x, w, b, out, pad_top, pad_left):
+    """Stride-1 correlation of a whole batch, its sample groups spread over the
+    kernel threads."""
+    N = x.shape[0]
+    KH, KW = w.shape[2], w.shape[3]
+    OH, OW = out.shape[2], out.shape[3]
+    gs = _group_size.py_func(N, (OH + KH - 1) * (OW + KW - 1), _GROUP_MULTIPLE)
+    ng = -(-N // gs)
+    threads.run_ranges(_corr_s1_groups, ng, _work(w, out),
+                       x, w, b, out, pad_top, pad_left, gs)
+
+
+def _work(w, out):
+    """Multiply-adds of a convolution call (to size its share-out)."""
+    return w.size * out.shape[0] * out.shape[2] * out.shape[3]
 
 
 # ---------------------------------------------------------------------------
@@ -482,6 +498,43 @@ def _backward_weights_general_sample(x, dout, dw, db, sh, sw, pt, pl):
                         base = kj - pl
                         for j in range(j_lo, j_hi):
                             s += drow[j] * xr[j * sw + base]
+                    dw[f, c, ki, kj] = s
+
+
+@numba.njit(cache=True, nogil=True)
+def _forward_general_range(x, w, b, out, sh, sw, pt, pl, n0, n1):
+    for n in range(n0, n1):
+        _forward_general_sample(x[n], w, b, out[n], sh, sw, pt, pl)
+
+
+@numba.njit(cache=True, nogil=True)
+def _backward_input_general_range(dout, w, dx, sh, sw, pt, pl, n0, n1):
+    for n in range(n0, n1):
+        _backward_input_general_sample(dout[n], w, dx[n], sh, sw, pt, pl)
+
+
+@numba.njit(cache=True, nogil=True)
+def _backward_weights_general_range(x, dout, part_w, part_b, sh, sw, pt, pl, n0, n1):
+    for n in range(n0, n1):
+        _backward_weights_general_sample(x[n], dout[n], part_w[n], part_b[n], sh, sw, pt, pl)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sum_parts(part_w, part_b, dw, db):
+    """dw, db = the sums of part_w, part_b over their first axis, in order."""
+    G = part_w.shape[0]
+    F, C, KH, KW = dw.shape
+    for f in range(F):
+        s = np.float32(0.0)
+        for g in range(G):
+            s += part_b[g, f]
+        db[f] = s
+        for c in range(C):
+            for ki in range(KH):
+                for kj in range(KW):
+                    s = np.float32(0.0)
+                    for g in range(G):
+                        s += part_w[g, f, c, ki, kj]
                     dw[f, c, ki, kj] = s
 
 
@@ -594,22 +647,18 @@ def _bw_group(ds, xs, pitch, L, dw, db):
                         dw[f1, c, ki, kj] = s1
 
 
-@numba.njit(cache=True, parallel=True)
-def _backward_weights_s1(x, dout, dw, db, pad_top, pad_left):
+@numba.njit(cache=True, nogil=True)
+def _backward_weights_s1_groups(x, dout, part_w, part_b, pad_top, pad_left, gs, g0, g1):
+    """Weight and bias gradients of groups g0 .. g1-1, into part_w[g], part_b[g]."""
     N, C, H, W = x.shape
     _, F, OH, OW = dout.shape
-    KH = dw.shape[2]
-    KW = dw.shape[3]
+    KH = part_w.shape[3]
+    KW = part_w.shape[4]
     pitch = OW + KW - 1
     P = (OH + KH - 1) * pitch
-    # The grouping sets the order of the sums: it depends on the shapes only.
-    gs = _group_size(N, P, _GROUP_MULTIPLE)
-    ng = (N + gs - 1) // gs
     xf = x.reshape((N, C, H * W))
     df = dout.reshape((N, F, OH * OW))
-    part_w = np.empty((ng, F, C, KH, KW), np.float32)
-    part_b = np.empty((ng, F), np.float32)
-    for g in numba.prange(ng):
+    for g in range(g0, g1):
         n0 = g * gs
         m = min(N, n0 + gs) - n0
         ds = np.zeros((F, m * P), np.float32)
@@ -621,19 +670,20 @@ def _backward_weights_s1(x, dout, dw, db, pad_top, pad_left):
             _pad_planes(xf[n], H, W, xs, s * P, OH + KH - 1, pitch, pad_top, pad_left)
         L = (m - 1) * P + (OH - 1) * pitch + OW
         _bw_group(ds, xs, pitch, L, part_w[g], part_b[g])
-    # Sum the groups in group order.
-    for f in range(F):
-        s = np.float32(0.0)
-        for g in range(ng):
-            s += part_b[g, f]
-        db[f] = s
-        for c in range(C):
-            for ki in range(KH):
-                for kj in range(KW):
-                    s = np.float32(0.0)
-                    for g in range(ng):
-                        s += part_w[g, f, c, ki, kj]
-                    dw[f, c, ki, kj] = s
+
+
+def _backward_weights_s1(x, dout, dw, db, pad_top, pad_left):
+    N = x.shape[0]
+    F, C, KH, KW = dw.shape
+    OH, OW = dout.shape[2], dout.shape[3]
+    # The grouping sets the order of the sums: it depends on the shapes only.
+    gs = _group_size.py_func(N, (OH + KH - 1) * (OW + KW - 1), _GROUP_MULTIPLE)
+    ng = -(-N // gs)
+    part_w = np.empty((ng, F, C, KH, KW), np.float32)
+    part_b = np.empty((ng, F), np.float32)
+    threads.run_ranges(_backward_weights_s1_groups, ng, _work(dw, dout),
+                       x, dout, part_w, part_b, pad_top, pad_left, gs)
+    _sum_parts(part_w, part_b, dw, db)
 
 
 # ---------------------------------------------------------------------------
@@ -656,11 +706,7 @@ def _check_conv(x_shape, w_shape, out_shape, sh, sw, pt, pl):
         raise ValueError('conv2d: padding must be >= 0')
 
 
-@numba.njit(cache=True, parallel=True)
 def _direct_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left):
-    _check_conv(x.shape, w.shape, out.shape, stride_h, stride_w, pad_top, pad_left)
-    if b.shape[0] != w.shape[0]:
-        raise ValueError('conv2d_forward: b must have one entry per filter (w.shape[0])')
     N = x.shape[0]
     OH = out.shape[2]
     OW = out.shape[3]
@@ -669,8 +715,8 @@ def _direct_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left):
     if stride_h == 1 and stride_w == 1:
         _corr_s1(x, w, b, out, pad_top, pad_left)
     else:
-        for n in numba.prange(N):
-            _forward_general_sample(x[n], w, b, out[n], stride_h, stride_w, pad_top, pad_left)
+        threads.run_ranges(_forward_general_range, N, _work(w, out),
+                           x, w, b, out, stride_h, stride_w, pad_top, pad_left)
 
 
 @numba.njit(cache=True)
@@ -693,9 +739,7 @@ def _flip_swap(w):
     return wt, zero
 
 
-@numba.njit(cache=True, parallel=True)
 def _direct_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left):
-    _check_conv(dx.shape, w.shape, dout.shape, stride_h, stride_w, pad_top, pad_left)
     N, C, H, W = dx.shape
     F, _, KH, KW = w.shape
     if N == 0 or H == 0 or W == 0:
@@ -709,16 +753,11 @@ def _direct_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left):
         wt, zero = _flip_swap(w)
         _corr_s1(dout, wt, zero, dx, KH - 1 - pad_top, KW - 1 - pad_left)
     else:
-        for n in numba.prange(N):
-            _backward_input_general_sample(dout[n], w, dx[n], stride_h, stride_w,
-                                           pad_top, pad_left)
+        threads.run_ranges(_backward_input_general_range, N, _work(w, dout),
+                           dout, w, dx, stride_h, stride_w, pad_top, pad_left)
 
 
-@numba.njit(cache=True, parallel=True)
 def _direct_backward_weights(x, dout, dw, db, stride_h, stride_w, pad_top, pad_left):
-    _check_conv(x.shape, dw.shape, dout.shape, stride_h, stride_w, pad_top, pad_left)
-    if db.shape[0] != dw.shape[0]:
-        raise ValueError('conv2d_backward_weights: db must have one entry per filter')
     N = x.shape[0]
     F, C, KH, KW = dw.shape
     OH = dout.shape[2]
@@ -732,21 +771,9 @@ def _direct_backward_weights(x, dout, dw, db, stride_h, stride_w, pad_top, pad_l
     else:
         part_w = np.empty((N, F, C, KH, KW), np.float32)
         part_b = np.empty((N, F), np.float32)
-        for n in numba.prange(N):
-            _backward_weights_general_sample(x[n], dout[n], part_w[n], part_b[n],
-                                             stride_h, stride_w, pad_top, pad_left)
-        for f in range(F):
-            s = np.float32(0.0)
-            for n in range(N):
-                s += part_b[n, f]
-            db[f] = s
-            for c in range(C):
-                for ki in range(KH):
-                    for kj in range(KW):
-                        s = np.float32(0.0)
-                        for n in range(N):
-                            s += part_w[n, f, c, ki, kj]
-                        dw[f, c, ki, kj] = s
+        threads.run_ranges(_backward_weights_general_range, N, _work(dw, dout),
+                           x, dout, part_w, part_b, stride_h, stride_w, pad_top, pad_left)
+        _sum_parts(part_w, part_b, dw, db)
 
 
 # ---------------------------------------------------------------------------

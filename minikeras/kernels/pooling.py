@@ -7,10 +7,13 @@ positions outside the input are padding and never win (they count as -inf,
 as in TensorFlow). The output size is whatever the caller allocated;
 `pool_padding` gives the Keras 1 one for a border mode.
 
-Parallel over the batch, deterministic whatever the thread count.
+Parallel over the batch (`threads.run_ranges`), deterministic whatever the
+thread count.
 """
 import numba
 import numpy as np
+
+from . import threads
 
 __all__ = ['pool_output_length', 'pool_padding', 'maxpool2d_forward', 'maxpool2d_backward']
 
@@ -144,13 +147,41 @@ def _maxpool_plane_2x2(x, out, argmax):
             arow[j] = base + 2 * j + k
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True)
+def _maxpool_range(x, out, argmax, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left,
+                   n0, n1):
+    C, H, W = x.shape[1], x.shape[2], x.shape[3]
+    OH = out.shape[2]
+    OW = out.shape[3]
+    simple = (pool_h == 2 and pool_w == 2 and stride_h == 2 and stride_w == 2
+              and pad_top == 0 and pad_left == 0 and 2 * OH <= H and 2 * OW <= W)
+    for n in range(n0, n1):
+        for c in range(C):
+            if simple:
+                _maxpool_plane_2x2(x[n, c], out[n, c], argmax[n, c])
+            else:
+                _maxpool_plane(x[n, c], out[n, c], argmax[n, c], pool_h, pool_w,
+                               stride_h, stride_w, pad_top, pad_left)
+
+
+def _check_array(kernel, name, a, dtype):
+    if not isinstance(a, np.ndarray) or a.dtype != dtype or a.ndim != 4 \
+            or not a.flags.c_contiguous:
+        raise ValueError('%s: %s must be a C-contiguous %s array of 4 dimensions, got %s'
+                         % (kernel, name, np.dtype(dtype).name,
+                            '%s %s' % (a.dtype, a.shape) if isinstance(a, np.ndarray)
+                            else type(a).__name__))
+
+
 def maxpool2d_forward(x, out, argmax, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left):
     """out[n,c,i,j] = max of x[n,c] over window (i, j); argmax = row*W + col of it.
 
     x: (N, C, H, W) float32; out: (N, C, OH, OW) float32; argmax: (N, C, OH, OW)
     int32, both filled completely.
     """
+    _check_array('maxpool2d_forward', 'x', x, np.float32)
+    _check_array('maxpool2d_forward', 'out', out, np.float32)
+    _check_array('maxpool2d_forward', 'argmax', argmax, np.int32)
     N, C, H, W = x.shape
     if out.shape[0] != N or out.shape[1] != C:
         raise ValueError('maxpool2d_forward: out must have the batch size and channels of x')
@@ -160,37 +191,19 @@ def maxpool2d_forward(x, out, argmax, pool_h, pool_w, stride_h, stride_w, pad_to
         raise ValueError('maxpool2d_forward: pool sizes and strides must be >= 1')
     if pad_top < 0 or pad_left < 0:
         raise ValueError('maxpool2d_forward: padding must be >= 0')
-    OH = out.shape[2]
-    OW = out.shape[3]
-    simple = (pool_h == 2 and pool_w == 2 and stride_h == 2 and stride_w == 2
-              and pad_top == 0 and pad_left == 0 and 2 * OH <= H and 2 * OW <= W)
-    for n in numba.prange(N):
-        for c in range(C):
-            if simple:
-                _maxpool_plane_2x2(x[n, c], out[n, c], argmax[n, c])
-            else:
-                _maxpool_plane(x[n, c], out[n, c], argmax[n, c], pool_h, pool_w,
-                               stride_h, stride_w, pad_top, pad_left)
+    threads.run_ranges(_maxpool_range, N, out.size * pool_h * pool_w,
+                       x, out, argmax, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left)
 
 
-@numba.njit(cache=True, parallel=True)
-def maxpool2d_backward(dout, argmax, dx):
-    """Fills dx (N, C, H, W): zero, then dx[n, c].flat[argmax] += dout for every output.
-
-    Overlapping windows add up, in row-major output order. Entries of argmax
-    equal to -1 (windows with no input) are skipped; any other entry outside
-    [0, H*W) is an error.
-    """
-    N, C, H, W = dx.shape
-    if dout.shape[0] != N or dout.shape[1] != C:
-        raise ValueError('maxpool2d_backward: dout must have the batch size and channels of dx')
-    if argmax.shape != dout.shape:
-        raise ValueError('maxpool2d_backward: argmax must have the shape of dout')
+@numba.njit(cache=True, nogil=True)
+def _maxpool_backward_range(dout, argmax, dx, n0, n1):
+    """The samples n0 .. n1-1 of maxpool2d_backward; returns the number of
+    argmax entries outside the plane."""
+    C, H, W = dx.shape[1], dx.shape[2], dx.shape[3]
     OH = dout.shape[2]
     OW = dout.shape[3]
-    bad = np.empty(N, np.int64)  # count of bad argmax entries per sample
-    for n in numba.prange(N):
-        bad[n] = 0
+    bad = 0
+    for n in range(n0, n1):
         for c in range(C):
             plane = dx[n, c].reshape(H * W)
             for k in range(H * W):
@@ -203,10 +216,31 @@ def maxpool2d_backward(dout, argmax, dx):
                     if k >= 0 and k < H * W:
                         plane[k] += d[i, j]
                     elif k != -1:
-                        bad[n] += 1
-    total = 0
-    for n in range(N):  # a plain loop: bad.sum() would be one more parallel region
-        total += bad[n]
-    if total > 0:
+                        bad += 1
+    return bad
+
+
+def maxpool2d_backward(dout, argmax, dx):
+    """Fills dx (N, C, H, W): zero, then dx[n, c].flat[argmax] += dout for every output.
+
+    Overlapping windows add up, in row-major output order. Entries of argmax
+    equal to -1 (windows with no input) are skipped; any other entry outside
+    [0, H*W) is an error.
+    """
+    _check_array('maxpool2d_backward', 'dout', dout, np.float32)
+    _check_array('maxpool2d_backward', 'argmax', argmax, np.int32)
+    _check_array('maxpool2d_backward', 'dx', dx, np.float32)
+    N, C, H, W = dx.shape
+    if dout.shape[0] != N or dout.shape[1] != C:
+        raise ValueError('maxpool2d_backward: dout must have the batch size and channels of dx')
+    if argmax.shape != dout.shape:
+        raise ValueError('maxpool2d_backward: argmax must have the shape of dout')
+    bad = []
+
+    def samples(n0, n1):
+        bad.append(_maxpool_backward_range(dout, argmax, dx, n0, n1))
+
+    threads.run_ranges(samples, N, dx.size)
+    if sum(bad):
         raise ValueError('maxpool2d_backward: argmax holds indices outside the (H, W) plane '
                          'of dx; pass the argmax that maxpool2d_forward filled for this input')

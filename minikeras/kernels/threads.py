@@ -15,10 +15,12 @@ Two pieces, both plain Python:
 - `blas_threads(n)` sets the number of threads of NumPy's OpenBLAS for the
   operations that follow (cheap: a direct call into the library, and none
   when the count is already right).
-  `matmul(a, b, out)` picks the count from the size of the product: one
-  thread for small products (waking BLAS's threads costs more than they
-  save), all threads for large ones (the 512-wide dense layers of a
-  multilayer perceptron).
+- `matmul(a, b, out)` decides per product: one thread for small products
+  (waking threads costs more than they save), every kernel thread for large
+  ones (the 512-wide dense layers of a multilayer perceptron), as blocks on
+  the same pool as the kernels, each with single-threaded BLAS: OpenBLAS's
+  own threads split a product statically and spin for a long while after
+  it, which stalls under load and competes with the kernels.
 
 The pool has `numba.get_num_threads()` threads (NUMBA_NUM_THREADS, or
 `numba.set_num_threads`), so one setting controls every kernel.
@@ -28,14 +30,16 @@ import threading
 
 import numpy as np
 
-__all__ = ['run_tasks', 'pool_threads', 'blas_threads', 'forget_blas_threads', 'matmul',
+__all__ = ['run_tasks', 'run_ranges', 'pool_threads', 'blas_threads', 'forget_blas_threads', 'kernel_blas',
+           'matmul',
            'BLAS_PARALLEL_FLOP']
 
-# A matrix product of at least this many FLOP (2*M*N*K) uses every BLAS
-# thread; smaller ones run on one. Measured on 2 cores: 128x784 @ 784x512
-# (206 MFLOP) gains 1.8x from a second thread, 100x256 @ 256x128 (6.6 MFLOP)
-# loses.
-BLAS_PARALLEL_FLOP = 1 << 25
+# A matrix product of at least this many FLOP (2*M*N*K) runs on every
+# kernel thread; smaller ones run on one. Measured on 2 cores: 784x128 @
+# 128x512 (103 MFLOP) and 128x4608 @ 4608x128 (151 MFLOP) gain 1.9x from a
+# second thread, 200x100 @ 100x1024 (41 MFLOP) 1.3x; 100x256 @ 256x128
+# (6.6 MFLOP) loses.
+BLAS_PARALLEL_FLOP = 1 << 24
 
 
 def pool_threads():
@@ -159,6 +163,41 @@ def run_tasks(function, count, threads=None):
     _POOL.run(function, count, pool_threads() if threads is None else threads)
 
 
+# run_ranges cuts a call into at most this many tasks per thread, of at least
+# _MIN_TASK_WORK units of work each (multiply-adds, or elements): enough
+# tasks for a thread to take over the share of one the scheduler took away,
+# few enough that handing them out (a few microseconds each) stays small.
+_TASKS_PER_THREAD = 4
+_MIN_TASK_WORK = 1 << 16
+
+
+def run_ranges(kernel, count, work, *args):
+    """Calls kernel(*args, lo, hi) on consecutive ranges [lo, hi) covering
+    [0, count), spread over the kernel threads. `work` (the call's total work,
+    in any unit of which _MIN_TASK_WORK is worth ten microseconds or so) sets
+    how finely to cut. The kernel must give the same result for an item
+    whatever range it comes in.
+
+    # Arguments
+        kernel: a Numba function compiled with nogil=True whose last two
+            arguments are the range.
+        count: int, number of items (samples, groups of samples).
+        work: number, the total work of the call.
+        *args: the kernel's other arguments.
+    """
+    workers = pool_threads()
+    pieces = int(min(count, workers * _TASKS_PER_THREAD, max(1, work // _MIN_TASK_WORK)))
+    if workers == 1 or pieces <= 1:
+        kernel(*(args + (0, count)))
+        return
+    bounds = [count * k // pieces for k in range(pieces + 1)]
+
+    def task(t):
+        kernel(*(args + (bounds[t], bounds[t + 1])))
+
+    run_tasks(task, pieces, workers)
+
+
 # ---------------------------------------------------------------------------
 # BLAS threads
 # ---------------------------------------------------------------------------
@@ -221,9 +260,70 @@ def forget_blas_threads():
     _blas_count[0] = None
 
 
+class kernel_blas(object):
+    """Context for one batch of a model: BLAS on one thread unless an operation
+    asks for more (`matmul`), and the count the process had restored at the
+    end. Numba's kernel threads keep spinning for a while after each parallel
+    kernel, so a multi-threaded BLAS call right after one competes with them
+    for the cores: only products large enough to gain get more than one
+    thread."""
+
+    _original = None
+
+    def __enter__(self):
+        if kernel_blas._original is None:
+            libraries = _blas_libraries()
+            kernel_blas._original = max([lib.num_threads for lib in libraries] or [0])
+            _blas_count[0] = kernel_blas._original or None
+        blas_threads(1)
+        return self
+
+    def __exit__(self, *exc):
+        if kernel_blas._original:
+            blas_threads(kernel_blas._original)
+        return False
+
+
 def matmul(a, b, out=None):
-    """np.matmul(a, b, out) for 2D float32 arrays, with every BLAS thread for
-    products of at least BLAS_PARALLEL_FLOP and one thread below."""
-    flop = 2.0 * a.shape[0] * a.shape[1] * b.shape[-1]
-    blas_threads(pool_threads() if flop >= BLAS_PARALLEL_FLOP else 1)
-    return np.matmul(a, b, out=out)
+    """a @ b for 2D arrays. Float32 products of at least BLAS_PARALLEL_FLOP are
+    cut into blocks of rows (or of columns, whichever side is longer) that
+    the kernel threads take one at a time, each with single-threaded BLAS;
+    smaller products run on the calling thread. The blocks depend on the
+    shapes only, and each element of the result is computed by one BLAS call
+    whatever the thread count, so results do not depend on it.
+
+    # Arguments
+        a: array (M, K).
+        b: array (K, N).
+        out: optional C-contiguous array (M, N) to write into.
+    """
+    M, K = a.shape
+    N = b.shape[1]
+    if (2.0 * M * K * N < BLAS_PARALLEL_FLOP
+            or a.dtype != np.float32 or b.dtype != np.float32):
+        blas_threads(1)
+        return np.matmul(a, b, out=out)
+    if out is None:
+        out = np.empty((M, N), np.float32)
+    by_rows = M >= N
+    length = M if by_rows else N
+    step = max(_SPLIT_ALIGN, -(-length // _SPLIT_BLOCKS) // _SPLIT_ALIGN * _SPLIT_ALIGN)
+    starts = list(range(0, length, step))
+
+    def task(t):
+        lo = starts[t]
+        hi = min(length, lo + step)
+        if by_rows:
+            np.matmul(a[lo:hi], b, out=out[lo:hi])
+        else:
+            np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
+
+    blas_threads(1)
+    run_tasks(task, len(starts))
+    return out
+
+
+# matmul's blocks: about this many per product, a multiple of this many rows
+# or columns each.
+_SPLIT_BLOCKS = 4
+_SPLIT_ALIGN = 32

@@ -9,6 +9,7 @@ from .. import activations, constraints, regularizers
 from .. import backend as K  # noqa: F401  (functions loaded from configs use it)
 from ..compat import keras0
 from ..engine.base_layer import Layer
+from ..kernels import threads as kernel_threads
 from ..engine.merge import Merge  # noqa: F401  (Keras 1 exported Merge here too)
 from ..utils.conv_utils import resolve_dim_ordering
 
@@ -73,7 +74,7 @@ class Dense(Layer):
         return (input_shape[0], self.output_dim)
 
     def forward(self, x, training=False, need_input_grad=True):
-        z = x @ self.W
+        z = kernel_threads.matmul(x, self.W)
         if self.b is not None:
             z += self.b
         y = self.activation(z)
@@ -81,10 +82,10 @@ class Dense(Layer):
         def backprop(dy):
             dz = self.activation.backward(z, y, dy)
             grads = self.gradients
-            grads[0] += x.T @ dz
+            grads[0] += kernel_threads.matmul(x.T, dz)
             if self.b is not None:
                 grads[1] += dz.sum(axis=0)
-            return dz @ self.W.T if need_input_grad else None
+            return kernel_threads.matmul(dz, self.W.T) if need_input_grad else None
         return y, backprop
 
     def get_config(self):
