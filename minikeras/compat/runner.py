@@ -74,10 +74,12 @@ def run_script(script, args=(), data=None, keras_version=None):
     script = os.path.abspath(script)
     data_shim.configure(script_dir=os.path.dirname(script))
     aliases.install()
-    from ..kernels import cache_is_warm
+    from ..kernels import cache_is_warm, prepare
     if not cache_is_warm():
         print('minikeras: first run on this machine: the kernels compile during the first '
-              'batch (about 20 s; cached for later runs)', file=sys.stderr)
+              'batch (a few seconds, partly in a background process; cached for later runs)',
+              file=sys.stderr)
+        prepare.start_in_background()
     sys.argv = [script] + list(args)
     sys.path.insert(0, os.path.dirname(script))
     runpy.run_path(script, run_name='__main__')

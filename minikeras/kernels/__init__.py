@@ -3,7 +3,11 @@
 - `conv2d`: convolution forward and gradients, and the Keras 1 output-size
   and padding helpers.
 - `pooling`: max pooling forward (with argmax) and backward, and the
-  pooling output-size and padding helpers.
+  pooling output-size and padding helpers; `avgpool`: average pooling.
+- `conv2d_gemm`: the matrix-product path of wide convolutions.
+- `threads`: the pool of threads every kernel runs on, and BLAS threads
+  decided per matrix product.
+- `prepare`: compiling the kernels ahead of their first use.
 
 Compiled on first use and cached on disk (`cache=True`).
 """
@@ -14,14 +18,14 @@ from .pooling import maxpool2d_backward, maxpool2d_forward, pool_output_length, 
 
 def cache_is_warm():
     """Whether Numba's disk cache already holds the convolution kernels, so that
-    this process loads them instead of compiling (about 20 s the first time)."""
+    this process loads them instead of compiling them (several seconds)."""
     import glob
     import os
 
     import numba
     folder = numba.config.CACHE_DIR or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), '__pycache__')
-    return bool(glob.glob(os.path.join(folder, '**', 'conv2d.conv2d_forward-*.nbi'),
+    return bool(glob.glob(os.path.join(folder, '**', 'conv2d._corr_s1_groups-*.nbi'),
                           recursive=True))
 
 

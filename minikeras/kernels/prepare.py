@@ -1,0 +1,95 @@
+"""Compiles the kernels into Numba's disk cache before they are first needed.
+
+    python -m minikeras.kernels.prepare     # once, e.g. right after pip install
+
+Numba compiles a kernel on its first call and caches it on disk; on a new
+machine the kernels of a small CNN take several seconds of compilation,
+spent inside the first training batch. `start_in_background()` (called by
+`minikeras run` when the cache is cold) runs this module in a child process
+on the other core while the script imports, loads its data and runs its
+first forward pass: the child compiles the kernels in the reverse order of
+a training step (weight and input gradients first), so that by the time the
+first batch reaches its backward pass, those are in the cache and load in
+milliseconds. The parent compiles what it needs before the child gets
+there itself, as it would without the child; nothing else changes (the same
+code, compiled the same way, gives the same results).
+
+Kernels are compiled on tiny arrays: a Numba specialisation depends on the
+array types (float32, 4 dimensions, C-contiguous), not on the shapes.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+
+def _arrays(*shapes):
+    rng = np.random.RandomState(0)
+    return [rng.standard_normal(shape).astype(np.float32) for shape in shapes]
+
+
+def _conv(C, F, K, stride, pad, H=6):
+    from .conv2d import conv2d_backward_input, conv2d_backward_weights, conv2d_forward
+    OH = (H + 2 * pad - K) // stride + 1
+    x, w, b, dout = _arrays((2, C, H, H), (F, C, K, K), (F,), (2, F, OH, OH))
+
+    def backward():
+        conv2d_backward_weights(x, dout, np.empty_like(w), np.empty_like(b), stride, stride,
+                                pad, pad)
+        conv2d_backward_input(dout, w, np.empty_like(x), stride, stride, pad, pad)
+
+    def forward():
+        conv2d_forward(x, w, b, np.empty_like(dout), stride, stride, pad, pad)
+    return backward, forward
+
+
+def _pooling():
+    from .avgpool import avgpool2d_backward, avgpool2d_forward
+    from .pooling import maxpool2d_backward, maxpool2d_forward
+    x, dout = _arrays((2, 3, 6, 6), (2, 3, 3, 3))
+    argmax = np.zeros((2, 3, 3, 3), np.int32)
+    return [lambda: maxpool2d_backward(dout, argmax, np.empty_like(x)),
+            lambda: maxpool2d_forward(x, np.empty_like(dout), argmax, 2, 2, 2, 2, 0, 0),
+            lambda: avgpool2d_backward(dout, np.empty_like(x), 2, 2, 2, 2, 0, 0),
+            lambda: avgpool2d_forward(x, np.empty_like(dout), 2, 2, 2, 2, 0, 0)]
+
+
+def steps():
+    """The compilation steps, in the order the child runs them: the backward
+    kernels of the direct convolutions, pooling, then the matrix-product path
+    (wide layers), the strided direct loops, and the forward kernels last."""
+    direct_back, direct_fwd = _conv(2, 4, 3, 1, 0)
+    wide_back, wide_fwd = _conv(2, 64, 3, 2, 1)
+    strided_back, strided_fwd = _conv(1, 2, 3, 2, 1)
+    pool = _pooling()
+    return [direct_back, pool[0], pool[1], wide_back, wide_fwd, pool[2], pool[3],
+            strided_back, strided_fwd, direct_fwd]
+
+
+def compile_all():
+    """Runs every step (each compiles what is not in the cache yet, or loads it)."""
+    for step in steps():
+        step()
+
+
+def start_in_background():
+    """Starts `python -m minikeras.kernels.prepare` in a child process (no
+    output; it ends by itself). Returns the process, or None when
+    MINIKERAS_PRECOMPILE=0 or the child cannot start."""
+    if os.environ.get('MINIKERAS_PRECOMPILE', '1') == '0':
+        return None
+    try:
+        return subprocess.Popen([sys.executable, '-m', 'minikeras.kernels.prepare'],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, close_fds=True)
+    except OSError:
+        return None
+
+
+if __name__ == '__main__':
+    try:
+        os.nice(5)  # on a busy machine, leave the cores to the run it prepares for
+    except (AttributeError, OSError):
+        pass
+    compile_all()
