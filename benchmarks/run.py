@@ -3,7 +3,8 @@
 
     python3 benchmarks/run.py                      # everything found, 2 runs each
     python3 benchmarks/run.py --repeat 3 --write-results
-    python3 benchmarks/run.py --all --write-results  # also kernels.py, cold_start.py
+    python3 benchmarks/run.py --all --write-results  # also suite.py, kernels.py,
+                                                     # suite_kernels.py, cold_start.py
 
 Each system runs in its own process, one at a time: minikeras
 (minikeras_bench.py, with this Python) and the peers in peers/ (Keras 3 on
@@ -90,8 +91,8 @@ def parse_args(argv=None):
     p.add_argument('--write-results', action='store_true',
                    help='replace the run.py section of benchmarks/RESULTS.md')
     p.add_argument('--all', action='store_true',
-                   help='then also run kernels.py and cold_start.py (with --write-results '
-                        'if given)')
+                   help='then also run suite.py, kernels.py, suite_kernels.py and '
+                        'cold_start.py (with --write-results if given)')
     return p.parse_args(argv)
 
 
@@ -398,7 +399,7 @@ def main(argv=None):
     status = 0
     if args.all:
         extra = ['--write-results'] if args.write_results else []
-        for script in ('kernels.py', 'cold_start.py'):
+        for script in ('suite.py', 'kernels.py', 'suite_kernels.py', 'cold_start.py'):
             print('run.py: running %s' % script, file=sys.stderr)
             rc = subprocess.run([args.python, os.path.join(HERE, script)] + extra).returncode
             status = status or rc

@@ -32,8 +32,11 @@ from . import threads
 
 __all__ = ['use_gemm', 'gemm_forward', 'gemm_backward_input', 'gemm_backward_weights']
 
-# Floats of `cols` per block: 256K floats = 1 MB, about one core's L2 cache.
-_BLOCK_FLOATS = 1 << 18
+# Floats of `cols` per block: 512K floats = 2 MB, one to four cores' L2 cache
+# (BLAS blocks for the caches itself); but never fewer than _MIN_COLUMNS
+# columns, below which the products get too thin for BLAS's kernels.
+_BLOCK_FLOATS = 1 << 19
+_MIN_COLUMNS = 256
 # At least this many tasks per call when the batch allows it (balance on
 # 1, 2, 4 or 8 threads, and slack for a thread that is descheduled).
 _MIN_TASKS = 8
@@ -56,7 +59,7 @@ def _plan(N, C, KH, KW, OH, OW):
     if per_sample <= _BLOCK_FLOATS:
         samples = max(1, min(_BLOCK_FLOATS // per_sample, -(-N // _MIN_TASKS)))
         return samples, OH
-    rows = max(1, _BLOCK_FLOATS // (C * KH * KW * OW))
+    rows = max(1, _BLOCK_FLOATS // (C * KH * KW * OW), -(-_MIN_COLUMNS // OW))
     return 1, min(rows, OH)
 
 
