@@ -17,6 +17,7 @@ leanest peer). Other load on the machine is measured during every run.
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -50,6 +51,9 @@ def parse_args(argv=None):
     p.add_argument('--timeout', type=float, default=1800)
     p.add_argument('--wait-idle', type=float, default=10, metavar='SECONDS',
                    help='wait up to this long before each run for other load to drop')
+    p.add_argument('--busy-cores', type=int, default=0, metavar='K',
+                   help='keep K cores busy with spinning processes during the runs, to '
+                        'measure under load (default 0)')
     p.add_argument('--json', metavar='PATH')
     p.add_argument('--log-dir', metavar='DIR')
     p.add_argument('--title', default='Model suite side by side (suite.py)')
@@ -88,6 +92,26 @@ def main(argv=None):
     print('suite.py: %s x %s; logs in %s' % (', '.join(models),
                                              ', '.join(s[0] for s in systems), log_dir),
           file=sys.stderr)
+    busy = [subprocess.Popen([sys.executable, '-c', 'while True: pass'])
+            for _ in range(args.busy_cores)]
+    try:
+        runs = run_all(models, systems, args, log_dir)
+    finally:
+        for proc in busy:
+            proc.kill()
+            proc.wait()
+    text = report(info, models, systems, notes, runs, args, time.perf_counter() - t_start)
+    print(text)
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump({'info': info, 'runs': runs}, f, indent=1)
+    if args.write_results:
+        path = _common.write_section(args.section, text)
+        print('suite.py: wrote %s' % path, file=sys.stderr)
+    return 0
+
+
+def run_all(models, systems, args, log_dir):
     runs = []
     for model in models:
         for k in range(args.repeat):
@@ -103,15 +127,7 @@ def main(argv=None):
                 rec['model'] = model
                 runs.append(rec)
                 _progress(rec)
-    text = report(info, models, systems, notes, runs, args, time.perf_counter() - t_start)
-    print(text)
-    if args.json:
-        with open(args.json, 'w') as f:
-            json.dump({'info': info, 'runs': runs}, f, indent=1)
-    if args.write_results:
-        path = _common.write_section(args.section, text)
-        print('suite.py: wrote %s' % path, file=sys.stderr)
-    return 0
+    return runs
 
 
 def best_runs(models, systems, runs):
@@ -135,6 +151,9 @@ def report(info, models, systems, notes, runs, args, elapsed):
     lines.append('- %d run(s) per model and system, the lowest warm time kept; threads: %s; '
                  'harness time %.0f s' % (args.repeat, args.threads or 'library defaults',
                                           elapsed))
+    if args.busy_cores:
+        lines.append('- under load: %d spinning process(es) kept %d core(s) busy during every '
+                     'run (the load columns include them)' % (args.busy_cores, args.busy_cores))
     loads = [r.get('other_load') for r in runs if r.get('other_load') is not None]
     if loads:
         lines.append('- other load on the machine during the runs: median %.2f, max %.2f cores'

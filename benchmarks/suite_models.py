@@ -339,7 +339,7 @@ def gan_step(np, models, images, labels, rng, batch):
 
 MODELS = collections.OrderedDict((m.name, m) for m in [
     Model('seed', 'the wphh seed cnn.py (as benchmarks/minikeras_bench.py)', 'fit',
-          (1, 28, 28), 10, 42000, 100, 3, 0.2, seed_minikeras, seed_keras3),
+          (1, 28, 28), 10, 42000, 100, 2, 0.2, seed_minikeras, seed_keras3),
     Model('mnist_cnn', 'Keras 1.2.2 examples/mnist_cnn.py', 'fit',
           (1, 28, 28), 10, 6000, 128, 3, 0.0, mnist_cnn_minikeras, mnist_cnn_keras3),
     Model('cifar10_cnn', 'Keras 1.2.2 examples/cifar10_cnn.py, no augmentation', 'fit',
@@ -348,7 +348,7 @@ MODELS = collections.OrderedDict((m.name, m) for m in [
           (784,), 10, 20000, 128, 3, 0.0, mnist_mlp_minikeras, mnist_mlp_keras3),
     Model('mnist_acgan', 'Keras 1.2.2 examples/mnist_acgan.py, one generator + '
           'discriminator step per "epoch"', 'gan',
-          (1, 28, 28), 10, 100, 100, 3, 0.0, mnist_acgan_minikeras, mnist_acgan_keras3),
+          (1, 28, 28), 10, 100, 100, 2, 0.0, mnist_acgan_minikeras, mnist_acgan_keras3),
 ])
 
 
