@@ -29,7 +29,8 @@ Runs:
    environment as it is, i.e. whatever cache the working tree has.
 
 Targets (README.md): a warm run reaches its first batch within 3 s of the
-launch, the first-ever run within 20 s.
+launch; the first-ever run finishes its first batch within 5 s (issue 14;
+it was 20 s for reaching it before).
 """
 import argparse
 import os
@@ -122,7 +123,7 @@ mark('fit_done')
 EVENTS = ['script_start', 'imports_done', 'data_loaded', 'compiled', 'first_batch_begin',
           'first_batch_end', 'second_batch_begin', 'fit_done']
 TARGET_WARM_S = 3.0
-TARGET_FIRST_S = 20.0
+TARGET_FIRST_S = 5.0
 
 
 def parse_args(argv=None):
@@ -332,9 +333,10 @@ def report(info, args, cmd_prefix, package, records, installed):
                                                 ', '.join(_common.fmt(t) for t in times)),
                              _verdict(best, TARGET_WARM_S)])
     if verdicts:
-        lines.append('Targets (README.md). The target is worded for the first batch '
-                     '"reached" (on_batch_begin); since the kernels compile lazily inside the '
-                     'first batch, the end of the first batch is checked too:')
+        lines.append('Targets (README.md). The first-ever run\'s target is the first batch '
+                     '*finished* (on_batch_end): the kernels compile lazily inside the first '
+                     'batch (partly in a background process, `minikeras.kernels.prepare`); the '
+                     'start of the first batch is listed against the same limits:')
         lines.append('')
         lines.append(_common.md_table(['target', 'measured', 'verdict'], verdicts, 'lll'))
         lines.append('')
