@@ -18,10 +18,11 @@ block of Q output positions (over the task's samples and rows):
   input positions the windows read (the adjoint of building `cols`).
 
 Tasks run on the threads of `threads.run_tasks`, each with single-threaded
-BLAS. The cut into tasks and blocks depends on the shapes only; each task's
-weight gradient is accumulated over its blocks in order and the tasks' sums
-are added in task order, so results are bit-identical whatever the number
-of threads. (OpenBLAS splits a product between threads by rows and columns
+BLAS. The cut into tasks and blocks depends on the shapes only. For the
+weight gradient, at most 16 tasks each accumulate a run of consecutive
+blocks, in order, into their own partial sum, and the partial sums are added
+in task order: results are bit-identical whatever the number of threads,
+and the partial sums take at most 16 kernels' worth of memory. (OpenBLAS splits a product between threads by rows and columns
 of the result, never along the summed dimension; here every product runs on
 one thread anyway.)
 """
@@ -37,6 +38,9 @@ __all__ = ['use_gemm', 'gemm_forward', 'gemm_backward_input', 'gemm_backward_wei
 # columns, below which the products get too thin for BLAS's kernels.
 _BLOCK_FLOATS = 1 << 19
 _MIN_COLUMNS = 256
+# The weight gradient keeps at most this many partial sums (memory: each is
+# the size of the kernel).
+_MAX_PARTS = 16
 # At least this many tasks per call when the batch allows it (balance on
 # 1, 2, 4 or 8 threads, and slack for a thread that is descheduled).
 _MIN_TASKS = 8
@@ -265,23 +269,27 @@ def gemm_backward_weights(x, dout, dw, db, sh, sw, pt, pl):
     F, _, KH, KW = dw.shape
     OH, OW = dout.shape[2], dout.shape[3]
     K = C * KH * KW
-    tasks = _blocks(N, OH, *_plan(N, C, KH, KW, OH, OW))
-    part_w = np.zeros((len(tasks), F * K), np.float32)
-    part_b = np.zeros((len(tasks), F), np.float32)
+    blocks = _blocks(N, OH, *_plan(N, C, KH, KW, OH, OW))
+    # At most _MAX_PARTS partial sums (each the size of dw), each over a run
+    # of consecutive blocks: the order of every sum depends on the shapes only.
+    parts = min(len(blocks), _MAX_PARTS)
+    bounds = [len(blocks) * k // parts for k in range(parts + 1)]
+    part_w = np.zeros((parts, F * K), np.float32)
+    part_b = np.zeros((parts, F), np.float32)
 
     def task(t):
-        n0, m, rows = tasks[t]
         pw = part_w[t].reshape(F, K)
-        for i0, i1 in rows:
-            Q = m * (i1 - i0) * OW
-            cols = np.empty((K, Q), np.float32)
-            _im2col(x, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW, cols)
-            d = np.empty((F, Q), np.float32)
-            _gather_dout(dout, n0, m, i0, i1, d)
-            pw += np.matmul(d, cols.T)
-            _row_sums_add(d, part_b[t])
+        for n0, m, rows in blocks[bounds[t]:bounds[t + 1]]:
+            for i0, i1 in rows:
+                Q = m * (i1 - i0) * OW
+                cols = np.empty((K, Q), np.float32)
+                _im2col(x, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW, cols)
+                d = np.empty((F, Q), np.float32)
+                _gather_dout(dout, n0, m, i0, i1, d)
+                pw += np.matmul(d, cols.T)
+                _row_sums_add(d, part_b[t])
 
     threads.blas_threads(1)
-    threads.run_tasks(task, len(tasks))
+    threads.run_tasks(task, parts)
     _sum_parts(part_w, dw.reshape(F * K))
     _sum_parts(part_b, db)
