@@ -92,8 +92,9 @@ def main(argv=None):
     print('suite.py: %s x %s; logs in %s' % (', '.join(models),
                                              ', '.join(s[0] for s in systems), log_dir),
           file=sys.stderr)
-    busy = [subprocess.Popen([sys.executable, '-c', 'while True: pass'])
-            for _ in range(args.busy_cores)]
+    # Each spinner stops by itself when this process is gone.
+    spin = 'import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n    pass\n'
+    busy = [subprocess.Popen([sys.executable, '-c', spin]) for _ in range(args.busy_cores)]
     try:
         runs = run_all(models, systems, args, log_dir)
     finally:
