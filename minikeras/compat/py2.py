@@ -1,0 +1,228 @@
+"""Python 2 scripts under `minikeras run`: translated to Python 3 on the fly.
+
+A script that does not compile as Python 3 is handed to fissix (the
+maintained fork of lib2to3, the engine of `2to3`), with 2to3's default
+fixers: print statements, `xrange`, `iteritems`, `has_key`, `except E, e`,
+`raw_input`, long and octal literals, backticks, `unicode`, `dict.keys()`
+wrapped in `list()`, and the renamed standard modules (`StringIO`, `Queue`,
+`urllib2`, `itertools.izip`, ...). The translation is compiled with the line
+numbers of the original file, so tracebacks and `linecache` show the lines
+the user wrote. Nothing is written to disk.
+
+What no fixer changes is the meaning of `/` between integers: it stays
+Python 3's true division, and the notice printed on stderr says so.
+"""
+import ast
+import difflib
+import io
+import tokenize
+
+TRANSLATOR = 'fissix'
+
+# `fix_import` rewrites `import helper` into `from . import helper` when a
+# helper.py sits beside the file; a script runs as `__main__` with its folder
+# on sys.path, where only the absolute import works.
+_SKIPPED_FIXERS = ('fix_import',)
+
+_POSITION_FIELDS = ('lineno', 'end_lineno', 'col_offset', 'end_col_offset')
+
+
+class TranslationError(Exception):
+    """A script that is neither valid Python 3 nor Python 2 that fissix translates."""
+
+
+def decode_source(source_bytes):
+    """The text of a Python source file, honouring its coding cookie and BOM."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(source_bytes).readline)
+    text = source_bytes.decode(encoding)
+    return text[1:] if text.startswith('\ufeff') else text
+
+
+def _refactoring_tool():
+    try:
+        from fissix import refactor
+    except ImportError:
+        return None
+    fixers = [name for name in refactor.get_fixers_from_package('fissix.fixes')
+              if name.rsplit('.', 1)[-1] not in _SKIPPED_FIXERS]
+    return refactor.RefactoringTool(fixers)
+
+
+def _translator_error_line(error):
+    """The line number fissix's parser or tokenizer reports, or None."""
+    context = getattr(error, 'context', None)  # pgen2 ParseError: (prefix, (line, column))
+    if context is not None:
+        try:
+            return int(context[1][0])
+        except (TypeError, IndexError, ValueError):
+            return None
+    if isinstance(error, SyntaxError):  # the tokenizer's IndentationError
+        return error.lineno
+    if len(error.args) > 1 and isinstance(error.args[1], tuple):  # TokenError(msg, (line, col))
+        return error.args[1][0]
+    return None
+
+
+def _describe_python3_error(error):
+    return 'line %s: %s' % (error.lineno, error.msg)
+
+
+def _line_text(lines, lineno):
+    if lineno is not None and 1 <= lineno <= len(lines):
+        return lines[lineno - 1].rstrip('\n')
+    return ''
+
+
+def _expand_leading_tabs(text):
+    """Python 2 read a tab in indentation as up to 8 columns; Python 3 refuses a mix."""
+    out = []
+    for line in text.splitlines(True):
+        body = line.lstrip(' \t')
+        indent = line[:len(line) - len(body)]
+        out.append(indent.expandtabs(8) + body if '\t' in indent else line)
+    return ''.join(out)
+
+
+def line_map(original_lines, translated_lines):
+    """Maps each translated line number (1-based) to an original one.
+
+    # Returns
+        `(mapping, changed)`: a dict translated line -> original line, and the
+        set of translated lines whose text differs from the original line.
+    """
+    matcher = difflib.SequenceMatcher(None, original_lines, translated_lines, autojunk=False)
+    mapping, changed = {}, set()
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for j in range(j1, j2):
+            if tag == 'equal':
+                i = i1 + (j - j1)
+            elif i2 > i1:  # replaced: pair lines in order, extra ones go to the last
+                i = min(i1 + (j - j1), i2 - 1)
+                changed.add(j + 1)
+            else:  # inserted by a fixer: blame the line before
+                i = max(i1 - 1, 0)
+                changed.add(j + 1)
+            mapping[j + 1] = i + 1
+    return mapping, changed
+
+
+def _code_span(lines, lineno):
+    """Byte columns of the first and past the last non-blank character of a line."""
+    text = _line_text(lines, lineno)
+    return (len(text.encode('utf-8')) - len(text.lstrip().encode('utf-8')),
+            len(text.rstrip().encode('utf-8')))
+
+
+def _renumber(tree, mapping, changed, original_lines):
+    """Moves every node of `tree` onto the original file's line numbers.
+
+    On lines a fixer rewrote, columns of the translation mean nothing in the
+    original text: a node there spans the whole original line.
+    """
+    last = max(mapping) if mapping else 1
+    for node in ast.walk(tree):
+        if not hasattr(node, 'lineno') or node.lineno is None:
+            continue
+        start, end = node.lineno, getattr(node, 'end_lineno', None) or node.lineno
+        node.lineno = mapping.get(min(start, last), 1)
+        node.end_lineno = max(mapping.get(min(end, last), node.lineno), node.lineno)
+        if start in changed:
+            node.col_offset = _code_span(original_lines, node.lineno)[0]
+        if end in changed or getattr(node, 'end_col_offset', None) is None:
+            node.end_col_offset = _code_span(original_lines, node.end_lineno)[1]
+        if node.end_lineno == node.lineno and node.end_col_offset < node.col_offset:
+            node.col_offset, node.end_col_offset = _code_span(original_lines, node.lineno)
+    return tree
+
+
+class Translation(object):
+    """A Python 2 script translated for this run.
+
+    # Attributes
+        code: the code object, compiled with the original file's name and lines.
+        source: the translated Python 3 text.
+        reason: why the original is not Python 3 (its first SyntaxError).
+        changed_lines: how many original lines the translation rewrote.
+    """
+
+    def __init__(self, code, source, reason, changed_lines):
+        self.code = code
+        self.source = source
+        self.reason = reason
+        self.changed_lines = changed_lines
+
+    def notice(self, display_name):
+        """The line `minikeras run` prints on stderr."""
+        return ('minikeras: %s is Python 2 (%s): translated to Python 3 with %s for this run '
+                '(%d line%s changed). Integer `/` keeps Python 3\'s meaning (7 / 2 == 3.5): '
+                'write `//` where the script means floor division.'
+                % (display_name, self.reason, TRANSLATOR, self.changed_lines,
+                   '' if self.changed_lines == 1 else 's'))
+
+
+def translate(source_bytes, filename):
+    """Compiles a script, translating it from Python 2 when it is not Python 3.
+
+    # Arguments
+        source_bytes: the script's file content.
+        filename: its path (used in code objects, tracebacks and messages).
+
+    # Returns
+        None when the script compiles as Python 3 (run it as it is), else a
+        `Translation`.
+
+    # Raises
+        TranslationError: the script is not Python 3, and fissix is missing
+            or cannot turn it into valid Python 3; the message names the line.
+    """
+    try:
+        compile(source_bytes, filename, 'exec', dont_inherit=True)
+        return None
+    except SyntaxError as error:
+        python3_error = error
+    try:
+        text = decode_source(source_bytes)
+    except (SyntaxError, UnicodeDecodeError) as error:
+        raise TranslationError('%s: cannot decode the source: %s' % (filename, error))
+    original_lines = text.splitlines(True)
+    if not text.endswith('\n'):
+        text += '\n'  # lib2to3's grammar wants a final newline
+    tool = _refactoring_tool()
+    if tool is None:
+        raise TranslationError(
+            '%s is not valid Python 3 (%s)\n    %s\nIf it is a Python 2 script, minikeras run '
+            'translates it with fissix: pip install fissix (or minikeras[py2])'
+            % (filename, _describe_python3_error(python3_error),
+               _line_text(original_lines, python3_error.lineno).strip()))
+    try:
+        translated = str(tool.refactor_string(text, filename))
+    except Exception as error:  # fissix's ParseError, TokenError, IndentationError
+        line = _translator_error_line(error)
+        raise TranslationError(
+            '%s parses neither as Python 3 nor as Python 2:\n'
+            '  Python 3: %s\n  Python 2 (%s): line %s: %s\n    %s'
+            % (filename, _describe_python3_error(python3_error), TRANSLATOR, line,
+               getattr(error, 'msg', None) or error.args[0],
+               _line_text(original_lines, line or python3_error.lineno).strip()))
+    try:
+        compile(translated, filename, 'exec', dont_inherit=True)
+    except TabError:
+        translated = _expand_leading_tabs(translated)
+    except SyntaxError:
+        pass  # reported below, on the original line
+    translated_lines = translated.splitlines(True)
+    mapping, changed = line_map(original_lines, translated_lines)
+    try:
+        tree = ast.parse(translated, filename)
+    except SyntaxError as error:
+        line = mapping.get(error.lineno, error.lineno)
+        raise TranslationError(
+            '%s is Python 2, but line %s is still not valid Python 3 after %s translated it: '
+            '%s\n    %s\n  (translated: %s)'
+            % (filename, line, TRANSLATOR, error.msg, _line_text(original_lines, line).strip(),
+               _line_text(translated_lines, error.lineno).strip()))
+    _renumber(tree, mapping, changed, original_lines)
+    code = compile(tree, filename, 'exec', dont_inherit=True)
+    changed_original = {mapping[j] for j in changed}
+    return Translation(code, translated, _describe_python3_error(python3_error),
+                       len(changed_original))
