@@ -6,7 +6,7 @@ import runpy
 import sys
 import types
 
-from . import aliases, version
+from . import aliases, neighbours, version
 
 USAGE = '''minikeras run [--data PATH] [--keras-version {0.3,1.2.2}] SCRIPT.py [ARGS...]
 
@@ -77,6 +77,7 @@ def run_script(script, args=(), data=None, keras_version=None):
         data_shim.configure(path=os.path.abspath(data))
     data_shim.configure(script_dir=os.path.dirname(script))
     aliases.install()
+    neighbours.install()
     from ..kernels import cache_is_warm
     if not cache_is_warm():
         print('minikeras: first run on this machine: the kernels compile during the first '

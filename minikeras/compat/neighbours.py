@@ -1,0 +1,116 @@
+"""What a legacy script imports from its neighbours that they have since removed.
+
+Installed by `minikeras run` for that process only (`install()`), never by
+`import minikeras`:
+
+- `scipy.misc.imread`, `imsave`, `imresize`, `toimage`, `bytescale`, ...
+  (removed in SciPy 1.2-1.3), through Pillow: `neighbours_scipy_misc`.
+- `sklearn.cross_validation` and `sklearn.grid_search` (removed in
+  scikit-learn 0.20), mapped onto `sklearn.model_selection`.
+- NumPy's removed aliases: `np.float`, `np.int`, `np.bool`, `np.object`,
+  `np.str`, `np.long`, `np.unicode`, `np.complex` (removed in NumPy 1.24)
+  and the spellings NumPy 2.0 dropped (`np.float_`, `np.NaN`, `np.Inf`, ...).
+  NumPy refuses them in its module `__getattr__`; the run wraps that
+  function, so names NumPy still has (`np.bool` and `np.long` are NumPy
+  types again in 2.x) are untouched.
+"""
+import builtins
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+
+_MODULES = {
+    'scipy.misc': 'minikeras.compat.neighbours_scipy_misc',
+    'scipy.misc.pilutil': 'minikeras.compat.neighbours_scipy_misc',
+    'sklearn.cross_validation': 'minikeras.compat.neighbours_cross_validation',
+    'sklearn.grid_search': 'minikeras.compat.neighbours_grid_search',
+}
+
+# Removed in NumPy 1.24: these were the Python types themselves.
+_NUMPY_BUILTIN_ALIASES = {
+    'float': builtins.float, 'int': builtins.int, 'bool': builtins.bool,
+    'object': builtins.object, 'str': builtins.str, 'long': builtins.int,
+    'unicode': builtins.str, 'complex': builtins.complex,
+}
+
+# Removed in NumPy 2.0: the name NumPy keeps for each.
+_NUMPY_RENAMED = {
+    'float_': 'float64', 'complex_': 'complex128', 'cfloat': 'complex128',
+    'singlecomplex': 'complex64', 'longfloat': 'longdouble', 'longcomplex': 'clongdouble',
+    'clongfloat': 'clongdouble', 'string_': 'bytes_', 'unicode_': 'str_',
+    'Inf': 'inf', 'Infinity': 'inf', 'infty': 'inf', 'PINF': 'inf', 'NaN': 'nan',
+    'round_': 'round', 'alltrue': 'all', 'sometrue': 'any', 'product': 'prod',
+    'cumproduct': 'cumprod', 'mat': 'asmatrix', 'int0': 'intp', 'uint0': 'uintp',
+    'bool8': 'bool_', 'object0': 'object_', 'str0': 'str_', 'bytes0': 'bytes_',
+}
+
+_NUMPY_CONSTANTS = {'NINF': float('-inf'), 'NZERO': -0.0, 'PZERO': 0.0}
+
+
+class _ModuleLoader(importlib.abc.Loader):
+    def __init__(self, target):
+        self.target = target
+
+    def create_module(self, spec):
+        return importlib.import_module(self.target)
+
+    def exec_module(self, module):
+        pass
+
+
+class NeighbourFinder(importlib.abc.MetaPathFinder):
+    """Serves the removed modules of `_MODULES` (first on `sys.meta_path`)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        module = _MODULES.get(fullname)
+        if module is None:
+            return None
+        return importlib.util.spec_from_loader(fullname, _ModuleLoader(module),
+                                               is_package=fullname == 'scipy.misc')
+
+
+def _asfarray(a, dtype=None):
+    import numpy
+    dtype = numpy.float64 if dtype is None else dtype
+    if not numpy.issubdtype(dtype, numpy.inexact):
+        dtype = numpy.float64
+    return numpy.asarray(a, dtype=dtype)
+
+
+def numpy_alias(name):
+    """The object NumPy once had under `np.<name>`; raises KeyError when there was none."""
+    import numpy
+    if name in _NUMPY_BUILTIN_ALIASES:
+        return _NUMPY_BUILTIN_ALIASES[name]
+    if name in _NUMPY_CONSTANTS:
+        return _NUMPY_CONSTANTS[name]
+    if name == 'asfarray':
+        return _asfarray
+    return getattr(numpy, _NUMPY_RENAMED[name])
+
+
+def _serve_numpy_aliases():
+    import numpy
+    original = numpy.__dict__.get('__getattr__')
+    if getattr(original, 'minikeras_aliases', False):
+        return
+
+    def __getattr__(name):
+        try:
+            return numpy_alias(name)
+        except KeyError:
+            pass
+        if original is None:
+            raise AttributeError("module 'numpy' has no attribute %r" % name)
+        return original(name)
+
+    __getattr__.minikeras_aliases = True
+    numpy.__getattr__ = __getattr__
+
+
+def install():
+    """Serves the removed neighbour APIs in this process (idempotent)."""
+    if not any(isinstance(f, NeighbourFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, NeighbourFinder())
+    _serve_numpy_aliases()
