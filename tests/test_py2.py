@@ -193,3 +193,72 @@ def test_translate_returns_none_for_python3_and_keeps_original_numbering():
     assert translation.changed_lines == 2
     lines = sorted({line for _, _, line in translation.code.co_lines() if line})
     assert lines == [1, 2, 3]
+
+
+def test_python3_script_with_python2_names_gets_them_renamed(tmp_path):
+    script = write(tmp_path / 'future.py', '''
+        from __future__ import print_function
+        import cPickle, cStringIO
+        from itertools import izip
+        counts = {'a': 1, 'b': 2}
+        for key, value in sorted(counts.iteritems()):
+            print(key, value, counts.has_key(key))
+        print(list(izip(xrange(2), 'xy')), reduce(lambda a, b: a * b, [2, 3, 4]))
+        print(cStringIO.StringIO('memory').read(), 7 / 2)
+        raise KeyError('line 9')
+    ''')
+    result = run(script)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        'a 1 True', 'b 2 True', "[(0, 'x'), (1, 'y')] 24", 'memory 3.5']
+    assert ('minikeras: future.py uses Python 2 names (line 2: import cStringIO): renamed with '
+            'fissix for this run' in result.stderr)
+    assert "Integer `/` keeps Python 3's meaning" in result.stderr
+    assert '  File "%s", line 9, in <module>' % script in result.stderr
+
+
+def test_renaming_keeps_python3_meaning_of_print_and_input(tmp_path):
+    script = write(tmp_path / 'modern_calls.py', '''
+        d = {'k': 'v'}
+        print('items:', list(d.iteritems()))
+        print(input())
+        print(list(map(len, ['ab'])), zip([1], [2]).__class__.__name__)
+    ''')
+    result = run(script, stdin='1 + 1\n')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["items: [('k', 'v')]", '1 + 1', '[2] zip']
+    assert 'uses Python 2 names (line 2: .iteritems())' in result.stderr
+
+
+def test_python3_script_guarding_python2_names_is_left_alone(tmp_path):
+    script = write(tmp_path / 'guarded.py', '''
+        try:
+            xrange
+        except NameError:
+            xrange = range
+        try:
+            from StringIO import StringIO
+        except ImportError:
+            from io import StringIO
+        print(list(xrange(2)), StringIO('s').read())
+    ''')
+    result = run(script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == '[0, 1] s\n'
+    assert 'Python 2' in result.stderr  # the StringIO import is renamed: io.StringIO
+    assert '(line 6: from StringIO import)' in result.stderr
+
+
+@pytest.mark.parametrize('source, usage', [
+    ('print(1)\n', None),
+    ('xrange = range\nfor i in xrange(3): pass\n', None),
+    ('def f(unicode):\n    return unicode\n', None),
+    ('x = 1\nfor i in xrange(3): pass\n', (2, 'xrange')),
+    ('import itertools\nitertools.izip([], [])\n', (2, 'itertools.izip')),
+    ('import urllib\nurllib.urlencode({})\n', (2, 'urllib.urlencode')),
+    ('import io\nimport Queue\n', (2, 'import Queue')),
+    ('d = {}\nd.has_key(1)\nd.iteritems()\n', (2, '.has_key()')),
+])
+def test_python2_usage_in_python3_code(source, usage):
+    import ast
+    assert py2.python2_usage(ast.parse(source)) == usage

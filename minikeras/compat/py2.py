@@ -5,15 +5,24 @@ maintained fork of lib2to3, the engine of `2to3`), with 2to3's default
 fixers: print statements, `xrange`, `iteritems`, `has_key`, `except E, e`,
 `raw_input`, long and octal literals, backticks, `unicode`, `dict.keys()`
 wrapped in `list()`, and the renamed standard modules (`StringIO`, `Queue`,
-`urllib2`, `itertools.izip`, ...). The translation is compiled with the line
-numbers of the original file, so tracebacks and `linecache` show the lines
-the user wrote. Nothing is written to disk.
+`urllib2`, `itertools.izip`, ...).
+
+A script that compiles as Python 3 but uses what only Python 2 had (a
+`from __future__ import print_function` script calling `xrange`, `.iteritems()`
+or importing `cStringIO`) gets a narrower translation: Python 3's grammar, and
+only the fixers that rename (`_RENAMING_FIXERS`), none that changes what valid
+Python 3 code means (`input`, `map`, `zip`, `print`).
+
+The translation is compiled with the line numbers of the original file, so
+tracebacks and `linecache` show the lines the user wrote. Nothing is written
+to disk.
 
 What no fixer changes is the meaning of `/` between integers: it stays
 Python 3's true division, and the notice printed on stderr says so.
 """
 import ast
 import difflib
+import importlib.util
 import io
 import tokenize
 
@@ -24,7 +33,23 @@ TRANSLATOR = 'fissix'
 # on sys.path, where only the absolute import works.
 _SKIPPED_FIXERS = ('fix_import',)
 
-_POSITION_FIELDS = ('lineno', 'end_lineno', 'col_offset', 'end_col_offset')
+# For scripts that are valid Python 3: fixers that only rename Python 2 names.
+_RENAMING_FIXERS = ('basestring', 'dict', 'execfile', 'getcwdu', 'has_key', 'imports',
+                    'imports2', 'intern', 'itertools', 'itertools_imports', 'long',
+                    'raw_input', 'reduce', 'reload', 'unicode', 'urllib', 'xrange')
+
+# What only Python 2 had, as a Python 3 parse of the script sees it.
+_PYTHON2_BUILTINS = frozenset([
+    'xrange', 'raw_input', 'unicode', 'unichr', 'basestring', 'long', 'execfile', 'reduce',
+    'intern', 'reload', 'getcwdu'])
+_PYTHON2_METHODS = frozenset(['iteritems', 'itervalues', 'iterkeys', 'has_key'])
+_PYTHON2_MODULES = frozenset([
+    'StringIO', 'cStringIO', 'Queue', 'urllib2', 'urlparse', 'ConfigParser', 'httplib',
+    'HTMLParser', 'cookielib', 'Tkinter', 'tkMessageBox', 'tkFileDialog', 'SocketServer',
+    'copy_reg', '__builtin__', 'htmlentitydefs', 'robotparser', 'anydbm', 'whichdb'])
+_PYTHON2_ITERTOOLS = frozenset(['izip', 'imap', 'ifilter', 'ifilterfalse', 'izip_longest'])
+_PYTHON2_URLLIB = frozenset(['urlopen', 'urlencode', 'quote', 'quote_plus', 'unquote',
+                             'unquote_plus', 'urlretrieve', 'pathname2url', 'url2pathname'])
 
 
 class TranslationError(Exception):
@@ -38,14 +63,68 @@ def decode_source(source_bytes):
     return text[1:] if text.startswith('\ufeff') else text
 
 
-def _refactoring_tool():
+def _refactoring_tool(python3_grammar=False):
     try:
-        from fissix import refactor
+        from fissix import pygram, refactor
     except ImportError:
         return None
+    if python3_grammar:
+        tool = refactor.RefactoringTool(['fissix.fixes.fix_' + name for name in _RENAMING_FIXERS])
+        tool.grammar = pygram.python_grammar_no_print_and_exec_statement
+        tool.driver.grammar = tool.grammar
+        return tool
     fixers = [name for name in refactor.get_fixers_from_package('fissix.fixes')
               if name.rsplit('.', 1)[-1] not in _SKIPPED_FIXERS]
     return refactor.RefactoringTool(fixers)
+
+
+def _module_missing(name):
+    try:
+        return importlib.util.find_spec(name) is None
+    except (ImportError, ValueError):
+        return True
+
+
+def python2_usage(tree):
+    """The first use of a Python 2-only name in a Python 3 AST, as (line, text), or None.
+
+    Builtins count only where the script defines no such name itself (a
+    `try: xrange except NameError: xrange = range` guard defines it).
+    """
+    defined, found = set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            defined.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, ast.arg):
+            defined.add(node.arg)
+        elif isinstance(node, ast.alias):
+            defined.add((node.asname or node.name).split('.')[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            defined.add(node.name)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            if node.id in _PYTHON2_BUILTINS and node.id not in defined:
+                found.append((node.lineno, node.id))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in _PYTHON2_METHODS:
+                found.append((node.lineno, '.%s()' % node.func.attr))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in _PYTHON2_MODULES and _module_missing(alias.name):
+                    found.append((node.lineno, 'import %s' % alias.name))
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            if node.module in _PYTHON2_MODULES and _module_missing(node.module):
+                found.append((node.lineno, 'from %s import' % node.module))
+            elif node.module == 'itertools':
+                found.extend((node.lineno, 'itertools.' + a.name) for a in node.names
+                             if a.name in _PYTHON2_ITERTOOLS)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if ((node.value.id == 'itertools' and node.attr in _PYTHON2_ITERTOOLS)
+                    or (node.value.id == 'urllib' and node.attr in _PYTHON2_URLLIB)):
+                found.append((node.lineno, '%s.%s' % (node.value.id, node.attr)))
+    return min(found) if found else None
 
 
 def _translator_error_line(error):
@@ -141,34 +220,38 @@ class Translation(object):
     # Attributes
         code: the code object, compiled with the original file's name and lines.
         source: the translated Python 3 text.
-        reason: why the original is not Python 3 (its first SyntaxError).
+        reason: why it was translated: the original's first Python 3
+            SyntaxError, or its first Python 2-only name.
+        parses_as_python3: True when only Python 2 names were renamed.
         changed_lines: how many original lines the translation rewrote.
     """
 
-    def __init__(self, code, source, reason, changed_lines):
+    def __init__(self, code, source, reason, parses_as_python3, changed_lines):
         self.code = code
         self.source = source
         self.reason = reason
+        self.parses_as_python3 = parses_as_python3
         self.changed_lines = changed_lines
 
     def notice(self, display_name):
         """The line `minikeras run` prints on stderr."""
-        return ('minikeras: %s is Python 2 (%s): translated to Python 3 with %s for this run '
-                '(%d line%s changed). Integer `/` keeps Python 3\'s meaning (7 / 2 == 3.5): '
-                'write `//` where the script means floor division.'
-                % (display_name, self.reason, TRANSLATOR, self.changed_lines,
-                   '' if self.changed_lines == 1 else 's'))
+        what = ('uses Python 2 names (%s): renamed' if self.parses_as_python3
+                else 'is Python 2 (%s): translated to Python 3') % self.reason
+        return ('minikeras: %s %s with %s for this run (%d line%s changed). Integer `/` keeps '
+                'Python 3\'s meaning (7 / 2 == 3.5): write `//` where the script means floor '
+                'division.' % (display_name, what, TRANSLATOR, self.changed_lines,
+                               '' if self.changed_lines == 1 else 's'))
 
 
 def translate(source_bytes, filename):
-    """Compiles a script, translating it from Python 2 when it is not Python 3.
+    """Compiles a script, translating it from Python 2 when it needs it.
 
     # Arguments
         source_bytes: the script's file content.
         filename: its path (used in code objects, tracebacks and messages).
 
     # Returns
-        None when the script compiles as Python 3 (run it as it is), else a
+        None when the script is Python 3 (run it as it is), else a
         `Translation`.
 
     # Raises
@@ -176,17 +259,36 @@ def translate(source_bytes, filename):
             or cannot turn it into valid Python 3; the message names the line.
     """
     try:
-        compile(source_bytes, filename, 'exec', dont_inherit=True)
-        return None
+        tree = compile(source_bytes, filename, 'exec', ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as error:
-        python3_error = error
+        return _translate_python2(source_bytes, filename, error)
+    usage = python2_usage(tree)
+    if usage is None:
+        return None
+    return _rename_python2_names(source_bytes, filename, 'line %d: %s' % usage)
+
+
+def _rename_python2_names(source_bytes, filename, reason):
+    """A valid Python 3 script with Python 2 names: renamed, or None (run it as it is)
+    when fissix is missing or cannot read newer syntax."""
+    text = decode_source(source_bytes)
+    tool = _refactoring_tool(python3_grammar=True)
+    if tool is None:
+        return None
+    try:
+        translated = str(tool.refactor_string(text if text.endswith('\n') else text + '\n',
+                                              filename))
+        return _compile_translation(text, translated, filename, reason, True)
+    except Exception:  # fissix's grammar lags behind Python's (match, except*, ...)
+        return None
+
+
+def _translate_python2(source_bytes, filename, python3_error):
     try:
         text = decode_source(source_bytes)
     except (SyntaxError, UnicodeDecodeError) as error:
         raise TranslationError('%s: cannot decode the source: %s' % (filename, error))
     original_lines = text.splitlines(True)
-    if not text.endswith('\n'):
-        text += '\n'  # lib2to3's grammar wants a final newline
     tool = _refactoring_tool()
     if tool is None:
         raise TranslationError(
@@ -195,7 +297,9 @@ def translate(source_bytes, filename):
             % (filename, _describe_python3_error(python3_error),
                _line_text(original_lines, python3_error.lineno).strip()))
     try:
-        translated = str(tool.refactor_string(text, filename))
+        # lib2to3's grammar wants a final newline
+        translated = str(tool.refactor_string(text if text.endswith('\n') else text + '\n',
+                                              filename))
     except Exception as error:  # fissix's ParseError, TokenError, IndentationError
         line = _translator_error_line(error)
         raise TranslationError(
@@ -209,7 +313,13 @@ def translate(source_bytes, filename):
     except TabError:
         translated = _expand_leading_tabs(translated)
     except SyntaxError:
-        pass  # reported below, on the original line
+        pass  # reported by _compile_translation, on the original line
+    return _compile_translation(text, translated, filename,
+                                _describe_python3_error(python3_error), False)
+
+
+def _compile_translation(text, translated, filename, reason, parses_as_python3):
+    original_lines = text.splitlines(True)
     translated_lines = translated.splitlines(True)
     mapping, changed = line_map(original_lines, translated_lines)
     try:
@@ -223,6 +333,5 @@ def translate(source_bytes, filename):
                _line_text(translated_lines, error.lineno).strip()))
     _renumber(tree, mapping, changed, original_lines)
     code = compile(tree, filename, 'exec', dont_inherit=True)
-    changed_original = {mapping[j] for j in changed}
-    return Translation(code, translated, _describe_python3_error(python3_error),
-                       len(changed_original))
+    return Translation(code, translated, reason, parses_as_python3,
+                       len({mapping[j] for j in changed}))
