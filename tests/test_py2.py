@@ -262,3 +262,45 @@ def test_python3_script_guarding_python2_names_is_left_alone(tmp_path):
 def test_python2_usage_in_python3_code(source, usage):
     import ast
     assert py2.python2_usage(ast.parse(source)) == usage
+
+
+def test_python2_modules_beside_the_script_are_translated_too(tmp_path):
+    (tmp_path / 'pkg').mkdir()
+    write(tmp_path / 'pkg' / '__init__.py', 'SCALE = 10L\n')
+    write(tmp_path / 'helper.py', '''
+        import pkg
+
+        def describe(x):
+            print "helper got", x
+            return x * pkg.SCALE / 0
+    ''')
+    write(tmp_path / 'modern_helper.py', 'def twice(x):\n    return 2 * x\n')
+    script = write(tmp_path / 'main.py', '''
+        import helper, modern_helper
+        print(modern_helper.twice(21))
+        helper.describe(4)
+    ''')
+    result = run(script)
+    assert result.returncode == 1
+    assert result.stdout == '42\nhelper got 4\n'
+    assert 'helper.py is Python 2 (line 4:' in result.stderr
+    assert '__init__.py is Python 2 (line 1:' in result.stderr
+    assert 'main.py' not in result.stderr.split('Traceback')[0]  # Python 3: not translated
+    assert ('  File "%s", line 5, in describe\n    return x * pkg.SCALE / 0'
+            % (tmp_path / 'helper.py')) in result.stderr
+    # Nothing translated is cached where a plain `python` run would find it.
+    assert not list(tmp_path.rglob('*.pyc'))
+
+
+def test_untranslatable_module_import_names_its_line(tmp_path):
+    write(tmp_path / 'broken_helper.py', 'print "ok"\nasync = 1\n')
+    script = write(tmp_path / 'main.py', '''
+        try:
+            import broken_helper
+        except ImportError as error:
+            print('ImportError:', error)
+    ''')
+    result = run(script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith('ImportError: cannot import broken_helper: ')
+    assert 'line 2 is still not valid Python 3' in result.stdout

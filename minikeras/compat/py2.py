@@ -22,8 +22,12 @@ Python 3's true division, and the notice printed on stderr says so.
 """
 import ast
 import difflib
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import io
+import os
+import sys
 import tokenize
 
 TRANSLATOR = 'fissix'
@@ -233,14 +237,17 @@ class Translation(object):
         self.parses_as_python3 = parses_as_python3
         self.changed_lines = changed_lines
 
-    def notice(self, display_name):
-        """The line `minikeras run` prints on stderr."""
+    def notice(self, display_name, brief=False):
+        """The line `minikeras run` prints on stderr (`brief`: without the note on `/`)."""
         what = ('uses Python 2 names (%s): renamed' if self.parses_as_python3
                 else 'is Python 2 (%s): translated to Python 3') % self.reason
-        return ('minikeras: %s %s with %s for this run (%d line%s changed). Integer `/` keeps '
-                'Python 3\'s meaning (7 / 2 == 3.5): write `//` where the script means floor '
-                'division.' % (display_name, what, TRANSLATOR, self.changed_lines,
-                               '' if self.changed_lines == 1 else 's'))
+        text = 'minikeras: %s %s with %s for this run (%d line%s changed).' % (
+            display_name, what, TRANSLATOR, self.changed_lines,
+            '' if self.changed_lines == 1 else 's')
+        if brief:
+            return text
+        return (text + ' Integer `/` keeps Python 3\'s meaning (7 / 2 == 3.5): write `//` '
+                'where the script means floor division.')
 
 
 def translate(source_bytes, filename):
@@ -335,3 +342,62 @@ def _compile_translation(text, translated, filename, reason, parses_as_python3):
     code = compile(tree, filename, 'exec', dont_inherit=True)
     return Translation(code, translated, reason, parses_as_python3,
                        len({mapping[j] for j in changed}))
+
+
+class _TranslatingLoader(importlib.machinery.SourceFileLoader):
+    """Loads a module of the script's own folder, translating it when it is Python 2.
+
+    No bytecode is cached: a translated module must not be found, already
+    translated, by a later plain `python` run.
+    """
+
+    def get_code(self, fullname):
+        path = self.get_filename(fullname)
+        source_bytes = self.get_data(path)
+        try:
+            translation = translate(source_bytes, path)
+        except TranslationError as error:
+            raise ImportError('cannot import %s: %s' % (fullname, error), name=fullname,
+                              path=path)
+        if translation is None:
+            return compile(source_bytes, path, 'exec', dont_inherit=True)
+        print(translation.notice(os.path.relpath(path), brief=True), file=sys.stderr)
+        return translation.code
+
+
+class LocalModuleFinder(importlib.abc.MetaPathFinder):
+    """Finds the modules of a script's folder (and its packages) with `_TranslatingLoader`.
+
+    # Arguments
+        folder: the script's folder. Installed packages below it (a virtual
+            environment in the project) are left to the normal import system.
+    """
+
+    def __init__(self, folder):
+        self.folder = os.path.join(os.path.abspath(folder), '')
+
+    def find_spec(self, fullname, path=None, target=None):
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            return None
+        origin = os.path.abspath(spec.origin)
+        below = origin[len(self.folder):].split(os.sep)
+        if (not origin.startswith(self.folder) or not origin.endswith('.py')
+                or 'site-packages' in below or 'dist-packages' in below):
+            return None
+        spec.loader = _TranslatingLoader(fullname, spec.origin)
+        return spec
+
+
+def install_local_translation(folder):
+    """Translates the Python 2 modules of `folder` as the script imports them (idempotent).
+
+    The finder goes just before the path-based one, after the `keras` alias.
+    """
+    if any(isinstance(f, LocalModuleFinder) for f in sys.meta_path):
+        return
+    try:
+        position = sys.meta_path.index(importlib.machinery.PathFinder)
+    except ValueError:
+        position = len(sys.meta_path)
+    sys.meta_path.insert(position, LocalModuleFinder(folder))

@@ -6,7 +6,7 @@ import runpy
 import sys
 import types
 
-from . import aliases, neighbours, version
+from . import aliases, neighbours, py2, version
 
 USAGE = '''minikeras run [--data PATH] [--keras-version {0.3,1.2.2}] SCRIPT.py [ARGS...]
 
@@ -78,6 +78,7 @@ def run_script(script, args=(), data=None, keras_version=None):
     data_shim.configure(script_dir=os.path.dirname(script))
     aliases.install()
     neighbours.install()
+    py2.install_local_translation(os.path.dirname(script))
     from ..kernels import cache_is_warm
     if not cache_is_warm():
         print('minikeras: first run on this machine: the kernels compile during the first '
@@ -92,7 +93,6 @@ def run_script(script, args=(), data=None, keras_version=None):
 
 def _translate_python2(script):
     """None for a Python 3 script; else its translation, announced on stderr."""
-    from . import py2
     with open(script, 'rb') as source:
         source_bytes = source.read()
     try:
