@@ -14,8 +14,9 @@ only the fixers that rename (`_RENAMING_FIXERS`), none that changes what valid
 Python 3 code means (`input`, `map`, `zip`, `print`).
 
 The translation is compiled with the line numbers of the original file, so
-tracebacks and `linecache` show the lines the user wrote. Nothing is written
-to disk.
+tracebacks and `linecache` show the lines the user wrote. Nothing of the
+script is written to disk (fissix keeps only its grammar tables, in its own
+cache folder).
 
 What no fixer changes is the meaning of `/` between integers: it stays
 Python 3's true division, and the notice printed on stderr says so.
