@@ -186,6 +186,8 @@ def test_numpy_aliases_are_the_old_objects():
     assert np.isnan(neighbours.numpy_alias('NaN'))
     assert neighbours.numpy_alias('NINF') == -np.inf
     np.testing.assert_array_equal(neighbours.numpy_alias('asfarray')([1, 2]), [1.0, 2.0])
+    scalar = neighbours.numpy_alias('asscalar')(np.array([2.5], dtype=np.float32))
+    assert scalar == 2.5 and type(scalar) is float
     with pytest.raises(KeyError):
         neighbours.numpy_alias('definitely_not_numpy')
 
@@ -243,13 +245,16 @@ def test_neighbours_are_served_inside_the_run(tmp_path):
         print len(list(StratifiedKFold([0, 0, 1, 1], n_folds=2)))
         print GridSearchCV is sklearn.model_selection.GridSearchCV
         print len(train_test_split(range(10), test_size=0.3)[1])
+        import scipy.ndimage
+        print (scipy.ndimage.imread('picture.png') == image).all(), hasattr(scipy.ndimage, 'zoom')
+        print np.asscalar(np.array([7]))
     ''')
     result = subprocess.run([sys.executable, '-m', 'minikeras', 'run', script], cwd=str(tmp_path),
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         'True True True True', 'float64 i', 'True True 3 True', 'True (2, 2, 3)', 'True', '2',
-        'True', '3']
+        'True', '3', 'True True', '7']
 
 
 def test_neighbours_are_absent_outside_the_run():
@@ -262,8 +267,9 @@ def test_neighbours_are_absent_outside_the_run():
         except AttributeError:
             print('np.float absent')
         try:
-            import scipy.misc
-            print('imread present' if hasattr(scipy.misc, 'imread') else 'imread absent')
+            import scipy.misc, scipy.ndimage
+            print('imread present' if hasattr(scipy.misc, 'imread')
+                  or hasattr(scipy.ndimage, 'imread') else 'imread absent')
         except ImportError:
             print('imread absent')
         try:

@@ -4,12 +4,14 @@ Installed by `minikeras run` for that process only (`install()`), never by
 `import minikeras`:
 
 - `scipy.misc.imread`, `imsave`, `imresize`, `toimage`, `bytescale`, ...
-  (removed in SciPy 1.2-1.3), through Pillow: `neighbours_scipy_misc`.
+  (removed in SciPy 1.2-1.3), through Pillow: `neighbours_scipy_misc`; and
+  `scipy.ndimage.imread`, added to the real `scipy.ndimage` as it loads.
 - `sklearn.cross_validation` and `sklearn.grid_search` (removed in
   scikit-learn 0.20), mapped onto `sklearn.model_selection`.
 - NumPy's removed aliases: `np.float`, `np.int`, `np.bool`, `np.object`,
   `np.str`, `np.long`, `np.unicode`, `np.complex` (removed in NumPy 1.24)
-  and the spellings NumPy 2.0 dropped (`np.float_`, `np.NaN`, `np.Inf`, ...).
+  and the spellings NumPy 1.23 and 2.0 dropped (`np.asscalar`, `np.float_`,
+  `np.NaN`, `np.Inf`, ...).
   NumPy refuses them in its module `__getattr__`; the run wraps that
   function, so names NumPy still has (`np.bool` and `np.long` are NumPy
   types again in 2.x) are untouched.
@@ -17,6 +19,7 @@ Installed by `minikeras run` for that process only (`install()`), never by
 import builtins
 import importlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
 
@@ -59,10 +62,47 @@ class _ModuleLoader(importlib.abc.Loader):
         pass
 
 
+def _ndimage_imread(fname, flatten=False, mode=None):
+    """`scipy.ndimage.imread` (removed in SciPy 1.2): `scipy.misc.imread`."""
+    from . import neighbours_scipy_misc
+    return neighbours_scipy_misc.imread(fname, flatten=flatten, mode=mode)
+
+
+# Names put back into real modules, which stay what they are otherwise.
+_ADDED_NAMES = {'scipy.ndimage': {'imread': _ndimage_imread}}
+
+
+def _add_names(module, names):
+    for name, value in names.items():
+        if not hasattr(module, name):
+            setattr(module, name, value)
+
+
+class _AddingLoader(importlib.abc.Loader):
+    """Runs a module's own loader, then adds the names it lost."""
+
+    def __init__(self, loader, names):
+        self.loader = loader
+        self.names = names
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        self.loader.exec_module(module)
+        _add_names(module, self.names)
+
+
 class NeighbourFinder(importlib.abc.MetaPathFinder):
-    """Serves the removed modules of `_MODULES` (first on `sys.meta_path`)."""
+    """Serves the removed modules of `_MODULES` and completes those of `_ADDED_NAMES`
+    (first on `sys.meta_path`)."""
 
     def find_spec(self, fullname, path=None, target=None):
+        if fullname in _ADDED_NAMES:
+            spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+            if spec is not None and spec.loader is not None:
+                spec.loader = _AddingLoader(spec.loader, _ADDED_NAMES[fullname])
+            return spec
         module = _MODULES.get(fullname)
         if module is None:
             return None
@@ -78,6 +118,10 @@ def _asfarray(a, dtype=None):
     return numpy.asarray(a, dtype=dtype)
 
 
+def _asscalar(a):
+    return a.item()
+
+
 def numpy_alias(name):
     """The object NumPy once had under `np.<name>`; raises KeyError when there was none."""
     import numpy
@@ -87,6 +131,8 @@ def numpy_alias(name):
         return _NUMPY_CONSTANTS[name]
     if name == 'asfarray':
         return _asfarray
+    if name == 'asscalar':
+        return _asscalar
     return getattr(numpy, _NUMPY_RENAMED[name])
 
 
@@ -113,4 +159,7 @@ def install():
     """Serves the removed neighbour APIs in this process (idempotent)."""
     if not any(isinstance(f, NeighbourFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, NeighbourFinder())
+    for name, names in _ADDED_NAMES.items():
+        if name in sys.modules:
+            _add_names(sys.modules[name], names)
     _serve_numpy_aliases()
