@@ -48,8 +48,6 @@ _NUMPY_RENAMED = {
     'bool8': 'bool_', 'object0': 'object_', 'str0': 'str_', 'bytes0': 'bytes_',
 }
 
-_NUMPY_CONSTANTS = {'NINF': float('-inf'), 'NZERO': -0.0, 'PZERO': 0.0}
-
 
 class _ModuleLoader(importlib.abc.Loader):
     def __init__(self, target):
@@ -122,17 +120,16 @@ def _asscalar(a):
     return a.item()
 
 
+# Removed objects with no NumPy name left: Python types, constants, small functions.
+_NUMPY_OBJECTS = dict(_NUMPY_BUILTIN_ALIASES, NINF=float('-inf'), NZERO=-0.0, PZERO=0.0,
+                      asfarray=_asfarray, asscalar=_asscalar)
+
+
 def numpy_alias(name):
     """The object NumPy once had under `np.<name>`; raises KeyError when there was none."""
+    if name in _NUMPY_OBJECTS:
+        return _NUMPY_OBJECTS[name]
     import numpy
-    if name in _NUMPY_BUILTIN_ALIASES:
-        return _NUMPY_BUILTIN_ALIASES[name]
-    if name in _NUMPY_CONSTANTS:
-        return _NUMPY_CONSTANTS[name]
-    if name == 'asfarray':
-        return _asfarray
-    if name == 'asscalar':
-        return _asscalar
     return getattr(numpy, _NUMPY_RENAMED[name])
 
 
