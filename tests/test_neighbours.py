@@ -1,5 +1,4 @@
 """The removed neighbour APIs that `minikeras run` serves: scipy.misc, numpy aliases, sklearn."""
-import os
 import subprocess
 import sys
 import textwrap
@@ -9,15 +8,8 @@ import pytest
 
 from minikeras.compat import neighbours
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 Image = pytest.importorskip('PIL.Image')
 misc = pytest.importorskip('minikeras.compat.neighbours_scipy_misc')
-
-
-def run(script):
-    return subprocess.run([sys.executable, '-m', 'minikeras', 'run', script], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
 
 
 def write(path, text):

@@ -58,7 +58,8 @@ class KFold(_LegacySplitter):
 
 
 class StratifiedKFold(_LegacySplitter):
-    """`StratifiedKFold(y, n_folds=3, shuffle=False, random_state=None)`: folds keeping class shares.
+    """`StratifiedKFold(y, n_folds=3, shuffle=False, random_state=None)`: folds keeping class
+    shares.
 
     # Arguments
         y: the class labels, one per sample.
