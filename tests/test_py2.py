@@ -304,3 +304,9 @@ def test_untranslatable_module_import_names_its_line(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith('ImportError: cannot import broken_helper: ')
     assert 'line 2 is still not valid Python 3' in result.stdout
+
+
+def test_crlf_and_missing_final_newline_count_only_rewritten_lines():
+    translation = py2.translate(b'x = 1\r\nprint "crlf", x\r\ny = x', 'crlf.py')
+    assert translation.changed_lines == 1
+    assert translation.source.splitlines() == ['x = 1', 'print("crlf", x)', 'y = x']

@@ -174,7 +174,9 @@ def line_map(original_lines, translated_lines):
         `(mapping, changed)`: a dict translated line -> original line, and the
         set of translated lines whose text differs from the original line.
     """
-    matcher = difflib.SequenceMatcher(None, original_lines, translated_lines, autojunk=False)
+    matcher = difflib.SequenceMatcher(None, [line.rstrip('\r\n') for line in original_lines],
+                                      [line.rstrip('\r\n') for line in translated_lines],
+                                      autojunk=False)
     mapping, changed = {}, set()
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         for j in range(j1, j2):
