@@ -157,7 +157,6 @@ class Keras0ModelAPI(object):
         if class_mode not in (None, 'categorical', 'binary'):
             raise ValueError('compile: class_mode must be "categorical" or "binary", got %r'
                              % (class_mode,))
-        self._class_mode = class_mode
         return super(Keras0ModelAPI, self).compile(optimizer, loss, metrics=metrics,
                                                    loss_weights=loss_weights,
                                                    sample_weight_mode=sample_weight_mode, **kwargs)

@@ -11,6 +11,7 @@ import collections
 import numpy as np
 
 from .. import initializations
+from ..utils.layer_checks import check_no_mask
 from .graph import KerasTensor, Node
 
 _UIDS = collections.defaultdict(int)
@@ -220,7 +221,9 @@ class Layer(object):
         return output_shape
 
     def call(self, x, mask=None):
-        """Computes the layer's output for a NumPy array `x` (inference mode)."""
+        """Computes the layer's output for a NumPy array `x` (inference mode).
+        `mask` is Keras 1's; minikeras has no masking, so it must be None."""
+        check_no_mask(self, mask)
         return self.forward(x, training=False)[0]
 
     def forward(self, x, training=False, need_input_grad=True):
@@ -260,14 +263,16 @@ class Layer(object):
 
     def __call__(self, x, mask=None):
         """On Keras tensors (from `Input` or other layers), adds this layer to
-        the graph and returns its output tensor; on arrays, computes the output."""
+        the graph and returns its output tensor; on arrays, computes the output.
+        minikeras has no masking: `mask` must be None."""
+        check_no_mask(self, mask)
         tensors = x if isinstance(x, (list, tuple)) else [x]
         symbolic = [isinstance(t, KerasTensor) for t in tensors]
         if all(symbolic):
             return self._call_on_tensors(list(tensors) if isinstance(x, (list, tuple)) else x)
         if any(symbolic):
             raise TypeError('Layer %s was called on a mix of Keras tensors and arrays' % self.name)
-        return self.call(x, mask)
+        return self.call(x)
 
     def _call_on_tensors(self, x):
         inputs = x if isinstance(x, list) else [x]
