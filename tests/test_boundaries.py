@@ -125,3 +125,19 @@ def test_a_finite_generator_that_runs_out_is_an_error():
     with pytest.raises(ValueError, match='generator ran out of batches'):
         _flow_model().fit_generator(three_batches(), samples_per_epoch=8, nb_epoch=1,
                                     verbose=0)
+
+
+def test_keras_import_paths_survive_the_split():
+    from minikeras import engine, models
+    from minikeras.engine import topology, training
+    from minikeras.engine.topology import (Container, Input, InputLayer, Layer, Merge, Node,
+                                           get_source_inputs, merge)
+    assert engine.Layer is Layer is layers.Layer and engine.Merge is Merge is layers.Merge
+    assert engine.Input is Input is layers.Input and engine.merge is merge is layers.merge
+    assert engine.InputLayer is InputLayer and engine.get_source_inputs is get_source_inputs
+    assert engine.Model is training.Model and issubclass(models.Model, training.Model)
+    assert issubclass(training.Model, Container) and topology.Node is Node
+    assert issubclass(models.Sequential, models.Model) and models.Merge is Merge
+    x = Input(shape=(3,))
+    y = merge([Dense(2)(x), Dense(2)(x)], mode='concat')
+    assert get_source_inputs(y) == [x] and y.node.outbound_layer.mode == 'concat'
