@@ -70,7 +70,7 @@ def test_sequential_starts_from_its_input_layer_and_labels_by_class():
 def test_a_model_without_input_shape_says_so():
     model = Sequential()
     model.add(Dense(4))
-    with pytest.raises(ValueError, match='has no input shape yet'):
+    with pytest.raises(ValueError, match='has no layers to draw yet'):
         vis_utils.model_to_dot(model)
 
 

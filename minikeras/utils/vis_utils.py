@@ -27,10 +27,11 @@ def _import_pydot(caller):
 
 def _model_layers(model):
     """The model's layers with the input layers it starts from, and its own graph nodes."""
-    if getattr(model, '_deferred', None):
-        raise ValueError('%s has no input shape yet (its first layer was added without one, '
-                         'Keras 0.x style): give that layer input_shape=..., or fit the model '
-                         'once, before drawing it' % model.name)
+    if not model.layers:
+        raise ValueError('%s has no layers to draw yet (a first layer added without an input '
+                         'shape, Keras 0.x style, joins the model with the first data): give '
+                         'that layer input_shape=..., or fit the model once, before drawing it'
+                         % model.name)
     layers = list(model.layers)
     own_nodes = getattr(model, '_nodes', None)
     own_nodes = None if own_nodes is None else {id(node) for node in own_nodes}
