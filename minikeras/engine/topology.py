@@ -165,6 +165,13 @@ class Layer(object):
             return []
         return list(zip(self._trainable_weights, self._gradients))
 
+    @property
+    def sublayers(self):
+        """The layers this layer applies (a wrapper's layer, a model's
+        layers): the engine collects weights, gradients, regularizers and
+        constraints from them. Empty for an ordinary layer."""
+        return []
+
     def get_weights(self):
         """Returns copies of the layer's weights as a list of arrays."""
         return [np.array(w) for w in self.weights]
@@ -735,18 +742,24 @@ class Container(Layer):
         """The model's output tensor (a list for several outputs)."""
         return self.outputs[0] if len(self.outputs) == 1 else self.outputs
 
+    @property
+    def sublayers(self):
+        return list(self._graph_layers)
+
     def _leaf_layers(self):
-        """[(layer, trainable)] for every non-container layer in the graph, once each."""
+        """[(layer, trainable)] for every layer of the graph that has no
+        sublayers (nested models and wrappers are opened), once each."""
         found, seen = [], set()
 
-        def collect(container, trainable):
-            for layer in container._graph_layers:
-                if isinstance(layer, Container):
-                    collect(layer, trainable and layer.trainable)
+        def collect(layers, trainable):
+            for layer in layers:
+                inner = layer.sublayers
+                if inner:
+                    collect(inner, trainable and layer.trainable)
                 elif id(layer) not in seen:
                     seen.add(id(layer))
                     found.append((layer, trainable and layer.trainable))
-        collect(self, self.trainable)
+        collect(self._graph_layers, self.trainable)
         return found
 
     def trainable_pairs(self):
