@@ -8,8 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from minikeras.layers import (Activation, Convolution2D, Dense, Dropout, Flatten, Input,
-                              TimeDistributed)
+from minikeras.layers import Activation, Convolution2D, Dense, Input, TimeDistributed
 from minikeras.models import Model, Sequential, load_model, model_from_json
 from minikeras.utils.layer_utils import layer_from_config
 
@@ -81,7 +80,7 @@ def test_gradients_match_finite_differences(wrapped, sample_shape):
     check_layer_gradients(layer, rand(2, *sample_shape, seed=3))
 
 
-# -- config ----------------------------------------------------------------------------------------
+# -- config ---------------------------------------------------------------------------------------
 
 def test_config_round_trip_as_keras_1():
     layer = built(TimeDistributed(Dense(3, activation='relu'), name='td'), (4, 5))
@@ -97,7 +96,7 @@ def test_config_round_trip_as_keras_1():
     np.testing.assert_array_equal(copy.call(x), layer.call(x))
 
 
-# -- bad input ---------------------------------------------------------------------------------------
+# -- bad input ------------------------------------------------------------------------------------
 
 def test_2d_input_is_refused_naming_the_layer():
     with pytest.raises(ValueError, match=r'td_2d \(TimeDistributed\) expects input of at least 3 '
@@ -166,8 +165,8 @@ def test_wrapped_regularizer_counts_in_the_loss():
     x, y = rand(3, 4, 5), rand(3, 4, 2, seed=1)
     W = model.layers[0].layer.get_weights()[0]
     mse = np.mean((model.predict(x).astype('float64') - y) ** 2)
-    np.testing.assert_allclose(model.test_on_batch(x, y), mse + 0.1 * np.sum(W.astype('float64') ** 2),
-                               rtol=1e-5)
+    penalty = 0.1 * np.sum(W.astype('float64') ** 2)
+    np.testing.assert_allclose(model.test_on_batch(x, y), mse + penalty, rtol=1e-5)
 
 
 def test_wrapped_activity_regularizer_counts_in_the_loss():

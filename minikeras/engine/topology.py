@@ -43,7 +43,15 @@ class Layer(object):
         name: the layer's name; by default `<classname>_<n>`.
         trainable: whether the optimizer updates the layer's weights.
         weights: a list of arrays to set after the layer is built.
+
+    # Masking
+        A layer whose class sets `supports_masking = True` takes the mask of
+        its input (a boolean array `(samples, timesteps)`, True where a step
+        is real) as `forward(x, training, mask=...)` and, by default, passes
+        it on; `compute_mask` says what mask its output carries.
     """
+
+    supports_masking = False
 
     def __init__(self, input_shape=None, batch_input_shape=None, input_dtype=None,
                  name=None, trainable=True, weights=None):
@@ -231,16 +239,35 @@ class Layer(object):
             self.input_shape, self.output_shape = input_shape, output_shape
         return output_shape
 
+    def compute_mask(self, x, mask=None):
+        """The mask of the output, given the input `x` (an array or a list)
+        and its mask (an array, None, or a list of them): Keras 1.2.2's rule.
+        A layer that supports masking passes the input mask on; one that does
+        not returns None, and refuses a mask.
+        """
+        if not self.supports_masking:
+            if any(m is not None for m in to_list(mask)) if isinstance(mask, list) \
+                    else mask is not None:
+                raise ValueError('Layer %s (%s) does not support masking, but its input carries '
+                                 'a mask (from a Masking layer or Embedding(mask_zero=True) '
+                                 'upstream). Put the layers that cannot take a mask before '
+                                 'the masking layer, or remove the mask.'
+                                 % (self.name, type(self).__name__))
+            return None
+        return mask
+
     def call(self, x, mask=None):
         """Computes the layer's output for a NumPy array `x` (inference mode)."""
-        return self.forward(x, training=False)[0]
+        self.compute_mask(x, mask)
+        return self.forward(x, training=False, **mask_argument(self, mask))[0]
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         """Computes the output and returns `(y, backprop)`.
 
         Layers written the Keras 1 way (a `call` on `keras.backend` or NumPy
         code, weights as attributes) get their gradients by tracing `call`
-        with `minikeras.autodiff`, the weights traced too.
+        with `minikeras.autodiff`, the weights traced too; `mask` is passed
+        on to `call` when there is one.
         """
         if type(self).call is Layer.call:
             raise TypeError('Layer %s (%s) defines neither forward() nor call()'
@@ -257,7 +284,7 @@ class Layer(object):
                 setattr(self, name, traced_weights[index])
             try:
                 with backend_ops.learning_phase_scope(1 if training else 0):
-                    return self.call(inputs)
+                    return self.call(inputs) if mask is None else self.call(inputs, mask)
             finally:
                 for name, value in saved.items():
                     setattr(self, name, value)
@@ -338,6 +365,14 @@ def _same_sample_shape(a, b):
             all(_same_sample_shape(x, y) for x, y in zip(a, b))
     return len(a) == len(b) and all(x is None or y is None or x == y
                                     for x, y in zip(a[1:], b[1:]))
+
+
+def mask_argument(layer, mask):
+    """`{'mask': mask}` for a layer that supports masking when there is a
+    mask (a list with at least one array for several inputs), else `{}`:
+    the keyword arguments with which to call `layer.forward`."""
+    present = any(m is not None for m in mask) if isinstance(mask, list) else mask is not None
+    return {'mask': mask} if present and layer.supports_masking else {}
 
 
 def to_list(x):
@@ -489,9 +524,19 @@ class Merge(Layer):
         output_shape: the output shape (without batch axis) or a function of
             the input shapes; needed when `mode` is a function.
         arguments: extra keyword arguments for a function `mode`.
+        output_mask: for a function `mode`, the output's mask, or a function
+            of the list of input masks that returns it.
         node_indices, tensor_indices: which call of each layer in `layers`
             to take the output of (default: the first).
+
+    # Masks
+        As Keras 1.2.2: 'sum', 'mul', 'ave' (and 'max') keep a step where
+        every masked input keeps it; 'concat' joins the masks along
+        `concat_axis` (an input without a mask counts as all steps kept);
+        'cos' and 'dot' give no mask.
     """
+
+    supports_masking = True
 
     def __init__(self, layers=None, mode='sum', concat_axis=-1, dot_axes=-1, output_shape=None,
                  output_mask=None, arguments=None, node_indices=None, tensor_indices=None,
@@ -505,6 +550,7 @@ class Merge(Layer):
         self.dot_axes = dot_axes
         self._output_shape = output_shape
         self.arguments = dict(arguments or {})
+        self._output_mask = output_mask
         self.node_indices = node_indices
         self.tensor_indices = tensor_indices
         self.layers = list(layers) if layers else None
@@ -579,7 +625,36 @@ class Merge(Layer):
         out = first + second
         return tuple(out + [1] if len(out) == 1 else out)
 
-    def forward(self, inputs, training=False, need_input_grad=True):
+    def compute_mask(self, inputs, mask=None):
+        masks = to_list(mask) if mask is not None else []
+        if all(m is None for m in masks):
+            return None
+        if len(masks) != len(inputs):
+            raise ValueError('Merge %s: %d masks for %d inputs' % (self.name, len(masks),
+                                                                  len(inputs)))
+        if callable(self.mode):
+            return self._output_mask(masks) if callable(self._output_mask) else self._output_mask
+        if self.mode in ('cos', 'dot'):
+            return None
+        if self.mode == 'concat':
+            axis = self.concat_axis % np.ndim(inputs[0])
+            full = []
+            for x, m in zip(inputs, masks):
+                x_shape = np.shape(x)
+                if m is None:
+                    full.append(np.ones(x_shape, dtype=bool))
+                else:
+                    m = np.asarray(m, dtype=bool)
+                    m = m.reshape(m.shape + (1,) * (len(x_shape) - m.ndim))
+                    full.append(np.broadcast_to(m, x_shape))
+            return np.all(np.concatenate(full, axis=axis), axis=-1)
+        kept = None
+        for m in masks:
+            if m is not None:
+                kept = np.asarray(m, dtype=bool) if kept is None else kept & m
+        return kept
+
+    def forward(self, inputs, training=False, need_input_grad=True, mask=None):
         xs = list(inputs)
         mode = self.mode
         if callable(mode):
@@ -658,6 +733,13 @@ class Merge(Layer):
             if callable(self._output_shape):
                 config['output_shape'] = func_dump(self._output_shape)
                 config['output_shape_type'] = 'lambda'
+        if self._output_mask is not None:
+            from ..utils.generic_utils import func_dump
+            callable_mask = callable(self._output_mask)
+            config['output_mask'] = func_dump(self._output_mask) if callable_mask \
+                else self._output_mask
+            if callable_mask:
+                config['output_mask_type'] = 'lambda'
         return config
 
     @classmethod
@@ -668,6 +750,8 @@ class Merge(Layer):
             config['mode'] = func_load(config['mode'])
         if config.pop('output_shape_type', None) == 'lambda':
             config['output_shape'] = func_load(config['output_shape'])
+        if config.pop('output_mask_type', None) == 'lambda':
+            config['output_mask'] = func_load(config['output_mask'])
         return cls(**config)
 
 
@@ -677,7 +761,8 @@ def merge(inputs, mode='sum', concat_axis=-1, dot_axes=-1, output_shape=None, ou
 
     # Arguments
         inputs: list of Keras tensors (at least 2).
-        mode, concat_axis, dot_axes, output_shape, arguments, name: see `Merge`.
+        mode, concat_axis, dot_axes, output_shape, output_mask, arguments, name:
+            see `Merge`.
 
     # Returns
         The merged Keras tensor.
@@ -687,7 +772,8 @@ def merge(inputs, mode='sum', concat_axis=-1, dot_axes=-1, output_shape=None, ou
         raise TypeError('merge() takes a list of Keras tensors; for a list of arrays call '
                         'Merge(mode=...)(arrays), got %r' % (inputs,))
     layer = Merge(mode=mode, concat_axis=concat_axis, dot_axes=dot_axes,
-                  output_shape=output_shape, arguments=arguments, name=name)
+                  output_shape=output_shape, output_mask=output_mask, arguments=arguments,
+                  name=name)
     return layer(list(inputs))
 
 
@@ -829,27 +915,46 @@ class Container(Layer):
             layers' buffers and returns the input gradients (None where not
             needed); and the activity-regularization loss.
         """
+        return self._run_masked(inputs, training, need_backprop, need_input_grads)[:3]
+
+    def _run_masked(self, inputs, training, need_backprop, need_input_grads=False,
+                    input_masks=None):
+        """`_run` with masks: each layer gets the mask of its input (layers
+        that support masking in `forward`, the others only if it is None)
+        and its `compute_mask` gives the mask of its output.
+
+        # Returns
+            `(outputs, backprop, penalty, output_masks)`.
+        """
         values = {id(t): x for t, x in zip(self.inputs, inputs)}
+        masks = {id(t): m for t, m in zip(self.inputs, input_masks or []) if m is not None}
         carries = {id(t) for t in self.inputs} if need_input_grads else set()
         records = []
         penalty = 0.
         for node in self._nodes:
             layer = node.outbound_layer
             args = [values[id(t)] for t in node.input_tensors]
+            in_masks = [masks.get(id(t)) for t in node.input_tensors]
             need_input = any(id(t) in carries for t in node.input_tensors)
             if isinstance(layer, Container):
-                outs, backprop, inner_penalty = layer._run(args, training, need_backprop, need_input)
+                outs, backprop, inner_penalty, out_masks = layer._run_masked(
+                    args, training, need_backprop, need_input, in_masks)
                 penalty += inner_penalty
             else:
-                out, backprop = layer.forward(args if len(args) > 1 else args[0],
-                                              training=training, need_input_grad=need_input)
+                x = args if len(args) > 1 else args[0]
+                mask = in_masks if len(args) > 1 else in_masks[0]
+                out_masks = [layer.compute_mask(x, mask)]
+                out, backprop = layer.forward(x, training=training, need_input_grad=need_input,
+                                              **mask_argument(layer, mask))
                 outs = [out]
                 regularizer = layer.activity_regularizer
                 if regularizer is not None:
                     penalty += regularizer(out)
                     backprop = _with_activity_gradient(backprop, regularizer, out)
-            for t, value in zip(node.output_tensors, outs):
+            for t, value, mask in zip(node.output_tensors, outs, out_masks):
                 values[id(t)] = value
+                if mask is not None:
+                    masks[id(t)] = mask
             if need_input or layer.trainable_pairs():
                 carries.update(id(t) for t in node.output_tensors)
                 if need_backprop:
@@ -876,7 +981,8 @@ class Container(Layer):
                         if g is not None:
                             _accumulate(grads, t, g)
             return [grads.get(id(t)) for t in self.inputs]
-        return [values[id(t)] for t in self.outputs], backprop_all, penalty
+        return [values[id(t)] for t in self.outputs], backprop_all, penalty, \
+            [masks.get(id(t)) for t in self.outputs]
 
     def connect(self, input_shape):
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
@@ -896,8 +1002,14 @@ class Container(Layer):
         return (outs[0] if single_out else outs), backprop_as_layer
 
     def call(self, x, mask=None):
-        outs = self._run(to_list(x), training=False, need_backprop=False)[0]
+        outs = self._run_masked(to_list(x), False, False, input_masks=_mask_list(mask))[0]
         return outs[0] if len(outs) == 1 else outs
+
+    def compute_mask(self, x, mask=None):
+        """The masks of the outputs for inputs `x` with masks `mask`: the
+        graph is run (Keras 1.2.2 ran it too)."""
+        out_masks = self._run_masked(to_list(x), False, False, input_masks=_mask_list(mask))[3]
+        return out_masks[0] if len(out_masks) == 1 else out_masks
 
     # -- files -----------------------------------------------------------------
 
@@ -1038,6 +1150,10 @@ class Container(Layer):
                     for name, node_index, tensor_index in refs]
         return cls(input=tensors(config['input_layers']), output=tensors(config['output_layers']),
                    name=config.get('name'))
+
+
+def _mask_list(mask):
+    return None if mask is None else to_list(mask)
 
 
 def _own_offset(layer):
