@@ -175,8 +175,36 @@ def test_keras1_custom_layer_gets_the_mask_in_call():
 
 # -- refused where it cannot be used --------------------------------------------------------------
 
-def test_a_layer_that_cannot_take_a_mask_refuses_it_by_name():
-    model = Sequential([Masking(input_shape=(5, 4)), Flatten(name='flat'), Dense(2)])
+def test_a_layer_that_cannot_take_a_mask_refuses_it_when_the_model_is_built():
+    message = r'Layer flat \(Flatten\) does not support masking'
+    with pytest.raises(ValueError, match=message):
+        Sequential([Masking(input_shape=(5, 4)), Activation('relu'), Flatten(name='flat')])
+    with pytest.raises(ValueError, match=r'conv_after_embedding \(Convolution1D\) does not '):
+        Sequential([Embedding(5, 3, mask_zero=True, input_length=4),
+                    Convolution1D(2, 2, name='conv_after_embedding')])
+    a = Input(shape=(5, 4))
+    with pytest.raises(ValueError, match=message):
+        Flatten(name='flat')(TimeDistributed(Dense(2))(Masking()(a)))
+    with pytest.raises(ValueError, match=r'does not support masking'):
+        Flatten().call(padded(), mask=steps_kept(padded()))
+
+
+class OwnMaskRule(Layer):
+    """Test-only: the identity, with its own compute_mask (so only running
+    the model tells whether a mask comes out)."""
+
+    supports_masking = True
+
+    def compute_mask(self, x, mask=None):
+        return mask
+
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
+        return x, lambda dy: dy
+
+
+def test_a_mask_known_only_when_running_is_refused_then_with_weights_unchanged():
+    model = Sequential([Masking(input_shape=(5, 4)), TimeDistributed(Dense(3)), OwnMaskRule(),
+                        Flatten(name='flat'), Dense(2)])
     model.compile(loss='mse', optimizer='sgd')
     before = model.get_weights()
     message = r'Layer flat \(Flatten\) does not support masking'
@@ -186,12 +214,9 @@ def test_a_layer_that_cannot_take_a_mask_refuses_it_by_name():
         model.fit(padded(), np.zeros((3, 2)), nb_epoch=1, verbose=0)
     for old, new in zip(before, model.get_weights()):
         np.testing.assert_array_equal(old, new)
-    conv = Sequential([Embedding(5, 3, mask_zero=True, input_length=4),
-                       Convolution1D(2, 2, name='conv_after_embedding')])
-    with pytest.raises(ValueError, match=r'conv_after_embedding \(Convolution1D\) does not '):
-        conv.predict(np.array([[1, 2, 0, 0]]))
-    with pytest.raises(ValueError, match=r'does not support masking'):
-        Flatten().call(padded(), mask=steps_kept(padded()))
+    unmasked = Sequential([TimeDistributed(Dense(3), input_shape=(5, 4)), OwnMaskRule(),
+                           Flatten(), Dense(2)])
+    assert unmasked.predict(padded()).shape == (3, 2)
 
 
 # -- the loss -------------------------------------------------------------------------------------

@@ -248,11 +248,7 @@ class Layer(object):
         if not self.supports_masking:
             if any(m is not None for m in to_list(mask)) if isinstance(mask, list) \
                     else mask is not None:
-                raise ValueError('Layer %s (%s) does not support masking, but its input carries '
-                                 'a mask (from a Masking layer or Embedding(mask_zero=True) '
-                                 'upstream). Put the layers that cannot take a mask before '
-                                 'the masking layer, or remove the mask.'
-                                 % (self.name, type(self).__name__))
+                raise _mask_refused(self)
             return None
         return mask
 
@@ -312,8 +308,25 @@ class Layer(object):
         inputs = x if isinstance(x, list) else [x]
         input_shape = [t.shape for t in inputs] if isinstance(x, list) else x.shape
         output_shape = self.connect(input_shape)
+        flags = self._output_mask_flags([t._mask_flag for t in inputs])
         node = Node(self, inputs, output_shape)
+        for tensor, flag in zip(node.output_tensors, flags):
+            tensor._mask_flag = flag
         return node.output_tensors if isinstance(output_shape, list) else node.output_tensors[0]
+
+    def _output_mask_flags(self, input_flags):
+        """Whether each output carries a mask, from whether each input does
+        (True, False, or None for "only running will tell"), so that a mask
+        reaching a layer that cannot take one is refused when the model is
+        built, as in Keras 1.2.2. A layer with its own `compute_mask`
+        decides when it runs; masking layers of minikeras say it here too."""
+        if type(self).compute_mask is not Layer.compute_mask:
+            return [None]
+        if not self.supports_masking:
+            if any(flag is True for flag in input_flags):
+                raise _mask_refused(self)
+            return [False]
+        return [_any_flag(input_flags)]
 
     def get_output_shape_at(self, node_index):
         """Output shape of the layer's `node_index`-th call."""
@@ -367,6 +380,20 @@ def _same_sample_shape(a, b):
                                     for x, y in zip(a[1:], b[1:]))
 
 
+def _mask_refused(layer):
+    return ValueError('Layer %s (%s) does not support masking, but its input carries a mask '
+                      '(from a Masking layer or Embedding(mask_zero=True) upstream). Put the '
+                      'layers that cannot take a mask before the masking layer, or remove the '
+                      'mask.' % (layer.name, type(layer).__name__))
+
+
+def _any_flag(flags):
+    """True if some flag is True, else None if some is unknown, else False."""
+    if any(flag is True for flag in flags):
+        return True
+    return None if any(flag is None for flag in flags) else False
+
+
 def mask_argument(layer, mask):
     """`{'mask': mask}` for a layer that supports masking when there is a
     mask (a list with at least one array for several inputs), else `{}`:
@@ -387,6 +414,9 @@ class KerasTensor(object):
     def __init__(self, shape, layer, node_index, tensor_index):
         self._keras_shape = tuple(shape)
         self._keras_history = (layer, node_index, tensor_index)
+        # Whether the tensor carries a mask, as far as the graph tells:
+        # True, False, or None when only running it will tell.
+        self._mask_flag = False
 
     @property
     def shape(self):
@@ -624,6 +654,13 @@ class Merge(Layer):
         second = [d for i, d in enumerate(shapes[1]) if i not in (0, axes[1])]
         out = first + second
         return tuple(out + [1] if len(out) == 1 else out)
+
+    def _output_mask_flags(self, input_flags):
+        if self.mode in ('cos', 'dot') or input_flags and all(f is False for f in input_flags):
+            return [False]
+        if callable(self.mode):
+            return [self._output_mask is not None]
+        return [_any_flag(input_flags)]
 
     def compute_mask(self, inputs, mask=None):
         masks = to_list(mask) if mask is not None else []
@@ -1004,6 +1041,14 @@ class Container(Layer):
     def call(self, x, mask=None):
         outs = self._run_masked(to_list(x), False, False, input_masks=_mask_list(mask))[0]
         return outs[0] if len(outs) == 1 else outs
+
+    def _output_mask_flags(self, input_flags):
+        flags = {id(t): flag for t, flag in zip(self.inputs, input_flags)}
+        for node in self._nodes:
+            outs = node.outbound_layer._output_mask_flags(
+                [flags.get(id(t), False) for t in node.input_tensors])
+            flags.update((id(t), flag) for t, flag in zip(node.output_tensors, outs))
+        return [flags.get(id(t), False) for t in self.outputs]
 
     def compute_mask(self, x, mask=None):
         """The masks of the outputs for inputs `x` with masks `mask`: the

@@ -176,6 +176,9 @@ class Masking(Layer):
     def compute_mask(self, x, mask=None):
         return np.any(np.not_equal(x, self.mask_value), axis=-1)
 
+    def _output_mask_flags(self, input_flags):
+        return [True]
+
     def forward(self, x, training=False, need_input_grad=True, mask=None):
         self.get_output_shape_for(np.shape(x))
         keep = np.any(np.not_equal(x, self.mask_value), axis=-1, keepdims=True).astype(x.dtype)

@@ -84,6 +84,9 @@ class Embedding(Layer):
             return None
         return np.not_equal(np.asarray(x), 0)
 
+    def _output_mask_flags(self, input_flags):
+        return [self.mask_zero]
+
     def get_output_shape_for(self, input_shape):
         if len(input_shape) != 2:
             raise ValueError('Layer %s (Embedding) expects 2D input (samples, sequence_length) '
