@@ -9,7 +9,8 @@ wrapper's name, as Keras 1.2.2 did.
 import numpy as np
 
 from ..compat.unsupported import module_getattr as _module_getattr
-from ..engine.topology import Container, Layer
+from ..engine.base_layer import Layer
+from ..engine.container import Container
 
 
 # =============================================================================
