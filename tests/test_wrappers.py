@@ -4,6 +4,7 @@ Dense; backward against finite differences; the wrapped weights training,
 saving, loading, regularized and constrained; config and summary as Keras
 1.2.2; a clear error for bad input with the weights left unchanged."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -236,3 +237,53 @@ def test_summary_as_keras_1(capsys):
         '         td_input_1[0][0]'.replace('td_input_1', model.layers[0].inbound_nodes[0]
                                           .inbound_layers[0].name)
     assert 'Total params: 136' in lines and 'Trainable params: 136' in lines
+
+
+# -- Keras 3 files ---------------------------------------------------------------------------------
+
+FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures')
+
+
+@pytest.mark.parametrize('name', ['k3_tensorflow_masking_td', 'k3_tensorflow_td_conv'])
+def test_reads_keras3_files_with_time_distributed(name):
+    model = load_model(os.path.join(FIXTURES, name + '.h5'), compile=False)
+    data = np.load(os.path.join(FIXTURES, name + '.npz'))
+    assert isinstance(model.layers[-1], TimeDistributed)
+    np.testing.assert_allclose(model.predict(data['x']), data['y'], rtol=1e-5, atol=1e-6)
+
+
+def test_exports_masking_and_time_distributed_to_keras3(tmp_path):
+    import h5py
+    from minikeras.engine.saving import export_to_keras3
+    from minikeras.layers import Masking
+    model = Sequential([Masking(input_shape=(4, 5)),
+                        TimeDistributed(Dense(3, activation='tanh', name='inner'), name='td'),
+                        TimeDistributed(Dense(2))])
+    path = str(tmp_path / 'k3.h5')
+    export_to_keras3(model, path)
+    with h5py.File(path, 'r') as f:
+        config = json.loads(f.attrs['model_config'])
+        layers = config['config']['layers']
+        assert [l['class_name'] for l in layers] == ['InputLayer', 'Masking', 'TimeDistributed',
+                                                   'TimeDistributed']
+        wrapped = layers[2]['config']['layer']
+        assert wrapped['class_name'] == 'Dense' and wrapped['module'] == 'keras.layers'
+        assert wrapped['config']['name'] == 'inner' and wrapped['config']['units'] == 3
+        np.testing.assert_array_equal(f['model_weights']['td']['td/inner/kernel'][()],
+                                      model.layers[1].layer.get_weights()[0])
+    again = load_model(path, compile=False)
+    x = rand(2, 4, 5)
+    x[1, 2:] = 0.
+    np.testing.assert_allclose(again.predict(x), model.predict(x), rtol=1e-6)
+
+
+def test_export_refuses_what_keras3_cannot_hold(tmp_path):
+    from minikeras.engine.saving import export_to_keras3
+    model = Sequential([TimeDistributed(Sequential([Dense(2, input_dim=5)]), input_shape=(4, 5),
+                                        name='td_model')])
+    with pytest.raises(ValueError, match=r'td_model \(TimeDistributed\) wraps'):
+        export_to_keras3(model, str(tmp_path / 'k3.h5'))
+    model = Sequential([TimeDistributed(Convolution2D(2, 3, 3, dim_ordering='th'),
+                                        input_shape=(3, 1, 5, 5), name='td_th')])
+    with pytest.raises(ValueError, match=r'td_th \(TimeDistributed\)'):
+        export_to_keras3(model, str(tmp_path / 'k3.h5'))
