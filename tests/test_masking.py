@@ -306,3 +306,32 @@ def test_fit_and_evaluate_with_embedding_mask_zero():
     first = model.evaluate(indices, targets, verbose=0)
     model.fit(indices, targets, nb_epoch=30, batch_size=8, verbose=0)
     assert model.evaluate(indices, targets, verbose=0) < first / 2
+
+
+def test_sample_weight_mode_per_output():
+    x = padded()
+    seq = Input(shape=(5, 4))
+    masked = Masking()(seq)
+    steps = TimeDistributed(Dense(3), name='steps')(masked)
+    summary = Dense(2, name='summary')(Flatten()(TimeDistributed(Dense(1))(seq)))
+    model = Model(input=seq, output=[steps, summary])
+    rng = np.random.RandomState(4)
+    y_steps, y_summary = rng.standard_normal((3, 5, 3)), rng.standard_normal((3, 2))
+    w_steps, w_summary = rng.uniform(0.5, 2., (3, 5)), rng.uniform(0.5, 2., 3)
+    for mode in ({'steps': 'temporal', 'summary': None}, ['temporal', None]):
+        model.compile(loss='mse', optimizer='sgd', sample_weight_mode=mode)
+        p_steps, p_summary = model.predict(x)
+        expected_steps = keras1_weighted_objective(
+            np.mean((p_steps.astype('float64') - y_steps) ** 2, axis=-1), w_steps, steps_kept(x))
+        expected_summary = keras1_weighted_objective(
+            np.mean((p_summary.astype('float64') - y_summary) ** 2, axis=-1), w_summary, None)
+        total, loss_steps, loss_summary = model.test_on_batch(
+            x, [y_steps, y_summary], sample_weight=[w_steps, w_summary])
+        np.testing.assert_allclose([loss_steps, loss_summary], [expected_steps, expected_summary],
+                                   rtol=1e-5)
+        np.testing.assert_allclose(total, expected_steps + expected_summary, rtol=1e-5)
+    with pytest.raises(ValueError, match='sample_weight_mode gives nothing for output'):
+        model.compile(loss='mse', optimizer='sgd', sample_weight_mode={'steps': 'temporal'})
+        model.test_on_batch(x, [y_steps, y_summary])
+    with pytest.raises(ValueError, match='sample_weight_mode must be None or "temporal"'):
+        model.compile(loss='mse', optimizer='sgd', sample_weight_mode=['temporal', 'sample'])

@@ -227,14 +227,19 @@ class Model(Container):
                 as `acc`); or a dict of lists per output.
             loss_weights: optional list or dict of per-output loss weights.
             sample_weight_mode: None (one weight per sample) or 'temporal'
-                (one per timestep, for 3D outputs).
+                (one per timestep, for 3D outputs); or a list or dict with
+                one mode per output.
         """
         if kwargs:
             raise TypeError('compile() got unexpected keyword argument(s): %s'
                             % ', '.join(sorted(kwargs)))
-        if sample_weight_mode not in (None, 'temporal'):
-            raise ValueError('sample_weight_mode must be None or "temporal", got %r'
-                             % (sample_weight_mode,))
+        modes = list(sample_weight_mode.values()) if isinstance(sample_weight_mode, dict) \
+            else list(sample_weight_mode) if isinstance(sample_weight_mode, (list, tuple)) \
+            else [sample_weight_mode]
+        for mode in modes:
+            if mode not in (None, 'temporal'):
+                raise ValueError('sample_weight_mode must be None or "temporal" (or a list or '
+                                 'dict of them, one per output), got %r' % (sample_weight_mode,))
         self.optimizer = optimizers.get(optimizer)
         # Names are resolved now, so that a typo fails here and not at fit time.
         if isinstance(loss, (str, dict, list, tuple)):
@@ -257,6 +262,8 @@ class Model(Container):
         weights = 1. if self.loss_weights is None else self.loss_weights
         self.loss_weights = [float(w) for w in self._per_output(weights, 'loss_weights',
                                                                 lambda w: w)]
+        self._sample_weight_modes = self._per_output(self.sample_weight_mode,
+                                                     'sample_weight_mode', lambda m: m)
         self._set_metrics(self.metrics)
         self._compiled = True
 
@@ -357,17 +364,19 @@ class Model(Container):
         per_output_sw = self._per_output_optional(sample_weight, 'sample_weight')
         per_output_cw = self._per_output_optional(class_weight, 'class_weight')
         weights = []
-        for y, sw, cw in zip(targets, per_output_sw, per_output_cw):
+        for y, sw, cw, mode, name in zip(targets, per_output_sw, per_output_cw,
+                                         self._sample_weight_modes, self.output_names):
             if sw is not None:
                 sw = np.asarray(sw, dtype='float32')
-                if self.sample_weight_mode == 'temporal':
+                if mode == 'temporal':
                     if sw.ndim != 2:
                         raise ValueError('sample_weight_mode="temporal" needs 2D sample weights '
-                                         '(samples, timesteps), got shape %s' % (sw.shape,))
+                                         '(samples, timesteps) for output %s, got shape %s'
+                                         % (name, sw.shape))
                 elif sw.ndim != 1:
-                    raise ValueError('sample_weight should be 1D (one weight per sample), got '
-                                     'shape %s; use sample_weight_mode="temporal" for 2D'
-                                     % (sw.shape,))
+                    raise ValueError('sample_weight should be 1D (one weight per sample) for '
+                                     'output %s, got shape %s; use sample_weight_mode="temporal" '
+                                     'for 2D' % (name, sw.shape))
                 weights.append(sw)
             elif cw is not None:
                 if y.ndim == 2 and y.shape[1] > 1:
