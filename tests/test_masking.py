@@ -335,3 +335,18 @@ def test_sample_weight_mode_per_output():
         model.test_on_batch(x, [y_steps, y_summary])
     with pytest.raises(ValueError, match='sample_weight_mode must be None or "temporal"'):
         model.compile(loss='mse', optimizer='sgd', sample_weight_mode=['temporal', 'sample'])
+
+
+def test_merge_output_mask_function_survives_json():
+    from minikeras.models import model_from_json
+    a, b = Input(shape=(5, 4)), Input(shape=(5, 4))
+    out = merge([Masking()(a), Masking()(b)], mode=lambda xs: xs[0] * xs[1],
+                output_shape=lambda shapes: shapes[0],
+                output_mask=lambda masks: masks[0] & masks[1])
+    recorder = MaskRecorder(name='recorder')
+    model = Model(input=[a, b], output=recorder(out))
+    copy = model_from_json(model.to_json(), custom_objects={'MaskRecorder': MaskRecorder})
+    xa, xb = padded(), padded(lengths=(2, 4, 5), seed=1)
+    copy.predict([xa, xb])
+    np.testing.assert_array_equal(copy.get_layer('recorder').masks[-1],
+                                  steps_kept(xa) & steps_kept(xb))

@@ -287,3 +287,12 @@ def test_export_refuses_what_keras3_cannot_hold(tmp_path):
                                         input_shape=(3, 1, 5, 5), name='td_th')])
     with pytest.raises(ValueError, match=r'td_th \(TimeDistributed\)'):
         export_to_keras3(model, str(tmp_path / 'k3.h5'))
+
+
+def test_start_weights_given_to_the_wrapper():
+    W, b = rand(5, 2), rand(2, seed=1)
+    layer = built(TimeDistributed(Dense(2), weights=[W, b]), (4, 5))
+    np.testing.assert_array_equal(layer.layer.get_weights()[0], W)
+    np.testing.assert_array_equal(layer.get_weights()[1], b)
+    with pytest.raises(ValueError, match=r'expects 2 weight arrays, got 1'):
+        layer.set_weights([W])
