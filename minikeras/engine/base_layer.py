@@ -140,12 +140,10 @@ class Layer(object):
         self._relink(weights, self._non_trainable_weights)
 
     def _relink(self, given, stored):
-        """Points attributes that held a converted weight at the stored array."""
-        for original, weight in zip(given, stored):
-            if original is not weight:
-                for name, value in list(vars(self).items()):
-                    if value is original:
-                        setattr(self, name, weight)
+        """Points the attributes (and the lists, tuples and dicts among them)
+        that held a converted weight at the stored array."""
+        _substitute_weights(self, {id(original): weight for original, weight in zip(given, stored)
+                                   if original is not weight})
 
     @property
     def weights(self):
@@ -256,9 +254,10 @@ class Layer(object):
         """Computes the output and returns `(y, backprop)`.
 
         Layers written the Keras 1 way (a `call` on `keras.backend` or NumPy
-        code, weights as attributes) get their gradients by tracing `call`
-        with `minikeras.autodiff`, the weights traced too; `mask` is passed
-        on to `call` when there is one.
+        code) get their gradients by tracing `call` with `minikeras.autodiff`,
+        the weights traced too: wherever the layer holds them (attributes,
+        lists, tuples or dicts of them, `self.trainable_weights`), `call`
+        sees traced stand-ins. `mask` is passed on to `call` when there is one.
         """
         if type(self).call is Layer.call:
             raise TypeError('Layer %s (%s) defines neither forward() nor call()'
@@ -266,19 +265,16 @@ class Layer(object):
         from .. import autodiff
         from .. import backend_ops
         weights = list(self._trainable_weights) if self.trainable else []
-        holders = [(name, index) for name, value in vars(self).items()
-                   for index, weight in enumerate(weights) if value is weight]
 
         def traced_call(inputs, *traced_weights):
-            saved = {name: getattr(self, name) for name, _ in holders}
-            for name, index in holders:
-                setattr(self, name, traced_weights[index])
+            undo = _substitute_weights(self, {id(weight): traced for weight, traced
+                                              in zip(weights, traced_weights)})
             try:
                 with backend_ops.learning_phase_scope(1 if training else 0):
                     return self.call(inputs) if mask is None else self.call(inputs, mask)
             finally:
-                for name, value in saved.items():
-                    setattr(self, name, value)
+                for restore in reversed(undo):
+                    restore()
         y, backward = autodiff.vjp(traced_call, x, *weights)
 
         def backprop(dy):
@@ -290,10 +286,17 @@ class Layer(object):
 
     def __call__(self, x, mask=None):
         """On Keras tensors (from `Input` or other layers), adds this layer to
-        the graph and returns its output tensor; on arrays, computes the output."""
+        the graph and returns its output tensor; on arrays, computes the output
+        (`mask`: the input's mask, with arrays only: on Keras tensors the
+        masks come from the layers upstream)."""
         tensors = x if isinstance(x, (list, tuple)) else [x]
         symbolic = [isinstance(t, KerasTensor) for t in tensors]
         if all(symbolic):
+            if mask is not None:
+                raise ValueError('Layer %s (%s) was called on Keras tensors with mask=%r; the '
+                                 'masks of Keras tensors come from the layers that make them '
+                                 '(Masking, Embedding(mask_zero=True)): call it without mask'
+                                 % (self.name, type(self).__name__, mask))
             return self._call_on_tensors(list(tensors) if isinstance(x, (list, tuple)) else x)
         if any(symbolic):
             raise TypeError('Layer %s was called on a mix of Keras tensors and arrays' % self.name)
@@ -372,6 +375,44 @@ def mask_argument(layer, mask):
     the keyword arguments with which to call `layer.forward`."""
     present = any(m is not None for m in mask) if isinstance(mask, list) else mask is not None
     return {'mask': mask} if present and layer.supports_masking else {}
+
+
+def _substitute_weights(layer, replacements):
+    """Puts `replacements[id(w)]` wherever `layer` holds the array `w`: as an
+    attribute, or inside a list, tuple or dict attribute (nested too).
+
+    # Returns
+        Functions that undo the replacements, in the order they were made.
+    """
+    undo = []
+    seen = set()
+
+    def replaced(value):
+        if id(value) in replacements:
+            return replacements[id(value)]
+        if isinstance(value, (list, dict)) and id(value) not in seen:
+            seen.add(id(value))
+            keys = range(len(value)) if isinstance(value, list) else list(value)
+            for key in keys:
+                item = value[key]
+                new = replaced(item)
+                if new is not item:
+                    value[key] = new
+                    undo.append(lambda holder=value, key=key, old=item:
+                                holder.__setitem__(key, old))
+        elif type(value) is tuple:
+            items = [replaced(item) for item in value]
+            if any(new is not old for new, old in zip(items, value)):
+                return tuple(items)
+        return value
+
+    attributes = vars(layer)
+    for name, value in list(attributes.items()):
+        new = replaced(value)
+        if new is not value:
+            attributes[name] = new
+            undo.append(lambda name=name, old=value: attributes.__setitem__(name, old))
+    return undo
 
 
 def _as_weight(value):

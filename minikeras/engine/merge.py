@@ -281,8 +281,8 @@ def merge(inputs, mode='sum', concat_axis=-1, dot_axes=-1, output_shape=None, ou
 
     # Arguments
         inputs: list of Keras tensors (at least 2).
-        mode, concat_axis, dot_axes, output_shape, output_mask, arguments, name:
-            see `Merge`.
+        mode, concat_axis, dot_axes, output_shape, output_mask, arguments,
+            name: see `Merge`.
 
     # Returns
         The merged Keras tensor.
