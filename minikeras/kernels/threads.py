@@ -13,8 +13,7 @@ Two pieces, both plain Python:
   functions are Numba kernels compiled with `nogil=True` and NumPy matrix
   products, which release the GIL.
 - `blas_threads(n)` sets the number of threads of NumPy's OpenBLAS for the
-  operations that follow (cheap: a direct call into the library, and none
-  when the count is already right).
+  operations that follow (cheap: a direct call into the library).
 - `matmul(a, b, out)` decides per product: one thread for small products
   (waking threads costs more than they save), every kernel thread for large
   ones (the 512-wide dense layers of a multilayer perceptron), as blocks on
@@ -30,7 +29,7 @@ import threading
 
 import numpy as np
 
-__all__ = ['run_tasks', 'run_ranges', 'pool_threads', 'blas_threads', 'forget_blas_threads', 'kernel_blas',
+__all__ = ['run_tasks', 'run_ranges', 'pool_threads', 'blas_threads', 'kernel_blas',
            'matmul',
            'BLAS_PARALLEL_FLOP']
 
@@ -237,50 +236,36 @@ def _single_blas_thread_here():
             pass
 
 
-_blas_count = [None]
-
-
 def blas_threads(n):
-    """Sets NumPy's BLAS to `n` threads (a no-op when it already has them, as
-    far as this module knows, or when the BLAS cannot be controlled).
+    """Sets NumPy's BLAS to `n` threads (a no-op when the BLAS cannot be
+    controlled). Cheap (a direct call into the library, about a microsecond),
+    and done before every product instead of being remembered, so that a
+    count changed by other means (threadpoolctl) never goes unnoticed.
 
     The kernels and the dense layers set the count they want before each
     matrix product, so nothing restores it: whoever multiplies next sets
     their own.
     """
-    if n == _blas_count[0]:
-        return
     for lib in _blas_libraries():
         lib.set_num_threads(n)
-    _blas_count[0] = n
-
-
-def forget_blas_threads():
-    """Call after changing the BLAS thread count by other means (threadpoolctl)."""
-    _blas_count[0] = None
 
 
 class kernel_blas(object):
-    """Context for one batch of a model: BLAS on one thread unless an operation
-    asks for more (`matmul`), and the count the process had restored at the
-    end. Numba's kernel threads keep spinning for a while after each parallel
-    kernel, so a multi-threaded BLAS call right after one competes with them
-    for the cores: only products large enough to gain get more than one
-    thread."""
-
-    _original = None
+    """Context for one batch of a model: BLAS on one thread inside it, and the
+    count it had restored at the end. Products large enough to gain from
+    more threads split themselves over the kernel threads (`matmul`), each
+    block on one BLAS thread: OpenBLAS's own threads would split them
+    statically (stalling under load) and keep spinning after each product,
+    competing with the kernels for the cores."""
 
     def __enter__(self):
-        if kernel_blas._original is None:
-            libraries = _blas_libraries()
-            kernel_blas._original = max([lib.num_threads for lib in libraries] or [0])
-            _blas_count[0] = kernel_blas._original or None
+        self._previous = max([lib.num_threads for lib in _blas_libraries()] or [0])
         blas_threads(1)
         return self
 
     def __exit__(self, *exc):
-        if kernel_blas._original:
-            blas_threads(kernel_blas._original)
+        if self._previous:
+            blas_threads(self._previous)
         return False
 
 

@@ -1,0 +1,114 @@
+"""The kernels' thread pool and per-product BLAS threads (minikeras.kernels.threads)."""
+import threading
+
+import numba
+import numpy as np
+import pytest
+
+from minikeras.kernels import threads
+
+
+def _thread_counts():
+    return sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)})
+
+
+@pytest.mark.parametrize('count', [0, 1, 2, 7, 40])
+def test_run_tasks_runs_every_task_once(count):
+    seen = []
+    lock = threading.Lock()
+
+    def task(t):
+        with lock:
+            seen.append(t)
+
+    for workers in (1, 2, 3):
+        del seen[:]
+        threads.run_tasks(task, count, workers)
+        assert sorted(seen) == list(range(count))
+
+
+def test_run_tasks_reraises_the_first_error_and_stays_usable():
+    def task(t):
+        if t == 3:
+            raise KeyError('task 3')
+
+    with pytest.raises(KeyError, match='task 3'):
+        threads.run_tasks(task, 10, 2)
+    done = []
+    threads.run_tasks(done.append, 5, 2)
+    assert sorted(done) == list(range(5))
+
+
+def test_run_tasks_from_a_task_runs_serially_in_that_thread():
+    inner = []
+
+    def task(t):
+        threads.run_tasks(lambda u: inner.append((t, u)), 3, 2)
+
+    threads.run_tasks(task, 4, 2)
+    assert sorted(inner) == [(t, u) for t in range(4) for u in range(3)]
+
+
+@pytest.mark.parametrize('count,work', [(1, 10), (5, 1 << 30), (100, 1 << 30), (9, 3 << 16)])
+def test_run_ranges_covers_the_range_in_order_pieces(count, work):
+    pieces = []
+    lock = threading.Lock()
+
+    def kernel(tag, lo, hi):
+        assert tag == 'x'
+        with lock:
+            pieces.append((lo, hi))
+
+    threads.run_ranges(kernel, count, work, 'x')
+    pieces.sort()
+    assert pieces[0][0] == 0 and pieces[-1][1] == count
+    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:]))
+    assert all(lo < hi for lo, hi in pieces)
+
+
+@pytest.mark.parametrize('M,K,N', [(128, 784, 512), (784, 128, 512), (100, 256, 128),
+                                   (300, 70, 1000), (33, 1000, 700)])
+def test_matmul_matches_numpy_and_is_deterministic_across_threads(M, K, N):
+    rng = np.random.default_rng(M + K + N)
+    a = rng.standard_normal((M, K)).astype(np.float32)
+    b = rng.standard_normal((K, N)).astype(np.float32)
+    reference = a.astype(np.float64) @ b.astype(np.float64)
+    before = numba.get_num_threads()
+    results = []
+    try:
+        for count in _thread_counts():
+            numba.set_num_threads(count)
+            for _ in range(2):
+                results.append(threads.matmul(a, b))
+                out = np.full((M, N), np.nan, np.float32)
+                assert threads.matmul(a, b, out=out) is out
+                results.append(out)
+            # transposed operands, as a dense layer's backward passes them
+            got = threads.matmul(np.ascontiguousarray(a.T).T, b)
+            np.testing.assert_allclose(got, reference, rtol=1e-4, atol=1e-3 * np.sqrt(K))
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_allclose(results[0], reference, rtol=1e-4, atol=1e-3 * np.sqrt(K))
+    for other in results[1:]:
+        assert other.tobytes() == results[0].tobytes()
+
+
+def test_matmul_keeps_other_dtypes():
+    a = np.arange(6.).reshape(2, 3)
+    b = np.arange(12.).reshape(3, 4)
+    got = threads.matmul(a, b)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, a @ b)
+
+
+def test_kernel_blas_restores_the_blas_thread_count():
+    threadpoolctl = pytest.importorskip('threadpoolctl')
+    blas = threadpoolctl.ThreadpoolController().select(user_api='blas')
+    if not blas.lib_controllers:
+        pytest.skip('no controllable BLAS')
+    with blas.limit(limits=2):
+        if any(lib.num_threads != 2 for lib in blas.lib_controllers):
+            pytest.skip('the BLAS cannot run 2 threads here')
+        with threads.kernel_blas():
+            assert all(lib.num_threads == 1 for lib in blas.lib_controllers)
+        assert all(lib.num_threads == 2 for lib in blas.lib_controllers)
