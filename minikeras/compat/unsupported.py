@@ -20,13 +20,6 @@ MODULES = {
     'applications': 'pretrained applications need weight downloads, which minikeras never does; '
                     'nearest: build the architecture with layers and load_weights() from a '
                     'local HDF5 file',
-    'datasets.cifar10': 'only MNIST is served offline; nearest: keras.datasets.mnist',
-    'datasets.cifar100': 'only MNIST is served offline; nearest: keras.datasets.mnist',
-    'datasets.cifar': 'only MNIST is served offline; nearest: keras.datasets.mnist',
-    'datasets.imdb': 'only MNIST is served offline; nearest: keras.datasets.mnist',
-    'datasets.reuters': 'only MNIST is served offline; nearest: keras.datasets.mnist',
-    'wrappers.scikit_learn': 'the scikit-learn wrappers are not supported; nearest: call '
-                             'model.fit / model.predict directly',
     'utils.visualize_util': 'model plotting (pydot) is not supported; nearest: model.summary()',
 }
 

@@ -61,3 +61,8 @@ def load_data(path=None):
     print('minikeras mnist: %d training + %d test digits from %s'
           % (len(train[1]), len(test[1]), data.describe(extra)), file=sys.stderr)
     return train, test
+
+
+if __name__ == '__main__':
+    # `python -m minikeras.datasets.mnist`: find (or download) MNIST once and say where.
+    load_data()

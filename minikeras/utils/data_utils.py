@@ -263,6 +263,11 @@ def get_file(fname, origin, untar=False, md5_hash=None, file_hash=None,
         download = True
 
     if download:
+        if not downloads_allowed() and stale:
+            raise DownloadError('%s does not match its %s hash %s (incomplete or outdated) and '
+                                'downloads are off (%s is set); download %s by other means and '
+                                'put it in its place'
+                                % (fpath, hash_algorithm, file_hash, OFFLINE_ENV_VAR, origin))
         if not downloads_allowed():
             raise DownloadError('%s is not in the cache and downloads are off (%s is set); '
                                 'download %s by other means and place it there'
