@@ -183,3 +183,5 @@ class Sequential(Model):
                 model.add(layer_from_config(layer_config, custom_objects))
         return model
 
+
+from .compat.keras0_models import Graph, slice_X  # noqa: E402,F401  (Keras 0.x, on Model)
