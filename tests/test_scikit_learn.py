@@ -33,6 +33,7 @@ def test_classifier_fit_predict_score():
     clf = KerasClassifier(build_classifier, hidden=16, nb_epoch=40, batch_size=10, verbose=0)
     history = clf.fit(x, y)
     assert len(history.history['loss']) == 40
+    assert clf.classes_.tolist() == [0, 1, 2]
     predicted = clf.predict(x, verbose=0)
     assert predicted.shape == (60,)
     proba = clf.predict_proba(x, verbose=0)
@@ -126,3 +127,34 @@ def test_errors():
     clf.fit(x, y)
     with pytest.raises(ValueError, match='metrics=\\["accuracy"\\]'):
         clf.score(x, y, verbose=0)
+
+
+def test_legacy_sklearn_grid_search_under_the_runner(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+    script = tmp_path / 's.py'
+    script.write_text(textwrap.dedent('''
+        import numpy as np
+        from sklearn.grid_search import GridSearchCV
+        from keras.models import Sequential
+        from keras.layers import Dense, Activation
+        from keras.wrappers.scikit_learn import KerasClassifier
+        def build(hidden=4):
+            m = Sequential()
+            m.add(Dense(hidden, input_dim=4)); m.add(Activation('relu'))
+            m.add(Dense(3)); m.add(Activation('softmax'))
+            m.compile(loss='categorical_crossentropy', optimizer='adam', metrics=['accuracy'])
+            return m
+        rs = np.random.RandomState(0)
+        y = np.arange(30) % 3
+        x = (np.eye(3, 4)[y] * 4 + rs.normal(0, .5, (30, 4))).astype('float32')
+        g = GridSearchCV(KerasClassifier(build, nb_epoch=2, verbose=0), {'hidden': [2, 5]},
+                         scoring='log_loss', n_jobs=1)
+        g.fit(x, y)
+        print(sorted(g.best_params_), g.cv, g.scoring)
+    '''))
+    result = subprocess.run([sys.executable, '-m', 'minikeras', 'run', str(script)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "['hidden'] 3 neg_log_loss"

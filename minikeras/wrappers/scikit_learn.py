@@ -144,6 +144,15 @@ class KerasClassifier(BaseWrapper):
 
     _estimator_type = 'classifier'
 
+    def fit(self, x, y, **kwargs):
+        """Builds a new model and fits it (see `BaseWrapper.fit`). Sets
+        `classes_` (the labels seen, or the columns of one-hot targets), which
+        scikit-learn's probability scorers read; as in Keras 1.2.2, `predict`
+        returns class indices, so labels should be 0 to n - 1."""
+        y_array = np.asarray(y)
+        self.classes_ = np.unique(y_array) if y_array.ndim == 1 else np.arange(y_array.shape[1])
+        return super(KerasClassifier, self).fit(x, y, **kwargs)
+
     def predict(self, x, **kwargs):
         """Returns the class index of each sample, shape (n_samples,).
 
