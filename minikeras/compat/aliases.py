@@ -5,8 +5,7 @@
 - Names a 2015-2017 script may import that this interpreter lacks are served
   as a last resort (installed at the end of `sys.meta_path`, so anything
   really installed, or a `data.py` beside the script, wins): `data` (the MNIST
-  shim), `six` and `six.moves`, `cPickle`, `sklearn.grid_search` (removed
-  from scikit-learn 0.20).
+  shim), `six` and `six.moves`, `cPickle`.
 """
 import importlib
 import importlib.abc
@@ -53,15 +52,13 @@ class KerasAliasFinder(importlib.abc.MetaPathFinder):
 
 
 class LegacyFallbackFinder(importlib.abc.MetaPathFinder):
-    """Serves `data`, `six`, `six.moves`, `cPickle` and `sklearn.grid_search`
-    when nothing else can."""
+    """Serves `data`, `six`, `six.moves` and `cPickle` when nothing else can."""
 
     _TARGETS = {
         'data': 'minikeras.compat.data_shim',
         'six': 'minikeras.compat.six_shim',
         'six.moves': 'minikeras.compat.six_shim.moves',
         'cPickle': 'pickle',
-        'sklearn.grid_search': 'minikeras.compat.sklearn_grid_search',
     }
 
     def find_spec(self, fullname, path=None, target=None):

@@ -1,15 +1,16 @@
-"""`sklearn.grid_search`, removed from scikit-learn in 0.20, for legacy scripts.
+"""`sklearn.grid_search` (removed in scikit-learn 0.20), served inside `minikeras run`.
 
-Served by `minikeras run` only when the installed scikit-learn lacks it.
-`GridSearchCV` is today's `sklearn.model_selection.GridSearchCV` with the
-0.17 signature and defaults: 3-fold cross-validation, `fit_params`, `iid`
-(accepted; today's averaging is unweighted), and the scorer names of the
-time, whose values were losses to minimise ('log_loss',
-'mean_squared_error', ...), translated to today's negated ones
-('neg_log_loss', ...), which rank models the same way.
+`GridSearchCV` and `RandomizedSearchCV` are `sklearn.model_selection`'s with
+scikit-learn 0.17's signatures and defaults: 3-fold cross-validation,
+`fit_params` and `iid` (accepted; today's averaging is unweighted), and the
+scorer names of the time, whose values were losses to minimise
+('log_loss', 'mean_squared_error', ...), translated to today's negated ones
+('neg_log_loss', ...), which rank models the same way. The other names
+(`ParameterGrid`, `ParameterSampler`, ...) are `sklearn.model_selection`'s:
+the old module's names, today's behaviour (results in `cv_results_`;
+`grid_scores_` is gone).
 """
 from sklearn import model_selection
-from sklearn.model_selection import ParameterGrid, ParameterSampler  # noqa: F401
 
 OLD_SCORER_NAMES = {
     'log_loss': 'neg_log_loss',
@@ -59,3 +60,11 @@ class RandomizedSearchCV(model_selection.RandomizedSearchCV):
         params = dict(self.fit_params or {})
         params.update(fit_params)
         return super(RandomizedSearchCV, self).fit(X, y, **params)
+
+
+def __getattr__(name):
+    try:
+        return getattr(model_selection, name)
+    except AttributeError:
+        raise AttributeError('sklearn.grid_search (served from sklearn.model_selection) has '
+                             'no %r' % name)
