@@ -15,8 +15,10 @@ The convolution is a cross-correlation (no kernel flip, as TensorFlow does):
 where positions outside the input count as 0. The output size is whatever the
 caller allocated; `conv_padding` gives the Keras 1 one for a border mode.
 
-Each kernel runs in parallel over the batch and is deterministic: the same
-inputs give bit-identical outputs whatever the number of threads. Work that
+Each kernel runs in parallel over the batch (ranges of samples or of sample
+groups handed out by `threads.run_ranges`; the Numba functions themselves
+are serial and release the GIL) and is deterministic: the same inputs give
+bit-identical outputs whatever the number of threads. Work that
 sums over the batch (the weight gradient) is split into groups of samples
 whose size depends only on the shapes, and the group results are added in
 group order.
@@ -37,6 +39,10 @@ How the stride-1 path is laid out (it is the one real models hit):
   planes shifted by ki*Wp + kj.
 
 Strides above 1 take plain loops over the valid output range of each tap.
+
+The public kernels send wide layers and strided ones
+(`conv2d_gemm.use_gemm`) to the matrix-product path of conv2d_gemm.py
+instead: same contract, im2col + sgemm.
 """
 import numba
 import numpy as np
@@ -721,11 +727,7 @@ def _direct_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left):
 
 @numba.njit(cache=True)
 def _flip_swap(w):
-    """wt[c, f, ki, kj] = w[f, c, KH-1-ki, KW-1-kj], and a zero bias for it.
-
-    (Kept out of the parallel kernel: there, even np.zeros becomes a parallel
-    region, and every region costs a thread wake-up.)
-    """
+    """wt[c, f, ki, kj] = w[f, c, KH-1-ki, KW-1-kj], and a zero bias for it."""
     F, C, KH, KW = w.shape
     wt = np.empty((C, F, KH, KW), np.float32)
     for f in range(F):
