@@ -19,13 +19,13 @@ the input channels of its group, g = f // (F // groups):
 `groups == C` with F = C * M is a depthwise convolution whose output channel
 c*M + m reads input channel c (TensorFlow's order).
 
-How: `vol2col` copies, for a chunk of samples, every tap of every window into
-a matrix of shape (C * KD*KH*KW, OD*OH*OW) per sample (rows in (c, kd, kh, kw)
-order, the kernel's own), and one BLAS product per group does the sums. The
-gradient for the input multiplies the transposed kernel with the output
-gradient and `col2vol` adds every column back where it was read from; the
-weight gradient multiplies the output gradient with the transposed columns,
-the samples of a chunk stacked along the summed axis.
+How: `vol2col` copies, for a chunk of n samples, every tap of every window
+into a matrix of shape (C * KD*KH*KW, n * OD*OH*OW) (rows in (c, kd, kh, kw)
+order, the kernel's own; the samples side by side), so that one BLAS product
+per group does the sums of the whole chunk. The gradient for the input
+multiplies the transposed kernel with the output gradient and `col2vol` adds
+every column back where it was read from; the weight gradient multiplies the
+output gradient with the transposed columns.
 
 `vol2col`/`col2vol` run in parallel over the samples, one thread per sample,
 each in a fixed order. The chunks of samples depend only on the shapes, and
@@ -48,6 +48,19 @@ def dilated_size(kernel_size, dilation):
 
 
 @numba.njit(cache=True)
+def _inside(offset, stride, size, count):
+    """[lo, hi): the outputs k < count with 0 <= k*stride + offset < size."""
+    lo = 0
+    if offset < 0:
+        lo = (-offset + stride - 1) // stride
+    hi = 0
+    if size - 1 - offset >= 0:
+        hi = (size - 1 - offset) // stride + 1
+    hi = min(hi, count)
+    return lo, max(hi, lo)
+
+
+@numba.njit(cache=True)
 def _vol2col_sample(x, cols, kernel, strides, dilations, pads, out_size):
     C, D, H, W = x.shape
     KD, KH, KW = kernel
@@ -57,19 +70,26 @@ def _vol2col_sample(x, cols, kernel, strides, dilations, pads, out_size):
         for a in range(KD):
             for b in range(KH):
                 for e in range(KW):
+                    dest = cols[row]
+                    offset = e * dilations[2] - pads[2]
+                    k_lo, k_hi = _inside(offset, strides[2], W, OW)
                     p = 0
                     for i in range(OD):
                         z = i * strides[0] + a * dilations[0] - pads[0]
                         for j in range(OH):
                             y = j * strides[1] + b * dilations[1] - pads[1]
-                            inside = 0 <= z < D and 0 <= y < H
-                            for k in range(OW):
-                                v = k * strides[2] + e * dilations[2] - pads[2]
-                                if inside and 0 <= v < W:
-                                    cols[row, p] = x[c, z, y, v]
-                                else:
-                                    cols[row, p] = 0.0
-                                p += 1
+                            if 0 <= z < D and 0 <= y < H:
+                                line = x[c, z, y]
+                                for k in range(k_lo):
+                                    dest[p + k] = 0.0
+                                for k in range(k_lo, k_hi):
+                                    dest[p + k] = line[k * strides[2] + offset]
+                                for k in range(k_hi, OW):
+                                    dest[p + k] = 0.0
+                            else:
+                                for k in range(OW):
+                                    dest[p + k] = 0.0
+                            p += OW
                     row += 1
 
 
@@ -84,35 +104,37 @@ def _col2vol_sample(cols, dx, kernel, strides, dilations, pads, out_size):
         for a in range(KD):
             for b in range(KH):
                 for e in range(KW):
+                    source = cols[row]
+                    offset = e * dilations[2] - pads[2]
+                    k_lo, k_hi = _inside(offset, strides[2], W, OW)
                     p = 0
                     for i in range(OD):
                         z = i * strides[0] + a * dilations[0] - pads[0]
                         for j in range(OH):
                             y = j * strides[1] + b * dilations[1] - pads[1]
-                            inside = 0 <= z < D and 0 <= y < H
-                            for k in range(OW):
-                                v = k * strides[2] + e * dilations[2] - pads[2]
-                                if inside and 0 <= v < W:
-                                    dx[c, z, y, v] += cols[row, p]
-                                p += 1
+                            if 0 <= z < D and 0 <= y < H:
+                                line = dx[c, z, y]
+                                for k in range(k_lo, k_hi):
+                                    line[k * strides[2] + offset] += source[p + k]
+                            p += OW
                     row += 1
 
 
 @numba.njit(cache=True, parallel=True)
 def vol2col(x, cols, kernel, strides, dilations, pads, out_size):
-    """Copies the windows of `x` (N, C, D, H, W) into `cols` (N, C*KD*KH*KW,
+    """Copies the windows of `x` (N, C, D, H, W) into `cols` (C*KD*KH*KW, N,
     OD*OH*OW). `kernel`, `strides`, `dilations`, `pads` (before each axis) and
     `out_size` are (depth, height, width) int64 arrays."""
     for n in numba.prange(x.shape[0]):
-        _vol2col_sample(x[n], cols[n], kernel, strides, dilations, pads, out_size)
+        _vol2col_sample(x[n], cols[:, n, :], kernel, strides, dilations, pads, out_size)
 
 
 @numba.njit(cache=True, parallel=True)
 def col2vol(cols, dx, kernel, strides, dilations, pads, out_size):
     """The adjoint of `vol2col`: `dx` (N, C, D, H, W) is set to the sum of the
-    columns read from each of its positions."""
+    columns (C*KD*KH*KW, N, OD*OH*OW) read from each of its positions."""
     for n in numba.prange(dx.shape[0]):
-        _col2vol_sample(cols[n], dx[n], kernel, strides, dilations, pads, out_size)
+        _col2vol_sample(cols[:, n, :], dx[n], kernel, strides, dilations, pads, out_size)
 
 
 def _geometry(w_shape, out_shape, strides, dilations, pads):
@@ -153,16 +175,22 @@ def convnd_forward(x, w, b, out, strides, dilations, pads, groups=1):
     geometry = _geometry(w.shape, out.shape, strides, dilations, pads)
     N, C = x.shape[:2]
     F = w.shape[0]
-    taps = int(np.prod(w.shape[2:]))
-    rows, positions = C * taps, int(np.prod(out.shape[2:]))
+    rows, positions = C * int(np.prod(w.shape[2:])), int(np.prod(out.shape[2:]))
     kernel = w.reshape(groups, F // groups, rows // groups)
     for chunk in _sample_chunks(N, rows, positions):
         n = chunk.stop - chunk.start
-        cols = np.empty((n, rows, positions), dtype=np.float32)
+        cols = np.empty((rows, n, positions), dtype=np.float32)
         vol2col(x[chunk], cols, *geometry)
-        y = np.matmul(kernel, cols.reshape(n, groups, rows // groups, positions))
-        y = y.reshape((n, F) + out.shape[2:])
-        np.add(y, b.reshape(F, 1, 1, 1), out=out[chunk])
+        y = np.matmul(kernel, cols.reshape(groups, rows // groups, n * positions))
+        y = y.reshape(F, n, positions).transpose(1, 0, 2)
+        np.add(y.reshape((n, F) + out.shape[2:]), b.reshape(F, 1, 1, 1), out=out[chunk])
+
+
+def _grouped_output(dout, groups):
+    """A chunk's output gradient (n, F, ...) as (groups, F // groups, n * positions)."""
+    n, F = dout.shape[:2]
+    grads = np.ascontiguousarray(dout.reshape(n, F, -1).transpose(1, 0, 2))
+    return grads.reshape(groups, F // groups, -1)
 
 
 def convnd_backward_input(dout, w, dx, strides, dilations, pads, groups=1):
@@ -172,15 +200,12 @@ def convnd_backward_input(dout, w, dx, strides, dilations, pads, groups=1):
     geometry = _geometry(w.shape, dout.shape, strides, dilations, pads)
     N, C = dx.shape[:2]
     F = w.shape[0]
-    taps = int(np.prod(w.shape[2:]))
-    rows, positions = C * taps, int(np.prod(dout.shape[2:]))
-    kernel_t = np.ascontiguousarray(
-        w.reshape(groups, F // groups, rows // groups).transpose(0, 2, 1))
+    rows, positions = C * int(np.prod(w.shape[2:])), int(np.prod(dout.shape[2:]))
+    kernel_t = w.reshape(groups, F // groups, rows // groups).transpose(0, 2, 1)
     for chunk in _sample_chunks(N, rows, positions):
         n = chunk.stop - chunk.start
-        grads = dout[chunk].reshape(n, groups, F // groups, positions)
-        cols = np.ascontiguousarray(np.matmul(kernel_t, grads).reshape(n, rows, positions))
-        col2vol(cols, dx[chunk], *geometry)
+        cols = np.matmul(kernel_t, _grouped_output(dout[chunk], groups))
+        col2vol(np.ascontiguousarray(cols.reshape(rows, n, positions)), dx[chunk], *geometry)
 
 
 def convnd_backward_weights(x, dout, dw, db, strides, dilations, pads, groups=1):
@@ -190,18 +215,13 @@ def convnd_backward_weights(x, dout, dw, db, strides, dilations, pads, groups=1)
     geometry = _geometry(dw.shape, dout.shape, strides, dilations, pads)
     N, C = x.shape[:2]
     F = dw.shape[0]
-    taps = int(np.prod(dw.shape[2:]))
-    rows, positions = C * taps, int(np.prod(dout.shape[2:]))
+    rows, positions = C * int(np.prod(dw.shape[2:])), int(np.prod(dout.shape[2:]))
     total = np.zeros((groups, F // groups, rows // groups), dtype=np.float32)
     for chunk in _sample_chunks(N, rows, positions):
         n = chunk.stop - chunk.start
-        cols = np.empty((n, rows, positions), dtype=np.float32)
+        cols = np.empty((rows, n, positions), dtype=np.float32)
         vol2col(x[chunk], cols, *geometry)
-        # Samples stacked along the summed axis: one product per group.
-        cols = cols.reshape(n, groups, rows // groups, positions).transpose(1, 0, 3, 2)
-        cols = cols.reshape(groups, n * positions, rows // groups)
-        grads = dout[chunk].reshape(n, groups, F // groups, positions).transpose(1, 2, 0, 3)
-        grads = grads.reshape(groups, F // groups, n * positions)
-        total += np.matmul(grads, cols)
+        cols = cols.reshape(groups, rows // groups, n * positions).transpose(0, 2, 1)
+        total += np.matmul(_grouped_output(dout[chunk], groups), cols)
     dw[...] = total.reshape(dw.shape)
     db[...] = dout.sum(axis=(0, 2, 3, 4), dtype=np.float32)

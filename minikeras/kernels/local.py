@@ -36,17 +36,17 @@ def local_forward(x, w, out, kernel, strides, out_size):
             steps, and the output grid.
 
     # Returns
-        The columns (N, C*KD*KH*KW, P) for `local_backward`.
+        The columns (C*KD*KH*KW, N, P) for `local_backward`.
     """
     n, channels = x.shape[:2]
     rows, positions = channels * int(np.prod(kernel)), int(np.prod(out_size))
     if w.shape[:2] != (positions, rows) or out.shape != (n, positions, w.shape[2]):
         raise ValueError('local_forward: weights %s and output %s do not match %d positions '
                          'of %d inputs for %d samples' % (w.shape, out.shape, positions, rows, n))
-    cols = np.empty((n, rows, positions), dtype=np.float32)
+    cols = np.empty((rows, n, positions), dtype=np.float32)
     vol2col(x, cols, *_geometry(kernel, strides, out_size))
     # (P, N, rows) @ (P, rows, F) -> (P, N, F)
-    out[...] = np.matmul(cols.transpose(2, 0, 1), w).transpose(1, 0, 2)
+    out[...] = np.matmul(cols.transpose(2, 1, 0), w).transpose(1, 0, 2)
     return cols
 
 
@@ -54,9 +54,9 @@ def local_backward(cols, dout, w, dw, dx, kernel, strides, out_size):
     """dw = the weight gradient; dx (or nothing when `dx` is None) = the input
     gradient, given the forward's columns and the output gradient (N, P, F)."""
     grads = np.ascontiguousarray(dout.transpose(1, 0, 2))          # (P, N, F)
-    dw[...] = np.matmul(cols.transpose(2, 1, 0), grads)            # (P, rows, N) @ (P, N, F)
+    dw[...] = np.matmul(cols.transpose(2, 0, 1), grads)            # (P, rows, N) @ (P, N, F)
     if dx is None:
         return
     dcols = np.matmul(grads, w.transpose(0, 2, 1))                 # (P, N, rows)
-    col2vol(np.ascontiguousarray(dcols.transpose(1, 2, 0)), dx,
+    col2vol(np.ascontiguousarray(dcols.transpose(2, 1, 0)), dx,
             *_geometry(kernel, strides, out_size))
