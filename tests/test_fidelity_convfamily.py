@@ -27,6 +27,8 @@ def keras1_tf_weight(class_name, array):
     """A Keras 3 weight in the layout of the Keras 1 'tf' layer."""
     if class_name == 'Deconvolution2D' and array.ndim == 4:
         return array.transpose(0, 1, 3, 2)       # Keras 3: (rows, cols, out, in)
+    if class_name == 'AtrousConvolution1D' and array.ndim == 3:
+        return array[:, None]                    # Keras 1: (length, 1, input_dim, nb_filter)
     return array
 
 
@@ -40,15 +42,23 @@ def th_weight(array):
 
 
 def to_th(x):
-    return np.ascontiguousarray(np.moveaxis(x, -1, 1))
+    """Channels-last images or volumes to channels-first; (samples, channels) as it is."""
+    return np.ascontiguousarray(np.moveaxis(x, -1, 1)) if x.ndim >= 4 else x
 
 
-@pytest.mark.parametrize('ordering', ['tf', 'th'])
-@pytest.mark.parametrize('name', sorted(CASES))
+# Layers with a dim_ordering run in both orderings; the 1D ones have one.
+RUNS = [(name, ordering) for name in sorted(CASES)
+        for ordering in (('tf', 'th') if 'dim_ordering' in CASES[name]['minikeras'][1]
+                         else (None,))]
+
+
+@pytest.mark.parametrize('name,ordering', RUNS)
 def test_layer_matches_keras3(name, ordering):
     case, a = CASES[name], arrays(name)
     class_name, kwargs = case['minikeras']
-    kwargs = dict(kwargs, dim_ordering=ordering)
+    kwargs = dict(kwargs)
+    if ordering is not None:
+        kwargs['dim_ordering'] = ordering
     x, y, dx, dy = a['x'], a['y'], a['dx'], a['dy']
     weights = [keras1_tf_weight(class_name, a['w_%d' % i]) for i in range(case['weights'])]
     grads = [keras1_tf_weight(class_name, a['grad_%d' % i]) for i in range(case['weights'])]

@@ -136,3 +136,22 @@ def test_keras2_configs_translate():
     name, config = format_of_saved('ZeroPadding3D').read_config(
         'ZeroPadding3D', {'padding': [[1, 1], [2, 2], [0, 0]]}, 3)
     assert config['padding'] == [1, 2, 0]
+
+
+def test_atrous1d_and_global_pooling3d_round_trips(tmp_path):
+    from minikeras.layers import AtrousConvolution1D, GlobalMaxPooling3D
+    sequence = Sequential([AtrousConvolution1D(3, 3, atrous_rate=2, border_mode='same',
+                                               input_shape=(8, 2)), Flatten(), Dense(1)])
+    volume = Sequential([Convolution3D(2, 2, 2, 2, input_shape=(3, 4, 4, 1), dim_ordering='tf'),
+                         GlobalMaxPooling3D(dim_ordering='tf'), Dense(1)])
+    for model in (sequence, volume):
+        model.compile('sgd', 'mse')
+        x = inputs(model)
+        for name, write in (('k1.h5', model.save),
+                            ('k3.h5', lambda p: saving.export_to_keras3(model, p))):
+            path = str(tmp_path / name)
+            write(path)
+            again = load_model(path)
+            assert [type(l).__name__ for l in again.layers] == \
+                [type(l).__name__ for l in model.layers]
+            np.testing.assert_allclose(again.predict(x), model.predict(x), rtol=1e-5, atol=1e-6)

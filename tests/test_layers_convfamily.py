@@ -460,3 +460,46 @@ def test_family_trains_saves_and_reloads(tmp_path):
     images.save(path)
     again = load_model(path)
     np.testing.assert_allclose(again.predict(xi), images.predict(xi), rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# AtrousConvolution1D, GlobalMax/AveragePooling3D
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize('border_mode,stride', [('valid', 1), ('same', 1), ('full', 2),
+                                                ('same', 2)])
+def test_atrous1d_against_loops_and_gradients(border_mode, stride):
+    from minikeras.layers import AtrousConvolution1D
+    layer = make(AtrousConvolution1D, (11, 3), nb_filter=4, filter_length=3, atrous_rate=2,
+                 border_mode=border_mode, subsample_length=stride)
+    W, b = layer.get_weights()
+    assert W.shape == (3, 1, 3, 4)
+    x = np.random.RandomState(12).standard_normal((2, 11, 3)).astype('float32')
+    span = 5
+    if border_mode == 'valid':
+        pad, out = 0, (11 - span) // stride + 1
+    elif border_mode == 'full':
+        pad, out = span - 1, (11 + span - 2) // stride + 1
+    else:
+        pad, out = tf_same_pad(11, span, stride)
+    w_th = W[:, 0].transpose(2, 1, 0)            # (nb_filter, input_dim, length)
+    expected = ref_correlate(x.transpose(0, 2, 1), w_th, (stride,), (2,), (pad,), (out,))
+    expected = expected.transpose(0, 2, 1) + b
+    np.testing.assert_allclose(layer.forward(x)[0], expected, rtol=1e-4, atol=1e-4)
+    assert layer.output_shape == (None, out, 4)
+    check_layer_gradients(layer, x)
+
+
+@pytest.mark.parametrize('ordering', ['th', 'tf'])
+def test_global_pooling3d(ordering):
+    from minikeras.layers import GlobalAveragePooling3D, GlobalMaxPooling3D
+    shape = (3, 2, 4, 3) if ordering == 'th' else (2, 4, 3, 3)
+    x = distinct_values((2,) + shape, seed=13)
+    x_th = to_th(x, ordering)
+    for cls, reduce in ((GlobalMaxPooling3D, np.max), (GlobalAveragePooling3D, np.mean)):
+        layer = make(cls, shape, dim_ordering=ordering)
+        assert layer.output_shape == (None, 3)
+        np.testing.assert_allclose(layer.forward(x)[0],
+                                   reduce(x_th.astype(np.float64), axis=(2, 3, 4)),
+                                   rtol=1e-6, atol=1e-6)
+        check_layer_gradients(layer, x)

@@ -26,9 +26,6 @@ LAYERS = {
     'ConvLSTM2D': _RECURRENT,
     'Bidirectional': 'Bidirectional wraps recurrent layers, which are not supported; nearest: '
                      'Convolution1D over the sequence (it sees both directions)',
-    'GlobalMaxPooling3D': _NOT_YET % 'MaxPooling3D over the whole volume, then Flatten',
-    'GlobalAveragePooling3D': _NOT_YET % 'AveragePooling3D over the whole volume, then Flatten',
-    'AtrousConvolution1D': _NOT_YET % 'AtrousConvolution2D over (samples, features, steps, 1)',
 }
 
 

@@ -1475,8 +1475,101 @@ class Cropping3D(Layer):
         return config
 
 
+class AtrousConvolution1D(Convolution1D):
+    """1D convolution with holes (dilated convolution) over the steps of
+    temporal data: the kernel's taps are `atrous_rate` steps apart.
+
+    # Example
+    ```python
+        model.add(AtrousConvolution1D(64, 3, atrous_rate=2, border_mode='same',
+                                      input_shape=(10, 32)))
+        # now model.output_shape == (None, 10, 64)
+    ```
+
+    # Arguments
+        nb_filter, filter_length, init, activation, weights, border_mode,
+        subsample_length, W_regularizer, b_regularizer, activity_regularizer,
+        W_constraint, b_constraint, bias, input_dim, input_length: as for
+        Convolution1D.
+        atrous_rate: the dilation; a kernel of k taps spans
+            (k - 1) * atrous_rate + 1 steps.
+
+    # Input shape
+        3D `(samples, steps, input_dim)`.
+
+    # Output shape
+        3D `(samples, new_steps, nb_filter)`.
+
+    # Weights
+        As Convolution1D's: `W` (filter_length, 1, input_dim, nb_filter), `b`
+        (nb_filter,).
+    """
+
+    def __init__(self, nb_filter, filter_length, init='glorot_uniform', activation=None,
+                 weights=None, border_mode='valid', subsample_length=1, atrous_rate=1,
+                 W_regularizer=None, b_regularizer=None, activity_regularizer=None,
+                 W_constraint=None, b_constraint=None, bias=True, **kwargs):
+        super(AtrousConvolution1D, self).__init__(
+            nb_filter, filter_length, init=init, activation=activation, weights=weights,
+            border_mode=border_mode, subsample_length=subsample_length,
+            W_regularizer=W_regularizer, b_regularizer=b_regularizer,
+            activity_regularizer=activity_regularizer, W_constraint=W_constraint,
+            b_constraint=b_constraint, bias=bias, **kwargs)
+        self.atrous_rate = positive_int(self, 'atrous_rate', atrous_rate)
+
+    def _geometry(self, input_shape):
+        check_rank(self, input_shape, 3, 'samples, steps, input_dim')
+        steps = input_shape[1]
+        if steps is None:
+            return None, conv_kernels.conv_output_length(
+                None, self.filter_length, self.border_mode, self.subsample_length)
+        pads, outs = _conv_geometry(self, (steps,), (self.filter_length,),
+                                    (self.subsample_length,), (self.atrous_rate,))
+        return pads[0], outs[0]
+
+    def get_output_shape_for(self, input_shape):
+        return (input_shape[0], self._geometry(input_shape)[1], self.nb_filter)
+
+    def build(self, input_shape):
+        self._geometry(input_shape)
+        super(AtrousConvolution1D, self).build(input_shape)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        pad, steps_out = self._geometry(x.shape)
+        geometry = ((1, 1, self.subsample_length), (1, 1, self.atrous_rate), (0, 0, pad))
+        # Steps as the last spatial axis: (samples, input_dim, 1, 1, steps).
+        x_v = np.ascontiguousarray(x.transpose(0, 2, 1), dtype='float32')[:, :, None, None]
+        kernel = np.ascontiguousarray(self.W.transpose(3, 2, 1, 0))[:, :, None]
+        z_v = np.empty((x.shape[0], self.nb_filter, 1, 1, steps_out), dtype='float32')
+        convnd.convnd_forward(x_v, kernel, _bias_or_zeros(self, self.nb_filter), z_v, *geometry)
+        z = z_v[:, :, 0, 0].transpose(0, 2, 1)
+        y = self.activation(z)
+
+        def backprop(dy):
+            dz = self.activation.backward(z, y, dy)
+            dz_v = np.ascontiguousarray(dz.transpose(0, 2, 1), dtype='float32')[:, :, None, None]
+            dw = np.empty_like(kernel)
+            db = np.empty(self.nb_filter, dtype='float32')
+            convnd.convnd_backward_weights(x_v, dz_v, dw, db, *geometry)
+            self.gradients[0] += dw[:, :, 0].transpose(3, 2, 1, 0)
+            if self.b is not None:
+                self.gradients[1] += db
+            if not need_input_grad:
+                return None
+            dx = np.empty_like(x_v)
+            convnd.convnd_backward_input(dz_v, kernel, dx, *geometry)
+            return dx[:, :, 0, 0].transpose(0, 2, 1)
+        return y, backprop
+
+    def get_config(self):
+        config = super(AtrousConvolution1D, self).get_config()
+        config['atrous_rate'] = self.atrous_rate
+        return config
+
+
 # Keras 1.2.2's short names of the layers above.
 Conv3D = Convolution3D
 Deconv2D = Deconvolution2D
+AtrousConv1D = AtrousConvolution1D
 AtrousConv2D = AtrousConvolution2D
 SeparableConv2D = SeparableConvolution2D

@@ -487,3 +487,82 @@ class AveragePooling3D(_Pooling3D):
     """
 
     _mode = 'avg'
+
+
+class _GlobalPooling3D(Layer):
+    """Shared by GlobalMaxPooling3D and GlobalAveragePooling3D."""
+
+    def __init__(self, dim_ordering='default', **kwargs):
+        super(_GlobalPooling3D, self).__init__(**kwargs)
+        self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
+
+    def _check(self, input_shape):
+        check_rank(self, input_shape, 5, 'samples, ' + (
+            'channels, dim1, dim2, dim3' if self.dim_ordering == 'th'
+            else 'dim1, dim2, dim3, channels'))
+
+    def get_output_shape_for(self, input_shape):
+        self._check(input_shape)
+        return (input_shape[0], input_shape[1] if self.dim_ordering == 'th' else input_shape[4])
+
+    def forward(self, x, training=False, need_input_grad=True):
+        self._check(x.shape)
+        x_cf = np.moveaxis(x, -1, 1) if self.dim_ordering == 'tf' else x
+        n, channels = x_cf.shape[:2]
+        flat = x_cf.reshape(n, channels, -1)
+        if self._mode == 'max':
+            where = np.argmax(flat, axis=2)         # the first maximum wins a tie
+            y = np.take_along_axis(flat, where[:, :, None], axis=2)[:, :, 0]
+        else:
+            y = flat.mean(axis=2, dtype='float32')
+        shape_cf = x_cf.shape
+
+        def backprop(dy):
+            if self._mode == 'max':
+                dx = np.zeros((n, channels, flat.shape[2]), dtype='float32')
+                np.put_along_axis(dx, where[:, :, None], dy[:, :, None], axis=2)
+            else:
+                dx = np.repeat(dy[:, :, None] / np.float32(flat.shape[2]), flat.shape[2],
+                               axis=2)
+            dx = dx.reshape(shape_cf)
+            return np.moveaxis(dx, 1, -1) if self.dim_ordering == 'tf' else dx
+        return y.astype('float32'), backprop
+
+    def get_config(self):
+        config = super(_GlobalPooling3D, self).get_config()
+        config['dim_ordering'] = self.dim_ordering
+        return config
+
+
+class GlobalMaxPooling3D(_GlobalPooling3D):
+    """The maximum of each channel over the three spatial axes of volumes.
+
+    # Arguments
+        dim_ordering: 'th', 'tf' or 'default' (the backend's ordering).
+
+    # Input shape
+        5D `(samples, channels, dim1, dim2, dim3)` ('th') or
+        `(samples, dim1, dim2, dim3, channels)` ('tf').
+
+    # Output shape
+        2D `(samples, channels)`.
+    """
+
+    _mode = 'max'
+
+
+class GlobalAveragePooling3D(_GlobalPooling3D):
+    """The mean of each channel over the three spatial axes of volumes.
+
+    # Arguments
+        dim_ordering: 'th', 'tf' or 'default' (the backend's ordering).
+
+    # Input shape
+        5D `(samples, channels, dim1, dim2, dim3)` ('th') or
+        `(samples, dim1, dim2, dim3, channels)` ('tf').
+
+    # Output shape
+        2D `(samples, channels)`.
+    """
+
+    _mode = 'avg'

@@ -10,7 +10,7 @@ from ...engine.layer_formats import (check_image_layer_3, ExportedTensor, Export
                                      ordering_of, pair, register_format, relayout_kernel)
 from ...utils.conv_utils import image_axes
 from ...utils.np_utils import convert_kernel
-from ..convolutional import (AtrousConvolution2D, Convolution1D, Convolution2D, Convolution3D,
+from ..convolutional import (AtrousConvolution1D, AtrousConvolution2D, Convolution1D, Convolution2D, Convolution3D,
                              Cropping2D, Cropping3D, Deconvolution2D, SeparableConvolution2D,
                              UpSampling2D, UpSampling3D, ZeroPadding2D, ZeroPadding3D)
 
@@ -81,9 +81,6 @@ def _conv2d_1(c, major):
 
 
 def _conv1d_1(c, major):
-    if any(int(v) != 1 for v in np.atleast_1d(c.get('dilation_rate', 1))):
-        raise ValueError('dilation_rate=%r is not supported by minikeras'
-                         % (c.get('dilation_rate'),))
     if str(c.get('data_format', 'channels_last')) != 'channels_last':
         raise ValueError('Conv1D with data_format=%r is not supported by minikeras'
                          % (c.get('data_format'),))
@@ -94,6 +91,10 @@ def _conv1d_1(c, major):
               'border_mode': keras1_padding(c),
               'subsample_length': int(np.atleast_1d(c.get('strides', 1))[0])}
     config.update(keras1_weight_options(c))
+    dilation = int(np.atleast_1d(c.get('dilation_rate', 1))[0])
+    if dilation != 1:
+        config['atrous_rate'] = dilation
+        return 'AtrousConvolution1D', config
     return 'Convolution1D', config
 
 
@@ -465,3 +466,16 @@ register_format(Cropping3D, LayerFormat(
     config_in=_cropping3d_1,
     keras3_out=volume_passthrough_3('Cropping3D', lambda l: {
         'cropping': [list(pair) for pair in l.cropping]})))
+
+
+def _atrous1d_3(layer, state, converted):
+    if layer.subsample_length != 1 and layer.atrous_rate != 1:
+        raise ExportError('layer %s (AtrousConvolution1D): Keras 3 refuses strides above 1 '
+                          'with a dilation above 1' % layer.name)
+    emitted, tensor = _conv1d_3(layer, state, converted)
+    emitted[0][1]['dilation_rate'] = [layer.atrous_rate]
+    return emitted, tensor
+
+
+register_format(AtrousConvolution1D, LayerFormat(
+    weights_in=_conv1d_weights_in, keras3_out=_atrous1d_3))

@@ -1,11 +1,11 @@
 """File formats of the pooling layers (`layers/pooling.py`)."""
 import numpy as np
 
-from ...engine.layer_formats import (check_image_layer_3, ExportedTensor, image_passthrough_3,
-                                     keras1_padding, LayerFormat, ordering_of, pair, plain_only_3,
-                                     register_format)
+from ...engine.layer_formats import (check_image_layer_3, ExportedTensor, ExportError,
+                                     image_passthrough_3, keras1_padding, LayerFormat,
+                                     ordering_of, pair, plain_only_3, register_format)
 from ..pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D,
-                       GlobalAveragePooling1D,
+                       GlobalAveragePooling1D, GlobalAveragePooling3D, GlobalMaxPooling3D,
                        GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                        MaxPooling1D, MaxPooling2D, MaxPooling3D)
 from .convolutional import _triple, volume_passthrough_3
@@ -38,7 +38,7 @@ def _global_pool_1(class_name):
     def translate(c, major):
         if c.get('keepdims'):
             raise ValueError('keepdims=True is not supported by minikeras')
-        if class_name.endswith('2D'):
+        if class_name.endswith(('2D', '3D')):
             return class_name, {'dim_ordering': ordering_of(c.get('data_format'))}
         return class_name, {}
     return translate
@@ -118,3 +118,23 @@ register_format(MaxPooling3D, LayerFormat(
 register_format(AveragePooling3D, LayerFormat(
     saved_names=('AvgPool3D',), config_in=_pool3d_1('AveragePooling3D'),
     keras3_out=volume_passthrough_3('AveragePooling3D', _pool3d_config_3)))
+
+
+
+def _global_pool3d_3(class_name):
+    def export(layer, state, converted):
+        if not state.plain():
+            raise ExportError('layer %s (%s) on a converted image is not exported'
+                              % (layer.name, type(layer).__name__))
+        data_format = 'channels_first' if layer.dim_ordering == 'th' else 'channels_last'
+        return [(class_name, {'data_format': data_format}, [])], \
+            ExportedTensor(layer.output_shape)
+    return export
+
+
+register_format(GlobalMaxPooling3D, LayerFormat(
+    saved_names=('GlobalMaxPool3D',), config_in=_global_pool_1('GlobalMaxPooling3D'),
+    keras3_out=_global_pool3d_3('GlobalMaxPooling3D')))
+register_format(GlobalAveragePooling3D, LayerFormat(
+    saved_names=('GlobalAvgPool3D',), config_in=_global_pool_1('GlobalAveragePooling3D'),
+    keras3_out=_global_pool3d_3('GlobalAveragePooling3D')))
