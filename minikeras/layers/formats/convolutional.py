@@ -10,9 +10,9 @@ from ...engine.layer_formats import (check_image_layer_3, ExportedTensor, Export
                                      ordering_of, pair, register_format, relayout_kernel)
 from ...utils.conv_utils import image_axes
 from ...utils.np_utils import convert_kernel
-from ..convolutional import (AtrousConvolution1D, AtrousConvolution2D, Convolution1D, Convolution2D, Convolution3D,
-                             Cropping2D, Cropping3D, Deconvolution2D, SeparableConvolution2D,
-                             UpSampling2D, UpSampling3D, ZeroPadding2D, ZeroPadding3D)
+from ..convolutional import (AtrousConvolution1D, AtrousConvolution2D, Convolution1D,
+                             Convolution2D, Convolution3D, Cropping2D, Cropping3D,
+                             Deconvolution2D, SeparableConvolution2D, UpSampling2D, UpSampling3D, ZeroPadding2D, ZeroPadding3D)
 
 
 def _convert_conv2d_kernel(kernel, layer, source, info):
