@@ -12,7 +12,8 @@ from ...utils.conv_utils import image_axes
 from ...utils.np_utils import convert_kernel
 from ..convolutional import (AtrousConvolution1D, AtrousConvolution2D, Convolution1D,
                              Convolution2D, Convolution3D, Cropping2D, Cropping3D,
-                             Deconvolution2D, SeparableConvolution2D, UpSampling2D, UpSampling3D, ZeroPadding2D, ZeroPadding3D)
+                             Deconvolution2D, SeparableConvolution2D, UpSampling2D,
+                             UpSampling3D, ZeroPadding2D, ZeroPadding3D)
 
 
 def _convert_conv2d_kernel(kernel, layer, source, info):

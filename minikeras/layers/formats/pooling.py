@@ -120,7 +120,6 @@ register_format(AveragePooling3D, LayerFormat(
     keras3_out=volume_passthrough_3('AveragePooling3D', _pool3d_config_3)))
 
 
-
 def _global_pool3d_3(class_name):
     def export(layer, state, converted):
         if not state.plain():
