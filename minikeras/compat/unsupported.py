@@ -74,12 +74,6 @@ OTHER_NAMES = {
     'regularizers': {
         'EigenvalueRegularizer': _NOT_YET % 'l2',
     },
-    'backend': {
-        'function': 'K.function needs a symbolic graph, which minikeras has not; nearest: '
-                    'model.predict, or calling the layers on arrays',
-        'gradients': 'K.gradients needs a symbolic graph; nearest: minikeras.autodiff.vjp',
-        'placeholder': 'K.placeholder needs a symbolic graph; nearest: keras.layers.Input',
-    },
 }
 
 

@@ -278,6 +278,44 @@ class Layer(object):
         node = Node(self, inputs, output_shape)
         return node.output_tensors if isinstance(output_shape, list) else node.output_tensors[0]
 
+    def _node_tensors(self, node_index, which):
+        if not self.inbound_nodes:
+            raise AttributeError('Layer %s has no %s yet: it has not been called on a Keras '
+                                 'tensor (or added to a model)' % (self.name, which))
+        if not -len(self.inbound_nodes) <= node_index < len(self.inbound_nodes):
+            raise ValueError('Layer %s has %d call(s) (nodes), so there is no node %d'
+                             % (self.name, len(self.inbound_nodes), node_index))
+        node = self.inbound_nodes[node_index]
+        # an InputLayer's input is its own tensor, as in Keras
+        tensors = node.output_tensors if which == 'output' or not node.input_tensors \
+            else node.input_tensors
+        return tensors[0] if len(tensors) == 1 else list(tensors)
+
+    def _only_node_tensors(self, which):
+        if len(self.inbound_nodes) > 1:
+            raise AttributeError('Layer %s has been called %d times (it is shared), so its %s '
+                                 'is ambiguous: use get_%s_at(node_index)'
+                                 % (self.name, len(self.inbound_nodes), which, which))
+        return self._node_tensors(0, which)
+
+    @property
+    def input(self):
+        """The layer's input tensor (Keras tensor), when it was called once."""
+        return self._only_node_tensors('input')
+
+    @property
+    def output(self):
+        """The layer's output tensor (Keras tensor), when it was called once."""
+        return self._only_node_tensors('output')
+
+    def get_input_at(self, node_index):
+        """The input tensor(s) of the layer's `node_index`-th call."""
+        return self._node_tensors(node_index, 'input')
+
+    def get_output_at(self, node_index):
+        """The output tensor(s) of the layer's `node_index`-th call."""
+        return self._node_tensors(node_index, 'output')
+
     def get_output_shape_at(self, node_index):
         """Output shape of the layer's `node_index`-th call."""
         shapes = [t.shape for t in self.inbound_nodes[node_index].output_tensors]

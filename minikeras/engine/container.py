@@ -41,6 +41,12 @@ class Container(Layer):
                                  'must be Input tensors' % (self.name, t.name))
         self.inputs, self.outputs = list(inputs), list(outputs)
         self._nodes, self._graph_layers = _order_graph(self, self.inputs, self.outputs)
+        from .operation import Operation
+        for layer in self._graph_layers:
+            if isinstance(layer, Operation):
+                raise TypeError('Model %s: its graph computes %s (%s) outside any layer; as in '
+                                'Keras 1, a model is made of layers: wrap the expression in a '
+                                'Lambda layer' % (self.name, layer.op_name, layer.name))
         self.input_layers = [t._keras_history[0] for t in self.inputs]
         self.output_layers = [t._keras_history[0] for t in self.outputs]
         self.input_names = [layer.name for layer in self.input_layers]
@@ -144,52 +150,14 @@ class Container(Layer):
             layers' buffers and returns the input gradients (None where not
             needed); and the activity-regularization loss.
         """
-        values = {id(t): x for t, x in zip(self.inputs, inputs)}
-        carries = {id(t) for t in self.inputs} if need_input_grads else set()
-        records = []
-        penalty = 0.
-        for node in self._nodes:
-            layer = node.outbound_layer
-            args = [values[id(t)] for t in node.input_tensors]
-            need_input = any(id(t) in carries for t in node.input_tensors)
-            if isinstance(layer, Container):
-                outs, backprop, inner_penalty = layer._run(args, training, need_backprop, need_input)
-                penalty += inner_penalty
-            else:
-                out, backprop = layer.forward(args if len(args) > 1 else args[0],
-                                              training=training, need_input_grad=need_input)
-                outs = [out]
-                regularizer = layer.activity_regularizer
-                if regularizer is not None:
-                    penalty += regularizer(out)
-                    backprop = _with_activity_gradient(backprop, regularizer, out)
-            for t, value in zip(node.output_tensors, outs):
-                values[id(t)] = value
-            if need_input or layer.trainable_pairs():
-                carries.update(id(t) for t in node.output_tensors)
-                if need_backprop:
-                    records.append((node, backprop, need_input))
+        from .execution import run_nodes
+        feeds = {id(t): x for t, x in zip(self.inputs, inputs)}
+        carried = [id(t) for t in self.inputs] if need_input_grads else ()
+        values, backprop, penalty = run_nodes(self._nodes, feeds, training, need_backprop,
+                                              carried)
 
         def backprop_all(output_grads):
-            grads = {}
-            for t, g in zip(self.outputs, output_grads):
-                _accumulate(grads, t, g)
-            for node, backprop, need_input in reversed(records):
-                outs = [grads.pop(id(t), None) for t in node.output_tensors]
-                if all(g is None for g in outs):
-                    continue
-                outs = [np.zeros_like(values[id(t)]) if g is None else g
-                        for t, g in zip(node.output_tensors, outs)]
-                if isinstance(node.outbound_layer, Container):
-                    input_grads = backprop(outs)
-                else:
-                    input_grads = backprop(outs[0])
-                    if len(node.input_tensors) == 1:
-                        input_grads = [input_grads]
-                if need_input:
-                    for t, g in zip(node.input_tensors, input_grads):
-                        if g is not None:
-                            _accumulate(grads, t, g)
+            grads = backprop(list(zip(self.outputs, output_grads)))
             return [grads.get(id(t)) for t in self.inputs]
         return [values[id(t)] for t in self.outputs], backprop_all, penalty
 
@@ -359,17 +327,6 @@ class Container(Layer):
 def _own_offset(layer):
     """InputLayers are born with their node; the config lists none for them."""
     return 1 if isinstance(layer, InputLayer) else 0
-
-
-def _accumulate(grads, tensor, grad):
-    key = id(tensor)
-    grads[key] = grad if key not in grads else grads[key] + grad
-
-
-def _with_activity_gradient(backprop, regularizer, output):
-    def backprop_with_penalty(dy):
-        return backprop(dy + regularizer.gradient(output))
-    return backprop_with_penalty
 
 
 def _order_graph(container, inputs, outputs):

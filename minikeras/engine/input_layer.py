@@ -17,7 +17,7 @@ class InputLayer(Layer):
             raise ValueError('InputLayer %s needs input_shape or batch_input_shape' % self.name)
         self.built = True
         self.input_shape = self.output_shape = self.batch_input_shape
-        Node(self, [], self.batch_input_shape)
+        Node(self, [], self.batch_input_shape).output_tensors[0].dtype = self.input_dtype
 
     def forward(self, x, training=False, need_input_grad=True):
         return x, lambda dy: dy
@@ -48,3 +48,17 @@ def Input(shape=None, batch_shape=None, name=None, dtype='float32'):
     layer = InputLayer(input_shape=shape, batch_input_shape=batch_shape, input_dtype=dtype,
                        name=name)
     return layer.inbound_nodes[0].output_tensors[0]
+
+
+_LEARNING_PHASE = []
+
+
+def learning_phase_tensor(create=True):
+    """The graph's learning-phase input (a scalar: 0 test, 1 train), made on
+    first use; None when it was never asked for and `create` is False."""
+    if not _LEARNING_PHASE and create:
+        layer = InputLayer(batch_input_shape=(), input_dtype='int32',
+                           name='keras_learning_phase')
+        layer.is_learning_phase = True
+        _LEARNING_PHASE.append(layer.inbound_nodes[0].output_tensors[0])
+    return _LEARNING_PHASE[0] if _LEARNING_PHASE else None
