@@ -47,8 +47,12 @@ def _describe(fed):
     return '%d tensor(s)' % len(fed)
 
 
-def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=()):
+def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), masks=None):
     """Runs `nodes` (in order) on the values in `feeds` ({id(tensor): array}).
+
+    Masks ride with the values: each layer gets the mask of its input (layers
+    that support masking in `forward`, the others only if it is None) and its
+    `compute_mask` gives the mask of its output.
 
     # Arguments
         training: whether layers run in the training phase (Dropout,
@@ -56,17 +60,21 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=()):
         need_backprop: whether to keep the layers' backprop closures.
         carried: ids of fed tensors whose gradient is wanted.
         wanted: ids of intermediate tensors whose gradient is wanted.
+        masks: {id(tensor): mask} for the fed tensors that carry one.
 
     # Returns
-        `(values, backprop, penalty)`: {id(tensor): value} for every tensor
+        `(values, backprop, penalty, masks)`: {id(tensor): value} for every tensor
         computed or fed; `backprop(seeds)`, which takes [(tensor, gradient)],
         adds the weight gradients into the layers' buffers and returns
         {id(tensor): gradient} for the carried and wanted tensors; and the
-        activity-regularization loss.
+        activity-regularization loss; and {id(tensor): mask} for the tensors
+        that carry a mask.
     """
+    from .base_layer import mask_argument
     from .container import Container
     from .input_layer import learning_phase_tensor
     values = dict(feeds)
+    masks = dict(masks or {})
     phase = learning_phase_tensor(create=False)
     if phase is not None and id(phase) not in values:
         values[id(phase)] = np.array(1 if training else 0, dtype='int32')
@@ -77,20 +85,28 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=()):
     for node in nodes:
         layer = node.outbound_layer
         args = [values[id(t)] for t in node.input_tensors]
+        in_masks = [masks.get(id(t)) for t in node.input_tensors]
         need_input = any(id(t) in carries for t in node.input_tensors)
         if isinstance(layer, Container):
-            outs, backprop, inner_penalty = layer._run(args, training, need_backprop, need_input)
+            outs, backprop, inner_penalty, out_masks = layer._run_masked(
+                args, training, need_backprop, need_input, in_masks)
             penalty += inner_penalty
         else:
-            out, backprop = layer.forward(args if len(args) > 1 else args[0],
-                                          training=training, need_input_grad=need_input)
+            x = args if len(args) > 1 else args[0]
+            mask = in_masks if len(args) > 1 else in_masks[0]
+            out_masks = [layer.compute_mask(x, mask)]
+            out, backprop = layer.forward(x, training=training, need_input_grad=need_input,
+                                          **mask_argument(layer, mask))
             outs = list(out) if len(node.output_tensors) > 1 else [out]
             regularizer = layer.activity_regularizer
             if regularizer is not None:
                 penalty += regularizer(out)
                 backprop = _with_activity_gradient(backprop, regularizer, out)
-        for t, value in zip(node.output_tensors, outs):
+        out_masks = list(out_masks) + [None] * (len(outs) - len(out_masks))
+        for t, value, mask in zip(node.output_tensors, outs, out_masks):
             values[id(t)] = value
+            if mask is not None:
+                masks[id(t)] = mask
         if need_input or layer.trainable_pairs():
             carries.update(id(t) for t in node.output_tensors)
             if need_backprop:
@@ -126,7 +142,7 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=()):
             if key in wanted or key in carried:
                 found[key] = g
         return found
-    return values, backprop_all, penalty
+    return values, backprop_all, penalty, masks
 
 
 def _accumulate(grads, key, grad):

@@ -60,6 +60,10 @@ class Gradients(Layer):
         self._nodes = order_nodes([loss], fed, 'K.gradients')
         self.built = True
 
+    def compute_mask(self, x, mask=None):
+        # an expression reads values only; a mask stops here, as in Keras 1
+        return None
+
     def forward(self, x, training=False, need_input_grad=True):
         values = list(x) if len(self.sources) > 1 else [x]
         feeds = {id(t): v for t, v in zip(self.sources, values)}
@@ -67,7 +71,7 @@ class Gradients(Layer):
         pairs = weight_owners(self._nodes)
         for _, buffer in pairs:
             buffer.fill(0.)
-        vals, backprop, _ = run_nodes(self._nodes, feeds, training, True,
+        vals, backprop, _, _ = run_nodes(self._nodes, feeds, training, True,
                                       carried=[i for i in tensor_ids if i in feeds],
                                       wanted=[i for i in tensor_ids if i not in feeds])
         seed = np.ones_like(np.asarray(vals[id(self.loss)], dtype='float32'))
@@ -208,7 +212,7 @@ class Function(object):
         state = self._state()
         saved = [np.array(a) for a in state]
         try:
-            computed, _, _ = run_nodes(self._nodes, feeds, training, need_backprop=False)
+            computed, _, _, _ = run_nodes(self._nodes, feeds, training, need_backprop=False)
         finally:
             for array, old in zip(state, saved):
                 array[...] = old

@@ -97,6 +97,10 @@ class Operation(Layer):
         self._gradients = [np.zeros_like(v) for v in variables]
         self.built = True
 
+    def compute_mask(self, x, mask=None):
+        # an expression reads values only; a mask stops here, as in Keras 1
+        return None
+
     def _evaluate(self, tensor_values, variable_values):
         args, kwargs = _fill(self._template, tensor_values, variable_values)
         return self.function(*args, **kwargs)
