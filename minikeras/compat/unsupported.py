@@ -15,9 +15,6 @@ MODULES = {
     'layers.convolutional_recurrent': _RECURRENT,
     'layers.local': 'locally connected layers are not supported; nearest: Convolution1D / '
                     'Convolution2D (shared weights)',
-    'applications': 'pretrained applications need weight downloads, which minikeras never does; '
-                    'nearest: build the architecture with layers and load_weights() from a '
-                    'local HDF5 file',
     'datasets.cifar10': 'only MNIST is served offline; nearest: keras.datasets.mnist',
     'datasets.cifar100': 'only MNIST is served offline; nearest: keras.datasets.mnist',
     'datasets.cifar': 'only MNIST is served offline; nearest: keras.datasets.mnist',

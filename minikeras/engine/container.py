@@ -392,7 +392,8 @@ def _order_graph(container, inputs, outputs):
     for t in outputs:
         visit(t, 0, frozenset())
     nodes = sorted(nodes_seen.values(), key=lambda n: -node_depth[id(n)])
-    nodes = [n for n in nodes if n.input_tensors]
+    nodes = [n for n in nodes if n.input_tensors and
+             not any(id(t) in input_ids for t in n.output_tensors)]
     layers = sorted((entry for entry in layer_index.values()),
                     key=lambda entry: (-layer_depth[id(entry[1])], entry[0]))
     return nodes, [layer for _, layer in layers]

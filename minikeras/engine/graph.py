@@ -176,7 +176,7 @@ def get_source_inputs(tensor):
 
     def visit(t):
         node = t.node
-        if not node.input_tensors:
+        if not node.input_tensors or getattr(node.outbound_layer, 'is_model_input', False):
             if id(t) not in seen:
                 seen.add(id(t))
                 found.append(t)
