@@ -114,6 +114,12 @@ def gradients(loss, variables):
             of the variables.
     """
     if not isinstance(loss, KerasTensor):
+        from .. import autodiff
+        if autodiff.is_traced(loss):
+            raise TypeError('K.gradients was called inside a layer or Lambda while it runs (on '
+                            'values being traced, not on graph tensors): minikeras takes '
+                            'gradients on the graph only. Take K.gradients of graph tensors '
+                            '(layer outputs, placeholders) outside the layer.')
         raise TypeError('K.gradients: the loss must be a Keras tensor (an expression of the '
                         'graph), got %s' % _describe(loss))
     if tuple(loss.shape) != ():
