@@ -262,27 +262,18 @@ class Layer(object):
         if type(self).call is Layer.call:
             raise TypeError('Layer %s (%s) defines neither forward() nor call()'
                             % (self.name, type(self).__name__))
-        from .. import autodiff
-        from .. import backend_ops
         weights = list(self._trainable_weights) if self.trainable else []
 
         def traced_call(inputs, *traced_weights):
             undo = _substitute_weights(self, {id(weight): traced for weight, traced
                                               in zip(weights, traced_weights)})
             try:
-                with backend_ops.learning_phase_scope(1 if training else 0):
-                    return self.call(inputs) if mask is None else self.call(inputs, mask)
+                return self.call(inputs) if mask is None else self.call(inputs, mask)
             finally:
                 for restore in reversed(undo):
                     restore()
-        y, backward = autodiff.vjp(traced_call, x, *weights)
-
-        def backprop(dy):
-            grads = backward(dy)
-            for buffer, grad in zip(self._gradients, grads[1:]):
-                buffer += grad
-            return grads[0]
-        return np.asarray(y, dtype='float32'), backprop
+        y, backprop = traced_forward(traced_call, [x], weights, self._gradients, training)
+        return np.asarray(y, dtype='float32'), lambda dy: backprop(dy)[0]
 
     def __call__(self, x, mask=None):
         """On Keras tensors (from `Input` or other layers), adds this layer to
@@ -413,6 +404,33 @@ def mask_argument(layer, mask):
     the keyword arguments with which to call `layer.forward`."""
     present = any(m is not None for m in mask) if isinstance(mask, list) else mask is not None
     return {'mask': mask} if present and layer.supports_masking else {}
+
+
+def traced_forward(function, inputs, weights, gradient_buffers, training):
+    """The forward protocol for code without a hand-written derivative (a
+    layer's `call`, a `Lambda`, a graph expression): runs
+    `function(*inputs, *weights)` on traced values in the learning phase of
+    `training`, and differentiates it with `minikeras.autodiff`.
+
+    # Returns
+        `(y, backprop)`: `backprop(dy)` adds the gradients of `weights` into
+        `gradient_buffers` and returns the list of the inputs' gradients.
+    """
+    from .. import autodiff
+    from .. import backend_ops
+    count = len(inputs)
+
+    def traced(*arrays):
+        with backend_ops.learning_phase_scope(1 if training else 0):
+            return function(*arrays)
+    y, backward = autodiff.vjp(traced, *(list(inputs) + list(weights)))
+
+    def backprop(dy):
+        grads = backward(dy)
+        for buffer, grad in zip(gradient_buffers, grads[count:]):
+            buffer += grad
+        return grads[:count]
+    return y, backprop
 
 
 def _substitute_weights(layer, replacements):

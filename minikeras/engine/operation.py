@@ -16,7 +16,7 @@ with respect to them is what `K.gradients` returns for those arrays.
 import numpy as np
 
 from .. import autodiff
-from .base_layer import Layer, get_uid
+from .base_layer import Layer, get_uid, traced_forward
 from .graph import KerasTensor, Node, shape_repr
 
 
@@ -109,28 +109,23 @@ class Operation(Layer):
         return list(zip(self._trainable_weights, self._gradients))
 
     def forward(self, x, training=False, need_input_grad=True):
-        from .. import backend_ops
         values = list(x) if len(self.input_tensors) > 1 else [x]
         count = len(values)
 
-        def traced(*arrays):
-            with backend_ops.learning_phase_scope(1 if training else 0):
-                out = self._evaluate(list(arrays[:count]), list(arrays[count:]))
-            return out
+        def evaluate(*arrays):
+            return self._evaluate(list(arrays[:count]), list(arrays[count:]))
         try:
-            y, backward = autodiff.vjp(traced, *(values + self._trainable_weights))
+            y, backprop = traced_forward(evaluate, values, self._trainable_weights,
+                                         self._gradients, training)
         except TypeError as error:
             raise TypeError('%s (in the graph expression %s): %s'
                             % (self.op_name, self.name, error))
 
-        def backprop(dy):
-            grads = backward(dy)
-            for buffer, grad in zip(self._gradients, grads[count:]):
-                buffer += grad
+        def backprop_inputs(dy):
             grads = [g if np.asarray(v).dtype.kind == 'f' else None
-                     for g, v in zip(grads[:count], values)]
+                     for g, v in zip(backprop(dy), values)]
             return grads if count > 1 else grads[0]
-        return np.asarray(y), backprop
+        return np.asarray(y), backprop_inputs
 
 
 def _probe(tensor, batch):
