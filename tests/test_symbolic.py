@@ -223,3 +223,13 @@ def test_gradient_of_a_non_scalar_or_of_an_unconnected_tensor():
         K.gradients(K.sum(x), [z])
     with pytest.raises(ValueError, match='does not depend on an array of shape \\(2,\\)'):
         K.gradients(K.sum(x), [K.variable(np.zeros(2))])
+
+
+def test_in_place_operator_on_a_variable_builds_an_expression():
+    x = Input(shape=(4,))
+    loss = K.variable(0.)
+    loss += K.sum(x)
+    loss -= 2. * K.sum(K.square(x))
+    assert K.get_value(K.variable(0.)) == 0.
+    np.testing.assert_allclose(K.function([x], [loss])([X])[0],
+                               X.sum() - 2. * (X ** 2).sum(), rtol=1e-5)

@@ -69,6 +69,9 @@ class KerasTensor(object):
         return _apply(operator.getitem, (self, key), 'getitem')
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # `variable += tensor` makes a new expression, as in Keras; the
+        # variable keeps its value
+        kwargs.pop('out', None)
         function = ufunc if method == '__call__' else getattr(ufunc, method)
         return _apply(function, inputs, 'np.%s' % ufunc.__name__, kwargs)
 
