@@ -233,3 +233,29 @@ def test_in_place_operator_on_a_variable_builds_an_expression():
     assert K.get_value(K.variable(0.)) == 0.
     np.testing.assert_allclose(K.function([x], [loss])([X])[0],
                                X.sum() - 2. * (X ** 2).sum(), rtol=1e-5)
+
+
+def test_function_of_a_loss_and_its_gradient_runs_the_network_forward_once():
+    calls = []
+
+    def counted(t):
+        calls.append(1)
+        return K.tanh(t)
+    x = Input(shape=(4,))
+    loss = K.sum(Lambda(counted)(Dense(3)(x)))
+    f = K.function([x], [loss] + K.gradients(loss, [x]))
+    del calls[:]
+    value, grad = f([X])
+    assert len(calls) == 1
+    assert grad.shape == X.shape and np.isfinite(value)
+
+
+def test_input_on_a_variable_reads_it_when_the_graph_runs():
+    masks = K.variable(np.ones((2, 3)))
+    mask_input = Input(tensor=masks, shape=(3,))
+    out = Dense(2, bias=False)(mask_input)
+    model = Model(mask_input, out)
+    f = K.function([], [out])
+    np.testing.assert_allclose(f([])[0], model.predict(np.ones((2, 3))), rtol=1e-6)
+    K.set_value(masks, np.zeros((2, 3)))
+    np.testing.assert_allclose(f([])[0], 0.)

@@ -29,9 +29,8 @@ def order_nodes(outputs, fed, owner):
             done.add(id(node))
             order.append(node)
             continue
-        if not node.input_tensors:
-            layer = node.outbound_layer
-            if isinstance(layer, InputLayer) and getattr(layer, 'is_learning_phase', False):
+        if not node.input_tensors and isinstance(node.outbound_layer, InputLayer):
+            if getattr(node.outbound_layer, 'is_learning_phase', False):
                 continue
             raise ValueError('%s: graph disconnected: the value of %s is needed but it is not '
                              'among the inputs given (%s); add it to the inputs'
@@ -92,8 +91,8 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
                 args, training, need_backprop, need_input, in_masks)
             penalty += inner_penalty
         else:
-            x = args if len(args) > 1 else args[0]
-            mask = in_masks if len(args) > 1 else in_masks[0]
+            x = args if len(args) != 1 else args[0]
+            mask = in_masks if len(args) != 1 else in_masks[0]
             out_masks = [layer.compute_mask(x, mask)]
             out, backprop = layer.forward(x, training=training, need_input_grad=need_input,
                                           **mask_argument(layer, mask))

@@ -29,7 +29,9 @@ def _source_tensors(outputs):
         seen.add(id(tensor))
         node = tensor.node
         if not node.input_tensors:
-            found.append(tensor)
+            # inputs and placeholders; a variable's node computes its value
+            if getattr(node.outbound_layer, 'is_model_input', False):
+                found.append(tensor)
         stack.extend(node.input_tensors)
     return found[::-1]
 
@@ -65,8 +67,17 @@ class Gradients(Layer):
         return None
 
     def forward(self, x, training=False, need_input_grad=True):
-        values = list(x) if len(self.sources) > 1 else [x]
-        feeds = {id(t): v for t, v in zip(self.sources, values)}
+        values = list(x) if len(self.sources) != 1 else [x]
+        grads, _ = self.compute({id(t): v for t, v in zip(self.sources, values)}, training)
+
+        def backprop_second_order(dy):
+            raise TypeError('the gradient of a K.gradients result (a second derivative) is '
+                            'not supported by minikeras')
+        return (grads if len(grads) > 1 else grads[0]), backprop_second_order
+
+    def compute(self, feeds, training):
+        """The gradients, and the values of every tensor of the loss's graph
+        ({id: value}), from the values of the sources in `feeds`."""
         tensor_ids = [id(v) for v in self.variables if isinstance(v, KerasTensor)]
         pairs = weight_owners(self._nodes)
         for _, buffer in pairs:
@@ -91,11 +102,7 @@ class Gradients(Layer):
                 grads.append(total)
         for _, buffer in pairs:
             buffer.fill(0.)
-
-        def backprop_second_order(dy):
-            raise TypeError('the gradient of a K.gradients result (a second derivative) is '
-                            'not supported by minikeras')
-        return (grads if len(grads) > 1 else grads[0]), backprop_second_order
+        return grads, vals
 
 
 def gradients(loss, variables):
@@ -198,6 +205,32 @@ class Function(object):
                 arrays.extend(leaf._non_trainable_weights)
         return arrays
 
+    def _run(self, feeds, training):
+        """Runs the graph. The gradients are computed first, each from one
+        forward and backward walk of its loss's graph, whose values are then
+        reused: `K.function([x], [loss] + K.gradients(loss, [x]))` runs the
+        network forward once."""
+        gradient_nodes = [node for node in self._nodes
+                          if isinstance(node.outbound_layer, Gradients)]
+        if not gradient_nodes:
+            return run_nodes(self._nodes, feeds, training, need_backprop=False)[0]
+        from .input_layer import learning_phase_tensor
+        known = dict(feeds)
+        phase = learning_phase_tensor(create=False)
+        if phase is not None and id(phase) not in known:
+            known[id(phase)] = np.array(1 if training else 0, dtype='int32')
+        for node in gradient_nodes:
+            op = node.outbound_layer
+            if not all(id(t) in known for t in op.sources):
+                return run_nodes(self._nodes, feeds, training, need_backprop=False)[0]
+            grads, values = op.compute({id(t): known[id(t)] for t in op.sources}, training)
+            known.update(values)
+            known.update((id(t), g) for t, g in zip(node.output_tensors, grads))
+        graph = [o for o in self.outputs + [u[1] for u in self.updates]
+                 if isinstance(o, KerasTensor)]
+        rest = order_nodes(graph, set(known), 'K.function')
+        return run_nodes(rest, known, training, need_backprop=False)[0]
+
     def __call__(self, values):
         if not isinstance(values, (list, tuple)):
             values = [values]
@@ -218,7 +251,7 @@ class Function(object):
         state = self._state()
         saved = [np.array(a) for a in state]
         try:
-            computed, _, _, _ = run_nodes(self._nodes, feeds, training, need_backprop=False)
+            computed = self._run(feeds, training)
         finally:
             for array, old in zip(state, saved):
                 array[...] = old

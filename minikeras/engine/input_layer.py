@@ -50,12 +50,16 @@ def Input(shape=None, batch_shape=None, name=None, dtype='float32', tensor=None)
         batch_shape: the full shape, batch axis included (None for any size).
         name: the input's name.
         dtype: the data type ('float32').
-        tensor: optional graph tensor (an expression, a placeholder) the
-            input is computed from: a model built on it starts here, while
+        tensor: optional graph tensor (an expression, a placeholder) or
+            Keras variable the input is computed from: a model built on it starts here, while
             `K.function` and `K.gradients` reach back through it.
     """
     if tensor is not None:
+        import numpy as np
         from .graph import KerasTensor
+        if isinstance(tensor, np.ndarray) and tensor.dtype.kind == 'f':
+            from .operation import variable_tensor
+            tensor = variable_tensor(tensor)
         if not isinstance(tensor, KerasTensor):
             raise TypeError('Input(tensor=...) expects a Keras tensor (placeholder or '
                             'expression), got %r' % (tensor,))

@@ -109,7 +109,7 @@ class Operation(Layer):
         return list(zip(self._trainable_weights, self._gradients))
 
     def forward(self, x, training=False, need_input_grad=True):
-        values = list(x) if len(self.input_tensors) > 1 else [x]
+        values = list(x) if len(self.input_tensors) != 1 else [x]
         count = len(values)
 
         def evaluate(*arrays):
@@ -124,7 +124,7 @@ class Operation(Layer):
         def backprop_inputs(dy):
             grads = [g if np.asarray(v).dtype.kind == 'f' else None
                      for g, v in zip(backprop(dy), values)]
-            return grads if count > 1 else grads[0]
+            return grads if count != 1 else grads[0]
         return np.asarray(y), backprop_inputs
 
 
@@ -188,4 +188,20 @@ def apply(function, args, kwargs, op_name):
     out.dtype = dtype
     op.input_shape = [t.shape for t in op.input_tensors]
     op.output_shape = shape
+    return out
+
+
+def _identity(value):
+    return value
+
+
+def variable_tensor(array):
+    """A graph tensor whose value is the float array `array` (a Keras
+    variable), read when the graph runs: what `Input(tensor=variable)` and
+    the gradients with respect to the variable go through."""
+    op = Operation(_identity, (array,), {}, 'K.variable')
+    node = Node(op, [], array.shape)
+    out = node.output_tensors[0]
+    out.dtype = array.dtype.name
+    op.input_shape, op.output_shape = [], array.shape
     return out
