@@ -259,3 +259,19 @@ def test_input_on_a_variable_reads_it_when_the_graph_runs():
     np.testing.assert_allclose(f([])[0], model.predict(np.ones((2, 3))), rtol=1e-6)
     K.set_value(masks, np.zeros((2, 3)))
     np.testing.assert_allclose(f([])[0], 0.)
+
+
+def test_keras0_first_layer_input_and_get_output():
+    from minikeras.layers import ZeroPadding2D, Convolution2D
+    image = K.placeholder((1, 1, 5, 5))
+    first = ZeroPadding2D((1, 1), input_shape=(1, 5, 5))
+    first.input = image
+    model = Sequential()
+    model.add(first)
+    model.add(Convolution2D(2, 3, 3))
+    loss = K.sum(model.layers[-1].get_output())
+    grad = K.gradients(loss, image)
+    data = np.random.RandomState(0).uniform(size=(1, 1, 5, 5)).astype('float32')
+    value, g = K.function([image], [loss, grad])([data])
+    np.testing.assert_allclose(value, model.predict(data).sum(), rtol=1e-5)
+    assert g.shape == data.shape and model.layers[0].get_input() is model.input

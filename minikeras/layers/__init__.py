@@ -18,6 +18,9 @@ from .wrappers import TimeDistributed, Wrapper
 MaxPool2D = MaxPooling2D
 from . import formats  # noqa: F401  (registers each layer class's file formats)
 
+from ..compat import keras0 as _keras0
 from ..compat.unsupported import module_getattr as _module_getattr
+
+_keras0.install_layer_api(Layer)
 
 __getattr__ = _module_getattr('layers')
