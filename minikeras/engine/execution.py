@@ -8,8 +8,6 @@ weights on the way.
 """
 import numpy as np
 
-from .graph import shape_repr
-
 
 def order_nodes(outputs, fed, owner):
     """The nodes needed to compute `outputs` from the tensors in `fed` (a set
@@ -33,17 +31,13 @@ def order_nodes(outputs, fed, owner):
             if getattr(node.outbound_layer, 'is_learning_phase', False):
                 continue
             raise ValueError('%s: graph disconnected: the value of %s is needed but it is not '
-                             'among the inputs given (%s); add it to the inputs'
-                             % (owner, tensor.name, _describe(fed)))
+                             'among the inputs given; add it to the inputs'
+                             % (owner, tensor.name))
         stack.append((tensor, True))
         for inbound in reversed(node.input_tensors):
             if id(inbound) not in fed and id(inbound.node) not in done:
                 stack.append((inbound, False))
     return order
-
-
-def _describe(fed):
-    return '%d tensor(s)' % len(fed)
 
 
 def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), masks=None):
@@ -170,4 +164,4 @@ def weight_owners(nodes):
     return pairs
 
 
-__all__ = ['order_nodes', 'run_nodes', 'weight_owners', 'shape_repr']
+__all__ = ['order_nodes', 'run_nodes', 'weight_owners']

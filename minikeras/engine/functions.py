@@ -191,7 +191,9 @@ class Function(object):
                                 'as K.update makes it, got %r' % (update,))
             self.updates.append(tuple(update))
         graph = [o for o in outputs + [u[1] for u in self.updates] if isinstance(o, KerasTensor)]
-        self._nodes = order_nodes(graph, {id(t) for t in self.inputs}, 'K.function')
+        self._owner = 'K.function (inputs: %s)' % (', '.join(t.name for t in self.inputs)
+                                                    or 'none')
+        self._nodes = order_nodes(graph, {id(t) for t in self.inputs}, self._owner)
 
     def _state(self):
         """The non-trainable weights of the graph's layers (moving statistics)."""
@@ -228,7 +230,7 @@ class Function(object):
             known.update((id(t), g) for t, g in zip(node.output_tensors, grads))
         graph = [o for o in self.outputs + [u[1] for u in self.updates]
                  if isinstance(o, KerasTensor)]
-        rest = order_nodes(graph, set(known), 'K.function')
+        rest = order_nodes(graph, set(known), self._owner)
         return run_nodes(rest, known, training, need_backprop=False)[0]
 
     def __call__(self, values):
