@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import minikeras.backend as K
-from minikeras.applications import ResNet50, VGG16, VGG19
+from minikeras.applications import InceptionV3, ResNet50, VGG16, VGG19
 from minikeras.applications.imagenet_utils import decode_predictions, preprocess_input
 
 
@@ -56,6 +56,10 @@ def test_architectures_have_keras_parameter_counts():
     assert VGG16(weights=None).count_params() == 138357544
     assert VGG19(include_top=False, weights=None).count_params() == 20024384
     assert ResNet50(weights=None).count_params() == 25636712
+    # Keras 2's InceptionV3 has 23,851,784 (no convolution biases, no BN gamma);
+    # Keras 1.2.2's adds both, one per channel of each of its 94 conv+BN pairs
+    # (17,216 channels): 23,851,784 + 2 * 17,216
+    assert InceptionV3(weights=None).count_params() == 23886216
 
 
 def test_vgg_on_a_graph_tensor_and_its_input_gradient():
@@ -90,3 +94,13 @@ def test_preprocess_and_decode(keras_home):
     preds[0, [7, 3]] = [.6, .3]
     assert decode_predictions(preds, top=2) == [[('n00000007', 'class7', .6),
                                                  ('n00000003', 'class3', .3)]]
+
+
+def test_inception_v3_layers_and_preprocessing():
+    from minikeras.applications.inception_v3 import preprocess_input as inception_preprocess
+    model = InceptionV3(include_top=False, weights=None, input_shape=(3, 139, 139))
+    assert model.output_shape == (None, 2048, 3, 3)
+    names = [layer.name for layer in model.layers]
+    assert all('mixed%d' % i in names for i in range(11))
+    assert 'mixed9_0' in names and 'mixed9_1' in names
+    np.testing.assert_allclose(inception_preprocess(np.array([0., 127.5, 255.])), [-1, 0, 1])

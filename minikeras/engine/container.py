@@ -368,6 +368,10 @@ def _order_graph(container, inputs, outputs):
     """Nodes in execution order and layers in Keras 1's order (by depth from
     the outputs, deepest first, ties in traversal order)."""
     node_depth, layer_depth, layer_index, nodes_seen = {}, {}, {}, {}
+    # the depth each node last passed to its inputs: a node is explored again
+    # only when it would pass a greater one (else the walk along every path
+    # of a many-branched graph, such as Inception's, is exponential)
+    passed = {}
     input_ids = {id(t) for t in inputs}
 
     def visit(tensor, depth, trail):
@@ -386,8 +390,12 @@ def _order_graph(container, inputs, outputs):
         layer_index.setdefault(id(layer), (len(layer_index), layer))
         if id(tensor) in input_ids:
             return
+        child_depth = layer_depth[id(layer)] + 1
+        if passed.get(id(node), -1) >= child_depth:
+            return
+        passed[id(node)] = child_depth
         for inbound in node.input_tensors:
-            visit(inbound, layer_depth[id(layer)] + 1, trail | {id(node)})
+            visit(inbound, child_depth, trail | {id(node)})
 
     for t in outputs:
         visit(t, 0, frozenset())
