@@ -275,3 +275,13 @@ def test_keras0_first_layer_input_and_get_output():
     value, g = K.function([image], [loss, grad])([data])
     np.testing.assert_allclose(value, model.predict(data).sum(), rtol=1e-5)
     assert g.shape == data.shape and model.layers[0].get_input() is model.input
+
+
+def test_shape_of_a_tensor_is_an_integer_tensor():
+    x = Input(shape=(4,))
+    size = K.shape(x)
+    assert size.shape == (2,)
+    rows = K.cast(K.shape(x)[0], 'float32')
+    np.testing.assert_array_equal(K.function([x], [size])([X])[0], [3, 4])
+    np.testing.assert_allclose(K.function([x], [K.sum(x) / rows])([X])[0], X.sum() / 3,
+                               rtol=1e-6)

@@ -13,6 +13,8 @@ NumPy float arrays among the arguments (Keras variables made by
 expression reads their current value each time it runs, and the gradient
 with respect to them is what `K.gradients` returns for those arrays.
 """
+import numbers
+
 import numpy as np
 
 from .. import autodiff
@@ -103,7 +105,11 @@ class Operation(Layer):
 
     def _evaluate(self, tensor_values, variable_values):
         args, kwargs = _fill(self._template, tensor_values, variable_values)
-        return self.function(*args, **kwargs)
+        out = self.function(*args, **kwargs)
+        if isinstance(out, tuple) and all(isinstance(v, numbers.Integral) for v in out):
+            # a shape (K.shape): one integer tensor, as in Keras
+            out = np.array(out, dtype='int64')
+        return out
 
     def trainable_pairs(self):
         return list(zip(self._trainable_weights, self._gradients))
