@@ -46,8 +46,10 @@ def test_vgg16_loads_the_file_keras_named(keras_home, ordering):
         K.set_image_dim_ordering(previous)
 
 
-def test_missing_weight_file_says_where(keras_home):
-    with pytest.raises(IOError, match='vgg19_weights_.*_kernels.h5 is not in .*models'):
+def test_missing_weight_file_is_fetched_through_get_file(keras_home, monkeypatch):
+    from minikeras.utils.data_utils import DownloadError
+    monkeypatch.setenv('MINIKERAS_OFFLINE', '1')
+    with pytest.raises(DownloadError, match='vgg19_weights_.*_kernels.h5'):
         VGG19(weights='imagenet')
 
 

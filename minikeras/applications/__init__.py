@@ -1,5 +1,5 @@
 """`keras.applications` of Keras 1.2.2: VGG16, VGG19, ResNet50 and
-InceptionV3, with ImageNet weights read from Keras's cache (~/.keras/models).
+InceptionV3, with ImageNet weights from Keras's cache (~/.keras/models) or `get_file`.
 
 Xception is not provided: it needs SeparableConvolution2D, which minikeras
 does not have."""

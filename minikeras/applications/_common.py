@@ -1,7 +1,12 @@
 """What the applications share: the input tensor and the pretrained weights."""
 from .. import backend as K
 from ..engine.input_layer import Input
-from .imagenet_utils import _obtain_input_shape, cached_model_file
+from ..utils.data_utils import get_file
+from .imagenet_utils import _obtain_input_shape
+
+# Where Keras 1.2.2 downloaded each model's weights from (the release per model)
+_ORIGIN = 'https://github.com/fchollet/deep-learning-models/releases/download/%s/%s'
+_RELEASE = {'vgg16': 'v0.1', 'vgg19': 'v0.1', 'resnet50': 'v0.2', 'inception_v3': 'v0.2'}
 
 
 def check_weights_argument(weights, include_top, classes):
@@ -27,13 +32,15 @@ def image_input(input_tensor, input_shape, default_size, min_size, include_top):
 
 
 def load_imagenet_weights(model, prefix, include_top):
-    """Loads the file Keras 1.2.2 named for this ordering from ~/.keras/models:
+    """Loads the file Keras 1.2.2 named for this ordering, from ~/.keras/models
+    or else downloaded as Keras did (`get_file`):
     '<prefix>_weights_th_dim_ordering_th_kernels[_notop].h5' (Theano kernels,
     flipped when loaded) or '..._tf_dim_ordering_tf_kernels[_notop].h5'."""
     ordering = K.image_dim_ordering()
     fname = '%s_weights_%s_dim_ordering_%s_kernels%s.h5' % (
         prefix, ordering, ordering, '' if include_top else '_notop')
     from ..engine import saving
-    saving.load_weights(model, cached_model_file(fname),
+    path = get_file(fname, _ORIGIN % (_RELEASE[prefix], fname), cache_subdir='models')
+    saving.load_weights(model, path,
                         original_backend='theano' if ordering == 'th' else None)
     return model

@@ -1,7 +1,6 @@
 """ImageNet helpers of Keras 1.2.2's applications: the input preprocessing
 the pretrained weights expect, and decoding of the 1000 class scores."""
 import json
-import os
 
 import numpy as np
 
@@ -10,6 +9,8 @@ from .. import backend as K
 # The mean pixel of ImageNet, in BGR order, that the Caffe-trained weights subtract.
 BGR_MEAN = (103.939, 116.779, 123.68)
 CLASS_INDEX_FILE = 'imagenet_class_index.json'
+CLASS_INDEX_PATH = ('https://s3.amazonaws.com/deep-learning-models/image-models/'
+                    'imagenet_class_index.json')
 CLASS_INDEX = None
 
 
@@ -45,23 +46,6 @@ def preprocess_input(x, dim_ordering='default'):
     return x
 
 
-def _models_dir():
-    home = os.environ.get('KERAS_HOME') or os.path.join(os.path.expanduser('~'), '.keras')
-    return os.path.join(home, 'models')
-
-
-def cached_model_file(fname):
-    """The path of `fname` in Keras's model cache (~/.keras/models), where
-    Keras 1.2.2 kept downloaded weights. minikeras does not download: a
-    missing file is an error that says where to put it."""
-    path = os.path.join(_models_dir(), fname)
-    if not os.path.isfile(path):
-        raise IOError('%s is not in %s: minikeras does not download weights; copy the file '
-                      'Keras downloaded (same name) there, or use weights=None'
-                      % (fname, _models_dir()))
-    return path
-
-
 def decode_predictions(preds, top=5):
     """The `top` classes of each prediction, as lists of
     `(class_name, class_description, score)`, best first.
@@ -77,7 +61,8 @@ def decode_predictions(preds, top=5):
                          'of shape (samples, 1000)). Found array with shape: %s'
                          % (preds.shape,))
     if CLASS_INDEX is None:
-        with open(cached_model_file(CLASS_INDEX_FILE)) as f:
+        from ..utils.data_utils import get_file
+        with open(get_file(CLASS_INDEX_FILE, CLASS_INDEX_PATH, cache_subdir='models')) as f:
             CLASS_INDEX = json.load(f)
     results = []
     for pred in preds:

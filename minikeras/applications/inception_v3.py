@@ -70,7 +70,7 @@ def _block_8(x, index):
 def InceptionV3(include_top=True, weights='imagenet', input_tensor=None, input_shape=None,
                 classes=1000):
     """The Inception V3 network, optionally with the ImageNet weights Keras
-    1.2.2 downloaded (read from ~/.keras/models). Its inputs are scaled to
+    1.2.2 downloaded (from ~/.keras/models, or through `get_file`). Its inputs are scaled to
     [-1, 1] (`inception_v3.preprocess_input`).
 
     # Arguments

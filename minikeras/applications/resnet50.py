@@ -43,7 +43,7 @@ _STAGES = ((2, (64, 64, 256), 3, (1, 1)), (3, (128, 128, 512), 4, (2, 2)),
 def ResNet50(include_top=True, weights='imagenet', input_tensor=None, input_shape=None,
              classes=1000):
     """The 50-layer residual network, optionally with the ImageNet weights
-    Keras 1.2.2 downloaded (read from ~/.keras/models).
+    Keras 1.2.2 downloaded (from ~/.keras/models, or through `get_file`).
 
     # Arguments
         include_top: whether to include the final Dense layer.

@@ -33,7 +33,7 @@ def _vgg(name, include_top, weights, input_tensor, input_shape, classes):
 def VGG16(include_top=True, weights='imagenet', input_tensor=None, input_shape=None,
           classes=1000):
     """The VGG16 network, optionally with the ImageNet weights Keras 1.2.2
-    downloaded (read from ~/.keras/models; minikeras never downloads).
+    downloaded (from ~/.keras/models, or through `get_file`).
 
     # Arguments
         include_top: whether to include the 3 fully-connected layers.
