@@ -10,6 +10,17 @@ from minikeras.applications import InceptionV3, ResNet50, VGG16, VGG19
 from minikeras.applications.imagenet_utils import decode_predictions, preprocess_input
 
 
+@pytest.fixture(autouse=True)
+def _layer_numbering_unchanged():
+    """These networks make hundreds of layers; later tests keep the layer
+    names (convolution2d_N) they would have had without them."""
+    from minikeras.engine import base_layer
+    saved = dict(base_layer._UIDS)
+    yield
+    base_layer._UIDS.clear()
+    base_layer._UIDS.update(saved)
+
+
 @pytest.fixture
 def keras_home(tmp_path, monkeypatch):
     monkeypatch.setenv('KERAS_HOME', str(tmp_path))
