@@ -118,22 +118,23 @@ def test_seed_script_runs_unchanged_and_learns_mnist(tmp_path):
 def test_unsupported_modules_and_layers_name_an_alternative(tmp_path):
     script = write(tmp_path / 's.py', '''
         try:
-            from keras.layers.recurrent import LSTM
+            from keras.layers.local import LocallyConnected1D
         except ImportError as error:
             print(type(error).__name__, '|', error)
         try:
-            from keras.layers import LSTM
+            from keras.layers import LocallyConnected1D
         except ImportError as error:
             print(type(error).__name__, '|', error)
         from keras.layers import Dense
+        from keras.layers.recurrent import LSTM
         print('Dense' in dir(__import__('keras.layers').layers))
     ''')
     result = run(['run', script])
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith('NotSupportedError | keras.layers.recurrent: recurrent layers are '
-                               'not supported') and 'nearest: Convolution1D' in lines[0]
-    assert lines[1].startswith('NotSupportedError | keras.layers.LSTM: recurrent layers')
+    assert lines[0].startswith('NotSupportedError | keras.layers.local: locally connected '
+                               'layers are not supported') and 'nearest: Convolution1D' in lines[0]
+    assert lines[1].startswith('NotSupportedError | keras.layers.LocallyConnected1D: locally')
     assert lines[2] == 'True'
 
 

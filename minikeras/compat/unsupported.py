@@ -11,7 +11,6 @@ _RECURRENT = ('recurrent layers are not supported (minikeras covers Keras 1.2.2\
               'sequence, or Embedding + Flatten + Dense')
 
 MODULES = {
-    'layers.recurrent': _RECURRENT,
     'layers.convolutional_recurrent': _RECURRENT,
     'layers.wrappers': 'layer wrappers (TimeDistributed, Bidirectional) are not supported; '
                        'nearest: reshape to (samples * steps, features), Dense, and reshape back',
@@ -41,7 +40,6 @@ _NOT_YET = ('is not provided by minikeras yet (see the support table in its READ
 LAYERS = {
     'SpatialDropout3D': _NOT_YET % ('SpatialDropout2D (same dim_ordering) after a Reshape '
                                     'that merges two of the three spatial axes'),
-    'LSTM': _RECURRENT, 'GRU': _RECURRENT, 'SimpleRNN': _RECURRENT, 'Recurrent': _RECURRENT,
     'ConvLSTM2D': _RECURRENT,
     'TimeDistributed': MODULES['layers.wrappers'], 'Bidirectional': MODULES['layers.wrappers'],
     'LocallyConnected1D': MODULES['layers.local'], 'LocallyConnected2D': MODULES['layers.local'],
