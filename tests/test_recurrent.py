@@ -386,3 +386,40 @@ def test_a_model_learns_and_round_trips_through_json():
     copy = model_from_json(model.to_json())
     copy.set_weights(model.get_weights())
     np.testing.assert_allclose(copy.predict(x[:10]), model.predict(x[:10]), atol=1e-6)
+
+
+def test_keras_0_signatures():
+    with pytest.warns(DeprecationWarning, match='0.1 signature'):
+        lstm = LSTM(3, 8, return_sequences=True)
+    assert (lstm.output_dim, lstm.input_dim, lstm.return_sequences) == (8, 3, True)
+    assert lstm.batch_input_shape == (None, None, 3)
+    with pytest.warns(DeprecationWarning):
+        gru = GRU(3, 8, 'uniform', 'orthogonal')
+    assert gru.init == 'uniform' and gru.activation.__name__ == 'sigmoid'   # 0.1's default
+    with pytest.warns(DeprecationWarning):
+        rnn = SimpleRNN(3, 8, activation='tanh', truncate_gradient=2)
+    assert rnn.activation.__name__ == 'tanh' and rnn.truncate_gradient == 2
+    model = Sequential([LSTM(16, input_dim=3, truncate_gradient=-1, return_sequences=True)])
+    assert model.output_shape == (None, None, 16)
+    with pytest.raises(ValueError, match='truncate_gradient'):
+        LSTM(4, truncate_gradient=0)
+
+
+@pytest.mark.parametrize('cls', CELLS)
+def test_truncate_gradient_backpropagates_through_the_last_steps_only(cls):
+    """Theano's truncate_gradient=k: the gradient of the last k steps of
+    the scan; earlier inputs get none, even from their own outputs."""
+    layer = make(cls, n=4, sample_shape=(6, 3), return_sequences=True, truncate_gradient=2)
+    x = data((3, 6, 3), seed=13)
+    y, backprop = layer.forward(x)
+    dy = data(y.shape, seed=14)
+    dx = backprop(dy)
+    assert not np.any(dx[:, :4]) and np.all(np.abs(dx[:, 4:]).sum(axis=-1) > 0)
+    # the last two steps get the same gradient as from a layer run on them
+    # with the state at step 4 as its fixed start
+    full = make(cls, n=4, sample_shape=(6, 3), return_sequences=True)
+    full.set_weights(layer.get_weights())
+    _, full_backprop = full.forward(x)
+    dy_late = dy.copy()
+    dy_late[:, :4] = 0
+    np.testing.assert_allclose(dx[:, 4:], full_backprop(dy_late)[:, 4:], atol=1e-6)

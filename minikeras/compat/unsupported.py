@@ -12,8 +12,6 @@ _RECURRENT = ('recurrent layers are not supported (minikeras covers Keras 1.2.2\
 
 MODULES = {
     'layers.convolutional_recurrent': _RECURRENT,
-    'layers.wrappers': 'layer wrappers (TimeDistributed, Bidirectional) are not supported; '
-                       'nearest: reshape to (samples * steps, features), Dense, and reshape back',
     'layers.local': 'locally connected layers are not supported; nearest: Convolution1D / '
                     'Convolution2D (shared weights)',
     'applications': 'pretrained applications need weight downloads, which minikeras never does; '
@@ -41,7 +39,8 @@ LAYERS = {
     'SpatialDropout3D': _NOT_YET % ('SpatialDropout2D (same dim_ordering) after a Reshape '
                                     'that merges two of the three spatial axes'),
     'ConvLSTM2D': _RECURRENT,
-    'TimeDistributed': MODULES['layers.wrappers'], 'Bidirectional': MODULES['layers.wrappers'],
+    'TimeDistributed': 'TimeDistributed is not supported yet; nearest: reshape to '
+                       '(samples * steps, features), Dense, and reshape back',
     'LocallyConnected1D': MODULES['layers.local'], 'LocallyConnected2D': MODULES['layers.local'],
     'Masking': 'masking is not supported; nearest: pad with zeros and let the model learn them',
     'Convolution3D': '3D layers are not supported; nearest: Convolution2D over each slice',

@@ -11,6 +11,7 @@ from .embeddings import Embedding
 from .noise import GaussianDropout, GaussianNoise
 from .normalization import BatchNormalization
 from .recurrent import GRU, LSTM, Recurrent, SimpleRNN
+from .wrappers import Bidirectional
 from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
                       GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                       MaxPooling1D, MaxPooling2D)

@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import activations, initializations, regularizers
 from .. import backend as K
+from ..compat import keras0
 from ..engine.topology import Layer
 from ..kernels import recurrent as kernels
 from .core import _config_or_none
@@ -85,6 +86,9 @@ class Recurrent(Layer):
             layout and how dropout masks are shared (see the module notes).
         input_dim: size of each timestep's input; for the first layer.
         input_length: number of timesteps, when it is constant.
+        truncate_gradient: Keras 0.x: backpropagate through the last
+            `truncate_gradient` steps only (as Theano's scan did); -1, the
+            default, through all of them.
 
     # Input shape
         3D `(nb_samples, timesteps, input_dim)`.
@@ -101,7 +105,8 @@ class Recurrent(Layer):
     supports_masking = True
 
     def __init__(self, weights=None, return_sequences=False, go_backwards=False, stateful=False,
-                 unroll=False, consume_less='cpu', input_dim=None, input_length=None, **kwargs):
+                 unroll=False, consume_less='cpu', input_dim=None, input_length=None,
+                 truncate_gradient=-1, **kwargs):
         if input_dim and 'input_shape' not in kwargs and 'batch_input_shape' not in kwargs:
             kwargs['input_shape'] = (input_length, input_dim)
         super(Recurrent, self).__init__(weights=weights, **kwargs)
@@ -115,6 +120,12 @@ class Recurrent(Layer):
         self.consume_less = consume_less
         self.input_dim = input_dim
         self.input_length = input_length
+        if isinstance(truncate_gradient, bool) or int(truncate_gradient) != truncate_gradient or \
+                (truncate_gradient < 1 and truncate_gradient != -1):
+            raise ValueError('%s (%s): truncate_gradient must be -1 (no truncation) or a '
+                             'positive number of steps, got %r'
+                             % (self.name, type(self).__name__, truncate_gradient))
+        self.truncate_gradient = int(truncate_gradient)
         self.states = []
 
     # -- the Keras 1 protocol ---------------------------------------------------
@@ -249,6 +260,11 @@ class Recurrent(Layer):
         return y, backprop
 
     def _traced_forward(self, x, mask, training):
+        if self.truncate_gradient != -1:
+            raise ValueError('Layer %s (%s): truncate_gradient is supported by the built-in '
+                             'SimpleRNN, GRU and LSTM with their own activations; this layer '
+                             'runs its own step(), so use truncate_gradient=-1'
+                             % (self.name, type(self).__name__))
         from .. import autodiff
         from .. import backend_ops
         weights = list(self._trainable_weights) if self.trainable else []
@@ -293,6 +309,8 @@ class Recurrent(Layer):
         else:
             config['input_dim'] = self.input_dim
             config['input_length'] = self.input_length
+        if self.truncate_gradient != -1:
+            config['truncate_gradient'] = self.truncate_gradient
         return config
 
 
@@ -460,6 +478,9 @@ class _FusedCell(Recurrent):
             Ut = np.ascontiguousarray(U.T)
             Ugt = np.ascontiguousarray(Ug.transpose(0, 2, 1))
             dz = self._run_backward_kernel(dout, cache, mask_tm, U, Ut, Ug, Ugt, mu, gate_masks)
+            if 0 < self.truncate_gradient < steps:
+                # Theano's scan computed the gradient of the last k steps only
+                dz[:steps - self.truncate_gradient] = 0.
             dz_flat = dz.reshape(steps * batch, gates * n)
             dU = self._recurrent_weight_gradient(cache, dz_flat, mu, gate_masks, steps, batch)
             db = dz_flat.sum(axis=0)
@@ -567,6 +588,7 @@ class SimpleRNN(_FusedCell):
 
     _GATES = ('',)
 
+    @keras0.legacy_arguments(keras0.recurrent_arguments)
     def __init__(self, output_dim, init='glorot_uniform', inner_init='orthogonal',
                  activation='tanh', W_regularizer=None, U_regularizer=None, b_regularizer=None,
                  dropout_W=0., dropout_U=0., **kwargs):
@@ -639,6 +661,16 @@ class GRU(_FusedCell):
 
     _GATES = ('z', 'r', 'h')
     _SAVED_ORDER = ('z', 'r', 'h')
+
+    @keras0.legacy_arguments(keras0.recurrent_arguments)
+    def __init__(self, output_dim, init='glorot_uniform', inner_init='orthogonal',
+                 activation='tanh', inner_activation='hard_sigmoid', W_regularizer=None,
+                 U_regularizer=None, b_regularizer=None, dropout_W=0., dropout_U=0., **kwargs):
+        super(GRU, self).__init__(output_dim, init=init, inner_init=inner_init,
+                                  activation=activation, inner_activation=inner_activation,
+                                  W_regularizer=W_regularizer, U_regularizer=U_regularizer,
+                                  b_regularizer=b_regularizer, dropout_W=dropout_W,
+                                  dropout_U=dropout_U, **kwargs)
 
     def build(self, input_shape):
         self._check_input_shape(input_shape)
@@ -723,6 +755,7 @@ class LSTM(_FusedCell):
     _GATES = ('i', 'f', 'c', 'o')
     _SAVED_ORDER = ('i', 'c', 'f', 'o')
 
+    @keras0.legacy_arguments(keras0.recurrent_arguments)
     def __init__(self, output_dim, init='glorot_uniform', inner_init='orthogonal',
                  forget_bias_init='one', activation='tanh', inner_activation='hard_sigmoid',
                  W_regularizer=None, U_regularizer=None, b_regularizer=None, dropout_W=0.,
