@@ -8,6 +8,7 @@ from .engine.container import Container
 from .engine.graph import get_source_inputs
 from .engine.input_layer import Input
 from .engine.merge import Merge
+from .engine.training import slice_X  # noqa: F401  (Keras 0.x scripts imported it from here)
 
 
 class Model(Keras0ModelAPI, training.Model):

@@ -423,3 +423,15 @@ def test_truncate_gradient_backpropagates_through_the_last_steps_only(cls):
     dy_late = dy.copy()
     dy_late[:, :4] = 0
     np.testing.assert_allclose(dx[:, 4:], full_backprop(dy_late)[:, 4:], atol=1e-6)
+
+
+def test_slice_X_as_keras_1_and_0x():
+    from minikeras.engine.training import slice_X
+    from minikeras.models import slice_X as slice_X_0x
+    a, b = np.arange(10).reshape(5, 2), np.arange(5)
+    np.testing.assert_array_equal(slice_X(a, 1, 3), a[1:3])
+    np.testing.assert_array_equal(slice_X(a, 3), a[3:])
+    for x, y in zip(slice_X_0x([a, b], np.array([4, 0])), [a[[4, 0]], b[[4, 0]]]):
+        np.testing.assert_array_equal(x, y)
+    with pytest.raises(ValueError, match='slice_X'):
+        slice_X(a, [1, 2], 3)
