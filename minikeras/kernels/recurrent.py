@@ -17,12 +17,15 @@ Plain arrays in, preallocated arrays out, float32, C-contiguous, time-major:
   that is a function of its output, so the backward pass needs only the
   activated values kept by the forward pass.
 
-The loop over time runs inside the kernel: each step is a BLAS matmul
-(`np.dot` with a preallocated output) and one fused pass over the gates.
-Backward returns the gradients of the pre-activations `dz` (T, B, G*n);
-the caller turns them into weight and input gradients with a few large
-matmuls. Serial (the per-step element work is small next to the matmul),
-hence deterministic.
+Each timestep is one BLAS matmul into a preallocated buffer (NumPy's, so
+the training loop's single-threaded BLAS applies; the per-gate products of
+recurrent dropout are one batched matmul) and one compiled, fused pass over
+the gates and their derivatives (`*_step_*`). The loop over timesteps is a
+Python loop of those calls; nothing runs in Python per element. Backward
+returns the gradients of the pre-activations `dz` (T, B, G*n); the caller
+turns them into weight and input gradients with a few large matmuls. The
+fused passes are serial (their work is small next to the matmul), hence
+deterministic.
 """
 import numba
 import numpy as np
@@ -80,39 +83,25 @@ def _dact(y, code):
     return np.float32(1.)
 
 
-@numba.njit(**_OPTIONS)
-def _recurrent_input(h, U, Ug, mu, gate_masks, out, hm, part):
-    """out (B, G*n) = h @ U, or per gate (h * mu[g]) @ Ug[g]."""
+def _recurrent_input(h, U, Ug, mu, gate_masks, flat, per_gate):
+    """h @ U as (B, G, n): into `flat` (B, G*n), or per gate (h * mu[g]) @ Ug[g]
+    into `per_gate` (G, B, n)."""
     if not gate_masks:
-        np.dot(h, U, out)
-        return
-    B, n = h.shape
-    for g in range(Ug.shape[0]):
-        for b in range(B):
-            for j in range(n):
-                hm[b, j] = h[b, j] * mu[g, b, j]
-        np.dot(hm, Ug[g], part)
-        for b in range(B):
-            for j in range(n):
-                out[b, g * n + j] = part[b, j]
+        np.matmul(h, U, out=flat)
+        return flat.reshape(flat.shape[0], Ug.shape[0], -1)
+    np.matmul(h[None] * mu, Ug, out=per_gate)
+    return per_gate.transpose(1, 0, 2)
 
 
-@numba.njit(**_OPTIONS)
-def _state_gradient(dz, Ut, Ugt, mu, gate_masks, out, part, dzg):
-    """out (B, n) = dz @ U.T, or sum over gates of (dz_g @ Ug[g].T) * mu[g]."""
+def _state_gradient(dz_t, Ut, Ugt, mu, gate_masks, back):
+    """back (B, n) = dz_t @ U.T, or the sum over gates of (dz_g @ Ug[g].T) * mu[g]."""
     if not gate_masks:
-        np.dot(dz, Ut, out)
-        return
-    B, n = out.shape
-    out[:, :] = 0
-    for g in range(Ugt.shape[0]):
-        for b in range(B):
-            for j in range(n):
-                dzg[b, j] = dz[b, g * n + j]
-        np.dot(dzg, Ugt[g], part)
-        for b in range(B):
-            for j in range(n):
-                out[b, j] += part[b, j] * mu[g, b, j]
+        np.matmul(dz_t, Ut, out=back)
+        return back
+    gates = Ugt.shape[0]
+    per_gate = np.matmul(dz_t.reshape(dz_t.shape[0], gates, -1).transpose(1, 0, 2), Ugt)
+    per_gate *= mu
+    return per_gate.sum(axis=0, out=back)
 
 
 # ---------------------------------------------------------------------------
@@ -120,28 +109,48 @@ def _state_gradient(dz, Ut, Ugt, mu, gate_masks, out, part, dzg):
 
 
 @numba.njit(**_OPTIONS)
-def rnn_forward(xp, U, Ug, mu, gate_masks, h0, mask, act, hs, out):
-    """Fills hs (T + 1, B, n) (hs[0] = h0) and out (T, B, n)."""
-    T, B, n = xp.shape
-    z = np.empty((B, n), np.float32)
-    hm = np.empty((B, n), np.float32)
-    part = np.empty((B, n), np.float32)
-    hs[0] = h0
-    for t in range(T):
-        _recurrent_input(hs[t], U, Ug, mu, gate_masks, z, hm, part)
-        for b in range(B):
-            real = mask[t, b] != 0
-            for j in range(n):
-                if real:
-                    h = _act(xp[t, b, j] + z[b, j], act)
-                    hs[t + 1, b, j] = h
-                    out[t, b, j] = h
-                else:
-                    hs[t + 1, b, j] = hs[t, b, j]
-                    out[t, b, j] = out[t - 1, b, j] if t > 0 else np.float32(0.)
+def rnn_step_forward(xp_t, rec, h_prev, out_prev, mask_t, act, h_t, out_t):
+    B, n = h_t.shape
+    for b in range(B):
+        real = mask_t[b] != 0
+        for j in range(n):
+            if real:
+                h = _act(xp_t[b, j] + rec[b, 0, j], act)
+                h_t[b, j] = h
+                out_t[b, j] = h
+            else:
+                h_t[b, j] = h_prev[b, j]
+                out_t[b, j] = out_prev[b, j]
 
 
 @numba.njit(**_OPTIONS)
+def rnn_step_backward(dout_t, carry, dh, h_t, mask_t, act, dz_t):
+    B, n = dh.shape
+    for b in range(B):
+        real = mask_t[b] != 0
+        for j in range(n):
+            total = dout_t[b, j] + carry[b, j]
+            if real:
+                carry[b, j] = 0.
+                dz_t[b, j] = (dh[b, j] + total) * _dact(h_t[b, j], act)
+            else:
+                carry[b, j] = total
+                dz_t[b, j] = 0.
+
+
+def rnn_forward(xp, U, Ug, mu, gate_masks, h0, mask, act, hs, out):
+    """Fills hs (T + 1, B, n) (hs[0] = h0) and out (T, B, n)."""
+    T, B, n = xp.shape
+    flat = np.empty((B, n), np.float32)
+    per_gate = np.empty((1, B, n), np.float32)
+    zeros = np.zeros((B, n), np.float32)
+    hs[0] = h0
+    for t in range(T):
+        rec = _recurrent_input(hs[t], U, Ug, mu, gate_masks, flat, per_gate)
+        rnn_step_forward(xp[t], rec, hs[t], out[t - 1] if t else zeros, mask[t], act, hs[t + 1],
+                         out[t])
+
+
 def rnn_backward(dout, hs, mask, Ut, Ugt, mu, gate_masks, act, dz):
     """Fills dz (T, B, n), the gradient of the pre-activations, from the
     gradient of the outputs dout (T, B, n)."""
@@ -149,24 +158,10 @@ def rnn_backward(dout, hs, mask, Ut, Ugt, mu, gate_masks, act, dz):
     dh = np.zeros((B, n), np.float32)
     carry = np.zeros((B, n), np.float32)
     back = np.empty((B, n), np.float32)
-    part = np.empty((B, n), np.float32)
-    dzg = np.empty((B, n), np.float32)
     for t in range(T - 1, -1, -1):
-        for b in range(B):
-            real = mask[t, b] != 0
-            for j in range(n):
-                total = dout[t, b, j] + carry[b, j]
-                if real:
-                    carry[b, j] = 0.
-                    dz[t, b, j] = (dh[b, j] + total) * _dact(hs[t + 1, b, j], act)
-                else:
-                    carry[b, j] = total
-                    dz[t, b, j] = 0.
-        _state_gradient(dz[t], Ut, Ugt, mu, gate_masks, back, part, dzg)
-        for b in range(B):
-            if mask[t, b] != 0:
-                for j in range(n):
-                    dh[b, j] = back[b, j]
+        rnn_step_backward(dout[t], carry, dh, hs[t + 1], mask[t], act, dz[t])
+        _state_gradient(dz[t], Ut, Ugt, mu, gate_masks, back)
+        np.copyto(dh, back, where=mask[t][:, None] != 0)
 
 
 # ---------------------------------------------------------------------------
@@ -175,126 +170,119 @@ def rnn_backward(dout, hs, mask, Ut, Ugt, mu, gate_masks, act, dz):
 
 
 @numba.njit(**_OPTIONS)
-def gru_forward(xp, Uzr, Uh, Ug, mu, gate_masks, h0, mask, act, inner_act,
-                gates, hs, rh, out):
+def gru_step_gates(xp_t, rec, h_prev, mu, gate_masks, inner_act, gates_t, rh_t):
+    """z and r into gates_t; rh_t = r * h_prev (times mu[2] with gate masks)."""
+    B, n = h_prev.shape
+    for b in range(B):
+        for j in range(n):
+            z = _act(xp_t[b, j] + rec[b, 0, j], inner_act)
+            r = _act(xp_t[b, n + j] + rec[b, 1, j], inner_act)
+            gates_t[b, j] = z
+            gates_t[b, n + j] = r
+            v = r * h_prev[b, j]
+            if gate_masks:
+                v *= mu[2, b, j]
+            rh_t[b, j] = v
+
+
+@numba.njit(**_OPTIONS)
+def gru_step_output(xp_t, hh_in, h_prev, out_prev, mask_t, act, gates_t, h_t, out_t):
+    B, n = h_prev.shape
+    for b in range(B):
+        real = mask_t[b] != 0
+        for j in range(n):
+            hh = _act(xp_t[b, 2 * n + j] + hh_in[b, j], act)
+            gates_t[b, 2 * n + j] = hh
+            if real:
+                z = gates_t[b, j]
+                value = z * h_prev[b, j] + (np.float32(1.) - z) * hh
+                h_t[b, j] = value
+                out_t[b, j] = value
+            else:
+                h_t[b, j] = h_prev[b, j]
+                out_t[b, j] = out_prev[b, j]
+
+
+@numba.njit(**_OPTIONS)
+def gru_step_backward_output(dout_t, carry, dh, gates_t, h_prev, mask_t, act, inner_act, dz_t,
+                             dhn):
+    """dz of z and of the candidate; dhn = the gradient of the new state."""
+    B, n = dh.shape
+    for b in range(B):
+        real = mask_t[b] != 0
+        for j in range(n):
+            total = dout_t[b, j] + carry[b, j]
+            if real:
+                carry[b, j] = 0.
+                d = dh[b, j] + total
+                dhn[b, j] = d
+                z = gates_t[b, j]
+                hh = gates_t[b, 2 * n + j]
+                dz_t[b, j] = d * (h_prev[b, j] - hh) * _dact(z, inner_act)
+                dz_t[b, 2 * n + j] = d * (np.float32(1.) - z) * _dact(hh, act)
+            else:
+                carry[b, j] = total
+                dhn[b, j] = 0.
+                dz_t[b, j] = 0.
+                dz_t[b, 2 * n + j] = 0.
+
+
+@numba.njit(**_OPTIONS)
+def gru_step_backward_reset(drh, dhn, gates_t, h_prev, mu, gate_masks, mask_t, inner_act, dz_t):
+    """dz of r from drh, the gradient of rh; dhn becomes the gradient of
+    h_prev through z * h_prev and r * h_prev."""
+    B, n = dhn.shape
+    for b in range(B):
+        real = mask_t[b] != 0
+        for j in range(n):
+            if real:
+                m = mu[2, b, j] if gate_masks else np.float32(1.)
+                r = gates_t[b, n + j]
+                dz_t[b, n + j] = drh[b, j] * h_prev[b, j] * m * _dact(r, inner_act)
+                dhn[b, j] = dhn[b, j] * gates_t[b, j] + drh[b, j] * r * m
+            else:
+                dz_t[b, n + j] = 0.
+
+
+def gru_forward(xp, Uzr, Uh, Ug, mu, gate_masks, h0, mask, act, inner_act, gates, hs, rh, out):
     """Fills gates (T, B, 3n) with z, r, hh; hs (T + 1, B, n); rh (T, B, n),
     the input of Uh (r * h_prev, times mu[2] with gate masks); out (T, B, n)."""
     T, B, n3 = xp.shape
     n = n3 // 3
-    zr = np.empty((B, 2 * n), np.float32)
-    hm = np.empty((B, n), np.float32)
-    part = np.empty((B, n), np.float32)
+    flat = np.empty((B, 2 * n), np.float32)
+    per_gate = np.empty((2, B, n), np.float32)
     hh_in = np.empty((B, n), np.float32)
+    zeros = np.zeros((B, n), np.float32)
+    Uh = Ug[2] if gate_masks else Uh
     hs[0] = h0
     for t in range(T):
-        h = hs[t]
-        if gate_masks:
-            for g in range(2):
-                for b in range(B):
-                    for j in range(n):
-                        hm[b, j] = h[b, j] * mu[g, b, j]
-                np.dot(hm, Ug[g], part)
-                for b in range(B):
-                    for j in range(n):
-                        zr[b, g * n + j] = part[b, j]
-        else:
-            np.dot(h, Uzr, zr)
-        for b in range(B):
-            for j in range(n):
-                z = _act(xp[t, b, j] + zr[b, j], inner_act)
-                r = _act(xp[t, b, n + j] + zr[b, n + j], inner_act)
-                gates[t, b, j] = z
-                gates[t, b, n + j] = r
-                v = r * h[b, j]
-                if gate_masks:
-                    v *= mu[2, b, j]
-                rh[t, b, j] = v
-        if gate_masks:
-            np.dot(rh[t], Ug[2], hh_in)
-        else:
-            np.dot(rh[t], Uh, hh_in)
-        for b in range(B):
-            real = mask[t, b] != 0
-            for j in range(n):
-                hh = _act(xp[t, b, 2 * n + j] + hh_in[b, j], act)
-                gates[t, b, 2 * n + j] = hh
-                if real:
-                    z = gates[t, b, j]
-                    value = z * h[b, j] + (np.float32(1.) - z) * hh
-                    hs[t + 1, b, j] = value
-                    out[t, b, j] = value
-                else:
-                    hs[t + 1, b, j] = h[b, j]
-                    out[t, b, j] = out[t - 1, b, j] if t > 0 else np.float32(0.)
+        rec = _recurrent_input(hs[t], Uzr, Ug[:2], mu[:2] if gate_masks else mu, gate_masks,
+                               flat, per_gate)
+        gru_step_gates(xp[t], rec, hs[t], mu, gate_masks, inner_act, gates[t], rh[t])
+        np.matmul(rh[t], Uh, out=hh_in)
+        gru_step_output(xp[t], hh_in, hs[t], out[t - 1] if t else zeros, mask[t], act, gates[t],
+                        hs[t + 1], out[t])
 
 
-@numba.njit(**_OPTIONS)
 def gru_backward(dout, gates, hs, mask, Uzr_t, Uh_t, Ugt, mu, gate_masks, act, inner_act, dz):
     """Fills dz (T, B, 3n), the gradient of the pre-activations of z, r, hh."""
     T, B, n = dout.shape
     dh = np.zeros((B, n), np.float32)
     carry = np.zeros((B, n), np.float32)
-    dhn = np.zeros((B, n), np.float32)
+    dhn = np.empty((B, n), np.float32)
     drh = np.empty((B, n), np.float32)
     back = np.empty((B, n), np.float32)
-    part = np.empty((B, n), np.float32)
-    dzg = np.empty((B, n), np.float32)
-    dzr = np.empty((B, 2 * n), np.float32)
+    Uh_t = Ugt[2] if gate_masks else Uh_t
     for t in range(T - 1, -1, -1):
-        h = hs[t]
-        for b in range(B):
-            real = mask[t, b] != 0
-            for j in range(n):
-                total = dout[t, b, j] + carry[b, j]
-                if real:
-                    carry[b, j] = 0.
-                    dhn[b, j] = dh[b, j] + total
-                    z = gates[t, b, j]
-                    hh = gates[t, b, 2 * n + j]
-                    dz[t, b, j] = dhn[b, j] * (h[b, j] - hh) * _dact(z, inner_act)
-                    dz[t, b, 2 * n + j] = dhn[b, j] * (np.float32(1.) - z) * _dact(hh, act)
-                else:
-                    carry[b, j] = total
-                    dhn[b, j] = 0.
-                    dz[t, b, j] = 0.
-                    dz[t, b, 2 * n + j] = 0.
-        for b in range(B):
-            for j in range(n):
-                dzg[b, j] = dz[t, b, 2 * n + j]
-        if gate_masks:
-            np.dot(dzg, Ugt[2], drh)
-        else:
-            np.dot(dzg, Uh_t, drh)
-        for b in range(B):
-            real = mask[t, b] != 0
-            for j in range(n):
-                if real:
-                    m = mu[2, b, j] if gate_masks else np.float32(1.)
-                    r = gates[t, b, n + j]
-                    dz[t, b, n + j] = drh[b, j] * h[b, j] * m * _dact(r, inner_act)
-                    # the direct paths to h_prev: through z * h_prev and through r * h_prev
-                    dhn[b, j] = dhn[b, j] * gates[t, b, j] + drh[b, j] * r * m
-                else:
-                    dz[t, b, n + j] = 0.
-        if gate_masks:
-            back[:, :] = 0
-            for g in range(2):
-                for b in range(B):
-                    for j in range(n):
-                        dzg[b, j] = dz[t, b, g * n + j]
-                np.dot(dzg, Ugt[g], part)
-                for b in range(B):
-                    for j in range(n):
-                        back[b, j] += part[b, j] * mu[g, b, j]
-        else:
-            for b in range(B):
-                for j in range(2 * n):
-                    dzr[b, j] = dz[t, b, j]
-            np.dot(dzr, Uzr_t, back)
-        for b in range(B):
-            if mask[t, b] != 0:
-                for j in range(n):
-                    dh[b, j] = back[b, j] + dhn[b, j]
+        gru_step_backward_output(dout[t], carry, dh, gates[t], hs[t], mask[t], act, inner_act,
+                                 dz[t], dhn)
+        np.matmul(dz[t][:, 2 * n:], Uh_t, out=drh)
+        gru_step_backward_reset(drh, dhn, gates[t], hs[t], mu, gate_masks, mask[t], inner_act,
+                                dz[t])
+        _state_gradient(dz[t][:, :2 * n], Uzr_t, Ugt[:2], mu[:2] if gate_masks else mu,
+                        gate_masks, back)
+        back += dhn
+        np.copyto(dh, back, where=mask[t][:, None] != 0)
 
 
 # ---------------------------------------------------------------------------
@@ -302,6 +290,63 @@ def gru_backward(dout, gates, hs, mask, Uzr_t, Uh_t, Ugt, mu, gate_masks, act, i
 
 
 @numba.njit(**_OPTIONS)
+def lstm_step_forward(xp_t, rec, c_prev, h_prev, out_prev, mask_t, act, inner_act, gates_t, c_t,
+                      h_t, act_c_t, out_t):
+    B, n = h_prev.shape
+    for b in range(B):
+        real = mask_t[b] != 0
+        for j in range(n):
+            i = _act(xp_t[b, j] + rec[b, 0, j], inner_act)
+            f = _act(xp_t[b, n + j] + rec[b, 1, j], inner_act)
+            cc = _act(xp_t[b, 2 * n + j] + rec[b, 2, j], act)
+            o = _act(xp_t[b, 3 * n + j] + rec[b, 3, j], inner_act)
+            gates_t[b, j] = i
+            gates_t[b, n + j] = f
+            gates_t[b, 2 * n + j] = cc
+            gates_t[b, 3 * n + j] = o
+            c = f * c_prev[b, j] + i * cc
+            ac = _act(c, act)
+            act_c_t[b, j] = ac
+            if real:
+                c_t[b, j] = c
+                h_t[b, j] = o * ac
+                out_t[b, j] = o * ac
+            else:
+                c_t[b, j] = c_prev[b, j]
+                h_t[b, j] = h_prev[b, j]
+                out_t[b, j] = out_prev[b, j]
+
+
+@numba.njit(**_OPTIONS)
+def lstm_step_backward(dout_t, carry, dh, dc, gates_t, c_prev, act_c_t, mask_t, act, inner_act,
+                       dz_t):
+    B, n = dh.shape
+    for b in range(B):
+        real = mask_t[b] != 0
+        for j in range(n):
+            total = dout_t[b, j] + carry[b, j]
+            if real:
+                carry[b, j] = 0.
+                dhn = dh[b, j] + total
+                i = gates_t[b, j]
+                f = gates_t[b, n + j]
+                cc = gates_t[b, 2 * n + j]
+                o = gates_t[b, 3 * n + j]
+                ac = act_c_t[b, j]
+                dcn = dc[b, j] + dhn * o * _dact(ac, act)
+                dz_t[b, j] = dcn * cc * _dact(i, inner_act)
+                dz_t[b, n + j] = dcn * c_prev[b, j] * _dact(f, inner_act)
+                dz_t[b, 2 * n + j] = dcn * i * _dact(cc, act)
+                dz_t[b, 3 * n + j] = dhn * ac * _dact(o, inner_act)
+                dc[b, j] = dcn * f
+            else:
+                carry[b, j] = total
+                dz_t[b, j] = 0.
+                dz_t[b, n + j] = 0.
+                dz_t[b, 2 * n + j] = 0.
+                dz_t[b, 3 * n + j] = 0.
+
+
 def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
                  gates, hs, cs, act_c, out):
     """Fills gates (T, B, 4n) with i, f, the candidate a(.), o; hs and cs
@@ -309,38 +354,17 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
     out (T, B, n)."""
     T, B, n4 = xp.shape
     n = n4 // 4
-    z = np.empty((B, n4), np.float32)
-    hm = np.empty((B, n), np.float32)
-    part = np.empty((B, n), np.float32)
+    flat = np.empty((B, n4), np.float32)
+    per_gate = np.empty((4, B, n), np.float32)
+    zeros = np.zeros((B, n), np.float32)
     hs[0] = h0
     cs[0] = c0
     for t in range(T):
-        _recurrent_input(hs[t], U, Ug, mu, gate_masks, z, hm, part)
-        for b in range(B):
-            real = mask[t, b] != 0
-            for j in range(n):
-                i = _act(xp[t, b, j] + z[b, j], inner_act)
-                f = _act(xp[t, b, n + j] + z[b, n + j], inner_act)
-                cc = _act(xp[t, b, 2 * n + j] + z[b, 2 * n + j], act)
-                o = _act(xp[t, b, 3 * n + j] + z[b, 3 * n + j], inner_act)
-                gates[t, b, j] = i
-                gates[t, b, n + j] = f
-                gates[t, b, 2 * n + j] = cc
-                gates[t, b, 3 * n + j] = o
-                c = f * cs[t, b, j] + i * cc
-                ac = _act(c, act)
-                act_c[t, b, j] = ac
-                if real:
-                    cs[t + 1, b, j] = c
-                    hs[t + 1, b, j] = o * ac
-                    out[t, b, j] = o * ac
-                else:
-                    cs[t + 1, b, j] = cs[t, b, j]
-                    hs[t + 1, b, j] = hs[t, b, j]
-                    out[t, b, j] = out[t - 1, b, j] if t > 0 else np.float32(0.)
+        rec = _recurrent_input(hs[t], U, Ug, mu, gate_masks, flat, per_gate)
+        lstm_step_forward(xp[t], rec, cs[t], hs[t], out[t - 1] if t else zeros, mask[t], act,
+                          inner_act, gates[t], cs[t + 1], hs[t + 1], act_c[t], out[t])
 
 
-@numba.njit(**_OPTIONS)
 def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, inner_act, dz):
     """Fills dz (T, B, 4n), the gradient of the pre-activations of i, f, c, o."""
     T, B, n = dout.shape
@@ -348,35 +372,8 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
     dc = np.zeros((B, n), np.float32)
     carry = np.zeros((B, n), np.float32)
     back = np.empty((B, n), np.float32)
-    part = np.empty((B, n), np.float32)
-    dzg = np.empty((B, n), np.float32)
     for t in range(T - 1, -1, -1):
-        for b in range(B):
-            real = mask[t, b] != 0
-            for j in range(n):
-                total = dout[t, b, j] + carry[b, j]
-                if real:
-                    carry[b, j] = 0.
-                    dhn = dh[b, j] + total
-                    i = gates[t, b, j]
-                    f = gates[t, b, n + j]
-                    cc = gates[t, b, 2 * n + j]
-                    o = gates[t, b, 3 * n + j]
-                    ac = act_c[t, b, j]
-                    dcn = dc[b, j] + dhn * o * _dact(ac, act)
-                    dz[t, b, j] = dcn * cc * _dact(i, inner_act)
-                    dz[t, b, n + j] = dcn * cs[t, b, j] * _dact(f, inner_act)
-                    dz[t, b, 2 * n + j] = dcn * i * _dact(cc, act)
-                    dz[t, b, 3 * n + j] = dhn * ac * _dact(o, inner_act)
-                    dc[b, j] = dcn * f
-                else:
-                    carry[b, j] = total
-                    dz[t, b, j] = 0.
-                    dz[t, b, n + j] = 0.
-                    dz[t, b, 2 * n + j] = 0.
-                    dz[t, b, 3 * n + j] = 0.
-        _state_gradient(dz[t], Ut, Ugt, mu, gate_masks, back, part, dzg)
-        for b in range(B):
-            if mask[t, b] != 0:
-                for j in range(n):
-                    dh[b, j] = back[b, j]
+        lstm_step_backward(dout[t], carry, dh, dc, gates[t], cs[t], act_c[t], mask[t], act,
+                           inner_act, dz[t])
+        _state_gradient(dz[t], Ut, Ugt, mu, gate_masks, back)
+        np.copyto(dh, back, where=mask[t][:, None] != 0)
