@@ -435,3 +435,13 @@ def test_slice_X_as_keras_1_and_0x():
         np.testing.assert_array_equal(x, y)
     with pytest.raises(ValueError, match='slice_X'):
         slice_X(a, [1, 2], 3)
+
+
+def test_a_keras_1_init_lambda_without_dim_ordering():
+    """mnist_irnn's `init=lambda shape, name: normal(shape, scale=0.001, name=name)`."""
+    from minikeras.initializations import identity, normal
+    layer = built(SimpleRNN(4, init=lambda shape, name: normal(shape, scale=0.001, name=name),
+                            inner_init=lambda shape, name: identity(shape, name=name),
+                            activation='relu'), (5, 3))
+    np.testing.assert_array_equal(layer.U, np.eye(4))
+    assert 0 < np.abs(layer.W).max() < 0.01
