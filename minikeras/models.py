@@ -14,6 +14,13 @@ from .engine.training import slice_X  # noqa: F401  (Keras 0.x scripts imported 
 class Model(Keras0ModelAPI, training.Model):
     __doc__ = training.Model.__doc__
 
+    def reset_states(self):
+        """Zeroes the states of every stateful layer of the model (and of the
+        layers they wrap), as Keras 1's `model.reset_states()`."""
+        for layer in self.layers:
+            if hasattr(layer, 'reset_states') and getattr(layer, 'stateful', False):
+                layer.reset_states()
+
 
 class Sequential(Model):
     """A linear stack of layers.

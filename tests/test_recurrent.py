@@ -445,3 +445,22 @@ def test_a_keras_1_init_lambda_without_dim_ordering():
                             activation='relu'), (5, 3))
     np.testing.assert_array_equal(layer.U, np.eye(4))
     assert 0 < np.abs(layer.W).max() < 0.01
+
+
+def test_model_reset_states_as_stateful_lstm_example():
+    """Keras 1.2.2's stateful_lstm example: fit one epoch at a time with
+    shuffle=False, then model.reset_states()."""
+    np.random.seed(0)
+    model = Sequential([LSTM(8, batch_input_shape=(5, 1, 1), return_sequences=True,
+                             stateful=True), LSTM(8, stateful=True), Dense(1)])
+    model.compile('rmsprop', 'mse')
+    x, y = data((20, 1, 1)), data((20, 1), 1)
+    model.fit(x, y, batch_size=5, nb_epoch=1, verbose=0, shuffle=False)
+    assert any(np.any(s) for layer in model.layers[:2] for s in layer.states)
+    model.reset_states()
+    assert not any(np.any(s) for layer in model.layers[:2] for s in layer.states)
+    first = model.predict(x, batch_size=5)
+    model.reset_states()
+    np.testing.assert_array_equal(model.predict(x, batch_size=5), first)
+    with pytest.raises(ValueError, match='batch size 5'):
+        model.predict(x[:7], batch_size=7)
