@@ -123,13 +123,16 @@ def main():
     if args.worker:
         return worker(args.worker, args.task, args.samples)
     from _common import cpu_info
-    print('CPU: %s (%s logical CPUs); %d samples per timed epoch'
-          % (cpu_info()['model'], cpu_info()['cpus'], args.samples))
+    print('CPU: %s (%s logical CPUs); %d samples per timed epoch; load average %s'
+          % (cpu_info()['model'], cpu_info()['cpus'], args.samples,
+             ' '.join('%.1f' % v for v in os.getloadavg())), flush=True)
     for task in args.only.split(','):
         rows = [run_worker(sys.executable, 'minikeras', task, args.samples)]
+        print('  %s' % json.dumps(rows[-1]), flush=True)
         for peer in [p for p in args.peers.split(',') if p]:
             python, backend = PEERS[peer]
             rows.append(run_worker(python, 'keras3-' + peer, task, args.samples, backend))
+            print('  %s' % json.dumps(rows[-1]), flush=True)
         timed = [r for r in rows if 'epoch_s' in r]
         peers = [r['epoch_s'] for r in timed if r['framework'] != 'minikeras']
         fastest = min(peers) if peers else None
@@ -143,7 +146,7 @@ def main():
             full = r['epoch_s'] * FULL_EPOCH[task] / r['samples']
             ratio = '%.2fx' % (r['epoch_s'] / fastest) if fastest else '-'
             print('%-14s %10.2f %14.1f %10s %10.0f' % (r['framework'], r['epoch_s'], full, ratio,
-                                                        r['peak_mb']))
+                                                        r['peak_mb']), flush=True)
 
 
 if __name__ == '__main__':
