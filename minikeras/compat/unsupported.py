@@ -6,9 +6,9 @@ import LSTM`, or the module `keras.layers.recurrent`) raises
 nearest supported alternative, instead of Python's bare "cannot import name".
 """
 
-_RECURRENT = ('recurrent layers are not supported (minikeras covers Keras 1.2.2\'s '
-              'feed-forward API); nearest: Convolution1D with GlobalMaxPooling1D over the '
-              'sequence, or Embedding + Flatten + Dense')
+_RECURRENT = ('convolutional recurrent layers (ConvLSTM2D) are not provided by minikeras; '
+              'nearest: TimeDistributed(Convolution2D(...)) and TimeDistributed(Flatten()) '
+              'followed by an LSTM')
 
 MODULES = {
     'layers.convolutional_recurrent': _RECURRENT,
@@ -39,10 +39,7 @@ LAYERS = {
     'SpatialDropout3D': _NOT_YET % ('SpatialDropout2D (same dim_ordering) after a Reshape '
                                     'that merges two of the three spatial axes'),
     'ConvLSTM2D': _RECURRENT,
-    'TimeDistributed': 'TimeDistributed is not supported yet; nearest: reshape to '
-                       '(samples * steps, features), Dense, and reshape back',
     'LocallyConnected1D': MODULES['layers.local'], 'LocallyConnected2D': MODULES['layers.local'],
-    'Masking': 'masking is not supported; nearest: pad with zeros and let the model learn them',
     'Convolution3D': '3D layers are not supported; nearest: Convolution2D over each slice',
     'MaxPooling3D': '3D layers are not supported; nearest: MaxPooling2D',
     'AveragePooling3D': '3D layers are not supported; nearest: AveragePooling2D',

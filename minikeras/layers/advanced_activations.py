@@ -2,6 +2,7 @@
 ParametricSoftplus, ThresholdedReLU, SReLU."""
 import numpy as np
 
+from .. import activations
 from ..compat import keras0
 from ..engine.base_layer import Layer
 
@@ -41,11 +42,13 @@ class LeakyReLU(Layer):
         Same as the input.
     """
 
+    supports_masking = True
+
     def __init__(self, alpha=0.3, **kwargs):
         super(LeakyReLU, self).__init__(**kwargs)
         self.alpha = alpha
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         slope = np.where(x > 0, np.float32(1), np.float32(self.alpha))
         y = x * slope
 
@@ -76,6 +79,8 @@ class PReLU(Layer):
         Same as the input.
     """
 
+    supports_masking = True
+
     @keras0.legacy_arguments(keras0.input_shape_first_arguments)
     def __init__(self, init='zero', weights=None, shared_axes=None, **kwargs):
         super(PReLU, self).__init__(weights=weights, **kwargs)
@@ -88,18 +93,10 @@ class PReLU(Layer):
             self.shared_axes = [shared_axes]
 
     def build(self, input_shape):
-        param_shape = list(input_shape[1:])
-        for axis in self.shared_axes:
-            if not 1 <= axis < len(input_shape):
-                raise ValueError('Layer %s (PReLU): shared axis %d outside the sample axes of %s'
-                                 % (self.name, axis, tuple(input_shape)))
-            param_shape[axis - 1] = 1
-        if any(d is None for d in param_shape):
-            raise ValueError('Layer %s (PReLU): the sample shape must be known, got %s'
-                             % (self.name, tuple(input_shape)))
-        self.alphas = self.add_weight(tuple(param_shape), self.init, name=self.name + '_alphas')
+        param_shape = _shared_param_shape(self, input_shape, self.shared_axes)
+        self.alphas = self.add_weight(param_shape, self.init, name=self.name + '_alphas')
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         negative = np.minimum(x, 0)
         y = np.maximum(x, 0) + self.alphas * negative
 
@@ -129,18 +126,17 @@ class ELU(Layer):
         Same as the input.
     """
 
+    supports_masking = True
+
     def __init__(self, alpha=1.0, **kwargs):
         super(ELU, self).__init__(**kwargs)
         self.alpha = float(alpha)
 
-    def forward(self, x, training=False, need_input_grad=True):
-        alpha = np.float32(self.alpha)
-        positive = x > 0
-        negative_part = alpha * np.expm1(np.minimum(x, 0))
-        y = np.where(positive, x, negative_part)
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
+        y = activations.elu(x, self.alpha)
 
         def backprop(dy):
-            return dy * np.where(positive, np.float32(1), negative_part + alpha)
+            return activations.elu_backward(x, y, dy, self.alpha)
         return y, backprop
 
     def get_config(self):
@@ -168,6 +164,8 @@ class ParametricSoftplus(Layer):
         Same as the input.
     """
 
+    supports_masking = True
+
     @keras0.legacy_arguments(keras0.input_shape_first_arguments)
     def __init__(self, alpha_init=0.2, beta_init=5.0, weights=None, shared_axes=None, **kwargs):
         super(ParametricSoftplus, self).__init__(weights=weights, **kwargs)
@@ -185,7 +183,7 @@ class ParametricSoftplus(Layer):
         self.alphas = self.add_weight(shape, _constant(self.alpha_init), name=self.name + '_alphas')
         self.betas = self.add_weight(shape, _constant(self.beta_init), name=self.name + '_betas')
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         scaled = self.betas * x
         softplus = np.logaddexp(np.float32(0), scaled)
         y = self.alphas * softplus
@@ -226,11 +224,13 @@ class ThresholdedReLU(Layer):
         Same as the input.
     """
 
+    supports_masking = True
+
     def __init__(self, theta=1.0, **kwargs):
         super(ThresholdedReLU, self).__init__(**kwargs)
         self.theta = float(theta)
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         kept = (x > np.float32(self.theta)).astype(x.dtype)
         y = x * kept
 
@@ -272,6 +272,8 @@ class SReLU(Layer):
         `t_left`, `a_left`, `t_right`, `a_right`, in that order.
     """
 
+    supports_masking = True
+
     def __init__(self, t_left_init='zero', a_left_init='glorot_uniform',
                  t_right_init='glorot_uniform', a_right_init='one', shared_axes=None, **kwargs):
         super(SReLU, self).__init__(**kwargs)
@@ -293,7 +295,7 @@ class SReLU(Layer):
         self.t_right = self.add_weight(shape, self.t_right_init, name=self.name + '_t_right')
         self.a_right = self.add_weight(shape, self.a_right_init, name=self.name + '_a_right')
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         params = self.t_left.shape
         if x.ndim != len(params) + 1 or any(p not in (1, d) for p, d in zip(params, x.shape[1:])):
             raise ValueError('Layer %s (SReLU) was built for parameters of shape %s (size 1 on '

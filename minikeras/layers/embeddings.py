@@ -3,6 +3,7 @@ import numpy as np
 
 from .. import constraints, initializations, regularizers
 from ..engine.base_layer import Layer
+from ..utils.layer_checks import check_rank, fraction, layer_label, positive_int
 from .core import _config_or_none
 
 
@@ -25,7 +26,11 @@ class Embedding(Layer):
         W_regularizer: optional penalty on `W`.
         activity_regularizer: optional penalty on the output.
         W_constraint: optional constraint on `W`.
-        mask_zero: must be False: minikeras does not support masking.
+        mask_zero: whether index 0 is padding: the layer then outputs a mask
+            (True where the index is not 0) that layers downstream use to skip
+            the padded steps, and every layer after it must support masking.
+            Index 0 keeps its row of `W`: `input_dim` is still 1 + the largest
+            index, as in Keras 1.
         weights: list with one array, `W` of shape (input_dim, output_dim).
         dropout: float in [0, 1), in training the fraction of the vocabulary
             whose vectors are zeroed (whole rows of `W`, the same for every
@@ -36,6 +41,10 @@ class Embedding(Layer):
 
     # Output shape
         3D `(samples, sequence_length, output_dim)`.
+
+    # Mask
+        With `mask_zero=True`, `(samples, sequence_length)`: True where the
+        index is not 0.
     """
 
     def __init__(self, input_dim, output_dim, init='uniform', input_length=None,
@@ -45,28 +54,16 @@ class Embedding(Layer):
             kwargs['input_shape'] = (input_length,)
         kwargs.setdefault('input_dtype', 'int32')
         super(Embedding, self).__init__(weights=weights, **kwargs)
-        if int(input_dim) != input_dim or input_dim <= 0:
-            raise ValueError('%s (Embedding): input_dim must be a positive integer, got %r'
-                             % (self.name, input_dim))
-        if int(output_dim) != output_dim or output_dim < 0:
-            raise ValueError('%s (Embedding): output_dim must be an integer >= 0, got %r'
-                             % (self.name, output_dim))
-        if mask_zero:
-            raise ValueError('%s (Embedding): mask_zero=True is not supported: minikeras has no '
-                             'masking. Use mask_zero=False (index 0 is then an ordinary index) '
-                             'or pad sequences to the same length.' % self.name)
-        if not 0. <= dropout < 1.:
-            raise ValueError('%s (Embedding): dropout must be in [0, 1), got %r'
-                             % (self.name, dropout))
+        self.input_dim = positive_int(self, 'input_dim', input_dim)
+        self.output_dim = positive_int(self, 'output_dim', output_dim, minimum=0)
+        fraction(self, 'dropout', dropout)
         initializations.get(init)
-        self.input_dim = int(input_dim)
-        self.output_dim = int(output_dim)
         self.init = init
         self.input_length = input_length
         self.W_regularizer = regularizers.get(W_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.W_constraint = constraints.get(W_constraint)
-        self.mask_zero = mask_zero
+        self.mask_zero = bool(mask_zero)
         self.dropout = dropout
 
     def build(self, input_shape):
@@ -75,10 +72,16 @@ class Embedding(Layer):
                                  name=self.name + '_W', regularizer=self.W_regularizer,
                                  constraint=self.W_constraint)
 
+    def compute_mask(self, x, mask=None):
+        if not self.mask_zero:
+            return None
+        return np.not_equal(np.asarray(x), 0)
+
+    def _output_mask_flags(self, input_flags):
+        return [self.mask_zero]
+
     def get_output_shape_for(self, input_shape):
-        if len(input_shape) != 2:
-            raise ValueError('Layer %s (Embedding) expects 2D input (samples, sequence_length) '
-                             'of indices, got shape %s' % (self.name, tuple(input_shape)))
+        check_rank(self, input_shape, 2, 'samples, sequence_length')
         length = input_shape[1]
         if self.input_length:
             if length is not None and length != self.input_length:

@@ -4,6 +4,7 @@ import numpy as np
 from ..compat import keras0
 from .. import initializations, regularizers
 from ..engine.base_layer import Layer
+from ..utils.layer_checks import layer_label
 from .core import _config_or_none
 
 _MODES = (0, 1, 2)
@@ -51,20 +52,22 @@ class BatchNormalization(Layer):
         average of the batch *variance*, despite its name.
     """
 
+    supports_masking = True
+
     @keras0.legacy_arguments(keras0.input_shape_first_arguments)
     def __init__(self, epsilon=1e-3, mode=0, axis=-1, momentum=0.99, weights=None,
                  beta_init='zero', gamma_init='one', gamma_regularizer=None,
                  beta_regularizer=None, **kwargs):
         super(BatchNormalization, self).__init__(weights=weights, **kwargs)
         if mode not in _MODES:
-            raise ValueError('%s (BatchNormalization): mode must be 0, 1 or 2, got %r'
-                             % (self.name, mode))
+            raise ValueError('%s: mode must be 0, 1 or 2, got %r'
+                             % (layer_label(self), mode))
         if not epsilon > 0:
-            raise ValueError('%s (BatchNormalization): epsilon must be > 0, got %r'
-                             % (self.name, epsilon))
+            raise ValueError('%s: epsilon must be > 0, got %r'
+                             % (layer_label(self), epsilon))
         if int(axis) != axis:
-            raise ValueError('%s (BatchNormalization): axis must be an integer, got %r'
-                             % (self.name, axis))
+            raise ValueError('%s: axis must be an integer, got %r'
+                             % (layer_label(self), axis))
         initializations.get(beta_init)
         initializations.get(gamma_init)
         self.epsilon = epsilon
@@ -109,7 +112,7 @@ class BatchNormalization(Layer):
         self._feature_axis(input_shape)
         return input_shape
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         x = np.asarray(x, dtype='float32')
         axis = self._feature_axis(x.shape)
         if x.shape[axis] != self.gamma.shape[0]:
