@@ -1,7 +1,7 @@
 """What minikeras does not provide from Keras 1.2.2, and what to use instead.
 
-Looking up one of these names (as `keras.layers.LSTM`, `from keras.layers
-import LSTM`, or the module `keras.layers.recurrent`) raises
+Looking up one of these names (as `keras.layers.ConvLSTM2D`, `from keras.layers
+import ConvLSTM2D`, or the module `keras.layers.local`) raises
 `NotSupportedError`, an ImportError whose message says so and names the
 nearest supported alternative, instead of Python's bare "cannot import name".
 """
