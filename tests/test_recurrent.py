@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from minikeras import backend as K
-from minikeras.layers import GRU, LSTM, Dense, Embedding, Recurrent, SimpleRNN
+from minikeras.layers import GRU, LSTM, Dense, Embedding, Flatten, Recurrent, SimpleRNN
 from minikeras.models import Sequential, model_from_json
 from minikeras.optimizers import Adam
 from minikeras.utils.layer_utils import layer_from_config
@@ -464,3 +464,23 @@ def test_model_reset_states_as_stateful_lstm_example():
     np.testing.assert_array_equal(model.predict(x, batch_size=5), first)
     with pytest.raises(ValueError, match='batch size 5'):
         model.predict(x[:7], batch_size=7)
+
+
+def test_masks_through_a_model_as_keras_1_2_2():
+    """Embedding(mask_zero=True) -> LSTM: padded steps are skipped (the
+    output equals the LSTM's on the unpadded sequence); a masked sequence
+    into a layer without masking is refused when the model is built."""
+    from minikeras.layers import TimeDistributed
+    np.random.seed(0)
+    model = Sequential([Embedding(10, 3, input_length=6, mask_zero=True), GRU(4)])
+    x = np.array([[0, 0, 3, 4, 5, 6], [1, 2, 3, 4, 5, 6]])
+    y = model.predict(x)
+    alone = Sequential([Embedding(10, 3, input_length=4), GRU(4)])
+    alone.set_weights(model.get_weights())
+    np.testing.assert_allclose(y[0], alone.predict(x[:1, 2:])[0], atol=1e-6)
+    seq = Sequential([Embedding(10, 3, input_length=6, mask_zero=True),
+                      LSTM(4, return_sequences=True), TimeDistributed(Dense(2))])
+    assert seq.predict(x).shape == (2, 6, 2)
+    with pytest.raises(ValueError, match='mask'):
+        Sequential([Embedding(10, 3, input_length=6, mask_zero=True),
+                    LSTM(4, return_sequences=True), Flatten()])

@@ -25,7 +25,7 @@ import numpy as np
 from .. import activations, initializations, regularizers
 from .. import backend as K
 from ..compat import keras0
-from ..engine.topology import Layer
+from ..engine.base_layer import Layer, any_mask_flag
 from ..kernels import recurrent as kernels
 from .core import _config_or_none
 
@@ -139,6 +139,10 @@ class Recurrent(Layer):
     def compute_mask(self, x, mask=None):
         """The output mask: the input mask for sequences, None for the last output."""
         return mask if self.return_sequences else None
+
+    def _output_mask_flags(self, input_flags):
+        # known when the model is built: a sequence keeps its mask, the last output has none
+        return [any_mask_flag(input_flags) if self.return_sequences else False]
 
     def get_constants(self, x):
         """Tensors passed to every step after the states (none here)."""

@@ -9,7 +9,7 @@ wrapper's name, as Keras 1.2.2 did.
 import numpy as np
 
 from ..compat.unsupported import module_getattr as _module_getattr
-from ..engine.base_layer import Layer
+from ..engine.base_layer import Layer, any_mask_flag
 from ..engine.container import Container
 
 
@@ -259,6 +259,10 @@ class Bidirectional(Layer):
         if not self.return_sequences:
             return None
         return [mask, mask] if self.merge_mode is None else mask
+
+    def _output_mask_flags(self, input_flags):
+        flag = any_mask_flag(input_flags) if self.return_sequences else False
+        return [flag, flag] if self.merge_mode is None else [flag]
 
     def reset_states(self):
         """Zeroes the states of both (stateful) layers."""
