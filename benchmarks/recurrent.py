@@ -97,15 +97,19 @@ def worker(framework, task, samples):
                       'first_epoch_s': times[0], 'epoch_s': times[1], 'peak_mb': peak_mb}))
 
 
-def run_worker(python, framework, task, samples, backend=None):
+def run_worker(python, framework, task, samples, backend=None, timeout=900):
     env = dict(os.environ)
     if backend:
         env['KERAS_BACKEND'] = backend
         env.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
     cmd = [python, os.path.abspath(__file__), '--worker', framework, '--task', task,
            '--samples', str(samples)]
-    result = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            universal_newlines=True, timeout=3600)
+    try:
+        result = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                universal_newlines=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {'framework': framework, 'task': task,
+                'error': 'did not finish 2 epochs in %d s' % timeout}
     for line in reversed(result.stdout.splitlines()):
         if line.startswith('{'):
             return json.loads(line)
@@ -117,6 +121,8 @@ def main():
     parser.add_argument('--samples', type=int, default=1024)
     parser.add_argument('--only', default='imdb_lstm,lstm_text_generation')
     parser.add_argument('--peers', default='tf,jax,torch')
+    parser.add_argument('--timeout', type=int, default=900,
+                        help='seconds per framework and task before it is reported unfinished')
     parser.add_argument('--worker')
     parser.add_argument('--task')
     args = parser.parse_args()
@@ -127,11 +133,13 @@ def main():
           % (cpu_info()['model'], cpu_info()['cpus'], args.samples,
              ' '.join('%.1f' % v for v in os.getloadavg())), flush=True)
     for task in args.only.split(','):
-        rows = [run_worker(sys.executable, 'minikeras', task, args.samples)]
+        rows = [run_worker(sys.executable, 'minikeras', task, args.samples,
+                           timeout=args.timeout)]
         print('  %s' % json.dumps(rows[-1]), flush=True)
         for peer in [p for p in args.peers.split(',') if p]:
             python, backend = PEERS[peer]
-            rows.append(run_worker(python, 'keras3-' + peer, task, args.samples, backend))
+            rows.append(run_worker(python, 'keras3-' + peer, task, args.samples, backend,
+                                   args.timeout))
             print('  %s' % json.dumps(rows[-1]), flush=True)
         timed = [r for r in rows if 'epoch_s' in r]
         peers = [r['epoch_s'] for r in timed if r['framework'] != 'minikeras']
