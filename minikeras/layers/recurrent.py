@@ -178,7 +178,8 @@ class Recurrent(Layer):
             raise ValueError(
                 'Layer %s (%s) is stateful, so it needs to know its batch size: give '
                 'batch_input_shape=(batch, timesteps, input_dim) to the first layer of a '
-                'Sequential model, or batch_shape=... to Input()' % (self.name, type(self).__name__))
+                'Sequential model, or batch_shape=... to Input()'
+                % (self.name, type(self).__name__))
         return shape[0]
 
     def _begin_states(self, count):
