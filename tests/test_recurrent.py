@@ -39,7 +39,9 @@ def reference(layer, x, mask=None, h0=None, c0=None):
             for part in 'WUb':
                 weights['%s_%s' % (part, g)] = weights[part][..., k * n:(k + 1) * n]
     act = {'tanh': np.tanh, 'sigmoid': sigmoid, 'hard_sigmoid': hard_sigmoid,
-           'relu': lambda v: np.maximum(v, 0), 'linear': lambda v: v}
+           'relu': lambda v: np.maximum(v, 0), 'linear': lambda v: v,
+           'softplus': lambda v: np.log1p(np.exp(v)), 'softsign': lambda v: v / (1 + np.abs(v)),
+           'elu': lambda v: np.where(v > 0, v, np.expm1(np.minimum(v, 0)))}
     a = act[layer.activation.__name__]
     ia = act[getattr(layer, 'inner_activation', layer.activation).__name__]
     x = x.astype('float64')
@@ -108,7 +110,8 @@ def test_forward_matches_a_numpy_loop(cls, consume_less, go_backwards, return_se
 
 
 @pytest.mark.parametrize('cls', CELLS)
-@pytest.mark.parametrize('activation', ['sigmoid', 'relu', 'linear'])
+@pytest.mark.parametrize('activation', ['sigmoid', 'relu', 'linear', 'softplus', 'softsign',
+                                        'elu'])
 def test_other_activations_match_a_numpy_loop(cls, activation):
     kwargs = {'activation': 'tanh' if activation == 'linear' and cls is not SimpleRNN
               else activation}
@@ -117,6 +120,8 @@ def test_other_activations_match_a_numpy_loop(cls, activation):
     layer = make(cls, return_sequences=True, **kwargs)
     x = data((3, 6, 3), seed=2)
     np.testing.assert_allclose(layer.call(x), reference(layer, x), atol=2e-6)
+    if cls is SimpleRNN:   # the derivative of each activation, from its output
+        check_layer_gradients(layer, x, eps=1e-3)
 
 
 @pytest.mark.parametrize('cls', CELLS)
