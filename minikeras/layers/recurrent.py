@@ -454,13 +454,14 @@ class _FusedCell(Recurrent):
             mask_tm = np.ascontiguousarray(mask_tm[::-1])
         x_tm = np.ascontiguousarray(x_tm)
         flat = x_tm.reshape(steps * batch, input_dim)
+        masked_inputs = []
         if w_mask is None:
             xp = flat @ W
         else:
             xp = np.empty((steps * batch, gates * n), 'float32')
             for g in range(gates):
-                masked = (x_tm * w_mask[g]).reshape(steps * batch, input_dim)
-                xp[:, g * n:(g + 1) * n] = masked @ W[:, g * n:(g + 1) * n]
+                masked_inputs.append((x_tm * w_mask[g]).reshape(steps * batch, input_dim))
+                xp[:, g * n:(g + 1) * n] = masked_inputs[g] @ W[:, g * n:(g + 1) * n]
         xp += b
         xp = xp.reshape(steps, batch, gates * n)
         gate_masks = u_mask is not None
@@ -494,13 +495,13 @@ class _FusedCell(Recurrent):
                 dx = dz_flat @ W.T if need_input_grad else None
             else:
                 dW = np.empty_like(W)
-                dx = np.zeros((steps * batch, input_dim), 'float32')
+                dx = np.zeros((steps, batch, input_dim), 'float32') if need_input_grad else None
                 for g in range(gates):
                     cols = slice(g * n, (g + 1) * n)
-                    mask_g = np.broadcast_to(w_mask[g], (steps, batch, input_dim)).reshape(
-                        steps * batch, input_dim)
-                    dW[:, cols] = (flat * mask_g).T @ dz_flat[:, cols]
-                    dx += (dz_flat[:, cols] @ W[:, cols].T) * mask_g
+                    dW[:, cols] = masked_inputs[g].T @ dz_flat[:, cols]
+                    if dx is not None:
+                        dx += (dz_flat[:, cols] @ W[:, cols].T).reshape(
+                            steps, batch, input_dim) * w_mask[g]
             self._add_concatenated_gradients(dW, dU, db)
             if dx is None:
                 return None
