@@ -12,8 +12,9 @@ tensors, `K.batch_dot`, crossentropy clipping with `epsilon`).
 Every function also takes Keras tensors (`Input`, layer outputs,
 `placeholder`): then it returns a Keras tensor, a node of the same graph as
 the layers (`minikeras.engine.operation`), which `function` evaluates and
-`gradients` differentiates. `rnn`, the convolutions and the CTC helpers are
-not provided.
+`gradients` differentiates. `rnn` is a Python loop over time of the step
+function, so a recurrent layer's `step()` written with `K.*` is traced like
+any other code. The convolutions and the CTC helpers are not provided.
 
 A Keras "variable" is a NumPy array (of `floatx()` by default):
 `set_value` writes into it in place, so it must keep its shape. The learning
@@ -51,7 +52,7 @@ __all__ = [
     'asymmetric_spatial_2d_padding', 'spatial_3d_padding', 'stack', 'one_hot', 'reverse',
     # control flow and learning phase
     'learning_phase', 'set_learning_phase', 'learning_phase_scope', 'switch',
-    'in_train_phase', 'in_test_phase', 'map_fn', 'foldl', 'foldr',
+    'in_train_phase', 'in_test_phase', 'map_fn', 'foldl', 'foldr', 'rnn',
     # neural network operations
     'relu', 'elu', 'softmax', 'softplus', 'softsign', 'categorical_crossentropy',
     'sparse_categorical_crossentropy', 'binary_crossentropy', 'sigmoid', 'hard_sigmoid',
@@ -757,6 +758,63 @@ def foldl(fn, elems, initializer=None, name=None):
 def foldr(fn, elems, initializer=None, name=None):
     """Reduces elems along axis 0 from the right with fn(accumulator, element)."""
     return foldl(fn, list(elems)[::-1], initializer)
+
+
+def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None,
+        unroll=False, input_length=None):
+    """Iterates `step_function` over the time axis of `inputs`, as Keras 1.2.2's `K.rnn`.
+
+    # Arguments
+        step_function: `output, new_states = step_function(input_t, states)`,
+            with `input_t` of shape (samples, ...) and `states` the list of
+            the current states followed by `constants`.
+        inputs: tensor (samples, time, ...).
+        initial_states: list of tensors (samples, ...).
+        go_backwards: iterate from the last timestep to the first; the
+            outputs are then in that (reversed) order, as in Keras 1.
+        mask: (samples, time) booleans, True where a step is real. At a
+            masked step the states are kept and the output is the previous
+            output (zeros before the first real step).
+        constants: list of tensors passed to every step after the states.
+        unroll, input_length: accepted for Keras 1 compatibility (the loop
+            is always a Python loop).
+
+    # Returns
+        `(last_output, outputs, new_states)`: the output of the last step
+        (samples, ...), all outputs (samples, time, ...), and the last states.
+    """
+    if ndim(inputs) < 3:
+        raise ValueError('K.rnn: inputs must have at least 3 dimensions (samples, time, ...), '
+                         'got shape %s' % (shape(inputs),))
+    steps = shape(inputs)[1]
+    if steps == 0:
+        raise ValueError('K.rnn: inputs have no timesteps (shape %s)' % (shape(inputs),))
+    constants = list(constants or [])
+    order = range(steps - 1, -1, -1) if go_backwards else range(steps)
+    if mask is not None:
+        mask = np.asarray(_plain_value(mask)).astype(bool)
+        if mask.shape != tuple(shape(inputs)[:2]):
+            raise ValueError('K.rnn: the mask has shape %s, expected (samples, time) = %s'
+                             % (mask.shape, tuple(shape(inputs)[:2])))
+    states = list(initial_states)
+    outputs = []
+    previous = None
+    for t in order:
+        output, new_states = step_function(inputs[:, t], states + constants)
+        new_states = list(new_states)
+        if len(new_states) != len(states):
+            raise ValueError('K.rnn: the step function returned %d states, expected %d'
+                             % (len(new_states), len(states)))
+        if mask is not None:
+            real = mask[:, t].reshape((-1,) + (1,) * (ndim(output) - 1))
+            previous = output * 0. if previous is None else previous
+            output = np.where(real, output, previous)
+            new_states = [np.where(mask[:, t].reshape((-1,) + (1,) * (ndim(new) - 1)), new, old)
+                          for new, old in zip(new_states, states)]
+        outputs.append(output)
+        previous = output
+        states = new_states
+    return outputs[-1], np.stack(outputs, axis=1), states
 
 
 # ---------------------------------------------------------------------------

@@ -4,6 +4,8 @@ Every initializer draws from NumPy's global random generator, as Keras 1 on
 Theano did, so `np.random.seed(...)` at the top of a script makes a run
 reproducible. Each returns a float32 array of the requested shape.
 """
+import inspect
+
 import numpy as np
 
 from .utils.generic_utils import get_from_module
@@ -117,4 +119,24 @@ def get(identifier, **kwargs):
     function = get_from_module(identifier, _BY_NAME, 'init')
     if not callable(function):
         raise ValueError('init must be a name or a function, got %r' % (identifier,))
-    return function
+    if function in _BY_NAME.values():
+        return function
+    return _called_as_keras_1(function)
+
+
+def _called_as_keras_1(function):
+    """A user's init, called with the keywords it takes: Keras 1 scripts
+    write `lambda shape, name: normal(shape, scale=0.001, name=name)`,
+    which takes no `dim_ordering`."""
+    try:
+        params = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return function
+    any_keyword = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    wanted = [key for key in ('name', 'dim_ordering') if any_keyword or key in params]
+
+    def init(shape, name=None, dim_ordering='th'):
+        given = {'name': name, 'dim_ordering': dim_ordering}
+        return function(shape, **{key: given[key] for key in wanted})
+    init.__name__ = getattr(function, '__name__', 'custom_init')
+    return init

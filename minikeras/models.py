@@ -6,10 +6,18 @@ from .engine.saving import (load_model, model_from_config, model_from_json,  # n
 # Names Keras 1.2.2's models module had, and Input, for scripts that import them from here.
 from .engine.topology import (Container, Input, Layer, Merge, Node,  # noqa: F401
                               get_source_inputs)
+from .engine.training import slice_X  # noqa: F401  (Keras 0.x scripts imported it from here)
 
 
 class Model(Keras0ModelAPI, training.Model):
     __doc__ = training.Model.__doc__
+
+    def reset_states(self):
+        """Zeroes the states of every stateful layer of the model (and of the
+        layers they wrap), as Keras 1's `model.reset_states()`."""
+        for layer in self.layers:
+            if hasattr(layer, 'reset_states') and getattr(layer, 'stateful', False):
+                layer.reset_states()
 
 
 class Sequential(Keras0SequentialAPI, Model, sequential.Sequential):

@@ -131,22 +131,23 @@ def test_seed_script_runs_unchanged_and_learns_mnist(tmp_path):
 def test_unsupported_modules_and_layers_name_an_alternative(tmp_path):
     script = write(tmp_path / 's.py', '''
         try:
-            from keras.layers.recurrent import LSTM
+            from keras.layers.convolutional_recurrent import ConvLSTM2D
         except ImportError as error:
             print(type(error).__name__, '|', error)
         try:
-            from keras.layers import LSTM
+            from keras.layers import ConvLSTM2D
         except ImportError as error:
             print(type(error).__name__, '|', error)
         from keras.layers import Dense
+        from keras.layers.recurrent import LSTM
         print('Dense' in dir(__import__('keras.layers').layers))
     ''')
     result = run(['run', script])
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith('NotSupportedError | keras.layers.recurrent: recurrent layers are '
-                               'not supported') and 'nearest: Convolution1D' in lines[0]
-    assert lines[1].startswith('NotSupportedError | keras.layers.LSTM: recurrent layers')
+    assert lines[0].startswith('NotSupportedError | keras.layers.convolutional_recurrent: '
+                               'convolutional recurrent layers') and 'nearest: ' in lines[0]
+    assert lines[1].startswith('NotSupportedError | keras.layers.ConvLSTM2D: convolutional')
     assert lines[2] == 'True'
 
 

@@ -74,6 +74,41 @@ def dense_arguments(name, args, kwargs):
     return args, kwargs
 
 
+_RECURRENT_0X_POSITIONAL = {
+    'SimpleRNN': ('init', 'inner_init', 'activation', 'weights', 'truncate_gradient',
+                  'return_sequences'),
+    'GRU': ('init', 'inner_init', 'activation', 'inner_activation', 'weights',
+            'truncate_gradient', 'return_sequences'),
+    'LSTM': ('init', 'inner_init', 'forget_bias_init', 'activation', 'inner_activation',
+             'weights', 'truncate_gradient', 'return_sequences'),
+}
+
+
+def recurrent_arguments(name, args, kwargs):
+    """0.1: LSTM(input_dim, output_dim, init, inner_init, ..., truncate_gradient,
+    return_sequences); SimpleRNN and GRU then defaulted to activation='sigmoid'."""
+    if len(args) >= 2 and _is_int(args[0]) and _is_int(args[1]):
+        _warn('%s(input_dim, output_dim, ...) is the Keras 0.1 signature; Keras 1 is '
+              '%s(output_dim, input_dim=...)' % (name, name))
+        if 'input_dim' in kwargs:
+            raise TypeError('%s: input_dim given twice (positionally, Keras 0.x style, and as a '
+                            'keyword)' % name)
+        kwargs['input_dim'] = args[0]
+        positional = _RECURRENT_0X_POSITIONAL.get(name, ())
+        if len(args) - 2 > len(positional):
+            raise TypeError('%s: too many positional arguments for the Keras 0.1 signature '
+                            '(input_dim, output_dim, %s)' % (name, ', '.join(positional)))
+        for key, value in zip(positional, args[2:]):
+            if key in kwargs:
+                raise TypeError('%s: %s given twice (positionally and as a keyword)'
+                                % (name, key))
+            kwargs[key] = value
+        if name in ('SimpleRNN', 'GRU'):
+            kwargs.setdefault('activation', 'sigmoid')
+        args = [args[1]]
+    return args, kwargs
+
+
 def pooling2d_arguments(name, args, kwargs):
     """0.x: MaxPooling2D(poolsize=(2, 2), stride=None, ignore_border=True)."""
     _rename(name, kwargs, {'poolsize': 'pool_size', 'stride': 'strides'})

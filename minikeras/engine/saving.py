@@ -182,21 +182,29 @@ def _plan_assignments(model, pairs, source):
     for index, (layer, saved_name, named_arrays) in enumerate(pairs):
         own = layer.weights
         arrays = [a for _, a in named_arrays]
-        if len(arrays) != len(own):
-            raise ValueError('Layer #%d (named %r in the model, %s) was found to correspond to '
-                             'layer %r in %s, which has %d weight(s) (%s); the model layer '
-                             'expects %d (%s)'
-                             % (index, layer.name, type(layer).__name__, saved_name, source.path,
-                                len(arrays), ', '.join('%s %s' % (n, a.shape)
-                                                       for n, a in named_arrays) or 'none',
-                                len(own), ', '.join('%s %s' % (n, w.shape) for n, w in
-                                                    zip(layer.weight_names, own)) or 'none'))
+
+        def count_error():
+            return ValueError('Layer #%d (named %r in the model, %s) was found to correspond to '
+                              'layer %r in %s, which has %d weight(s) (%s); the model layer '
+                              'expects %d (%s)'
+                              % (index, layer.name, type(layer).__name__, saved_name,
+                                 source.path, len(arrays), ', '.join(
+                                     '%s %s' % (n, a.shape) for n, a in named_arrays) or 'none',
+                                 len(own), ', '.join('%s %s' % (n, w.shape) for n, w in
+                                                     zip(layer.weight_names, own)) or 'none'))
+        # An adapter may change the number of arrays (a Keras 1 'cpu' LSTM's 12
+        # arrays are a Keras 2 LSTM's 3), so the count is checked after it.
         try:
-            arrays = convert(layer, saved_name, arrays)
-        except ValueError as error:
+            converted = convert(layer, saved_name, list(arrays))
+        except (ValueError, IndexError) as error:
+            if len(arrays) != len(own):
+                raise count_error()
             raise ValueError('%s: cannot convert the weights of layer %r for model layer %r (%s): '
                              '%s' % (source.path, saved_name, layer.name, type(layer).__name__,
                                      error))
+        if len(converted) != len(own):
+            raise count_error()
+        arrays = converted
         for weight_name, current, new in zip(layer.weight_names, own, arrays):
             if tuple(new.shape) != tuple(current.shape):
                 raise ValueError('Layer %r (%s) of the model: weight %s has shape %s, but layer %r '

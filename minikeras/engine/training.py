@@ -49,6 +49,28 @@ def make_batches(size, batch_size):
     return [(start, min(size, start + batch_size)) for start in range(0, size, batch_size)]
 
 
+def slice_X(X, start=None, stop=None):
+    """`X[start:stop]`, or the same slice of every array of a list `X`, as
+    Keras 1.2.2's `engine.training.slice_X` (Keras 0.x's `models.slice_X`).
+
+    # Arguments
+        X: an array-like or a list of them.
+        start: an int (the first index), or a list / array of indices to take.
+        stop: an int (the end index); None when `start` is a list of indices.
+    """
+    if hasattr(start, '__len__'):
+        if stop is not None:
+            raise ValueError('slice_X: give either a list of indices (start) or start and stop, '
+                             'got start=%r and stop=%r' % (start, stop))
+        indices = start.tolist() if hasattr(start, 'shape') else list(start)
+        if isinstance(X, list):
+            return [x[indices] for x in X]
+        return X[indices]
+    if isinstance(X, list):
+        return [x[start:stop] for x in X]
+    return X[start:stop]
+
+
 def _as_float_array(value, what):
     try:
         return np.asarray(value, dtype='float32')

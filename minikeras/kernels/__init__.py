@@ -4,6 +4,8 @@
   and padding helpers.
 - `pooling`: max pooling forward (with argmax) and backward, and the
   pooling output-size and padding helpers.
+- `recurrent`: SimpleRNN, GRU and LSTM sequences, forward and backprop
+  through time (per step: a BLAS matmul and compiled fused passes).
 
 Compiled on first use and cached on disk (`cache=True`).
 """

@@ -10,10 +10,11 @@ from .core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, 
 from .embeddings import Embedding
 from .noise import GaussianDropout, GaussianNoise
 from .normalization import BatchNormalization
+from .recurrent import GRU, LSTM, Recurrent, SimpleRNN
 from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
                       GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                       MaxPooling1D, MaxPooling2D)
-from .wrappers import TimeDistributed, Wrapper
+from .wrappers import Bidirectional, TimeDistributed, Wrapper
 
 MaxPool2D = MaxPooling2D
 from .convolutional import (AtrousConv1D, AtrousConv2D, AtrousConvolution1D, AtrousConvolution2D,
