@@ -181,7 +181,7 @@ class Layer(object):
                              % (self.name, type(self).__name__, len(own), len(weights)))
         checked = []
         for name, current, new in zip(self.weight_names, own, weights):
-            new = np.asarray(new)
+            new = _weight_array(new, self.name, name)
             if new.shape != current.shape:
                 raise ValueError('Layer %s (%s): weight %s has shape %s, got an array of shape %s'
                                  % (self.name, type(self).__name__, name,
@@ -785,11 +785,14 @@ class Container(Layer):
         if len(weights) != len(own):
             raise ValueError('Model %s expects %d weight arrays, got %d'
                              % (self.name, len(own), len(weights)))
+        checked = []
         for name, current, new in zip(self.weight_names, own, weights):
-            if np.shape(new) != current.shape:
+            new = _weight_array(new, self.name, name)
+            if new.shape != current.shape:
                 raise ValueError('Model %s: weight %s has shape %s, got an array of shape %s'
-                                 % (self.name, name, current.shape, np.shape(new)))
-        for current, new in zip(own, weights):
+                                 % (self.name, name, current.shape, new.shape))
+            checked.append(new)
+        for current, new in zip(own, checked):
             current[...] = new
 
     def get_layer(self, name=None, index=None):
@@ -1075,3 +1078,12 @@ def _order_graph(container, inputs, outputs):
     layers = sorted((entry for entry in layer_index.values()),
                     key=lambda entry: (-layer_depth[id(entry[1])], entry[0]))
     return nodes, [layer for _, layer in layers]
+
+
+def _weight_array(value, owner, weight_name):
+    """A weight given to `set_weights`, as float32, checked before any is set."""
+    try:
+        return np.asarray(value, dtype='float32')
+    except (TypeError, ValueError) as error:
+        raise TypeError('%s: weight %s should be an array of numbers, got %s (%s)'
+                        % (owner, weight_name, type(value).__name__, error))

@@ -52,8 +52,29 @@ def _as_float_array(value, what):
     try:
         return np.asarray(value, dtype='float32')
     except (TypeError, ValueError) as error:
+        dtype = getattr(value, 'dtype', None)
         raise TypeError('Error when checking %s: data should be a NumPy array of numbers, '
-                        'got %s (%s)' % (what, type(value).__name__, error))
+                        'got %s%s (%s)' % (what, type(value).__name__,
+                                           '' if dtype is None else ' of dtype %s' % dtype,
+                                           error))
+
+
+def check_finite(array, what):
+    """Raises when `array` holds NaN or inf, naming the first sample that does:
+    one such value would turn every weight into NaN at the first update."""
+    finite = np.isfinite(array)
+    if not finite.all():
+        sample = int(np.argmin(finite.reshape(len(array), -1).all(axis=1))) \
+            if array.ndim else 0
+        raise ValueError('Error when checking %s: it contains NaN or inf (first in sample %d); '
+                         'clean or impute the data first' % (what, sample))
+
+
+def check_batch_size(batch_size):
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, float, np.number)) \
+            or int(batch_size) != batch_size or batch_size <= 0:
+        raise ValueError('batch_size must be a positive integer, got %r' % (batch_size,))
+    return int(batch_size)
 
 
 def _ordering_hint(expected, got):
@@ -115,6 +136,8 @@ def standardize_input_data(data, names, shapes, what):
                                  'array with shape %s%s'
                                  % (what, name, _shape_str(shape), array.shape,
                                     _ordering_hint(shape, array.shape)))
+    for name, array in zip(names, arrays):
+        check_finite(array, '%s %s' % (what, name))
     return [a.reshape(-1, 1) if a.ndim == 1 and s is not None and len(s) == 2 else a
             for a, s in zip(arrays, shapes)]
 
@@ -358,7 +381,8 @@ class Model(Container):
         weights = []
         for y, sw, cw in zip(targets, per_output_sw, per_output_cw):
             if sw is not None:
-                sw = np.asarray(sw, dtype='float32')
+                sw = _as_float_array(sw, 'sample_weight')
+                check_finite(sw, 'sample_weight')
                 if self.sample_weight_mode == 'temporal':
                     if sw.ndim != 2:
                         raise ValueError('sample_weight_mode="temporal" needs 2D sample weights '
@@ -373,7 +397,7 @@ class Model(Container):
                     classes = np.argmax(y, axis=1)
                 else:
                     classes = np.round(y.reshape(len(y), -1)[:, 0]).astype('int64')
-                weights.append(np.asarray([cw.get(int(c), 1.) for c in classes], dtype='float32'))
+                weights.append(_class_weights_for(classes, cw))
             else:
                 weights.append(None)
         return weights
@@ -499,12 +523,14 @@ class Model(Container):
         """
         self._check_compiled()
         inputs, targets, weights = self._standardize(x, y, sample_weight, class_weight)
+        _check_not_empty(len(inputs[0]), 'train_on_batch')
         return self._unlist(self._train_arrays(inputs, targets, weights))
 
     def test_on_batch(self, x, y, sample_weight=None):
         """Loss (and metrics) on one batch, in test mode."""
         self._check_compiled()
         inputs, targets, weights = self._standardize(x, y, sample_weight)
+        _check_not_empty(len(inputs[0]), 'test_on_batch')
         return self._unlist(self._test_arrays(inputs, targets, weights))
 
     def predict_on_batch(self, x):
@@ -563,10 +589,9 @@ class Model(Container):
                                         for arrays in (inputs, targets, weights))
         elif validation_split:
             raise ValueError('validation_split must be in [0, 1), got %r' % (validation_split,))
-        if int(batch_size) != batch_size or batch_size <= 0:
-            raise ValueError('batch_size must be a positive integer, got %r' % (batch_size,))
-        batch_size = int(batch_size)
+        batch_size = check_batch_size(batch_size)
         nb_sample = len(inputs[0])
+        _check_not_empty(nb_sample, 'fit')
         do_validation = bool(val_arrays) and len(val_arrays[0][0]) > 0
         if do_validation and verbose:
             print('Train on %d samples, validate on %d samples' % (nb_sample,
@@ -600,6 +625,8 @@ class Model(Container):
             nb_sample: samples per epoch (the progress bar's target).
             validate: function returning the validation results, or None.
         """
+        if isinstance(nb_epoch, bool) or not isinstance(nb_epoch, (int, np.integer)):
+            raise TypeError('nb_epoch must be an integer, got %r' % (nb_epoch,))
         out_labels = self.metrics_names
         callback_metrics = list(out_labels)
         if validate is not None:
@@ -685,6 +712,8 @@ class Model(Container):
             while seen < samples_per_epoch:
                 x, y, sample_weight = _unpack_batch(_next_batch(generator), 'generator')
                 arrays = self._standardize(x, y, sample_weight, class_weight)
+                if not len(arrays[0][0]):
+                    raise ValueError('The generator gave a batch of 0 samples')
                 seen += len(arrays[0][0])
                 yield arrays
             if seen > samples_per_epoch:
@@ -769,6 +798,8 @@ class Model(Container):
         """
         self._check_compiled()
         arrays = self._standardize(x, y, sample_weight)
+        batch_size = check_batch_size(batch_size)
+        _check_not_empty(len(arrays[0][0]), 'evaluate')
         return self._unlist(self._test_loop(arrays, batch_size, verbose))
 
     def predict(self, x, batch_size=32, verbose=0):
@@ -778,6 +809,7 @@ class Model(Container):
             A float32 array of predictions (a list of arrays for several outputs).
         """
         inputs, _, _ = self._standardize(x)
+        batch_size = check_batch_size(batch_size)
         nb_sample = len(inputs[0])
         progbar = Progbar(target=nb_sample) if verbose == 1 else None
         outs = None
@@ -829,6 +861,28 @@ def _loss_gradient(loss, y_true, y_pred):
         return backward(y_true, y_pred)
     from .. import autodiff
     return autodiff.vjp(lambda prediction: loss(y_true, prediction), y_pred)[1]()[0]
+
+
+def _class_weights_for(classes, class_weight):
+    """One loss weight per sample from `class_weight`, which must name every
+    class present (Keras 1.2.2 failed with a bare KeyError)."""
+    try:
+        table = {int(k): float(v) for k, v in class_weight.items()}
+    except (AttributeError, TypeError, ValueError):
+        raise TypeError('class_weight should be a dict mapping class indices to weights, got %r'
+                        % (class_weight,))
+    missing = sorted(set(int(c) for c in np.unique(classes)) - set(table))
+    if missing:
+        raise ValueError('class_weight gives no weight for class(es) %s, present in the targets; '
+                         'it has weights for %s' % (missing, sorted(table)))
+    return np.asarray([table[int(c)] for c in classes], dtype='float32')
+
+
+def _check_not_empty(nb_sample, what):
+    if nb_sample == 0:
+        raise ValueError('%s got 0 samples: the input arrays are empty%s'
+                         % (what, ' (or validation_split left no sample to train on)'
+                            if what == 'fit' else ''))
 
 
 def _slice_all(arrays, start, stop):

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from .. import activations, constraints, regularizers
+from .. import activations, constraints, initializations, regularizers
 from .. import backend as K  # noqa: F401  (functions loaded from configs use it)
 from ..compat import keras0
 from ..engine.topology import Layer, Merge  # noqa: F401  (Keras 1 exported Merge here too)
@@ -523,6 +523,7 @@ class SpatialDropout2D(Dropout):
 def _weight_layer_settings(layer, init, W_regularizer, b_regularizer, activity_regularizer,
                            W_constraint, b_constraint, bias):
     """Stores the arguments that Dense-like layers share."""
+    initializations.get(init)  # an unknown name fails here, not at build time
     layer.init = init
     layer.W_regularizer = regularizers.get(W_regularizer)
     layer.b_regularizer = regularizers.get(b_regularizer)
