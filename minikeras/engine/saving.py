@@ -324,7 +324,10 @@ def _build_model(config, custom_objects=None, _path='<config>', _generation=None
     if not isinstance(config, dict) or 'class_name' not in config:
         raise ValueError('%s: a model config must be a dict with "class_name" and "config", '
                          'got %r' % (_path, type(config).__name__))
-    config = translate_model_config(config, _path, _generation)
+    try:
+        config = translate_model_config(config, _path, _generation)
+    except (KeyError, AttributeError, IndexError) as error:
+        raise _malformed_config(_path, error)
     class_name = config['class_name']
     from ..utils.generic_utils import CustomObjectScope
     if class_name == 'Sequential':
@@ -343,10 +346,19 @@ def _build_model(config, custom_objects=None, _path='<config>', _generation=None
     try:
         with CustomObjectScope(custom_objects or {}):
             return builder(config['config'], custom_objects=custom_objects)
-    except (ValueError, TypeError, KeyError) as error:
+    except (ValueError, TypeError) as error:
         if _path in str(error):
             raise
         raise type(error)('%s: cannot build the model from its config: %s' % (_path, error))
+    except (KeyError, AttributeError, IndexError) as error:
+        raise _malformed_config(_path, error)
+
+
+def _malformed_config(path, error):
+    """The error for a damaged or hand-edited config: an entry missing or of
+    the wrong kind, met while reading it."""
+    return ValueError('%s: cannot build the model from its config, an entry is missing or '
+                      'malformed (%s: %s)' % (path, type(error).__name__, error))
 
 
 # ---------------------------------------------------------------------------
@@ -551,7 +563,11 @@ def load_model(filepath, custom_objects=None, original_backend=None, compile=Tru
             warnings.warn('No training configuration found in %s: the model was *not* compiled. '
                           'Compile it manually.' % filepath)
         return model
-    training_config = json.loads(training_text)
+    try:
+        training_config = json.loads(training_text)
+    except ValueError as error:
+        raise ValueError('%s: the training_config attribute is not valid JSON (%s)'
+                         % (filepath, error))
     try:
         _compile_from_training_config(model, training_config, generation, filepath,
                                       custom_objects)

@@ -160,8 +160,20 @@ def _read_errors_name(filepath):
     except KeyError as error:
         raise ValueError('%s: missing object in the HDF5 file (%s); the file is truncated, '
                          'damaged or not written by Keras' % (filepath, error))
-    except OSError as error:
+    except UnicodeDecodeError as error:
+        raise ValueError('%s: a text attribute is not valid UTF-8 (%s); the file is damaged'
+                         % (filepath, error))
+    except (ValueError, TypeError) as error:
+        # Damaged data types or JSON attributes surface as these, without the name.
         if os.fspath(filepath) in str(error):
+            raise
+        raise type(error)('%s: %s' % (filepath, error)) if type(error) in (ValueError, TypeError) \
+            else ValueError('%s: %s (the file is damaged or not written by Keras)'
+                            % (filepath, error))
+    except (OSError, RuntimeError) as error:
+        # h5py raises RuntimeError for damaged internal structures (a bad
+        # symbol table or heap), met while looking names up.
+        if isinstance(error, OSError) and os.fspath(filepath) in str(error):
             raise
         raise OSError('%s: cannot read the HDF5 data (%s); the file is truncated or damaged'
                       % (filepath, error))
