@@ -87,6 +87,22 @@ class Sequential(Model):
         for layer in layers:
             self.add(layer)
 
+    def build(self, input_shape=None):
+        """Builds the model (Keras 1.2.2's `Sequential.build`). Layers are
+        connected as they are added, so this only matters for a model whose
+        first layer got no input shape: `input_shape` (batch axis first)
+        gives it one.
+
+        # Arguments
+            input_shape: the batch input shape, e.g. `(None, 784)`.
+        """
+        if self._deferred and input_shape is not None:
+            layers, self._deferred = self._deferred, []
+            layers[0].batch_input_shape = (None,) + tuple(input_shape)[1:]
+            for layer in layers:
+                self.add(layer)
+        self._check_built()
+
     def _check_built(self):
         if self._deferred:
             raise RuntimeError('Sequential model %s does not know its input shape yet: give its '
@@ -95,6 +111,22 @@ class Sequential(Model):
         if not self.layers:
             raise RuntimeError('The Sequential model %s has no layers: add some before '
                                'compiling or predicting' % self.name)
+
+    @property
+    def flattened_layers(self):
+        """The layers in Keras 1.2.2's saving order: when the model starts with
+        a `Merge` of models, the layers of each branch (flattened the same
+        way, each once), then the model's other layers; else `layers`."""
+        if not self.layers or not isinstance(self.layers[0], Merge) or \
+                not self.layers[0].layers:
+            return list(self.layers)
+        flattened = []
+        for branch in self.layers[0].layers:
+            sublayers = getattr(branch, 'flattened_layers', None) or \
+                getattr(branch, 'layers', None) or [branch]
+            flattened.extend(layer for layer in sublayers if layer not in flattened)
+        flattened.extend(layer for layer in self.layers[1:] if layer not in flattened)
+        return flattened
 
     def summary(self, *args, **kwargs):
         self._check_built()
@@ -167,7 +199,9 @@ class Sequential(Model):
         from .utils.layer_utils import layer_from_config
         model = cls()
         for layer_config in config:
-            branches = (layer_config.get('config') or {}).get('layers')
+            inner = layer_config.get('config')
+            # (A nested Sequential's config is a list: no branches there.)
+            branches = inner.get('layers') if isinstance(inner, dict) else None
             if layer_config.get('class_name') == 'Merge' and branches:
                 merge_config = dict(layer_config['config'])
                 merge_config['layers'] = [layer_from_config(branch, custom_objects)

@@ -67,8 +67,15 @@ def _write_weights_group(group, model):
     """Keras 1.2.2's `save_weights_to_hdf5_group`, plus `backend` and `keras_version`."""
     layers = [(layer.name, [(name, np.asarray(value)) for name, value in
                             zip(_layer_weight_names(layer), layer.weights)])
-              for layer in model.layers]
+              for layer in _saved_layers(model)]
     write_weights_group(group, layers, WEIGHTS_KERAS_VERSION)
+
+
+def _saved_layers(model):
+    """The layers a weights file lists: `model.layers`, or, for a Sequential
+    model that starts with a Merge of models, Keras 1.2.2's
+    `flattened_layers` (the branches' layers first, so that they are saved)."""
+    return list(getattr(model, 'flattened_layers', None) or model.layers)
 
 
 def save_weights(model, filepath, overwrite=True):
@@ -128,14 +135,14 @@ def _read_group_weights(group, path):
 
 def _layers_with_weights(model):
     """The model's layers that own weights, each once, in `model.layers` order."""
-    return [layer for layer in model.layers if layer.weights]
+    return [layer for layer in _saved_layers(model) if layer.weights]
 
 
 def _pair_by_order(model, saved, source):
     """Keras 1's topological loading: the n-th layer with weights in the file
     goes to the n-th layer with weights in the model."""
     if source.keras_major == 0:
-        layers = list(model.layers)
+        layers = _saved_layers(model)
         if len(saved) != len(layers):
             raise ValueError('%s is a Keras 0.x weight file with %d layers; the model has %d '
                              'layers (%s)' % (source.path, len(saved), len(layers),
@@ -157,7 +164,7 @@ def _pair_by_name(model, saved, source):
         raise ValueError('%s is in the Keras 0.x weight format, which has no layer names: load it '
                          'with by_name=False' % source.path)
     index = {}
-    for layer in model.layers:
+    for layer in _saved_layers(model):
         index.setdefault(layer.name, []).append(layer)
     return [(layer, name, arrays) for name, arrays in saved for layer in index.get(name, [])]
 

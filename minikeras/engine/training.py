@@ -128,8 +128,13 @@ def standardize_input_data(data, names, shapes, what):
         if array.ndim == 1 and len(shape) == 2:
             array = array.reshape(-1, 1)
         if array.ndim != len(shape):
+            hint = ''
+            if what == 'model target' and len(shape) > 2 and array.ndim == 2:
+                hint = ('; the output %s keeps the axes of its input: if a Dense layer follows '
+                        'a convolution or pooling layer, put a Flatten() layer before it'
+                        % _shape_str(shape))
             raise ValueError('Error when checking %s: expected %s to have %d dimensions, but got '
-                             'array with shape %s' % (what, name, len(shape), array.shape))
+                             'array with shape %s%s' % (what, name, len(shape), array.shape, hint))
         for expected_dim, dim in zip(shape[1:], array.shape[1:]):
             if expected_dim is not None and expected_dim != dim:
                 raise ValueError('Error when checking %s: expected %s to have shape %s but got '

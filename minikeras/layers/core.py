@@ -32,10 +32,12 @@ class Dense(Layer):
         input_dim: input size; only for the first layer of a model.
 
     # Input shape
-        2D array `(nb_samples, input_dim)`.
+        nD array `(nb_samples, ..., input_dim)`, most often 2D
+        `(nb_samples, input_dim)`; as in Keras 1.2.2, more axes apply the
+        layer to each vector along the last one.
 
     # Output shape
-        2D array `(nb_samples, output_dim)`.
+        `(nb_samples, ..., output_dim)`.
     """
 
     @keras0.legacy_arguments(keras0.dense_arguments)
@@ -55,10 +57,11 @@ class Dense(Layer):
         self.input_dim = input_dim
 
     def build(self, input_shape):
-        if len(input_shape) != 2:
-            raise ValueError('Layer %s (Dense) expects 2D input (batch, features), got shape %s; '
-                             'add a Flatten() layer first' % (self.name, tuple(input_shape)))
-        self.input_dim = input_shape[1]
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError('Layer %s (Dense) expects input of shape (batch, ..., features) with '
+                             'a known last axis, got shape %s'
+                             % (self.name, tuple(input_shape)))
+        self.input_dim = input_shape[-1]
         self.W = self.add_weight((self.input_dim, self.output_dim), self.init,
                                  name=self.name + '_W', regularizer=self.W_regularizer,
                                  constraint=self.W_constraint)
@@ -69,22 +72,29 @@ class Dense(Layer):
                                      constraint=self.b_constraint)
 
     def get_output_shape_for(self, input_shape):
-        return (input_shape[0], self.output_dim)
+        return tuple(input_shape[:-1]) + (self.output_dim,)
 
     def forward(self, x, training=False, need_input_grad=True):
+        shape = x.shape
+        if x.ndim != 2:
+            # Every vector along the last axis is one row of a 2D product.
+            x = x.reshape(-1, shape[-1])
         z = x @ self.W
         if self.b is not None:
             z += self.b
         y = self.activation(z)
 
         def backprop(dy):
+            dy = dy.reshape(z.shape)
             dz = self.activation.backward(z, y, dy)
             grads = self.gradients
             grads[0] += x.T @ dz
             if self.b is not None:
                 grads[1] += dz.sum(axis=0)
-            return dz @ self.W.T if need_input_grad else None
-        return y, backprop
+            if not need_input_grad:
+                return None
+            return (dz @ self.W.T).reshape(shape)
+        return y.reshape(shape[:-1] + (self.output_dim,)), backprop
 
     def get_config(self):
         config = super(Dense, self).get_config()
@@ -136,18 +146,39 @@ class Dropout(Layer):
 
     # Arguments
         p: float between 0 and 1, the fraction of the input units to drop.
+        noise_shape: shape of the dropout mask, broadcast over the input:
+            an entry of 1 shares one draw along that axis (e.g.
+            `(batch_size, 1, features)` drops the same features at every
+            timestep); None entries take the input's size.
+        seed: an integer: the masks come from a generator of their own,
+            seeded with it, instead of NumPy's global one.
     """
 
-    def __init__(self, p, **kwargs):
+    def __init__(self, p, noise_shape=None, seed=None, **kwargs):
         super(Dropout, self).__init__(**kwargs)
         if not 0. <= p < 1.:
             raise ValueError('Dropout: p must be in [0, 1), got %r' % (p,))
         self.p = p
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+        self._random = np.random if seed is None else np.random.RandomState(seed)
+
+    def _mask_shape(self, shape):
+        if self.noise_shape is None:
+            return shape
+        wanted = tuple(d if n is None else n for n, d in zip(self.noise_shape, shape))
+        if len(self.noise_shape) != len(shape) or \
+                any(n not in (1, d) for n, d in zip(wanted, shape)):
+            raise ValueError('Layer %s (Dropout): noise_shape %s does not broadcast to the input '
+                             'shape %s (each entry must be 1, None or the input\'s size)'
+                             % (self.name, self.noise_shape, shape))
+        return wanted
 
     def forward(self, x, training=False, need_input_grad=True):
         if not training or self.p == 0.:
             return x, lambda dy: dy
-        scaled_mask = (np.random.random_sample(x.shape) >= self.p).astype(x.dtype)
+        mask_shape = self._mask_shape(x.shape)
+        scaled_mask = (self._random.random_sample(mask_shape) >= self.p).astype(x.dtype)
         scaled_mask *= np.float32(1. / (1. - self.p))
         y = x * scaled_mask
 
@@ -158,6 +189,11 @@ class Dropout(Layer):
     def get_config(self):
         config = super(Dropout, self).get_config()
         config['p'] = self.p
+        # Keras 1.2.2 saved 'p' only; the others are kept when they were given.
+        if self.noise_shape is not None:
+            config['noise_shape'] = list(self.noise_shape)
+        if self.seed is not None:
+            config['seed'] = self.seed
         return config
 
 
