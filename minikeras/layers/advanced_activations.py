@@ -3,7 +3,7 @@ ParametricSoftplus, ThresholdedReLU, SReLU."""
 import numpy as np
 
 from ..compat import keras0
-from ..engine.topology import Layer
+from ..engine.base_layer import Layer
 
 
 def _shared_param_shape(layer, input_shape, shared_axes):
