@@ -1,5 +1,28 @@
+"""Shared test set-up.
+
+The tests must not depend on the machine they run on: before minikeras is
+imported, every `KERAS_*` and `MINIKERAS_*` variable is removed and
+`KERAS_HOME` points at an empty folder, so that neither the user's
+`~/.keras/keras.json` (image ordering) nor `~/.keras/datasets` nor a
+`MINIKERAS_MNIST` / `MINIKERAS_KERAS_VERSION` setting reaches them. Child
+processes the tests start inherit the same clean environment.
+"""
+import os
+import shutil
+import tempfile
+
 import numpy as np
 import pytest
+
+for _name in list(os.environ):
+    if _name.startswith(('KERAS_', 'MINIKERAS_')):
+        del os.environ[_name]
+_KERAS_HOME = tempfile.mkdtemp(prefix='minikeras_tests_keras_home_')
+os.environ['KERAS_HOME'] = _KERAS_HOME
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_KERAS_HOME, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
