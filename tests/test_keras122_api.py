@@ -174,3 +174,18 @@ def test_nested_sequential_config_round_trip():
     rebuilt.set_weights(model.get_weights())
     x = np.random.RandomState(0).standard_normal((5, 3)).astype('float32')
     np.testing.assert_array_equal(rebuilt.predict(x), model.predict(x))
+
+
+# -- engine.training -------------------------------------------------------------------
+
+def test_check_loss_and_target_compatibility():
+    from minikeras import objectives
+    from minikeras.engine.training import check_loss_and_target_compatibility as check
+    a = np.zeros((2, 1, 3))
+    check([a], [objectives.categorical_crossentropy], [(2, None, 3)])
+    check([np.zeros((2, 5))], [objectives.mean_absolute_error], [(None, 4)])  # not compared
+    with pytest.raises(ValueError, match=r'target array of shape \(2, 3, 1\).*to_categorical'):
+        check([np.zeros((2, 3, 1))], [objectives.categorical_crossentropy], [(2, 3, 1)])
+    with pytest.raises(ValueError, match=r'shape \(2, 3, 5\).*output of shape \(2, 3, 3\).*'
+                                         r'binary_crossentropy'):
+        check([np.zeros((2, 3, 5))], [objectives.binary_crossentropy], [(2, 3, 3)])

@@ -196,6 +196,40 @@ def _check_loss_and_targets(y, names, losses, output_shapes):
                 % (target_shape,))
 
 
+def check_loss_and_target_compatibility(targets, losses, output_shapes):
+    """Keras 1.2.2's check of target arrays against their losses: class
+    indices (a last axis of 1) for `categorical_crossentropy`, and targets
+    whose shape differs from the output's for the losses that compare them
+    element by element.
+
+    # Arguments
+        targets: list of target arrays.
+        losses: list of loss functions, one per target.
+        output_shapes: list of the outputs' shapes (None for any size).
+
+    # Raises
+        ValueError: naming the target's and the output's shapes.
+    """
+    elementwise = ('mean_squared_error', 'binary_crossentropy', 'categorical_crossentropy')
+    for y, loss, shape in zip(targets, losses, output_shapes):
+        name = getattr(loss, '__name__', '')
+        y_shape = np.shape(y)
+        if name == 'categorical_crossentropy' and y_shape[-1:] == (1,):
+            raise ValueError(
+                'You are passing a target array of shape %s while using as loss '
+                '`categorical_crossentropy`, which expects binary matrices (1s and 0s) of shape '
+                '(samples, classes). Convert integer classes with '
+                '`keras.utils.np_utils.to_categorical(y_int)`, or use the loss '
+                '`sparse_categorical_crossentropy`, which expects integer targets.' % (y_shape,))
+        if name in elementwise:
+            for target_dim, out_dim in zip(y_shape[1:], tuple(shape)[1:]):
+                if out_dim is not None and target_dim != out_dim:
+                    raise ValueError('A target array with shape %s was passed for an output of '
+                                     'shape %s while using as loss `%s`, which expects targets '
+                                     'of the same shape as the output.'
+                                     % (y_shape, tuple(shape), name))
+
+
 @contextlib.contextmanager
 def _deferred_interrupt(state):
     """Turns a Ctrl-C during training into a request to stop after the current
