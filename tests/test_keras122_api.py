@@ -189,3 +189,31 @@ def test_check_loss_and_target_compatibility():
     with pytest.raises(ValueError, match=r'shape \(2, 3, 5\).*output of shape \(2, 3, 3\).*'
                                          r'binary_crossentropy'):
         check([np.zeros((2, 3, 5))], [objectives.binary_crossentropy], [(2, 3, 3)])
+
+
+def test_a_metric_returning_a_dict_reports_each_value():
+    from minikeras import backend as K
+    from minikeras.layers import Input
+    from minikeras.models import Model
+
+    def mse_powers(y_true, y_pred):
+        m = K.mean(K.square(y_true - y_pred))
+        return {'mse_squared': m ** 2, 'mse_cubed': m ** 3}
+
+    a, b = Input(shape=(3,), name='a'), Input(shape=(3,), name='b')
+    model = Model(input=[a, b], output=[Dense(4, name='da')(a), Dense(2, name='db')(b)])
+    model.compile('sgd', 'mse', metrics=['mae', mse_powers])
+    assert model.metrics_names == ['loss', 'da_loss', 'db_loss',
+                                   'da_mean_absolute_error', 'da_mse_squared', 'da_mse_cubed',
+                                   'db_mean_absolute_error', 'db_mse_squared', 'db_mse_cubed']
+    rng = np.random.RandomState(0)
+    xs = [rng.standard_normal((5, 3)).astype('float32') for _ in range(2)]
+    ys = [rng.standard_normal((5, 4)), rng.standard_normal((5, 2))]
+    predictions = model.predict(xs)
+    results = model.test_on_batch(xs, ys)
+    for k, (y, p) in enumerate(zip(ys, predictions)):
+        m = np.mean((y - p) ** 2)
+        assert results[1 + k] == pytest.approx(m, rel=1e-5)
+        assert results[3 + 3 * k] == pytest.approx(np.mean(np.abs(y - p)), rel=1e-5)
+        assert results[4 + 3 * k] == pytest.approx(m ** 2, rel=1e-5)
+        assert results[5 + 3 * k] == pytest.approx(m ** 3, rel=1e-5)

@@ -3,3 +3,4 @@ from .base_layer import Layer  # noqa: F401
 from .graph import get_source_inputs  # noqa: F401
 from .input_layer import Input, InputLayer  # noqa: F401
 from .merge import Merge, merge  # noqa: F401
+from .training import Model  # noqa: F401,E402

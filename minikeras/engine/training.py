@@ -225,8 +225,8 @@ def check_loss_and_target_compatibility(targets, losses, output_shapes):
             for target_dim, out_dim in zip(y_shape[1:], tuple(shape)[1:]):
                 if out_dim is not None and target_dim != out_dim:
                     raise ValueError('A target array with shape %s was passed for an output of '
-                                     'shape %s while using as loss `%s`, which expects targets '
-                                     'of the same shape as the output.'
+                                     'shape %s while using as loss `%s`. This loss expects '
+                                     'targets to have the same shape as the output.'
                                      % (y_shape, tuple(shape), name))
 
 
@@ -329,7 +329,7 @@ class Model(Container):
         names = ['loss']
         if len(self.output_names) > 1:
             names += [name + '_loss' for name in self.output_names]
-        names += [label for label, _, _ in self._metric_functions]
+        names += [label for label, _, _, _ in self._metric_functions]
         self.metrics_names = names
 
     def _per_output(self, value, what, resolve):
@@ -351,7 +351,8 @@ class Model(Container):
         return [resolve(value) for _ in names]
 
     def _resolve_metrics(self, metrics):
-        """[(label, output index, function)] in Keras 1's reporting order."""
+        """[(label, output index, function, key)] in Keras 1's reporting order;
+        `key` names one value of a metric that returns a dict, else None."""
         if isinstance(metrics, dict):
             per_output = [metrics.get(name, []) for name in self.output_names]
         else:
@@ -368,8 +369,25 @@ class Model(Container):
                 else:
                     function = metrics_module.get(metric)
                     label = getattr(function, '__name__', str(metric))
-                resolved.append((prefix + label, index, function))
+                    keys = self._metric_keys(function, index) if callable(metric) else None
+                    if keys is not None:
+                        resolved.extend((prefix + key, index, function, key) for key in keys)
+                        continue
+                resolved.append((prefix + label, index, function, None))
         return resolved
+
+    def _metric_keys(self, function, index):
+        """The names of the values a custom metric returns as a dict (Keras
+        1.2.2 reports each one), or None for a metric with one value. Found
+        by calling it once on a small constant batch of the output's shape."""
+        shape = tuple(1 if d is None else d for d in self.output_shapes[index])
+        probe = np.full(shape, 0.5, dtype='float32')
+        try:
+            with np.errstate(all='ignore'):
+                value = function(probe, probe)
+        except Exception:  # noqa: BLE001  (a metric that fails here fails in training, named)
+            return None
+        return list(value) if isinstance(value, dict) else None
 
     def _accuracy_for(self, index):
         loss = self.loss_functions[index]
@@ -515,8 +533,15 @@ class Model(Container):
         results = [total]
         if len(self.output_names) > 1:
             results += per_output
-        for _, index, function in self._metric_functions:
-            results.append(float(np.mean(function(targets[index], outputs[index]))))
+        dict_values = {}
+        for _, index, function, key in self._metric_functions:
+            if key is None:
+                value = function(targets[index], outputs[index])
+            else:
+                if (function, index) not in dict_values:
+                    dict_values[function, index] = function(targets[index], outputs[index])
+                value = dict_values[function, index][key]
+            results.append(float(np.mean(value)))
         return results
 
     def _train_arrays(self, inputs, targets, weights):
