@@ -125,11 +125,12 @@ def test_dropout_noise_shape_shares_the_mask_along_axes_of_size_one():
 
 # -- Sequential ------------------------------------------------------------------------
 
-def test_sequential_build_with_a_shape_builds_a_model_without_one():
-    model = Sequential([Dense(4), Dense(2)])
-    model.build((None, 3))
+def test_sequential_build_checks_the_model():
+    model = Sequential([Dense(4, input_dim=3), Dense(2)])
+    model.build()
     assert model.count_params() == 3 * 4 + 4 + 4 * 2 + 2
-    Sequential([Dense(4, input_dim=3)]).build()
+    with pytest.raises(RuntimeError, match='has no layers'):
+        Sequential().build()
     with pytest.raises(RuntimeError, match='does not know its input shape'):
         Sequential([Dense(4)]).build()
 
@@ -217,3 +218,20 @@ def test_a_metric_returning_a_dict_reports_each_value():
         assert results[3 + 3 * k] == pytest.approx(np.mean(np.abs(y - p)), rel=1e-5)
         assert results[4 + 3 * k] == pytest.approx(m ** 2, rel=1e-5)
         assert results[5 + 3 * k] == pytest.approx(m ** 3, rel=1e-5)
+
+
+def test_dropout_noise_shape_goes_to_keras3_and_back(tmp_path):
+    import json
+    import h5py
+    from minikeras.engine.keras3_export import export_to_keras3
+    model = Sequential([Dense(4, input_dim=3, name='d'),
+                        Dropout(0.3, noise_shape=(None, 4), seed=7, name='drop')])
+    path = str(tmp_path / 'k3.h5')
+    export_to_keras3(model, path)
+    with h5py.File(path, 'r') as f:
+        layers = json.loads(f.attrs['model_config'])['config']['layers']
+    dropout = [layer['config'] for layer in layers if layer['class_name'] == 'Dropout'][0]
+    assert dropout['rate'] == 0.3 and dropout['noise_shape'] == [None, 4] and dropout['seed'] == 7
+    back = saving.load_model(path)
+    drop = back.get_layer('drop')
+    assert drop.p == pytest.approx(0.3) and drop.noise_shape == (None, 4) and drop.seed == 7

@@ -746,8 +746,7 @@ class Model(Container):
 
         # Arguments
             generator: yields `(inputs, targets)` or `(inputs, targets,
-                sample_weights)` batches, endlessly (a Keras 0.3 one-pass
-                iterator with `reset()` is restarted when it runs out).
+                sample_weights)` batches, endlessly.
             samples_per_epoch: samples to draw before an epoch ends.
             nb_epoch: the epoch to stop at.
             verbose: 0, 1 or 2, as for `fit`.
@@ -771,6 +770,8 @@ class Model(Container):
         if int(samples_per_epoch) != samples_per_epoch or samples_per_epoch <= 0:
             raise ValueError('samples_per_epoch must be a positive integer, got %r'
                              % (samples_per_epoch,))
+
+        generator = self._batch_source(generator)
 
         def epoch_batches():
             seen = 0
@@ -809,6 +810,7 @@ class Model(Container):
             A scalar loss, or `[loss, metric, ...]`.
         """
         self._check_compiled()
+        generator = self._batch_source(generator)
         seen, totals = 0, None
         while seen < val_samples:
             x, y, sample_weight = _unpack_batch(_next_batch(generator), 'generator')
@@ -828,6 +830,7 @@ class Model(Container):
         # Returns
             The predictions, concatenated (a list of arrays for several outputs).
         """
+        generator = self._batch_source(generator)
         seen, collected = 0, None
         while seen < val_samples:
             batch = _next_batch(generator)
@@ -839,6 +842,11 @@ class Model(Container):
                 [c + [o] for c, o in zip(collected, outs)]
             seen += len(inputs[0])
         return self._unlist([np.concatenate(parts) for parts in collected])
+
+    def _batch_source(self, generator):
+        """The iterator that the generator methods draw batches from: the
+        generator itself (a hook for subclasses that adapt iterators)."""
+        return generator
 
     def _test_loop(self, arrays, batch_size, verbose=0):
         inputs, targets, weights = arrays
@@ -896,19 +904,12 @@ def _is_generator(value):
 
 
 def _next_batch(generator):
-    """The next batch; a one-pass iterator that runs out (Keras 0.3's
-    ImageDataGenerator.flow) is restarted with its `reset()`."""
+    """The next batch, or an error saying that the generator ran out."""
     try:
         return next(generator)
     except StopIteration:
-        if hasattr(generator, 'reset'):
-            generator.reset()
-            try:
-                return next(generator)
-            except StopIteration:
-                pass
         raise ValueError('The generator ran out of batches: fit_generator, evaluate_generator '
-                         'and predict_generator need an endless generator (or one with reset())')
+                         'and predict_generator need an endless generator')
 
 
 def _unpack_batch(batch, what):

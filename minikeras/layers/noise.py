@@ -3,6 +3,7 @@ generator, so `np.random.seed` makes a run reproducible."""
 import numpy as np
 
 from ..engine.base_layer import Layer
+from ..utils.layer_checks import fraction, layer_label
 
 
 class GaussianNoise(Layer):
@@ -22,7 +23,7 @@ class GaussianNoise(Layer):
     def __init__(self, sigma, **kwargs):
         super(GaussianNoise, self).__init__(**kwargs)
         if not sigma >= 0:
-            raise ValueError('%s (GaussianNoise): sigma must be >= 0, got %r' % (self.name, sigma))
+            raise ValueError('%s: sigma must be >= 0, got %r' % (layer_label(self), sigma))
         self.sigma = sigma
 
     def forward(self, x, training=False, need_input_grad=True):
@@ -54,9 +55,7 @@ class GaussianDropout(Layer):
 
     def __init__(self, p, **kwargs):
         super(GaussianDropout, self).__init__(**kwargs)
-        if not 0. <= p < 1.:
-            raise ValueError('%s (GaussianDropout): p must be in [0, 1), got %r' % (self.name, p))
-        self.p = p
+        self.p = fraction(self, 'p', p)
 
     def forward(self, x, training=False, need_input_grad=True):
         if not training or self.p == 0:

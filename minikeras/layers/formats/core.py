@@ -34,10 +34,23 @@ def _dense_1(c, major):
 
 
 def _dropout_1(c, major):
-    if c.get('noise_shape') is not None:
-        raise ValueError('Dropout noise_shape=%r is not supported by minikeras'
-                         % (c['noise_shape'],))
-    return 'Dropout', {'p': float(c.get('rate', c.get('p', 0.)))}
+    config = {'p': float(c.get('rate', c.get('p', 0.)))}
+    for key in ('noise_shape', 'seed'):
+        if c.get(key) is not None:
+            config[key] = c[key]
+    return 'Dropout', config
+
+
+def _dropout_3(layer, state, converted):
+    config = {'rate': float(layer.p)}
+    if layer.seed is not None:
+        config['seed'] = layer.seed
+    if layer.noise_shape is not None:
+        if not state.plain():
+            raise ExportError('layer %s (Dropout): a noise_shape on a channels-first image is '
+                              'not exported' % layer.name)
+        config['noise_shape'] = list(layer.noise_shape)
+    return elementwise_3('Dropout', lambda l: config)(layer, state, converted)
 
 
 # Keras 3 out
@@ -90,7 +103,7 @@ register_format(Activation, LayerFormat(
         'activation': keras3_activation(l, l.activation)}),
     role='keep'))
 register_format(Dropout, LayerFormat(
-    config_in=_dropout_1, keras3_out=elementwise_3('Dropout', lambda l: {'rate': float(l.p)}),
+    config_in=_dropout_1, keras3_out=_dropout_3,
     role='keep'))
 register_format(SpatialDropout1D, LayerFormat())
 register_format(SpatialDropout2D, LayerFormat(role='keep'))
