@@ -5,7 +5,7 @@ from .advanced_activations import (ELU, LeakyReLU, ParametricSoftplus, PReLU, SR
 from .convolutional import (Conv1D, Conv2D, Convolution1D, Convolution2D, Cropping1D, Cropping2D,
                             UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
 from .core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, Highway, Lambda,
-                   MaxoutDense, Permute, RepeatVector, Reshape, SpatialDropout1D,
+                   Masking, MaxoutDense, Permute, RepeatVector, Reshape, SpatialDropout1D,
                    SpatialDropout2D, TimeDistributedDense)
 from .embeddings import Embedding
 from .noise import GaussianDropout, GaussianNoise
@@ -13,6 +13,7 @@ from .normalization import BatchNormalization
 from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
                       GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                       MaxPooling1D, MaxPooling2D)
+from .wrappers import TimeDistributed, Wrapper
 
 MaxPool2D = MaxPooling2D
 from . import formats  # noqa: F401  (registers each layer class's file formats)

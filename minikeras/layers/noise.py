@@ -20,13 +20,15 @@ class GaussianNoise(Layer):
         Same as the input.
     """
 
+    supports_masking = True
+
     def __init__(self, sigma, **kwargs):
         super(GaussianNoise, self).__init__(**kwargs)
         if not sigma >= 0:
             raise ValueError('%s: sigma must be >= 0, got %r' % (layer_label(self), sigma))
         self.sigma = sigma
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         if not training or self.sigma == 0:
             return x, lambda dy: dy
         noise = np.random.standard_normal(x.shape).astype('float32')
@@ -53,11 +55,13 @@ class GaussianDropout(Layer):
         Same as the input.
     """
 
+    supports_masking = True
+
     def __init__(self, p, **kwargs):
         super(GaussianDropout, self).__init__(**kwargs)
         self.p = fraction(self, 'p', p)
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         if not training or self.p == 0:
             return x, lambda dy: dy
         noise = np.random.standard_normal(x.shape).astype('float32')
