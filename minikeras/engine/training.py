@@ -72,6 +72,7 @@ def check_finite(array, what):
 
 
 def check_batch_size(batch_size):
+    """`batch_size` as an int, after checking that it is a positive integer."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, float, np.number)) \
             or int(batch_size) != batch_size or batch_size <= 0:
         raise ValueError('batch_size must be a positive integer, got %r' % (batch_size,))
