@@ -235,3 +235,44 @@ def test_dropout_noise_shape_goes_to_keras3_and_back(tmp_path):
     back = saving.load_model(path)
     drop = back.get_layer('drop')
     assert drop.p == pytest.approx(0.3) and drop.noise_shape == (None, 4) and drop.seed == 7
+
+
+def square_fn(x):
+    return x * x
+
+
+def test_a_saved_lambda_finds_its_helpers_among_the_custom_objects(tmp_path):
+    from minikeras.layers import Input, Lambda
+    from minikeras.models import Model
+    source = Input(shape=(3,))
+    model = Model(source, Dense(2)(Lambda(lambda x: square_fn(x), output_shape=(3,))(source)))
+    model.compile(loss='mse', optimizer='rmsprop')
+    path = str(tmp_path / 'lambda.h5')
+    model.save(path)
+    x = np.random.RandomState(0).standard_normal((4, 3)).astype('float32')
+    restored = saving.load_model(path, custom_objects={'square_fn': square_fn})
+    np.testing.assert_allclose(restored.predict(x), model.predict(x), rtol=1e-6)
+    with pytest.raises(NameError, match='square_fn'):
+        saving.load_model(path).predict(x)
+
+
+def test_lower_case_optimizer_aliases():
+    from minikeras import optimizers
+    assert isinstance(optimizers.rmsprop(lr=0.01), optimizers.RMSprop)
+    assert optimizers.sgd is optimizers.SGD and optimizers.nadam is optimizers.Nadam
+
+
+def test_model_output_shape_for_given_input_shapes():
+    from minikeras.layers import Convolution1D, Input, merge
+    from minikeras.models import Model
+    a, b = Input(shape=(2,)), Input(shape=(2,))
+    model = Model([a, b], merge([a, b], mode='concat'))
+    assert model.get_output_shape_for([(3, 2), (3, 2)]) == (3, 4)
+    seq = Input(shape=(None, 3))
+    conv = Convolution1D(4, 3)(seq)
+    two = Model(seq, [conv, Dense(5)(conv)])
+    assert two.get_output_shape_for((2, 10, 3)) == [(2, 8, 4), (2, 8, 5)]
+    outer = Sequential([Dense(6, input_dim=4), Dense(3)])
+    assert outer.get_output_shape_for((7, 4)) == (7, 3)
+    with pytest.raises(ValueError, match='has 2 input'):
+        model.get_output_shape_for((3, 2))

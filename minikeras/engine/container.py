@@ -221,6 +221,25 @@ class Container(Layer):
         return [values[id(t)] for t in self.outputs], backprop_all, penalty, \
             [masks.get(id(t)) for t in self.outputs]
 
+    def get_output_shape_for(self, input_shape):
+        """The output shape(s) for the given input shape(s), batch axis
+        included, computed layer by layer through the graph (as Keras 1.2.2's
+        Container did): a tuple for one output, a list for several."""
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        if len(shapes) != len(self.inputs):
+            raise ValueError('Model %s has %d input(s), got %d input shape(s): %s'
+                             % (self.name, len(self.inputs), len(shapes), input_shape))
+        known = {id(t): tuple(shape) for t, shape in zip(self.inputs, shapes)}
+        for node in self._nodes:
+            in_shapes = [known[id(t)] for t in node.input_tensors]
+            out = node.outbound_layer.get_output_shape_for(
+                in_shapes if len(in_shapes) > 1 else in_shapes[0])
+            outs = out if isinstance(out, list) else [out]
+            for t, shape in zip(node.output_tensors, outs):
+                known[id(t)] = tuple(shape)
+        outputs = [known[id(t)] for t in self.outputs]
+        return outputs[0] if len(outputs) == 1 else outputs
+
     def connect(self, input_shape):
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
         if len(shapes) != len(self.inputs) or not all(

@@ -479,11 +479,14 @@ class Lambda(Layer):
         return config
 
     @classmethod
-    def from_config(cls, config):
-        from ..utils.generic_utils import func_load
+    def from_config(cls, config, custom_objects=None):
+        from ..utils.generic_utils import func_load, get_custom_objects
         config = dict(config)
-        # As in Keras 1, a loaded function sees this module's names (K, np).
+        # As in Keras 1, a loaded function sees this module's names (K, np) and the
+        # custom objects (so that a saved `lambda x: square_fn(x)` finds square_fn).
         globs = dict(globals())
+        globs.update(get_custom_objects())
+        globs.update(custom_objects or {})
         if config.pop('function_type', 'lambda') == 'lambda':
             config['function'] = func_load(config['function'], globs=globs)
         if config.pop('output_shape_type', 'raw') == 'lambda':
