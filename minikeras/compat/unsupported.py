@@ -29,7 +29,6 @@ MODULES = {
                           'feeding an Embedding layer',
     'wrappers.scikit_learn': 'the scikit-learn wrappers are not supported; nearest: call '
                              'model.fit / model.predict directly',
-    'utils.visualize_util': 'model plotting (pydot) is not supported; nearest: model.summary()',
     'utils.data_utils': 'get_file downloads, which minikeras never does; nearest: a local file',
 }
 
