@@ -158,3 +158,12 @@ def test_accuracy_flags_on_a_model_whose_shape_comes_from_the_data(call):
         assert 0. <= acc <= 1.
     assert model.input_shape == (None, 6)
     assert model.metrics_names == ['loss']
+
+
+def test_theano_compile_options_are_ignored_with_a_warning():
+    model = Sequential([Dense(2, input_dim=3)])
+    with pytest.warns(UserWarning, match=r'mode passed on to theano.function'):
+        model.compile('rmsprop', 'mse', mode='FAST_COMPILE')
+    assert model.predict(np.zeros((1, 3))).shape == (1, 2)
+    with pytest.raises(TypeError, match='metric'):
+        model.compile('rmsprop', 'mse', metric=['accuracy'])

@@ -168,6 +168,9 @@ def _restarting(iterator):
                 return
 
 
+_THEANO_FUNCTION_OPTIONS = ('mode', 'profile', 'on_unused_input', 'allow_input_downcast')
+
+
 class Keras0ModelAPI(object):
     """Keras 0.x's model methods and arguments, on top of the Keras 1 model."""
 
@@ -180,10 +183,19 @@ class Keras0ModelAPI(object):
                 checked; the accuracy that `show_accuracy=True` reports is
                 chosen from the output and loss as Keras 1 chooses it (binary
                 for one output unit or binary_crossentropy, else categorical).
+            mode, profile, on_unused_input, allow_input_downcast: options
+                Keras 1 passed on to `theano.function` (its TensorFlow
+                backend ignored them); accepted, with a warning, and ignored.
         """
         if class_mode not in (None, 'categorical', 'binary'):
             raise ValueError('compile: class_mode must be "categorical" or "binary", got %r'
                              % (class_mode,))
+        theano_options = sorted(k for k in kwargs if k in _THEANO_FUNCTION_OPTIONS)
+        if theano_options:
+            warnings.warn('compile: %s passed on to theano.function in Keras 1; minikeras '
+                          'ignores them' % ', '.join(theano_options), stacklevel=2)
+            for key in theano_options:
+                kwargs.pop(key)
         return super(Keras0ModelAPI, self).compile(optimizer, loss, metrics=metrics,
                                                    loss_weights=loss_weights,
                                                    sample_weight_mode=sample_weight_mode, **kwargs)
