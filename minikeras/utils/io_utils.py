@@ -85,8 +85,9 @@ def write_hdf5(filepath, write, overwrite=True):
         raise FileNotFoundError('Cannot save %s: the folder %s does not exist' % (filepath, folder))
     if os.path.isdir(filepath):
         raise IsADirectoryError('Cannot save to %s: it is a folder' % filepath)
-    handle, temp_path = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(filepath) + '.',
-                                         suffix='.tmp')
+    _remove_orphaned_temporaries(folder, os.path.basename(filepath))
+    handle, temp_path = tempfile.mkstemp(
+        dir=folder, prefix='.%s.%d.' % (os.path.basename(filepath), os.getpid()), suffix='.tmp')
     os.close(handle)
     try:
         with h5py.File(temp_path, 'w') as f:
@@ -102,6 +103,32 @@ def write_hdf5(filepath, write, overwrite=True):
         except OSError:
             pass
         raise
+    return True
+
+
+def _remove_orphaned_temporaries(folder, basename):
+    """Removes the temporary files `.<basename>.<pid>.<random>.tmp` that
+    writers killed before their rename left behind (their process is gone)."""
+    prefix = '.%s.' % basename
+    for name in os.listdir(folder):
+        if not (name.startswith(prefix) and name.endswith('.tmp')):
+            continue
+        pid = name[len(prefix):].split('.', 1)[0]
+        if not pid.isdigit() or _process_alive(int(pid)):
+            continue
+        try:
+            os.remove(os.path.join(folder, name))
+        except OSError:
+            pass
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
     return True
 
 
