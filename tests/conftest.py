@@ -19,6 +19,9 @@ for _name in list(os.environ):
         del os.environ[_name]
 _KERAS_HOME = tempfile.mkdtemp(prefix='minikeras_tests_keras_home_')
 os.environ['KERAS_HOME'] = _KERAS_HOME
+# No test reaches the network: get_file and the MNIST download refuse to
+# download unless a test lifts this (the get_file tests, against a local server).
+os.environ['MINIKERAS_OFFLINE'] = '1'
 
 
 def pytest_unconfigure(config):
@@ -30,3 +33,4 @@ def _seeded():
     """Every test starts from the same global NumPy random state."""
     np.random.seed(1234)
     yield
+
