@@ -168,9 +168,6 @@ def _restarting(iterator):
                 return
 
 
-_THEANO_FUNCTION_OPTIONS = ('mode', 'profile', 'on_unused_input', 'allow_input_downcast')
-
-
 class Keras0ModelAPI(object):
     """Keras 0.x's model methods and arguments, on top of the Keras 1 model."""
 
@@ -183,19 +180,10 @@ class Keras0ModelAPI(object):
                 checked; the accuracy that `show_accuracy=True` reports is
                 chosen from the output and loss as Keras 1 chooses it (binary
                 for one output unit or binary_crossentropy, else categorical).
-            mode, profile, on_unused_input, allow_input_downcast: options
-                Keras 1 passed on to `theano.function` (its TensorFlow
-                backend ignored them); accepted, with a warning, and ignored.
         """
         if class_mode not in (None, 'categorical', 'binary'):
             raise ValueError('compile: class_mode must be "categorical" or "binary", got %r'
                              % (class_mode,))
-        theano_options = sorted(k for k in kwargs if k in _THEANO_FUNCTION_OPTIONS)
-        if theano_options:
-            warnings.warn('compile: %s passed on to theano.function in Keras 1; minikeras '
-                          'ignores them' % ', '.join(theano_options), stacklevel=2)
-            for key in theano_options:
-                kwargs.pop(key)
         return super(Keras0ModelAPI, self).compile(optimizer, loss, metrics=metrics,
                                                    loss_weights=loss_weights,
                                                    sample_weight_mode=sample_weight_mode, **kwargs)
@@ -207,7 +195,8 @@ class Keras0ModelAPI(object):
         so that its metric names exist."""
         if not wanted:
             return run()
-        self._build_from_data(x)
+        if x is not None:   # (None: a generator's batches)
+            self._build_from_data(x)
         self._check_compiled()
         if 'acc' in self.metrics_names:
             return run()
@@ -247,14 +236,15 @@ class Keras0ModelAPI(object):
         """Trains on batches from a generator (see `Model.fit_generator`);
         Keras 0.x's `show_accuracy=True` also reports the accuracy."""
         show_accuracy = kwargs.pop('show_accuracy', False)
-        return self._with_accuracy(show_accuracy, lambda: super(Keras0ModelAPI, self).fit_generator(
-            generator, samples_per_epoch, nb_epoch, *args, **kwargs))
+        return self._with_accuracy(show_accuracy, None, lambda: super(
+            Keras0ModelAPI, self).fit_generator(generator, samples_per_epoch, nb_epoch, *args,
+                                                **kwargs))
 
     def evaluate_generator(self, generator, val_samples, *args, **kwargs):
         """Loss (and metrics) on batches from a generator (see
         `Model.evaluate_generator`); `show_accuracy=True` adds the accuracy."""
         show_accuracy = kwargs.pop('show_accuracy', False)
-        return self._with_accuracy(show_accuracy, lambda: super(
+        return self._with_accuracy(show_accuracy, None, lambda: super(
             Keras0ModelAPI, self).evaluate_generator(generator, val_samples, *args, **kwargs))
 
     def predict(self, x, batch_size=DEFAULT, verbose=0):

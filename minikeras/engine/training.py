@@ -252,6 +252,10 @@ def _deferred_interrupt(state):
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+# Keyword arguments Keras 1's compile passed on to `theano.function`.
+_THEANO_FUNCTION_OPTIONS = ('mode', 'profile', 'on_unused_input', 'allow_input_downcast')
+
+
 class Model(Container):
     """A model: a graph of layers from inputs to outputs, with Keras 1.2.2's
     training API (compile, fit, evaluate, predict).
@@ -292,7 +296,15 @@ class Model(Container):
             sample_weight_mode: None (one weight per sample) or 'temporal'
                 (one per timestep, for 3D outputs); or a list or dict with
                 one mode per output.
+            mode, profile, on_unused_input, allow_input_downcast: options
+                Keras 1 passed on to `theano.function`; ignored, with a warning.
         """
+        theano_options = sorted(k for k in kwargs if k in _THEANO_FUNCTION_OPTIONS)
+        if theano_options:
+            warnings.warn('compile: %s passed on to theano.function in Keras 1 (its TensorFlow '
+                          'backend ignored them); minikeras ignores them too'
+                          % ', '.join(theano_options), stacklevel=2)
+            kwargs = {k: v for k, v in kwargs.items() if k not in _THEANO_FUNCTION_OPTIONS}
         if kwargs:
             raise TypeError('compile() got unexpected keyword argument(s): %s'
                             % ', '.join(sorted(kwargs)))
