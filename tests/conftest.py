@@ -14,8 +14,12 @@ import tempfile
 import numpy as np
 import pytest
 
+# The one thing read from the user's Keras folder: its dataset cache, from which
+# tests/real_mnist.py copies real digits for the tests that must learn.
+os.environ['MINIKERAS_TESTS_USER_DATASETS'] = os.path.join(
+    os.environ.get('KERAS_HOME') or os.path.join(os.path.expanduser('~'), '.keras'), 'datasets')
 for _name in list(os.environ):
-    if _name.startswith(('KERAS_', 'MINIKERAS_')):
+    if _name.startswith(('KERAS_', 'MINIKERAS_')) and _name != 'MINIKERAS_TESTS_USER_DATASETS':
         del os.environ[_name]
 _KERAS_HOME = tempfile.mkdtemp(prefix='minikeras_tests_keras_home_')
 os.environ['KERAS_HOME'] = _KERAS_HOME
