@@ -11,6 +11,7 @@ precedence, from the `KERAS_IMAGE_DIM_ORDERING` environment variable and the
 """
 import json
 import os
+import warnings
 
 _FLOATX = 'float32'
 _EPSILON = 1e-7
@@ -30,7 +31,11 @@ def _initial_ordering():
         try:
             with open(path) as f:
                 config = json.load(f)
-        except (OSError, ValueError):
+        except OSError:
+            return 'th'
+        except ValueError as error:
+            warnings.warn('Ignoring %s: it is not valid JSON (%s); image_dim_ordering stays "th"'
+                          % (path, error))
             return 'th'
         ordering = config.get('image_dim_ordering') if isinstance(config, dict) else None
         if ordering is None:

@@ -373,6 +373,10 @@ class Nadam(Optimizer):
         return config
 
 
+# Keras 1.2.2's lower-case aliases: `optimizers.rmsprop(lr=0.001)` is an RMSprop.
+sgd, rmsprop, adagrad, adadelta = SGD, RMSprop, Adagrad, Adadelta
+adam, adamax, nadam = Adam, Adamax, Nadam
+
 _BY_NAME = {'sgd': SGD, 'rmsprop': RMSprop, 'adagrad': Adagrad, 'adadelta': Adadelta,
             'adam': Adam, 'adamax': Adamax, 'nadam': Nadam}
 

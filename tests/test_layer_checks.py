@@ -68,9 +68,10 @@ def test_input_dim_becomes_the_input_shape(make, shape):
 
 
 def test_rank_errors_have_one_shape():
-    cases = [(Dense(2, name='d'), (None, 3, 4), r'Layer d \(Dense\) expects 2D input \(batch, '
-                                                r'features\), got shape \(None, 3, 4\); add a '
-                                                r'Flatten\(\) layer first'),
+    # (Dense takes any rank, as in Keras 1.2.2: the last axis holds the features.)
+    cases = [(Highway(name='h'), (None, 3, 4), r'Layer h \(Highway\) expects 2D input '
+                                              r'\(nb_samples, input_dim\), got shape '
+                                              r'\(None, 3, 4\)'),
              (Convolution2D(2, 3, 3, dim_ordering='tf', name='c'), (None, 5, 5),
               r'Layer c \(Convolution2D\) expects 4D input \(samples, rows, cols, channels\)'),
              (MaxPooling2D(dim_ordering='th', name='p'), (None, 5, 5),

@@ -223,12 +223,18 @@ class Keras0ModelAPI(object):
                                                    loss_weights=loss_weights,
                                                    sample_weight_mode=sample_weight_mode, **kwargs)
 
-    def _with_accuracy(self, wanted, run):
+    def _with_accuracy(self, wanted, x, run):
         """Runs `run()` with accuracy among the metrics when `wanted` (0.x's
-        show_accuracy / accuracy flags), then restores the compiled metrics."""
-        if not wanted or 'acc' in self.metrics_names:
+        show_accuracy / accuracy flags), then restores the compiled metrics.
+        A model whose input shape comes from the data is built from `x` first,
+        so that its metric names exist."""
+        if not wanted:
             return run()
+        if x is not None:   # (None: a generator's batches)
+            self._build_from_data(x)
         self._check_compiled()
+        if 'acc' in self.metrics_names:
+            return run()
         saved = self.metrics
         self._set_metrics(list(saved) + ['accuracy'])
         try:
@@ -248,7 +254,7 @@ class Keras0ModelAPI(object):
         """
         batch_size = _keras_0_default(batch_size, 128, 32)
         nb_epoch = _keras_0_default(nb_epoch, 100, 10)
-        return self._with_accuracy(show_accuracy, lambda: super(Keras0ModelAPI, self).fit(
+        return self._with_accuracy(show_accuracy, x, lambda: super(Keras0ModelAPI, self).fit(
             x, y, batch_size=batch_size, nb_epoch=nb_epoch, verbose=verbose, callbacks=callbacks,
             validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
             class_weight=class_weight, sample_weight=sample_weight, initial_epoch=initial_epoch))
@@ -258,21 +264,22 @@ class Keras0ModelAPI(object):
         """Loss (and metrics) on data (see `Model.evaluate`); `show_accuracy`
         adds the accuracy, as Keras 0.x did."""
         batch_size = _keras_0_default(batch_size, 128, 32)
-        return self._with_accuracy(show_accuracy, lambda: super(Keras0ModelAPI, self).evaluate(
+        return self._with_accuracy(show_accuracy, x, lambda: super(Keras0ModelAPI, self).evaluate(
             x, y, batch_size=batch_size, verbose=verbose, sample_weight=sample_weight))
 
     def fit_generator(self, generator, samples_per_epoch, nb_epoch, *args, **kwargs):
         """Trains on batches from a generator (see `Model.fit_generator`);
         Keras 0.x's `show_accuracy=True` also reports the accuracy."""
         show_accuracy = kwargs.pop('show_accuracy', False)
-        return self._with_accuracy(show_accuracy, lambda: super(Keras0ModelAPI, self).fit_generator(
-            generator, samples_per_epoch, nb_epoch, *args, **kwargs))
+        return self._with_accuracy(show_accuracy, None, lambda: super(
+            Keras0ModelAPI, self).fit_generator(generator, samples_per_epoch, nb_epoch, *args,
+                                                **kwargs))
 
     def evaluate_generator(self, generator, val_samples, *args, **kwargs):
         """Loss (and metrics) on batches from a generator (see
         `Model.evaluate_generator`); `show_accuracy=True` adds the accuracy."""
         show_accuracy = kwargs.pop('show_accuracy', False)
-        return self._with_accuracy(show_accuracy, lambda: super(
+        return self._with_accuracy(show_accuracy, None, lambda: super(
             Keras0ModelAPI, self).evaluate_generator(generator, val_samples, *args, **kwargs))
 
     def predict(self, x, batch_size=DEFAULT, verbose=0):
@@ -283,26 +290,26 @@ class Keras0ModelAPI(object):
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, accuracy=False):
         """One gradient update (see `Model.train_on_batch`); `accuracy=True`
         (Keras 0.x) returns `[loss, acc]`."""
-        return self._with_accuracy(accuracy, lambda: super(Keras0ModelAPI, self).train_on_batch(
+        return self._with_accuracy(accuracy, x, lambda: super(Keras0ModelAPI, self).train_on_batch(
             x, y, sample_weight=sample_weight, class_weight=class_weight))
 
     def test_on_batch(self, x, y, sample_weight=None, accuracy=False):
         """Loss on one batch (see `Model.test_on_batch`); `accuracy=True`
         (Keras 0.x) returns `[loss, acc]`."""
-        return self._with_accuracy(accuracy, lambda: super(Keras0ModelAPI, self).test_on_batch(
+        return self._with_accuracy(accuracy, x, lambda: super(Keras0ModelAPI, self).test_on_batch(
             x, y, sample_weight=sample_weight))
 
     def train(self, x, y, accuracy=False, class_weight=None, sample_weight=None):
         """Keras 0.1/0.2's name for `train_on_batch`: returns the loss, or
         `(loss, accuracy)` with `accuracy=True`."""
-        return self._with_accuracy(accuracy, lambda: self._loss_and_accuracy(
+        return self._with_accuracy(accuracy, x, lambda: self._loss_and_accuracy(
             super(Keras0ModelAPI, self).train_on_batch(x, y, sample_weight=sample_weight,
                                                        class_weight=class_weight), accuracy))
 
     def test(self, x, y, accuracy=False, sample_weight=None):
         """Keras 0.1/0.2's name for `test_on_batch`: returns the loss, or
         `(loss, accuracy)` with `accuracy=True`."""
-        return self._with_accuracy(accuracy, lambda: self._loss_and_accuracy(
+        return self._with_accuracy(accuracy, x, lambda: self._loss_and_accuracy(
             super(Keras0ModelAPI, self).test_on_batch(x, y, sample_weight=sample_weight),
             accuracy))
 

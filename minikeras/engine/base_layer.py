@@ -189,7 +189,7 @@ class Layer(object):
                              % (self.name, type(self).__name__, len(own), len(weights)))
         checked = []
         for name, current, new in zip(self.weight_names, own, weights):
-            new = np.asarray(new)
+            new = weight_array(new, self.name, name)
             if new.shape != current.shape:
                 raise ValueError('Layer %s (%s): weight %s has shape %s, got an array of shape %s'
                                  % (self.name, type(self).__name__, name,
@@ -492,3 +492,12 @@ def _same_sample_shape(a, b):
             all(_same_sample_shape(x, y) for x, y in zip(a, b))
     return len(a) == len(b) and all(x is None or y is None or x == y
                                     for x, y in zip(a[1:], b[1:]))
+
+
+def weight_array(value, owner, weight_name):
+    """A weight given to `set_weights`, as float32, checked before any is set."""
+    try:
+        return np.asarray(value, dtype='float32')
+    except (TypeError, ValueError) as error:
+        raise TypeError('%s: weight %s should be an array of numbers, got %s (%s)'
+                        % (owner, weight_name, type(value).__name__, error))

@@ -2,7 +2,7 @@
 itself usable as a layer. The training API is added by `training.Model`."""
 import numpy as np
 
-from .base_layer import Layer, _same_sample_shape, get_uid
+from .base_layer import Layer, _same_sample_shape, get_uid, weight_array
 from .graph import KerasTensor, shape_repr, to_list
 from .input_layer import InputLayer
 
@@ -124,11 +124,14 @@ class Container(Layer):
         if len(weights) != len(own):
             raise ValueError('Model %s expects %d weight arrays, got %d'
                              % (self.name, len(own), len(weights)))
+        checked = []
         for name, current, new in zip(self.weight_names, own, weights):
-            if np.shape(new) != current.shape:
+            new = weight_array(new, self.name, name)
+            if new.shape != current.shape:
                 raise ValueError('Model %s: weight %s has shape %s, got an array of shape %s'
-                                 % (self.name, name, current.shape, np.shape(new)))
-        for current, new in zip(own, weights):
+                                 % (self.name, name, current.shape, new.shape))
+            checked.append(new)
+        for current, new in zip(own, checked):
             current[...] = new
 
     def get_layer(self, name=None, index=None):
@@ -178,6 +181,25 @@ class Container(Layer):
             return [grads.get(id(t)) for t in self.inputs]
         return [values[id(t)] for t in self.outputs], backprop_all, penalty, \
             [masks.get(id(t)) for t in self.outputs]
+
+    def get_output_shape_for(self, input_shape):
+        """The output shape(s) for the given input shape(s), batch axis
+        included, computed layer by layer through the graph (as Keras 1.2.2's
+        Container did): a tuple for one output, a list for several."""
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        if len(shapes) != len(self.inputs):
+            raise ValueError('Model %s has %d input(s), got %d input shape(s): %s'
+                             % (self.name, len(self.inputs), len(shapes), input_shape))
+        known = {id(t): tuple(shape) for t, shape in zip(self.inputs, shapes)}
+        for node in self._nodes:
+            in_shapes = [known[id(t)] for t in node.input_tensors]
+            out = node.outbound_layer.get_output_shape_for(
+                in_shapes if len(in_shapes) > 1 else in_shapes[0])
+            outs = out if isinstance(out, list) else [out]
+            for t, shape in zip(node.output_tensors, outs):
+                known[id(t)] = tuple(shape)
+        outputs = [known[id(t)] for t in self.outputs]
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def connect(self, input_shape):
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]

@@ -75,8 +75,30 @@ def _as_float_array(value, what):
     try:
         return np.asarray(value, dtype='float32')
     except (TypeError, ValueError) as error:
+        dtype = getattr(value, 'dtype', None)
         raise TypeError('Error when checking %s: data should be a NumPy array of numbers, '
-                        'got %s (%s)' % (what, type(value).__name__, error))
+                        'got %s%s (%s)' % (what, type(value).__name__,
+                                           '' if dtype is None else ' of dtype %s' % dtype,
+                                           error))
+
+
+def check_finite(array, what):
+    """Raises when `array` holds NaN or inf, naming the first sample that does:
+    one such value would turn every weight into NaN at the first update."""
+    finite = np.isfinite(array)
+    if not finite.all():
+        sample = int(np.argmin(finite.reshape(len(array), -1).all(axis=1))) \
+            if array.ndim else 0
+        raise ValueError('Error when checking %s: it contains NaN or inf (first in sample %d); '
+                         'clean or impute the data first' % (what, sample))
+
+
+def check_batch_size(batch_size):
+    """`batch_size` as an int, after checking that it is a positive integer."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, float, np.number)) \
+            or int(batch_size) != batch_size or batch_size <= 0:
+        raise ValueError('batch_size must be a positive integer, got %r' % (batch_size,))
+    return int(batch_size)
 
 
 def _ordering_hint(expected, got):
@@ -130,14 +152,21 @@ def standardize_input_data(data, names, shapes, what):
         if array.ndim == 1 and len(shape) == 2:
             array = array.reshape(-1, 1)
         if array.ndim != len(shape):
+            hint = ''
+            if what == 'model target' and len(shape) > 2 and array.ndim == 2:
+                hint = ('; the output %s keeps the axes of its input: if a Dense layer follows '
+                        'a convolution or pooling layer, put a Flatten() layer before it'
+                        % _shape_str(shape))
             raise ValueError('Error when checking %s: expected %s to have %d dimensions, but got '
-                             'array with shape %s' % (what, name, len(shape), array.shape))
+                             'array with shape %s%s' % (what, name, len(shape), array.shape, hint))
         for expected_dim, dim in zip(shape[1:], array.shape[1:]):
             if expected_dim is not None and expected_dim != dim:
                 raise ValueError('Error when checking %s: expected %s to have shape %s but got '
                                  'array with shape %s%s'
                                  % (what, name, _shape_str(shape), array.shape,
                                     _ordering_hint(shape, array.shape)))
+    for name, array in zip(names, arrays):
+        check_finite(array, '%s %s' % (what, name))
     return [a.reshape(-1, 1) if a.ndim == 1 and s is not None and len(s) == 2 else a
             for a, s in zip(arrays, shapes)]
 
@@ -190,6 +219,40 @@ def _check_loss_and_targets(y, names, losses, output_shapes):
                 % (target_shape,))
 
 
+def check_loss_and_target_compatibility(targets, losses, output_shapes):
+    """Keras 1.2.2's check of target arrays against their losses: class
+    indices (a last axis of 1) for `categorical_crossentropy`, and targets
+    whose shape differs from the output's for the losses that compare them
+    element by element.
+
+    # Arguments
+        targets: list of target arrays.
+        losses: list of loss functions, one per target.
+        output_shapes: list of the outputs' shapes (None for any size).
+
+    # Raises
+        ValueError: naming the target's and the output's shapes.
+    """
+    elementwise = ('mean_squared_error', 'binary_crossentropy', 'categorical_crossentropy')
+    for y, loss, shape in zip(targets, losses, output_shapes):
+        name = getattr(loss, '__name__', '')
+        y_shape = np.shape(y)
+        if name == 'categorical_crossentropy' and y_shape[-1:] == (1,):
+            raise ValueError(
+                'You are passing a target array of shape %s while using as loss '
+                '`categorical_crossentropy`, which expects binary matrices (1s and 0s) of shape '
+                '(samples, classes). Convert integer classes with '
+                '`keras.utils.np_utils.to_categorical(y_int)`, or use the loss '
+                '`sparse_categorical_crossentropy`, which expects integer targets.' % (y_shape,))
+        if name in elementwise:
+            for target_dim, out_dim in zip(y_shape[1:], tuple(shape)[1:]):
+                if out_dim is not None and target_dim != out_dim:
+                    raise ValueError('A target array with shape %s was passed for an output of '
+                                     'shape %s while using as loss `%s`. This loss expects '
+                                     'targets to have the same shape as the output.'
+                                     % (y_shape, tuple(shape), name))
+
+
 @contextlib.contextmanager
 def _deferred_interrupt(state):
     """Turns a Ctrl-C during training into a request to stop after the current
@@ -209,6 +272,10 @@ def _deferred_interrupt(state):
         yield
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+# Keyword arguments Keras 1's compile passed on to `theano.function`.
+_THEANO_FUNCTION_OPTIONS = ('mode', 'profile', 'on_unused_input', 'allow_input_downcast')
 
 
 class Model(Container):
@@ -251,7 +318,15 @@ class Model(Container):
             sample_weight_mode: None (one weight per sample) or 'temporal'
                 (one per timestep, for 3D outputs); or a list or dict with
                 one mode per output.
+            mode, profile, on_unused_input, allow_input_downcast: options
+                Keras 1 passed on to `theano.function`; ignored, with a warning.
         """
+        theano_options = sorted(k for k in kwargs if k in _THEANO_FUNCTION_OPTIONS)
+        if theano_options:
+            warnings.warn('compile: %s passed on to theano.function in Keras 1 (its TensorFlow '
+                          'backend ignored them); minikeras ignores them too'
+                          % ', '.join(theano_options), stacklevel=2)
+            kwargs = {k: v for k, v in kwargs.items() if k not in _THEANO_FUNCTION_OPTIONS}
         if kwargs:
             raise TypeError('compile() got unexpected keyword argument(s): %s'
                             % ', '.join(sorted(kwargs)))
@@ -358,7 +433,7 @@ class Model(Container):
         names = ['loss']
         if len(self.output_names) > 1:
             names += [name + '_loss' for name in self.output_names]
-        names += [label for label, _, _ in self._metric_functions]
+        names += [label for label, _, _, _ in self._metric_functions]
         self.metrics_names = names
 
     def _per_output(self, value, what, resolve):
@@ -380,7 +455,8 @@ class Model(Container):
         return [resolve(value) for _ in names]
 
     def _resolve_metrics(self, metrics):
-        """[(label, output index, function)] in Keras 1's reporting order."""
+        """[(label, output index, function, key)] in Keras 1's reporting order;
+        `key` names one value of a metric that returns a dict, else None."""
         if isinstance(metrics, dict):
             per_output = [metrics.get(name, []) for name in self.output_names]
         else:
@@ -397,8 +473,25 @@ class Model(Container):
                 else:
                     function = metrics_module.get(metric)
                     label = getattr(function, '__name__', str(metric))
-                resolved.append((prefix + label, index, function))
+                    keys = self._metric_keys(function, index) if callable(metric) else None
+                    if keys is not None:
+                        resolved.extend((prefix + key, index, function, key) for key in keys)
+                        continue
+                resolved.append((prefix + label, index, function, None))
         return resolved
+
+    def _metric_keys(self, function, index):
+        """The names of the values a custom metric returns as a dict (Keras
+        1.2.2 reports each one), or None for a metric with one value. Found
+        by calling it once on a small constant batch of the output's shape."""
+        shape = tuple(1 if d is None else d for d in self.output_shapes[index])
+        probe = np.full(shape, 0.5, dtype='float32')
+        try:
+            with np.errstate(all='ignore'):
+                value = function(probe, probe)
+        except Exception:  # noqa: BLE001  (a metric that fails here fails in training, named)
+            return None
+        return list(value) if isinstance(value, dict) else None
 
     def _accuracy_for(self, index):
         loss = self.loss_functions[index]
@@ -451,7 +544,8 @@ class Model(Container):
         for y, sw, cw, mode, name in zip(targets, per_output_sw, per_output_cw,
                                          self._sample_weight_modes, self.output_names):
             if sw is not None:
-                sw = np.asarray(sw, dtype='float32')
+                sw = _as_float_array(sw, 'sample_weight')
+                check_finite(sw, 'sample_weight')
                 if mode == 'temporal':
                     if sw.ndim != 2:
                         raise ValueError('sample_weight_mode="temporal" needs 2D sample weights '
@@ -467,7 +561,7 @@ class Model(Container):
                     classes = np.argmax(y, axis=1)
                 else:
                     classes = np.round(y.reshape(len(y), -1)[:, 0]).astype('int64')
-                weights.append(np.asarray([cw.get(int(c), 1.) for c in classes], dtype='float32'))
+                weights.append(_class_weights_for(classes, cw))
             else:
                 weights.append(None)
         return weights
@@ -545,8 +639,15 @@ class Model(Container):
         results = [total]
         if len(self.output_names) > 1:
             results += per_output
-        for _, index, function in self._metric_functions:
-            results.append(float(np.mean(function(targets[index], outputs[index]))))
+        dict_values = {}
+        for _, index, function, key in self._metric_functions:
+            if key is None:
+                value = function(targets[index], outputs[index])
+            else:
+                if (function, index) not in dict_values:
+                    dict_values[function, index] = function(targets[index], outputs[index])
+                value = dict_values[function, index][key]
+            results.append(float(np.mean(value)))
         return results
 
     def _train_arrays(self, inputs, targets, weights):
@@ -596,12 +697,14 @@ class Model(Container):
         """
         self._check_compiled()
         inputs, targets, weights = self._standardize(x, y, sample_weight, class_weight)
+        _check_not_empty(len(inputs[0]), 'train_on_batch')
         return self._unlist(self._train_arrays(inputs, targets, weights))
 
     def test_on_batch(self, x, y, sample_weight=None):
         """Loss (and metrics) on one batch, in test mode."""
         self._check_compiled()
         inputs, targets, weights = self._standardize(x, y, sample_weight)
+        _check_not_empty(len(inputs[0]), 'test_on_batch')
         return self._unlist(self._test_arrays(inputs, targets, weights))
 
     def predict_on_batch(self, x):
@@ -660,10 +763,9 @@ class Model(Container):
                                         for arrays in (inputs, targets, weights))
         elif validation_split:
             raise ValueError('validation_split must be in [0, 1), got %r' % (validation_split,))
-        if int(batch_size) != batch_size or batch_size <= 0:
-            raise ValueError('batch_size must be a positive integer, got %r' % (batch_size,))
-        batch_size = int(batch_size)
+        batch_size = check_batch_size(batch_size)
         nb_sample = len(inputs[0])
+        _check_not_empty(nb_sample, 'fit')
         do_validation = bool(val_arrays) and len(val_arrays[0][0]) > 0
         if do_validation and verbose:
             print('Train on %d samples, validate on %d samples' % (nb_sample,
@@ -697,6 +799,8 @@ class Model(Container):
             nb_sample: samples per epoch (the progress bar's target).
             validate: function returning the validation results, or None.
         """
+        if isinstance(nb_epoch, bool) or not isinstance(nb_epoch, (int, np.integer)):
+            raise TypeError('nb_epoch must be an integer, got %r' % (nb_epoch,))
         out_labels = self.metrics_names
         callback_metrics = list(out_labels)
         if validate is not None:
@@ -783,6 +887,8 @@ class Model(Container):
             while seen < samples_per_epoch:
                 x, y, sample_weight = _unpack_batch(_next_batch(generator), 'generator')
                 arrays = self._standardize(x, y, sample_weight, class_weight)
+                if not len(arrays[0][0]):
+                    raise ValueError('The generator gave a batch of 0 samples')
                 seen += len(arrays[0][0])
                 yield arrays
             if seen > samples_per_epoch:
@@ -874,6 +980,8 @@ class Model(Container):
         """
         self._check_compiled()
         arrays = self._standardize(x, y, sample_weight)
+        batch_size = check_batch_size(batch_size)
+        _check_not_empty(len(arrays[0][0]), 'evaluate')
         return self._unlist(self._test_loop(arrays, batch_size, verbose))
 
     def predict(self, x, batch_size=32, verbose=0):
@@ -883,6 +991,7 @@ class Model(Container):
             A float32 array of predictions (a list of arrays for several outputs).
         """
         inputs, _, _ = self._standardize(x)
+        batch_size = check_batch_size(batch_size)
         nb_sample = len(inputs[0])
         progbar = Progbar(target=nb_sample) if verbose == 1 else None
         outs = None
@@ -927,6 +1036,28 @@ def _loss_gradient(loss, y_true, y_pred):
         return backward(y_true, y_pred)
     from .. import autodiff
     return autodiff.vjp(lambda prediction: loss(y_true, prediction), y_pred)[1]()[0]
+
+
+def _class_weights_for(classes, class_weight):
+    """One loss weight per sample from `class_weight`, which must name every
+    class present (Keras 1.2.2 failed with a bare KeyError)."""
+    try:
+        table = {int(k): float(v) for k, v in class_weight.items()}
+    except (AttributeError, TypeError, ValueError):
+        raise TypeError('class_weight should be a dict mapping class indices to weights, got %r'
+                        % (class_weight,))
+    missing = sorted(set(int(c) for c in np.unique(classes)) - set(table))
+    if missing:
+        raise ValueError('class_weight gives no weight for class(es) %s, present in the targets; '
+                         'it has weights for %s' % (missing, sorted(table)))
+    return np.asarray([table[int(c)] for c in classes], dtype='float32')
+
+
+def _check_not_empty(nb_sample, what):
+    if nb_sample == 0:
+        raise ValueError('%s got 0 samples: the input arrays are empty%s'
+                         % (what, ' (or validation_split left no sample to train on)'
+                            if what == 'fit' else ''))
 
 
 def _loss_coefficients(score_shape, sample_weight, mask, output_name):

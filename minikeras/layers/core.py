@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from .. import activations, constraints, regularizers
+from .. import activations, constraints, initializations, regularizers
 from .. import backend as K  # noqa: F401  (functions loaded from configs use it)
 from ..compat import keras0
 from ..engine.base_layer import Layer
@@ -35,10 +35,12 @@ class Dense(Layer):
         input_dim: input size; only for the first layer of a model.
 
     # Input shape
-        2D array `(nb_samples, input_dim)`.
+        nD array `(nb_samples, ..., input_dim)`, most often 2D
+        `(nb_samples, input_dim)`; as in Keras 1.2.2, more axes apply the
+        layer to each vector along the last one.
 
     # Output shape
-        2D array `(nb_samples, output_dim)`.
+        `(nb_samples, ..., output_dim)`.
     """
 
     @keras0.legacy_arguments(keras0.dense_arguments)
@@ -54,8 +56,10 @@ class Dense(Layer):
         self.input_dim = input_dim
 
     def build(self, input_shape):
-        check_rank(self, input_shape, 2, 'batch, features', 'add a Flatten() layer first')
-        self.input_dim = input_shape[1]
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError('%s expects input of shape (batch, ..., features) with a known last '
+                             'axis, got shape %s' % (layer_label(self), tuple(input_shape)))
+        self.input_dim = input_shape[-1]
         self.W = self.add_weight((self.input_dim, self.output_dim), self.init,
                                  name=self.name + '_W', regularizer=self.W_regularizer,
                                  constraint=self.W_constraint)
@@ -66,22 +70,29 @@ class Dense(Layer):
                                      constraint=self.b_constraint)
 
     def get_output_shape_for(self, input_shape):
-        return (input_shape[0], self.output_dim)
+        return tuple(input_shape[:-1]) + (self.output_dim,)
 
     def forward(self, x, training=False, need_input_grad=True):
+        shape = x.shape
+        if x.ndim != 2:
+            # Every vector along the last axis is one row of a 2D product.
+            x = x.reshape(-1, shape[-1])
         z = x @ self.W
         if self.b is not None:
             z += self.b
         y = self.activation(z)
 
         def backprop(dy):
+            dy = dy.reshape(z.shape)
             dz = self.activation.backward(z, y, dy)
             grads = self.gradients
             grads[0] += x.T @ dz
             if self.b is not None:
                 grads[1] += dz.sum(axis=0)
-            return dz @ self.W.T if need_input_grad else None
-        return y, backprop
+            if not need_input_grad:
+                return None
+            return (dz @ self.W.T).reshape(shape)
+        return y.reshape(shape[:-1] + (self.output_dim,)), backprop
 
     def get_config(self):
         config = super(Dense, self).get_config()
@@ -197,18 +208,39 @@ class Dropout(Layer):
 
     # Arguments
         p: float between 0 and 1, the fraction of the input units to drop.
+        noise_shape: shape of the dropout mask, broadcast over the input:
+            an entry of 1 shares one draw along that axis (e.g.
+            `(batch_size, 1, features)` drops the same features at every
+            timestep); None entries take the input's size.
+        seed: an integer: the masks come from a generator of their own,
+            seeded with it, instead of NumPy's global one.
     """
 
     supports_masking = True
 
-    def __init__(self, p, **kwargs):
+    def __init__(self, p, noise_shape=None, seed=None, **kwargs):
         super(Dropout, self).__init__(**kwargs)
         self.p = fraction(self, 'p', p)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+        self._random = np.random if seed is None else np.random.RandomState(seed)
+
+    def _mask_shape(self, shape):
+        if self.noise_shape is None:
+            return shape
+        wanted = tuple(d if n is None else n for n, d in zip(self.noise_shape, shape))
+        if len(self.noise_shape) != len(shape) or \
+                any(n not in (1, d) for n, d in zip(wanted, shape)):
+            raise ValueError('Layer %s (Dropout): noise_shape %s does not broadcast to the input '
+                             'shape %s (each entry must be 1, None or the input\'s size)'
+                             % (self.name, self.noise_shape, shape))
+        return wanted
 
     def forward(self, x, training=False, need_input_grad=True, mask=None):
         if not training or self.p == 0.:
             return x, lambda dy: dy
-        scaled_mask = (np.random.random_sample(x.shape) >= self.p).astype(x.dtype)
+        mask_shape = self._mask_shape(x.shape)
+        scaled_mask = (self._random.random_sample(mask_shape) >= self.p).astype(x.dtype)
         scaled_mask *= np.float32(1. / (1. - self.p))
         y = x * scaled_mask
 
@@ -219,6 +251,11 @@ class Dropout(Layer):
     def get_config(self):
         config = super(Dropout, self).get_config()
         config['p'] = self.p
+        # Keras 1.2.2 saved 'p' only; the others are kept when they were given.
+        if self.noise_shape is not None:
+            config['noise_shape'] = list(self.noise_shape)
+        if self.seed is not None:
+            config['seed'] = self.seed
         return config
 
 
@@ -442,11 +479,14 @@ class Lambda(Layer):
         return config
 
     @classmethod
-    def from_config(cls, config):
-        from ..utils.generic_utils import func_load
+    def from_config(cls, config, custom_objects=None):
+        from ..utils.generic_utils import func_load, get_custom_objects
         config = dict(config)
-        # As in Keras 1, a loaded function sees this module's names (K, np).
+        # As in Keras 1, a loaded function sees this module's names (K, np) and the
+        # custom objects (so that a saved `lambda x: square_fn(x)` finds square_fn).
         globs = dict(globals())
+        globs.update(get_custom_objects())
+        globs.update(custom_objects or {})
         if config.pop('function_type', 'lambda') == 'lambda':
             config['function'] = func_load(config['function'], globs=globs)
         if config.pop('output_shape_type', 'raw') == 'lambda':
@@ -563,6 +603,7 @@ class SpatialDropout2D(Dropout):
 def _weight_layer_settings(layer, init, W_regularizer, b_regularizer, activity_regularizer,
                            W_constraint, b_constraint, bias):
     """Stores the arguments that Dense-like layers share."""
+    initializations.get(init)  # an unknown name fails here, not at build time
     layer.init = init
     layer.W_regularizer = regularizers.get(W_regularizer)
     layer.b_regularizer = regularizers.get(b_regularizer)

@@ -34,6 +34,22 @@ class CustomObjectScope(object):
         _CUSTOM_OBJECTS.update(self._backup)
 
 
+def custom_object_scope(*scopes):
+    """A `CustomObjectScope`: inside its `with` block, lookups by name also
+    find the given custom classes and functions.
+
+    # Example
+    ```python
+        with custom_object_scope({'MyLayer': MyLayer}):
+            model = load_model('model.h5')
+    ```
+
+    # Arguments
+        *scopes: dictionaries mapping names to classes or functions.
+    """
+    return CustomObjectScope(*scopes)
+
+
 def get_from_module(identifier, module_params, module_name,
                     instantiate=False, kwargs=None):
     """Resolves a string name, a config dict or an object to a member of a module.

@@ -59,3 +59,52 @@ def convert_kernel(kernel, dim_ordering=None):
     if ordering == 'tf':
         return np.ascontiguousarray(kernel[::-1, ::-1, :, :])
     raise ValueError('dim_ordering must be "th" or "tf", got %r' % (ordering,))
+
+
+def normalize(a, axis=-1, order=2):
+    """Scales `a` to unit norm along `axis` (rows of norm 0 are left as they are).
+
+    # Arguments
+        a: array.
+        axis: the axis along which norms are taken.
+        order: the norm's order (2: Euclidean).
+    """
+    a = np.asarray(a)
+    norms = np.atleast_1d(np.linalg.norm(a, order, axis))
+    norms[norms == 0] = 1
+    return a / np.expand_dims(norms, axis)
+
+
+def conv_output_length(input_length, filter_size, border_mode, stride, dilation=1):
+    """Length of a convolution's output along one axis (None for None).
+
+    # Arguments
+        input_length: the input length, or None.
+        filter_size: the kernel length.
+        border_mode: 'valid', 'same' or 'full'.
+        stride: the stride.
+        dilation: the dilation rate (a dilated kernel spans
+            `filter_size + (filter_size - 1) * (dilation - 1)` inputs).
+    """
+    from ..kernels.conv2d import conv_output_length as kernel_output_length
+    span = filter_size + (filter_size - 1) * (dilation - 1)
+    return kernel_output_length(input_length, span, border_mode, stride)
+
+
+def conv_input_length(output_length, filter_size, border_mode, stride):
+    """The input length a convolution needs for a given output length (the
+    inverse of `conv_output_length` for stride 1; None for None).
+
+    # Arguments
+        output_length: the output length, or None.
+        filter_size: the kernel length.
+        border_mode: 'valid', 'same' or 'full'.
+        stride: the stride.
+    """
+    if output_length is None:
+        return None
+    padding = {'same': filter_size // 2, 'valid': 0, 'full': filter_size - 1}
+    if border_mode not in padding:
+        raise ValueError('conv_input_length: border_mode must be "valid", "same" or "full", '
+                         'got %r' % (border_mode,))
+    return (output_length - 1) * stride - 2 * padding[border_mode] + filter_size
