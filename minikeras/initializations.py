@@ -112,9 +112,22 @@ def get(identifier, **kwargs):
 
     # Arguments
         identifier: a name ('normal', 'glorot_uniform', ...) or a function
-            `f(shape, name=None, dim_ordering='th')`.
+            `f(shape, name=None, dim_ordering='th')`, or a Keras 2
+            initializer (object, or its `{'class_name': ..}` config).
     """
+    if isinstance(identifier, dict) and 'class_name' in identifier:
+        from . import initializers
+        return initializers.get(identifier)
     function = get_from_module(identifier, _BY_NAME, 'init')
     if not callable(function):
         raise ValueError('init must be a name or a function, got %r' % (identifier,))
     return function
+
+
+def serialize(init):
+    """An init as a layer's config stores it: its name, or a Keras 2
+    initializer's `{'class_name': ..., 'config': ...}`."""
+    from . import initializers
+    if isinstance(init, initializers.Initializer):
+        return initializers.serialize(init)
+    return init

@@ -6,7 +6,7 @@ import sys
 
 from . import aliases, version
 
-USAGE = '''minikeras run [--data PATH] [--keras-version {0.3,1.2.2}] SCRIPT.py [ARGS...]
+USAGE = '''minikeras run [--data PATH] [--keras-version {0.3,1.2.2,2}] SCRIPT.py [ARGS...]
 
 Runs a legacy Keras script unchanged, with `import keras` resolved to minikeras.'''
 
@@ -20,8 +20,9 @@ def _parser():
                      help='MNIST source for `data.load_data` and keras.datasets.mnist: a folder '
                           'of <label>.<n>.jpg images, train.csv, mnist.npz or IDX files')
     run.add_argument('--keras-version', metavar='VERSION',
-                     help='the Keras generation the script was written for (default 1.2.2; '
-                          'also MINIKERAS_KERAS_VERSION)')
+                     help='the Keras generation the script was written for: 0.3, 1.2.2 or 2 '
+                          '(also MINIKERAS_KERAS_VERSION; by default 2 when the script uses '
+                          'Keras 2 spellings, else 1.2.2)')
     run.add_argument('script', help='the script to run')
     run.add_argument('args', nargs=argparse.REMAINDER, help='arguments passed to the script')
     export = commands.add_parser(
@@ -58,12 +59,16 @@ def run_script(script, args=(), data=None, keras_version=None):
         script: path of the Python file.
         args: its command-line arguments (`sys.argv[1:]`).
         data: optional MNIST source path for the `data` shim.
-        keras_version: optional '0.3' or '1.2.2'.
+        keras_version: optional '0.3', '1.2.2' or '2.2.4'; without it (and
+            without MINIKERAS_KERAS_VERSION), '2.2.4' when the script's
+            source uses Keras 2 spellings (`keras2.guess_generation`).
     """
     if not os.path.isfile(script):
         raise SystemExit('minikeras run: no such script: %s' % script)
     if keras_version:
         os.environ['MINIKERAS_KERAS_VERSION'] = version.normalize_version(keras_version)
+    elif not os.environ.get('MINIKERAS_KERAS_VERSION'):
+        _guess_keras_version(script)
     from . import data_shim
     if data:
         if not os.path.exists(data):
@@ -81,6 +86,17 @@ def run_script(script, args=(), data=None, keras_version=None):
     sys.argv = [script] + list(args)
     sys.path.insert(0, os.path.dirname(script))
     runpy.run_path(script, run_name='__main__')
+
+
+def _guess_keras_version(script):
+    from . import keras2
+    with open(script, 'rb') as f:
+        source = f.read()
+    generation, reason = keras2.guess_generation(source)
+    if generation is not None:
+        os.environ['MINIKERAS_KERAS_VERSION'] = generation
+        print('minikeras: Keras 2 script (%s): Keras 2.2.4 defaults (--keras-version 1.2.2 to '
+              'change)' % reason, file=sys.stderr)
 
 
 def main(argv=None):

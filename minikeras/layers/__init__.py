@@ -10,11 +10,10 @@ from .core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, 
 from .embeddings import Embedding
 from .noise import GaussianDropout, GaussianNoise
 from .normalization import BatchNormalization
-from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
-                      GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
-                      MaxPooling1D, MaxPooling2D)
-
-MaxPool2D = MaxPooling2D
+from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
+                      GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
+                      GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
+                      GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 
 from ..compat.unsupported import module_getattr as _module_getattr
 

@@ -2,7 +2,8 @@
 ParametricSoftplus, ThresholdedReLU, SReLU."""
 import numpy as np
 
-from ..compat import keras0
+from .. import constraints, initializations, regularizers
+from ..compat import keras0, keras2
 from ..engine.topology import Layer
 
 
@@ -68,6 +69,11 @@ class PReLU(Layer):
         weights: list with one array, the initial alphas.
         shared_axes: sample axes (counting from 1) along which one alpha is
             shared, e.g. [2, 3] for one alpha per channel of 'th' images.
+        alpha_regularizer, alpha_constraint: optional penalty and constraint
+            on the alphas.
+
+    Keras 2's spelling is accepted too: `PReLU(alpha_initializer,
+    alpha_regularizer, alpha_constraint, shared_axes)`.
 
     # Input shape
         Any; the alphas have the sample shape (with shared axes of size 1).
@@ -76,10 +82,14 @@ class PReLU(Layer):
         Same as the input.
     """
 
+    @keras2.keras2_arguments(keras2.PRELU)
     @keras0.legacy_arguments(keras0.input_shape_first_arguments)
-    def __init__(self, init='zero', weights=None, shared_axes=None, **kwargs):
+    def __init__(self, init='zero', weights=None, shared_axes=None, alpha_regularizer=None,
+                 alpha_constraint=None, **kwargs):
         super(PReLU, self).__init__(weights=weights, **kwargs)
         self.init = init
+        self.alpha_regularizer = regularizers.get(alpha_regularizer)
+        self.alpha_constraint = constraints.get(alpha_constraint)
         if shared_axes is None:
             self.shared_axes = []
         elif isinstance(shared_axes, (list, tuple)):
@@ -97,7 +107,9 @@ class PReLU(Layer):
         if any(d is None for d in param_shape):
             raise ValueError('Layer %s (PReLU): the sample shape must be known, got %s'
                              % (self.name, tuple(input_shape)))
-        self.alphas = self.add_weight(tuple(param_shape), self.init, name=self.name + '_alphas')
+        self.alphas = self.add_weight(tuple(param_shape), self.init, name=self.name + '_alphas',
+                                      regularizer=self.alpha_regularizer,
+                                      constraint=self.alpha_constraint)
 
     def forward(self, x, training=False, need_input_grad=True):
         negative = np.minimum(x, 0)
@@ -111,7 +123,12 @@ class PReLU(Layer):
 
     def get_config(self):
         config = super(PReLU, self).get_config()
-        config.update({'init': self.init, 'shared_axes': self.shared_axes})
+        config.update({'init': initializations.serialize(self.init),
+                       'shared_axes': self.shared_axes})
+        if self.alpha_regularizer is not None:
+            config['alpha_regularizer'] = self.alpha_regularizer.get_config()
+        if self.alpha_constraint is not None:
+            config['alpha_constraint'] = self.alpha_constraint.get_config()
         return config
 
 

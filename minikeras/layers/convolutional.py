@@ -4,8 +4,8 @@ and of temporal data (1D). The pooling layers are importable from here too,
 as in Keras 1."""
 import numpy as np
 
-from .. import activations
-from ..compat import keras0
+from .. import activations, initializers
+from ..compat import keras0, keras2
 from ..engine.topology import Layer
 from ..kernels import conv2d as conv_kernels
 from ..utils.conv_utils import (from_channels_first, image_axes, image_shape,
@@ -39,6 +39,13 @@ class Convolution2D(Layer):
         dim_ordering: 'th' (channels, rows, cols), 'tf' (rows, cols, channels)
             or 'default' (the backend's `image_dim_ordering()`).
         bias: whether to include the bias `b`.
+        bias_init: initialization of `b` (zeros).
+
+    Keras 2's spelling is accepted too (`compat/keras2.py`): `Conv2D(filters,
+    kernel_size, strides, padding, data_format, dilation_rate=1, activation,
+    use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+    bias_regularizer, activity_regularizer, kernel_constraint,
+    bias_constraint)`; such a call defaults to `K.image_data_format()`.
 
     # Input shape
         4D `(samples, channels, rows, cols)` ('th') or
@@ -53,11 +60,12 @@ class Convolution2D(Layer):
         (nb_row, nb_col, channels, nb_filter) for 'tf'; `b` of shape (nb_filter,).
     """
 
+    @keras2.keras2_arguments(keras2.CONV2D)
     @keras0.legacy_arguments(keras0.convolution2d_arguments)
     def __init__(self, nb_filter, nb_row, nb_col, init='glorot_uniform', activation=None,
                  weights=None, border_mode='valid', subsample=(1, 1), dim_ordering='default',
                  W_regularizer=None, b_regularizer=None, activity_regularizer=None,
-                 W_constraint=None, b_constraint=None, bias=True, **kwargs):
+                 W_constraint=None, b_constraint=None, bias=True, bias_init='zero', **kwargs):
         super(Convolution2D, self).__init__(weights=weights, **kwargs)
         for arg, value in (('nb_filter', nb_filter), ('nb_row', nb_row), ('nb_col', nb_col)):
             if int(value) != value or value <= 0:
@@ -76,7 +84,7 @@ class Convolution2D(Layer):
         self.subsample = (int(subsample[0]), int(subsample[1]))
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
         _weight_layer_settings(self, init, W_regularizer, b_regularizer, activity_regularizer,
-                               W_constraint, b_constraint, bias)
+                               W_constraint, b_constraint, bias, bias_init)
 
     def _check_input(self, input_shape):
         if len(input_shape) != 4:
@@ -108,7 +116,7 @@ class Convolution2D(Layer):
                                  dim_ordering=self.dim_ordering)
         self.b = None
         if self.bias:
-            self.b = self.add_weight((self.nb_filter,), 'zero', name=self.name + '_b',
+            self.b = self.add_weight((self.nb_filter,), self.bias_init, name=self.name + '_b',
                                      regularizer=self.b_regularizer,
                                      constraint=self.b_constraint)
 
@@ -207,11 +215,13 @@ class Convolution1D(Layer):
         (nb_filter,).
     """
 
+    @keras2.keras2_arguments(keras2.CONV1D)
     @keras0.legacy_arguments(keras0.convolution1d_arguments)
     def __init__(self, nb_filter, filter_length, init='glorot_uniform', activation=None,
                  weights=None, border_mode='valid', subsample_length=1, W_regularizer=None,
                  b_regularizer=None, activity_regularizer=None, W_constraint=None,
-                 b_constraint=None, bias=True, input_dim=None, input_length=None, **kwargs):
+                 b_constraint=None, bias=True, input_dim=None, input_length=None,
+                 bias_init='zero', **kwargs):
         if input_dim and 'input_shape' not in kwargs and 'batch_input_shape' not in kwargs:
             kwargs['input_shape'] = (input_length, input_dim)
         super(Convolution1D, self).__init__(weights=weights, **kwargs)
@@ -249,9 +259,11 @@ class Convolution1D(Layer):
             raise ValueError('Layer %s (Convolution1D): the number of input features must be '
                              'known, got input shape %s' % (self.name, tuple(input_shape)))
         # Keras 1 initialises this 'tf'-layout kernel with 'th' fans; so do we.
+        # A Keras 2 initializer gets Keras 2's fans, those of the 'tf' layout.
+        fans = 'tf' if isinstance(self.init, initializers.Initializer) else 'th'
         self.W = self.add_weight((self.filter_length, 1, input_dim, self.nb_filter), self.init,
                                  name=self.name + '_W', regularizer=self.W_regularizer,
-                                 constraint=self.W_constraint, dim_ordering='th')
+                                 constraint=self.W_constraint, dim_ordering=fans)
         self.b = None
         if self.bias:
             self.b = self.add_weight((self.nb_filter,), 'zero', name=self.name + '_b',
@@ -347,6 +359,7 @@ class ZeroPadding2D(Layer):
 
     _KEYS = ('top_pad', 'bottom_pad', 'left_pad', 'right_pad')
 
+    @keras2.keras2_arguments(keras2.ZEROPADDING2D)
     def __init__(self, padding=(1, 1), dim_ordering='default', **kwargs):
         super(ZeroPadding2D, self).__init__(**kwargs)
         if isinstance(padding, dict):
@@ -422,6 +435,7 @@ class UpSampling2D(Layer):
         4D, with `rows * size[0]` rows and `cols * size[1]` cols.
     """
 
+    @keras2.keras2_arguments(keras2.UPSAMPLING2D)
     def __init__(self, size=(2, 2), dim_ordering='default', **kwargs):
         super(UpSampling2D, self).__init__(**kwargs)
         size = tuple(size)
@@ -480,6 +494,7 @@ class Cropping2D(Layer):
         4D, with cropped rows and cols.
     """
 
+    @keras2.keras2_arguments(keras2.CROPPING2D)
     def __init__(self, cropping=((0, 0), (0, 0)), dim_ordering='default', **kwargs):
         super(Cropping2D, self).__init__(**kwargs)
         try:
@@ -559,6 +574,7 @@ class UpSampling1D(Layer):
         3D `(samples, steps * length, features)`.
     """
 
+    @keras2.keras2_arguments(keras2.UPSAMPLING1D)
     def __init__(self, length=2, **kwargs):
         super(UpSampling1D, self).__init__(**kwargs)
         if isinstance(length, bool) or int(length) != length or length <= 0:

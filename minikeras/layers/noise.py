@@ -2,6 +2,7 @@
 generator, so `np.random.seed` makes a run reproducible."""
 import numpy as np
 
+from ..compat import keras2
 from ..engine.topology import Layer
 
 
@@ -19,6 +20,7 @@ class GaussianNoise(Layer):
         Same as the input.
     """
 
+    @keras2.keras2_arguments(keras2.GAUSSIAN_NOISE)
     def __init__(self, sigma, **kwargs):
         super(GaussianNoise, self).__init__(**kwargs)
         if not sigma >= 0:
@@ -52,6 +54,7 @@ class GaussianDropout(Layer):
         Same as the input.
     """
 
+    @keras2.keras2_arguments(keras2.GAUSSIAN_DROPOUT)
     def __init__(self, p, **kwargs):
         super(GaussianDropout, self).__init__(**kwargs)
         if not 0. <= p < 1.:
