@@ -3,7 +3,11 @@ from .compat.keras0 import DEFAULT, Keras0ModelAPI
 from .engine import training
 from .engine.saving import (load_model, model_from_config, model_from_json,  # noqa: F401
                             model_from_yaml, save_model)
-from .engine.topology import Container, Input, Layer, Merge, get_source_inputs, get_uid
+from .engine.base_layer import Layer, get_uid
+from .engine.container import Container
+from .engine.graph import get_source_inputs
+from .engine.input_layer import Input
+from .engine.merge import Merge
 
 
 class Model(Keras0ModelAPI, training.Model):
@@ -25,6 +29,8 @@ class Sequential(Model):
         layers: optional list of layers to add.
         name: the model's name.
     """
+
+    config_class_name = 'Sequential'
 
     def __init__(self, layers=None, name=None):
         Layer.__init__(self, name=name or 'sequential_%d' % get_uid('sequential'))

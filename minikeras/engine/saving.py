@@ -253,9 +253,7 @@ def load_weights(model, filepath, by_name=False, original_backend=None):
 # ---------------------------------------------------------------------------
 
 def _model_config(model):
-    from ..models import Sequential
-    return {'class_name': 'Sequential' if isinstance(model, Sequential) else 'Model',
-            'config': model.get_config()}
+    return {'class_name': model.config_class_name, 'config': model.get_config()}
 
 
 def model_to_json(model, **kwargs):
@@ -327,19 +325,15 @@ def _build_model(config, custom_objects=None, _path='<config>', _generation=None
     config = translate_model_config(config, _path, _generation)
     class_name = config['class_name']
     from ..utils.generic_utils import CustomObjectScope
-    if class_name == 'Sequential':
-        from ..models import Sequential
-        builder = Sequential.from_config
-    elif class_name in ('Model', 'Functional'):
-        from .. import models
-        model_class = getattr(models, 'Model', None)
-        builder = getattr(model_class, 'from_config', None)
-        if builder is None:
-            raise ValueError('%s holds a functional model (class Model), but '
-                             'minikeras.models.Model has no from_config in this version' % _path)
-    else:
+    from ..utils.layer_utils import model_class
+    if class_name not in ('Sequential', 'Model', 'Functional'):
         raise ValueError('%s: unknown model class %r; expected "Sequential" or "Model"'
                          % (_path, class_name))
+    class_name = 'Model' if class_name == 'Functional' else class_name
+    builder = getattr(model_class(class_name), 'from_config', None)
+    if builder is None:
+        raise ValueError('%s holds a model of class %s, but minikeras.models.%s has no '
+                         'from_config in this version' % (_path, class_name, class_name))
     try:
         with CustomObjectScope(custom_objects or {}):
             return builder(config['config'], custom_objects=custom_objects)
@@ -569,5 +563,3 @@ def load_model(filepath, custom_objects=None, original_backend=None, compile=Tru
         if optimizer_iterations is not None:
             model.optimizer.iterations = optimizer_iterations
     return model
-
-

@@ -18,7 +18,8 @@ from .. import metrics as metrics_module
 from .. import objectives, optimizers
 from ..utils.allocator import keep_freed_memory
 from ..utils.generic_utils import Progbar
-from .topology import Container, to_list
+from .container import Container
+from .graph import to_list
 
 
 _BLAS_CONTROLLER = None

@@ -1,5 +1,5 @@
 """All layers, importable as `keras.layers.<Name>` as in Keras 1."""
-from ..engine.topology import Input, InputLayer, Layer, Merge, merge
+from ..engine import Input, InputLayer, Layer, Merge, merge
 from .advanced_activations import (ELU, LeakyReLU, ParametricSoftplus, PReLU, SReLU,
                                    ThresholdedReLU)
 from .convolutional import (Conv1D, Conv2D, Convolution1D, Convolution2D, Cropping1D, Cropping2D,
@@ -14,6 +14,7 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                       GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                       GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
                       GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
+from . import formats  # noqa: F401  (registers each layer class's file formats)
 
 from ..compat.unsupported import module_getattr as _module_getattr
 

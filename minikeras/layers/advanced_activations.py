@@ -4,7 +4,7 @@ import numpy as np
 
 from .. import constraints, initializations, regularizers
 from ..compat import keras0, keras2
-from ..engine.topology import Layer
+from ..engine.base_layer import Layer
 
 
 def _shared_param_shape(layer, input_shape, shared_axes):

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import activations, initializers
 from ..compat import keras0, keras2
-from ..engine.topology import Layer
+from ..engine.base_layer import Layer
 from ..kernels import conv2d as conv_kernels
 from ..utils.conv_utils import (from_channels_first, image_axes, image_shape,
                                 resolve_dim_ordering, to_channels_first)

@@ -8,7 +8,8 @@ import numpy as np
 from .. import activations, constraints, initializations, regularizers
 from .. import backend as K  # noqa: F401  (functions loaded from configs use it)
 from ..compat import keras0, keras2
-from ..engine.topology import Layer, Merge  # noqa: F401  (Keras 1 exported Merge here too)
+from ..engine.base_layer import Layer
+from ..engine.merge import Merge  # noqa: F401  (Keras 1 exported Merge here too)
 from ..utils.conv_utils import resolve_dim_ordering
 
 

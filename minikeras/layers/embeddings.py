@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import constraints, initializations, regularizers
 from ..compat import keras2
-from ..engine.topology import Layer
+from ..engine.base_layer import Layer
 from .core import _config_or_none
 
 

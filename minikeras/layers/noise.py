@@ -3,7 +3,7 @@ generator, so `np.random.seed` makes a run reproducible."""
 import numpy as np
 
 from ..compat import keras2
-from ..engine.topology import Layer
+from ..engine.base_layer import Layer
 
 
 class GaussianNoise(Layer):

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..compat import keras0, keras2
 from .. import constraints, initializations, regularizers
-from ..engine.topology import Layer
+from ..engine.base_layer import Layer
 from .core import _config_or_none
 
 _MODES = (0, 1, 2)

@@ -7,7 +7,7 @@ reuse them on a (samples, features, steps, 1) view of their input.
 import numpy as np
 
 from ..compat import keras0, keras2
-from ..engine.topology import Layer
+from ..engine.base_layer import Layer
 from ..kernels import avgpool as avg_kernels
 from ..kernels import pooling as pool_kernels
 from ..utils.conv_utils import (from_channels_first, image_axes, image_shape,

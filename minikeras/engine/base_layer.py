@@ -1,0 +1,328 @@
+"""The `Layer` base class: weights, shapes, naming and (de)serialisation.
+
+A layer's computation lives in `forward(x, training)`, which returns the
+output and a `backprop` closure. `backprop(dy)` adds the gradients of the
+layer's weights into `layer.gradients` and returns the gradient of the input.
+Everything backward needs is captured by the closure, so a layer can be run
+for prediction between a forward pass and its backward pass.
+"""
+import collections
+
+import numpy as np
+
+from .. import initializations
+from .graph import KerasTensor, Node
+
+_UIDS = collections.defaultdict(int)
+
+
+def get_uid(prefix=''):
+    """Returns 1, 2, 3, ... for successive calls with the same prefix."""
+    _UIDS[prefix] += 1
+    return _UIDS[prefix]
+
+
+def reset_uids():
+    """Restarts layer numbering (names like 'dense_1')."""
+    _UIDS.clear()
+
+
+class Layer(object):
+    """Base class of every layer.
+
+    # Arguments
+        input_shape: shape tuple of one sample (no batch axis); only for the
+            first layer of a model.
+        batch_input_shape: the same, batch axis included (None for any size).
+        input_dtype: dtype of the input (float32 by default).
+        name: the layer's name; by default `<classname>_<n>`.
+        trainable: whether the optimizer updates the layer's weights.
+        weights: a list of arrays to set after the layer is built.
+    """
+
+    def __init__(self, input_shape=None, batch_input_shape=None, input_dtype=None,
+                 name=None, trainable=True, weights=None):
+        if input_shape is not None and batch_input_shape is not None:
+            raise ValueError('%s: give input_shape or batch_input_shape, not both'
+                             % type(self).__name__)
+        if input_shape is not None:
+            batch_input_shape = (None,) + tuple(input_shape)
+        self.batch_input_shape = tuple(batch_input_shape) if batch_input_shape is not None else None
+        self.input_dtype = input_dtype or 'float32'
+        self.name = name or '%s_%d' % (type(self).__name__.lower(),
+                                       get_uid(type(self).__name__.lower()))
+        self.trainable = trainable
+        self.built = False
+        self.input_shape = None
+        self.output_shape = None
+        self._built_input_shape = None
+        self.inbound_nodes = []
+        self.outbound_nodes = []
+        self.weight_regularizers = []
+        self.activity_regularizer = None
+        self.constraints = {}
+        self._trainable_weights = []
+        self._non_trainable_weights = []
+        self._gradients = []
+        self._trainable_names = []
+        self._non_trainable_names = []
+        self._initial_weights = weights
+
+    # -- weights -------------------------------------------------------------
+
+    def add_weight(self, shape, initializer, name=None, trainable=True,
+                   regularizer=None, constraint=None, dim_ordering='th'):
+        """Creates a float32 weight of `shape` with `initializer` and registers it.
+
+        # Arguments
+            shape: tuple of ints.
+            initializer: an init name or function (see `initializations`).
+            name: the weight's name (used in saved files), e.g. 'dense_1_W'.
+            trainable: whether the optimizer updates it.
+            regularizer: an optional regularizer, counted in the loss.
+            constraint: an optional function applied after each update.
+            dim_ordering: kernel layout for the fan computation.
+
+        # Returns
+            The new array. Training updates it in place.
+        """
+        init = initializations.get(initializer)
+        value = np.ascontiguousarray(init(tuple(shape), dim_ordering=dim_ordering), dtype='float32')
+        if value.shape != tuple(shape):
+            raise ValueError('%s: init %r returned shape %s for weight %s, expected %s'
+                             % (self.name, initializer, value.shape, name, tuple(shape)))
+        name = name or '%s_W%d' % (self.name, len(self.weights))
+        if trainable:
+            self._trainable_weights.append(value)
+            self._trainable_names.append(name)
+            self._gradients.append(np.zeros_like(value))
+        else:
+            self._non_trainable_weights.append(value)
+            self._non_trainable_names.append(name)
+        if regularizer is not None:
+            self.weight_regularizers.append((regularizer, value))
+        if constraint is not None:
+            self.constraints[id(value)] = constraint
+        return value
+
+    @property
+    def trainable_weights(self):
+        """The weights the optimizer updates (none when `trainable` is False)."""
+        return list(self._trainable_weights) if self.trainable else []
+
+    @trainable_weights.setter
+    def trainable_weights(self, weights):
+        # Keras 1 custom layers write `self.trainable_weights = [self.W, ...]` in build().
+        self._trainable_weights = [_as_weight(w) for w in weights]
+        self._gradients = [np.zeros_like(w) for w in self._trainable_weights]
+        self._trainable_names = ['%s_W%d' % (self.name, i) for i in range(len(weights))]
+        self._relink(weights, self._trainable_weights)
+
+    @property
+    def non_trainable_weights(self):
+        """The weights the optimizer leaves alone."""
+        if self.trainable:
+            return list(self._non_trainable_weights)
+        return list(self._trainable_weights) + list(self._non_trainable_weights)
+
+    @non_trainable_weights.setter
+    def non_trainable_weights(self, weights):
+        self._non_trainable_weights = [_as_weight(w) for w in weights]
+        self._non_trainable_names = ['%s_S%d' % (self.name, i) for i in range(len(weights))]
+        self._relink(weights, self._non_trainable_weights)
+
+    def _relink(self, given, stored):
+        """Points attributes that held a converted weight at the stored array."""
+        for original, weight in zip(given, stored):
+            if original is not weight:
+                for name, value in list(vars(self).items()):
+                    if value is original:
+                        setattr(self, name, weight)
+
+    @property
+    def weights(self):
+        """All weights, trainable first (the order of `get_weights`)."""
+        return list(self._trainable_weights) + list(self._non_trainable_weights)
+
+    @property
+    def weight_names(self):
+        """Names of the weights, in the order of `weights` (as Keras 1 saved them)."""
+        return list(self._trainable_names) + list(self._non_trainable_names)
+
+    @property
+    def gradients(self):
+        """Gradient buffers, aligned with the layer's own trainable weights."""
+        return self._gradients
+
+    def trainable_pairs(self):
+        """(weight, gradient buffer) pairs that the optimizer should update."""
+        if not self.trainable:
+            return []
+        return list(zip(self._trainable_weights, self._gradients))
+
+    def get_weights(self):
+        """Returns copies of the layer's weights as a list of arrays."""
+        return [np.array(w) for w in self.weights]
+
+    def set_weights(self, weights):
+        """Sets the layer's weights from a list of arrays (Keras 1 order and shapes).
+
+        Every array is checked before any weight changes.
+        """
+        weights = list(weights)
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError('Layer %s (%s) expects %d weight arrays, got %d'
+                             % (self.name, type(self).__name__, len(own), len(weights)))
+        checked = []
+        for name, current, new in zip(self.weight_names, own, weights):
+            new = np.asarray(new)
+            if new.shape != current.shape:
+                raise ValueError('Layer %s (%s): weight %s has shape %s, got an array of shape %s'
+                                 % (self.name, type(self).__name__, name,
+                                    current.shape, new.shape))
+            checked.append(new)
+        for current, new in zip(own, checked):
+            current[...] = new
+
+    def count_params(self):
+        """Number of scalars in the layer's weights."""
+        return int(sum(w.size for w in self.weights))
+
+    # -- shapes and computation ----------------------------------------------
+
+    def build(self, input_shape):
+        """Creates the layer's weights for `input_shape` (batch axis first)."""
+        self.built = True
+
+    def get_output_shape_for(self, input_shape):
+        """Returns the output shape for an input shape (batch axis included)."""
+        return input_shape
+
+    def connect(self, input_shape):
+        """Builds the layer for `input_shape` (a tuple, or a list of tuples for
+        layers with several inputs) and records its input and output shapes."""
+        input_shape = _freeze_shape(input_shape)
+        if not self.built:
+            self.build(input_shape)
+            self.built = True
+            self._built_input_shape = input_shape
+            if self._initial_weights is not None:
+                self.set_weights(self._initial_weights)
+                self._initial_weights = None
+        elif self.weights and not _same_sample_shape(self._built_input_shape, input_shape):
+            raise ValueError('Layer %s (%s) was built for input shape %s and cannot take input '
+                             'of shape %s' % (self.name, type(self).__name__,
+                                              self._built_input_shape, input_shape))
+        output_shape = _freeze_shape(self.get_output_shape_for(input_shape))
+        if self.input_shape is None:
+            self.input_shape, self.output_shape = input_shape, output_shape
+        return output_shape
+
+    def call(self, x, mask=None):
+        """Computes the layer's output for a NumPy array `x` (inference mode)."""
+        return self.forward(x, training=False)[0]
+
+    def forward(self, x, training=False, need_input_grad=True):
+        """Computes the output and returns `(y, backprop)`.
+
+        Layers written the Keras 1 way (a `call` on `keras.backend` or NumPy
+        code, weights as attributes) get their gradients by tracing `call`
+        with `minikeras.autodiff`, the weights traced too.
+        """
+        if type(self).call is Layer.call:
+            raise TypeError('Layer %s (%s) defines neither forward() nor call()'
+                            % (self.name, type(self).__name__))
+        from .. import autodiff
+        from .. import backend_ops
+        weights = list(self._trainable_weights) if self.trainable else []
+        holders = [(name, index) for name, value in vars(self).items()
+                   for index, weight in enumerate(weights) if value is weight]
+
+        def traced_call(inputs, *traced_weights):
+            saved = {name: getattr(self, name) for name, _ in holders}
+            for name, index in holders:
+                setattr(self, name, traced_weights[index])
+            try:
+                with backend_ops.learning_phase_scope(1 if training else 0):
+                    return self.call(inputs)
+            finally:
+                for name, value in saved.items():
+                    setattr(self, name, value)
+        y, backward = autodiff.vjp(traced_call, x, *weights)
+
+        def backprop(dy):
+            grads = backward(dy)
+            for buffer, grad in zip(self._gradients, grads[1:]):
+                buffer += grad
+            return grads[0]
+        return np.asarray(y, dtype='float32'), backprop
+
+    def __call__(self, x, mask=None):
+        """On Keras tensors (from `Input` or other layers), adds this layer to
+        the graph and returns its output tensor; on arrays, computes the output."""
+        tensors = x if isinstance(x, (list, tuple)) else [x]
+        symbolic = [isinstance(t, KerasTensor) for t in tensors]
+        if all(symbolic):
+            return self._call_on_tensors(list(tensors) if isinstance(x, (list, tuple)) else x)
+        if any(symbolic):
+            raise TypeError('Layer %s was called on a mix of Keras tensors and arrays' % self.name)
+        return self.call(x, mask)
+
+    def _call_on_tensors(self, x):
+        inputs = x if isinstance(x, list) else [x]
+        input_shape = [t.shape for t in inputs] if isinstance(x, list) else x.shape
+        output_shape = self.connect(input_shape)
+        node = Node(self, inputs, output_shape)
+        return node.output_tensors if isinstance(output_shape, list) else node.output_tensors[0]
+
+    def get_output_shape_at(self, node_index):
+        """Output shape of the layer's `node_index`-th call."""
+        shapes = [t.shape for t in self.inbound_nodes[node_index].output_tensors]
+        return shapes if len(shapes) > 1 else shapes[0]
+
+    def get_input_shape_at(self, node_index):
+        """Input shape of the layer's `node_index`-th call."""
+        shapes = [t.shape for t in self.inbound_nodes[node_index].input_tensors]
+        return shapes if len(shapes) > 1 else shapes[0]
+
+    # -- configuration ---------------------------------------------------------
+
+    def get_config(self):
+        """Returns the layer's constructor arguments as a JSON-friendly dict."""
+        config = {'name': self.name, 'trainable': self.trainable}
+        if self.batch_input_shape is not None:
+            config['batch_input_shape'] = self.batch_input_shape
+            config['input_dtype'] = self.input_dtype
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Creates a layer from the dict returned by `get_config`."""
+        return cls(**config)
+
+    def __repr__(self):
+        return '<%s %s>' % (type(self).__name__, self.name)
+
+
+def _as_weight(value):
+    """A weight as the optimizer updates it in place: a contiguous float32 array."""
+    array = np.asarray(value)
+    if array.dtype != np.float32 or not array.flags.c_contiguous:
+        array = np.ascontiguousarray(array, dtype='float32')
+    return array
+
+
+def _freeze_shape(shape):
+    """Tuples all the way down (a list of shapes stays a list of tuples)."""
+    if isinstance(shape, list):
+        return [tuple(s) for s in shape]
+    return tuple(shape)
+
+
+def _same_sample_shape(a, b):
+    if isinstance(a, list) or isinstance(b, list):
+        return isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and \
+            all(_same_sample_shape(x, y) for x, y in zip(a, b))
+    return len(a) == len(b) and all(x is None or y is None or x == y
+                                    for x, y in zip(a[1:], b[1:]))
