@@ -1,5 +1,9 @@
-"""All layers, importable as `keras.layers.<Name>` as in Keras 1."""
-from ..engine import Input, InputLayer, Layer, Merge, merge
+"""All layers, importable as `keras.layers.<Name>` as in Keras 1 and Keras 2."""
+from ..engine import Input, InputLayer, Layer, Merge
+# `merge` is Keras 2's module, callable as Keras 1's function `merge(...)`.
+from . import merge  # noqa: F401
+from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
+                    average, concatenate, dot, maximum, minimum, multiply, subtract)
 from .advanced_activations import (ELU, LeakyReLU, ParametricSoftplus, PReLU, SReLU,
                                    ThresholdedReLU)
 from .convolutional import (Conv1D, Conv2D, Convolution1D, Convolution2D, Cropping1D, Cropping2D,
