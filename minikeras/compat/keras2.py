@@ -442,11 +442,42 @@ PRELU = Spec({'alpha_initializer': 'init', 'alpha_regularizer': 'alpha_regulariz
              positional_same=False)
 
 
+def _strict_patience(name, kwargs, keras_2):
+    kwargs.setdefault('strict_patience', keras_2)
+
+
+EARLY_STOPPING = Spec({'baseline': 'baseline', 'restore_best_weights': 'restore_best_weights'},
+                      markers={'baseline', 'restore_best_weights'}, finish=_strict_patience)
+REDUCE_LR_ON_PLATEAU = Spec({'min_delta': 'epsilon'}, finish=_strict_patience)
+MODEL_CHECKPOINT = Spec(finish=lambda name, kwargs, keras_2:
+                        kwargs.setdefault('count_epochs_from_1', keras_2))
+
+
 def _nearest_only(name, value):
     if value != 'nearest':
         raise ValueError("%s: interpolation=%r is not supported; nearest: 'nearest'"
                          % (name, value))
     return None
+
+
+def optimizer_arguments(init):
+    """Decorates an optimizer's `__init__`: Keras 2 writes `epsilon=None` for
+    `K.epsilon()` (1e-7), and its default `epsilon` is that, not Keras 1's
+    1e-8; `Adam(amsgrad=...)` is a Keras 2 call."""
+    parameters = list(inspect.signature(init).parameters)
+
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        if 'epsilon' in parameters:
+            given = 'epsilon' in kwargs or len(args) > parameters.index('epsilon') - 1
+            keras_2 = 'amsgrad' in kwargs or (given and kwargs.get('epsilon', 0) is None) or \
+                version.is_keras_2()
+            if keras_2 and kwargs.get('epsilon') is None and not (
+                    given and 'epsilon' not in kwargs):
+                from .. import backend
+                kwargs['epsilon'] = backend.epsilon()
+        return init(self, *args, **kwargs)
+    return wrapper
 
 
 # -- the script's generation -------------------------------------------------

@@ -628,11 +628,12 @@ class Model(Container):
                     outs = self._train_arrays(inputs, targets, weights)
                     batch_logs.update(zip(out_labels, outs))
                     callback_list.on_batch_end(batch_index, batch_logs)
-                    if state.get('interrupted'):
+                    if state.get('interrupted') or self.stop_training:
                         break
                 if state.get('interrupted'):
                     break
-                if validate is not None:
+                # A callback that stops training mid-epoch (TerminateOnNaN) skips validation.
+                if validate is not None and not self.stop_training:
                     epoch_logs.update(('val_' + label, value)
                                       for label, value in zip(out_labels, validate()))
                 callback_list.on_epoch_end(epoch, epoch_logs)
