@@ -116,29 +116,32 @@ class BaseLogger(Callback):
 
 class ProgbarLogger(Callback):
     """Prints `Epoch i/n` and a progress bar with the metrics (verbose 1), or
-    one line per epoch (verbose 2), as Keras 1 did."""
+    one line per epoch (verbose 2), as Keras 1 did. The bar counts samples,
+    or batches when the params hold `steps` (Keras 2's `fit_generator`)."""
 
     def on_train_begin(self, logs=None):
         self.verbose = self.params['verbose']
         self.nb_epoch = self.params['nb_epoch']
+        self.count_steps = bool(self.params.get('steps'))
+        self.target = self.params['steps'] if self.count_steps else self.params['nb_sample']
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.verbose:
             print('Epoch %d/%d' % (epoch + 1, self.nb_epoch))
-            self.progbar = Progbar(target=self.params['nb_sample'], verbose=self.verbose)
+            self.progbar = Progbar(target=self.target, verbose=self.verbose)
         self.seen = 0
         self.log_values = []
 
     def on_batch_begin(self, batch, logs=None):
-        if self.seen < self.params['nb_sample']:
+        if self.seen < self.target:
             self.log_values = []
 
     def on_batch_end(self, batch, logs=None):
         logs = logs or {}
-        self.seen += logs.get('size', 0)
+        self.seen += 1 if self.count_steps else logs.get('size', 0)
         self.log_values.extend((k, logs[k]) for k in self.params['metrics'] if k in logs)
         # The last batch is drawn by on_epoch_end, together with the epoch figures.
-        if self.verbose and self.seen < self.params['nb_sample']:
+        if self.verbose and self.seen < self.target:
             self.progbar.update(self.seen, self.log_values)
 
     def on_epoch_end(self, epoch, logs=None):

@@ -1,5 +1,6 @@
 """Models: `Sequential`, a linear stack of layers, and the functional `Model`."""
 from .compat.keras0 import DEFAULT, Keras0ModelAPI
+from .compat.keras2 import Keras2ModelAPI
 from .engine import training
 from .engine.saving import (load_model, model_from_config, model_from_json,  # noqa: F401
                             model_from_yaml, save_model)
@@ -10,7 +11,7 @@ from .engine.input_layer import Input
 from .engine.merge import Merge
 
 
-class Model(Keras0ModelAPI, training.Model):
+class Model(Keras2ModelAPI, Keras0ModelAPI, training.Model):
     __doc__ = training.Model.__doc__
 
 

@@ -177,7 +177,7 @@ class Keras0ModelAPI(object):
 
     def fit(self, x, y, batch_size=DEFAULT, nb_epoch=DEFAULT, verbose=1, callbacks=None,
             validation_split=0., validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, show_accuracy=False):
+            sample_weight=None, initial_epoch=0, show_accuracy=False, validation_freq=1):
         """Trains the model (see `Model.fit`).
 
         # Arguments
@@ -190,7 +190,8 @@ class Keras0ModelAPI(object):
         return self._with_accuracy(show_accuracy, lambda: super(Keras0ModelAPI, self).fit(
             x, y, batch_size=batch_size, nb_epoch=nb_epoch, verbose=verbose, callbacks=callbacks,
             validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
-            class_weight=class_weight, sample_weight=sample_weight, initial_epoch=initial_epoch))
+            class_weight=class_weight, sample_weight=sample_weight, initial_epoch=initial_epoch,
+            validation_freq=validation_freq))
 
     def evaluate(self, x, y, batch_size=DEFAULT, verbose=1, sample_weight=None,
                  show_accuracy=False):

@@ -26,6 +26,7 @@ import difflib
 import functools
 import inspect
 import numbers
+import re
 
 from . import version
 
@@ -85,10 +86,55 @@ def keras2_arguments(spec):
 
         @functools.wraps(init)
         def wrapper(self, *args, **kwargs):
+            keras_2 = is_keras_2_call(spec, args, kwargs) or version.is_keras_2()
             args, kwargs = translate(type(self).__name__, spec, keras_1_names,
                                      list(args), dict(kwargs))
-            return init(self, *args, **kwargs)
+            if keras_2 and _is_layer(self) and 'name' not in kwargs and \
+                    not getattr(self, '_keras_2_named', False):
+                kwargs['name'] = _keras_2_default_name(type(self))
+                # A subclass's __init__ calling this one's keeps the name chosen first.
+                self._keras_2_named = True
+            init(self, *args, **kwargs)
+            if keras_2:
+                self.keras_2_call = True
         wrapper.keras2_spec = spec
+        return wrapper
+    return decorate
+
+
+def _is_layer(obj):
+    from ..engine.base_layer import Layer
+    return isinstance(obj, Layer)
+
+
+# Keras 2's class names of layers minikeras keeps under their Keras 1 names.
+KERAS_2_CLASS_NAMES = {'Convolution1D': 'Conv1D', 'Convolution2D': 'Conv2D'}
+
+
+def keras_2_class_name(cls):
+    """The name Keras 2 gave a layer class (`Conv2D` for `Convolution2D`)."""
+    return KERAS_2_CLASS_NAMES.get(cls.__name__, cls.__name__)
+
+
+def _keras_2_default_name(cls):
+    """Keras 2's default layer name: the class name in snake case, numbered."""
+    from ..engine.base_layer import get_uid
+    camel = keras_2_class_name(cls)
+    snake = re.sub('([a-z])([A-Z])', r'\1_\2', re.sub('(.)([A-Z][a-z0-9]+)', r'\1_\2',
+                                                        camel)).lower()
+    return '%s_%d' % (snake, get_uid(snake))
+
+
+def keras2_function_arguments(spec):
+    """`keras2_arguments` for a plain function (no `self`)."""
+    def decorate(function):
+        keras_1_names = set(inspect.signature(function).parameters) - {'kwargs'}
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            args, kwargs = translate(function.__name__, spec, keras_1_names, list(args),
+                                     dict(kwargs), layer=False)
+            return function(*args, **kwargs)
         return wrapper
     return decorate
 
@@ -99,8 +145,9 @@ def is_keras_2_call(spec, args, kwargs):
                                                    spec.positional(args, kwargs))
 
 
-def translate(name, spec, keras_1_names, args, kwargs):
-    """Returns the Keras 1 `(args, kwargs)` of a call in either generation."""
+def translate(name, spec, keras_1_names, args, kwargs, layer=True):
+    """Returns the Keras 1 `(args, kwargs)` of a call in either generation
+    (of a layer's constructor, unless `layer` is False)."""
     _check_names(name, spec, keras_1_names, kwargs)
     keras_2 = is_keras_2_call(spec, args, kwargs)
     if keras_2 and len(args) > len(spec.positional_2):
@@ -125,7 +172,8 @@ def translate(name, spec, keras_1_names, args, kwargs):
             raise TypeError('%s: both %s (Keras 2) and %s (Keras 1) given; keep one'
                             % (name, new, old))
         kwargs[old] = value
-    _base_arguments(kwargs)
+    if layer:
+        _base_arguments(kwargs)
     if spec.image and 'dim_ordering' not in kwargs and (keras_2 or version.is_keras_2()):
         from .. import backend
         kwargs['dim_ordering'] = backend.dim_ordering_of(backend.image_data_format())
@@ -453,6 +501,12 @@ MODEL_CHECKPOINT = Spec(finish=lambda name, kwargs, keras_2:
                         kwargs.setdefault('count_epochs_from_1', keras_2))
 
 
+TO_CATEGORICAL = Spec({'num_classes': 'nb_classes', 'dtype': 'dtype'},
+                      markers={'num_classes', 'dtype'}, positional_2=('y', 'num_classes'),
+                      finish=lambda name, kwargs, keras_2: kwargs.setdefault('keep_shape',
+                                                                             keras_2))
+
+
 def _nearest_only(name, value):
     if value != 'nearest':
         raise ValueError("%s: interpolation=%r is not supported; nearest: 'nearest'"
@@ -538,3 +592,253 @@ def guess_generation(source):
                                                                                'backend'):
             return '2.2.4', 'line %d: %s' % (node.lineno, node.attr)
     return None, None
+
+
+# -- model methods ---------------------------------------------------------------
+
+_GENERATOR_RENAMES = {'max_queue_size': 'max_q_size', 'workers': 'nb_worker',
+                      'use_multiprocessing': 'pickle_safe'}
+_KERAS_1_GENERATOR_NAMES = ('samples_per_epoch', 'nb_epoch', 'nb_val_samples', 'val_samples',
+                            'max_q_size', 'nb_worker', 'pickle_safe')
+
+
+def _generator_call_is_keras_2(kwargs, keras_2_names):
+    if any(name in kwargs for name in keras_2_names):
+        return True
+    if any(name in kwargs for name in _KERAS_1_GENERATOR_NAMES):
+        return False
+    return version.is_keras_2()
+
+
+def _rename_generator_options(kwargs):
+    for new, old in _GENERATOR_RENAMES.items():
+        if new in kwargs:
+            if old in kwargs:
+                raise TypeError('both %s (Keras 2) and %s (Keras 1) given; keep one' % (new, old))
+            kwargs[old] = kwargs.pop(new)
+
+
+class Keras2ModelAPI(object):
+    """Keras 2's model methods and arguments, on top of the Keras 1 model:
+    `fit(epochs=...)`, `fit_generator(steps_per_epoch=..., workers=...)`,
+    `evaluate_generator(steps=...)`, `predict_generator(steps=...)`, and
+    `summary()` in Keras 2's layout for a Keras 2 model.
+
+    Where the two generations give a positional argument different meanings
+    (`fit_generator(gen, 100, 5)`: 100 samples in Keras 1, 100 batches in
+    Keras 2), a call with any Keras 2 keyword is read as Keras 2's, one with a
+    Keras 1 keyword as Keras 1's, and otherwise as the script's generation.
+    """
+
+    def summary(self, line_length=None, positions=None, print_fn=None):
+        """Prints the layers, output shapes and parameter counts: in Keras
+        2.2.4's layout (Keras 2 class names, 65 columns for a chain of
+        layers) for a Keras 2 model, else in Keras 1.2.2's.
+
+        # Arguments
+            line_length, positions: the width and the column stops
+                (fractions of the width, or absolute).
+            print_fn: the function that prints each line (Keras 2).
+        """
+        if is_keras_2_model(self):
+            return print_keras_2_summary(self, line_length, positions, print_fn)
+        options = {}
+        if line_length is not None:
+            options['line_length'] = line_length
+        if positions is not None:
+            options['positions'] = positions
+        return super(Keras2ModelAPI, self).summary(**options)
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=None, verbose=1, callbacks=None,
+            validation_split=0., validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_freq=1, **kwargs):
+        """Trains the model (see `Model.fit`).
+
+        # Arguments
+            epochs: Keras 2's name of `nb_epoch`; without either, 1 epoch in a
+                Keras 2 script (as Keras 2) and 10 otherwise (as Keras 1).
+            batch_size: None means 32.
+            validation_freq: validate every that many epochs, or after the
+                listed epochs (numbered from 1).
+            steps_per_epoch, validation_steps: Keras 2 counted these for
+                symbolic tensors (TensorFlow), which minikeras has not; with
+                arrays, give batch_size instead.
+        """
+        from .keras0 import DEFAULT
+        if steps_per_epoch is not None or validation_steps is not None:
+            raise ValueError('fit: steps_per_epoch and validation_steps count batches of '
+                             'symbolic (TensorFlow) input tensors, which minikeras has not; with '
+                             'arrays give batch_size, or use fit_generator(steps_per_epoch=...)')
+        if x is None or y is None:
+            raise ValueError('fit: x and y (arrays) are needed; minikeras has no input tensors '
+                             'to train from')
+        if epochs is not None:
+            if 'nb_epoch' in kwargs:
+                raise TypeError('fit: both epochs (Keras 2) and nb_epoch (Keras 1) given; keep '
+                                'one')
+            kwargs['nb_epoch'] = epochs
+        elif 'nb_epoch' not in kwargs and version.is_keras_2():
+            kwargs['nb_epoch'] = 1
+        return super(Keras2ModelAPI, self).fit(
+            x, y, batch_size=DEFAULT if batch_size is None else batch_size, verbose=verbose,
+            callbacks=callbacks, validation_split=validation_split,
+            validation_data=validation_data, shuffle=shuffle, class_weight=class_weight,
+            sample_weight=sample_weight, initial_epoch=initial_epoch,
+            validation_freq=validation_freq, **kwargs)
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None,
+                 steps=None, **kwargs):
+        """Loss (and metrics) on data (see `Model.evaluate`); batch_size None means 32."""
+        from .keras0 import DEFAULT
+        if steps is not None:
+            raise ValueError('evaluate: steps counts batches of symbolic (TensorFlow) tensors, '
+                             'which minikeras has not; give arrays and batch_size')
+        return super(Keras2ModelAPI, self).evaluate(
+            x, y, batch_size=DEFAULT if batch_size is None else batch_size, verbose=verbose,
+            sample_weight=sample_weight, **kwargs)
+
+    def predict(self, x, batch_size=None, verbose=0, steps=None):
+        """Predictions, batch by batch (see `Model.predict`); batch_size None means 32."""
+        from .keras0 import DEFAULT
+        if steps is not None:
+            raise ValueError('predict: steps counts batches of symbolic (TensorFlow) tensors, '
+                             'which minikeras has not; give arrays and batch_size')
+        return super(Keras2ModelAPI, self).predict(
+            x, batch_size=DEFAULT if batch_size is None else batch_size, verbose=verbose)
+
+    def fit_generator(self, generator, *args, **kwargs):
+        """Trains on batches from a generator or a `Sequence` (see
+        `Model.fit_generator`), with Keras 2's `steps_per_epoch`, `epochs`
+        (1 by default), `validation_steps`, `max_queue_size`, `workers`,
+        `use_multiprocessing` (batches are drawn in the training thread)."""
+        keras_2 = _generator_call_is_keras_2(kwargs, (
+            'steps_per_epoch', 'epochs', 'validation_steps', 'max_queue_size', 'workers',
+            'use_multiprocessing', 'validation_freq', 'shuffle'))
+        if keras_2:
+            names = ('steps_per_epoch', 'epochs', 'verbose', 'callbacks', 'validation_data',
+                     'validation_steps', 'class_weight', 'max_queue_size', 'workers',
+                     'use_multiprocessing', 'shuffle', 'initial_epoch')
+            kwargs = _positional(kwargs, names, args, 'fit_generator')
+            args = ()
+            if 'epochs' in kwargs:
+                if 'nb_epoch' in kwargs:
+                    raise TypeError('fit_generator: both epochs (Keras 2) and nb_epoch (Keras 1) '
+                                    'given; keep one')
+                kwargs['nb_epoch'] = kwargs.pop('epochs')
+            kwargs.setdefault('nb_epoch', 1)
+            if 'samples_per_epoch' in kwargs and 'steps_per_epoch' in kwargs:
+                raise TypeError('fit_generator: both steps_per_epoch (Keras 2) and '
+                                'samples_per_epoch (Keras 1) given; keep one')
+            _rename_generator_options(kwargs)
+        return super(Keras2ModelAPI, self).fit_generator(generator, *args, **kwargs)
+
+    def evaluate_generator(self, generator, *args, **kwargs):
+        """Loss (and metrics) over batches of a generator or `Sequence`: Keras
+        2's `steps` (all of a Sequence by default), or Keras 1's `val_samples`."""
+        if _generator_call_is_keras_2(kwargs, ('steps', 'max_queue_size', 'workers',
+                                               'use_multiprocessing', 'verbose')):
+            kwargs = _positional(kwargs, ('steps', 'max_queue_size', 'workers',
+                                          'use_multiprocessing', 'verbose'),
+                                 args, 'evaluate_generator')
+            args = ()
+            kwargs.pop('verbose', None)
+            _rename_generator_options(kwargs)
+        return super(Keras2ModelAPI, self).evaluate_generator(generator, *args, **kwargs)
+
+    def predict_generator(self, generator, *args, **kwargs):
+        """Predictions for batches of a generator or `Sequence`: Keras 2's
+        `steps` (all of a Sequence by default), or Keras 1's `val_samples`."""
+        if _generator_call_is_keras_2(kwargs, ('steps', 'max_queue_size', 'workers',
+                                               'use_multiprocessing', 'verbose')):
+            kwargs = _positional(kwargs, ('steps', 'max_queue_size', 'workers',
+                                          'use_multiprocessing', 'verbose'),
+                                 args, 'predict_generator')
+            args = ()
+            _rename_generator_options(kwargs)
+        return super(Keras2ModelAPI, self).predict_generator(generator, *args, **kwargs)
+
+
+def is_keras_2_model(model):
+    """A model of a Keras 2 script, or with a layer made by a Keras 2 call."""
+    return version.is_keras_2() or any(getattr(layer, 'keras_2_call', False)
+                                       for layer in model.layers)
+
+
+def _sequential_like(model):
+    """Keras 2.2's test for the short summary: a chain of single calls."""
+    if type(model).__name__ == 'Sequential':
+        return True
+    own = {id(node) for node in model._nodes}
+    consumers = {}
+    for layer in model.layers:
+        nodes = [node for node in layer.inbound_nodes if id(node) in own]
+        if len(nodes) > 1 or any(len(node.inbound_layers) > 1 for node in nodes):
+            return False
+        for node in nodes:
+            for inbound in node.inbound_layers:
+                consumers[id(inbound)] = consumers.get(id(inbound), 0) + 1
+    return all(count <= 1 for count in consumers.values())
+
+
+def print_keras_2_summary(model, line_length=None, positions=None, print_fn=None):
+    """Prints `model.summary()` as Keras 2.2.4 laid it out."""
+    print_fn = print_fn or print
+    sequential_like = _sequential_like(model)
+    if sequential_like:
+        line_length = line_length or 65
+        positions = positions or [.45, .85, 1.]
+        headers = ['Layer (type)', 'Output Shape', 'Param #']
+    else:
+        line_length = line_length or 98
+        positions = positions or [.33, .55, .67, 1.]
+        headers = ['Layer (type)', 'Output Shape', 'Param #', 'Connected to']
+    if positions[-1] <= 1:
+        positions = [int(line_length * p) for p in positions]
+
+    def row(fields):
+        line = ''
+        for index, field in enumerate(fields):
+            if index > 0:
+                line = line[:-1] + ' '
+            line = (line + str(field))[:positions[index]]
+            line += ' ' * (positions[index] - len(line))
+        print_fn(line)
+
+    own = {id(node) for node in model._nodes}
+    print_fn('_' * line_length)
+    row(headers)
+    print_fn('=' * line_length)
+    for index, layer in enumerate(model.layers):
+        shape = layer.output_shape
+        shape = 'multiple' if isinstance(shape, list) or shape is None else tuple(shape)
+        name = '%s (%s)' % (layer.name, keras_2_class_name(type(layer)))
+        if sequential_like:
+            row([name, shape, layer.count_params()])
+        else:
+            connections = ['%s[%d][%d]' % (inbound.name, node_index, tensor_index)
+                           for node in layer.inbound_nodes if id(node) in own
+                           for inbound, node_index, tensor_index in
+                           zip(node.inbound_layers, node.node_indices, node.tensor_indices)]
+            row([name, shape, layer.count_params(), connections[0] if connections else ''])
+            for extra in connections[1:]:
+                row(['', '', '', extra])
+        print_fn('=' * line_length if index == len(model.layers) - 1 else '_' * line_length)
+    trainable = sum(w.size for w in model.trainable_weights)
+    non_trainable = sum(w.size for w in model.non_trainable_weights)
+    print_fn('Total params: {:,}'.format(trainable + non_trainable))
+    print_fn('Trainable params: {:,}'.format(trainable))
+    print_fn('Non-trainable params: {:,}'.format(non_trainable))
+    print_fn('_' * line_length)
+
+
+def _positional(kwargs, names, args, method):
+    if len(args) > len(names):
+        raise TypeError('%s takes at most %d positional arguments after the generator, got %d'
+                        % (method, len(names), len(args)))
+    kwargs = dict(kwargs)
+    for name, value in zip(names, args):
+        if name in kwargs:
+            raise TypeError('%s got multiple values for argument %r' % (method, name))
+        kwargs[name] = value
+    return kwargs

@@ -1,0 +1,211 @@
+"""Keras 2's model API: fit(epochs, validation_freq), the generator methods
+with steps and Sequence, keras.utils, and summary() in Keras 2.2.4's layout."""
+import numpy as np
+import pytest
+
+from minikeras import backend
+from minikeras.layers import (BatchNormalization, Conv2D, Dense, Dropout, Flatten, Input,
+                              MaxPooling2D, concatenate)
+from minikeras.models import Model, Sequential
+from minikeras.utils import Sequence, normalize, to_categorical
+from minikeras.utils.np_utils import to_categorical as np_utils_to_categorical
+
+
+@pytest.fixture(autouse=True)
+def default_generation(monkeypatch):
+    monkeypatch.delenv('MINIKERAS_KERAS_VERSION', raising=False)
+    monkeypatch.setattr(backend, '_IMAGE_DIM_ORDERING', 'th')
+    monkeypatch.setattr(backend, '_IMAGE_DATA_FORMAT', 'channels_last')
+
+
+@pytest.fixture
+def keras_2_script(monkeypatch):
+    monkeypatch.setenv('MINIKERAS_KERAS_VERSION', '2')
+
+
+def small_model():
+    np.random.seed(0)
+    model = Sequential([Dense(2, input_dim=3, activation='softmax')])
+    model.compile('sgd', 'categorical_crossentropy', metrics=['accuracy'])
+    rng = np.random.RandomState(0)
+    x = rng.rand(40, 3).astype('float32')
+    y = np.eye(2, dtype='float32')[rng.randint(0, 2, 40)]
+    return model, x, y
+
+
+def test_fit_epochs_and_the_default_number_of_epochs(keras_2_script):
+    model, x, y = small_model()
+    assert model.fit(x, y, epochs=3, verbose=0).epoch == [0, 1, 2]
+    assert model.fit(x, y, verbose=0).epoch == [0]          # Keras 2: one epoch
+    with pytest.raises(TypeError, match=r'both epochs \(Keras 2\) and nb_epoch'):
+        model.fit(x, y, epochs=2, nb_epoch=2)
+    with pytest.raises(ValueError, match=r'steps_per_epoch and validation_steps count batches'):
+        model.fit(x, y, steps_per_epoch=3)
+
+
+def test_fit_defaults_stay_keras_1_in_a_keras_1_script():
+    model, x, y = small_model()
+    assert model.fit(x, y, verbose=0).epoch == list(range(10))
+
+
+def test_validation_freq():
+    model, x, y = small_model()
+    history = model.fit(x, y, epochs=4, verbose=0, validation_split=0.25, validation_freq=2)
+    assert len(history.history['loss']) == 4 and len(history.history['val_loss']) == 2
+    history = model.fit(x, y, epochs=3, verbose=0, validation_data=(x, y),
+                        validation_freq=[1, 3])
+    assert len(history.history['val_acc']) == 2
+    expected = model.evaluate(x, y, verbose=0)
+    assert history.history['val_loss'][-1] == pytest.approx(expected[0], rel=1e-5)
+    with pytest.raises(ValueError, match=r'validation_freq must be a positive integer'):
+        model.fit(x, y, epochs=1, verbose=0, validation_split=0.25, validation_freq=0)
+
+
+class Batches(Sequence):
+    def __init__(self, x, y, size):
+        self.x, self.y, self.size = x, y, size
+        self.epochs_ended = 0
+        self.visited = []
+
+    def __len__(self):
+        return int(np.ceil(len(self.x) / float(self.size)))
+
+    def __getitem__(self, index):
+        self.visited.append(index)
+        part = slice(index * self.size, (index + 1) * self.size)
+        return self.x[part], self.y[part]
+
+    def on_epoch_end(self):
+        self.epochs_ended += 1
+
+
+def test_sequence_visits_every_batch_each_epoch_in_a_new_order():
+    model, x, y = small_model()
+    batches = Batches(x, y, 16)
+    np.random.seed(3)
+    history = model.fit_generator(batches, epochs=2, verbose=0)
+    assert history.epoch == [0, 1]
+    assert batches.epochs_ended == 2
+    assert sorted(batches.visited[:3]) == [0, 1, 2] and sorted(batches.visited[3:]) == [0, 1, 2]
+    # The epoch's loss averages the batches, weighted by their sizes (16, 16, 8).
+    batches.visited = []
+    model.fit_generator(batches, epochs=1, verbose=0, shuffle=False)
+    assert batches.visited == [0, 1, 2]
+    score = model.evaluate_generator(Batches(x, y, 16))
+    np.testing.assert_allclose(score, model.evaluate(x, y, batch_size=16, verbose=0), rtol=1e-5)
+    np.testing.assert_allclose(model.predict_generator(Batches(x, y, 16)), model.predict(x),
+                               rtol=1e-6)
+
+
+def endless(x, y, size):
+    while True:
+        for start in range(0, len(x), size):
+            yield x[start:start + size], y[start:start + size]
+
+
+def test_generator_steps_workers_and_keras_1_samples(capsys):
+    model, x, y = small_model()
+    seen = []
+
+    def counted():
+        for batch in endless(x, y, 8):
+            seen.append(len(batch[0]))
+            yield batch
+    model.fit_generator(counted(), steps_per_epoch=3, epochs=2, workers=2,
+                        use_multiprocessing=False, max_queue_size=4, verbose=1,
+                        validation_data=endless(x, y, 20), validation_steps=2)
+    assert seen == [8] * 6
+    out = capsys.readouterr().out
+    assert '3/3 [==============================]' in out
+    del seen[:]
+    model.fit_generator(counted(), 16, 1, verbose=0)     # Keras 1: 16 samples
+    assert seen == [8, 8]
+    score = model.evaluate_generator(endless(x, y, 8), steps=5)
+    np.testing.assert_allclose(score, model.evaluate(x, y, batch_size=8, verbose=0), rtol=1e-5)
+    assert model.predict_generator(endless(x, y, 8), steps=2, verbose=0).shape == (16, 2)
+    assert model.predict_generator(endless(x, y, 8), 16).shape == (16, 2)
+    with pytest.raises(TypeError, match=r'both steps_per_epoch \(Keras 2\) and samples_per_epoch'):
+        model.fit_generator(counted(), steps_per_epoch=2, samples_per_epoch=16)
+
+
+def test_fit_generator_positional_steps_in_a_keras_2_script(keras_2_script):
+    model, x, y = small_model()
+    history = model.fit_generator(endless(x, y, 8), 2, epochs=3, verbose=0)
+    assert history.epoch == [0, 1, 2]
+
+
+def test_to_categorical_keras_2_and_keras_1_forms():
+    labels = np.array([[0], [2], [1]])
+    k2 = to_categorical(labels, num_classes=3)
+    assert k2.dtype == np.float32 and k2.shape == (3, 3)
+    np.testing.assert_array_equal(k2, np.eye(3)[[0, 2, 1]])
+    grid = to_categorical(np.array([[0, 1], [1, 0]]), num_classes=2, dtype='int32')
+    assert grid.shape == (2, 2, 2) and grid.dtype == np.int32
+    k1 = np_utils_to_categorical(np.array([[0, 1], [1, 0]]), 2)
+    assert k1.shape == (4, 2) and k1.dtype == np.float64
+    np.testing.assert_allclose(normalize(np.array([[3., 4.], [0., 0.]])), [[.6, .8], [0., 0.]])
+
+
+MNIST_CNN_SUMMARY = '''\
+_________________________________________________________________
+Layer (type)                 Output Shape              Param #   
+=================================================================
+conv2d_1 (Conv2D)            (None, 26, 26, 32)        320       
+_________________________________________________________________
+conv2d_2 (Conv2D)            (None, 24, 24, 64)        18496     
+_________________________________________________________________
+max_pooling2d_1 (MaxPooling2 (None, 12, 12, 64)        0         
+_________________________________________________________________
+dropout_1 (Dropout)          (None, 12, 12, 64)        0         
+_________________________________________________________________
+flatten_1 (Flatten)          (None, 9216)              0         
+_________________________________________________________________
+dense_1 (Dense)              (None, 128)               1179776   
+_________________________________________________________________
+dropout_2 (Dropout)          (None, 128)               0         
+_________________________________________________________________
+dense_2 (Dense)              (None, 10)                1290      
+=================================================================
+Total params: 1,199,882
+Trainable params: 1,199,882
+Non-trainable params: 0
+_________________________________________________________________
+'''
+
+
+def test_summary_of_keras_2_mnist_cnn_in_keras_2_layout(keras_2_script, capsys):
+    # Keras 2.2.4's examples/mnist_cnn.py model; its printed summary, as Keras 2.2.4 laid it out.
+    from minikeras.engine.base_layer import reset_uids
+    reset_uids()
+    model = Sequential()
+    model.add(Conv2D(32, kernel_size=(3, 3), activation='relu', input_shape=(28, 28, 1)))
+    model.add(Conv2D(64, (3, 3), activation='relu'))
+    model.add(MaxPooling2D(pool_size=(2, 2)))
+    model.add(Dropout(0.25))
+    model.add(Flatten())
+    model.add(Dense(128, activation='relu'))
+    model.add(Dropout(0.5))
+    model.add(Dense(10, activation='softmax'))
+    model.summary()
+    assert capsys.readouterr().out == MNIST_CNN_SUMMARY
+
+
+def test_functional_summary_in_keras_2_layout(capsys):
+    from minikeras.engine.base_layer import reset_uids
+    reset_uids()
+    a, b = Input(shape=(4,)), Input(shape=(4,))
+    output = Dense(units=1)(concatenate([Dense(units=3)(a), Dense(units=3)(b)]))
+    Model(inputs=[a, b], outputs=output).summary()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].rstrip() == 'Layer (type)                    Output Shape         Param #     ' \
+        'Connected to'
+    assert len(lines[0]) == 98
+    assert lines[11].rstrip() == 'concatenate_1 (Concatenate)     (None, 6)            0           ' \
+        'dense_2[0][0]'
+    assert lines[12].strip() == 'dense_3[0][0]'
+
+
+def test_keras_1_model_keeps_keras_1_summary(capsys):
+    model = Sequential([Dense(3, input_dim=2), BatchNormalization()])
+    model.summary()
+    assert 'Connected to' in capsys.readouterr().out
