@@ -15,7 +15,8 @@ Keras 2 calls a layer's image layout its `data_format` and defaults it to
 because a keras.json written by Keras 2 always says 'channels_last', which
 must not turn the Theano-era scripts to 'tf'. Setting either at run time
 (`set_image_dim_ordering`, `set_image_data_format`) sets both, as one setting
-did in Keras 2.
+did in Keras 2. In a Keras 2 script (`compat.version`), `image_dim_ordering()`
+reports `image_data_format()`, as Keras 2's did: there it is one setting.
 """
 import json
 import os
@@ -104,6 +105,9 @@ def set_epsilon(value):
 
 def image_dim_ordering():
     """Returns the default image dimension ordering: 'th' or 'tf'."""
+    from .compat import version
+    if version.is_keras_2():
+        return _ORDERING_OF[_IMAGE_DATA_FORMAT]
     return _IMAGE_DIM_ORDERING
 
 
