@@ -118,6 +118,12 @@ def get(identifier, **kwargs):
     if isinstance(identifier, dict) and 'class_name' in identifier:
         from . import initializers
         return initializers.get(identifier)
+    if isinstance(identifier, str) and identifier not in _BY_NAME:
+        from . import initializers
+        try:    # a Keras 2 name ('zeros', 'truncated_normal', 'lecun_normal', ...)
+            return initializers.get(identifier)
+        except ValueError:
+            pass
     function = get_from_module(identifier, _BY_NAME, 'init')
     if not callable(function):
         raise ValueError('init must be a name or a function, got %r' % (identifier,))

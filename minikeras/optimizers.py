@@ -394,6 +394,10 @@ class Nadam(Optimizer):
 _BY_NAME = {'sgd': SGD, 'rmsprop': RMSprop, 'adagrad': Adagrad, 'adadelta': Adadelta,
             'adam': Adam, 'adamax': Adamax, 'nadam': Nadam}
 
+# Keras 2's lower-case aliases of the classes (`keras.optimizers.rmsprop(lr=1e-4)`).
+sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam = (SGD, RMSprop, Adagrad, Adadelta, Adam,
+                                                       Adamax, Nadam)
+
 
 def get(identifier, kwargs=None):
     """Returns an optimizer instance for a name, a config dict or an instance.

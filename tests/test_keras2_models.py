@@ -209,3 +209,69 @@ def test_keras_1_model_keeps_keras_1_summary(capsys):
     model = Sequential([Dense(3, input_dim=2), BatchNormalization()])
     model.summary()
     assert 'Connected to' in capsys.readouterr().out
+
+
+# -- Keras 2's ImageDataGenerator options ---------------------------------------------------------
+
+def test_image_data_generator_keras_2_options(tmp_path):
+    from minikeras.preprocessing.image import ImageDataGenerator, load_img, save_img, img_to_array
+    gen = ImageDataGenerator(data_format='channels_first', validation_split=0.25)
+    assert gen.dim_ordering == 'th'
+    assert ImageDataGenerator(rotation_range=10).dim_ordering == 'th'
+    assert ImageDataGenerator(zca_epsilon=1e-3).dim_ordering == 'tf'
+    x = np.arange(8 * 1 * 2 * 2, dtype='float32').reshape(8, 1, 2, 2)
+    y = np.arange(8)
+    batch_x, batch_y = next(gen.flow(x, y, batch_size=8, shuffle=False, subset='validation'))
+    np.testing.assert_array_equal(batch_y, [0, 1])
+    batch_x, batch_y = next(gen.flow(x, y, batch_size=8, shuffle=False, subset='training'))
+    np.testing.assert_array_equal(batch_y, np.arange(2, 8))
+    with pytest.raises(ValueError, match=r"subset must be 'training' or 'validation'"):
+        gen.flow(x, y, subset='test')
+    image = np.random.RandomState(0).uniform(0, 255, (5, 6, 3)).astype('float32')
+    save_img(str(tmp_path / 'a.png'), image, data_format='channels_last', scale=False)
+    np.testing.assert_array_equal(img_to_array(load_img(str(tmp_path / 'a.png')), 'tf'),
+                                  np.floor(image))
+
+
+def test_brightness_range_matches_pillow():
+    from PIL import Image, ImageEnhance
+    from minikeras.preprocessing.image import ImageDataGenerator
+    rng = np.random.RandomState(0)
+    images = rng.uniform(-1, 3, (4, 5, 6, 3)).astype('float32')
+    gen = ImageDataGenerator(brightness_range=(0.3, 1.7), data_format='channels_last')
+    np.random.seed(1)
+    out = gen._transform_batch(images)
+    np.random.seed(1)
+    factors = 0.3 + 1.4 * np.random.random_sample((4, 1))[:, 0]
+    for image, factor, got in zip(images, factors, out):
+        scaled = image - image.min()
+        scaled = (scaled / scaled.max() * 255).astype('uint8')
+        want = ImageEnhance.Brightness(Image.fromarray(scaled, 'RGB')).enhance(factor)
+        np.testing.assert_array_equal(got, np.asarray(want, dtype='float32'))
+
+
+# -- a layer written the Keras 2 way ----------------------------------------------------------
+
+def test_custom_layer_written_the_keras_2_way():
+    from minikeras.engine.base_layer import Layer
+
+    class Doubling(Layer):
+        def build(self, input_shape):
+            self.kernel = self.add_weight(name='kernel', shape=(input_shape[1], 3),
+                                          initializer='ones', trainable=True)
+            self.bias = self.add_weight('bias', (3,), initializer='zeros')
+            super(Doubling, self).build(input_shape)
+
+        def call(self, inputs):
+            y = np.dot(inputs, self.kernel) + self.bias
+            return np.concatenate([y, -y], axis=-1)
+
+        def compute_output_shape(self, input_shape):
+            return (input_shape[0], 6)
+    model = Sequential([Doubling(input_shape=(4,)), Dense(2)])
+    assert model.layers[0].output_shape == (None, 6)
+    x = np.ones((2, 4), dtype='float32')
+    np.testing.assert_allclose(model.layers[0].call(x), [[4.] * 3 + [-4.] * 3] * 2)
+    assert model.layers[0].weight_names[1] == 'bias'
+    model.compile('sgd', 'mse')
+    model.fit(x, np.zeros((2, 2), dtype='float32'), nb_epoch=1, verbose=0)

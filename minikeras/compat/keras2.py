@@ -507,6 +507,13 @@ TO_CATEGORICAL = Spec({'num_classes': 'nb_classes', 'dtype': 'dtype'},
                                                                              keras_2))
 
 
+IMAGE_DATA_GENERATOR = Spec(
+    {'data_format': 'dim_ordering', 'zca_epsilon': 'zca_epsilon',
+     'brightness_range': 'brightness_range', 'validation_split': 'validation_split'},
+    markers={'data_format', 'brightness_range', 'validation_split', 'zca_epsilon'},
+    convert={'data_format': _data_format}, image=True)
+
+
 def _nearest_only(name, value):
     if value != 'nearest':
         raise ValueError("%s: interpolation=%r is not supported; nearest: 'nearest'"

@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 
 from .. import backend as K
+from ..compat import keras2
 from ..compat.version import is_keras_0
 from ..kernels.affine import affine_transform_batch, fill_mode_code
 
@@ -371,6 +372,46 @@ def array_to_img(x, dim_ordering='default', scale=True):
                      % (x.shape[2], x.shape, dim_ordering))
 
 
+def save_img(path, x, data_format=None, file_format=None, scale=True, **kwargs):
+    """Keras 2: saves a 3D image array to a file (through Pillow).
+
+    # Arguments
+        path: the file to write.
+        x: the image, rank 3.
+        data_format: 'channels_first' or 'channels_last'; None means
+            `K.image_data_format()`.
+        file_format: Pillow's format name ('png', 'jpeg', ...); None means
+            from the file name's extension.
+        scale: whether to rescale the values to [0, 255] first (as
+            `array_to_img`).
+        kwargs: passed to Pillow's `Image.save`.
+    """
+    if data_format is None:
+        data_format = K.image_data_format()
+    if data_format not in ('channels_first', 'channels_last'):
+        raise ValueError("save_img: data_format must be 'channels_first' or 'channels_last', "
+                         "got %r" % (data_format,))
+    img = array_to_img(x, K.dim_ordering_of(data_format), scale=scale)
+    img.save(path, format=file_format, **kwargs)
+
+
+def _brightness_shift(image, factor, channel_axis):
+    """Keras 2.2's brightness change of one image: the image is scaled to
+    0..255 and truncated to integers (its `array_to_img`), multiplied by
+    `factor` by Pillow's Brightness enhancer (clipped to 0..255, truncated),
+    and comes back as floats in 0..255, whatever its range before."""
+    if image.shape[channel_axis - 1] not in (1, 3):
+        raise ValueError('brightness_range needs images of 1 or 3 channels, got an image of '
+                         'shape %s' % (image.shape,))
+    x = image.astype('float32')
+    x = x + max(-np.min(x), 0)
+    x_max = np.max(x)
+    if x_max != 0:
+        x /= x_max
+    x = np.floor(x * 255).astype('float32')
+    return np.floor(np.clip(x * np.float32(factor), 0, 255)).astype(image.dtype)
+
+
 def img_to_array(img, dim_ordering='default'):
     """Converts a PIL Image instance to a Numpy array.
 
@@ -485,8 +526,20 @@ class ImageDataGenerator(object):
             the same shape.
         dim_ordering: 'th' (channels at index 1) or 'tf' (channels at
             index 3). 'default' means `backend.image_dim_ordering()`.
+        zca_epsilon: added to the singular values in ZCA whitening (Keras
+            1.2.2's fixed 1e-6 by default).
+        brightness_range: Keras 2: (low, high); each image's brightness is
+            multiplied by a factor drawn uniformly from it, as Keras 2.2 did
+            (the image comes back scaled to 0..255; see `_brightness_shift`).
+        validation_split: Keras 2: the fraction of the data `flow(subset=
+            'validation')` serves (the first samples); `subset='training'`
+            serves the rest.
+
+    Keras 2's `data_format` is accepted for `dim_ordering` (such a call
+    defaults to `K.image_data_format()`).
     """
 
+    @keras2.keras2_arguments(keras2.IMAGE_DATA_GENERATOR)
     def __init__(self,
                  featurewise_center=False,
                  samplewise_center=False,
@@ -505,8 +558,24 @@ class ImageDataGenerator(object):
                  vertical_flip=False,
                  rescale=None,
                  preprocessing_function=None,
-                 dim_ordering='default'):
+                 dim_ordering='default',
+                 zca_epsilon=_ZCA_EPSILON,
+                 brightness_range=None,
+                 validation_split=0.0):
         dim_ordering = _resolve_dim_ordering(dim_ordering, 'ImageDataGenerator')
+        if brightness_range is not None:
+            try:
+                low, high = brightness_range
+            except (TypeError, ValueError):
+                raise ValueError('ImageDataGenerator: brightness_range must be a (low, high) '
+                                 'pair, got %r' % (brightness_range,))
+            brightness_range = (float(low), float(high))
+        if not 0. <= validation_split < 1.:
+            raise ValueError('ImageDataGenerator: validation_split must be in [0, 1), got %r'
+                             % (validation_split,))
+        self.zca_epsilon = zca_epsilon
+        self.brightness_range = brightness_range
+        self.validation_split = validation_split
         fill_mode_code(fill_mode)  # an unknown mode fails here, not at the first batch
         self.featurewise_center = featurewise_center
         self.samplewise_center = samplewise_center
@@ -545,7 +614,7 @@ class ImageDataGenerator(object):
     # -- iterators ---------------------------------------------------------
 
     def flow(self, X, y=None, batch_size=32, shuffle=None, seed=None,
-             save_to_dir=None, save_prefix='', save_format='jpeg'):
+             save_to_dir=None, save_prefix='', save_format='jpeg', subset=None):
         """Iterates over augmented, standardized batches of a Numpy array.
 
         # Arguments
@@ -562,6 +631,8 @@ class ImageDataGenerator(object):
                 (for inspection), or None.
             save_prefix: file name prefix for saved images.
             save_format: 'jpeg' or 'png'.
+            subset: Keras 2: 'validation' (the first `validation_split` of
+                the samples) or 'training' (the others); None for all.
 
         # Returns
             A `NumpyArrayIterator`, yielding `(x_batch, y_batch)` (or
@@ -573,6 +644,14 @@ class ImageDataGenerator(object):
         one_pass = is_keras_0()
         if shuffle is None:
             shuffle = not one_pass
+        if subset is not None:
+            if subset not in ('training', 'validation'):
+                raise ValueError("flow: subset must be 'training' or 'validation', got %r"
+                                 % (subset,))
+            split = int(len(X) * self.validation_split)
+            part = slice(None, split) if subset == 'validation' else slice(split, None)
+            X = X[part]
+            y = y[part] if y is not None else None
         return NumpyArrayIterator(
             X, y, self,
             batch_size=batch_size, shuffle=shuffle, seed=seed,
@@ -739,6 +818,8 @@ class ImageDataGenerator(object):
             take('hflip')
         if self.vertical_flip:
             take('vflip')
+        if self.brightness_range is not None:
+            take('brightness')
 
         draws = np.random.random_sample((n, k)) if k else np.empty((n, 0))
 
@@ -772,6 +853,8 @@ class ImageDataGenerator(object):
             params['hflip'] = uniform('hflip', 0.0, 1.0) < 0.5
         if 'vflip' in columns:
             params['vflip'] = uniform('vflip', 0.0, 1.0) < 0.5
+        if 'brightness' in columns:
+            params['brightness'] = uniform('brightness', *self.brightness_range)
         return params
 
     def _has_geometry(self):
@@ -842,6 +925,9 @@ class ImageDataGenerator(object):
             flipped = np.nonzero(params['vflip'])[0]
             if flipped.size:
                 out[flipped] = np.flip(out[flipped], self.row_axis)
+        if 'brightness' in params:
+            for i, factor in enumerate(params['brightness']):
+                out[i] = _brightness_shift(out[i], factor, self.channel_axis)
         return out
 
     # -- statistics ----------------------------------------------------------
@@ -896,7 +982,7 @@ class ImageDataGenerator(object):
             flat = np.reshape(X, (X.shape[0], -1))
             sigma = np.dot(flat.T, flat) / flat.shape[0]
             u, s, _ = np.linalg.svd(sigma)
-            scale = 1. / np.sqrt(s + _ZCA_EPSILON)
+            scale = 1. / np.sqrt(s + self.zca_epsilon)
             self.principal_components = np.dot(u * scale, u.T)
 
 
