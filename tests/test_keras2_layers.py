@@ -314,3 +314,13 @@ def test_runner_runs_a_keras_2_script_with_keras_2_defaults(tmp_path):
     out = subprocess.run([sys.executable, '-m', 'minikeras', 'run', '--keras-version', '1.2.2',
                           str(script)], env=env, cwd=ROOT, capture_output=True, text=True)
     assert out.stdout.split() == ['th', '3']
+
+
+def test_reshape_of_input_with_unknown_sizes():
+    from minikeras.layers import Input, Reshape
+    layer = Reshape((-1, 3))
+    assert layer.connect((None, None, None, 3)) == (None, None, 3)
+    x = distinct_values((2, 4, 5, 3))
+    np.testing.assert_array_equal(layer.call(x), x.reshape(2, 20, 3))
+    assert Reshape((2, 3)).connect((None, None, 6)) == (None, 2, 3)
+    assert Input(shape=(None, 3)).shape == (None, None, 3)

@@ -258,12 +258,16 @@ class Reshape(Layer):
         self.target_shape = tuple(target_shape)
 
     def get_output_shape_for(self, input_shape):
-        size = int(np.prod(input_shape[1:]))
         target = list(self.target_shape)
         unknown = [i for i, d in enumerate(target) if d == -1]
         if len(unknown) > 1:
             raise ValueError('Layer %s (Reshape): at most one -1 in target_shape, got %s'
                              % (self.name, self.target_shape))
+        if any(d is None for d in input_shape[1:]):
+            # Sample axes of unknown size (e.g. Input(shape=(None, None, 3))): the -1 entry
+            # is known only when the data come.
+            return (input_shape[0],) + tuple(None if d == -1 else d for d in target)
+        size = int(np.prod(input_shape[1:]))
         known = int(np.prod([d for d in target if d != -1]))
         if unknown:
             if known == 0 or size % known:
