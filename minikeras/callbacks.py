@@ -128,7 +128,8 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         if self.verbose:
             print('Epoch %d/%d' % (epoch + 1, self.nb_epoch))
-            self.progbar = Progbar(target=self.target, verbose=self.verbose)
+            self.progbar = Progbar(target=self.target, verbose=self.verbose,
+                                   keras_2_format=keras2.is_keras_2_model(self.model))
         self.seen = 0
         self.log_values = []
 

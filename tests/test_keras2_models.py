@@ -275,3 +275,21 @@ def test_custom_layer_written_the_keras_2_way():
     assert model.layers[0].weight_names[1] == 'bias'
     model.compile('sgd', 'mse')
     model.fit(x, np.zeros((2, 2), dtype='float32'), nb_epoch=1, verbose=0)
+
+
+def test_keras_2_progress_bar_format(capsys, monkeypatch):
+    import re
+    model, x, y = small_model()
+    monkeypatch.setenv('MINIKERAS_KERAS_VERSION', '2')
+    model.fit(x, y, batch_size=16, epochs=1, verbose=1)
+    lines = capsys.readouterr().out.split('\n')
+    # Not a terminal: Keras 2.2 starts every update on a new line.
+    assert lines[0] == 'Epoch 1/1' and lines[1] == ''
+    assert re.match(r'^16/40 \[===========>\.{18}\] - ETA: \d+s - loss: \d\.\d{4} - acc: '
+                    r'\d\.\d{4}$', lines[2])
+    last = [line for line in lines if line.startswith('40/40')]
+    assert len(last) == 1 and re.match(r'^40/40 \[={30}\] - \d+s \d+(us|ms|s)/step - loss: '
+                                       r'\d\.\d{4} - acc: \d\.\d{4}$', last[0].rstrip())
+    model.fit(x, y, epochs=1, verbose=2)
+    lines = capsys.readouterr().out.split('\n')
+    assert re.match(r'^ - \d+s - loss: \d\.\d{4} - acc: \d\.\d{4}$', lines[1])
