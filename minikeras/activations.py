@@ -2,10 +2,13 @@
 
 Each activation is a plain function on float32 arrays, as in Keras 1, with a
 `backward(x, y, dy)` attribute that returns the gradient of the input given
-the input `x`, the output `y` and the gradient of the output `dy`.
+the input `x`, the output `y` and the gradient of the output `dy`. As in
+Keras 1.2.2, the formulas are the backend's (`K.sigmoid`, `K.elu`, ...):
+one definition serves activations, layers and custom code.
 """
 import numpy as np
 
+from . import backend_ops as K
 from .utils.generic_utils import get_from_module
 
 
@@ -14,6 +17,11 @@ def _differentiable(backward):
         function.backward = backward
         return function
     return attach
+
+
+def _like(y, x):
+    """The backend's result in the input's dtype (float32 stays float32)."""
+    return y.astype(x.dtype, copy=False)
 
 
 def _softmax_backward(x, y, dy):
@@ -25,41 +33,36 @@ def softmax(x):
     """Softmax over the last axis (2D or 3D input)."""
     if x.ndim < 2:
         raise ValueError('softmax expects an input of 2 or 3 dimensions, got shape %s' % (x.shape,))
-    shifted = np.exp(x - np.max(x, axis=-1, keepdims=True))
-    return shifted / np.sum(shifted, axis=-1, keepdims=True)
+    return _like(K.softmax(x), x)
 
 
-@_differentiable(lambda x, y, dy: dy * np.where(x > 0, 1.0, y + 1.0).astype(dy.dtype))
+def elu_backward(x, y, dy, alpha=1.0):
+    """The gradient of `elu` (with scale `alpha`): 1 above 0, alpha * exp(x) = y + alpha below."""
+    return dy * np.where(x > 0, np.float32(1), y + np.float32(alpha)).astype(dy.dtype, copy=False)
+
+
+@_differentiable(elu_backward)
 def elu(x, alpha=1.0):
     """Exponential linear unit: x for x > 0, alpha * (exp(x) - 1) otherwise."""
-    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype)
+    return _like(K.elu(x, alpha), x)
 
 
-def _sigmoid_of(x):
-    return (1.0 / (1.0 + np.exp(-x))).astype(x.dtype, copy=False)
-
-
-@_differentiable(lambda x, y, dy: dy * _sigmoid_of(x))
+@_differentiable(lambda x, y, dy: dy * sigmoid(x))
 def softplus(x):
     """log(1 + exp(x)), computed without overflow."""
-    return (np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))).astype(x.dtype, copy=False)
+    return _like(K.softplus(x), x)
 
 
 @_differentiable(lambda x, y, dy: dy / np.square(1 + np.abs(x)))
 def softsign(x):
     """x / (1 + |x|)."""
-    return x / (1 + np.abs(x))
+    return _like(K.softsign(x), x)
 
 
 @_differentiable(lambda x, y, dy: dy * (x > 0))
 def relu(x, alpha=0., max_value=None):
     """Rectified linear unit (the default `alpha` and `max_value` are the plain relu)."""
-    if alpha == 0. and max_value is None:
-        return np.maximum(x, 0)
-    y = np.where(x > 0, x, alpha * x).astype(x.dtype)
-    if max_value is not None:
-        y = np.minimum(y, max_value)
-    return y
+    return _like(K.relu(x, alpha, max_value), x)
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -77,19 +80,19 @@ def selu(x):
 @_differentiable(lambda x, y, dy: dy * (1 - y * y))
 def tanh(x):
     """Hyperbolic tangent."""
-    return np.tanh(x)
+    return _like(K.tanh(x), x)
 
 
 @_differentiable(lambda x, y, dy: dy * y * (1 - y))
 def sigmoid(x):
     """Logistic sigmoid 1 / (1 + exp(-x))."""
-    return (1.0 / (1.0 + np.exp(-x))).astype(x.dtype, copy=False)
+    return _like(K.sigmoid(x), x)
 
 
 @_differentiable(lambda x, y, dy: dy * ((x > -2.5) & (x < 2.5)) * np.float32(0.2))
 def hard_sigmoid(x):
     """Piece-wise linear sigmoid: clip(0.2 * x + 0.5, 0, 1)."""
-    return np.clip(np.float32(0.2) * x + np.float32(0.5), 0, 1).astype(x.dtype, copy=False)
+    return _like(K.hard_sigmoid(x), x)
 
 
 @_differentiable(lambda x, y, dy: dy)
@@ -135,7 +138,6 @@ def _traced(function):
         return autodiff.vjp(function, x)[1](dy)[0]
     activation.backward = backward
     activation.__name__ = getattr(function, '__name__', 'custom_activation')
-    activation.traced_function = function
     return activation
 
 

@@ -100,7 +100,7 @@ def test_spatial_dropout_config_errors_and_p_zero(make, sample, shared):
         built(make(0.5), (4,))
     with pytest.raises(ValueError, match=r'%s\) expects' % name):
         layer.forward(np.ones((2, 3), dtype='float32'), training=True)
-    with pytest.raises(ValueError, match=r'%s: p must be in \[0, 1\)' % name):
+    with pytest.raises(ValueError, match=r'\(%s\): p must be in \[0, 1\)' % name):
         make(1.)
 
 

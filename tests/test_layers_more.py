@@ -159,7 +159,7 @@ def test_average_pooling2d_errors_and_shapes():
         built(AveragePooling2D((3, 3), dim_ordering='tf'), (8, 2, 1))
     assert built(AveragePooling2D(dim_ordering='tf'), (None, 6, 3)).output_shape == \
         (None, None, 3, 3)
-    with pytest.raises(ValueError, match='border_mode must be "valid" or "same"'):
+    with pytest.raises(ValueError, match=r"border_mode must be one of \('valid', 'same'\)"):
         AveragePooling2D(border_mode='full')
 
 

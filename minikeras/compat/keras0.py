@@ -9,7 +9,9 @@ Two kinds of translation live here:
   classes: `compile(class_mode=...)`, `fit(show_accuracy=True)`,
   `train_on_batch(accuracy=True)`, `model.train(...)`, `model.test(...)`,
   and, under the Keras 0.3 switch, 0.3's defaults (batch_size=128,
-  nb_epoch=100).
+  nb_epoch=100) and its one-pass `ImageDataGenerator.flow`; and through
+  `Keras0SequentialAPI`, a Sequential model whose first layer has no input
+  shape, which takes it from the first data.
 
 The engine below never sees a 0.x argument.
 """
@@ -120,6 +122,17 @@ def register_optimizer(cls):
     return cls
 
 
+def flow_arguments(name, args, kwargs):
+    """Keras 0.3's `ImageDataGenerator.flow(X, y, batch_size, shuffle, ...)`
+    made one pass over the data, in order unless told to shuffle; under the
+    Keras 0.3 switch, so does minikeras's."""
+    if version.is_keras_0():
+        kwargs.setdefault('one_pass', True)
+        if len(args) < 4:
+            kwargs.setdefault('shuffle', False)
+    return args, kwargs
+
+
 def _rename(name, kwargs, renames):
     for old, new in renames.items():
         if old in kwargs:
@@ -141,6 +154,20 @@ def _keras_0_default(value, keras_0, keras_1):
 DEFAULT = object()
 
 
+def _restarting(iterator):
+    """Batches from a one-pass `iterator`, calling its `reset()` each time it
+    runs out; it stops only when a fresh pass has nothing to give."""
+    while True:
+        try:
+            yield next(iterator)
+        except StopIteration:
+            iterator.reset()
+            try:
+                yield next(iterator)
+            except StopIteration:
+                return
+
+
 class Keras0ModelAPI(object):
     """Keras 0.x's model methods and arguments, on top of the Keras 1 model."""
 
@@ -157,7 +184,6 @@ class Keras0ModelAPI(object):
         if class_mode not in (None, 'categorical', 'binary'):
             raise ValueError('compile: class_mode must be "categorical" or "binary", got %r'
                              % (class_mode,))
-        self._class_mode = class_mode
         return super(Keras0ModelAPI, self).compile(optimizer, loss, metrics=metrics,
                                                    loss_weights=loss_weights,
                                                    sample_weight_mode=sample_weight_mode, **kwargs)
@@ -232,7 +258,76 @@ class Keras0ModelAPI(object):
             super(Keras0ModelAPI, self).test_on_batch(x, y, sample_weight=sample_weight),
             accuracy))
 
+    def _batch_source(self, generator):
+        """Keras 0.3's one-pass iterators (`flow(..., one_pass=True)`, the
+        0.3 default) are started again when they run out."""
+        source = super(Keras0ModelAPI, self)._batch_source(generator)
+        if getattr(source, 'one_pass', False) and hasattr(source, 'reset'):
+            return _restarting(source)
+        return source
+
     def _loss_and_accuracy(self, result, accuracy):
         if not accuracy:
             return result[0] if isinstance(result, list) else result
         return result[0], result[self.metrics_names.index('acc')]
+
+
+class Keras0SequentialAPI(object):
+    """Keras 0.x's Sequential: a first layer without an input shape waits,
+    with the layers added after it, until the first data gives the shape."""
+
+    def _waiting(self):
+        if '_layers_waiting_for_shape' not in vars(self):
+            self._layers_waiting_for_shape = []
+        return self._layers_waiting_for_shape
+
+    def add(self, layer):
+        """Adds a layer on top of the stack (see `Sequential.add`). Without
+        any input shape yet, the layer waits for the first data."""
+        from ..engine.base_layer import Layer
+        waiting = self._waiting()
+        if isinstance(layer, Layer) and (waiting or (
+                not self.layers and layer.batch_input_shape is None and not layer.inbound_nodes)):
+            waiting.append(layer)
+            return
+        return super(Keras0SequentialAPI, self).add(layer)
+
+    def pop(self):
+        """Removes the last layer (a waiting one, if any)."""
+        if self._waiting():
+            self._waiting().pop()
+            return
+        return super(Keras0SequentialAPI, self).pop()
+
+    def _build_from_data(self, x):
+        waiting = self._waiting()
+        if not waiting:
+            return super(Keras0SequentialAPI, self)._build_from_data(x)
+        first = x[0] if isinstance(x, (list, tuple)) else x
+        if isinstance(x, dict) or not hasattr(first, 'shape'):
+            raise ValueError('Sequential model %s has no input shape yet (its first layer %s got '
+                             'no input_shape) and cannot infer it from %r'
+                             % (self.name, waiting[0].name, type(x).__name__))
+        layers, self._layers_waiting_for_shape = list(waiting), []
+        layers[0].batch_input_shape = (None,) + tuple(first.shape[1:])
+        for layer in layers:
+            self.add(layer)
+
+    def _check_built(self):
+        if self._waiting():
+            raise RuntimeError('Sequential model %s does not know its input shape yet: give its '
+                               'first layer input_shape=..., or call fit/predict first (the '
+                               'shape is then taken from the data)' % self.name)
+        return super(Keras0SequentialAPI, self)._check_built()
+
+    def predict_proba(self, x, batch_size=DEFAULT, verbose=1):
+        """Class probabilities (see `Sequential.predict_proba`); 128 samples
+        a batch by default under the Keras 0.3 switch."""
+        return super(Keras0SequentialAPI, self).predict_proba(
+            x, batch_size=_keras_0_default(batch_size, 128, 32), verbose=verbose)
+
+    def predict_classes(self, x, batch_size=DEFAULT, verbose=1):
+        """Class indices (see `Sequential.predict_classes`); 128 samples a
+        batch by default under the Keras 0.3 switch."""
+        return super(Keras0SequentialAPI, self).predict_classes(
+            x, batch_size=_keras_0_default(batch_size, 128, 32), verbose=verbose)

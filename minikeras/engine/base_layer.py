@@ -11,6 +11,7 @@ import collections
 import numpy as np
 
 from .. import initializations
+from ..utils.layer_checks import check_no_mask
 from .graph import KerasTensor, Node
 
 _UIDS = collections.defaultdict(int)
@@ -170,12 +171,10 @@ class Layer(object):
         self._relink(weights, self._non_trainable_weights)
 
     def _relink(self, given, stored):
-        """Points attributes that held a converted weight at the stored array."""
-        for original, weight in zip(given, stored):
-            if original is not weight:
-                for name, value in list(vars(self).items()):
-                    if value is original:
-                        setattr(self, name, weight)
+        """Points the attributes (and the lists, tuples and dicts among them)
+        that held a converted weight at the stored array."""
+        _substitute_weights(self, {id(original): weight for original, weight in zip(given, stored)
+                                   if original is not weight})
 
     @property
     def weights(self):
@@ -265,15 +264,19 @@ class Layer(object):
         return output_shape
 
     def call(self, x, mask=None):
-        """Computes the layer's output for a NumPy array `x` (inference mode)."""
+        """Computes the layer's output for a NumPy array `x` (inference mode).
+        `mask` is Keras 1's; minikeras has no masking, so it must be None."""
+        check_no_mask(self, mask)
         return self.forward(x, training=False)[0]
 
     def forward(self, x, training=False, need_input_grad=True):
         """Computes the output and returns `(y, backprop)`.
 
         Layers written the Keras 1 way (a `call` on `keras.backend` or NumPy
-        code, weights as attributes) get their gradients by tracing `call`
-        with `minikeras.autodiff`, the weights traced too.
+        code) get their gradients by tracing `call` with `minikeras.autodiff`,
+        the weights traced too: wherever the layer holds them (attributes,
+        lists, tuples or dicts of them, `self.trainable_weights`), `call`
+        sees traced stand-ins.
         """
         if type(self).call is Layer.call:
             raise TypeError('Layer %s (%s) defines neither forward() nor call()'
@@ -281,19 +284,16 @@ class Layer(object):
         from .. import autodiff
         from .. import backend_ops
         weights = list(self._trainable_weights) if self.trainable else []
-        holders = [(name, index) for name, value in vars(self).items()
-                   for index, weight in enumerate(weights) if value is weight]
 
         def traced_call(inputs, *traced_weights):
-            saved = {name: getattr(self, name) for name, _ in holders}
-            for name, index in holders:
-                setattr(self, name, traced_weights[index])
+            undo = _substitute_weights(self, {id(weight): traced for weight, traced
+                                              in zip(weights, traced_weights)})
             try:
                 with backend_ops.learning_phase_scope(1 if training else 0):
                     return self.call(inputs)
             finally:
-                for name, value in saved.items():
-                    setattr(self, name, value)
+                for restore in reversed(undo):
+                    restore()
         y, backward = autodiff.vjp(traced_call, x, *weights)
 
         def backprop(dy):
@@ -305,14 +305,16 @@ class Layer(object):
 
     def __call__(self, x, mask=None):
         """On Keras tensors (from `Input` or other layers), adds this layer to
-        the graph and returns its output tensor; on arrays, computes the output."""
+        the graph and returns its output tensor; on arrays, computes the output.
+        minikeras has no masking: `mask` must be None."""
+        check_no_mask(self, mask)
         tensors = x if isinstance(x, (list, tuple)) else [x]
         symbolic = [isinstance(t, KerasTensor) for t in tensors]
         if all(symbolic):
             return self._call_on_tensors(list(tensors) if isinstance(x, (list, tuple)) else x)
         if any(symbolic):
             raise TypeError('Layer %s was called on a mix of Keras tensors and arrays' % self.name)
-        return self.call(x, mask)
+        return self.call(x)
 
     def _call_on_tensors(self, x):
         inputs = x if isinstance(x, list) else [x]
@@ -364,6 +366,44 @@ def _takes_dim_ordering(init):
     except (TypeError, ValueError):
         return True
     return any(p.name == 'dim_ordering' or p.kind == p.VAR_KEYWORD for p in parameters)
+
+
+def _substitute_weights(layer, replacements):
+    """Puts `replacements[id(w)]` wherever `layer` holds the array `w`: as an
+    attribute, or inside a list, tuple or dict attribute (nested too).
+
+    # Returns
+        Functions that undo the replacements, in the order they were made.
+    """
+    undo = []
+    seen = set()
+
+    def replaced(value):
+        if id(value) in replacements:
+            return replacements[id(value)]
+        if isinstance(value, (list, dict)) and id(value) not in seen:
+            seen.add(id(value))
+            keys = range(len(value)) if isinstance(value, list) else list(value)
+            for key in keys:
+                item = value[key]
+                new = replaced(item)
+                if new is not item:
+                    value[key] = new
+                    undo.append(lambda holder=value, key=key, old=item:
+                                holder.__setitem__(key, old))
+        elif type(value) is tuple:
+            items = [replaced(item) for item in value]
+            if any(new is not old for new, old in zip(items, value)):
+                return tuple(items)
+        return value
+
+    attributes = vars(layer)
+    for name, value in list(attributes.items()):
+        new = replaced(value)
+        if new is not value:
+            attributes[name] = new
+            undo.append(lambda name=name, old=value: attributes.__setitem__(name, old))
+    return undo
 
 
 def _as_weight(value):

@@ -2,6 +2,7 @@
 itself usable as a layer. The training API is added by `training.Model`."""
 import numpy as np
 
+from ..utils.layer_checks import check_no_mask
 from .base_layer import Layer, _same_sample_shape, get_uid
 from .graph import KerasTensor, shape_repr, to_list
 from .input_layer import InputLayer
@@ -210,6 +211,7 @@ class Container(Layer):
         return (outs[0] if single_out else outs), backprop_as_layer
 
     def call(self, x, mask=None):
+        check_no_mask(self, mask)
         outs = self._run(to_list(x), training=False, need_backprop=False)[0]
         return outs[0] if len(outs) == 1 else outs
 

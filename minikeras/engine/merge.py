@@ -1,6 +1,7 @@
 """`Merge` and `merge`: Keras 1's layer that combines several tensors into one."""
 import numpy as np
 
+from ..utils.layer_checks import check_no_mask
 from .base_layer import Layer
 from .graph import KerasTensor
 
@@ -36,6 +37,8 @@ class Merge(Layer):
         dot_axes: int or pair of ints, the axes contracted by 'dot' and 'cos'.
         output_shape: the output shape (without batch axis) or a function of
             the input shapes; needed when `mode` is a function.
+        output_mask: Keras 1's mask of the output; minikeras has no masking,
+            so it must be None.
         arguments: extra keyword arguments for a function `mode`.
         node_indices, tensor_indices: which call of each layer in `layers`
             to take the output of (default: the first).
@@ -45,6 +48,7 @@ class Merge(Layer):
                  output_mask=None, arguments=None, node_indices=None, tensor_indices=None,
                  name=None):
         super(Merge, self).__init__(name=name)
+        check_no_mask(self, output_mask, 'output_mask')
         if not callable(mode) and mode not in _MERGE_MODES:
             raise ValueError('Merge %s: mode must be one of %s or a function, got %r'
                              % (self.name, _MERGE_MODES, mode))
@@ -216,6 +220,8 @@ class Merge(Layer):
             config['mode'] = func_load(config['mode'])
         if config.pop('output_shape_type', None) == 'lambda':
             config['output_shape'] = func_load(config['output_shape'])
+        # Keras 1 saved the output mask too: None ('raw') is all minikeras takes.
+        config.pop('output_mask_type', None)
         return cls(**config)
 
 
@@ -225,7 +231,8 @@ def merge(inputs, mode='sum', concat_axis=-1, dot_axes=-1, output_shape=None, ou
 
     # Arguments
         inputs: list of Keras tensors (at least 2).
-        mode, concat_axis, dot_axes, output_shape, arguments, name: see `Merge`.
+        mode, concat_axis, dot_axes, output_shape, output_mask, arguments,
+            name: see `Merge`.
 
     # Returns
         The merged Keras tensor.
@@ -235,5 +242,6 @@ def merge(inputs, mode='sum', concat_axis=-1, dot_axes=-1, output_shape=None, ou
         raise TypeError('merge() takes a list of Keras tensors; for a list of arrays call '
                         'Merge(mode=...)(arrays), got %r' % (inputs,))
     layer = Merge(mode=mode, concat_axis=concat_axis, dot_axes=dot_axes,
-                  output_shape=output_shape, arguments=arguments, name=name)
+                  output_shape=output_shape, output_mask=output_mask, arguments=arguments,
+                  name=name)
     return layer(list(inputs))

@@ -665,8 +665,7 @@ class Model(Container):
 
         # Arguments
             generator: yields `(inputs, targets)` or `(inputs, targets,
-                sample_weights)` batches, endlessly (a Keras 0.3 one-pass
-                iterator with `reset()` is restarted when it runs out); or a
+                sample_weights)` batches, endlessly; or a
                 `keras.utils.Sequence`, whose batches are taken by index.
             samples_per_epoch: samples to draw before an epoch ends (Keras 1).
             nb_epoch: the epoch to stop at.
@@ -706,7 +705,7 @@ class Model(Container):
             else (samples_per_epoch, 'samples_per_epoch')
         if isinstance(limit, bool) or int(limit) != limit or limit <= 0:
             raise ValueError('%s must be a positive integer, got %r' % (what, limit))
-        batches = _BatchSource(generator, shuffle)
+        batches = _BatchSource(self._batch_source(generator), shuffle)
 
         def epoch_batches():
             seen = steps = 0
@@ -750,7 +749,7 @@ class Model(Container):
         """
         self._check_compiled()
         steps = _generator_steps(generator, val_samples, steps, 'evaluate_generator')
-        batches = _BatchSource(generator, shuffle=False)
+        batches = _BatchSource(self._batch_source(generator), shuffle=False)
         seen = count = 0
         totals = None
         while (count < steps) if steps is not None else (seen < val_samples):
@@ -774,7 +773,7 @@ class Model(Container):
             The predictions, concatenated (a list of arrays for several outputs).
         """
         steps = _generator_steps(generator, val_samples, steps, 'predict_generator')
-        batches = _BatchSource(generator, shuffle=False)
+        batches = _BatchSource(self._batch_source(generator), shuffle=False)
         seen = count = 0
         collected = None
         while (count < steps) if steps is not None else (seen < val_samples):
@@ -788,6 +787,11 @@ class Model(Container):
             seen += len(inputs[0])
             count += 1
         return self._unlist([np.concatenate(parts) for parts in collected])
+
+    def _batch_source(self, generator):
+        """The iterator that the generator methods draw batches from: the
+        generator itself (a hook for subclasses that adapt iterators)."""
+        return generator
 
     def _test_loop(self, arrays, batch_size, verbose=0):
         inputs, targets, weights = arrays
@@ -897,19 +901,12 @@ class _BatchSource(object):
 
 
 def _next_batch(generator):
-    """The next batch; a one-pass iterator that runs out (Keras 0.3's
-    ImageDataGenerator.flow) is restarted with its `reset()`."""
+    """The next batch, or an error saying that the generator ran out."""
     try:
         return next(generator)
     except StopIteration:
-        if hasattr(generator, 'reset'):
-            generator.reset()
-            try:
-                return next(generator)
-            except StopIteration:
-                pass
         raise ValueError('The generator ran out of batches: fit_generator, evaluate_generator '
-                         'and predict_generator need an endless generator (or one with reset())')
+                         'and predict_generator need an endless generator')
 
 
 def _unpack_batch(batch, what):

@@ -2,7 +2,7 @@
 ParametricSoftplus, ThresholdedReLU, SReLU."""
 import numpy as np
 
-from .. import constraints, initializations, regularizers
+from .. import activations, constraints, initializations, regularizers
 from ..compat import keras0, keras2
 from ..engine.base_layer import Layer
 
@@ -98,16 +98,8 @@ class PReLU(Layer):
             self.shared_axes = [shared_axes]
 
     def build(self, input_shape):
-        param_shape = list(input_shape[1:])
-        for axis in self.shared_axes:
-            if not 1 <= axis < len(input_shape):
-                raise ValueError('Layer %s (PReLU): shared axis %d outside the sample axes of %s'
-                                 % (self.name, axis, tuple(input_shape)))
-            param_shape[axis - 1] = 1
-        if any(d is None for d in param_shape):
-            raise ValueError('Layer %s (PReLU): the sample shape must be known, got %s'
-                             % (self.name, tuple(input_shape)))
-        self.alphas = self.add_weight(tuple(param_shape), self.init, name=self.name + '_alphas',
+        param_shape = _shared_param_shape(self, input_shape, self.shared_axes)
+        self.alphas = self.add_weight(param_shape, self.init, name=self.name + '_alphas',
                                       regularizer=self.alpha_regularizer,
                                       constraint=self.alpha_constraint)
 
@@ -151,13 +143,10 @@ class ELU(Layer):
         self.alpha = float(alpha)
 
     def forward(self, x, training=False, need_input_grad=True):
-        alpha = np.float32(self.alpha)
-        positive = x > 0
-        negative_part = alpha * np.expm1(np.minimum(x, 0))
-        y = np.where(positive, x, negative_part)
+        y = activations.elu(x, self.alpha)
 
         def backprop(dy):
-            return dy * np.where(positive, np.float32(1), negative_part + alpha)
+            return activations.elu_backward(x, y, dy, self.alpha)
         return y, backprop
 
     def get_config(self):

@@ -10,6 +10,8 @@ from ..engine.base_layer import Layer
 from ..kernels import conv2d as conv_kernels
 from ..utils.conv_utils import (from_channels_first, image_axes, image_shape,
                                 resolve_dim_ordering, to_channels_first)
+from ..utils.layer_checks import (check_image_rank, check_rank, input_shape_from_dim,
+                                  layer_label, one_of, positive_int, positive_ints)
 from .core import _weight_layer_config, _weight_layer_settings
 # Keras 1 exported the pooling layers from here too.
 from .pooling import (AveragePooling1D, AveragePooling2D, MaxPooling1D,  # noqa: F401
@@ -67,30 +69,18 @@ class Convolution2D(Layer):
                  W_regularizer=None, b_regularizer=None, activity_regularizer=None,
                  W_constraint=None, b_constraint=None, bias=True, bias_init='zero', **kwargs):
         super(Convolution2D, self).__init__(weights=weights, **kwargs)
-        for arg, value in (('nb_filter', nb_filter), ('nb_row', nb_row), ('nb_col', nb_col)):
-            if int(value) != value or value <= 0:
-                raise ValueError('%s (Convolution2D): %s must be a positive integer, got %r'
-                                 % (self.name, arg, value))
-        if border_mode not in _BORDER_MODES:
-            raise ValueError('%s (Convolution2D): border_mode must be one of %s, got %r'
-                             % (self.name, _BORDER_MODES, border_mode))
-        subsample = tuple(subsample)
-        if len(subsample) != 2 or any(int(s) != s or s <= 0 for s in subsample):
-            raise ValueError('%s (Convolution2D): subsample must be two positive integers, got %r'
-                             % (self.name, subsample))
-        self.nb_filter, self.nb_row, self.nb_col = int(nb_filter), int(nb_row), int(nb_col)
+        self.nb_filter = positive_int(self, 'nb_filter', nb_filter)
+        self.nb_row = positive_int(self, 'nb_row', nb_row)
+        self.nb_col = positive_int(self, 'nb_col', nb_col)
+        self.border_mode = one_of(self, 'border_mode', border_mode, _BORDER_MODES)
         self.activation = activations.get(activation)
-        self.border_mode = border_mode
-        self.subsample = (int(subsample[0]), int(subsample[1]))
+        self.subsample = positive_ints(self, 'subsample', subsample, 2)
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
         _weight_layer_settings(self, init, W_regularizer, b_regularizer, activity_regularizer,
                                W_constraint, b_constraint, bias, bias_init)
 
     def _check_input(self, input_shape):
-        if len(input_shape) != 4:
-            raise ValueError('Layer %s (Convolution2D) expects 4D input (samples, %s), got shape %s'
-                             % (self.name, 'channels, rows, cols' if self.dim_ordering == 'th'
-                                else 'rows, cols, channels', tuple(input_shape)))
+        check_image_rank(self, input_shape)
         channels, rows, cols = image_axes(input_shape, self.dim_ordering)
         if self.border_mode == 'valid':
             for axis, size, k in (('rows', rows, self.nb_row), ('cols', cols, self.nb_col)):
@@ -222,30 +212,20 @@ class Convolution1D(Layer):
                  b_regularizer=None, activity_regularizer=None, W_constraint=None,
                  b_constraint=None, bias=True, input_dim=None, input_length=None,
                  bias_init='zero', **kwargs):
-        if input_dim and 'input_shape' not in kwargs and 'batch_input_shape' not in kwargs:
-            kwargs['input_shape'] = (input_length, input_dim)
-        super(Convolution1D, self).__init__(weights=weights, **kwargs)
-        for arg, value in (('nb_filter', nb_filter), ('filter_length', filter_length),
-                           ('subsample_length', subsample_length)):
-            if int(value) != value or value <= 0:
-                raise ValueError('%s (Convolution1D): %s must be a positive integer, got %r'
-                                 % (self.name, arg, value))
-        if border_mode not in _BORDER_MODES:
-            raise ValueError('%s (Convolution1D): border_mode must be one of %s, got %r'
-                             % (self.name, _BORDER_MODES, border_mode))
-        self.nb_filter, self.filter_length = int(nb_filter), int(filter_length)
+        super(Convolution1D, self).__init__(
+            weights=weights, **input_shape_from_dim(kwargs, input_dim, input_length, sequence=True))
+        self.nb_filter = positive_int(self, 'nb_filter', nb_filter)
+        self.filter_length = positive_int(self, 'filter_length', filter_length)
+        self.border_mode = one_of(self, 'border_mode', border_mode, _BORDER_MODES)
+        self.subsample_length = positive_int(self, 'subsample_length', subsample_length)
         self.activation = activations.get(activation)
-        self.border_mode = border_mode
-        self.subsample_length = int(subsample_length)
         _weight_layer_settings(self, init, W_regularizer, b_regularizer, activity_regularizer,
                                W_constraint, b_constraint, bias)
         self.input_dim = input_dim
         self.input_length = input_length
 
     def _check_input(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError('Layer %s (Convolution1D) expects 3D input (samples, steps, '
-                             'input_dim), got shape %s' % (self.name, tuple(input_shape)))
+        check_rank(self, input_shape, 3, 'samples, steps, input_dim')
         steps = input_shape[1]
         if self.border_mode == 'valid' and steps is not None and steps < self.filter_length:
             raise ValueError('Layer %s (Convolution1D): filter_length %d is larger than its input '
@@ -320,11 +300,7 @@ class Convolution1D(Layer):
 
 
 def _check_image_input(layer, input_shape):
-    if len(input_shape) != 4:
-        raise ValueError('Layer %s (%s) expects 4D input (samples, %s), got shape %s'
-                         % (layer.name, type(layer).__name__,
-                            'channels, rows, cols' if layer.dim_ordering == 'th'
-                            else 'rows, cols, channels', tuple(input_shape)))
+    check_image_rank(layer, input_shape)
     return image_axes(input_shape, layer.dim_ordering)
 
 
@@ -365,8 +341,8 @@ class ZeroPadding2D(Layer):
         if isinstance(padding, dict):
             unknown = set(padding) - set(self._KEYS)
             if unknown:
-                raise ValueError('%s (ZeroPadding2D): unexpected padding keys %s; the keys are '
-                                 '%s' % (self.name, sorted(unknown), self._KEYS))
+                raise ValueError('%s: unexpected padding keys %s; the keys are '
+                                 '%s' % (layer_label(self), sorted(unknown), self._KEYS))
             pads = tuple(padding.get(key, 0) for key in self._KEYS)
         else:
             try:
@@ -378,12 +354,12 @@ class ZeroPadding2D(Layer):
             elif len(values) == 4:
                 pads = values
             else:
-                raise ValueError('%s (ZeroPadding2D): padding must be (rows, cols), (top_pad, '
+                raise ValueError('%s: padding must be (rows, cols), (top_pad, '
                                  'bottom_pad, left_pad, right_pad) or a dict, got %r'
-                                 % (self.name, padding))
+                                 % (layer_label(self), padding))
         if not _non_negative_ints(pads):
-            raise ValueError('%s (ZeroPadding2D): paddings must be integers >= 0, got %r'
-                             % (self.name, padding))
+            raise ValueError('%s: paddings must be integers >= 0, got %r'
+                             % (layer_label(self), padding))
         self.padding = padding
         self.top_pad, self.bottom_pad, self.left_pad, self.right_pad = (int(p) for p in pads)
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
@@ -438,11 +414,7 @@ class UpSampling2D(Layer):
     @keras2.keras2_arguments(keras2.UPSAMPLING2D)
     def __init__(self, size=(2, 2), dim_ordering='default', **kwargs):
         super(UpSampling2D, self).__init__(**kwargs)
-        size = tuple(size)
-        if len(size) != 2 or any(int(s) != s or s <= 0 for s in size):
-            raise ValueError('%s (UpSampling2D): size must be two positive integers, got %r'
-                             % (self.name, size))
-        self.size = (int(size[0]), int(size[1]))
+        self.size = positive_ints(self, 'size', size, 2)
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
 
     def get_output_shape_for(self, input_shape):
@@ -503,8 +475,8 @@ class Cropping2D(Layer):
             cropping = ()
         if len(cropping) != 2 or any(len(pair) != 2 or not _non_negative_ints(pair)
                                      for pair in cropping):
-            raise ValueError('%s (Cropping2D): cropping must be ((top, bottom), (left, right)), '
-                             'integers >= 0, got %r' % (self.name, cropping))
+            raise ValueError('%s: cropping must be ((top, bottom), (left, right)), '
+                             'integers >= 0, got %r' % (layer_label(self), cropping))
         self.cropping = tuple((int(a), int(b)) for a, b in cropping)
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
 
@@ -545,9 +517,7 @@ class Cropping2D(Layer):
 
 
 def _check_temporal_input(layer, shape):
-    if len(shape) != 3:
-        raise ValueError('Layer %s (%s) expects 3D input (samples, steps, features), got shape %s'
-                         % (layer.name, type(layer).__name__, tuple(shape)))
+    check_rank(layer, shape, 3, 'samples, steps, features')
     return shape[1]
 
 
@@ -577,10 +547,7 @@ class UpSampling1D(Layer):
     @keras2.keras2_arguments(keras2.UPSAMPLING1D)
     def __init__(self, length=2, **kwargs):
         super(UpSampling1D, self).__init__(**kwargs)
-        if isinstance(length, bool) or int(length) != length or length <= 0:
-            raise ValueError('%s (UpSampling1D): length must be a positive integer, got %r'
-                             % (self.name, length))
-        self.length = int(length)
+        self.length = positive_int(self, 'length', length)
 
     def get_output_shape_for(self, input_shape):
         steps = _check_temporal_input(self, input_shape)
@@ -628,8 +595,8 @@ class ZeroPadding1D(Layer):
         if isinstance(padding, dict):
             unknown = set(padding) - set(self._KEYS)
             if unknown:
-                raise ValueError('%s (ZeroPadding1D): unexpected padding keys %s; the keys are '
-                                 '%s' % (self.name, sorted(unknown), self._KEYS))
+                raise ValueError('%s: unexpected padding keys %s; the keys are '
+                                 '%s' % (layer_label(self), sorted(unknown), self._KEYS))
             pads = tuple(padding.get(key, 0) for key in self._KEYS)
         elif isinstance(padding, (list, tuple)):
             pads = tuple(padding)
@@ -637,8 +604,8 @@ class ZeroPadding1D(Layer):
             pads = (padding, padding)
         if len(pads) != 2 or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool)
                                      for p in pads) or not _non_negative_ints(pads):
-            raise ValueError('%s (ZeroPadding1D): padding must be an integer >= 0, (left_pad, '
-                             'right_pad) or a dict, got %r' % (self.name, padding))
+            raise ValueError('%s: padding must be an integer >= 0, (left_pad, '
+                             'right_pad) or a dict, got %r' % (layer_label(self), padding))
         self.padding = padding
         self.left_pad, self.right_pad = int(pads[0]), int(pads[1])
 
@@ -689,8 +656,8 @@ class Cropping1D(Layer):
         except TypeError:
             cropping = ()
         if len(cropping) != 2 or not _non_negative_ints(cropping):
-            raise ValueError('%s (Cropping1D): cropping must be (start, end), integers >= 0, '
-                             'got %r' % (self.name, cropping))
+            raise ValueError('%s: cropping must be (start, end), integers >= 0, '
+                             'got %r' % (layer_label(self), cropping))
         self.cropping = (int(cropping[0]), int(cropping[1]))
 
     def get_output_shape_for(self, input_shape):

@@ -11,6 +11,8 @@ from ..compat import keras0, keras2
 from ..engine.base_layer import Layer
 from ..engine.merge import Merge  # noqa: F401  (Keras 1 exported Merge here too)
 from ..utils.conv_utils import resolve_dim_ordering
+from ..utils.layer_checks import (check_features, check_rank, fraction, input_shape_from_dim,
+                                  layer_label, positive_int)
 
 
 class Dense(Layer):
@@ -51,22 +53,16 @@ class Dense(Layer):
                  W_regularizer=None, b_regularizer=None, activity_regularizer=None,
                  W_constraint=None, b_constraint=None, bias=True, input_dim=None,
                  bias_init='zero', **kwargs):
-        if input_dim is not None and 'input_shape' not in kwargs and \
-                'batch_input_shape' not in kwargs:
-            kwargs['input_shape'] = (input_dim,)
-        super(Dense, self).__init__(weights=weights, **kwargs)
-        if int(output_dim) != output_dim or output_dim <= 0:
-            raise ValueError('Dense: output_dim must be a positive integer, got %r' % (output_dim,))
-        self.output_dim = int(output_dim)
+        super(Dense, self).__init__(weights=weights,
+                                    **input_shape_from_dim(kwargs, input_dim))
+        self.output_dim = positive_int(self, 'output_dim', output_dim)
         self.activation = activations.get(activation)
         _weight_layer_settings(self, init, W_regularizer, b_regularizer, activity_regularizer,
                                W_constraint, b_constraint, bias, bias_init)
         self.input_dim = input_dim
 
     def build(self, input_shape):
-        if len(input_shape) != 2:
-            raise ValueError('Layer %s (Dense) expects 2D input (batch, features), got shape %s; '
-                             'add a Flatten() layer first' % (self.name, tuple(input_shape)))
+        check_rank(self, input_shape, 2, 'batch, features', 'add a Flatten() layer first')
         self.input_dim = input_shape[1]
         self.W = self.add_weight((self.input_dim, self.output_dim), self.init,
                                  name=self.name + '_W', regularizer=self.W_regularizer,
@@ -156,9 +152,7 @@ class Dropout(Layer):
     @keras2.keras2_arguments(keras2.DROPOUT)
     def __init__(self, p, noise_shape=None, seed=None, **kwargs):
         super(Dropout, self).__init__(**kwargs)
-        if not 0. <= p < 1.:
-            raise ValueError('Dropout: p must be in [0, 1), got %r' % (p,))
-        self.p = p
+        self.p = fraction(self, 'p', p)
         self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
         self.seed = seed
         self._generator = np.random.RandomState(seed) if seed is not None else np.random
@@ -302,8 +296,8 @@ class Permute(Layer):
         super(Permute, self).__init__(**kwargs)
         self.dims = tuple(dims)
         if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
-            raise ValueError('Permute: dims must be a permutation of 1..%d, got %s'
-                             % (len(self.dims), self.dims))
+            raise ValueError('%s: dims must be a permutation of 1..%d, got %s'
+                             % (layer_label(self), len(self.dims), self.dims))
 
     def get_output_shape_for(self, input_shape):
         if len(input_shape) != len(self.dims) + 1:
@@ -334,9 +328,7 @@ class RepeatVector(Layer):
         self.n = int(n)
 
     def get_output_shape_for(self, input_shape):
-        if len(input_shape) != 2:
-            raise ValueError('Layer %s (RepeatVector) expects 2D input, got %s'
-                             % (self.name, tuple(input_shape)))
+        check_rank(self, input_shape, 2, 'samples, features')
         return (input_shape[0], self.n, input_shape[1])
 
     def forward(self, x, training=False, need_input_grad=True):
@@ -399,7 +391,7 @@ class Lambda(Layer):
     def __init__(self, function, output_shape=None, arguments=None, **kwargs):
         super(Lambda, self).__init__(**kwargs)
         if not callable(function):
-            raise TypeError('Lambda %s: function must be callable, got %r' % (self.name, function))
+            raise TypeError('%s: function must be callable, got %r' % (layer_label(self), function))
         self.function = function
         self._output_shape = output_shape
         self.arguments = dict(arguments or {})
@@ -458,25 +450,6 @@ class Lambda(Layer):
         return cls(**config)
 
 
-def _check_ndim(layer, shape, ndim, axes):
-    """Raises a ValueError naming the layer unless `shape` has `ndim` axes."""
-    if len(shape) != ndim:
-        raise ValueError('Layer %s (%s) expects %dD input (%s), got shape %s'
-                         % (layer.name, type(layer).__name__, ndim, axes, tuple(shape)))
-
-
-def _check_features(layer, shape, expected):
-    """Raises a ValueError naming the layer unless the last axis has `expected` entries."""
-    if shape[-1] is not None and shape[-1] != expected:
-        raise ValueError('Layer %s (%s) was built for %d input features, got input of shape %s'
-                         % (layer.name, type(layer).__name__, expected, tuple(shape)))
-
-
-def _check_rate(class_name, p):
-    if not 0. <= p < 1.:
-        raise ValueError('%s: p must be in [0, 1), got %r' % (class_name, p))
-
-
 def _spatial_dropout(layer, x, training, noise_shape):
     """Dropout with one draw per entry of `noise_shape`, broadcast over the
     axes of size 1 there; kept entries are scaled by 1 / (1 - p)."""
@@ -518,15 +491,14 @@ class SpatialDropout1D(Dropout):
 
     @keras2.keras2_arguments(keras2.SPATIAL_DROPOUT_1D)
     def __init__(self, p, **kwargs):
-        _check_rate('SpatialDropout1D', p)
         super(SpatialDropout1D, self).__init__(p, **kwargs)
 
     def get_output_shape_for(self, input_shape):
-        _check_ndim(self, input_shape, 3, 'samples, timesteps, channels')
+        check_rank(self, input_shape, 3, 'samples, timesteps, channels')
         return input_shape
 
     def forward(self, x, training=False, need_input_grad=True):
-        _check_ndim(self, x.shape, 3, 'samples, timesteps, channels')
+        check_rank(self, x.shape, 3, 'samples, timesteps, channels')
         return _spatial_dropout(self, x, training, (x.shape[0], 1, x.shape[2]))
 
 
@@ -559,7 +531,6 @@ class SpatialDropout2D(Dropout):
 
     @keras2.keras2_arguments(keras2.SPATIAL_DROPOUT_2D)
     def __init__(self, p, dim_ordering='default', **kwargs):
-        _check_rate('SpatialDropout2D', p)
         super(SpatialDropout2D, self).__init__(p, **kwargs)
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
 
@@ -568,11 +539,11 @@ class SpatialDropout2D(Dropout):
             'samples, rows, cols, channels'
 
     def get_output_shape_for(self, input_shape):
-        _check_ndim(self, input_shape, 4, self._axes())
+        check_rank(self, input_shape, 4, self._axes())
         return input_shape
 
     def forward(self, x, training=False, need_input_grad=True):
-        _check_ndim(self, x.shape, 4, self._axes())
+        check_rank(self, x.shape, 4, self._axes())
         if self.dim_ordering == 'th':
             noise_shape = (x.shape[0], x.shape[1], 1, 1)
         else:
@@ -616,13 +587,6 @@ def _weight_layer_config(layer):
     return config
 
 
-def _positive_int(layer_name, class_name, arg, value):
-    if isinstance(value, bool) or int(value) != value or value <= 0:
-        raise ValueError('%s (%s): %s must be a positive integer, got %r'
-                         % (layer_name, class_name, arg, value))
-    return int(value)
-
-
 class MaxoutDense(Layer):
     """A dense maxout layer: the element-wise maximum of `nb_feature` linear
     (Dense) layers, `output = max_k(dot(input, W[k]) + b[k])`. It has no
@@ -658,21 +622,20 @@ class MaxoutDense(Layer):
     def __init__(self, output_dim, nb_feature=4, init='glorot_uniform', weights=None,
                  W_regularizer=None, b_regularizer=None, activity_regularizer=None,
                  W_constraint=None, b_constraint=None, bias=True, input_dim=None, **kwargs):
-        if input_dim and 'input_shape' not in kwargs and 'batch_input_shape' not in kwargs:
-            kwargs['input_shape'] = (input_dim,)
-        super(MaxoutDense, self).__init__(weights=weights, **kwargs)
-        self.output_dim = _positive_int(self.name, 'MaxoutDense', 'output_dim', output_dim)
-        self.nb_feature = _positive_int(self.name, 'MaxoutDense', 'nb_feature', nb_feature)
+        super(MaxoutDense, self).__init__(weights=weights,
+                                          **input_shape_from_dim(kwargs, input_dim))
+        self.output_dim = positive_int(self, 'output_dim', output_dim)
+        self.nb_feature = positive_int(self, 'nb_feature', nb_feature)
         _weight_layer_settings(self, init, W_regularizer, b_regularizer, activity_regularizer,
                                W_constraint, b_constraint, bias)
         self.input_dim = input_dim
 
     def get_output_shape_for(self, input_shape):
-        _check_ndim(self, input_shape, 2, 'nb_samples, input_dim')
+        check_rank(self, input_shape, 2, 'nb_samples, input_dim')
         return (input_shape[0], self.output_dim)
 
     def build(self, input_shape):
-        _check_ndim(self, input_shape, 2, 'nb_samples, input_dim')
+        check_rank(self, input_shape, 2, 'nb_samples, input_dim')
         if input_shape[1] is None:
             raise ValueError('Layer %s (MaxoutDense): the input size must be known, got input '
                              'shape %s' % (self.name, tuple(input_shape)))
@@ -686,8 +649,8 @@ class MaxoutDense(Layer):
                                      constraint=self.b_constraint)
 
     def forward(self, x, training=False, need_input_grad=True):
-        _check_ndim(self, x.shape, 2, 'nb_samples, input_dim')
-        _check_features(self, x.shape, self.W.shape[1])
+        check_rank(self, x.shape, 2, 'nb_samples, input_dim')
+        check_features(self, x.shape, self.W.shape[1])
         z = np.tensordot(x, self.W, axes=([1], [1]))  # (samples, nb_feature, output_dim)
         if self.b is not None:
             z += self.b
@@ -752,23 +715,21 @@ class Highway(Layer):
     def __init__(self, init='glorot_uniform', activation=None, weights=None, W_regularizer=None,
                  b_regularizer=None, activity_regularizer=None, W_constraint=None,
                  b_constraint=None, bias=True, input_dim=None, transform_bias=None, **kwargs):
-        if input_dim and 'input_shape' not in kwargs and 'batch_input_shape' not in kwargs:
-            kwargs['input_shape'] = (input_dim,)
-        super(Highway, self).__init__(weights=weights, **kwargs)
+        super(Highway, self).__init__(weights=weights, **input_shape_from_dim(kwargs, input_dim))
         if transform_bias is not None:
-            warnings.warn('%s (Highway): transform_bias is ignored, as in Keras 1.2.2, which '
-                          'deprecated it; b_carry starts at 1' % self.name, stacklevel=2)
+            warnings.warn('%s: transform_bias is ignored, as in Keras 1.2.2, which '
+                          'deprecated it; b_carry starts at 1' % layer_label(self), stacklevel=2)
         _weight_layer_settings(self, init, W_regularizer, b_regularizer, activity_regularizer,
                                W_constraint, b_constraint, bias)
         self.activation = activations.get(activation)
         self.input_dim = input_dim
 
     def get_output_shape_for(self, input_shape):
-        _check_ndim(self, input_shape, 2, 'nb_samples, input_dim')
+        check_rank(self, input_shape, 2, 'nb_samples, input_dim')
         return input_shape
 
     def build(self, input_shape):
-        _check_ndim(self, input_shape, 2, 'nb_samples, input_dim')
+        check_rank(self, input_shape, 2, 'nb_samples, input_dim')
         size = input_shape[1]
         if size is None:
             raise ValueError('Layer %s (Highway): the input size must be known, got input '
@@ -784,8 +745,8 @@ class Highway(Layer):
             self.b_carry = self.add_weight((size,), 'one', name=self.name + '_b_carry')
 
     def forward(self, x, training=False, need_input_grad=True):
-        _check_ndim(self, x.shape, 2, 'nb_samples, input_dim')
-        _check_features(self, x.shape, self.W.shape[0])
+        check_rank(self, x.shape, 2, 'nb_samples, input_dim')
+        check_features(self, x.shape, self.W.shape[0])
         gate_in = x @ self.W_carry
         z = x @ self.W
         if self.b is not None:
@@ -854,11 +815,9 @@ class TimeDistributedDense(Layer):
                  W_regularizer=None, b_regularizer=None, activity_regularizer=None,
                  W_constraint=None, b_constraint=None, bias=True, input_dim=None,
                  input_length=None, **kwargs):
-        if input_dim and 'input_shape' not in kwargs and 'batch_input_shape' not in kwargs:
-            kwargs['input_shape'] = (input_length, input_dim)
-        super(TimeDistributedDense, self).__init__(weights=weights, **kwargs)
-        self.output_dim = _positive_int(self.name, 'TimeDistributedDense', 'output_dim',
-                                        output_dim)
+        super(TimeDistributedDense, self).__init__(
+            weights=weights, **input_shape_from_dim(kwargs, input_dim, input_length, sequence=True))
+        self.output_dim = positive_int(self, 'output_dim', output_dim)
         _weight_layer_settings(self, init, W_regularizer, b_regularizer, activity_regularizer,
                                W_constraint, b_constraint, bias)
         self.activation = activations.get(activation)
@@ -866,11 +825,11 @@ class TimeDistributedDense(Layer):
         self.input_length = input_length
 
     def get_output_shape_for(self, input_shape):
-        _check_ndim(self, input_shape, 3, 'nb_samples, timesteps, input_dim')
+        check_rank(self, input_shape, 3, 'nb_samples, timesteps, input_dim')
         return (input_shape[0], input_shape[1], self.output_dim)
 
     def build(self, input_shape):
-        _check_ndim(self, input_shape, 3, 'nb_samples, timesteps, input_dim')
+        check_rank(self, input_shape, 3, 'nb_samples, timesteps, input_dim')
         if input_shape[2] is None:
             raise ValueError('Layer %s (TimeDistributedDense): the number of input features '
                              'must be known, got input shape %s' % (self.name, tuple(input_shape)))
@@ -884,8 +843,8 @@ class TimeDistributedDense(Layer):
                                      constraint=self.b_constraint)
 
     def forward(self, x, training=False, need_input_grad=True):
-        _check_ndim(self, x.shape, 3, 'nb_samples, timesteps, input_dim')
-        _check_features(self, x.shape, self.W.shape[0])
+        check_rank(self, x.shape, 3, 'nb_samples, timesteps, input_dim')
+        check_features(self, x.shape, self.W.shape[0])
         samples, steps, features = x.shape
         flat = x.reshape(samples * steps, features)
         z = flat @ self.W

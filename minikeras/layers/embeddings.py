@@ -4,6 +4,7 @@ import numpy as np
 from .. import constraints, initializations, regularizers
 from ..compat import keras2
 from ..engine.base_layer import Layer
+from ..utils.layer_checks import check_rank, fraction, layer_label, positive_int
 from .core import _config_or_none
 
 
@@ -47,22 +48,14 @@ class Embedding(Layer):
             kwargs['input_shape'] = (input_length,)
         kwargs.setdefault('input_dtype', 'int32')
         super(Embedding, self).__init__(weights=weights, **kwargs)
-        if int(input_dim) != input_dim or input_dim <= 0:
-            raise ValueError('%s (Embedding): input_dim must be a positive integer, got %r'
-                             % (self.name, input_dim))
-        if int(output_dim) != output_dim or output_dim < 0:
-            raise ValueError('%s (Embedding): output_dim must be an integer >= 0, got %r'
-                             % (self.name, output_dim))
+        self.input_dim = positive_int(self, 'input_dim', input_dim)
+        self.output_dim = positive_int(self, 'output_dim', output_dim, minimum=0)
         if mask_zero:
-            raise ValueError('%s (Embedding): mask_zero=True is not supported: minikeras has no '
-                             'masking. Use mask_zero=False (index 0 is then an ordinary index) '
-                             'or pad sequences to the same length.' % self.name)
-        if not 0. <= dropout < 1.:
-            raise ValueError('%s (Embedding): dropout must be in [0, 1), got %r'
-                             % (self.name, dropout))
+            raise ValueError('%s: mask_zero=True is not supported: minikeras has no masking. Use '
+                             'mask_zero=False (index 0 is then an ordinary index) or pad '
+                             'sequences to the same length.' % layer_label(self))
+        fraction(self, 'dropout', dropout)
         initializations.get(init)
-        self.input_dim = int(input_dim)
-        self.output_dim = int(output_dim)
         self.init = init
         self.input_length = input_length
         self.W_regularizer = regularizers.get(W_regularizer)
@@ -78,9 +71,7 @@ class Embedding(Layer):
                                  constraint=self.W_constraint)
 
     def get_output_shape_for(self, input_shape):
-        if len(input_shape) != 2:
-            raise ValueError('Layer %s (Embedding) expects 2D input (samples, sequence_length) '
-                             'of indices, got shape %s' % (self.name, tuple(input_shape)))
+        check_rank(self, input_shape, 2, 'samples, sequence_length')
         length = input_shape[1]
         if self.input_length:
             if length is not None and length != self.input_length:

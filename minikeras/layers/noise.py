@@ -4,6 +4,7 @@ import numpy as np
 
 from ..compat import keras2
 from ..engine.base_layer import Layer
+from ..utils.layer_checks import fraction, layer_label
 
 
 class GaussianNoise(Layer):
@@ -24,7 +25,7 @@ class GaussianNoise(Layer):
     def __init__(self, sigma, **kwargs):
         super(GaussianNoise, self).__init__(**kwargs)
         if not sigma >= 0:
-            raise ValueError('%s (GaussianNoise): sigma must be >= 0, got %r' % (self.name, sigma))
+            raise ValueError('%s: sigma must be >= 0, got %r' % (layer_label(self), sigma))
         self.sigma = sigma
 
     def forward(self, x, training=False, need_input_grad=True):
@@ -57,9 +58,7 @@ class GaussianDropout(Layer):
     @keras2.keras2_arguments(keras2.GAUSSIAN_DROPOUT)
     def __init__(self, p, **kwargs):
         super(GaussianDropout, self).__init__(**kwargs)
-        if not 0. <= p < 1.:
-            raise ValueError('%s (GaussianDropout): p must be in [0, 1), got %r' % (self.name, p))
-        self.p = p
+        self.p = fraction(self, 'p', p)
 
     def forward(self, x, training=False, need_input_grad=True):
         if not training or self.p == 0:

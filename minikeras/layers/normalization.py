@@ -4,6 +4,7 @@ import numpy as np
 from ..compat import keras0, keras2
 from .. import constraints, initializations, regularizers
 from ..engine.base_layer import Layer
+from ..utils.layer_checks import layer_label
 from .core import _config_or_none
 
 _MODES = (0, 1, 2)
@@ -73,14 +74,14 @@ class BatchNormalization(Layer):
                  unbiased_moving_variance=False, **kwargs):
         super(BatchNormalization, self).__init__(weights=weights, **kwargs)
         if mode not in _MODES:
-            raise ValueError('%s (BatchNormalization): mode must be 0, 1 or 2, got %r'
-                             % (self.name, mode))
+            raise ValueError('%s: mode must be 0, 1 or 2, got %r'
+                             % (layer_label(self), mode))
         if not epsilon > 0:
-            raise ValueError('%s (BatchNormalization): epsilon must be > 0, got %r'
-                             % (self.name, epsilon))
+            raise ValueError('%s: epsilon must be > 0, got %r'
+                             % (layer_label(self), epsilon))
         if int(axis) != axis:
-            raise ValueError('%s (BatchNormalization): axis must be an integer, got %r'
-                             % (self.name, axis))
+            raise ValueError('%s: axis must be an integer, got %r'
+                             % (layer_label(self), axis))
         for init in (beta_init, gamma_init, moving_mean_init, moving_variance_init):
             initializations.get(init)
         self.epsilon = epsilon

@@ -12,6 +12,8 @@ from ..kernels import avgpool as avg_kernels
 from ..kernels import pooling as pool_kernels
 from ..utils.conv_utils import (from_channels_first, image_axes, image_shape,
                                 resolve_dim_ordering, to_channels_first)
+from ..utils.layer_checks import (check_image_rank, check_rank, one_of, positive_int,
+                                  positive_ints)
 
 _BORDER_MODES = ('valid', 'same')
 
@@ -47,19 +49,6 @@ def _pool_cf(x_cf, mode, pool_size, strides, border_mode):
     return y, backprop
 
 
-def _check_window_args(layer, pool_name, pool, stride_name, strides, border_mode):
-    count = len(pool)
-    for arg, value in ((pool_name, pool), (stride_name, strides)):
-        if len(value) != count or any(int(v) != v or v <= 0 for v in value):
-            raise ValueError('%s (%s): %s must be %s, got %r'
-                             % (layer.name, type(layer).__name__, arg,
-                                'a positive integer' if count == 1 else
-                                'two positive integers', value[0] if count == 1 else value))
-    if border_mode not in _BORDER_MODES:
-        raise ValueError('%s (%s): border_mode must be "valid" or "same", got %r'
-                         % (layer.name, type(layer).__name__, border_mode))
-
-
 class _Pooling2D(Layer):
     """Shared by MaxPooling2D and AveragePooling2D."""
 
@@ -70,18 +59,14 @@ class _Pooling2D(Layer):
     def __init__(self, pool_size=(2, 2), strides=None, border_mode='valid',
                  dim_ordering='default', **kwargs):
         super(_Pooling2D, self).__init__(**kwargs)
-        pool_size = tuple(pool_size)
-        strides = tuple(strides) if strides is not None else pool_size
-        _check_window_args(self, 'pool_size', pool_size, 'strides', strides, border_mode)
-        self.pool_size = (int(pool_size[0]), int(pool_size[1]))
-        self.strides = (int(strides[0]), int(strides[1]))
-        self.border_mode = border_mode
+        self.pool_size = positive_ints(self, 'pool_size', pool_size, 2)
+        self.strides = positive_ints(self, 'strides', strides if strides is not None
+                                     else self.pool_size, 2)
+        self.border_mode = one_of(self, 'border_mode', border_mode, _BORDER_MODES)
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
 
     def get_output_shape_for(self, input_shape):
-        if len(input_shape) != 4:
-            raise ValueError('Layer %s (%s) expects 4D input, got shape %s'
-                             % (self.name, type(self).__name__, tuple(input_shape)))
+        check_image_rank(self, input_shape)
         channels, rows, cols = image_axes(input_shape, self.dim_ordering)
         sizes = []
         for axis, size, window, stride in (('rows', rows, self.pool_size[0], self.strides[0]),
@@ -174,18 +159,13 @@ class _Pooling1D(Layer):
     @keras0.legacy_arguments(keras0.pooling1d_arguments)
     def __init__(self, pool_length=2, stride=None, border_mode='valid', **kwargs):
         super(_Pooling1D, self).__init__(**kwargs)
-        if stride is None:
-            stride = pool_length
-        _check_window_args(self, 'pool_length', (pool_length,), 'stride', (stride,),
-                           border_mode)
-        self.pool_length = int(pool_length)
-        self.stride = int(stride)
-        self.border_mode = border_mode
+        self.pool_length = positive_int(self, 'pool_length', pool_length)
+        self.stride = positive_int(self, 'stride', stride if stride is not None
+                                   else self.pool_length)
+        self.border_mode = one_of(self, 'border_mode', border_mode, _BORDER_MODES)
 
     def get_output_shape_for(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError('Layer %s (%s) expects 3D input (samples, steps, features), got '
-                             'shape %s' % (self.name, type(self).__name__, tuple(input_shape)))
+        check_rank(self, input_shape, 3, 'samples, steps, features')
         steps = input_shape[1]
         if steps is not None and self.border_mode == 'valid' and steps < self.pool_length:
             raise ValueError('Layer %s (%s): pool_length %d is larger than its input (%d steps); '
@@ -286,9 +266,7 @@ class _GlobalPooling1D(Layer):
         super(_GlobalPooling1D, self).__init__(**kwargs)
 
     def get_output_shape_for(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError('Layer %s (%s) expects 3D input (samples, steps, features), got '
-                             'shape %s' % (self.name, type(self).__name__, tuple(input_shape)))
+        check_rank(self, input_shape, 3, 'samples, steps, features')
         return (input_shape[0], input_shape[2])
 
     def forward(self, x, training=False, need_input_grad=True):
@@ -336,11 +314,7 @@ class _GlobalPooling2D(Layer):
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
 
     def get_output_shape_for(self, input_shape):
-        if len(input_shape) != 4:
-            raise ValueError('Layer %s (%s) expects 4D input (samples, %s), got shape %s'
-                             % (self.name, type(self).__name__,
-                                'channels, rows, cols' if self.dim_ordering == 'th'
-                                else 'rows, cols, channels', tuple(input_shape)))
+        check_image_rank(self, input_shape)
         channels, _, _ = image_axes(input_shape, self.dim_ordering)
         return (input_shape[0], channels)
 

@@ -25,8 +25,7 @@ import warnings
 import numpy as np
 
 from .. import backend as K
-from ..compat import keras2
-from ..compat.version import is_keras_0
+from ..compat import keras0, keras2
 from ..kernels.affine import affine_transform_batch, fill_mode_code
 
 _ZCA_EPSILON = 10e-7        # Keras 1.2.2 adds 10e-7 (= 1e-6) to the singular values
@@ -613,8 +612,9 @@ class ImageDataGenerator(object):
 
     # -- iterators ---------------------------------------------------------
 
-    def flow(self, X, y=None, batch_size=32, shuffle=None, seed=None,
-             save_to_dir=None, save_prefix='', save_format='jpeg', subset=None):
+    @keras0.legacy_arguments(keras0.flow_arguments)
+    def flow(self, X, y=None, batch_size=32, shuffle=True, seed=None,
+             save_to_dir=None, save_prefix='', save_format='jpeg', one_pass=False, subset=None):
         """Iterates over augmented, standardized batches of a Numpy array.
 
         # Arguments
@@ -622,8 +622,8 @@ class ImageDataGenerator(object):
             y: labels (same length as X), or None to get batches of X only.
             batch_size: images per batch; the last batch of an epoch holds
                 the remainder.
-            shuffle: whether to shuffle the order at each epoch. Defaults to
-                True (Keras 1.2.2); False under Keras 0.3 semantics.
+            shuffle: whether to shuffle the order at each epoch (Keras 0.3's
+                default, under `MINIKERAS_KERAS_VERSION=0.3`, is False).
             seed: random seed. As in Keras 1.2.2 the global `np.random`
                 state is reseeded with `seed + total_batches_seen` before
                 every batch.
@@ -631,19 +631,17 @@ class ImageDataGenerator(object):
                 (for inspection), or None.
             save_prefix: file name prefix for saved images.
             save_format: 'jpeg' or 'png'.
+            one_pass: serve the data once, then raise StopIteration (until
+                `reset()`), as Keras 0.3's generator did for
+                `for X_batch, Y_batch in datagen.flow(X, Y)`; the default
+                under `MINIKERAS_KERAS_VERSION=0.3`.
             subset: Keras 2: 'validation' (the first `validation_split` of
                 the samples) or 'training' (the others); None for all.
 
         # Returns
             A `NumpyArrayIterator`, yielding `(x_batch, y_batch)` (or
-            `x_batch` when y is None). It is endless (Keras 1.2.2); under
-            Keras 0.3 semantics (`MINIKERAS_KERAS_VERSION=0.3`) it makes one
-            pass over the data and then raises StopIteration, as the 0.3
-            generator did for `for X_batch, Y_batch in datagen.flow(X, Y)`.
+            `x_batch` when y is None), endlessly unless `one_pass`.
         """
-        one_pass = is_keras_0()
-        if shuffle is None:
-            shuffle = not one_pass
         if subset is not None:
             if subset not in ('training', 'validation'):
                 raise ValueError("flow: subset must be 'training' or 'validation', got %r"
