@@ -324,3 +324,10 @@ def test_reshape_of_input_with_unknown_sizes():
     np.testing.assert_array_equal(layer.call(x), x.reshape(2, 20, 3))
     assert Reshape((2, 3)).connect((None, None, 6)) == (None, 2, 3)
     assert Input(shape=(None, 3)).shape == (None, None, 3)
+
+
+def test_guess_counts_only_calls_of_keras_names():
+    source = 'def train(model, epochs):\n    pass\ntrain(None, epochs=3)\n'
+    assert keras2.guess_generation(source) == (None, None)
+    assert keras2.guess_generation('model.fit(x, y, epochs=3)')[0] == '2.2.4'
+    assert keras2.guess_generation('np.pad(x, padding="same")') == (None, None)

@@ -293,3 +293,45 @@ def test_keras_2_progress_bar_format(capsys, monkeypatch):
     model.fit(x, y, epochs=1, verbose=2)
     lines = capsys.readouterr().out.split('\n')
     assert re.match(r'^ - \d+s - loss: \d\.\d{4} - acc: \d\.\d{4}$', lines[1])
+
+
+def test_flow_from_directory_subset(tmp_path):
+    from PIL import Image
+    from minikeras.preprocessing.image import ImageDataGenerator
+    for label in ('cat', 'dog'):
+        (tmp_path / label).mkdir()
+        for i in range(4):
+            Image.fromarray(np.full((4, 4, 3), 10 * i, dtype='uint8')).save(
+                str(tmp_path / label / ('%d.png' % i)))
+    gen = ImageDataGenerator(validation_split=0.5, data_format='channels_last')
+    validation = gen.flow_from_directory(str(tmp_path), target_size=(4, 4), subset='validation',
+                                         batch_size=8, shuffle=False)
+    training = gen.flow_from_directory(str(tmp_path), target_size=(4, 4), subset='training',
+                                       batch_size=8, shuffle=False)
+    assert validation.filenames == ['cat/0.png', 'cat/1.png', 'dog/0.png', 'dog/1.png']
+    assert training.filenames == ['cat/2.png', 'cat/3.png', 'dog/2.png', 'dog/3.png']
+    np.testing.assert_array_equal(training.classes, [0, 0, 1, 1])
+
+
+def test_keras_2_script_names_layers_as_keras_2(keras_2_script):
+    from minikeras.engine.base_layer import reset_uids
+    from minikeras.layers import ELU, LeakyReLU
+    reset_uids()
+    assert LeakyReLU().name == 'leaky_re_lu_1' and ELU(alpha=0.5).name == 'elu_1'
+    assert MaxPooling2D().name == 'max_pooling2d_1'
+    assert MaxPooling2D(name='pool').name == 'pool'
+
+
+def test_fit_generator_on_an_image_iterator_takes_its_length():
+    from minikeras.preprocessing.image import ImageDataGenerator
+    model = Sequential([Flatten(input_shape=(2, 2, 1)), Dense(2, activation='softmax')])
+    model.compile('sgd', 'categorical_crossentropy')
+    x = np.random.RandomState(0).rand(10, 2, 2, 1).astype('float32')
+    y = np.eye(2, dtype='float32')[np.arange(10) % 2]
+    flow = ImageDataGenerator(data_format='channels_last').flow(x, y, batch_size=4)
+    assert len(flow) == 3
+    history = model.fit_generator(flow, epochs=2, verbose=0)
+    assert history.epoch == [0, 1]
+    assert np.shape(model.predict_generator(
+        ImageDataGenerator(data_format='channels_last').flow(x, batch_size=4, shuffle=False))) \
+        == (10, 2)

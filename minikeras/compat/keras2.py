@@ -514,6 +514,11 @@ IMAGE_DATA_GENERATOR = Spec(
     convert={'data_format': _data_format}, image=True)
 
 
+# Layers spelled alike in both generations: only Keras 2's default name differs
+# (leaky_re_lu_1 for leakyrelu_1), in a Keras 2 script.
+SAME_IN_BOTH = Spec()
+
+
 def _nearest_only(name, value):
     if value != 'nearest':
         raise ValueError("%s: interpolation=%r is not supported; nearest: 'nearest'"
@@ -559,6 +564,25 @@ _KERAS_2_NAMES = {
     'TerminateOnNaN', 'save_img'}
 
 
+def _callee(call):
+    return getattr(call.func, 'id', getattr(call.func, 'attr', ''))
+
+
+def _keras_callees():
+    """The names whose calls tell a script's generation: the layers, the
+    model methods and classes, the callbacks, to_categorical."""
+    from .. import callbacks, layers, optimizers
+    from ..preprocessing import image
+    names = {name for module in (layers, callbacks, optimizers)
+             for name in dir(module) if not name.startswith('_')}
+    names.update(name for name in dir(image) if not name.startswith('_'))
+    names.update(('fit', 'fit_generator', 'evaluate_generator', 'predict_generator', 'Model',
+                  'Sequential', 'to_categorical', 'evaluate', 'predict', 'flow',
+                  'flow_from_directory'))
+    names.update(dir(Keras2ModelAPI))
+    return names
+
+
 def guess_generation(source):
     """Guesses whether a script was written for Keras 2 from its source.
 
@@ -576,14 +600,16 @@ def guess_generation(source):
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return None, None
+    keras_callees = _keras_callees()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
+        # Only calls of Keras's names count: `train(model, epochs=3)` may be the script's own.
+        if isinstance(node, ast.Call) and _callee(node) in keras_callees:
             for keyword in node.keywords:
                 if keyword.arg in _KERAS_2_KEYWORDS or (
                         keyword.arg == 'padding' and isinstance(keyword.value, ast.Constant) and
                         keyword.value.value in ('same', 'valid', 'causal')):
                     return '2.2.4', 'line %d: %s=' % (node.lineno, keyword.arg)
-            callee = getattr(node.func, 'id', getattr(node.func, 'attr', ''))
+            callee = _callee(node)
             if callee in ('Conv1D', 'Conv2D', 'Convolution2D', 'Conv3D') and \
                     len(node.args) >= 2 and isinstance(node.args[1], (ast.Tuple, ast.List)):
                 return '2.2.4', 'line %d: %s with a tuple kernel size' % (node.lineno, callee)

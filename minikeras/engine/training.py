@@ -693,11 +693,11 @@ class Model(Container):
         self._check_compiled()
         val_is_generator = _is_generator(validation_data) or _is_sequence(validation_data)
         if val_is_generator and not nb_val_samples and not validation_steps and \
-                not _is_sequence(validation_data):
+                not hasattr(validation_data, '__len__'):
             raise ValueError('When using a generator for validation data, you must specify a '
                              'value for "nb_val_samples" (Keras 2: "validation_steps").')
         if steps_per_epoch is None and samples_per_epoch is None:
-            if not _is_sequence(generator):
+            if not hasattr(generator, '__len__'):
                 raise ValueError('fit_generator needs samples_per_epoch (Keras 1) or '
                                  'steps_per_epoch (Keras 2) for a generator')
             steps_per_epoch = len(generator)
@@ -853,7 +853,7 @@ def _is_sequence(value):
 
 def _generator_steps(generator, val_samples, steps, what):
     if steps is None and val_samples is None:
-        if not _is_sequence(generator):
+        if not hasattr(generator, '__len__'):
             raise ValueError('%s needs val_samples (Keras 1) or steps (Keras 2) for a '
                              'generator' % what)
         steps = len(generator)

@@ -42,6 +42,7 @@ class LeakyReLU(Layer):
         Same as the input.
     """
 
+    @keras2.keras2_arguments(keras2.SAME_IN_BOTH)
     def __init__(self, alpha=0.3, **kwargs):
         super(LeakyReLU, self).__init__(**kwargs)
         self.alpha = alpha
@@ -138,6 +139,7 @@ class ELU(Layer):
         Same as the input.
     """
 
+    @keras2.keras2_arguments(keras2.SAME_IN_BOTH)
     def __init__(self, alpha=1.0, **kwargs):
         super(ELU, self).__init__(**kwargs)
         self.alpha = float(alpha)
@@ -232,6 +234,7 @@ class ThresholdedReLU(Layer):
         Same as the input.
     """
 
+    @keras2.keras2_arguments(keras2.SAME_IN_BOTH)
     def __init__(self, theta=1.0, **kwargs):
         super(ThresholdedReLU, self).__init__(**kwargs)
         self.theta = float(theta)

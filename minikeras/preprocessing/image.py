@@ -662,7 +662,7 @@ class ImageDataGenerator(object):
                             classes=None, class_mode='categorical',
                             batch_size=32, shuffle=True, seed=None,
                             save_to_dir=None, save_prefix='', save_format='jpeg',
-                            follow_links=False):
+                            follow_links=False, subset=None):
         """Iterates over augmented batches of the images in a directory tree.
 
         # Arguments
@@ -681,10 +681,20 @@ class ImageDataGenerator(object):
             save_prefix: file name prefix for saved images.
             save_format: 'jpeg' or 'png'.
             follow_links: whether to follow symbolic links to subdirectories.
+            subset: Keras 2: 'validation' (the first `validation_split` of
+                each class's files, in name order) or 'training' (the others);
+                None for all.
 
         # Returns
             A `DirectoryIterator` (endless).
         """
+        split = None
+        if subset is not None:
+            if subset not in ('training', 'validation'):
+                raise ValueError("flow_from_directory: subset must be 'training' or "
+                                 "'validation', got %r" % (subset,))
+            split = (0., self.validation_split) if subset == 'validation' else \
+                (self.validation_split, 1.)
         return DirectoryIterator(
             directory, self,
             target_size=target_size, color_mode=color_mode,
@@ -692,7 +702,7 @@ class ImageDataGenerator(object):
             dim_ordering=self.dim_ordering,
             batch_size=batch_size, shuffle=shuffle, seed=seed,
             save_to_dir=save_to_dir, save_prefix=save_prefix,
-            save_format=save_format, follow_links=follow_links)
+            save_format=save_format, follow_links=follow_links, split=split)
 
     # -- standardization ---------------------------------------------------
 
@@ -1027,6 +1037,11 @@ class Iterator(object):
         """Number of samples (Keras 1.0/1.1's name for `n`)."""
         return self.n
 
+    def __len__(self):
+        """Batches per epoch, as Keras 2's iterators (Sequences) had it: so
+        `fit_generator(datagen.flow(...))` needs no `steps_per_epoch`."""
+        return (self.n + self.batch_size - 1) // self.batch_size
+
     def _new_index_generator(self):
         if self.one_pass:
             return self._one_pass_index(self.n, self.batch_size, self.shuffle, self.seed)
@@ -1215,7 +1230,7 @@ class DirectoryIterator(Iterator):
                  classes=None, class_mode='categorical',
                  batch_size=32, shuffle=True, seed=None,
                  save_to_dir=None, save_prefix='', save_format='jpeg',
-                 follow_links=False):
+                 follow_links=False, split=None):
         dim_ordering = _resolve_dim_ordering(dim_ordering, 'DirectoryIterator')
         if color_mode not in ('rgb', 'grayscale'):
             raise ValueError('flow_from_directory: color_mode must be "rgb" or '
@@ -1252,12 +1267,14 @@ class DirectoryIterator(Iterator):
         for subdir in classes:
             subpath = os.path.join(directory, subdir)
             walk = sorted(os.walk(subpath, followlinks=follow_links), key=lambda t: t[0])
-            for root, _, files in walk:
-                for fname in sorted(files):
-                    if fname.lower().endswith(tuple('.' + e for e in _WHITE_LIST_FORMATS)):
-                        filenames.append(os.path.relpath(os.path.join(root, fname),
-                                                         directory))
-                        labels.append(self.class_indices[subdir])
+            found = [os.path.relpath(os.path.join(root, fname), directory)
+                     for root, _, files in walk for fname in sorted(files)
+                     if fname.lower().endswith(tuple('.' + e for e in _WHITE_LIST_FORMATS))]
+            if split is not None:
+                # Keras 2's validation_split: a fraction of each class's files.
+                found = found[int(split[0] * len(found)):int(split[1] * len(found))]
+            filenames.extend(found)
+            labels.extend([self.class_indices[subdir]] * len(found))
         self.filenames = filenames
         self.classes = np.array(labels, dtype='int32')
         self.nb_sample = len(filenames)
