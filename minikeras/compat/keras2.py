@@ -120,8 +120,8 @@ def _keras_2_default_name(cls):
     """Keras 2's default layer name: the class name in snake case, numbered."""
     from ..engine.base_layer import get_uid
     camel = keras_2_class_name(cls)
-    snake = re.sub('([a-z])([A-Z])', r'\1_\2', re.sub('(.)([A-Z][a-z0-9]+)', r'\1_\2',
-                                                        camel)).lower()
+    words = re.sub('(.)([A-Z][a-z0-9]+)', r'\1_\2', camel)
+    snake = re.sub('([a-z])([A-Z])', r'\1_\2', words).lower()
     return '%s_%d' % (snake, get_uid(snake))
 
 
@@ -141,8 +141,9 @@ def keras2_function_arguments(spec):
 
 def is_keras_2_call(spec, args, kwargs):
     """Whether a constructor call is spelled the Keras 2 way."""
-    return bool(spec.markers & set(kwargs)) or bool(spec.positional and
-                                                   spec.positional(args, kwargs))
+    if spec.markers & set(kwargs):
+        return True
+    return bool(spec.positional and spec.positional(args, kwargs))
 
 
 def translate(name, spec, keras_1_names, args, kwargs, layer=True):
@@ -615,10 +616,10 @@ def guess_generation(source):
                 return '2.2.4', 'line %d: %s with a tuple kernel size' % (node.lineno, callee)
         if isinstance(node, ast.ImportFrom) and (node.module or '').split('.')[0] == 'keras':
             for alias in node.names:
-                if alias.name in _KERAS_2_NAMES and not (alias.name == 'to_categorical' and
-                                                         node.module != 'keras.utils'):
-                    return '2.2.4', 'line %d: from %s import %s' % (node.lineno, node.module,
-                                                                   alias.name)
+                keras_1_path = alias.name == 'to_categorical' and node.module != 'keras.utils'
+                if alias.name in _KERAS_2_NAMES and not keras_1_path:
+                    return '2.2.4', 'line %d: from %s import %s' % (
+                        node.lineno, node.module, alias.name)
         if isinstance(node, ast.Attribute) and node.attr in ('to_categorical',
                                                              'image_data_format') and \
                 getattr(node.value, 'id', getattr(node.value, 'attr', '')) in ('utils', 'K',

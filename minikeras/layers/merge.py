@@ -250,8 +250,8 @@ class Dot(Layer):
         shape1, shape2 = [tuple(s) for s in input_shape]
         axes = self._axes_for([shape1, shape2])
         if 0 in axes:
-            raise ValueError('Layer %s (Dot): axes %r include the batch axis' % (self.name,
-                                                                                self.axes))
+            raise ValueError('Layer %s (Dot): axes %r include the batch axis'
+                             % (self.name, self.axes))
         if shape1[axes[0]] != shape2[axes[1]]:
             raise ValueError('Layer %s (Dot): dimension mismatch: %s != %s (shapes %s and %s, '
                              'axes %s)' % (self.name, shape1[axes[0]], shape2[axes[1]], shape1,
@@ -292,8 +292,8 @@ def _functional(cls):
         return cls(**kwargs)(inputs)
     function.__name__ = cls.__name__.lower()
     function.__doc__ = ('Functional form of `%s`: `%s(inputs, **kwargs)` is '
-                        '`%s(**kwargs)(inputs)`.' % (cls.__name__, function.__name__,
-                                                      cls.__name__))
+                        '`%s(**kwargs)(inputs)`.'
+                        % (cls.__name__, function.__name__, cls.__name__))
     return function
 
 

@@ -188,7 +188,6 @@ class Progbar(object):
         if current >= self.target:
             sys.stdout.write('\n')
 
-
     def _eta(self, seconds):
         if self.keras_2_format and seconds > 3600:
             return '%d:%02d:%02d' % (seconds // 3600, (seconds % 3600) // 60, seconds % 60)
