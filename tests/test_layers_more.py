@@ -604,8 +604,6 @@ def test_embedding_dropout_drops_whole_words_in_training_only():
 
 
 def test_embedding_errors():
-    with pytest.raises(ValueError, match='mask_zero=True is not supported'):
-        Embedding(10, 2, mask_zero=True)
     layer = built(Embedding(10, 2), (3,))
     with pytest.raises(ValueError, match=r'embedding.*index 10 is outside \[0, input_dim=10\)'):
         layer.call(np.array([[1, 10, 2]]))

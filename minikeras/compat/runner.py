@@ -1,10 +1,12 @@
 """The `minikeras` command: `minikeras run SCRIPT.py [ARGS...]`."""
 import argparse
+import builtins
 import os
 import runpy
 import sys
+import types
 
-from . import aliases, version
+from . import aliases, neighbours, py2, version
 
 USAGE = '''minikeras run [--data PATH] [--keras-version {0.3,1.2.2,2}] SCRIPT.py [ARGS...]
 
@@ -65,6 +67,8 @@ def run_script(script, args=(), data=None, keras_version=None):
     """
     if not os.path.isfile(script):
         raise SystemExit('minikeras run: no such script: %s' % script)
+    script = os.path.abspath(script)
+    translation = _translate_python2(script)
     if keras_version:
         os.environ['MINIKERAS_KERAS_VERSION'] = version.normalize_version(keras_version)
     elif not os.environ.get('MINIKERAS_KERAS_VERSION'):
@@ -76,16 +80,47 @@ def run_script(script, args=(), data=None, keras_version=None):
         # The variable carries the choice into subprocesses the script may start.
         os.environ['MINIKERAS_MNIST'] = os.path.abspath(data)
         data_shim.configure(path=os.path.abspath(data))
-    script = os.path.abspath(script)
     data_shim.configure(script_dir=os.path.dirname(script))
     aliases.install()
+    neighbours.install()
+    py2.install_local_translation(os.path.dirname(script))
     from ..kernels import cache_is_warm
     if not cache_is_warm():
         print('minikeras: first run on this machine: the kernels compile during the first '
               'batch (about 20 s; cached for later runs)', file=sys.stderr)
     sys.argv = [script] + list(args)
     sys.path.insert(0, os.path.dirname(script))
-    runpy.run_path(script, run_name='__main__')
+    if translation is None:
+        runpy.run_path(script, run_name='__main__')
+    else:
+        _run_code_as_main(translation.code, script)
+
+
+def _translate_python2(script):
+    """None for a Python 3 script; else its translation, announced on stderr."""
+    with open(script, 'rb') as source:
+        source_bytes = source.read()
+    try:
+        translation = py2.translate(source_bytes, script)
+    except py2.TranslationError as error:
+        raise SystemExit('minikeras run: %s' % error)
+    if translation is not None:
+        print(translation.notice(os.path.basename(script)), file=sys.stderr)
+    return translation
+
+
+def _run_code_as_main(code, script):
+    """Runs `code` as the module `__main__`, as runpy.run_path does for a file."""
+    module = types.ModuleType('__main__')
+    module.__dict__.update(__file__=script, __cached__=None, __loader__=None,
+                           __package__=None, __spec__=None, __builtins__=builtins)
+    previous = sys.modules.get('__main__')
+    sys.modules['__main__'] = module
+    try:
+        exec(code, module.__dict__)
+    finally:
+        if previous is not None:
+            sys.modules['__main__'] = previous
 
 
 def _guess_keras_version(script):

@@ -13,8 +13,6 @@ _RECURRENT = ('recurrent layers are not supported (minikeras covers Keras 1.2.2\
 MODULES = {
     'layers.recurrent': _RECURRENT,
     'layers.convolutional_recurrent': _RECURRENT,
-    'layers.wrappers': 'layer wrappers (TimeDistributed, Bidirectional) are not supported; '
-                       'nearest: reshape to (samples * steps, features), Dense, and reshape back',
     'layers.local': 'locally connected layers are not supported; nearest: Convolution1D / '
                     'Convolution2D (shared weights)',
     'applications': 'pretrained applications need weight downloads, which minikeras never does; '
@@ -31,7 +29,6 @@ MODULES = {
                           'feeding an Embedding layer',
     'wrappers.scikit_learn': 'the scikit-learn wrappers are not supported; nearest: call '
                              'model.fit / model.predict directly',
-    'utils.visualize_util': 'model plotting (pydot) is not supported; nearest: model.summary()',
     'utils.data_utils': 'get_file downloads, which minikeras never does; nearest: a local file',
 }
 
@@ -43,9 +40,9 @@ LAYERS = {
                                     'that merges two of the three spatial axes'),
     'LSTM': _RECURRENT, 'GRU': _RECURRENT, 'SimpleRNN': _RECURRENT, 'Recurrent': _RECURRENT,
     'ConvLSTM2D': _RECURRENT,
-    'TimeDistributed': MODULES['layers.wrappers'], 'Bidirectional': MODULES['layers.wrappers'],
+    'Bidirectional': 'Bidirectional wraps recurrent layers, which are not supported; nearest: '
+                     'Convolution1D over the sequence (it sees both directions)',
     'LocallyConnected1D': MODULES['layers.local'], 'LocallyConnected2D': MODULES['layers.local'],
-    'Masking': 'masking is not supported; nearest: pad with zeros and let the model learn them',
     'Convolution3D': '3D layers are not supported; nearest: Convolution2D over each slice',
     'MaxPooling3D': '3D layers are not supported; nearest: MaxPooling2D',
     'AveragePooling3D': '3D layers are not supported; nearest: AveragePooling2D',

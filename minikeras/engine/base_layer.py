@@ -11,8 +11,7 @@ import collections
 import numpy as np
 
 from .. import initializations
-from ..utils.layer_checks import check_no_mask
-from .graph import KerasTensor, Node
+from .graph import KerasTensor, Node, to_list
 
 _UIDS = collections.defaultdict(int)
 
@@ -39,7 +38,15 @@ class Layer(object):
         name: the layer's name; by default `<classname>_<n>`.
         trainable: whether the optimizer updates the layer's weights.
         weights: a list of arrays to set after the layer is built.
+
+    # Masking
+        A layer whose class sets `supports_masking = True` takes the mask of
+        its input (a boolean array `(samples, timesteps)`, True where a step
+        is real) as `forward(x, training, mask=...)` and, by default, passes
+        it on; `compute_mask` says what mask its output carries.
     """
+
+    supports_masking = False
 
     def __init__(self, input_shape=None, batch_input_shape=None, input_dtype=None,
                  name=None, trainable=True, weights=None):
@@ -197,6 +204,13 @@ class Layer(object):
             return []
         return list(zip(self._trainable_weights, self._gradients))
 
+    @property
+    def sublayers(self):
+        """The layers this layer applies (a wrapper's layer, a model's
+        layers): the engine collects weights, gradients, regularizers and
+        constraints from them. Empty for an ordinary layer."""
+        return []
+
     def get_weights(self):
         """Returns copies of the layer's weights as a list of arrays."""
         return [np.array(w) for w in self.weights]
@@ -263,20 +277,32 @@ class Layer(object):
             self.input_shape, self.output_shape = input_shape, output_shape
         return output_shape
 
-    def call(self, x, mask=None):
-        """Computes the layer's output for a NumPy array `x` (inference mode).
-        `mask` is Keras 1's; minikeras has no masking, so it must be None."""
-        check_no_mask(self, mask)
-        return self.forward(x, training=False)[0]
+    def compute_mask(self, x, mask=None):
+        """The mask of the output, given the input `x` (an array or a list)
+        and its mask (an array, None, or a list of them): Keras 1.2.2's rule.
+        A layer that supports masking passes the input mask on; one that does
+        not returns None, and refuses a mask.
+        """
+        if not self.supports_masking:
+            if any(m is not None for m in to_list(mask)) if isinstance(mask, list) \
+                    else mask is not None:
+                raise _mask_refused(self)
+            return None
+        return mask
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def call(self, x, mask=None):
+        """Computes the layer's output for a NumPy array `x` (inference mode)."""
+        self.compute_mask(x, mask)
+        return self.forward(x, training=False, **mask_argument(self, mask))[0]
+
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         """Computes the output and returns `(y, backprop)`.
 
         Layers written the Keras 1 way (a `call` on `keras.backend` or NumPy
         code) get their gradients by tracing `call` with `minikeras.autodiff`,
         the weights traced too: wherever the layer holds them (attributes,
         lists, tuples or dicts of them, `self.trainable_weights`), `call`
-        sees traced stand-ins.
+        sees traced stand-ins. `mask` is passed on to `call` when there is one.
         """
         if type(self).call is Layer.call:
             raise TypeError('Layer %s (%s) defines neither forward() nor call()'
@@ -290,7 +316,7 @@ class Layer(object):
                                               in zip(weights, traced_weights)})
             try:
                 with backend_ops.learning_phase_scope(1 if training else 0):
-                    return self.call(inputs)
+                    return self.call(inputs) if mask is None else self.call(inputs, mask)
             finally:
                 for restore in reversed(undo):
                     restore()
@@ -305,23 +331,45 @@ class Layer(object):
 
     def __call__(self, x, mask=None):
         """On Keras tensors (from `Input` or other layers), adds this layer to
-        the graph and returns its output tensor; on arrays, computes the output.
-        minikeras has no masking: `mask` must be None."""
-        check_no_mask(self, mask)
+        the graph and returns its output tensor; on arrays, computes the output
+        (`mask`: the input's mask, with arrays only: on Keras tensors the
+        masks come from the layers upstream)."""
         tensors = x if isinstance(x, (list, tuple)) else [x]
         symbolic = [isinstance(t, KerasTensor) for t in tensors]
         if all(symbolic):
+            if mask is not None:
+                raise ValueError('Layer %s (%s) was called on Keras tensors with mask=%r; the '
+                                 'masks of Keras tensors come from the layers that make them '
+                                 '(Masking, Embedding(mask_zero=True)): call it without mask'
+                                 % (self.name, type(self).__name__, mask))
             return self._call_on_tensors(list(tensors) if isinstance(x, (list, tuple)) else x)
         if any(symbolic):
             raise TypeError('Layer %s was called on a mix of Keras tensors and arrays' % self.name)
-        return self.call(x)
+        return self.call(x, mask)
 
     def _call_on_tensors(self, x):
         inputs = x if isinstance(x, list) else [x]
         input_shape = [t.shape for t in inputs] if isinstance(x, list) else x.shape
         output_shape = self.connect(input_shape)
+        flags = self._output_mask_flags([t._mask_flag for t in inputs])
         node = Node(self, inputs, output_shape)
+        for tensor, flag in zip(node.output_tensors, flags):
+            tensor._mask_flag = flag
         return node.output_tensors if isinstance(output_shape, list) else node.output_tensors[0]
+
+    def _output_mask_flags(self, input_flags):
+        """Whether each output carries a mask, from whether each input does
+        (True, False, or None for "only running will tell"), so that a mask
+        reaching a layer that cannot take one is refused when the model is
+        built, as in Keras 1.2.2. A layer with its own `compute_mask`
+        decides when it runs; masking layers of minikeras say it here too."""
+        if type(self).compute_mask is not Layer.compute_mask:
+            return [None]
+        if not self.supports_masking:
+            if any(flag is True for flag in input_flags):
+                raise _mask_refused(self)
+            return [False]
+        return [any_mask_flag(input_flags)]
 
     def get_output_shape_at(self, node_index):
         """Output shape of the layer's `node_index`-th call."""
@@ -366,6 +414,28 @@ def _takes_dim_ordering(init):
     except (TypeError, ValueError):
         return True
     return any(p.name == 'dim_ordering' or p.kind == p.VAR_KEYWORD for p in parameters)
+
+
+def _mask_refused(layer):
+    return ValueError('Layer %s (%s) does not support masking, but its input carries a mask '
+                      '(from a Masking layer or Embedding(mask_zero=True) upstream). Put the '
+                      'layers that cannot take a mask before the masking layer, or remove the '
+                      'mask.' % (layer.name, type(layer).__name__))
+
+
+def any_mask_flag(flags):
+    """True if some flag is True, else None if some is unknown, else False."""
+    if any(flag is True for flag in flags):
+        return True
+    return None if any(flag is None for flag in flags) else False
+
+
+def mask_argument(layer, mask):
+    """`{'mask': mask}` for a layer that supports masking when there is a
+    mask (a list with at least one array for several inputs), else `{}`:
+    the keyword arguments with which to call `layer.forward`."""
+    present = any(m is not None for m in mask) if isinstance(mask, list) else mask is not None
+    return {'mask': mask} if present and layer.supports_masking else {}
 
 
 def _substitute_weights(layer, replacements):

@@ -2,8 +2,7 @@
 itself usable as a layer. The training API is added by `training.Model`."""
 import numpy as np
 
-from ..utils.layer_checks import check_no_mask
-from .base_layer import Layer, _same_sample_shape, get_uid
+from .base_layer import Layer, _same_sample_shape, get_uid, mask_argument
 from .graph import KerasTensor, shape_repr, to_list
 from .input_layer import InputLayer
 
@@ -63,18 +62,24 @@ class Container(Layer):
         """The model's output tensor (a list for several outputs)."""
         return self.outputs[0] if len(self.outputs) == 1 else self.outputs
 
+    @property
+    def sublayers(self):
+        return list(self._graph_layers)
+
     def _leaf_layers(self):
-        """[(layer, trainable)] for every non-container layer in the graph, once each."""
+        """[(layer, trainable)] for every layer of the graph that has no
+        sublayers (nested models and wrappers are opened), once each."""
         found, seen = [], set()
 
-        def collect(container, trainable):
-            for layer in container._graph_layers:
-                if isinstance(layer, Container):
-                    collect(layer, trainable and layer.trainable)
+        def collect(layers, trainable):
+            for layer in layers:
+                inner = layer.sublayers
+                if inner:
+                    collect(inner, trainable and layer.trainable)
                 elif id(layer) not in seen:
                     seen.add(id(layer))
                     found.append((layer, trainable and layer.trainable))
-        collect(self, self.trainable)
+        collect(self._graph_layers, self.trainable)
         return found
 
     def trainable_pairs(self):
@@ -144,27 +149,46 @@ class Container(Layer):
             layers' buffers and returns the input gradients (None where not
             needed); and the activity-regularization loss.
         """
+        return self._run_masked(inputs, training, need_backprop, need_input_grads)[:3]
+
+    def _run_masked(self, inputs, training, need_backprop, need_input_grads=False,
+                    input_masks=None):
+        """`_run` with masks: each layer gets the mask of its input (layers
+        that support masking in `forward`, the others only if it is None)
+        and its `compute_mask` gives the mask of its output.
+
+        # Returns
+            `(outputs, backprop, penalty, output_masks)`.
+        """
         values = {id(t): x for t, x in zip(self.inputs, inputs)}
+        masks = {id(t): m for t, m in zip(self.inputs, input_masks or []) if m is not None}
         carries = {id(t) for t in self.inputs} if need_input_grads else set()
         records = []
         penalty = 0.
         for node in self._nodes:
             layer = node.outbound_layer
             args = [values[id(t)] for t in node.input_tensors]
+            in_masks = [masks.get(id(t)) for t in node.input_tensors]
             need_input = any(id(t) in carries for t in node.input_tensors)
             if isinstance(layer, Container):
-                outs, backprop, inner_penalty = layer._run(args, training, need_backprop, need_input)
+                outs, backprop, inner_penalty, out_masks = layer._run_masked(
+                    args, training, need_backprop, need_input, in_masks)
                 penalty += inner_penalty
             else:
-                out, backprop = layer.forward(args if len(args) > 1 else args[0],
-                                              training=training, need_input_grad=need_input)
+                x = args if len(args) > 1 else args[0]
+                mask = in_masks if len(args) > 1 else in_masks[0]
+                out_masks = [layer.compute_mask(x, mask)]
+                out, backprop = layer.forward(x, training=training, need_input_grad=need_input,
+                                              **mask_argument(layer, mask))
                 outs = [out]
                 regularizer = layer.activity_regularizer
                 if regularizer is not None:
                     penalty += regularizer(out)
                     backprop = _with_activity_gradient(backprop, regularizer, out)
-            for t, value in zip(node.output_tensors, outs):
+            for t, value, mask in zip(node.output_tensors, outs, out_masks):
                 values[id(t)] = value
+                if mask is not None:
+                    masks[id(t)] = mask
             if need_input or layer.trainable_pairs():
                 carries.update(id(t) for t in node.output_tensors)
                 if need_backprop:
@@ -191,7 +215,8 @@ class Container(Layer):
                         if g is not None:
                             _accumulate(grads, t, g)
             return [grads.get(id(t)) for t in self.inputs]
-        return [values[id(t)] for t in self.outputs], backprop_all, penalty
+        return [values[id(t)] for t in self.outputs], backprop_all, penalty, \
+            [masks.get(id(t)) for t in self.outputs]
 
     def connect(self, input_shape):
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
@@ -211,9 +236,22 @@ class Container(Layer):
         return (outs[0] if single_out else outs), backprop_as_layer
 
     def call(self, x, mask=None):
-        check_no_mask(self, mask)
-        outs = self._run(to_list(x), training=False, need_backprop=False)[0]
+        outs = self._run_masked(to_list(x), False, False, input_masks=_mask_list(mask))[0]
         return outs[0] if len(outs) == 1 else outs
+
+    def _output_mask_flags(self, input_flags):
+        flags = {id(t): flag for t, flag in zip(self.inputs, input_flags)}
+        for node in self._nodes:
+            outs = node.outbound_layer._output_mask_flags(
+                [flags.get(id(t), False) for t in node.input_tensors])
+            flags.update((id(t), flag) for t, flag in zip(node.output_tensors, outs))
+        return [flags.get(id(t), False) for t in self.outputs]
+
+    def compute_mask(self, x, mask=None):
+        """The masks of the outputs for inputs `x` with masks `mask`: the
+        graph is run (Keras 1.2.2 ran it too)."""
+        out_masks = self._run_masked(to_list(x), False, False, input_masks=_mask_list(mask))[3]
+        return out_masks[0] if len(out_masks) == 1 else out_masks
 
     # -- files -----------------------------------------------------------------
 
@@ -354,6 +392,10 @@ class Container(Layer):
                     for name, node_index, tensor_index in refs]
         return cls(input=tensors(config['input_layers']), output=tensors(config['output_layers']),
                    name=config.get('name'))
+
+
+def _mask_list(mask):
+    return None if mask is None else to_list(mask)
 
 
 def _own_offset(layer):

@@ -24,6 +24,9 @@ class KerasTensor(object):
     def __init__(self, shape, layer, node_index, tensor_index):
         self._keras_shape = tuple(shape)
         self._keras_history = (layer, node_index, tensor_index)
+        # Whether the tensor carries a mask, as far as the graph tells:
+        # True, False, or None when only running it will tell.
+        self._mask_flag = False
 
     @property
     def shape(self):

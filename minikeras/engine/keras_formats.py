@@ -267,6 +267,12 @@ def _translate_layer(entry, major, path):
     return {'class_name': new_class, 'config': new_config}
 
 
+def translate_layer_config(entry, major, path='<config>'):
+    """One Keras 2/3 layer entry `{'class_name', 'config'}` as Keras 1's (for
+    the adapters of layers that hold a layer, such as wrappers)."""
+    return _translate_layer(entry, major, path)
+
+
 def _input_layer_1(entry):
     config = entry.get('config') or {}
     shape = config.get('batch_input_shape') or config.get('batch_shape')

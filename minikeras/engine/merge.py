@@ -1,9 +1,8 @@
 """`Merge` and `merge`: Keras 1's layer that combines several tensors into one."""
 import numpy as np
 
-from ..utils.layer_checks import check_no_mask
-from .base_layer import Layer
-from .graph import KerasTensor
+from .base_layer import Layer, any_mask_flag
+from .graph import KerasTensor, to_list
 
 
 _MERGE_MODES = ('sum', 'mul', 'concat', 'ave', 'cos', 'dot', 'max')
@@ -37,18 +36,25 @@ class Merge(Layer):
         dot_axes: int or pair of ints, the axes contracted by 'dot' and 'cos'.
         output_shape: the output shape (without batch axis) or a function of
             the input shapes; needed when `mode` is a function.
-        output_mask: Keras 1's mask of the output; minikeras has no masking,
-            so it must be None.
         arguments: extra keyword arguments for a function `mode`.
+        output_mask: for a function `mode`, the output's mask, or a function
+            of the list of input masks that returns it.
         node_indices, tensor_indices: which call of each layer in `layers`
             to take the output of (default: the first).
+
+    # Masks
+        As Keras 1.2.2: 'sum', 'mul', 'ave' (and 'max') keep a step where
+        every masked input keeps it; 'concat' joins the masks along
+        `concat_axis` (an input without a mask counts as all steps kept);
+        'cos' and 'dot' give no mask.
     """
+
+    supports_masking = True
 
     def __init__(self, layers=None, mode='sum', concat_axis=-1, dot_axes=-1, output_shape=None,
                  output_mask=None, arguments=None, node_indices=None, tensor_indices=None,
                  name=None):
         super(Merge, self).__init__(name=name)
-        check_no_mask(self, output_mask, 'output_mask')
         if not callable(mode) and mode not in _MERGE_MODES:
             raise ValueError('Merge %s: mode must be one of %s or a function, got %r'
                              % (self.name, _MERGE_MODES, mode))
@@ -57,6 +63,7 @@ class Merge(Layer):
         self.dot_axes = dot_axes
         self._output_shape = output_shape
         self.arguments = dict(arguments or {})
+        self._output_mask = output_mask
         self.node_indices = node_indices
         self.tensor_indices = tensor_indices
         self.layers = list(layers) if layers else None
@@ -131,7 +138,43 @@ class Merge(Layer):
         out = first + second
         return tuple(out + [1] if len(out) == 1 else out)
 
-    def forward(self, inputs, training=False, need_input_grad=True):
+    def _output_mask_flags(self, input_flags):
+        if self.mode in ('cos', 'dot') or input_flags and all(f is False for f in input_flags):
+            return [False]
+        if callable(self.mode):
+            return [self._output_mask is not None]
+        return [any_mask_flag(input_flags)]
+
+    def compute_mask(self, inputs, mask=None):
+        masks = to_list(mask) if mask is not None else []
+        if all(m is None for m in masks):
+            return None
+        if len(masks) != len(inputs):
+            raise ValueError('Merge %s: %d masks for %d inputs' % (self.name, len(masks),
+                                                                  len(inputs)))
+        if callable(self.mode):
+            return self._output_mask(masks) if callable(self._output_mask) else self._output_mask
+        if self.mode in ('cos', 'dot'):
+            return None
+        if self.mode == 'concat':
+            axis = self.concat_axis % np.ndim(inputs[0])
+            full = []
+            for x, m in zip(inputs, masks):
+                x_shape = np.shape(x)
+                if m is None:
+                    full.append(np.ones(x_shape, dtype=bool))
+                else:
+                    m = np.asarray(m, dtype=bool)
+                    m = m.reshape(m.shape + (1,) * (len(x_shape) - m.ndim))
+                    full.append(np.broadcast_to(m, x_shape))
+            return np.all(np.concatenate(full, axis=axis), axis=-1)
+        kept = None
+        for m in masks:
+            if m is not None:
+                kept = np.asarray(m, dtype=bool) if kept is None else kept & m
+        return kept
+
+    def forward(self, inputs, training=False, need_input_grad=True, mask=None):
         xs = list(inputs)
         mode = self.mode
         if callable(mode):
@@ -210,6 +253,13 @@ class Merge(Layer):
             if callable(self._output_shape):
                 config['output_shape'] = func_dump(self._output_shape)
                 config['output_shape_type'] = 'lambda'
+        if self._output_mask is not None:
+            from ..utils.generic_utils import func_dump
+            callable_mask = callable(self._output_mask)
+            config['output_mask'] = func_dump(self._output_mask) if callable_mask \
+                else self._output_mask
+            if callable_mask:
+                config['output_mask_type'] = 'lambda'
         return config
 
     @classmethod
@@ -220,8 +270,8 @@ class Merge(Layer):
             config['mode'] = func_load(config['mode'])
         if config.pop('output_shape_type', None) == 'lambda':
             config['output_shape'] = func_load(config['output_shape'])
-        # Keras 1 saved the output mask too: None ('raw') is all minikeras takes.
-        config.pop('output_mask_type', None)
+        if config.pop('output_mask_type', None) == 'lambda':
+            config['output_mask'] = func_load(config['output_mask'])
         return cls(**config)
 
 

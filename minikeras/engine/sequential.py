@@ -106,9 +106,11 @@ class Sequential(training.Model):
         output = self._layer_outputs[-1]
         self._set_graph(get_source_inputs(output), [output])
 
-    def _run(self, inputs, training, need_backprop, need_input_grads=False):
+    def _run_masked(self, inputs, training, need_backprop, need_input_grads=False,
+                    input_masks=None):
         self._check_built()
-        return super(Sequential, self)._run(inputs, training, need_backprop, need_input_grads)
+        return super(Sequential, self)._run_masked(inputs, training, need_backprop,
+                                                   need_input_grads, input_masks)
 
     # -- Keras 1 conveniences ----------------------------------------------------
 

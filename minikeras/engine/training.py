@@ -227,14 +227,19 @@ class Model(Container):
                 as `acc`); or a dict of lists per output.
             loss_weights: optional list or dict of per-output loss weights.
             sample_weight_mode: None (one weight per sample) or 'temporal'
-                (one per timestep, for 3D outputs).
+                (one per timestep, for 3D outputs); or a list or dict with
+                one mode per output.
         """
         if kwargs:
             raise TypeError('compile() got unexpected keyword argument(s): %s'
                             % ', '.join(sorted(kwargs)))
-        if sample_weight_mode not in (None, 'temporal'):
-            raise ValueError('sample_weight_mode must be None or "temporal", got %r'
-                             % (sample_weight_mode,))
+        modes = list(sample_weight_mode.values()) if isinstance(sample_weight_mode, dict) \
+            else list(sample_weight_mode) if isinstance(sample_weight_mode, (list, tuple)) \
+            else [sample_weight_mode]
+        for mode in modes:
+            if mode not in (None, 'temporal'):
+                raise ValueError('sample_weight_mode must be None or "temporal" (or a list or '
+                                 'dict of them, one per output), got %r' % (sample_weight_mode,))
         self.optimizer = optimizers.get(optimizer)
         # Names are resolved now, so that a typo fails here and not at fit time.
         if isinstance(loss, (str, dict, list, tuple)):
@@ -257,6 +262,8 @@ class Model(Container):
         weights = 1. if self.loss_weights is None else self.loss_weights
         self.loss_weights = [float(w) for w in self._per_output(weights, 'loss_weights',
                                                                 lambda w: w)]
+        self._sample_weight_modes = self._per_output(self.sample_weight_mode,
+                                                     'sample_weight_mode', lambda m: m)
         self._set_metrics(self.metrics)
         self._compiled = True
 
@@ -357,17 +364,19 @@ class Model(Container):
         per_output_sw = self._per_output_optional(sample_weight, 'sample_weight')
         per_output_cw = self._per_output_optional(class_weight, 'class_weight')
         weights = []
-        for y, sw, cw in zip(targets, per_output_sw, per_output_cw):
+        for y, sw, cw, mode, name in zip(targets, per_output_sw, per_output_cw,
+                                         self._sample_weight_modes, self.output_names):
             if sw is not None:
                 sw = np.asarray(sw, dtype='float32')
-                if self.sample_weight_mode == 'temporal':
+                if mode == 'temporal':
                     if sw.ndim != 2:
                         raise ValueError('sample_weight_mode="temporal" needs 2D sample weights '
-                                         '(samples, timesteps), got shape %s' % (sw.shape,))
+                                         '(samples, timesteps) for output %s, got shape %s'
+                                         % (name, sw.shape))
                 elif sw.ndim != 1:
-                    raise ValueError('sample_weight should be 1D (one weight per sample), got '
-                                     'shape %s; use sample_weight_mode="temporal" for 2D'
-                                     % (sw.shape,))
+                    raise ValueError('sample_weight should be 1D (one weight per sample) for '
+                                     'output %s, got shape %s; use sample_weight_mode="temporal" '
+                                     'for 2D' % (name, sw.shape))
                 weights.append(sw)
             elif cw is not None:
                 if y.ndim == 2 and y.shape[1] > 1:
@@ -412,39 +421,35 @@ class Model(Container):
         return sum(regularizer(w) for layer, _ in self._leaf_layers()
                    for regularizer, w in layer.weight_regularizers)
 
-    def _losses(self, outputs, targets, weights, with_grads):
-        """Total loss, per-output losses and (optionally) the output gradients."""
+    def _losses(self, outputs, targets, weights, with_grads, masks=None):
+        """Total loss, per-output losses and (optionally) the output gradients.
+
+        Keras 1.2.2's `weighted_objective`: the per-step losses are multiplied
+        by the output mask (if any) and divided by its mean, averaged down to
+        the sample weights' rank, weighted, divided by the fraction of
+        non-zero weights, and averaged.
+        """
+        masks = masks if masks is not None else [None] * len(outputs)
         total, per_output, output_grads = 0., [], []
-        for out, y, w, loss, loss_weight in zip(outputs, targets, weights, self.loss_functions,
-                                                self.loss_weights):
+        for index, (out, y, w, mask, loss, loss_weight) in enumerate(zip(
+                outputs, targets, weights, masks, self.loss_functions, self.loss_weights)):
             scores = np.asarray(loss(y, out))
-            # A custom loss may reduce the batch itself: its value is the batch loss.
-            batch_reduced = scores.ndim == 0
-            if batch_reduced:
-                scores = np.full(len(out), scores, dtype='float32')
-            n = scores.shape[0]
-            reduce_axes = tuple(range(1 if w is None or w.ndim == 1 else w.ndim, scores.ndim))
-            per_sample = scores.mean(axis=reduce_axes) if reduce_axes else scores
-            if w is None:
-                value = float(np.mean(per_sample))
-                scale = np.float32(1. / n)
+            if scores.ndim == 0:
+                # A custom loss may reduce the batch itself: its value is the batch loss.
+                value = float(scores)
+                coefficients = None
             else:
-                nonzero = float(np.mean(w != 0))
-                nonzero = nonzero if nonzero > 0 else 1.
-                value = float(np.mean(per_sample * w / nonzero))
-                scale = (w / np.float32(nonzero * w.size)).astype('float32')
+                coefficients = _loss_coefficients(scores.shape, w, mask, self.output_names[index])
+                value = float(np.sum(coefficients * scores, dtype='float64'))
             per_output.append(value)
             total += loss_weight * value
             if with_grads:
                 grad = _loss_gradient(loss, y, out)
-                if batch_reduced:
+                if coefficients is None:
                     factor = np.float32(loss_weight)
                 else:
-                    extra = int(np.prod([scores.shape[a] for a in reduce_axes])) \
-                        if reduce_axes else 1
-                    factor = scale / np.float32(extra) * np.float32(loss_weight)
-                    if np.ndim(factor):
-                        factor = factor.reshape(factor.shape + (1,) * (grad.ndim - factor.ndim))
+                    factor = coefficients * np.float32(loss_weight)
+                    factor = factor.reshape(factor.shape + (1,) * (grad.ndim - factor.ndim))
                 output_grads.append((grad * factor).astype('float32', copy=False))
         return total, per_output, output_grads
 
@@ -461,8 +466,9 @@ class Model(Container):
             return self._train_arrays_unlimited(inputs, targets, weights)
 
     def _train_arrays_unlimited(self, inputs, targets, weights):
-        outputs, backprop, penalty = self._run(inputs, training=True, need_backprop=True)
-        total, per_output, output_grads = self._losses(outputs, targets, weights, True)
+        outputs, backprop, penalty, masks = self._run_masked(inputs, training=True,
+                                                             need_backprop=True)
+        total, per_output, output_grads = self._losses(outputs, targets, weights, True, masks)
         total += penalty + self._weight_penalty()
         results = self._batch_results(total, per_output, outputs, targets)
         parameters = self._parameters()
@@ -478,8 +484,9 @@ class Model(Container):
 
     def _test_arrays(self, inputs, targets, weights):
         with _single_threaded_blas():
-            outputs, _, penalty = self._run(inputs, training=False, need_backprop=False)
-        total, per_output, _ = self._losses(outputs, targets, weights, False)
+            outputs, _, penalty, masks = self._run_masked(inputs, training=False,
+                                                          need_backprop=False)
+        total, per_output, _ = self._losses(outputs, targets, weights, False, masks)
         total += penalty + self._weight_penalty()
         return self._batch_results(total, per_output, outputs, targets)
 
@@ -692,15 +699,17 @@ class Model(Container):
         """
         self._check_compiled()
         val_is_generator = _is_generator(validation_data) or _is_sequence(validation_data)
-        if val_is_generator and not nb_val_samples and not validation_steps and \
-                not hasattr(validation_data, '__len__'):
-            raise ValueError('When using a generator for validation data, you must specify a '
-                             'value for "nb_val_samples" (Keras 2: "validation_steps").')
         if steps_per_epoch is None and samples_per_epoch is None:
             if not hasattr(generator, '__len__'):
                 raise ValueError('fit_generator needs samples_per_epoch (Keras 1) or '
                                  'steps_per_epoch (Keras 2) for a generator')
             steps_per_epoch = len(generator)
+        # Counting batches (Keras 2), a validation generator with a length needs no count.
+        counts_batches = steps_per_epoch is not None and hasattr(validation_data, '__len__')
+        if val_is_generator and not nb_val_samples and not validation_steps and \
+                not counts_batches:
+            raise ValueError('When using a generator for validation data, you must specify a '
+                             'value for "nb_val_samples" (Keras 2: "validation_steps").')
         limit, what = (steps_per_epoch, 'steps_per_epoch') if steps_per_epoch is not None \
             else (samples_per_epoch, 'samples_per_epoch')
         if isinstance(limit, bool) or int(limit) != limit or limit <= 0:
@@ -924,6 +933,43 @@ def _loss_gradient(loss, y_true, y_pred):
         return backward(y_true, y_pred)
     from .. import autodiff
     return autodiff.vjp(lambda prediction: loss(y_true, prediction), y_pred)[1]()[0]
+
+
+def _loss_coefficients(score_shape, sample_weight, mask, output_name):
+    """The factors `c` with batch loss = sum(c * scores), for scores of one
+    value per sample (or per step): Keras 1.2.2's `weighted_objective` on
+    arrays, so that its derivative is exact.
+
+    A batch whose steps are all masked has loss 0 (Keras 1.2.2 divided by
+    zero there).
+    """
+    coefficients = np.ones(score_shape, dtype='float32')
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.shape != tuple(score_shape):
+            raise ValueError('Output %s: its mask has shape %s but the loss gives one value per '
+                             'entry of shape %s; a mask must cover the output without its last '
+                             'axis' % (output_name, mask.shape, tuple(score_shape)))
+        mask = mask.astype('float32')
+        mask_mean = float(np.mean(mask)) if mask.size else 0.
+        coefficients = mask / np.float32(mask_mean) if mask_mean > 0 else mask * 0
+    weight_ndim = 1 if sample_weight is None else sample_weight.ndim
+    if len(score_shape) < weight_ndim:
+        raise ValueError('Output %s: sample weights of shape %s need a loss of at least %d '
+                         'dimensions per batch, got shape %s'
+                         % (output_name, np.shape(sample_weight), weight_ndim,
+                            tuple(score_shape)))
+    if sample_weight is not None and tuple(sample_weight.shape) != tuple(score_shape[:weight_ndim]):
+        raise ValueError('Output %s: sample weights of shape %s do not match the loss values of '
+                         'shape %s' % (output_name, sample_weight.shape, tuple(score_shape)))
+    averaged = int(np.prod(score_shape[weight_ndim:], dtype='int64'))
+    count = int(np.prod(score_shape[:weight_ndim], dtype='int64'))
+    if sample_weight is None:
+        return coefficients / np.float32(averaged * count)
+    nonzero = float(np.mean(sample_weight != 0))
+    nonzero = nonzero if nonzero > 0 else 1.
+    weight = sample_weight.reshape(sample_weight.shape + (1,) * (len(score_shape) - weight_ndim))
+    return (coefficients * weight / np.float32(nonzero * averaged * count)).astype('float32')
 
 
 def _slice_all(arrays, start, stop):

@@ -9,7 +9,7 @@ from .advanced_activations import (ELU, LeakyReLU, ParametricSoftplus, PReLU, SR
 from .convolutional import (Conv1D, Conv2D, Convolution1D, Convolution2D, Cropping1D, Cropping2D,
                             UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D)
 from .core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, Highway, Lambda,
-                   MaxoutDense, Permute, RepeatVector, Reshape, SpatialDropout1D,
+                   Masking, MaxoutDense, Permute, RepeatVector, Reshape, SpatialDropout1D,
                    SpatialDropout2D, TimeDistributedDense)
 from .embeddings import Embedding
 from .noise import GaussianDropout, GaussianNoise
@@ -18,6 +18,7 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                       GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
                       GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
                       GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
+from .wrappers import TimeDistributed, Wrapper
 from . import formats  # noqa: F401  (registers each layer class's file formats)
 
 from ..compat.unsupported import module_getattr as _module_getattr

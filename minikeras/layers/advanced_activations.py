@@ -42,12 +42,14 @@ class LeakyReLU(Layer):
         Same as the input.
     """
 
+    supports_masking = True
+
     @keras2.keras2_arguments(keras2.SAME_IN_BOTH)
     def __init__(self, alpha=0.3, **kwargs):
         super(LeakyReLU, self).__init__(**kwargs)
         self.alpha = alpha
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         slope = np.where(x > 0, np.float32(1), np.float32(self.alpha))
         y = x * slope
 
@@ -83,6 +85,8 @@ class PReLU(Layer):
         Same as the input.
     """
 
+    supports_masking = True
+
     @keras2.keras2_arguments(keras2.PRELU)
     @keras0.legacy_arguments(keras0.input_shape_first_arguments)
     def __init__(self, init='zero', weights=None, shared_axes=None, alpha_regularizer=None,
@@ -104,7 +108,7 @@ class PReLU(Layer):
                                       regularizer=self.alpha_regularizer,
                                       constraint=self.alpha_constraint)
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         negative = np.minimum(x, 0)
         y = np.maximum(x, 0) + self.alphas * negative
 
@@ -139,12 +143,14 @@ class ELU(Layer):
         Same as the input.
     """
 
+    supports_masking = True
+
     @keras2.keras2_arguments(keras2.SAME_IN_BOTH)
     def __init__(self, alpha=1.0, **kwargs):
         super(ELU, self).__init__(**kwargs)
         self.alpha = float(alpha)
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         y = activations.elu(x, self.alpha)
 
         def backprop(dy):
@@ -176,6 +182,8 @@ class ParametricSoftplus(Layer):
         Same as the input.
     """
 
+    supports_masking = True
+
     @keras0.legacy_arguments(keras0.input_shape_first_arguments)
     def __init__(self, alpha_init=0.2, beta_init=5.0, weights=None, shared_axes=None, **kwargs):
         super(ParametricSoftplus, self).__init__(weights=weights, **kwargs)
@@ -193,7 +201,7 @@ class ParametricSoftplus(Layer):
         self.alphas = self.add_weight(shape, _constant(self.alpha_init), name=self.name + '_alphas')
         self.betas = self.add_weight(shape, _constant(self.beta_init), name=self.name + '_betas')
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         scaled = self.betas * x
         softplus = np.logaddexp(np.float32(0), scaled)
         y = self.alphas * softplus
@@ -234,12 +242,14 @@ class ThresholdedReLU(Layer):
         Same as the input.
     """
 
+    supports_masking = True
+
     @keras2.keras2_arguments(keras2.SAME_IN_BOTH)
     def __init__(self, theta=1.0, **kwargs):
         super(ThresholdedReLU, self).__init__(**kwargs)
         self.theta = float(theta)
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         kept = (x > np.float32(self.theta)).astype(x.dtype)
         y = x * kept
 
@@ -281,6 +291,8 @@ class SReLU(Layer):
         `t_left`, `a_left`, `t_right`, `a_right`, in that order.
     """
 
+    supports_masking = True
+
     def __init__(self, t_left_init='zero', a_left_init='glorot_uniform',
                  t_right_init='glorot_uniform', a_right_init='one', shared_axes=None, **kwargs):
         super(SReLU, self).__init__(**kwargs)
@@ -302,7 +314,7 @@ class SReLU(Layer):
         self.t_right = self.add_weight(shape, self.t_right_init, name=self.name + '_t_right')
         self.a_right = self.add_weight(shape, self.a_right_init, name=self.name + '_a_right')
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         params = self.t_left.shape
         if x.ndim != len(params) + 1 or any(p not in (1, d) for p, d in zip(params, x.shape[1:])):
             raise ValueError('Layer %s (SReLU) was built for parameters of shape %s (size 1 on '

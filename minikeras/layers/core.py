@@ -118,11 +118,13 @@ class Activation(Layer):
         Same as the input.
     """
 
+    supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super(Activation, self).__init__(**kwargs)
         self.activation = activations.get(activation)
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         y = self.activation(x)
 
         def backprop(dy):
@@ -132,6 +134,68 @@ class Activation(Layer):
     def get_config(self):
         config = super(Activation, self).get_config()
         config['activation'] = activations.serialize(self.activation)
+        return config
+
+
+class Masking(Layer):
+    """Marks the timesteps whose features all equal `mask_value` as padding:
+    they are zeroed in the output, and layers downstream that support masking
+    skip them (the loss leaves them out too). A layer that does not support
+    masking and receives the mask raises an error.
+
+    # Example
+    ```python
+        model = Sequential()
+        model.add(Masking(mask_value=0., input_shape=(timesteps, features)))
+        model.add(LSTM(32))
+    ```
+
+    # Arguments
+        mask_value: the padding value; a step is masked when every feature
+            of it equals this value.
+
+    # Input shape
+        Any, at least 2D; usually `(samples, timesteps, features)`.
+
+    # Output shape
+        Same as the input.
+
+    # Mask
+        `(samples, timesteps)`: True where some feature differs from
+        `mask_value`.
+    """
+
+    supports_masking = True
+
+    def __init__(self, mask_value=0., **kwargs):
+        super(Masking, self).__init__(**kwargs)
+        self.mask_value = mask_value
+
+    def get_output_shape_for(self, input_shape):
+        if len(input_shape) < 2:
+            raise ValueError('Layer %s (Masking) expects input of at least 2 dimensions '
+                             '(samples, ..., features), got shape %s'
+                             % (self.name, tuple(input_shape)))
+        return input_shape
+
+    def compute_mask(self, x, mask=None):
+        return np.any(np.not_equal(x, self.mask_value), axis=-1)
+
+    def _output_mask_flags(self, input_flags):
+        return [True]
+
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
+        self.get_output_shape_for(np.shape(x))
+        keep = np.any(np.not_equal(x, self.mask_value), axis=-1, keepdims=True).astype(x.dtype)
+        y = x * keep
+
+        def backprop(dy):
+            return dy * keep
+        return y, backprop
+
+    def get_config(self):
+        config = super(Masking, self).get_config()
+        config['mask_value'] = self.mask_value
         return config
 
 
@@ -148,6 +212,8 @@ class Dropout(Layer):
         seed: optional int: masks from a private generator seeded with it,
             instead of NumPy's global one.
     """
+
+    supports_masking = True
 
     @keras2.keras2_arguments(keras2.DROPOUT)
     def __init__(self, p, noise_shape=None, seed=None, **kwargs):
@@ -166,7 +232,7 @@ class Dropout(Layer):
                              'shape %s' % (self.name, self.noise_shape, shape))
         return tuple(d if n is None else n for n, d in zip(self.noise_shape, shape))
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         mask_shape = self._mask_shape(x.shape)
         if not training or self.p == 0.:
             return x, lambda dy: dy
@@ -356,13 +422,15 @@ class ActivityRegularization(Layer):
         Same as the input.
     """
 
+    supports_masking = True
+
     def __init__(self, l1=0., l2=0., **kwargs):
         super(ActivityRegularization, self).__init__(**kwargs)
         self.l1 = l1
         self.l2 = l2
         self.activity_regularizer = regularizers.L1L2Regularizer(l1=l1, l2=l2)
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         return x, lambda dy: dy
 
     def get_config(self):
@@ -497,7 +565,7 @@ class SpatialDropout1D(Dropout):
         check_rank(self, input_shape, 3, 'samples, timesteps, channels')
         return input_shape
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         check_rank(self, x.shape, 3, 'samples, timesteps, channels')
         return _spatial_dropout(self, x, training, (x.shape[0], 1, x.shape[2]))
 
@@ -542,7 +610,7 @@ class SpatialDropout2D(Dropout):
         check_rank(self, input_shape, 4, self._axes())
         return input_shape
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         check_rank(self, x.shape, 4, self._axes())
         if self.dim_ordering == 'th':
             noise_shape = (x.shape[0], x.shape[1], 1, 1)
@@ -811,6 +879,8 @@ class TimeDistributedDense(Layer):
         `W` of shape (input_dim, output_dim); `b` of shape (output_dim,).
     """
 
+    supports_masking = True
+
     def __init__(self, output_dim, init='glorot_uniform', activation=None, weights=None,
                  W_regularizer=None, b_regularizer=None, activity_regularizer=None,
                  W_constraint=None, b_constraint=None, bias=True, input_dim=None,
@@ -842,7 +912,7 @@ class TimeDistributedDense(Layer):
                                      regularizer=self.b_regularizer,
                                      constraint=self.b_constraint)
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         check_rank(self, x.shape, 3, 'nb_samples, timesteps, input_dim')
         check_features(self, x.shape, self.W.shape[0])
         samples, steps, features = x.shape

@@ -27,7 +27,11 @@ class Embedding(Layer):
         W_regularizer: optional penalty on `W`.
         activity_regularizer: optional penalty on the output.
         W_constraint: optional constraint on `W`.
-        mask_zero: must be False: minikeras does not support masking.
+        mask_zero: whether index 0 is padding: the layer then outputs a mask
+            (True where the index is not 0) that layers downstream use to skip
+            the padded steps, and every layer after it must support masking.
+            Index 0 keeps its row of `W`: `input_dim` is still 1 + the largest
+            index, as in Keras 1.
         weights: list with one array, `W` of shape (input_dim, output_dim).
         dropout: float in [0, 1), in training the fraction of the vocabulary
             whose vectors are zeroed (whole rows of `W`, the same for every
@@ -38,6 +42,10 @@ class Embedding(Layer):
 
     # Output shape
         3D `(samples, sequence_length, output_dim)`.
+
+    # Mask
+        With `mask_zero=True`, `(samples, sequence_length)`: True where the
+        index is not 0.
     """
 
     @keras2.keras2_arguments(keras2.EMBEDDING)
@@ -50,10 +58,6 @@ class Embedding(Layer):
         super(Embedding, self).__init__(weights=weights, **kwargs)
         self.input_dim = positive_int(self, 'input_dim', input_dim)
         self.output_dim = positive_int(self, 'output_dim', output_dim, minimum=0)
-        if mask_zero:
-            raise ValueError('%s: mask_zero=True is not supported: minikeras has no masking. Use '
-                             'mask_zero=False (index 0 is then an ordinary index) or pad '
-                             'sequences to the same length.' % layer_label(self))
         fraction(self, 'dropout', dropout)
         initializations.get(init)
         self.init = init
@@ -61,7 +65,7 @@ class Embedding(Layer):
         self.W_regularizer = regularizers.get(W_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.W_constraint = constraints.get(W_constraint)
-        self.mask_zero = mask_zero
+        self.mask_zero = bool(mask_zero)
         self.dropout = dropout
 
     def build(self, input_shape):
@@ -69,6 +73,14 @@ class Embedding(Layer):
         self.W = self.add_weight((self.input_dim, self.output_dim), self.init,
                                  name=self.name + '_W', regularizer=self.W_regularizer,
                                  constraint=self.W_constraint)
+
+    def compute_mask(self, x, mask=None):
+        if not self.mask_zero:
+            return None
+        return np.not_equal(np.asarray(x), 0)
+
+    def _output_mask_flags(self, input_flags):
+        return [self.mask_zero]
 
     def get_output_shape_for(self, input_shape):
         check_rank(self, input_shape, 2, 'samples, sequence_length')

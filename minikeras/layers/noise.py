@@ -21,6 +21,8 @@ class GaussianNoise(Layer):
         Same as the input.
     """
 
+    supports_masking = True
+
     @keras2.keras2_arguments(keras2.GAUSSIAN_NOISE)
     def __init__(self, sigma, **kwargs):
         super(GaussianNoise, self).__init__(**kwargs)
@@ -28,7 +30,7 @@ class GaussianNoise(Layer):
             raise ValueError('%s: sigma must be >= 0, got %r' % (layer_label(self), sigma))
         self.sigma = sigma
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         if not training or self.sigma == 0:
             return x, lambda dy: dy
         noise = np.random.standard_normal(x.shape).astype('float32')
@@ -55,12 +57,14 @@ class GaussianDropout(Layer):
         Same as the input.
     """
 
+    supports_masking = True
+
     @keras2.keras2_arguments(keras2.GAUSSIAN_DROPOUT)
     def __init__(self, p, **kwargs):
         super(GaussianDropout, self).__init__(**kwargs)
         self.p = fraction(self, 'p', p)
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         if not training or self.p == 0:
             return x, lambda dy: dy
         noise = np.random.standard_normal(x.shape).astype('float32')

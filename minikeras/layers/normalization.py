@@ -65,6 +65,8 @@ class BatchNormalization(Layer):
         average of the batch *variance*, despite its name.
     """
 
+    supports_masking = True
+
     @keras2.keras2_arguments(keras2.BATCH_NORMALIZATION)
     @keras0.legacy_arguments(keras0.input_shape_first_arguments)
     def __init__(self, epsilon=1e-3, mode=0, axis=-1, momentum=0.99, weights=None,
@@ -152,7 +154,7 @@ class BatchNormalization(Layer):
         self._feature_axis(input_shape)
         return input_shape
 
-    def forward(self, x, training=False, need_input_grad=True):
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
         x = np.asarray(x, dtype='float32')
         axis = self._feature_axis(x.shape)
         if x.shape[axis] != self.gamma.shape[0]:

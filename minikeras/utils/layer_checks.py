@@ -122,14 +122,3 @@ def image_axis_names(dim_ordering):
 def check_image_rank(layer, shape):
     """Checks that an input is a 4D batch of images in the layer's `dim_ordering`."""
     check_rank(layer, shape, 4, 'samples, ' + image_axis_names(layer.dim_ordering))
-
-
-def check_no_mask(layer, mask, arg='mask'):
-    """Refuses a Keras 1 mask instead of ignoring it: minikeras has no masking.
-
-    # Raises
-        ValueError: naming the layer and `arg`, when `mask` is not None.
-    """
-    if mask is not None:
-        raise ValueError('%s: %s=%r was given, but minikeras has no masking; pad the sequences '
-                         'to one length and pass %s=None' % (layer_label(layer), arg, mask, arg))

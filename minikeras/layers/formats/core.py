@@ -7,8 +7,8 @@ from ...engine.layer_formats import (elementwise_3, ExportedTensor, ExportError,
                                      plain_only_3, register_format, register_saved_role,
                                      reorder_flattened_rows)
 from ...engine.input_layer import InputLayer
-from ..core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, Permute,
-                    RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D)
+from ..core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, Masking,
+                    Permute, RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D)
 
 
 def _dense_weights_in(layer, arrays, source, info, target):
@@ -113,3 +113,20 @@ register_format(ActivityRegularization, LayerFormat(
 register_format(InputLayer, LayerFormat(role='keep'))
 # Keras 2/3 element-wise layers minikeras does not build, between a Flatten and its Dense.
 register_saved_role(('ReLU', 'AlphaDropout'), 'keep')
+
+
+# Masking: the same in every generation
+
+def _masking_1(c, major):
+    return 'Masking', {'mask_value': float(c.get('mask_value', 0.))}
+
+
+def _masking_3(layer, state, converted):
+    if not state.plain():
+        raise ExportError('layer %s (Masking) on a channels-first image is not exported'
+                          % layer.name)
+    return [('Masking', {'mask_value': float(layer.mask_value)}, [])], \
+        ExportedTensor(layer.output_shape)
+
+
+register_format(Masking, LayerFormat(config_in=_masking_1, keras3_out=_masking_3, role='keep'))
