@@ -15,3 +15,6 @@ class Model(Keras2ModelAPI, Keras0ModelAPI, training.Model):
 
 class Sequential(Keras0SequentialAPI, Model, sequential.Sequential):
     __doc__ = sequential.Sequential.__doc__
+
+
+from .compat.keras0_models import Graph, slice_X  # noqa: E402,F401  (Keras 0.x, on Model)

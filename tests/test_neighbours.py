@@ -235,7 +235,7 @@ def test_neighbours_are_served_inside_the_run(tmp_path):
         print (imread('picture.png') == image).all(), imresize(image, 50).shape
         print misc.imresize is pilutil_imresize is imresize
         print len(list(StratifiedKFold([0, 0, 1, 1], n_folds=2)))
-        print GridSearchCV is sklearn.model_selection.GridSearchCV
+        print issubclass(GridSearchCV, sklearn.model_selection.GridSearchCV)
         print len(train_test_split(range(10), test_size=0.3)[1])
         import scipy.ndimage
         print (scipy.ndimage.imread('picture.png') == image).all(), hasattr(scipy.ndimage, 'zoom')

