@@ -227,19 +227,19 @@ class Keras0ModelAPI(object):
         return self._with_accuracy(show_accuracy, lambda: super(Keras0ModelAPI, self).evaluate(
             x, y, batch_size=batch_size, verbose=verbose, sample_weight=sample_weight))
 
-    def fit_generator(self, generator, samples_per_epoch, nb_epoch, *args, **kwargs):
+    def fit_generator(self, generator, *args, **kwargs):
         """Trains on batches from a generator (see `Model.fit_generator`);
         Keras 0.x's `show_accuracy=True` also reports the accuracy."""
         show_accuracy = kwargs.pop('show_accuracy', False)
         return self._with_accuracy(show_accuracy, lambda: super(Keras0ModelAPI, self).fit_generator(
-            generator, samples_per_epoch, nb_epoch, *args, **kwargs))
+            generator, *args, **kwargs))
 
-    def evaluate_generator(self, generator, val_samples, *args, **kwargs):
+    def evaluate_generator(self, generator, *args, **kwargs):
         """Loss (and metrics) on batches from a generator (see
         `Model.evaluate_generator`); `show_accuracy=True` adds the accuracy."""
         show_accuracy = kwargs.pop('show_accuracy', False)
         return self._with_accuracy(show_accuracy, lambda: super(
-            Keras0ModelAPI, self).evaluate_generator(generator, val_samples, *args, **kwargs))
+            Keras0ModelAPI, self).evaluate_generator(generator, *args, **kwargs))
 
     def predict(self, x, batch_size=DEFAULT, verbose=0):
         """Predictions, batch by batch (see `Model.predict`)."""
