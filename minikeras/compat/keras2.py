@@ -686,12 +686,13 @@ class Keras2ModelAPI(object):
     def fit(self, x=None, y=None, batch_size=None, epochs=None, verbose=1, callbacks=None,
             validation_split=0., validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_freq=1, **kwargs):
+            validation_freq=1, nb_epoch=None, **kwargs):
         """Trains the model (see `Model.fit`).
 
         # Arguments
-            epochs: Keras 2's name of `nb_epoch`; without either, 1 epoch in a
-                Keras 2 script (as Keras 2) and 10 otherwise (as Keras 1).
+            epochs, nb_epoch: the epoch to stop at (Keras 2's and Keras 1's
+                names); without either, 1 epoch in a Keras 2 script (as Keras
+                2) and 10 otherwise (as Keras 1).
             batch_size: None means 32.
             validation_freq: validate every that many epochs, or after the
                 listed epochs (numbered from 1).
@@ -707,12 +708,13 @@ class Keras2ModelAPI(object):
         if x is None or y is None:
             raise ValueError('fit: x and y (arrays) are needed; minikeras has no input tensors '
                              'to train from')
+        if epochs is not None and nb_epoch is not None:
+            raise TypeError('fit: both epochs (Keras 2) and nb_epoch (Keras 1) given; keep one')
         if epochs is not None:
-            if 'nb_epoch' in kwargs:
-                raise TypeError('fit: both epochs (Keras 2) and nb_epoch (Keras 1) given; keep '
-                                'one')
             kwargs['nb_epoch'] = epochs
-        elif 'nb_epoch' not in kwargs and version.is_keras_2():
+        elif nb_epoch is not None:
+            kwargs['nb_epoch'] = nb_epoch
+        elif version.is_keras_2():
             kwargs['nb_epoch'] = 1
         return super(Keras2ModelAPI, self).fit(
             x, y, batch_size=DEFAULT if batch_size is None else batch_size, verbose=verbose,
