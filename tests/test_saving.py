@@ -656,6 +656,20 @@ def test_export_layout_for_a_th_model(tmp_path):
                                rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize('alias,full', [('mse', 'mean_squared_error'), ('mae', 'mean_absolute_error'),
+                                        ('mape', 'mean_absolute_percentage_error'),
+                                        ('msle', 'mean_squared_logarithmic_error')])
+def test_export_names_losses_as_keras3_can_load_them(tmp_path, alias, full):
+    # Keras 3.15 fails on a legacy .h5 whose training config says 'mse' ("Could not
+    # deserialize 'keras.metrics.mse'") and loads the same file saying 'mean_squared_error'.
+    model = Sequential([Dense(2, input_dim=3)])
+    model.compile('sgd', alias)
+    path = str(tmp_path / 'k3.h5')
+    saving.export_to_keras3(model, path)
+    with h5py.File(path, 'r') as f:
+        assert json.loads(f.attrs['training_config'])['loss'] == full
+
+
 def test_export_refuses_what_keras3_cannot_reproduce(tmp_path):
     model = Sequential([Dense(3, activation='hard_sigmoid', input_dim=4, name='hs')])
     with pytest.raises(ValueError, match='hs.*hard_sigmoid'):

@@ -13,8 +13,6 @@ _RECURRENT = ('recurrent layers are not supported (minikeras covers Keras 1.2.2\
 MODULES = {
     'layers.recurrent': _RECURRENT,
     'layers.convolutional_recurrent': _RECURRENT,
-    'layers.local': 'locally connected layers are not supported; nearest: Convolution1D / '
-                    'Convolution2D (shared weights)',
     'applications': 'pretrained applications need weight downloads, which minikeras never does; '
                     'nearest: build the architecture with layers and load_weights() from a '
                     'local HDF5 file',
@@ -24,26 +22,10 @@ _NOT_YET = ('is not provided by minikeras yet (see the support table in its READ
             'nearest: %s')
 
 LAYERS = {
-    'SpatialDropout3D': _NOT_YET % ('SpatialDropout2D (same dim_ordering) after a Reshape '
-                                    'that merges two of the three spatial axes'),
     'LSTM': _RECURRENT, 'GRU': _RECURRENT, 'SimpleRNN': _RECURRENT, 'Recurrent': _RECURRENT,
     'ConvLSTM2D': _RECURRENT,
     'Bidirectional': 'Bidirectional wraps recurrent layers, which are not supported; nearest: '
                      'Convolution1D over the sequence (it sees both directions)',
-    'LocallyConnected1D': MODULES['layers.local'], 'LocallyConnected2D': MODULES['layers.local'],
-    'Convolution3D': '3D layers are not supported; nearest: Convolution2D over each slice',
-    'MaxPooling3D': '3D layers are not supported; nearest: MaxPooling2D',
-    'AveragePooling3D': '3D layers are not supported; nearest: AveragePooling2D',
-    'UpSampling3D': '3D layers are not supported; nearest: UpSampling2D',
-    'ZeroPadding3D': '3D layers are not supported; nearest: ZeroPadding2D',
-    'Cropping3D': '3D layers are not supported; nearest: Cropping2D',
-    'GlobalMaxPooling3D': '3D layers are not supported; nearest: GlobalMaxPooling2D',
-    'GlobalAveragePooling3D': '3D layers are not supported; nearest: GlobalAveragePooling2D',
-    'Deconvolution2D': 'Deconvolution2D is not supported; nearest: UpSampling2D followed by '
-                       'Convolution2D(border_mode="same")',
-    'AtrousConvolution1D': 'dilated convolutions are not supported; nearest: Convolution1D',
-    'AtrousConvolution2D': 'dilated convolutions are not supported; nearest: Convolution2D',
-    'SeparableConvolution2D': 'SeparableConvolution2D is not supported; nearest: Convolution2D',
 }
 
 

@@ -12,9 +12,13 @@ from .layer_formats import ExportedTensor, ExportError, exportable_names, format
 KERAS3_EXPORT_VERSION = '3.0.0'
 
 _LOSSES_3 = ('categorical_crossentropy', 'sparse_categorical_crossentropy', 'binary_crossentropy',
-             'mean_squared_error', 'mse', 'mean_absolute_error', 'mae',
-             'mean_absolute_percentage_error', 'mape', 'mean_squared_logarithmic_error', 'msle',
-             'hinge', 'squared_hinge', 'poisson', 'categorical_hinge')
+             'mean_squared_error', 'mean_absolute_error', 'mean_absolute_percentage_error',
+             'mean_squared_logarithmic_error', 'hinge', 'squared_hinge', 'poisson',
+             'categorical_hinge')
+# Keras 3 (3.15) cannot load a legacy .h5 whose training config names a loss by its short
+# alias ("Could not deserialize 'keras.metrics.mse'"), so the export writes the full name.
+_LOSS_ALIASES = {'mse': 'mean_squared_error', 'mae': 'mean_absolute_error',
+                 'mape': 'mean_absolute_percentage_error', 'msle': 'mean_squared_logarithmic_error'}
 
 
 def _is_converted(model):
@@ -131,6 +135,7 @@ def _keras3_training_config(model):
 
     def loss_name(loss):
         loss = getattr(loss, '__name__', loss)
+        loss = _LOSS_ALIASES.get(loss, loss)
         return loss if loss in _LOSSES_3 else None
     loss = model.loss
     if isinstance(loss, dict):

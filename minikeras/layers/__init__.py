@@ -19,6 +19,13 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                       GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
                       GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 from .wrappers import TimeDistributed, Wrapper
+from .convolutional import (AtrousConv1D, AtrousConv2D, AtrousConvolution1D, AtrousConvolution2D,
+                            Conv3D, Convolution3D, Cropping3D, Deconv2D, Deconvolution2D,
+                            SeparableConv2D, SeparableConvolution2D, UpSampling3D, ZeroPadding3D)
+from .core import SpatialDropout3D
+from .local import LocallyConnected1D, LocallyConnected2D
+from .pooling import (AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D,
+                      MaxPooling3D)
 from . import formats  # noqa: F401  (registers each layer class's file formats)
 
 from ..compat.unsupported import module_getattr as _module_getattr

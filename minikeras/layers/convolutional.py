@@ -4,18 +4,21 @@ and of temporal data (1D). The pooling layers are importable from here too,
 as in Keras 1."""
 import numpy as np
 
-from .. import activations, initializers
+from .. import activations, constraints, initializers, regularizers
 from ..compat import keras0, keras2
 from ..engine.base_layer import Layer
 from ..kernels import conv2d as conv_kernels
+from ..kernels import convnd
 from ..utils.conv_utils import (from_channels_first, image_axes, image_shape,
                                 resolve_dim_ordering, to_channels_first)
-from ..utils.layer_checks import (check_image_rank, check_rank, input_shape_from_dim,
-                                  layer_label, one_of, positive_int, positive_ints)
-from .core import _weight_layer_config, _weight_layer_settings
+from ..utils.layer_checks import (check_image_rank, check_rank, image_axis_names,
+                                  input_shape_from_dim, layer_label, one_of, positive_int,
+                                  positive_ints)
+from .core import _config_or_none, _weight_layer_config, _weight_layer_settings
 # Keras 1 exported the pooling layers from here too.
 from .pooling import (AveragePooling1D, AveragePooling2D, MaxPooling1D,  # noqa: F401
                       MaxPooling2D)
+from .pooling import AveragePooling3D, MaxPooling3D  # noqa: F401
 
 _BORDER_MODES = ('valid', 'same', 'full')
 
@@ -691,3 +694,898 @@ class Cropping1D(Layer):
 # Keras 1.2.2's short names, for the layers that exist here.
 Conv1D = Convolution1D
 Conv2D = Convolution2D
+
+
+# ---------------------------------------------------------------------------
+# The rest of Keras 1.2.2's convolution family: dilated, transposed,
+# separable and 3D convolutions, and the 3D shape layers. They run the
+# im2col + BLAS kernels of `kernels/convnd.py` on channels-first volumes
+# (N, C, D, H, W); an image is a volume of depth 1.
+# ---------------------------------------------------------------------------
+
+def _to_volume(x, dim_ordering):
+    """A contiguous float32 (N, C, D, H, W) copy or view of a 4D or 5D batch."""
+    if dim_ordering == 'tf':
+        x = np.moveaxis(x, -1, 1)
+    x = np.ascontiguousarray(x, dtype='float32')
+    return x[:, :, None] if x.ndim == 4 else x
+
+
+def _from_volume(v, dim_ordering, rank):
+    """Back to the layer's ordering from (N, C, D, H, W), `rank` spatial axes."""
+    if rank == 2:
+        v = v[:, :, 0]
+    return np.moveaxis(v, 1, -1) if dim_ordering == 'tf' else v
+
+
+def _spatial_sizes(input_shape, dim_ordering):
+    return tuple(input_shape[2:]) if dim_ordering == 'th' else tuple(input_shape[1:-1])
+
+
+def _channels(input_shape, dim_ordering):
+    return input_shape[1] if dim_ordering == 'th' else input_shape[-1]
+
+
+def _volume_shape(batch, channels, sizes, dim_ordering):
+    if dim_ordering == 'th':
+        return (batch, channels) + tuple(sizes)
+    return (batch,) + tuple(sizes) + (channels,)
+
+
+def _conv_geometry(layer, sizes, kernel, strides, dilations):
+    """(pads, out_sizes) along every spatial axis, checking that windows fit."""
+    pads, outs = [], []
+    for axis, (size, k, s, d) in enumerate(zip(sizes, kernel, strides, dilations)):
+        span = convnd.dilated_size(k, d)
+        out = conv_kernels.conv_output_length(size, span, layer.border_mode, s)
+        if out < 1:
+            raise ValueError('%s: a kernel spanning %d (size %d, dilation %d) does not fit '
+                             'the %d positions of spatial axis %d with border_mode=%r; use '
+                             "border_mode='same' or a smaller kernel"
+                             % (layer_label(layer), span, k, d, size, axis, layer.border_mode))
+        pad, out = conv_kernels.conv_padding(size, span, layer.border_mode, s)
+        pads.append(pad)
+        outs.append(out)
+    return tuple(pads), tuple(outs)
+
+
+def _padded3(values, rank, fill):
+    """A spatial tuple of `rank` entries as the 3 entries of a volume."""
+    return (fill,) * (3 - rank) + tuple(values)
+
+
+def _bias_or_zeros(layer, filters):
+    return layer.b if layer.b is not None else np.zeros(filters, dtype='float32')
+
+
+class _VolumeConvolution(Layer):
+    """Shared by the convolutions that run on `kernels/convnd.py`: a 'th'
+    kernel of shape (nb_filter, channels) + kernel size, optional dilation."""
+
+    _rank = 2
+
+    def _kernel_size(self):
+        return (self.nb_row, self.nb_col)
+
+    def _dilation(self):
+        return (1,) * self._rank
+
+    def _check_rank(self, input_shape):
+        if self._rank == 2:
+            check_image_rank(self, input_shape)
+        else:
+            check_rank(self, input_shape, 5, 'samples, ' + (
+                'channels, dim1, dim2, dim3' if self.dim_ordering == 'th'
+                else 'dim1, dim2, dim3, channels'))
+
+    def _output_sizes(self, input_shape):
+        self._check_rank(input_shape)
+        sizes = _spatial_sizes(input_shape, self.dim_ordering)
+        if any(s is None for s in sizes):
+            return tuple(None if s is None else conv_kernels.conv_output_length(
+                s, convnd.dilated_size(k, d), self.border_mode, st)
+                for s, k, st, d in zip(sizes, self._kernel_size(), self.subsample,
+                                       self._dilation()))
+        return _conv_geometry(self, sizes, self._kernel_size(), self.subsample,
+                              self._dilation())[1]
+
+    def get_output_shape_for(self, input_shape):
+        return _volume_shape(input_shape[0], self.nb_filter, self._output_sizes(input_shape),
+                             self.dim_ordering)
+
+    def build(self, input_shape):
+        self._output_sizes(input_shape)
+        channels = _channels(input_shape, self.dim_ordering)
+        if channels is None:
+            raise ValueError('%s: the number of input channels must be known, got input '
+                             'shape %s' % (layer_label(self), tuple(input_shape)))
+        if self.dim_ordering == 'th':
+            shape = (self.nb_filter, channels) + self._kernel_size()
+        else:
+            shape = self._kernel_size() + (channels, self.nb_filter)
+        self.W = self.add_weight(shape, self.init, name=self.name + '_W',
+                                 regularizer=self.W_regularizer, constraint=self.W_constraint,
+                                 dim_ordering=self.dim_ordering)
+        self.b = None
+        if self.bias:
+            self.b = self.add_weight((self.nb_filter,), 'zero', name=self.name + '_b',
+                                     regularizer=self.b_regularizer,
+                                     constraint=self.b_constraint)
+
+    def _kernel_volume(self):
+        """The kernel as (F, C, KD, KH, KW), 'th' layout."""
+        kernel = self.W if self.dim_ordering == 'th' else np.moveaxis(
+            np.moveaxis(self.W, -1, 0), -1, 1)
+        kernel = np.ascontiguousarray(kernel, dtype='float32')
+        return kernel[:, :, None] if self._rank == 2 else kernel
+
+    def _add_kernel_gradient(self, dw_volume):
+        dw = dw_volume[:, :, 0] if self._rank == 2 else dw_volume
+        if self.dim_ordering == 'tf':
+            dw = np.moveaxis(np.moveaxis(dw, 0, -1), 0, -2)
+        self.gradients[0] += dw
+
+    def forward(self, x, training=False, need_input_grad=True):
+        sizes = _spatial_sizes(x.shape, self.dim_ordering)
+        self._check_rank(x.shape)
+        pads, outs = _conv_geometry(self, sizes, self._kernel_size(), self.subsample,
+                                    self._dilation())
+        rank = self._rank
+        geometry = (_padded3(self.subsample, rank, 1), _padded3(self._dilation(), rank, 1),
+                    _padded3(pads, rank, 0))
+        x_v = _to_volume(x, self.dim_ordering)
+        kernel = self._kernel_volume()
+        z_v = np.empty((x_v.shape[0], self.nb_filter) + _padded3(outs, rank, 1),
+                       dtype='float32')
+        convnd.convnd_forward(x_v, kernel, _bias_or_zeros(self, self.nb_filter), z_v,
+                              *geometry)
+        z = _from_volume(z_v, self.dim_ordering, rank)
+        y = self.activation(z)
+
+        def backprop(dy):
+            dz = _to_volume(self.activation.backward(z, y, dy), self.dim_ordering)
+            dw = np.empty_like(kernel)
+            db = np.empty(self.nb_filter, dtype='float32')
+            convnd.convnd_backward_weights(x_v, dz, dw, db, *geometry)
+            self._add_kernel_gradient(dw)
+            if self.b is not None:
+                self.gradients[1] += db
+            if not need_input_grad:
+                return None
+            dx = np.empty_like(x_v)
+            convnd.convnd_backward_input(dz, kernel, dx, *geometry)
+            return _from_volume(dx, self.dim_ordering, rank)
+        return y, backprop
+
+
+class AtrousConvolution2D(_VolumeConvolution, Convolution2D):
+    """2D convolution with holes (dilated convolution): the kernel's taps are
+    `atrous_rate` rows and columns apart.
+
+    # Example
+    ```python
+        model.add(AtrousConvolution2D(64, 3, 3, atrous_rate=(2, 2), border_mode='valid',
+                                      input_shape=(3, 256, 256)))
+        # now model.output_shape == (None, 64, 252, 252)
+    ```
+
+    # Arguments
+        nb_filter, nb_row, nb_col, init, activation, weights, border_mode,
+        subsample, W_regularizer, b_regularizer, activity_regularizer,
+        W_constraint, b_constraint, dim_ordering, bias: as for Convolution2D.
+        atrous_rate: (rows, cols) dilation; a kernel of k taps spans
+            (k - 1) * rate + 1 positions, and the output sizes follow that span.
+
+    # Input shape
+        4D `(samples, channels, rows, cols)` ('th') or
+        `(samples, rows, cols, channels)` ('tf').
+
+    # Output shape
+        4D `(samples, nb_filter, new_rows, new_cols)` ('th') or
+        `(samples, new_rows, new_cols, nb_filter)` ('tf').
+
+    # Weights
+        As Convolution2D's: `W` (nb_filter, channels, nb_row, nb_col) for 'th',
+        (nb_row, nb_col, channels, nb_filter) for 'tf'; `b` (nb_filter,).
+    """
+
+    def __init__(self, nb_filter, nb_row, nb_col, init='glorot_uniform', activation=None,
+                 weights=None, border_mode='valid', subsample=(1, 1), atrous_rate=(1, 1),
+                 dim_ordering='default', W_regularizer=None, b_regularizer=None,
+                 activity_regularizer=None, W_constraint=None, b_constraint=None, bias=True,
+                 **kwargs):
+        super(AtrousConvolution2D, self).__init__(
+            nb_filter, nb_row, nb_col, init=init, activation=activation, weights=weights,
+            border_mode=border_mode, subsample=subsample, dim_ordering=dim_ordering,
+            W_regularizer=W_regularizer, b_regularizer=b_regularizer,
+            activity_regularizer=activity_regularizer, W_constraint=W_constraint,
+            b_constraint=b_constraint, bias=bias, **kwargs)
+        self.atrous_rate = positive_ints(self, 'atrous_rate', atrous_rate, 2)
+
+    def _dilation(self):
+        return self.atrous_rate
+
+    def get_config(self):
+        config = super(AtrousConvolution2D, self).get_config()
+        config['atrous_rate'] = self.atrous_rate
+        return config
+
+
+class Deconvolution2D(Convolution2D):
+    """Transposed convolution over images: the gradient of a Convolution2D
+    for its input, as a layer. It maps something shaped like a convolution's
+    output to something shaped like that convolution's input.
+
+    # Example
+    ```python
+        model.add(Deconvolution2D(3, 3, 3, output_shape=(None, 3, 25, 25), subsample=(2, 2),
+                                  border_mode='valid', input_shape=(3, 12, 12)))
+        # now model.output_shape == (None, 3, 25, 25)
+    ```
+
+    # Arguments
+        nb_filter: number of output channels.
+        nb_row, nb_col: kernel size.
+        output_shape: the full output shape, `(samples, nb_filter, rows, cols)`
+            ('th') or `(samples, rows, cols, nb_filter)` ('tf'); the samples
+            entry is ignored. Several output sizes give the same input size
+            when the stride is above 1, so it must be given; it is checked:
+            a Convolution2D with the same kernel, border_mode and subsample
+            must take it back to the input's size.
+        init, activation, weights, border_mode ('valid', 'same', 'full'),
+        subsample, W_regularizer, b_regularizer, activity_regularizer,
+        W_constraint, b_constraint, dim_ordering, bias: as for Convolution2D.
+
+    # Input shape
+        4D `(samples, channels, rows, cols)` ('th') or
+        `(samples, rows, cols, channels)` ('tf').
+
+    # Output shape
+        4D, the rows and cols of `output_shape`, `nb_filter` channels.
+
+    # Weights
+        As Keras 1.2.2: `W` of shape (nb_filter, channels, nb_row, nb_col)
+        for 'th' and (nb_row, nb_col, channels, nb_filter) for 'tf' (channels
+        being the input's); `b` of shape (nb_filter,).
+    """
+
+    def __init__(self, nb_filter, nb_row, nb_col, output_shape, init='glorot_uniform',
+                 activation=None, weights=None, border_mode='valid', subsample=(1, 1),
+                 dim_ordering='default', W_regularizer=None, b_regularizer=None,
+                 activity_regularizer=None, W_constraint=None, b_constraint=None, bias=True,
+                 **kwargs):
+        super(Deconvolution2D, self).__init__(
+            nb_filter, nb_row, nb_col, init=init, activation=activation, weights=weights,
+            border_mode=border_mode, subsample=subsample, dim_ordering=dim_ordering,
+            W_regularizer=W_regularizer, b_regularizer=b_regularizer,
+            activity_regularizer=activity_regularizer, W_constraint=W_constraint,
+            b_constraint=b_constraint, bias=bias, **kwargs)
+        try:
+            output_shape = tuple(output_shape)
+        except TypeError:
+            output_shape = ()
+        if len(output_shape) != 4:
+            raise ValueError('%s: output_shape must be 4 entries (samples, %s), got %r'
+                             % (layer_label(self), image_axis_names(self.dim_ordering),
+                                output_shape))
+        channels, rows, cols = image_axes(output_shape, self.dim_ordering)
+        positive_ints(self, 'the rows and cols of output_shape', (rows, cols), 2)
+        if channels is not None and channels != self.nb_filter:
+            raise ValueError('%s: output_shape %r has %r channels, but nb_filter is %d'
+                             % (layer_label(self), output_shape, channels, self.nb_filter))
+        self.output_shape_ = output_shape
+        self._out_rows, self._out_cols = int(rows), int(cols)
+
+    def _check_input(self, input_shape):
+        check_image_rank(self, input_shape)
+        channels, rows, cols = image_axes(input_shape, self.dim_ordering)
+        for axis, size, out, k, s in (('rows', rows, self._out_rows, self.nb_row,
+                                       self.subsample[0]),
+                                      ('cols', cols, self._out_cols, self.nb_col,
+                                       self.subsample[1])):
+            back = conv_kernels.conv_output_length(out, k, self.border_mode, s)
+            if size is not None and back != size:
+                raise ValueError(
+                    '%s: output_shape %r does not fit an input of %d %s: a convolution of '
+                    'its %d %s (kernel %d, stride %d, border_mode=%r) gives %d %s, not %d; '
+                    'input shape %s (dim_ordering=%r)'
+                    % (layer_label(self), self.output_shape_, size, axis, out, axis, k, s,
+                       self.border_mode, back, axis, size, tuple(input_shape),
+                       self.dim_ordering))
+        return channels, rows, cols
+
+    def get_output_shape_for(self, input_shape):
+        self._check_input(input_shape)
+        return image_shape(input_shape[0], self.nb_filter, self._out_rows, self._out_cols,
+                           self.dim_ordering)
+
+    def _transposed_geometry(self):
+        pad_top, _ = conv_kernels.conv_padding(self._out_rows, self.nb_row, self.border_mode,
+                                               self.subsample[0])
+        pad_left, _ = conv_kernels.conv_padding(self._out_cols, self.nb_col, self.border_mode,
+                                                self.subsample[1])
+        return ((1,) + tuple(self.subsample), (1, 1, 1), (0, pad_top, pad_left))
+
+    def _forward_kernel(self):
+        """The kernel of the convolution this layer transposes, which maps
+        nb_filter channels to the input's: (channels, nb_filter, 1, rows, cols)."""
+        kernel = self.W if self.dim_ordering == 'th' else self.W.transpose(3, 2, 0, 1)
+        return np.ascontiguousarray(kernel.transpose(1, 0, 2, 3)[:, :, None], dtype='float32')
+
+    def forward(self, x, training=False, need_input_grad=True):
+        self._check_input(x.shape)
+        geometry = self._transposed_geometry()
+        x_v = _to_volume(x, self.dim_ordering)
+        kernel = self._forward_kernel()
+        z_v = np.empty((x_v.shape[0], self.nb_filter, 1, self._out_rows, self._out_cols),
+                       dtype='float32')
+        convnd.convnd_backward_input(x_v, kernel, z_v, *geometry)
+        if self.b is not None:
+            z_v += self.b.reshape(-1, 1, 1, 1)
+        z = _from_volume(z_v, self.dim_ordering, 2)
+        y = self.activation(z)
+
+        def backprop(dy):
+            dz = _to_volume(self.activation.backward(z, y, dy), self.dim_ordering)
+            # The adjoint of "the input gradient of a convolution" is that
+            # convolution, and its kernel gradient swaps the roles of x and dz.
+            dk = np.empty_like(kernel)
+            unused_db = np.empty(kernel.shape[0], dtype='float32')
+            convnd.convnd_backward_weights(dz, x_v, dk, unused_db, *geometry)
+            dw = dk[:, :, 0].transpose(1, 0, 2, 3)
+            self.gradients[0] += dw if self.dim_ordering == 'th' else dw.transpose(2, 3, 1, 0)
+            if self.b is not None:
+                self.gradients[1] += dz.sum(axis=(0, 2, 3, 4), dtype='float32')
+            if not need_input_grad:
+                return None
+            dx = np.empty_like(x_v)
+            convnd.convnd_forward(dz, kernel, np.zeros(kernel.shape[0], dtype='float32'), dx,
+                                  *geometry)
+            return _from_volume(dx, self.dim_ordering, 2)
+        return y, backprop
+
+    def get_config(self):
+        config = super(Deconvolution2D, self).get_config()
+        config['output_shape'] = self.output_shape_
+        return config
+
+
+class SeparableConvolution2D(Layer):
+    """Depthwise separable 2D convolution: each input channel is convolved on
+    its own with `depth_multiplier` kernels (the depthwise step), then a 1x1
+    convolution mixes the resulting channels into `nb_filter` (the pointwise
+    step).
+
+    # Example
+    ```python
+        model.add(SeparableConvolution2D(32, 3, 3, depth_multiplier=2, border_mode='same',
+                                         input_shape=(3, 64, 64)))
+        # now model.output_shape == (None, 32, 64, 64)
+    ```
+
+    # Arguments
+        nb_filter: number of output channels.
+        nb_row, nb_col: kernel size of the depthwise step.
+        init: name of the initialization of both kernels.
+        activation: name of the activation function (linear when None).
+        weights: list of arrays [depthwise, pointwise, b] to start from.
+        border_mode: 'valid' or 'same'.
+        subsample: (rows, cols) strides of the depthwise step.
+        depth_multiplier: how many channels the depthwise step makes of each
+            input channel; channel c gives channels c * depth_multiplier ...
+            (c + 1) * depth_multiplier - 1.
+        depthwise_regularizer, pointwise_regularizer, b_regularizer,
+        activity_regularizer: optional penalties.
+        depthwise_constraint, pointwise_constraint, b_constraint: optional
+            weight constraints.
+        dim_ordering: 'th', 'tf' or 'default' (the backend's ordering).
+        bias: whether to include the bias `b`.
+
+    # Input shape
+        4D `(samples, channels, rows, cols)` ('th') or
+        `(samples, rows, cols, channels)` ('tf').
+
+    # Output shape
+        4D `(samples, nb_filter, new_rows, new_cols)` ('th') or
+        `(samples, new_rows, new_cols, nb_filter)` ('tf').
+
+    # Weights
+        As Keras 1.2.2: 'th': depthwise (depth_multiplier, channels, nb_row,
+        nb_col), pointwise (nb_filter, depth_multiplier * channels, 1, 1);
+        'tf': depthwise (nb_row, nb_col, channels, depth_multiplier),
+        pointwise (1, 1, depth_multiplier * channels, nb_filter); `b`
+        (nb_filter,).
+    """
+
+    def __init__(self, nb_filter, nb_row, nb_col, init='glorot_uniform', activation=None,
+                 weights=None, border_mode='valid', subsample=(1, 1), depth_multiplier=1,
+                 dim_ordering='default', depthwise_regularizer=None, pointwise_regularizer=None,
+                 b_regularizer=None, activity_regularizer=None, depthwise_constraint=None,
+                 pointwise_constraint=None, b_constraint=None, bias=True, **kwargs):
+        super(SeparableConvolution2D, self).__init__(weights=weights, **kwargs)
+        self.nb_filter = positive_int(self, 'nb_filter', nb_filter)
+        self.nb_row = positive_int(self, 'nb_row', nb_row)
+        self.nb_col = positive_int(self, 'nb_col', nb_col)
+        self.border_mode = one_of(self, 'border_mode', border_mode, ('valid', 'same'))
+        self.subsample = positive_ints(self, 'subsample', subsample, 2)
+        self.depth_multiplier = positive_int(self, 'depth_multiplier', depth_multiplier)
+        self.activation = activations.get(activation)
+        self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
+        self.init = init
+        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.b_regularizer = regularizers.get(b_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
+        self.b_constraint = constraints.get(b_constraint)
+        self.bias = bias
+
+    def _geometry(self, input_shape):
+        check_image_rank(self, input_shape)
+        _, rows, cols = image_axes(input_shape, self.dim_ordering)
+        if rows is None or cols is None:
+            return None, tuple(conv_kernels.conv_output_length(s, k, self.border_mode, st)
+                               if s is not None else None for s, k, st in
+                               zip((rows, cols), (self.nb_row, self.nb_col), self.subsample))
+        return _conv_geometry(self, (rows, cols), (self.nb_row, self.nb_col), self.subsample,
+                              (1, 1))
+
+    def get_output_shape_for(self, input_shape):
+        rows, cols = self._geometry(input_shape)[1]
+        return image_shape(input_shape[0], self.nb_filter, rows, cols, self.dim_ordering)
+
+    def build(self, input_shape):
+        self._geometry(input_shape)
+        channels = image_axes(input_shape, self.dim_ordering)[0]
+        if channels is None:
+            raise ValueError('%s: the number of input channels must be known, got input '
+                             'shape %s' % (layer_label(self), tuple(input_shape)))
+        middle = self.depth_multiplier * channels
+        if self.dim_ordering == 'th':
+            depthwise = (self.depth_multiplier, channels, self.nb_row, self.nb_col)
+            pointwise = (self.nb_filter, middle, 1, 1)
+        else:
+            depthwise = (self.nb_row, self.nb_col, channels, self.depth_multiplier)
+            pointwise = (1, 1, middle, self.nb_filter)
+        self.depthwise_kernel = self.add_weight(
+            depthwise, self.init, name=self.name + '_depthwise_kernel',
+            regularizer=self.depthwise_regularizer, constraint=self.depthwise_constraint,
+            dim_ordering=self.dim_ordering)
+        self.pointwise_kernel = self.add_weight(
+            pointwise, self.init, name=self.name + '_pointwise_kernel',
+            regularizer=self.pointwise_regularizer, constraint=self.pointwise_constraint,
+            dim_ordering=self.dim_ordering)
+        self.b = None
+        if self.bias:
+            self.b = self.add_weight((self.nb_filter,), 'zero', name=self.name + '_b',
+                                     regularizer=self.b_regularizer,
+                                     constraint=self.b_constraint)
+
+    def _kernels(self):
+        """(depthwise as grouped 'th' volume kernel (C*M, 1, 1, KH, KW),
+        pointwise as a matrix (F, C*M))."""
+        if self.dim_ordering == 'th':
+            depthwise = self.depthwise_kernel.transpose(1, 0, 2, 3)       # (C, M, KH, KW)
+            pointwise = self.pointwise_kernel[:, :, 0, 0]
+        else:
+            depthwise = self.depthwise_kernel.transpose(2, 3, 0, 1)
+            pointwise = self.pointwise_kernel[0, 0].T
+        channels = depthwise.shape[0]
+        depthwise = depthwise.reshape((channels * self.depth_multiplier, 1, 1) +
+                                      depthwise.shape[2:])
+        return (np.ascontiguousarray(depthwise, dtype='float32'),
+                np.ascontiguousarray(pointwise, dtype='float32'))
+
+    def forward(self, x, training=False, need_input_grad=True):
+        pads, (rows, cols) = self._geometry(x.shape)
+        geometry = ((1,) + self.subsample, (1, 1, 1), (0,) + pads)
+        x_v = _to_volume(x, self.dim_ordering)
+        n, channels = x_v.shape[:2]
+        depthwise, pointwise = self._kernels()
+        middle = depthwise.shape[0]
+        hidden = np.empty((n, middle, 1, rows, cols), dtype='float32')
+        convnd.convnd_forward(x_v, depthwise, np.zeros(middle, dtype='float32'), hidden,
+                              *geometry, groups=channels)
+        hidden_m = hidden.reshape(n, middle, rows * cols)
+        z_cf = np.matmul(pointwise, hidden_m)
+        if self.b is not None:
+            z_cf += self.b[:, None]
+        z = from_channels_first(z_cf.reshape(n, self.nb_filter, rows, cols), self.dim_ordering)
+        y = self.activation(z)
+
+        def backprop(dy):
+            dz = to_channels_first(self.activation.backward(z, y, dy), self.dim_ordering)
+            dz_m = dz.reshape(n, self.nb_filter, rows * cols)
+            dpoint = np.matmul(dz_m.transpose(1, 0, 2).reshape(self.nb_filter, -1),
+                               hidden_m.transpose(1, 0, 2).reshape(middle, -1).T)
+            dhidden = np.ascontiguousarray(
+                np.matmul(pointwise.T, dz_m).reshape(hidden.shape), dtype='float32')
+            ddepth = np.empty_like(depthwise)
+            unused_db = np.empty(middle, dtype='float32')
+            convnd.convnd_backward_weights(x_v, dhidden, ddepth, unused_db, *geometry,
+                                           groups=channels)
+            ddepth = ddepth.reshape((channels, self.depth_multiplier) + ddepth.shape[3:])
+            if self.dim_ordering == 'th':
+                self.gradients[0] += ddepth.transpose(1, 0, 2, 3)
+                self.gradients[1] += dpoint[:, :, None, None]
+            else:
+                self.gradients[0] += ddepth.transpose(2, 3, 0, 1)
+                self.gradients[1] += dpoint.T[None, None]
+            if self.b is not None:
+                self.gradients[2] += dz.sum(axis=(0, 2, 3), dtype='float32')
+            if not need_input_grad:
+                return None
+            dx = np.empty_like(x_v)
+            convnd.convnd_backward_input(dhidden, depthwise, dx, *geometry, groups=channels)
+            return _from_volume(dx, self.dim_ordering, 2)
+        return y, backprop
+
+    def get_config(self):
+        config = super(SeparableConvolution2D, self).get_config()
+        config.update({
+            'nb_filter': self.nb_filter, 'nb_row': self.nb_row, 'nb_col': self.nb_col,
+            'init': self.init, 'activation': activations.serialize(self.activation),
+            'border_mode': self.border_mode, 'subsample': self.subsample,
+            'depth_multiplier': self.depth_multiplier, 'dim_ordering': self.dim_ordering,
+            'depthwise_regularizer': _config_or_none(self.depthwise_regularizer),
+            'pointwise_regularizer': _config_or_none(self.pointwise_regularizer),
+            'b_regularizer': _config_or_none(self.b_regularizer),
+            'activity_regularizer': _config_or_none(self.activity_regularizer),
+            'depthwise_constraint': _config_or_none(self.depthwise_constraint),
+            'pointwise_constraint': _config_or_none(self.pointwise_constraint),
+            'b_constraint': _config_or_none(self.b_constraint), 'bias': self.bias})
+        return config
+
+
+class Convolution3D(_VolumeConvolution):
+    """3D convolution (cross-correlation) over volumes (e.g. video frames or
+    scans).
+
+    # Example
+    ```python
+        model.add(Convolution3D(8, 3, 3, 3, input_shape=(1, 16, 32, 32)))
+        # now model.output_shape == (None, 8, 14, 30, 30)
+    ```
+
+    # Arguments
+        nb_filter: number of convolution kernels.
+        kernel_dim1, kernel_dim2, kernel_dim3: kernel size along the three
+            spatial axes.
+        init: name of the initialization for `W`.
+        activation: name of the activation function (linear when None).
+        weights: list of arrays [W, b] to start from.
+        border_mode: 'valid', 'same' or 'full'.
+        subsample: (dim1, dim2, dim3) strides.
+        W_regularizer, b_regularizer, activity_regularizer: optional penalties.
+        W_constraint, b_constraint: optional weight constraints.
+        dim_ordering: 'th' (channels first), 'tf' (channels last) or 'default'.
+        bias: whether to include the bias `b`.
+
+    # Input shape
+        5D `(samples, channels, dim1, dim2, dim3)` ('th') or
+        `(samples, dim1, dim2, dim3, channels)` ('tf').
+
+    # Output shape
+        5D, `nb_filter` channels and the new spatial sizes.
+
+    # Weights
+        `W` of shape (nb_filter, channels, kernel_dim1, kernel_dim2,
+        kernel_dim3) for 'th' and (kernel_dim1, kernel_dim2, kernel_dim3,
+        channels, nb_filter) for 'tf'; `b` of shape (nb_filter,).
+    """
+
+    _rank = 3
+
+    def __init__(self, nb_filter, kernel_dim1, kernel_dim2, kernel_dim3,
+                 init='glorot_uniform', activation=None, weights=None, border_mode='valid',
+                 subsample=(1, 1, 1), dim_ordering='default', W_regularizer=None,
+                 b_regularizer=None, activity_regularizer=None, W_constraint=None,
+                 b_constraint=None, bias=True, **kwargs):
+        super(Convolution3D, self).__init__(weights=weights, **kwargs)
+        self.nb_filter = positive_int(self, 'nb_filter', nb_filter)
+        self.kernel_dim1 = positive_int(self, 'kernel_dim1', kernel_dim1)
+        self.kernel_dim2 = positive_int(self, 'kernel_dim2', kernel_dim2)
+        self.kernel_dim3 = positive_int(self, 'kernel_dim3', kernel_dim3)
+        self.border_mode = one_of(self, 'border_mode', border_mode, _BORDER_MODES)
+        self.activation = activations.get(activation)
+        self.subsample = positive_ints(self, 'subsample', subsample, 3)
+        self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
+        _weight_layer_settings(self, init, W_regularizer, b_regularizer, activity_regularizer,
+                               W_constraint, b_constraint, bias)
+
+    def _kernel_size(self):
+        return (self.kernel_dim1, self.kernel_dim2, self.kernel_dim3)
+
+    def get_config(self):
+        config = super(Convolution3D, self).get_config()
+        config.update({
+            'nb_filter': self.nb_filter, 'kernel_dim1': self.kernel_dim1,
+            'kernel_dim2': self.kernel_dim2, 'kernel_dim3': self.kernel_dim3,
+            'activation': activations.serialize(self.activation),
+            'border_mode': self.border_mode, 'subsample': self.subsample,
+            'dim_ordering': self.dim_ordering})
+        config.update(_weight_layer_config(self))
+        return config
+
+
+def _check_volume_input(layer, input_shape):
+    check_rank(layer, input_shape, 5, 'samples, ' + (
+        'channels, dim1, dim2, dim3' if layer.dim_ordering == 'th'
+        else 'dim1, dim2, dim3, channels'))
+    return _spatial_sizes(input_shape, layer.dim_ordering)
+
+
+def _spatial_axes(dim_ordering):
+    return (2, 3, 4) if dim_ordering == 'th' else (1, 2, 3)
+
+
+def _with_sizes(input_shape, dim_ordering, sizes):
+    return _volume_shape(input_shape[0], _channels(input_shape, dim_ordering), sizes,
+                         dim_ordering)
+
+
+class UpSampling3D(Layer):
+    """Repeats the entries of volumes `size[0]`, `size[1]` and `size[2]` times
+    along their three spatial axes (nearest-neighbour upsampling).
+
+    # Arguments
+        size: (dim1, dim2, dim3) integer factors.
+        dim_ordering: 'th', 'tf' or 'default' (the backend's ordering).
+
+    # Input shape
+        5D `(samples, channels, dim1, dim2, dim3)` ('th') or
+        `(samples, dim1, dim2, dim3, channels)` ('tf').
+
+    # Output shape
+        5D, every spatial size multiplied by its factor.
+    """
+
+    def __init__(self, size=(2, 2, 2), dim_ordering='default', **kwargs):
+        super(UpSampling3D, self).__init__(**kwargs)
+        self.size = positive_ints(self, 'size', size, 3)
+        self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
+
+    def get_output_shape_for(self, input_shape):
+        sizes = _check_volume_input(self, input_shape)
+        return _with_sizes(input_shape, self.dim_ordering,
+                           [s * f if s is not None else None for s, f in zip(sizes, self.size)])
+
+    def forward(self, x, training=False, need_input_grad=True):
+        _check_volume_input(self, x.shape)
+        axes = _spatial_axes(self.dim_ordering)
+        y = x
+        for axis, factor in zip(axes, self.size):
+            y = np.repeat(y, factor, axis=axis)
+        shape = x.shape
+
+        def backprop(dy):
+            split = []
+            for axis, length in enumerate(shape):
+                split.append(length)
+                if axis in axes:
+                    split.append(self.size[axes.index(axis)])
+            summed = tuple(axis + 1 + axes.index(axis) for axis in axes)
+            return dy.reshape(split).sum(axis=summed)
+        return y, backprop
+
+    def get_config(self):
+        config = super(UpSampling3D, self).get_config()
+        # Keras 1.2.2 saved only 'size'; see ZeroPadding2D.get_config.
+        config.update({'size': self.size, 'dim_ordering': self.dim_ordering})
+        return config
+
+
+class ZeroPadding3D(Layer):
+    """Adds zeros on both sides of each spatial axis of volumes.
+
+    # Arguments
+        padding: (dim1, dim2, dim3): as many zeros before as after along each
+            spatial axis.
+        dim_ordering: 'th', 'tf' or 'default' (the backend's ordering).
+
+    # Input shape
+        5D `(samples, channels, dim1, dim2, dim3)` ('th') or
+        `(samples, dim1, dim2, dim3, channels)` ('tf').
+
+    # Output shape
+        5D, each spatial size grown by twice its padding.
+    """
+
+    def __init__(self, padding=(1, 1, 1), dim_ordering='default', **kwargs):
+        super(ZeroPadding3D, self).__init__(**kwargs)
+        try:
+            padding = tuple(padding)
+        except TypeError:
+            padding = ()
+        if len(padding) != 3 or not _non_negative_ints(padding):
+            raise ValueError('%s: padding must be (dim1, dim2, dim3), integers >= 0, got %r'
+                             % (layer_label(self), padding))
+        self.padding = tuple(int(p) for p in padding)
+        self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
+
+    def get_output_shape_for(self, input_shape):
+        sizes = _check_volume_input(self, input_shape)
+        return _with_sizes(input_shape, self.dim_ordering,
+                           [s + 2 * p if s is not None else None
+                            for s, p in zip(sizes, self.padding)])
+
+    def forward(self, x, training=False, need_input_grad=True):
+        _check_volume_input(self, x.shape)
+        widths = [(0, 0)] * 5
+        index = [slice(None)] * 5
+        for axis, pad in zip(_spatial_axes(self.dim_ordering), self.padding):
+            widths[axis] = (pad, pad)
+            index[axis] = slice(pad, pad + x.shape[axis])
+        index = tuple(index)
+
+        def backprop(dy):
+            return dy[index]
+        return np.pad(x, widths, mode='constant'), backprop
+
+    def get_config(self):
+        config = super(ZeroPadding3D, self).get_config()
+        config.update({'padding': self.padding, 'dim_ordering': self.dim_ordering})
+        return config
+
+
+class Cropping3D(Layer):
+    """Trims positions off both ends of each spatial axis of volumes.
+
+    # Arguments
+        cropping: ((before, after), (before, after), (before, after)) for
+            dim1, dim2 and dim3.
+        dim_ordering: 'th', 'tf' or 'default' (the backend's ordering).
+
+    # Input shape
+        5D `(samples, channels, dim1, dim2, dim3)` ('th') or
+        `(samples, dim1, dim2, dim3, channels)` ('tf').
+
+    # Output shape
+        5D, with cropped spatial axes.
+    """
+
+    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), dim_ordering='default', **kwargs):
+        super(Cropping3D, self).__init__(**kwargs)
+        try:
+            cropping = tuple(tuple(pair) for pair in cropping)
+        except TypeError:
+            cropping = ()
+        if len(cropping) != 3 or any(len(pair) != 2 or not _non_negative_ints(pair)
+                                     for pair in cropping):
+            raise ValueError('%s: cropping must be ((before, after),) * 3, integers >= 0, '
+                             'got %r' % (layer_label(self), cropping))
+        self.cropping = tuple((int(a), int(b)) for a, b in cropping)
+        self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
+
+    def get_output_shape_for(self, input_shape):
+        sizes = []
+        for axis, size, (before, after) in zip(('dim1', 'dim2', 'dim3'),
+                                               _check_volume_input(self, input_shape),
+                                               self.cropping):
+            if size is not None and before + after >= size:
+                raise ValueError('%s: cropping %d + %d along %s leaves nothing of its %d '
+                                 'positions; input shape %s (dim_ordering=%r)'
+                                 % (layer_label(self), before, after, axis, size,
+                                    tuple(input_shape), self.dim_ordering))
+            sizes.append(None if size is None else size - before - after)
+        return _with_sizes(input_shape, self.dim_ordering, sizes)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        self.get_output_shape_for(x.shape)
+        index = [slice(None)] * 5
+        for axis, (before, after) in zip(_spatial_axes(self.dim_ordering), self.cropping):
+            index[axis] = slice(before, x.shape[axis] - after)
+        index = tuple(index)
+        shape, dtype = x.shape, x.dtype
+
+        def backprop(dy):
+            dx = np.zeros(shape, dtype=dtype)
+            dx[index] = dy
+            return dx
+        return x[index], backprop
+
+    def get_config(self):
+        config = super(Cropping3D, self).get_config()
+        config.update({'cropping': self.cropping, 'dim_ordering': self.dim_ordering})
+        return config
+
+
+class AtrousConvolution1D(Convolution1D):
+    """1D convolution with holes (dilated convolution) over the steps of
+    temporal data: the kernel's taps are `atrous_rate` steps apart.
+
+    # Example
+    ```python
+        model.add(AtrousConvolution1D(64, 3, atrous_rate=2, border_mode='same',
+                                      input_shape=(10, 32)))
+        # now model.output_shape == (None, 10, 64)
+    ```
+
+    # Arguments
+        nb_filter, filter_length, init, activation, weights, border_mode,
+        subsample_length, W_regularizer, b_regularizer, activity_regularizer,
+        W_constraint, b_constraint, bias, input_dim, input_length: as for
+        Convolution1D.
+        atrous_rate: the dilation; a kernel of k taps spans
+            (k - 1) * atrous_rate + 1 steps.
+
+    # Input shape
+        3D `(samples, steps, input_dim)`.
+
+    # Output shape
+        3D `(samples, new_steps, nb_filter)`.
+
+    # Weights
+        As Convolution1D's: `W` (filter_length, 1, input_dim, nb_filter), `b`
+        (nb_filter,).
+    """
+
+    def __init__(self, nb_filter, filter_length, init='glorot_uniform', activation=None,
+                 weights=None, border_mode='valid', subsample_length=1, atrous_rate=1,
+                 W_regularizer=None, b_regularizer=None, activity_regularizer=None,
+                 W_constraint=None, b_constraint=None, bias=True, **kwargs):
+        super(AtrousConvolution1D, self).__init__(
+            nb_filter, filter_length, init=init, activation=activation, weights=weights,
+            border_mode=border_mode, subsample_length=subsample_length,
+            W_regularizer=W_regularizer, b_regularizer=b_regularizer,
+            activity_regularizer=activity_regularizer, W_constraint=W_constraint,
+            b_constraint=b_constraint, bias=bias, **kwargs)
+        self.atrous_rate = positive_int(self, 'atrous_rate', atrous_rate)
+
+    def _geometry(self, input_shape):
+        check_rank(self, input_shape, 3, 'samples, steps, input_dim')
+        steps = input_shape[1]
+        if steps is None:
+            return None, conv_kernels.conv_output_length(
+                None, self.filter_length, self.border_mode, self.subsample_length)
+        pads, outs = _conv_geometry(self, (steps,), (self.filter_length,),
+                                    (self.subsample_length,), (self.atrous_rate,))
+        return pads[0], outs[0]
+
+    def get_output_shape_for(self, input_shape):
+        return (input_shape[0], self._geometry(input_shape)[1], self.nb_filter)
+
+    def build(self, input_shape):
+        self._geometry(input_shape)
+        super(AtrousConvolution1D, self).build(input_shape)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        pad, steps_out = self._geometry(x.shape)
+        geometry = ((1, 1, self.subsample_length), (1, 1, self.atrous_rate), (0, 0, pad))
+        # Steps as the last spatial axis: (samples, input_dim, 1, 1, steps).
+        x_v = np.ascontiguousarray(x.transpose(0, 2, 1), dtype='float32')[:, :, None, None]
+        kernel = np.ascontiguousarray(self.W.transpose(3, 2, 1, 0))[:, :, None]
+        z_v = np.empty((x.shape[0], self.nb_filter, 1, 1, steps_out), dtype='float32')
+        convnd.convnd_forward(x_v, kernel, _bias_or_zeros(self, self.nb_filter), z_v, *geometry)
+        z = z_v[:, :, 0, 0].transpose(0, 2, 1)
+        y = self.activation(z)
+
+        def backprop(dy):
+            dz = self.activation.backward(z, y, dy)
+            dz_v = np.ascontiguousarray(dz.transpose(0, 2, 1), dtype='float32')[:, :, None, None]
+            dw = np.empty_like(kernel)
+            db = np.empty(self.nb_filter, dtype='float32')
+            convnd.convnd_backward_weights(x_v, dz_v, dw, db, *geometry)
+            self.gradients[0] += dw[:, :, 0].transpose(3, 2, 1, 0)
+            if self.b is not None:
+                self.gradients[1] += db
+            if not need_input_grad:
+                return None
+            dx = np.empty_like(x_v)
+            convnd.convnd_backward_input(dz_v, kernel, dx, *geometry)
+            return dx[:, :, 0, 0].transpose(0, 2, 1)
+        return y, backprop
+
+    def get_config(self):
+        config = super(AtrousConvolution1D, self).get_config()
+        config['atrous_rate'] = self.atrous_rate
+        return config
+
+
+# Keras 1.2.2's short names of the layers above.
+Conv3D = Convolution3D
+Deconv2D = Deconvolution2D
+AtrousConv1D = AtrousConvolution1D
+AtrousConv2D = AtrousConvolution2D
+SeparableConv2D = SeparableConvolution2D

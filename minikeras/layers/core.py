@@ -941,3 +941,50 @@ class TimeDistributedDense(Layer):
                        'activation': activations.serialize(self.activation),
                        'input_dim': self.input_dim, 'input_length': self.input_length})
         return config
+
+
+class SpatialDropout3D(Dropout):
+    """Dropout of whole feature maps of volumes: each of a sample's channels
+    is kept or dropped at every position at once; kept ones are scaled by
+    1 / (1 - p) during training. The identity at test time.
+
+    # Arguments
+        p: float between 0 and 1, the fraction of the feature maps to drop.
+        dim_ordering: 'th' (channels at index 1), 'tf' (channels at index 4)
+            or 'default' (the backend's `image_dim_ordering()`).
+
+    # Input shape
+        5D `(samples, channels, dim1, dim2, dim3)` ('th') or
+        `(samples, dim1, dim2, dim3, channels)` ('tf').
+
+    # Output shape
+        Same as the input.
+
+    # Randomness
+        One draw of NumPy's global generator per (sample, channel).
+    """
+
+    def __init__(self, p, dim_ordering='default', **kwargs):
+        super(SpatialDropout3D, self).__init__(p, **kwargs)
+        self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
+
+    def _axes(self):
+        return 'samples, channels, dim1, dim2, dim3' if self.dim_ordering == 'th' else \
+            'samples, dim1, dim2, dim3, channels'
+
+    def get_output_shape_for(self, input_shape):
+        check_rank(self, input_shape, 5, self._axes())
+        return input_shape
+
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
+        check_rank(self, x.shape, 5, self._axes())
+        if self.dim_ordering == 'th':
+            noise_shape = (x.shape[0], x.shape[1], 1, 1, 1)
+        else:
+            noise_shape = (x.shape[0], 1, 1, 1, x.shape[4])
+        return _spatial_dropout(self, x, training, noise_shape)
+
+    def get_config(self):
+        config = super(SpatialDropout3D, self).get_config()
+        config['dim_ordering'] = self.dim_ordering
+        return config

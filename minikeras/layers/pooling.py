@@ -10,6 +10,7 @@ from ..compat import keras0, keras2
 from ..engine.base_layer import Layer
 from ..kernels import avgpool as avg_kernels
 from ..kernels import pooling as pool_kernels
+from ..kernels import pooling3d as pool3d_kernels
 from ..utils.conv_utils import (from_channels_first, image_axes, image_shape,
                                 resolve_dim_ordering, to_channels_first)
 from ..utils.layer_checks import (check_image_rank, check_rank, one_of, positive_int,
@@ -374,6 +375,204 @@ class GlobalAveragePooling2D(_GlobalPooling2D):
     """
 
     _reduce = staticmethod(_global_average)
+
+
+# ---------------------------------------------------------------------------
+# 3D pooling, on the kernels of `kernels/pooling3d.py`.
+# ---------------------------------------------------------------------------
+
+class _Pooling3D(Layer):
+    """Shared by MaxPooling3D and AveragePooling3D."""
+
+    _mode = None
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, border_mode='valid',
+                 dim_ordering='default', **kwargs):
+        super(_Pooling3D, self).__init__(**kwargs)
+        self.pool_size = positive_ints(self, 'pool_size', pool_size, 3)
+        self.strides = positive_ints(self, 'strides', strides if strides is not None
+                                     else self.pool_size, 3)
+        self.border_mode = one_of(self, 'border_mode', border_mode, _BORDER_MODES)
+        self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
+
+    def _sizes(self, input_shape):
+        check_rank(self, input_shape, 5, 'samples, ' + (
+            'channels, dim1, dim2, dim3' if self.dim_ordering == 'th'
+            else 'dim1, dim2, dim3, channels'))
+        return tuple(input_shape[2:]) if self.dim_ordering == 'th' else \
+            tuple(input_shape[1:4])
+
+    def get_output_shape_for(self, input_shape):
+        sizes = []
+        for axis, size, window, stride in zip(('dim1', 'dim2', 'dim3'), self._sizes(input_shape),
+                                              self.pool_size, self.strides):
+            if size is None:
+                sizes.append(None)
+                continue
+            if self.border_mode == 'valid' and size < window:
+                raise ValueError('Layer %s (%s): pool_size %s is larger than its input (%s %d); '
+                                 'input shape %s (dim_ordering=%r)'
+                                 % (self.name, type(self).__name__, self.pool_size, axis, size,
+                                    tuple(input_shape), self.dim_ordering))
+            sizes.append(pool_kernels.pool_output_length(size, window, self.border_mode, stride))
+        if self.dim_ordering == 'th':
+            return (input_shape[0], input_shape[1]) + tuple(sizes)
+        return (input_shape[0],) + tuple(sizes) + (input_shape[4],)
+
+    def forward(self, x, training=False, need_input_grad=True):
+        self.get_output_shape_for(x.shape)
+        x_cf = np.moveaxis(x, -1, 1) if self.dim_ordering == 'tf' else x
+        x_cf = np.ascontiguousarray(x_cf, dtype='float32')
+        pads, outs = zip(*[pool_kernels.pool_padding(size, window, self.border_mode, stride)
+                           for size, window, stride in zip(x_cf.shape[2:], self.pool_size,
+                                                           self.strides)])
+        geometry = [np.asarray(v, dtype=np.int64) for v in (self.pool_size, self.strides, pads)]
+        y_cf = np.empty(x_cf.shape[:2] + tuple(outs), dtype='float32')
+        if self._mode == 'max':
+            argmax = np.empty(y_cf.shape, dtype=np.int64)
+            pool3d_kernels.maxpool3d_forward(x_cf, y_cf, argmax, *geometry)
+        else:
+            pool3d_kernels.avgpool3d_forward(x_cf, y_cf, *geometry)
+
+        def backprop(dy):
+            dy_cf = np.moveaxis(dy, -1, 1) if self.dim_ordering == 'tf' else dy
+            dy_cf = np.ascontiguousarray(dy_cf, dtype='float32')
+            dx = np.empty_like(x_cf)
+            if self._mode == 'max':
+                pool3d_kernels.maxpool3d_backward(dy_cf, argmax, dx)
+            else:
+                pool3d_kernels.avgpool3d_backward(dy_cf, dx, *geometry)
+            return np.moveaxis(dx, 1, -1) if self.dim_ordering == 'tf' else dx
+        return (np.moveaxis(y_cf, 1, -1) if self.dim_ordering == 'tf' else y_cf), backprop
+
+    def get_config(self):
+        config = super(_Pooling3D, self).get_config()
+        config.update({'pool_size': self.pool_size, 'strides': self.strides,
+                       'border_mode': self.border_mode, 'dim_ordering': self.dim_ordering})
+        return config
+
+
+class MaxPooling3D(_Pooling3D):
+    """Max pooling over 3D windows (e.g. of video frames or scans).
+
+    # Arguments
+        pool_size: (dim1, dim2, dim3) window size.
+        strides: (dim1, dim2, dim3) strides; the pool size when None.
+        border_mode: 'valid' or 'same' (TensorFlow's padding rule; padded
+            positions never win).
+        dim_ordering: 'th', 'tf' or 'default' (the backend's ordering).
+
+    # Input shape
+        5D `(samples, channels, dim1, dim2, dim3)` ('th') or
+        `(samples, dim1, dim2, dim3, channels)` ('tf').
+
+    # Output shape
+        5D, with pooled spatial axes.
+    """
+
+    _mode = 'max'
+
+
+class AveragePooling3D(_Pooling3D):
+    """Average pooling over 3D windows.
+
+    With border_mode='same', the padded positions are left out of each
+    average, as in TensorFlow.
+
+    # Arguments
+        pool_size: (dim1, dim2, dim3) window size.
+        strides: (dim1, dim2, dim3) strides; the pool size when None.
+        border_mode: 'valid' or 'same'.
+        dim_ordering: 'th', 'tf' or 'default' (the backend's ordering).
+
+    # Input shape
+        5D `(samples, channels, dim1, dim2, dim3)` ('th') or
+        `(samples, dim1, dim2, dim3, channels)` ('tf').
+
+    # Output shape
+        5D, with pooled spatial axes.
+    """
+
+    _mode = 'avg'
+
+
+class _GlobalPooling3D(Layer):
+    """Shared by GlobalMaxPooling3D and GlobalAveragePooling3D."""
+
+    def __init__(self, dim_ordering='default', **kwargs):
+        super(_GlobalPooling3D, self).__init__(**kwargs)
+        self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
+
+    def _check(self, input_shape):
+        check_rank(self, input_shape, 5, 'samples, ' + (
+            'channels, dim1, dim2, dim3' if self.dim_ordering == 'th'
+            else 'dim1, dim2, dim3, channels'))
+
+    def get_output_shape_for(self, input_shape):
+        self._check(input_shape)
+        return (input_shape[0], input_shape[1] if self.dim_ordering == 'th' else input_shape[4])
+
+    def forward(self, x, training=False, need_input_grad=True):
+        self._check(x.shape)
+        x_cf = np.moveaxis(x, -1, 1) if self.dim_ordering == 'tf' else x
+        n, channels = x_cf.shape[:2]
+        flat = x_cf.reshape(n, channels, -1)
+        if self._mode == 'max':
+            where = np.argmax(flat, axis=2)         # the first maximum wins a tie
+            y = np.take_along_axis(flat, where[:, :, None], axis=2)[:, :, 0]
+        else:
+            y = flat.mean(axis=2, dtype='float32')
+        shape_cf = x_cf.shape
+
+        def backprop(dy):
+            if self._mode == 'max':
+                dx = np.zeros((n, channels, flat.shape[2]), dtype='float32')
+                np.put_along_axis(dx, where[:, :, None], dy[:, :, None], axis=2)
+            else:
+                dx = np.repeat(dy[:, :, None] / np.float32(flat.shape[2]), flat.shape[2],
+                               axis=2)
+            dx = dx.reshape(shape_cf)
+            return np.moveaxis(dx, 1, -1) if self.dim_ordering == 'tf' else dx
+        return y.astype('float32'), backprop
+
+    def get_config(self):
+        config = super(_GlobalPooling3D, self).get_config()
+        config['dim_ordering'] = self.dim_ordering
+        return config
+
+
+class GlobalMaxPooling3D(_GlobalPooling3D):
+    """The maximum of each channel over the three spatial axes of volumes.
+
+    # Arguments
+        dim_ordering: 'th', 'tf' or 'default' (the backend's ordering).
+
+    # Input shape
+        5D `(samples, channels, dim1, dim2, dim3)` ('th') or
+        `(samples, dim1, dim2, dim3, channels)` ('tf').
+
+    # Output shape
+        2D `(samples, channels)`.
+    """
+
+    _mode = 'max'
+
+
+class GlobalAveragePooling3D(_GlobalPooling3D):
+    """The mean of each channel over the three spatial axes of volumes.
+
+    # Arguments
+        dim_ordering: 'th', 'tf' or 'default' (the backend's ordering).
+
+    # Input shape
+        5D `(samples, channels, dim1, dim2, dim3)` ('th') or
+        `(samples, dim1, dim2, dim3, channels)` ('tf').
+
+    # Output shape
+        2D `(samples, channels)`.
+    """
+
+    _mode = 'avg'
 
 
 # Keras 2's short names.

@@ -4,11 +4,12 @@ import numpy as np
 from ...engine.layer_formats import (elementwise_3, ExportedTensor, ExportError, keras1_activation,
                                      keras1_initializer, keras1_weight_options, keras3_activation,
                                      keras3_initializer, keras3_weight_options, LayerFormat,
-                                     plain_only_3, register_format, register_saved_role,
-                                     reorder_flattened_rows)
+                                     ordering_of, plain_only_3, register_format,
+                                     register_saved_role, reorder_flattened_rows)
 from ...engine.input_layer import InputLayer
 from ..core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, Masking,
-                    Permute, RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D)
+                    Permute, RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D,
+                    SpatialDropout3D)
 
 
 def _dense_weights_in(layer, arrays, source, info, target):
@@ -33,11 +34,23 @@ def _dense_1(c, major):
     return 'Dense', config
 
 
+_SPATIAL_DROPOUTS = {3: 'SpatialDropout1D', 4: 'SpatialDropout2D', 5: 'SpatialDropout3D'}
+
+
 def _dropout_1(c, major):
-    if c.get('noise_shape') is not None:
-        raise ValueError('Dropout noise_shape=%r is not supported by minikeras'
-                         % (c['noise_shape'],))
-    return 'Dropout', {'p': float(c.get('rate', c.get('p', 0.)))}
+    rate = float(c.get('rate', c.get('p', 0.)))
+    noise_shape = c.get('noise_shape')
+    if noise_shape is not None:
+        # A mask shared over every axis but samples and channels (last) is a
+        # channels-last spatial dropout, as the export writes SpatialDropout3D.
+        spatial = _SPATIAL_DROPOUTS.get(len(noise_shape))
+        if spatial is None or noise_shape[0] is not None or noise_shape[-1] is None or \
+                any(v != 1 for v in noise_shape[1:-1]):
+            raise ValueError('Dropout noise_shape=%r is not supported by minikeras'
+                             % (noise_shape,))
+        return spatial, ({'p': rate} if spatial == 'SpatialDropout1D'
+                         else {'p': rate, 'dim_ordering': 'tf'})
+    return 'Dropout', {'p': rate}
 
 
 # Keras 3 out
@@ -94,6 +107,24 @@ register_format(Dropout, LayerFormat(
     role='keep'))
 register_format(SpatialDropout1D, LayerFormat())
 register_format(SpatialDropout2D, LayerFormat(role='keep'))
+
+
+def _spatial_dropout3d_3(layer, state, converted):
+    if layer.dim_ordering != 'tf' or not state.plain():
+        raise ExportError("layer %s (SpatialDropout3D): only 'tf'-ordered volumes are exported "
+                          "to Keras 3; build the model with dim_ordering='tf'" % layer.name)
+    # As a Dropout whose mask is shared over the spatial axes: Keras 3's own
+    # SpatialDropout3D cannot be read back from a config ('trainable').
+    noise_shape = [None, 1, 1, 1, int(layer.output_shape[-1])]
+    return [('Dropout', {'rate': float(layer.p), 'noise_shape': noise_shape, 'seed': None},
+             [])], ExportedTensor(layer.output_shape)
+
+
+register_format(SpatialDropout3D, LayerFormat(
+    config_in=lambda c, major: ('SpatialDropout3D', {
+        'p': float(c.get('rate', c.get('p', 0.5))),
+        'dim_ordering': ordering_of(c.get('data_format'))}),
+    keras3_out=_spatial_dropout3d_3))
 register_format(Reshape, LayerFormat(
     config_in=lambda c, major: ('Reshape', {'target_shape': list(c['target_shape'])}),
     keras3_out=_reshape_3))

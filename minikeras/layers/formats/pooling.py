@@ -1,12 +1,14 @@
 """File formats of the pooling layers (`layers/pooling.py`)."""
 import numpy as np
 
-from ...engine.layer_formats import (check_image_layer_3, ExportedTensor, image_passthrough_3,
-                                     keras1_padding, LayerFormat, ordering_of, pair, plain_only_3,
-                                     register_format)
-from ..pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
+from ...engine.layer_formats import (check_image_layer_3, ExportedTensor, ExportError,
+                                     image_passthrough_3, keras1_padding, LayerFormat,
+                                     ordering_of, pair, plain_only_3, register_format)
+from ..pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D,
+                       GlobalAveragePooling1D, GlobalAveragePooling3D, GlobalMaxPooling3D,
                        GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
-                       MaxPooling1D, MaxPooling2D)
+                       MaxPooling1D, MaxPooling2D, MaxPooling3D)
+from .convolutional import _triple, volume_passthrough_3
 
 
 # Keras 2/3 configs in
@@ -36,7 +38,7 @@ def _global_pool_1(class_name):
     def translate(c, major):
         if c.get('keepdims'):
             raise ValueError('keepdims=True is not supported by minikeras')
-        if class_name.endswith('2D'):
+        if class_name.endswith(('2D', '3D')):
             return class_name, {'dim_ordering': ordering_of(c.get('data_format'))}
         return class_name, {}
     return translate
@@ -90,3 +92,48 @@ register_format(GlobalAveragePooling1D, LayerFormat(
     config_in=_global_pool_1('GlobalAveragePooling1D'),
     keras3_out=plain_only_3('GlobalAveragePooling1D',
                             lambda l: {'data_format': 'channels_last'})))
+
+
+# 3D pooling
+
+def _pool3d_1(class_name):
+    def translate(c, major):
+        pool = _triple(c.get('pool_size', 2))
+        strides = c.get('strides')
+        return class_name, {'pool_size': pool,
+                            'strides': _triple(strides) if strides is not None else pool,
+                            'border_mode': keras1_padding(c),
+                            'dim_ordering': ordering_of(c.get('data_format'))}
+    return translate
+
+
+def _pool3d_config_3(layer):
+    return {'pool_size': list(layer.pool_size), 'strides': list(layer.strides),
+            'padding': layer.border_mode}
+
+
+register_format(MaxPooling3D, LayerFormat(
+    saved_names=('MaxPool3D',), config_in=_pool3d_1('MaxPooling3D'),
+    keras3_out=volume_passthrough_3('MaxPooling3D', _pool3d_config_3)))
+register_format(AveragePooling3D, LayerFormat(
+    saved_names=('AvgPool3D',), config_in=_pool3d_1('AveragePooling3D'),
+    keras3_out=volume_passthrough_3('AveragePooling3D', _pool3d_config_3)))
+
+
+def _global_pool3d_3(class_name):
+    def export(layer, state, converted):
+        if not state.plain():
+            raise ExportError('layer %s (%s) on a converted image is not exported'
+                              % (layer.name, type(layer).__name__))
+        data_format = 'channels_first' if layer.dim_ordering == 'th' else 'channels_last'
+        return [(class_name, {'data_format': data_format}, [])], \
+            ExportedTensor(layer.output_shape)
+    return export
+
+
+register_format(GlobalMaxPooling3D, LayerFormat(
+    saved_names=('GlobalMaxPool3D',), config_in=_global_pool_1('GlobalMaxPooling3D'),
+    keras3_out=_global_pool3d_3('GlobalMaxPooling3D')))
+register_format(GlobalAveragePooling3D, LayerFormat(
+    saved_names=('GlobalAvgPool3D',), config_in=_global_pool_1('GlobalAveragePooling3D'),
+    keras3_out=_global_pool3d_3('GlobalAveragePooling3D')))
