@@ -299,6 +299,10 @@ class Keras0SequentialAPI(object):
         """Adds a layer on top of the stack (see `Sequential.add`). Without
         any input shape yet, the layer waits for the first data."""
         from ..engine.base_layer import Layer
+        assigned = vars(layer).pop('_keras0_input', None) if isinstance(layer, Layer) else None
+        if assigned is not None and not self.layers and not layer.inbound_nodes:
+            from ..engine.input_layer import Input
+            layer(Input(tensor=assigned))
         waiting = self._waiting()
         if isinstance(layer, Layer) and (waiting or (
                 not self.layers and layer.batch_input_shape is None and not layer.inbound_nodes)):
@@ -345,3 +349,34 @@ class Keras0SequentialAPI(object):
         batch by default under the Keras 0.3 switch."""
         return super(Keras0SequentialAPI, self).predict_classes(
             x, batch_size=_keras_0_default(batch_size, 128, 32), verbose=verbose)
+
+
+# ---------------------------------------------------------------------------
+# Keras 0.x's layer face on graph tensors: `first_layer.input = placeholder`,
+# `layer.get_output()`, `layer.get_input()` (the deep-dream, filter
+# visualization and style-transfer examples of Keras 0.3).
+
+
+def _get_output(self, train=False):
+    """Keras 0.x: the layer's output tensor (of its only call)."""
+    return self.output
+
+
+def _get_input(self, train=False):
+    """Keras 0.x: the layer's input tensor (of its only call)."""
+    return self.input
+
+
+def _set_input(self, tensor):
+    """Keras 0.x: `first_layer.input = tensor` makes `tensor` (a placeholder
+    or expression) the input of the Sequential model it is then added to."""
+    self._keras0_input = tensor
+
+
+def install_layer_api(layer_class):
+    """Gives `layer_class` (the base Layer) Keras 0.x's `get_output`,
+    `get_input` and an assignable `input`."""
+    layer_class.get_output = _get_output
+    layer_class.get_input = _get_input
+    layer_class.input = property(layer_class.input.fget, _set_input, None,
+                                 layer_class.input.__doc__)

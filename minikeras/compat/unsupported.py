@@ -13,9 +13,6 @@ _RECURRENT = ('recurrent layers are not supported (minikeras covers Keras 1.2.2\
 MODULES = {
     'layers.recurrent': _RECURRENT,
     'layers.convolutional_recurrent': _RECURRENT,
-    'applications': 'pretrained applications need weight downloads, which minikeras never does; '
-                    'nearest: build the architecture with layers and load_weights() from a '
-                    'local HDF5 file',
 }
 
 _NOT_YET = ('is not provided by minikeras yet (see the support table in its README); '
@@ -40,12 +37,6 @@ OTHER_NAMES = {
     },
     'regularizers': {
         'EigenvalueRegularizer': _NOT_YET % 'l2',
-    },
-    'backend': {
-        'function': 'K.function needs a symbolic graph, which minikeras has not; nearest: '
-                    'model.predict, or calling the layers on arrays',
-        'gradients': 'K.gradients needs a symbolic graph; nearest: minikeras.autodiff.vjp',
-        'placeholder': 'K.placeholder needs a symbolic graph; nearest: keras.layers.Input',
     },
 }
 

@@ -307,27 +307,18 @@ class Layer(object):
         if type(self).call is Layer.call:
             raise TypeError('Layer %s (%s) defines neither forward() nor call()'
                             % (self.name, type(self).__name__))
-        from .. import autodiff
-        from .. import backend_ops
         weights = list(self._trainable_weights) if self.trainable else []
 
         def traced_call(inputs, *traced_weights):
             undo = _substitute_weights(self, {id(weight): traced for weight, traced
                                               in zip(weights, traced_weights)})
             try:
-                with backend_ops.learning_phase_scope(1 if training else 0):
-                    return self.call(inputs) if mask is None else self.call(inputs, mask)
+                return self.call(inputs) if mask is None else self.call(inputs, mask)
             finally:
                 for restore in reversed(undo):
                     restore()
-        y, backward = autodiff.vjp(traced_call, x, *weights)
-
-        def backprop(dy):
-            grads = backward(dy)
-            for buffer, grad in zip(self._gradients, grads[1:]):
-                buffer += grad
-            return grads[0]
-        return np.asarray(y, dtype='float32'), backprop
+        y, backprop = traced_forward(traced_call, [x], weights, self._gradients, training)
+        return np.asarray(y, dtype='float32'), lambda dy: backprop(dy)[0]
 
     def __call__(self, x, mask=None):
         """On Keras tensors (from `Input` or other layers), adds this layer to
@@ -356,6 +347,44 @@ class Layer(object):
         for tensor, flag in zip(node.output_tensors, flags):
             tensor._mask_flag = flag
         return node.output_tensors if isinstance(output_shape, list) else node.output_tensors[0]
+
+    def _node_tensors(self, node_index, which):
+        if not self.inbound_nodes:
+            raise AttributeError('Layer %s has no %s yet: it has not been called on a Keras '
+                                 'tensor (or added to a model)' % (self.name, which))
+        if not -len(self.inbound_nodes) <= node_index < len(self.inbound_nodes):
+            raise ValueError('Layer %s has %d call(s) (nodes), so there is no node %d'
+                             % (self.name, len(self.inbound_nodes), node_index))
+        node = self.inbound_nodes[node_index]
+        # an InputLayer's input is its own tensor, as in Keras
+        tensors = node.output_tensors if which == 'output' or not node.input_tensors \
+            else node.input_tensors
+        return tensors[0] if len(tensors) == 1 else list(tensors)
+
+    def _only_node_tensors(self, which):
+        if len(self.inbound_nodes) > 1:
+            raise AttributeError('Layer %s has been called %d times (it is shared), so its %s '
+                                 'is ambiguous: use get_%s_at(node_index)'
+                                 % (self.name, len(self.inbound_nodes), which, which))
+        return self._node_tensors(0, which)
+
+    @property
+    def input(self):
+        """The layer's input tensor (Keras tensor), when it was called once."""
+        return self._only_node_tensors('input')
+
+    @property
+    def output(self):
+        """The layer's output tensor (Keras tensor), when it was called once."""
+        return self._only_node_tensors('output')
+
+    def get_input_at(self, node_index):
+        """The input tensor(s) of the layer's `node_index`-th call."""
+        return self._node_tensors(node_index, 'input')
+
+    def get_output_at(self, node_index):
+        """The output tensor(s) of the layer's `node_index`-th call."""
+        return self._node_tensors(node_index, 'output')
 
     def _output_mask_flags(self, input_flags):
         """Whether each output carries a mask, from whether each input does
@@ -436,6 +465,33 @@ def mask_argument(layer, mask):
     the keyword arguments with which to call `layer.forward`."""
     present = any(m is not None for m in mask) if isinstance(mask, list) else mask is not None
     return {'mask': mask} if present and layer.supports_masking else {}
+
+
+def traced_forward(function, inputs, weights, gradient_buffers, training):
+    """The forward protocol for code without a hand-written derivative (a
+    layer's `call`, a `Lambda`, a graph expression): runs
+    `function(*inputs, *weights)` on traced values in the learning phase of
+    `training`, and differentiates it with `minikeras.autodiff`.
+
+    # Returns
+        `(y, backprop)`: `backprop(dy)` adds the gradients of `weights` into
+        `gradient_buffers` and returns the list of the inputs' gradients.
+    """
+    from .. import autodiff
+    from .. import backend_ops
+    count = len(inputs)
+
+    def traced(*arrays):
+        with backend_ops.learning_phase_scope(1 if training else 0):
+            return function(*arrays)
+    y, backward = autodiff.vjp(traced, *(list(inputs) + list(weights)))
+
+    def backprop(dy):
+        grads = backward(dy)
+        for buffer, grad in zip(gradient_buffers, grads[count:]):
+            buffer += grad
+        return grads[:count]
+    return y, backprop
 
 
 def _substitute_weights(layer, replacements):

@@ -265,7 +265,69 @@ class Model(Container):
         self._sample_weight_modes = self._per_output(self.sample_weight_mode,
                                                      'sample_weight_mode', lambda m: m)
         self._set_metrics(self.metrics)
+        self._graph_losses = self._find_graph_losses()
+        self._graph_loss_nodes = None
         self._compiled = True
+
+    def _find_graph_losses(self):
+        """{output index: (target placeholder, loss tensor)} for the losses
+        that read graph tensors besides y_true and y_pred (the variational
+        autoencoder's loss reads z_mean and z_log_var): those are computed in
+        the same walk as the model, as one graph."""
+        from .functions import _source_tensors
+        from .graph import KerasTensor
+        from .input_layer import InputLayer
+        found = {}
+        for index, loss in enumerate(self.loss_functions):
+            if getattr(loss, 'backward', None) is not None:
+                continue
+            shape = self.output_shapes[index]
+            y_true, y_pred = [InputLayer(batch_input_shape=shape, name='%s_%s_%d' % (
+                self.name, role, index)).inbound_nodes[0].output_tensors[0]
+                for role in ('target', 'prediction')]
+            try:
+                probe = loss(y_true, y_pred)
+            except Exception:
+                # not expressible on the graph: computed on arrays, as before
+                continue
+            if not isinstance(probe, KerasTensor) or all(
+                    t is y_true or t is y_pred for t in _source_tensors([probe])):
+                continue
+            scores = loss(y_true, self.outputs[index])
+            found[index] = (y_true, scores)
+        return found
+
+    def _run_for_loss(self, inputs, targets, training, need_backprop):
+        """The model's walk, extended to the losses that are graph expressions.
+
+        # Returns
+            `(outputs, backprop, penalty, masks, graph_scores)`, backprop taking
+            per output the gradient of its output, or of its loss values for
+            a graph loss; graph_scores {output index: loss values}.
+        """
+        if not getattr(self, '_graph_losses', None):
+            outputs, backprop, penalty, masks = self._run_masked(inputs, training,
+                                                                 need_backprop)
+            return outputs, backprop, penalty, masks, {}
+        from .execution import order_nodes, run_nodes
+        plan = self._graph_losses
+        fed = list(self.inputs) + [plan[i][0] for i in sorted(plan)]
+        if self._graph_loss_nodes is None:
+            self._graph_loss_nodes = order_nodes(
+                list(self.outputs) + [plan[i][1] for i in sorted(plan)],
+                {id(t) for t in fed}, 'Model %s (loss)' % self.name)
+        feeds = {id(t): x for t, x in zip(self.inputs, inputs)}
+        for i in plan:
+            feeds[id(plan[i][0])] = targets[i]
+        values, walk_backprop, penalty, masks = run_nodes(self._graph_loss_nodes, feeds,
+                                                          training, need_backprop)
+        seeded = [plan[i][1] if i in plan else t for i, t in enumerate(self.outputs)]
+
+        def backprop(grads):
+            return walk_backprop(list(zip(seeded, grads)))
+        return ([values[id(t)] for t in self.outputs], backprop, penalty,
+                [masks.get(id(t)) for t in self.outputs],
+                {i: values[id(plan[i][1])] for i in plan})
 
     def _set_metrics(self, metrics):
         """Resolves `metrics` and the names the model reports (`metrics_names`)."""
@@ -421,7 +483,7 @@ class Model(Container):
         return sum(regularizer(w) for layer, _ in self._leaf_layers()
                    for regularizer, w in layer.weight_regularizers)
 
-    def _losses(self, outputs, targets, weights, with_grads, masks=None):
+    def _losses(self, outputs, targets, weights, with_grads, masks=None, graph_scores=None):
         """Total loss, per-output losses and (optionally) the output gradients.
 
         Keras 1.2.2's `weighted_objective`: the per-step losses are multiplied
@@ -430,10 +492,12 @@ class Model(Container):
         non-zero weights, and averaged.
         """
         masks = masks if masks is not None else [None] * len(outputs)
+        graph_scores = graph_scores or {}
         total, per_output, output_grads = 0., [], []
         for index, (out, y, w, mask, loss, loss_weight) in enumerate(zip(
                 outputs, targets, weights, masks, self.loss_functions, self.loss_weights)):
-            scores = np.asarray(loss(y, out))
+            in_graph = index in graph_scores
+            scores = np.asarray(graph_scores[index] if in_graph else loss(y, out))
             if scores.ndim == 0:
                 # A custom loss may reduce the batch itself: its value is the batch loss.
                 value = float(scores)
@@ -444,7 +508,9 @@ class Model(Container):
             per_output.append(value)
             total += loss_weight * value
             if with_grads:
-                grad = _loss_gradient(loss, y, out)
+                # a graph loss is seeded at its values: d total / d scores
+                grad = np.ones_like(scores, dtype='float32') if in_graph else \
+                    _loss_gradient(loss, y, out)
                 if coefficients is None:
                     factor = np.float32(loss_weight)
                 else:
@@ -466,9 +532,10 @@ class Model(Container):
             return self._train_arrays_unlimited(inputs, targets, weights)
 
     def _train_arrays_unlimited(self, inputs, targets, weights):
-        outputs, backprop, penalty, masks = self._run_masked(inputs, training=True,
-                                                             need_backprop=True)
-        total, per_output, output_grads = self._losses(outputs, targets, weights, True, masks)
+        outputs, backprop, penalty, masks, scores = self._run_for_loss(
+            inputs, targets, training=True, need_backprop=True)
+        total, per_output, output_grads = self._losses(outputs, targets, weights, True, masks,
+                                                       scores)
         total += penalty + self._weight_penalty()
         results = self._batch_results(total, per_output, outputs, targets)
         parameters = self._parameters()
@@ -484,9 +551,9 @@ class Model(Container):
 
     def _test_arrays(self, inputs, targets, weights):
         with _single_threaded_blas():
-            outputs, _, penalty, masks = self._run_masked(inputs, training=False,
-                                                          need_backprop=False)
-        total, per_output, _ = self._losses(outputs, targets, weights, False, masks)
+            outputs, _, penalty, masks, scores = self._run_for_loss(
+                inputs, targets, training=False, need_backprop=False)
+        total, per_output, _ = self._losses(outputs, targets, weights, False, masks, scores)
         total += penalty + self._weight_penalty()
         return self._batch_results(total, per_output, outputs, targets)
 

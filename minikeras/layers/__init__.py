@@ -28,6 +28,9 @@ from .pooling import (AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling
                       MaxPooling3D)
 from . import formats  # noqa: F401  (registers each layer class's file formats)
 
+from ..compat import keras0 as _keras0
 from ..compat.unsupported import module_getattr as _module_getattr
+
+_keras0.install_layer_api(Layer)
 
 __getattr__ = _module_getattr('layers')

@@ -472,7 +472,10 @@ class Lambda(Layer):
             shapes = input_shape if isinstance(input_shape, list) else [input_shape]
             probes = [np.zeros((2,) + tuple(d or 1 for d in s[1:]), dtype='float32')
                       for s in shapes]
-            out = np.asarray(self._apply(probes if isinstance(input_shape, list) else probes[0]))
+            from .. import backend_ops
+            with backend_ops.learning_phase_scope(0):
+                out = np.asarray(self._apply(probes if isinstance(input_shape, list)
+                                             else probes[0]))
             return (shapes[0][0],) + out.shape[1:]
         if callable(self._output_shape):
             return tuple(self._output_shape(input_shape))
@@ -480,17 +483,14 @@ class Lambda(Layer):
         return (batch,) + tuple(self._output_shape)
 
     def forward(self, x, training=False, need_input_grad=True):
-        from .. import autodiff, backend_ops
+        from ..engine.base_layer import traced_forward
         inputs = list(x) if isinstance(x, list) else [x]
 
         def traced(*arrays):
-            with backend_ops.learning_phase_scope(1 if training else 0):
-                return self._apply(list(arrays) if isinstance(x, list) else arrays[0])
-        y, backward = autodiff.vjp(traced, *inputs)
-
-        def backprop(dy):
-            grads = backward(dy)
-            return grads if isinstance(x, list) else grads[0]
+            return self._apply(list(arrays) if isinstance(x, list) else arrays[0])
+        y, backprop = traced_forward(traced, inputs, [], [], training)
+        if not isinstance(x, list):
+            return np.asarray(y, dtype='float32'), lambda dy: backprop(dy)[0]
         return np.asarray(y, dtype='float32'), backprop
 
     def get_config(self):
