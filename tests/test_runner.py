@@ -79,6 +79,18 @@ def test_six_moves_and_cpickle_work_without_six(tmp_path):
     assert result.stdout.strip() == '[0, 1, 2] [0, 1] 7'
 
 
+def test_an_installed_six_serves_its_own_moves(tmp_path):
+    pytest.importorskip('six')
+    script = write(tmp_path / 's.py', '''
+        from six.moves import _thread, urllib, range
+        import six
+        print(six.moves.urllib.parse.quote('a b'), list(range(2)), hasattr(_thread, 'get_ident'))
+    ''')
+    result = run(['run', script])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == 'a%20b [0, 1] True'
+
+
 def test_a_data_py_beside_the_script_wins_over_the_shim(tmp_path):
     write(tmp_path / 'data.py', 'def load_data():\n    return "own", "data"\n')
     script = write(tmp_path / 's.py', 'from data import load_data\nprint(load_data())\n')
