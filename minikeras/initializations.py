@@ -114,12 +114,25 @@ def get(identifier, **kwargs):
 
     # Arguments
         identifier: a name ('normal', 'glorot_uniform', ...) or a function
-            `f(shape, name=None, dim_ordering='th')`.
+            `f(shape, name=None, dim_ordering='th')`, or a Keras 2
+            initializer (object, or its `{'class_name': ..}` config).
     """
+    if isinstance(identifier, dict) and 'class_name' in identifier:
+        from . import initializers
+        return initializers.get(identifier)
+    if isinstance(identifier, str) and identifier not in _BY_NAME:
+        from . import initializers
+        try:    # a Keras 2 name ('zeros', 'truncated_normal', 'lecun_normal', ...)
+            return initializers.get(identifier)
+        except ValueError:
+            pass
     function = get_from_module(identifier, _BY_NAME, 'init')
     if not callable(function):
         raise ValueError('init must be a name or a function, got %r' % (identifier,))
     if function in _BY_NAME.values():
+        return function
+    from . import initializers
+    if isinstance(function, initializers.Initializer):
         return function
     return _called_as_keras_1(function)
 
@@ -139,4 +152,13 @@ def _called_as_keras_1(function):
         given = {'name': name, 'dim_ordering': dim_ordering}
         return function(shape, **{key: given[key] for key in wanted})
     init.__name__ = getattr(function, '__name__', 'custom_init')
+    return init
+
+
+def serialize(init):
+    """An init as a layer's config stores it: its name, or a Keras 2
+    initializer's `{'class_name': ..., 'config': ...}`."""
+    from . import initializers
+    if isinstance(init, initializers.Initializer):
+        return initializers.serialize(init)
     return init

@@ -1,5 +1,6 @@
 """Models: `Sequential`, a linear stack of layers, and the functional `Model`."""
 from .compat.keras0 import Keras0ModelAPI, Keras0SequentialAPI
+from .compat.keras2 import Keras2ModelAPI
 from .engine import sequential, training
 from .engine.saving import (load_model, model_from_config, model_from_json,  # noqa: F401
                             model_from_yaml, save_model)
@@ -9,7 +10,7 @@ from .engine.topology import (Container, Input, Layer, Merge, Node,  # noqa: F40
 from .engine.training import slice_X  # noqa: F401  (Keras 0.x scripts imported it from here)
 
 
-class Model(Keras0ModelAPI, training.Model):
+class Model(Keras2ModelAPI, Keras0ModelAPI, training.Model):
     __doc__ = training.Model.__doc__
 
     def reset_states(self):

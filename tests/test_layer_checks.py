@@ -29,7 +29,7 @@ from gradcheck import built, check_layer_gradients, numeric_gradient
     (lambda: Convolution1D(4, 3, subsample_length=-1, name='c'), 'subsample_length', 'got -1'),
     (lambda: MaxPooling2D(pool_size=(2, 0), name='p'), 'pool_size', r'Layer p \(MaxPooling2D\)'),
     (lambda: MaxPooling1D(stride=0, name='p'), 'stride', 'got 0'),
-    (lambda: UpSampling2D(size=3, name='u'), 'size', r'got \(3,\)'),
+    (lambda: UpSampling2D(size=(3,), name='u'), 'size', r'got \(3,\)'),  # 3: Keras 2's (3, 3)
     (lambda: Embedding(0, 4, name='e'), 'input_dim', r'Layer e \(Embedding\)'),
     (lambda: Embedding(5, -1, name='e'), 'output_dim', 'an integer >= 0, got -1'),
     (lambda: MaxoutDense(3, nb_feature=0, name='m'), 'nb_feature', 'got 0'),

@@ -103,7 +103,7 @@ def test_unknown_script_and_bad_version_are_reported(tmp_path):
     result = run(['run', str(tmp_path / 'missing.py')])
     assert result.returncode != 0 and 'no such script' in result.stderr
     script = write(tmp_path / 's.py', 'print(1)\n')
-    result = run(['run', '--keras-version', '2.0', script])
+    result = run(['run', '--keras-version', '3.0', script])
     assert result.returncode != 0 and 'Keras version must be one of' in result.stderr
 
 

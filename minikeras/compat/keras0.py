@@ -244,7 +244,7 @@ class Keras0ModelAPI(object):
 
     def fit(self, x, y, batch_size=DEFAULT, nb_epoch=DEFAULT, verbose=1, callbacks=None,
             validation_split=0., validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, show_accuracy=False):
+            sample_weight=None, initial_epoch=0, show_accuracy=False, validation_freq=1):
         """Trains the model (see `Model.fit`).
 
         # Arguments
@@ -257,7 +257,8 @@ class Keras0ModelAPI(object):
         return self._with_accuracy(show_accuracy, x, lambda: super(Keras0ModelAPI, self).fit(
             x, y, batch_size=batch_size, nb_epoch=nb_epoch, verbose=verbose, callbacks=callbacks,
             validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
-            class_weight=class_weight, sample_weight=sample_weight, initial_epoch=initial_epoch))
+            class_weight=class_weight, sample_weight=sample_weight, initial_epoch=initial_epoch,
+            validation_freq=validation_freq))
 
     def evaluate(self, x, y, batch_size=DEFAULT, verbose=1, sample_weight=None,
                  show_accuracy=False):
@@ -267,20 +268,19 @@ class Keras0ModelAPI(object):
         return self._with_accuracy(show_accuracy, x, lambda: super(Keras0ModelAPI, self).evaluate(
             x, y, batch_size=batch_size, verbose=verbose, sample_weight=sample_weight))
 
-    def fit_generator(self, generator, samples_per_epoch, nb_epoch, *args, **kwargs):
+    def fit_generator(self, generator, *args, **kwargs):
         """Trains on batches from a generator (see `Model.fit_generator`);
         Keras 0.x's `show_accuracy=True` also reports the accuracy."""
         show_accuracy = kwargs.pop('show_accuracy', False)
         return self._with_accuracy(show_accuracy, None, lambda: super(
-            Keras0ModelAPI, self).fit_generator(generator, samples_per_epoch, nb_epoch, *args,
-                                                **kwargs))
+            Keras0ModelAPI, self).fit_generator(generator, *args, **kwargs))
 
-    def evaluate_generator(self, generator, val_samples, *args, **kwargs):
+    def evaluate_generator(self, generator, *args, **kwargs):
         """Loss (and metrics) on batches from a generator (see
         `Model.evaluate_generator`); `show_accuracy=True` adds the accuracy."""
         show_accuracy = kwargs.pop('show_accuracy', False)
         return self._with_accuracy(show_accuracy, None, lambda: super(
-            Keras0ModelAPI, self).evaluate_generator(generator, val_samples, *args, **kwargs))
+            Keras0ModelAPI, self).evaluate_generator(generator, *args, **kwargs))
 
     def predict(self, x, batch_size=DEFAULT, verbose=0):
         """Predictions, batch by batch (see `Model.predict`)."""

@@ -78,24 +78,62 @@ class Layer(object):
 
     # -- weights -------------------------------------------------------------
 
-    def add_weight(self, shape, initializer, name=None, trainable=True,
-                   regularizer=None, constraint=None, dim_ordering='th'):
-        """Creates a float32 weight of `shape` with `initializer` and registers it.
+    def add_weight(self, *args, **kwargs):
+        """Creates a float32 weight and registers it.
+
+        Called Keras 1's way, `add_weight(shape, initializer, name=None,
+        trainable=True, regularizer=None, constraint=None, dim_ordering='th')`,
+        or Keras 2's, `add_weight(name, shape, dtype=None, initializer=None,
+        regularizer=None, trainable=True, constraint=None)` (a string first
+        argument is the name).
 
         # Arguments
             shape: tuple of ints.
-            initializer: an init name or function (see `initializations`).
+            initializer: an init name or function (see `initializations`),
+                or a Keras 2 initializer (a function of the shape alone too);
+                glorot_uniform when not given.
             name: the weight's name (used in saved files), e.g. 'dense_1_W'.
             trainable: whether the optimizer updates it.
             regularizer: an optional regularizer, counted in the loss.
             constraint: an optional function applied after each update.
             dim_ordering: kernel layout for the fan computation.
+            dtype: Keras 2's; only float32 (or None) is accepted.
 
         # Returns
             The new array. Training updates it in place.
         """
+        order = _KERAS_2_ADD_WEIGHT if args and isinstance(args[0], str) else \
+            _KERAS_1_ADD_WEIGHT
+        if len(args) > len(order):
+            raise TypeError('%s: add_weight takes at most %d positional arguments, got %d'
+                            % (self.name, len(order), len(args)))
+        for key, value in zip(order, args):
+            if key in kwargs:
+                raise TypeError('%s: add_weight got multiple values for %r' % (self.name, key))
+            kwargs[key] = value
+        unknown = set(kwargs) - set(_KERAS_1_ADD_WEIGHT) - set(_KERAS_2_ADD_WEIGHT)
+        if unknown or 'shape' not in kwargs:
+            raise TypeError('%s: add_weight needs shape= (and takes initializer, name, '
+                            'trainable, regularizer, constraint, dim_ordering, dtype); got %s'
+                            % (self.name, sorted(kwargs)))
+        return self._add_weight(**kwargs)
+
+    def _add_weight(self, shape, initializer=None, name=None, trainable=True, regularizer=None,
+                    constraint=None, dim_ordering='th', dtype=None):
+        if initializer is None:
+            initializer = 'glorot_uniform'
+        if dtype not in (None, 'float32', np.float32):
+            raise ValueError('%s: weights are float32 in minikeras; add_weight got dtype=%r'
+                             % (self.name, dtype))
+        from .. import constraints, regularizers
+        regularizer = regularizers.get(regularizer)   # Keras 2 layers may give names
+        constraint = constraints.get(constraint)
         init = initializations.get(initializer)
-        value = np.ascontiguousarray(init(tuple(shape), dim_ordering=dim_ordering), dtype='float32')
+        if _takes_dim_ordering(init):
+            value = init(tuple(shape), dim_ordering=dim_ordering)
+        else:
+            value = init(tuple(shape))
+        value = np.ascontiguousarray(value, dtype='float32')
         if value.shape != tuple(shape):
             raise ValueError('%s: init %r returned shape %s for weight %s, expected %s'
                              % (self.name, initializer, value.shape, name, tuple(shape)))
@@ -209,8 +247,15 @@ class Layer(object):
         self.built = True
 
     def get_output_shape_for(self, input_shape):
-        """Returns the output shape for an input shape (batch axis included)."""
+        """Returns the output shape for an input shape (batch axis included).
+        A layer written the Keras 2 way defines `compute_output_shape` instead."""
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            return self.compute_output_shape(input_shape)
         return input_shape
+
+    def compute_output_shape(self, input_shape):
+        """Keras 2's name of `get_output_shape_for`."""
+        return self.get_output_shape_for(input_shape)
 
     def connect(self, input_shape):
         """Builds the layer for `input_shape` (a tuple, or a list of tuples for
@@ -382,6 +427,22 @@ class Layer(object):
 
     def __repr__(self):
         return '<%s %s>' % (type(self).__name__, self.name)
+
+
+_KERAS_1_ADD_WEIGHT = ('shape', 'initializer', 'name', 'trainable', 'regularizer', 'constraint',
+                       'dim_ordering')
+_KERAS_2_ADD_WEIGHT = ('name', 'shape', 'dtype', 'initializer', 'regularizer', 'trainable',
+                       'constraint')
+
+
+def _takes_dim_ordering(init):
+    """Keras 1 inits take `dim_ordering`; a Keras 2 function of the shape may not."""
+    import inspect
+    try:
+        parameters = inspect.signature(init).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.name == 'dim_ordering' or p.kind == p.VAR_KEYWORD for p in parameters)
 
 
 def _mask_refused(layer):

@@ -716,7 +716,7 @@ class Model(Container):
 
     def fit(self, x, y, batch_size=32, nb_epoch=10, verbose=1, callbacks=None,
             validation_split=0., validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0):
+            sample_weight=None, initial_epoch=0, validation_freq=1):
         """Trains the model for a fixed number of epochs.
 
         # Arguments
@@ -736,6 +736,8 @@ class Model(Container):
             class_weight: dict mapping class index to a loss weight.
             sample_weight: array of one loss weight per sample.
             initial_epoch: epoch to start from (to resume a run).
+            validation_freq: validate every `validation_freq` epochs (an
+                int), or after the epochs listed (numbered from 1).
 
         # Returns
             A `History` whose `.history` maps 'loss', 'acc', 'val_loss',
@@ -787,10 +789,10 @@ class Model(Container):
         self.validation_data = val_arrays
         return self._train_epochs(epoch_batches, nb_sample, nb_epoch, verbose, callbacks,
                                   validate if do_validation else None, initial_epoch,
-                                  {'batch_size': batch_size})
+                                  {'batch_size': batch_size}, validation_freq)
 
     def _train_epochs(self, epoch_batches, nb_sample, nb_epoch, verbose, callbacks, validate,
-                      initial_epoch, extra_params=None):
+                      initial_epoch, extra_params=None, validation_freq=1):
         """The epoch loop shared by `fit` and `fit_generator`.
 
         # Arguments
@@ -798,9 +800,14 @@ class Model(Container):
                 standardized `(inputs, targets, weights)` batches.
             nb_sample: samples per epoch (the progress bar's target).
             validate: function returning the validation results, or None.
+            extra_params: more callback params; `steps` makes the progress
+                bar count batches instead of samples.
+            validation_freq: an int (validate every that many epochs) or a
+                list of the epochs (from 1) after which to validate.
         """
         if isinstance(nb_epoch, bool) or not isinstance(nb_epoch, (int, np.integer)):
             raise TypeError('nb_epoch must be an integer, got %r' % (nb_epoch,))
+        validates_after = _validation_epochs(validation_freq)
         out_labels = self.metrics_names
         callback_metrics = list(out_labels)
         if validate is not None:
@@ -828,11 +835,12 @@ class Model(Container):
                     outs = self._train_arrays(inputs, targets, weights)
                     batch_logs.update(zip(out_labels, outs))
                     callback_list.on_batch_end(batch_index, batch_logs)
-                    if state.get('interrupted'):
+                    if state.get('interrupted') or self.stop_training:
                         break
                 if state.get('interrupted'):
                     break
-                if validate is not None:
+                # A callback that stops training mid-epoch (TerminateOnNaN) skips validation.
+                if validate is not None and not self.stop_training and validates_after(epoch):
                     epoch_logs.update(('val_' + label, value)
                                       for label, value in zip(out_labels, validate()))
                 callback_list.on_epoch_end(epoch, epoch_logs)
@@ -848,50 +856,72 @@ class Model(Container):
 
     # -- generators --------------------------------------------------------------
 
-    def fit_generator(self, generator, samples_per_epoch, nb_epoch, verbose=1, callbacks=None,
-                      validation_data=None, nb_val_samples=None, class_weight=None,
-                      max_q_size=10, nb_worker=1, pickle_safe=False, initial_epoch=0):
-        """Trains the model on batches from a Python generator.
+    def fit_generator(self, generator, samples_per_epoch=None, nb_epoch=10, verbose=1,
+                      callbacks=None, validation_data=None, nb_val_samples=None,
+                      class_weight=None, max_q_size=10, nb_worker=1, pickle_safe=False,
+                      initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+                      validation_freq=1, shuffle=True):
+        """Trains the model on batches from a Python generator or a `Sequence`.
 
         # Arguments
             generator: yields `(inputs, targets)` or `(inputs, targets,
-                sample_weights)` batches, endlessly.
-            samples_per_epoch: samples to draw before an epoch ends.
+                sample_weights)` batches, endlessly; or a
+                `keras.utils.Sequence`, whose batches are taken by index.
+            samples_per_epoch: samples to draw before an epoch ends (Keras 1).
             nb_epoch: the epoch to stop at.
             verbose: 0, 1 or 2, as for `fit`.
             callbacks: list of callbacks.
-            validation_data: a generator (then give `nb_val_samples`) or a
-                tuple `(x_val, y_val)` / `(x_val, y_val, sample_weight)`.
+            validation_data: a generator or `Sequence` (then give
+                `nb_val_samples` or `validation_steps`) or a tuple
+                `(x_val, y_val)` / `(x_val, y_val, sample_weight)`.
             nb_val_samples: samples to draw from a validation generator.
             class_weight: dict mapping class index to a loss weight.
             max_q_size, nb_worker, pickle_safe: accepted for Keras 1
                 compatibility; batches are drawn in the training thread.
             initial_epoch: epoch to start from.
+            steps_per_epoch: instead of `samples_per_epoch`, the number of
+                batches per epoch (Keras 2); the progress bar then counts
+                batches. A `Sequence` defaults to all of its batches.
+            validation_steps: batches to draw from a validation generator.
+            validation_freq: as for `fit`.
+            shuffle: for a `Sequence`, visit its batches in a new random
+                order each epoch.
 
         # Returns
             A `History`.
         """
         self._check_compiled()
-        val_is_generator = _is_generator(validation_data)
-        if val_is_generator and not nb_val_samples:
+        val_is_generator = _is_generator(validation_data) or _is_sequence(validation_data)
+        if steps_per_epoch is None and samples_per_epoch is None:
+            if not hasattr(generator, '__len__'):
+                raise ValueError('fit_generator needs samples_per_epoch (Keras 1) or '
+                                 'steps_per_epoch (Keras 2) for a generator')
+            steps_per_epoch = len(generator)
+        # Counting batches (Keras 2), a validation generator with a length needs no count.
+        counts_batches = steps_per_epoch is not None and hasattr(validation_data, '__len__')
+        if val_is_generator and not nb_val_samples and not validation_steps and \
+                not counts_batches:
             raise ValueError('When using a generator for validation data, you must specify a '
-                             'value for "nb_val_samples".')
-        if int(samples_per_epoch) != samples_per_epoch or samples_per_epoch <= 0:
-            raise ValueError('samples_per_epoch must be a positive integer, got %r'
-                             % (samples_per_epoch,))
-
-        generator = self._batch_source(generator)
+                             'value for "nb_val_samples" (Keras 2: "validation_steps").')
+        limit, what = (steps_per_epoch, 'steps_per_epoch') if steps_per_epoch is not None \
+            else (samples_per_epoch, 'samples_per_epoch')
+        if isinstance(limit, bool) or int(limit) != limit or limit <= 0:
+            raise ValueError('%s must be a positive integer, got %r' % (what, limit))
+        batches = _BatchSource(self._batch_source(generator), shuffle)
 
         def epoch_batches():
-            seen = 0
-            while seen < samples_per_epoch:
-                x, y, sample_weight = _unpack_batch(_next_batch(generator), 'generator')
+            seen = steps = 0
+            while (steps < steps_per_epoch) if steps_per_epoch is not None else \
+                    (seen < samples_per_epoch):
+                x, y, sample_weight = _unpack_batch(batches.next(), 'generator')
                 arrays = self._standardize(x, y, sample_weight, class_weight)
                 if not len(arrays[0][0]):
                     raise ValueError('The generator gave a batch of 0 samples')
                 seen += len(arrays[0][0])
+                steps += 1
                 yield arrays
-            if seen > samples_per_epoch:
+            batches.end_epoch()
+            if steps_per_epoch is None and seen > samples_per_epoch:
                 warnings.warn('Epoch comprised more than `samples_per_epoch` samples (%d > %d), '
                               'which might affect learning results. Set `samples_per_epoch` '
                               'correctly to avoid this warning.' % (seen, samples_per_epoch))
@@ -899,7 +929,8 @@ class Model(Container):
         validate = None
         if val_is_generator:
             def validate():
-                return to_list(self.evaluate_generator(validation_data, nb_val_samples))
+                return to_list(self.evaluate_generator(validation_data, val_samples=nb_val_samples,
+                                                       steps=validation_steps))
         elif validation_data:
             val_x, val_y, val_sw = _unpack_batch(validation_data, 'validation_data')
             val_arrays = self._standardize(val_x, val_y, val_sw)
@@ -907,42 +938,50 @@ class Model(Container):
 
             def validate():
                 return self._test_loop(val_arrays, 32, verbose=0)
-        return self._train_epochs(epoch_batches, int(samples_per_epoch), nb_epoch, verbose,
-                                  callbacks, validate, initial_epoch)
+        extra = {'steps': int(steps_per_epoch)} if steps_per_epoch is not None else None
+        return self._train_epochs(epoch_batches, int(limit), nb_epoch, verbose, callbacks,
+                                  validate, initial_epoch, extra, validation_freq)
 
-    def evaluate_generator(self, generator, val_samples, max_q_size=10, nb_worker=1,
-                           pickle_safe=False):
-        """Loss (and metrics) over `val_samples` samples drawn from a generator,
+    def evaluate_generator(self, generator, val_samples=None, max_q_size=10, nb_worker=1,
+                           pickle_safe=False, steps=None):
+        """Loss (and metrics) over `val_samples` samples (or `steps` batches,
+        Keras 2; all of a `Sequence` by default) drawn from a generator,
         averaged with batch-size weights.
 
         # Returns
             A scalar loss, or `[loss, metric, ...]`.
         """
         self._check_compiled()
-        generator = self._batch_source(generator)
-        seen, totals = 0, None
-        while seen < val_samples:
-            x, y, sample_weight = _unpack_batch(_next_batch(generator), 'generator')
+        steps = _generator_steps(generator, val_samples, steps, 'evaluate_generator')
+        batches = _BatchSource(self._batch_source(generator), shuffle=False)
+        seen = count = 0
+        totals = None
+        while (count < steps) if steps is not None else (seen < val_samples):
+            x, y, sample_weight = _unpack_batch(batches.next(), 'generator')
             outs = self._test_arrays(*self._standardize(x, y, sample_weight))
             size = len(to_list(x)[0]) if not isinstance(x, dict) else \
                 len(next(iter(x.values())))
             totals = [o * size for o in outs] if totals is None else \
                 [t + o * size for t, o in zip(totals, outs)]
             seen += size
+            count += 1
         return self._unlist([t / seen for t in totals])
 
-    def predict_generator(self, generator, val_samples, max_q_size=10, nb_worker=1,
-                          pickle_safe=False):
-        """Predictions for `val_samples` samples drawn from a generator of
-        inputs (or of `(inputs, targets)` tuples, whose targets are ignored).
+    def predict_generator(self, generator, val_samples=None, max_q_size=10, nb_worker=1,
+                          pickle_safe=False, steps=None, verbose=0):
+        """Predictions for `val_samples` samples (or `steps` batches, Keras 2;
+        all of a `Sequence` by default) drawn from a generator of inputs (or
+        of `(inputs, targets)` tuples, whose targets are ignored).
 
         # Returns
             The predictions, concatenated (a list of arrays for several outputs).
         """
-        generator = self._batch_source(generator)
-        seen, collected = 0, None
-        while seen < val_samples:
-            batch = _next_batch(generator)
+        steps = _generator_steps(generator, val_samples, steps, 'predict_generator')
+        batches = _BatchSource(self._batch_source(generator), shuffle=False)
+        seen = count = 0
+        collected = None
+        while (count < steps) if steps is not None else (seen < val_samples):
+            batch = batches.next()
             if isinstance(batch, tuple) and len(batch) in (2, 3):
                 batch = batch[0]
             inputs = self._standardize(batch)[0]
@@ -950,6 +989,7 @@ class Model(Container):
             collected = [[o] for o in outs] if collected is None else \
                 [c + [o] for c, o in zip(collected, outs)]
             seen += len(inputs[0])
+            count += 1
         return self._unlist([np.concatenate(parts) for parts in collected])
 
     def _batch_source(self, generator):
@@ -1010,6 +1050,61 @@ class Model(Container):
 
 def _is_generator(value):
     return hasattr(value, '__next__') or hasattr(value, 'next')
+
+
+def _is_sequence(value):
+    """A `keras.utils.Sequence` (or anything indexable by batch with a length)."""
+    return hasattr(value, '__getitem__') and hasattr(value, '__len__') and \
+        not isinstance(value, (tuple, list, dict, np.ndarray))
+
+
+def _generator_steps(generator, val_samples, steps, what):
+    if steps is None and val_samples is None:
+        if not hasattr(generator, '__len__'):
+            raise ValueError('%s needs val_samples (Keras 1) or steps (Keras 2) for a '
+                             'generator' % what)
+        steps = len(generator)
+    return steps
+
+
+def _validation_epochs(validation_freq):
+    """Whether to validate after an epoch (counted from 0), as Keras 2.2.5 did."""
+    if isinstance(validation_freq, (list, tuple, set)):
+        wanted = set(int(e) for e in validation_freq)
+        return lambda epoch: epoch + 1 in wanted
+    if isinstance(validation_freq, bool) or int(validation_freq) != validation_freq or \
+            validation_freq < 1:
+        raise ValueError('validation_freq must be a positive integer or a list of epochs, '
+                         'got %r' % (validation_freq,))
+    return lambda epoch: (epoch + 1) % int(validation_freq) == 0
+
+
+class _BatchSource(object):
+    """Batches of a generator (`next`), or of a Sequence taken by index in
+    order (shuffled each epoch when asked), calling its `on_epoch_end()`."""
+
+    def __init__(self, generator, shuffle):
+        self.generator = generator
+        self.sequence = _is_sequence(generator) and not _is_generator(generator)
+        self.shuffle = shuffle
+        self.order = []
+
+    def next(self):
+        if not self.sequence:
+            return _next_batch(self.generator)
+        if not self.order:
+            self.order = list(range(len(self.generator)))
+            if self.shuffle:
+                np.random.shuffle(self.order)
+            if not self.order:
+                raise ValueError('The Sequence has no batches (len() is 0)')
+        return self.generator[self.order.pop(0)]
+
+    def end_epoch(self):
+        if self.sequence:
+            self.order = []
+            if hasattr(self.generator, 'on_epoch_end'):
+                self.generator.on_epoch_end()
 
 
 def _next_batch(generator):

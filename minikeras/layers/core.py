@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import activations, constraints, initializations, regularizers
 from .. import backend as K  # noqa: F401  (functions loaded from configs use it)
-from ..compat import keras0
+from ..compat import keras0, keras2
 from ..engine.base_layer import Layer
 from ..engine.merge import Merge  # noqa: F401  (Keras 1 exported Merge here too)
 from ..utils.conv_utils import resolve_dim_ordering
@@ -33,6 +33,12 @@ class Dense(Layer):
         W_constraint, b_constraint: optional weight constraints.
         bias: whether to include the bias `b`.
         input_dim: input size; only for the first layer of a model.
+        bias_init: initialization of `b` (zeros).
+
+    Keras 2's spelling is accepted too: `Dense(units, activation,
+    use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+    bias_regularizer, activity_regularizer, kernel_constraint,
+    bias_constraint)` (see `compat/keras2.py`).
 
     # Input shape
         nD array `(nb_samples, ..., input_dim)`, most often 2D
@@ -43,16 +49,18 @@ class Dense(Layer):
         `(nb_samples, ..., output_dim)`.
     """
 
+    @keras2.keras2_arguments(keras2.DENSE)
     @keras0.legacy_arguments(keras0.dense_arguments)
     def __init__(self, output_dim, init='glorot_uniform', activation=None, weights=None,
                  W_regularizer=None, b_regularizer=None, activity_regularizer=None,
-                 W_constraint=None, b_constraint=None, bias=True, input_dim=None, **kwargs):
+                 W_constraint=None, b_constraint=None, bias=True, input_dim=None,
+                 bias_init='zero', **kwargs):
         super(Dense, self).__init__(weights=weights,
                                     **input_shape_from_dim(kwargs, input_dim))
         self.output_dim = positive_int(self, 'output_dim', output_dim)
         self.activation = activations.get(activation)
         _weight_layer_settings(self, init, W_regularizer, b_regularizer, activity_regularizer,
-                               W_constraint, b_constraint, bias)
+                               W_constraint, b_constraint, bias, bias_init)
         self.input_dim = input_dim
 
     def build(self, input_shape):
@@ -65,7 +73,7 @@ class Dense(Layer):
                                  constraint=self.W_constraint)
         self.b = None
         if self.bias:
-            self.b = self.add_weight((self.output_dim,), 'zero', name=self.name + '_b',
+            self.b = self.add_weight((self.output_dim,), self.bias_init, name=self.name + '_b',
                                      regularizer=self.b_regularizer,
                                      constraint=self.b_constraint)
 
@@ -207,17 +215,18 @@ class Dropout(Layer):
     the rest by 1 / (1 - p); identity at test time.
 
     # Arguments
-        p: float between 0 and 1, the fraction of the input units to drop.
-        noise_shape: shape of the dropout mask, broadcast over the input:
-            an entry of 1 shares one draw along that axis (e.g.
-            `(batch_size, 1, features)` drops the same features at every
-            timestep); None entries take the input's size.
-        seed: an integer: the masks come from a generator of their own,
-            seeded with it, instead of NumPy's global one.
+        p: float between 0 and 1, the fraction of the input units to drop
+            (Keras 2: `rate`).
+        noise_shape: optional shape of the keep/drop mask, broadcast over
+            the input: e.g. `(batch_size, 1, features)` drops the same
+            features at every timestep; None entries take the input's size.
+        seed: optional int: masks from a private generator seeded with it,
+            instead of NumPy's global one.
     """
 
     supports_masking = True
 
+    @keras2.keras2_arguments(keras2.DROPOUT)
     def __init__(self, p, noise_shape=None, seed=None, **kwargs):
         super(Dropout, self).__init__(**kwargs)
         self.p = fraction(self, 'p', p)
@@ -237,9 +246,9 @@ class Dropout(Layer):
         return wanted
 
     def forward(self, x, training=False, need_input_grad=True, mask=None):
+        mask_shape = self._mask_shape(x.shape)
         if not training or self.p == 0.:
             return x, lambda dy: dy
-        mask_shape = self._mask_shape(x.shape)
         scaled_mask = (self._random.random_sample(mask_shape) >= self.p).astype(x.dtype)
         scaled_mask *= np.float32(1. / (1. - self.p))
         y = x * scaled_mask
@@ -262,12 +271,25 @@ class Dropout(Layer):
 class Flatten(Layer):
     """Flattens every sample to one dimension (batch axis kept).
 
+    # Arguments
+        dim_ordering: None (flatten as stored), or the layout of image
+            input: 'th' images are flattened in channels-last order, as
+            Keras 2's `Flatten(data_format='channels_first')` did.
+
     # Input shape
         Any, with a fully known sample shape.
 
     # Output shape
         `(nb_samples, product of the other dimensions)`.
     """
+
+    @keras2.keras2_arguments(keras2.FLATTEN)
+    def __init__(self, dim_ordering=None, **kwargs):
+        super(Flatten, self).__init__(**kwargs)
+        if dim_ordering not in (None, 'th', 'tf'):
+            raise ValueError('%s (Flatten): dim_ordering must be None, "th" or "tf", got %r'
+                             % (self.name, dim_ordering))
+        self.dim_ordering = dim_ordering
 
     def get_output_shape_for(self, input_shape):
         if any(d is None for d in input_shape[1:]):
@@ -276,11 +298,26 @@ class Flatten(Layer):
         return (input_shape[0], int(np.prod(input_shape[1:])))
 
     def forward(self, x, training=False, need_input_grad=True):
+        if self.dim_ordering == 'th' and x.ndim > 2:
+            # Channels moved last, so the features come out in channels_last order.
+            order = (0,) + tuple(range(2, x.ndim)) + (1,)
+            inverse = tuple(np.argsort(order))
+            moved = np.ascontiguousarray(x.transpose(order))
+
+            def backprop_moved(dy):
+                return dy.reshape(moved.shape).transpose(inverse)
+            return moved.reshape(x.shape[0], -1), backprop_moved
         shape = x.shape
 
         def backprop(dy):
             return dy.reshape(shape)
         return x.reshape(shape[0], -1), backprop
+
+    def get_config(self):
+        config = super(Flatten, self).get_config()
+        if self.dim_ordering is not None:
+            config['dim_ordering'] = self.dim_ordering
+        return config
 
 
 class Reshape(Layer):
@@ -295,12 +332,16 @@ class Reshape(Layer):
         self.target_shape = tuple(target_shape)
 
     def get_output_shape_for(self, input_shape):
-        size = int(np.prod(input_shape[1:]))
         target = list(self.target_shape)
         unknown = [i for i, d in enumerate(target) if d == -1]
         if len(unknown) > 1:
             raise ValueError('Layer %s (Reshape): at most one -1 in target_shape, got %s'
                              % (self.name, self.target_shape))
+        if any(d is None for d in input_shape[1:]):
+            # Sample axes of unknown size (e.g. Input(shape=(None, None, 3))): the -1 entry
+            # is known only when the data come.
+            return (input_shape[0],) + tuple(None if d == -1 else d for d in target)
+        size = int(np.prod(input_shape[1:]))
         known = int(np.prod([d for d in target if d != -1]))
         if unknown:
             if known == 0 or size % known:
@@ -533,6 +574,7 @@ class SpatialDropout1D(Dropout):
         `np.random.seed` makes the masks reproducible.
     """
 
+    @keras2.keras2_arguments(keras2.SPATIAL_DROPOUT_1D)
     def __init__(self, p, **kwargs):
         super(SpatialDropout1D, self).__init__(p, **kwargs)
 
@@ -572,6 +614,7 @@ class SpatialDropout2D(Dropout):
         One draw of NumPy's global generator per (sample, channel).
     """
 
+    @keras2.keras2_arguments(keras2.SPATIAL_DROPOUT_2D)
     def __init__(self, p, dim_ordering='default', **kwargs):
         super(SpatialDropout2D, self).__init__(p, **kwargs)
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
@@ -601,10 +644,13 @@ class SpatialDropout2D(Dropout):
 
 
 def _weight_layer_settings(layer, init, W_regularizer, b_regularizer, activity_regularizer,
-                           W_constraint, b_constraint, bias):
+                           W_constraint, b_constraint, bias, bias_init='zero'):
     """Stores the arguments that Dense-like layers share."""
-    initializations.get(init)  # an unknown name fails here, not at build time
-    layer.init = init
+    # A Keras 2 initializer's config (from a saved model) becomes the object again.
+    layer.init = initializations.get(init) if isinstance(init, dict) else init
+    layer.bias_init = initializations.get(bias_init) if isinstance(bias_init, dict) else bias_init
+    initializations.get(layer.init)
+    initializations.get(layer.bias_init)
     layer.W_regularizer = regularizers.get(W_regularizer)
     layer.b_regularizer = regularizers.get(b_regularizer)
     layer.activity_regularizer = regularizers.get(activity_regularizer)
@@ -614,13 +660,16 @@ def _weight_layer_settings(layer, init, W_regularizer, b_regularizer, activity_r
 
 
 def _weight_layer_config(layer):
-    return {'init': layer.init,
-            'W_regularizer': _config_or_none(layer.W_regularizer),
-            'b_regularizer': _config_or_none(layer.b_regularizer),
-            'activity_regularizer': _config_or_none(layer.activity_regularizer),
-            'W_constraint': _config_or_none(layer.W_constraint),
-            'b_constraint': _config_or_none(layer.b_constraint),
-            'bias': layer.bias}
+    config = {'init': initializations.serialize(layer.init),
+              'W_regularizer': _config_or_none(layer.W_regularizer),
+              'b_regularizer': _config_or_none(layer.b_regularizer),
+              'activity_regularizer': _config_or_none(layer.activity_regularizer),
+              'W_constraint': _config_or_none(layer.W_constraint),
+              'b_constraint': _config_or_none(layer.b_constraint),
+              'bias': layer.bias}
+    if getattr(layer, 'bias_init', 'zero') != 'zero':
+        config['bias_init'] = initializations.serialize(layer.bias_init)
+    return config
 
 
 class MaxoutDense(Layer):

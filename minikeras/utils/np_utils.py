@@ -1,16 +1,26 @@
 """NumPy helpers from Keras 1's `keras.utils.np_utils`."""
 import numpy as np
 
+from ..compat import keras2
 
-def to_categorical(y, nb_classes=None):
+
+@keras2.keras2_function_arguments(keras2.TO_CATEGORICAL)
+def to_categorical(y, nb_classes=None, dtype=None, keep_shape=False):
     """Converts a class vector (integers) to a binary class matrix.
 
     # Arguments
         y: class vector (integers from 0 to nb_classes - 1).
-        nb_classes: total number of classes; defaults to `max(y) + 1`.
+        nb_classes: total number of classes; defaults to `max(y) + 1`
+            (Keras 2: `num_classes`).
+        dtype: of the result: float64 by default (Keras 1); Keras 2's
+            default is float32.
+        keep_shape: Keras 2's shape: `y.shape + (nb_classes,)` (a trailing
+            axis of size 1 dropped), instead of Keras 1's flat
+            `(y.size, nb_classes)`. A Keras 2 call (`num_classes=`,
+            `dtype=`, or a Keras 2 script) gets float32 and this shape.
 
     # Returns
-        A float array of shape (len(y), nb_classes) with one 1 per row.
+        A float array with one 1 per label.
     """
     labels = np.asarray(y)
     if labels.size and not np.all(np.equal(np.mod(labels, 1), 0)):
@@ -22,9 +32,29 @@ def to_categorical(y, nb_classes=None):
     if labels.size and (labels.min() < 0 or labels.max() >= nb_classes):
         raise ValueError('to_categorical: labels must lie in [0, %d), got range [%d, %d]'
                          % (nb_classes, labels.min(), labels.max()))
-    categorical = np.zeros((labels.shape[0], nb_classes))
+    shape = np.shape(y)
+    if keep_shape and len(shape) > 1 and shape[-1] == 1:
+        shape = shape[:-1]
+    if dtype is None:
+        dtype = 'float32' if keep_shape else 'float64'
+    categorical = np.zeros((labels.shape[0], nb_classes), dtype=dtype)
     categorical[np.arange(labels.shape[0]), labels] = 1
+    if keep_shape:
+        categorical = categorical.reshape(tuple(shape) + (nb_classes,))
     return categorical
+
+
+def normalize(x, axis=-1, order=2):
+    """Keras 2: `x` divided by its `order`-norm along `axis` (zero norms left as they are).
+
+    # Arguments
+        x: array.
+        axis: the axis along which to normalize.
+        order: the norm's order (2 for L2).
+    """
+    norms = np.atleast_1d(np.linalg.norm(x, order, axis))
+    norms[norms == 0] = 1
+    return x / np.expand_dims(norms, axis)
 
 
 def categorical_probas_to_classes(p):
