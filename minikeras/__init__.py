@@ -4,7 +4,8 @@
 runs a legacy script with `import keras` resolved to minikeras.
 """
 from . import activations, backend, callbacks, constraints, initializations  # noqa: F401
-from . import layers, metrics, models, objectives, optimizers, regularizers  # noqa: F401
+from . import initializers, layers, losses, metrics, models, objectives  # noqa: F401
+from . import optimizers, regularizers  # noqa: F401
 from .utils import generic_utils, np_utils  # noqa: F401
 
 __version__ = '0.1.0'

@@ -65,6 +65,18 @@ def relu(x, alpha=0., max_value=None):
     return _like(K.relu(x, alpha, max_value), x)
 
 
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@_differentiable(lambda x, y, dy: dy * np.where(x > 0, np.float32(_SELU_SCALE),
+                                                y + np.float32(_SELU_SCALE * _SELU_ALPHA)))
+def selu(x):
+    """Scaled exponential linear unit (Keras 2): `scale * elu(x, alpha)` with
+    Klambauer et al.'s alpha 1.6733 and scale 1.0507."""
+    return (np.float32(_SELU_SCALE) * elu(x, _SELU_ALPHA)).astype(x.dtype, copy=False)
+
+
 @_differentiable(lambda x, y, dy: dy * (1 - y * y))
 def tanh(x):
     """Hyperbolic tangent."""
@@ -89,7 +101,7 @@ def linear(x):
     return x
 
 
-_BY_NAME = {f.__name__: f for f in (softmax, elu, softplus, softsign, relu, tanh,
+_BY_NAME = {f.__name__: f for f in (softmax, elu, selu, softplus, softsign, relu, tanh,
                                     sigmoid, hard_sigmoid, linear)}
 
 

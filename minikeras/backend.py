@@ -8,13 +8,26 @@ The image ordering defaults to 'th' (channels first), because the legacy
 scripts minikeras targets were written for Theano. It is read, in order of
 precedence, from the `KERAS_IMAGE_DIM_ORDERING` environment variable and the
 `image_dim_ordering` entry of `~/.keras/keras.json` (or `$KERAS_HOME/keras.json`).
+
+Keras 2 calls a layer's image layout its `data_format` and defaults it to
+`image_data_format()`: 'channels_last' unless keras.json's
+`image_data_format` entry says otherwise. The two defaults are kept apart
+because a keras.json written by Keras 2 always says 'channels_last', which
+must not turn the Theano-era scripts to 'tf'. Setting either at run time
+(`set_image_dim_ordering`, `set_image_data_format`) sets both, as one setting
+did in Keras 2. In a Keras 2 script (`compat.version`), `image_dim_ordering()`
+reports `image_data_format()`, as Keras 2's did: there it is one setting.
 """
 import json
 import os
+import warnings
 
 _FLOATX = 'float32'
 _EPSILON = 1e-7
 _VALID_ORDERINGS = ('th', 'tf')
+_VALID_DATA_FORMATS = ('channels_first', 'channels_last')
+_DATA_FORMAT_OF = {'th': 'channels_first', 'tf': 'channels_last'}
+_ORDERING_OF = {'channels_first': 'th', 'channels_last': 'tf'}
 
 
 def _config_path():
@@ -22,17 +35,37 @@ def _config_path():
     return os.path.join(home, 'keras.json')
 
 
+def _config(warn=False):
+    """keras.json's settings ({} when it is missing or damaged; `warn` names a damaged one)."""
+    try:
+        with open(_config_path()) as f:
+            config = json.load(f)
+    except OSError:
+        return {}
+    except ValueError as error:
+        if warn:
+            warnings.warn('Ignoring %s: it is not valid JSON (%s); image_dim_ordering stays "th"'
+                          % (_config_path(), error))
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def _initial_data_format():
+    data_format = _config().get('image_data_format')
+    if data_format is None:
+        return 'channels_last'
+    if data_format not in _VALID_DATA_FORMATS:
+        raise ValueError('image_data_format from %s must be "channels_first" or "channels_last", '
+                         'got %r' % (_config_path(), data_format))
+    return data_format
+
+
 def _initial_ordering():
     ordering = os.environ.get('KERAS_IMAGE_DIM_ORDERING')
     source = 'the KERAS_IMAGE_DIM_ORDERING environment variable'
     if not ordering:
         path = _config_path()
-        try:
-            with open(path) as f:
-                config = json.load(f)
-        except (OSError, ValueError):
-            return 'th'
-        ordering = config.get('image_dim_ordering') if isinstance(config, dict) else None
+        ordering = _config(warn=True).get('image_dim_ordering')
         if ordering is None:
             return 'th'
         source = path
@@ -43,6 +76,7 @@ def _initial_ordering():
 
 
 _IMAGE_DIM_ORDERING = _initial_ordering()
+_IMAGE_DATA_FORMAT = _initial_data_format()
 
 
 def floatx():
@@ -78,6 +112,9 @@ def set_epsilon(value):
 
 def image_dim_ordering():
     """Returns the default image dimension ordering: 'th' or 'tf'."""
+    from .compat import version
+    if version.is_keras_2():
+        return _ORDERING_OF[_IMAGE_DATA_FORMAT]
     return _IMAGE_DIM_ORDERING
 
 
@@ -87,10 +124,33 @@ def set_image_dim_ordering(dim_ordering):
     # Arguments
         dim_ordering: 'th' (channels, rows, cols) or 'tf' (rows, cols, channels).
     """
-    global _IMAGE_DIM_ORDERING
+    global _IMAGE_DIM_ORDERING, _IMAGE_DATA_FORMAT
     if dim_ordering not in _VALID_ORDERINGS:
         raise ValueError('set_image_dim_ordering: expected "th" or "tf", got %r' % (dim_ordering,))
     _IMAGE_DIM_ORDERING = dim_ordering
+    _IMAGE_DATA_FORMAT = _DATA_FORMAT_OF[dim_ordering]
+
+
+def image_data_format():
+    """Returns Keras 2's default image layout: 'channels_first' or 'channels_last'."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format):
+    """Sets the default image layout of Keras 2 and Keras 1 calls alike.
+
+    # Arguments
+        data_format: 'channels_first' or 'channels_last'.
+    """
+    if data_format not in _VALID_DATA_FORMATS:
+        raise ValueError('set_image_data_format: expected "channels_first" or "channels_last", '
+                         'got %r' % (data_format,))
+    set_image_dim_ordering(_ORDERING_OF[data_format])
+
+
+def dim_ordering_of(data_format):
+    """The Keras 1 ordering ('th'/'tf') of a Keras 2 data_format."""
+    return _ORDERING_OF[data_format]
 
 
 def cast_to_floatx(x):

@@ -9,8 +9,12 @@ gets its gradient for free. Names, signatures and semantics follow Keras
 1.2.2 (the Theano backend where the two backends differ: `K.dot` on N-D
 tensors, `K.batch_dot`, crossentropy clipping with `epsilon`).
 
-What cannot exist without a symbolic graph is left out: `placeholder`,
-`function`, `gradients`, `rnn`, the convolutions and the CTC helpers.
+Every function also takes Keras tensors (`Input`, layer outputs,
+`placeholder`): then it returns a Keras tensor, a node of the same graph as
+the layers (`minikeras.engine.operation`), which `function` evaluates and
+`gradients` differentiates. `rnn` is a Python loop over time of the step
+function, so a recurrent layer's `step()` written with `K.*` is traced like
+any other code. The convolutions and the CTC helpers are not provided.
 
 A Keras "variable" is a NumPy array (of `floatx()` by default):
 `set_value` writes into it in place, so it must keep its shape. The learning
@@ -18,7 +22,9 @@ phase is a plain 0 (test) or 1 (train): the training loop sets it around each
 pass with `learning_phase_scope`, and `set_learning_phase` fixes it for good,
 as in Keras.
 """
+import builtins
 import contextlib
+import functools
 
 import numpy as np
 
@@ -30,7 +36,8 @@ __all__ = [
     'zeros', 'ones', 'eye', 'zeros_like', 'ones_like', 'random_uniform_variable',
     'random_normal_variable', 'count_params', 'cast', 'update', 'update_add', 'update_sub',
     'moving_average_update', 'get_value', 'batch_get_value', 'set_value', 'batch_set_value',
-    'get_variable_shape', 'print_tensor', 'stop_gradient',
+    'get_variable_shape', 'print_tensor', 'stop_gradient', 'placeholder', 'constant',
+    'function', 'gradients', 'is_keras_tensor',
     # linear algebra
     'dot', 'batch_dot', 'transpose', 'gather',
     # element-wise and reductions
@@ -45,7 +52,7 @@ __all__ = [
     'asymmetric_spatial_2d_padding', 'spatial_3d_padding', 'stack', 'one_hot', 'reverse',
     # control flow and learning phase
     'learning_phase', 'set_learning_phase', 'learning_phase_scope', 'switch',
-    'in_train_phase', 'in_test_phase', 'map_fn', 'foldl', 'foldr',
+    'in_train_phase', 'in_test_phase', 'map_fn', 'foldl', 'foldr', 'rnn',
     # neural network operations
     'relu', 'elu', 'softmax', 'softplus', 'softsign', 'categorical_crossentropy',
     'sparse_categorical_crossentropy', 'binary_crossentropy', 'sigmoid', 'hard_sigmoid',
@@ -645,12 +652,28 @@ def reverse(x, axes):
 
 
 _LEARNING_PHASE = None   # fixed by set_learning_phase, for good
-_RUNNING_PHASE = 0       # set by the training loop around each pass
+_RUNNING_PHASE = None    # set around each pass of the graph (training loop, K.function)
 
 
 def learning_phase():
-    """The learning phase: 0 (test) or 1 (train)."""
-    return _RUNNING_PHASE if _LEARNING_PHASE is None else _LEARNING_PHASE
+    """The learning phase: while a graph runs, 0 (test) or 1 (train); outside,
+    the graph's learning-phase input (a scalar Keras tensor), to feed to
+    `K.function` (0 or 1) as in Keras."""
+    if _LEARNING_PHASE is not None:
+        return _LEARNING_PHASE
+    if _RUNNING_PHASE is not None:
+        return _RUNNING_PHASE
+    from .engine.input_layer import learning_phase_tensor
+    return learning_phase_tensor()
+
+
+def _phase_for(*expressions):
+    """The phase to choose with: the running one; outside a run, the symbolic
+    one when the choice is between graph tensors, else the test phase."""
+    phase = learning_phase()
+    if is_keras_tensor(phase) and not _has_keras_tensor(expressions):
+        return 0
+    return phase
 
 
 def set_learning_phase(value):
@@ -693,16 +716,29 @@ def switch(condition, then_expression, else_expression):
     return np.where(c, then_expression, else_expression)
 
 
+def _called(x):
+    return x() if callable(x) else x
+
+
+def _pick(phase, train, test):
+    return train if int(np.asarray(phase)) == 1 else test
+
+
 def in_train_phase(x, alt):
-    """x in the train phase, alt otherwise (callables are called when chosen)."""
-    chosen = x if learning_phase() == 1 else alt
-    return chosen() if callable(chosen) else chosen
+    """x in the train phase, alt otherwise (callables are called when chosen;
+    on graph tensors outside a run, both are, and the choice is in the graph)."""
+    phase = _phase_for(x, alt)
+    if is_keras_tensor(phase):
+        return _symbolic_apply(_pick, (phase, _called(x), _called(alt)), {}, 'K.in_train_phase')
+    return _called(x if phase == 1 else alt)
 
 
 def in_test_phase(x, alt):
     """x in the test phase, alt otherwise (callables are called when chosen)."""
-    chosen = x if learning_phase() == 0 else alt
-    return chosen() if callable(chosen) else chosen
+    phase = _phase_for(x, alt)
+    if is_keras_tensor(phase):
+        return _symbolic_apply(_pick, (phase, _called(alt), _called(x)), {}, 'K.in_test_phase')
+    return _called(x if phase == 0 else alt)
 
 
 def map_fn(fn, elems, name=None):
@@ -722,6 +758,63 @@ def foldl(fn, elems, initializer=None, name=None):
 def foldr(fn, elems, initializer=None, name=None):
     """Reduces elems along axis 0 from the right with fn(accumulator, element)."""
     return foldl(fn, list(elems)[::-1], initializer)
+
+
+def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None,
+        unroll=False, input_length=None):
+    """Iterates `step_function` over the time axis of `inputs`, as Keras 1.2.2's `K.rnn`.
+
+    # Arguments
+        step_function: `output, new_states = step_function(input_t, states)`,
+            with `input_t` of shape (samples, ...) and `states` the list of
+            the current states followed by `constants`.
+        inputs: tensor (samples, time, ...).
+        initial_states: list of tensors (samples, ...).
+        go_backwards: iterate from the last timestep to the first; the
+            outputs are then in that (reversed) order, as in Keras 1.
+        mask: (samples, time) booleans, True where a step is real. At a
+            masked step the states are kept and the output is the previous
+            output (zeros before the first real step).
+        constants: list of tensors passed to every step after the states.
+        unroll, input_length: accepted for Keras 1 compatibility (the loop
+            is always a Python loop).
+
+    # Returns
+        `(last_output, outputs, new_states)`: the output of the last step
+        (samples, ...), all outputs (samples, time, ...), and the last states.
+    """
+    if ndim(inputs) < 3:
+        raise ValueError('K.rnn: inputs must have at least 3 dimensions (samples, time, ...), '
+                         'got shape %s' % (shape(inputs),))
+    steps = shape(inputs)[1]
+    if steps == 0:
+        raise ValueError('K.rnn: inputs have no timesteps (shape %s)' % (shape(inputs),))
+    constants = list(constants or [])
+    order = range(steps - 1, -1, -1) if go_backwards else range(steps)
+    if mask is not None:
+        mask = np.asarray(_plain_value(mask)).astype(bool)
+        if mask.shape != tuple(shape(inputs)[:2]):
+            raise ValueError('K.rnn: the mask has shape %s, expected (samples, time) = %s'
+                             % (mask.shape, tuple(shape(inputs)[:2])))
+    states = list(initial_states)
+    outputs = []
+    previous = None
+    for t in order:
+        output, new_states = step_function(inputs[:, t], states + constants)
+        new_states = list(new_states)
+        if len(new_states) != len(states):
+            raise ValueError('K.rnn: the step function returned %d states, expected %d'
+                             % (len(new_states), len(states)))
+        if mask is not None:
+            real = mask[:, t].reshape((-1,) + (1,) * (ndim(output) - 1))
+            previous = output * 0. if previous is None else previous
+            output = np.where(real, output, previous)
+            new_states = [np.where(mask[:, t].reshape((-1,) + (1,) * (ndim(new) - 1)), new, old)
+                          for new, old in zip(new_states, states)]
+        outputs.append(output)
+        previous = output
+        states = new_states
+    return outputs[-1], np.stack(outputs, axis=1), states
 
 
 # ---------------------------------------------------------------------------
@@ -851,3 +944,115 @@ def random_binomial(shape, p=0.0, dtype=None, seed=None):
     """1 with probability p, else 0 (NumPy's global generator unless `seed`)."""
     return (_rng(seed).uniform(size=shape) < p).astype(dtype or _floatx())
 
+
+
+# ---------------------------------------------------------------------------
+# The graph: placeholders, constants, functions, gradients
+
+
+def is_keras_tensor(x):
+    """True for a Keras tensor (a node of the graph: Input, layer output,
+    placeholder or an expression on them)."""
+    return getattr(type(x), '_is_keras_tensor', False)
+
+
+def _has_keras_tensor(value):
+    if is_keras_tensor(value):
+        return True
+    if isinstance(value, (list, tuple)):
+        return builtins.any(_has_keras_tensor(v) for v in value)
+    if isinstance(value, dict):
+        return builtins.any(_has_keras_tensor(v) for v in value.values())
+    return False
+
+
+def _symbolic_apply(function, args, kwargs, name):
+    from .engine.operation import apply
+    return apply(function, args, kwargs, name)
+
+
+def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
+    """A graph input to feed through `K.function`.
+
+    # Arguments
+        shape: the full shape, batch axis included (None for unknown sizes).
+        ndim: the number of axes, when the shape is not given.
+        dtype: its type, `floatx()` by default.
+        name: its name.
+    """
+    if shape is None:
+        if ndim is None:
+            raise ValueError('K.placeholder needs shape or ndim')
+        shape = (None,) * int(ndim)
+    from .engine.input_layer import Input
+    return Input(batch_shape=tuple(shape), dtype=dtype or _floatx(), name=name)
+
+
+def constant(value, dtype=None, shape=None, name=None):
+    """A constant array (`value` broadcast to `shape` when given)."""
+    array = np.asarray(value, dtype=dtype or _floatx())
+    if shape is not None:
+        array = np.array(np.broadcast_to(array, tuple(shape)))
+    return array
+
+
+def function(inputs, outputs, updates=None, **kwargs):
+    """A callable evaluating `outputs` from values of `inputs` (a list of
+    Keras tensors, `K.learning_phase()` among them if wanted), then applying
+    `updates` ((variable, new value) pairs)."""
+    from .engine.functions import function as make_function
+    return make_function(inputs, outputs, updates=updates, **kwargs)
+
+
+def gradients(loss, variables):
+    """The gradients (Keras tensors) of the scalar Keras tensor `loss` with
+    respect to `variables`: Keras tensors, layer weights or `K.variable`s."""
+    from .engine.functions import gradients as graph_gradients
+    return graph_gradients(loss, variables)
+
+
+def _graph_aware(function):
+    name = 'K.' + function.__name__
+
+    @functools.wraps(function)
+    def graph_aware(*args, **kwargs):
+        if _has_keras_tensor(args) or _has_keras_tensor(kwargs):
+            return _symbolic_apply(function, args, kwargs, name)
+        return function(*args, **kwargs)
+    return graph_aware
+
+
+def _static(function, on_tensor):
+    @functools.wraps(function)
+    def static(x, *args, **kwargs):
+        if is_keras_tensor(x):
+            return on_tensor(x)
+        return function(x, *args, **kwargs)
+    return static
+
+
+# Functions of values only (variables, settings) stay as they are; those that
+# read a static property answer it for a Keras tensor; the rest build graph
+# nodes when given Keras tensors.
+_VALUE_ONLY = {'variable', 'is_sparse', 'to_dense', 'zeros', 'ones', 'eye',
+               'random_uniform_variable', 'random_normal_variable', 'get_value',
+               'batch_get_value', 'set_value', 'batch_set_value', 'learning_phase',
+               'set_learning_phase', 'learning_phase_scope', 'in_train_phase', 'in_test_phase',
+               'placeholder', 'constant', 'function', 'gradients', 'is_keras_tensor', 'update',
+               'update_add', 'update_sub', 'moving_average_update', 'eval'}
+int_shape = _static(int_shape, lambda x: tuple(x.shape))
+get_variable_shape = _static(get_variable_shape, lambda x: tuple(x.shape))
+ndim = _static(ndim, lambda x: len(x.shape))
+dtype = _static(dtype, lambda x: x.dtype)
+count_params = _static(count_params, lambda x: int(np.prod(x.shape)))
+_STATIC = {'int_shape', 'get_variable_shape', 'ndim', 'dtype', 'count_params'}
+for _name in __all__:
+    if _name not in _VALUE_ONLY and _name not in _STATIC:
+        globals()[_name] = _graph_aware(globals()[_name])
+
+
+def _eval_tensor(x):
+    return function([], [x])([])[0]
+
+
+eval = _static(eval, _eval_tensor)

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from .compat import keras2
 from .utils.generic_utils import Progbar
 
 
@@ -115,29 +116,33 @@ class BaseLogger(Callback):
 
 class ProgbarLogger(Callback):
     """Prints `Epoch i/n` and a progress bar with the metrics (verbose 1), or
-    one line per epoch (verbose 2), as Keras 1 did."""
+    one line per epoch (verbose 2), as Keras 1 did. The bar counts samples,
+    or batches when the params hold `steps` (Keras 2's `fit_generator`)."""
 
     def on_train_begin(self, logs=None):
         self.verbose = self.params['verbose']
         self.nb_epoch = self.params['nb_epoch']
+        self.count_steps = bool(self.params.get('steps'))
+        self.target = self.params['steps'] if self.count_steps else self.params['nb_sample']
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.verbose:
             print('Epoch %d/%d' % (epoch + 1, self.nb_epoch))
-            self.progbar = Progbar(target=self.params['nb_sample'], verbose=self.verbose)
+            self.progbar = Progbar(target=self.target, verbose=self.verbose,
+                                   keras_2_format=keras2.is_keras_2_model(self.model))
         self.seen = 0
         self.log_values = []
 
     def on_batch_begin(self, batch, logs=None):
-        if self.seen < self.params['nb_sample']:
+        if self.seen < self.target:
             self.log_values = []
 
     def on_batch_end(self, batch, logs=None):
         logs = logs or {}
-        self.seen += logs.get('size', 0)
+        self.seen += 1 if self.count_steps else logs.get('size', 0)
         self.log_values.extend((k, logs[k]) for k in self.params['metrics'] if k in logs)
         # The last batch is drawn by on_epoch_end, together with the epoch figures.
-        if self.verbose and self.seen < self.params['nb_sample']:
+        if self.verbose and self.seen < self.target:
             self.progbar.update(self.seen, self.log_values)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -200,11 +205,16 @@ class ModelCheckpoint(Callback):
         save_weights_only: `model.save_weights` instead of `model.save`.
         mode: 'auto', 'min' or 'max': what counts as an improvement.
         period: epochs between checkpoints.
+        count_epochs_from_1: number epochs from 1 in `{epoch}` and the
+            printed lines, as Keras 2 did (Keras 1 counted from 0; a Keras 2
+            script gets Keras 2's count).
     """
 
+    @keras2.keras2_arguments(keras2.MODEL_CHECKPOINT)
     def __init__(self, filepath, monitor='val_loss', verbose=0, save_best_only=False,
-                 save_weights_only=False, mode='auto', period=1):
+                 save_weights_only=False, mode='auto', period=1, count_epochs_from_1=False):
         super(ModelCheckpoint, self).__init__()
+        self.count_epochs_from_1 = count_epochs_from_1
         self.filepath, self.monitor, self.verbose = filepath, monitor, verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
         self.period = period
@@ -224,6 +234,7 @@ class ModelCheckpoint(Callback):
         if self.epochs_since_last_save < self.period:
             return
         self.epochs_since_last_save = 0
+        epoch = epoch + 1 if self.count_epochs_from_1 else epoch
         filepath = self.filepath.format(epoch=epoch, **logs)
         if not self.save_best_only:
             if self.verbose > 0:
@@ -253,11 +264,22 @@ class EarlyStopping(Callback):
         patience: epochs without improvement before stopping.
         verbose: 1 prints the epoch training stopped at.
         mode: 'auto', 'min' or 'max'.
+        baseline: a value `monitor` must improve on (Keras 2); training stops
+            when it has not done so for `patience` epochs.
+        restore_best_weights: at the stop, put back the weights of the best
+            epoch (Keras 2).
+        strict_patience: stop after `patience` epochs without improvement,
+            as Keras 2 did; Keras 1 stopped one epoch later.
     """
 
-    def __init__(self, monitor='val_loss', min_delta=0, patience=0, verbose=0, mode='auto'):
+    @keras2.keras2_arguments(keras2.EARLY_STOPPING)
+    def __init__(self, monitor='val_loss', min_delta=0, patience=0, verbose=0, mode='auto',
+                 baseline=None, restore_best_weights=False, strict_patience=False):
         super(EarlyStopping, self).__init__()
         self.monitor, self.patience, self.verbose = monitor, patience, verbose
+        self.baseline, self.restore_best_weights = baseline, restore_best_weights
+        self.strict_patience = strict_patience
+        self.best_weights = None
         self.monitor_op = _monitor_op(mode, monitor, 'EarlyStopping')
         self.min_delta = min_delta if self.monitor_op is np.greater else -min_delta
         self.wait = 0
@@ -265,7 +287,11 @@ class EarlyStopping(Callback):
 
     def on_train_begin(self, logs=None):
         self.wait = 0
-        self.best = -np.inf if self.monitor_op is np.greater else np.inf
+        self.stopped_epoch = 0
+        if self.baseline is not None:
+            self.best = self.baseline
+        else:
+            self.best = -np.inf if self.monitor_op is np.greater else np.inf
 
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
@@ -276,15 +302,25 @@ class EarlyStopping(Callback):
         if self.monitor_op(current - self.min_delta, self.best):
             self.best = current
             self.wait = 0
-        else:
-            if self.wait >= self.patience:
-                self.stopped_epoch = epoch
-                self.model.stop_training = True
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            return
+        if self.strict_patience:
+            self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+            if self.restore_best_weights and self.best_weights is not None:
+                if self.verbose > 0:
+                    print('Restoring model weights from the end of the best epoch')
+                self.model.set_weights(self.best_weights)
+        if not self.strict_patience:
             self.wait += 1
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
-            print('Epoch %05d: early stopping' % self.stopped_epoch)
+            print('Epoch %05d: early stopping'
+                  % (self.stopped_epoch + 1 if self.strict_patience else self.stopped_epoch))
 
 
 class LearningRateScheduler(Callback):
@@ -317,14 +353,19 @@ class ReduceLROnPlateau(Callback):
         patience: epochs without improvement before a reduction.
         verbose: 1 prints each reduction.
         mode: 'auto', 'min' or 'max'.
-        epsilon: the smallest change that counts as an improvement.
+        epsilon: the smallest change that counts as an improvement (Keras 2:
+            `min_delta`).
         cooldown: epochs to wait after a reduction before counting again.
         min_lr: the lower bound of the learning rate.
+        strict_patience: reduce after `patience` epochs without improvement,
+            as Keras 2 did; Keras 1 reduced one epoch later.
     """
 
+    @keras2.keras2_arguments(keras2.REDUCE_LR_ON_PLATEAU)
     def __init__(self, monitor='val_loss', factor=0.1, patience=10, verbose=0, mode='auto',
-                 epsilon=1e-4, cooldown=0, min_lr=0):
+                 epsilon=1e-4, cooldown=0, min_lr=0, strict_patience=False):
         super(ReduceLROnPlateau, self).__init__()
+        self.strict_patience = strict_patience
         if factor >= 1.0:
             raise ValueError('ReduceLROnPlateau does not support a factor >= 1.0, got %r'
                              % (factor,))
@@ -365,6 +406,8 @@ class ReduceLROnPlateau(Callback):
             self.best = current
             self.wait = 0
         elif self.cooldown_counter <= 0:
+            if self.strict_patience:
+                self.wait += 1
             if self.wait >= self.patience:
                 old_lr = _get_scalar(self.model.optimizer, 'lr')
                 if old_lr > self.min_lr + self.lr_epsilon:
@@ -374,7 +417,18 @@ class ReduceLROnPlateau(Callback):
                         print('\nEpoch %05d: reducing learning rate to %s.' % (epoch, new_lr))
                     self.cooldown_counter = self.cooldown
                     self.wait = 0
-            self.wait += 1
+            if not self.strict_patience:
+                self.wait += 1
+
+
+class TerminateOnNaN(Callback):
+    """Stops training as soon as a batch's loss is NaN or infinite (Keras 2)."""
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get('loss')
+        if loss is not None and not np.isfinite(loss):
+            print('Batch %d: Invalid loss, terminating training' % batch)
+            self.model.stop_training = True
 
 
 class CSVLogger(Callback):

@@ -35,8 +35,8 @@ class MaxNorm(Constraint):
             Dense kernel; [0, 1, 2] for a 'tf' convolution kernel).
     """
 
-    def __init__(self, m=2, axis=0):
-        self.m = m
+    def __init__(self, m=2, axis=0, max_value=None):
+        self.m = m if max_value is None else max_value   # Keras 2 names it max_value
         self.axis = axis
 
     def __call__(self, p):
@@ -72,12 +72,40 @@ class UnitNorm(Constraint):
         return {'name': type(self).__name__, 'axis': self.axis}
 
 
-maxnorm = MaxNorm
-nonneg = NonNeg
-unitnorm = UnitNorm
+class MinMaxNorm(Constraint):
+    """Keras 2: rescales the weights incident to each unit towards a norm
+    between `min_value` and `max_value`:
+    `w * (rate * clip(norm, min_value, max_value) + (1 - rate) * norm) / norm`.
+
+    # Arguments
+        min_value, max_value: the bounds of the norm.
+        rate: 1 enforces the bounds at once; smaller values move towards them.
+        axis: the axis (or axes) along which norms are computed.
+    """
+
+    def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
+        self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
+
+    def __call__(self, p):
+        norms = _norms(p, self.axis)
+        desired = self.rate * np.clip(norms, self.min_value, self.max_value) + \
+            (1 - self.rate) * norms
+        return p * (desired / (backend.epsilon() + norms))
+
+    def get_config(self):
+        return {'name': type(self).__name__, 'min_value': self.min_value,
+                'max_value': self.max_value, 'rate': self.rate, 'axis': self.axis}
+
+
+maxnorm = max_norm = MaxNorm
+nonneg = non_neg = NonNeg
+unitnorm = unit_norm = UnitNorm
+min_max_norm = MinMaxNorm
 
 _BY_NAME = {'Constraint': Constraint, 'MaxNorm': MaxNorm, 'NonNeg': NonNeg,
-            'UnitNorm': UnitNorm, 'maxnorm': MaxNorm, 'nonneg': NonNeg, 'unitnorm': UnitNorm}
+            'UnitNorm': UnitNorm, 'maxnorm': MaxNorm, 'nonneg': NonNeg, 'unitnorm': UnitNorm,
+            'MinMaxNorm': MinMaxNorm, 'max_norm': MaxNorm, 'non_neg': NonNeg,
+            'unit_norm': UnitNorm, 'min_max_norm': MinMaxNorm}
 
 
 def get(identifier, kwargs=None):

@@ -4,6 +4,8 @@ Every initializer draws from NumPy's global random generator, as Keras 1 on
 Theano did, so `np.random.seed(...)` at the top of a script makes a run
 reproducible. Each returns a float32 array of the requested shape.
 """
+import inspect
+
 import numpy as np
 
 from .utils.generic_utils import get_from_module
@@ -112,9 +114,51 @@ def get(identifier, **kwargs):
 
     # Arguments
         identifier: a name ('normal', 'glorot_uniform', ...) or a function
-            `f(shape, name=None, dim_ordering='th')`.
+            `f(shape, name=None, dim_ordering='th')`, or a Keras 2
+            initializer (object, or its `{'class_name': ..}` config).
     """
+    if isinstance(identifier, dict) and 'class_name' in identifier:
+        from . import initializers
+        return initializers.get(identifier)
+    if isinstance(identifier, str) and identifier not in _BY_NAME:
+        from . import initializers
+        try:    # a Keras 2 name ('zeros', 'truncated_normal', 'lecun_normal', ...)
+            return initializers.get(identifier)
+        except ValueError:
+            pass
     function = get_from_module(identifier, _BY_NAME, 'init')
     if not callable(function):
         raise ValueError('init must be a name or a function, got %r' % (identifier,))
-    return function
+    if function in _BY_NAME.values():
+        return function
+    from . import initializers
+    if isinstance(function, initializers.Initializer):
+        return function
+    return _called_as_keras_1(function)
+
+
+def _called_as_keras_1(function):
+    """A user's init, called with the keywords it takes: Keras 1 scripts
+    write `lambda shape, name: normal(shape, scale=0.001, name=name)`,
+    which takes no `dim_ordering`."""
+    try:
+        params = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return function
+    any_keyword = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    wanted = [key for key in ('name', 'dim_ordering') if any_keyword or key in params]
+
+    def init(shape, name=None, dim_ordering='th'):
+        given = {'name': name, 'dim_ordering': dim_ordering}
+        return function(shape, **{key: given[key] for key in wanted})
+    init.__name__ = getattr(function, '__name__', 'custom_init')
+    return init
+
+
+def serialize(init):
+    """An init as a layer's config stores it: its name, or a Keras 2
+    initializer's `{'class_name': ..., 'config': ...}`."""
+    from . import initializers
+    if isinstance(init, initializers.Initializer):
+        return initializers.serialize(init)
+    return init

@@ -32,6 +32,13 @@ def top_k_categorical_accuracy(y_true, y_pred, k=5):
     return float(np.mean(np.any(top_k == targets[..., None], axis=-1)))
 
 
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """Keras 2: `top_k_categorical_accuracy` with integer targets."""
+    targets = np.asarray(y_true).reshape(y_pred.shape[:-1]).astype('int64')
+    top_k = np.argsort(-y_pred, axis=-1, kind='stable')[..., :k]
+    return float(np.mean(np.any(top_k == targets[..., None], axis=-1)))
+
+
 def _mean_of_loss(loss):
     def metric(y_true, y_pred):
         return float(np.mean(loss(y_true, y_pred)))
@@ -52,6 +59,8 @@ binary_crossentropy = _mean_of_loss(objectives.binary_crossentropy)
 kullback_leibler_divergence = _mean_of_loss(objectives.kullback_leibler_divergence)
 poisson = _mean_of_loss(objectives.poisson)
 cosine_proximity = _mean_of_loss(objectives.cosine_proximity)
+categorical_hinge = _mean_of_loss(objectives.categorical_hinge)
+logcosh = _mean_of_loss(objectives.logcosh)
 
 
 def matthews_correlation(y_true, y_pred):

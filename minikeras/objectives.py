@@ -169,6 +169,33 @@ def cosine_proximity(y_true, y_pred):
     return -_mean_last(_l2_normalize(y_true) * _l2_normalize(y_pred))
 
 
+def _categorical_hinge_backward(t, p):
+    negative = (1. - t) * p
+    winner = np.argmax(negative, axis=-1)[..., None]
+    neg = np.take_along_axis(negative, winner, axis=-1)
+    active = (neg - np.sum(t * p, axis=-1, keepdims=True) + 1. > 0).astype(p.dtype)
+    d_neg = np.zeros_like(p)
+    np.put_along_axis(d_neg, winner, np.take_along_axis(1. - t, winner, axis=-1), axis=-1)
+    return active * (d_neg - t)
+
+
+@_differentiable(_categorical_hinge_backward)
+def categorical_hinge(y_true, y_pred):
+    """Keras 2: max(0, max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1)."""
+    positive = np.sum(y_true * y_pred, axis=-1)
+    negative = np.max((1. - y_true) * y_pred, axis=-1)
+    return np.maximum(0., negative - positive + 1.)
+
+
+@_differentiable(_per_element(lambda t, p: np.tanh(p - t)))
+def logcosh(y_true, y_pred):
+    """Keras 2: mean(log(cosh(y_pred - y_true))) over the last axis, computed
+    as `x + softplus(-2x) - log(2)` so that it does not overflow."""
+    x = y_pred - y_true
+    softplus = np.maximum(-2. * x, 0) + np.log1p(np.exp(-np.abs(2. * x)))
+    return _mean_last(x + softplus - np.float32(np.log(2.)))
+
+
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 mape = MAPE = mean_absolute_percentage_error

@@ -7,7 +7,14 @@ SGD, Adagrad, Adadelta and RMSprop when `decay > 0`).
 """
 import numpy as np
 
-from .compat.keras0 import register_optimizer
+from .compat import keras0, keras2
+
+
+def register_optimizer(cls):
+    """Accepts the Keras 0.x and Keras 2 spellings of an optimizer's arguments."""
+    cls = keras0.register_optimizer(cls)
+    cls.__init__ = keras2.optimizer_arguments(cls.__init__)
+    return cls
 from .utils.generic_utils import get_from_module
 
 _F = np.float32
@@ -265,26 +272,37 @@ class Adam(Optimizer):
     _slot_names = ('m', 'v')
     _counts_iterations_always = True
 
-    def __init__(self, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, decay=0., **kwargs):
+    def __init__(self, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, decay=0., amsgrad=False,
+                 **kwargs):
         super(Adam, self).__init__(**kwargs)
         self.lr, self.beta_1, self.beta_2 = _variable(lr), _variable(beta_1), _variable(beta_2)
         self.epsilon, self.decay = epsilon, _variable(decay)
+        self.amsgrad = bool(amsgrad)
+        if self.amsgrad:
+            self._slot_names = ('m', 'v', 'v_hat')
 
     def _bias_corrected(self, lr):
         t = _F(self.iterations + 1)
         return lr * (np.sqrt(_F(1.) - _F(self.beta_2) ** t) / (_F(1.) - _F(self.beta_1) ** t))
 
     def _step(self, p, g, slots, lr):
-        m, v = slots
+        m, v = slots[:2]
         b1, b2 = _F(self.beta_1), _F(self.beta_2)
         m[...] = b1 * m + (_F(1.) - b1) * g
         v[...] = b2 * v + (_F(1.) - b2) * np.square(g)
+        if self.amsgrad:
+            # AMSGrad (Keras 2.1+): the denominator uses the largest v so far.
+            v_hat = slots[2]
+            np.maximum(v_hat, v, out=v_hat)
+            v = v_hat
         return p - self._bias_corrected(lr) * m / (np.sqrt(v) + _F(self.epsilon))
 
     def get_config(self):
         config = {'lr': float(self.lr), 'beta_1': float(self.beta_1),
                   'beta_2': float(self.beta_2), 'decay': float(self.decay),
                   'epsilon': self.epsilon}
+        if self.amsgrad:
+            config['amsgrad'] = True
         config.update(super(Adam, self).get_config())
         return config
 
@@ -373,8 +391,16 @@ class Nadam(Optimizer):
         return config
 
 
+# Keras 1.2.2's lower-case aliases: `optimizers.rmsprop(lr=0.001)` is an RMSprop.
+sgd, rmsprop, adagrad, adadelta = SGD, RMSprop, Adagrad, Adadelta
+adam, adamax, nadam = Adam, Adamax, Nadam
+
 _BY_NAME = {'sgd': SGD, 'rmsprop': RMSprop, 'adagrad': Adagrad, 'adadelta': Adadelta,
             'adam': Adam, 'adamax': Adamax, 'nadam': Nadam}
+
+# Keras 2's lower-case aliases of the classes (`keras.optimizers.rmsprop(lr=1e-4)`).
+sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam = (SGD, RMSprop, Adagrad, Adadelta, Adam,
+                                                       Adamax, Nadam)
 
 
 def get(identifier, kwargs=None):

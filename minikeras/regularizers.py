@@ -62,6 +62,7 @@ class L1L2Regularizer(Regularizer):
 
 WeightRegularizer = L1L2Regularizer
 ActivityRegularizer = L1L2Regularizer
+L1L2 = L1L2Regularizer      # Keras 2's name
 
 
 def l1(l=0.01):
@@ -76,6 +77,11 @@ def l2(l=0.01):
 
 def l1l2(l1=0.01, l2=0.01):
     """L1 plus L2 weight penalty."""
+    return L1L2Regularizer(l1=l1, l2=l2)
+
+
+def l1_l2(l1=0.01, l2=0.01):
+    """Keras 2's name of `l1l2`: L1 plus L2 weight penalty."""
     return L1L2Regularizer(l1=l1, l2=l2)
 
 
@@ -96,6 +102,7 @@ def activity_l1l2(l1=0.01, l2=0.01):
 
 _BY_NAME = {'Regularizer': Regularizer, 'L1L2Regularizer': L1L2Regularizer,
             'WeightRegularizer': L1L2Regularizer, 'ActivityRegularizer': L1L2Regularizer,
+            'L1L2': L1L2Regularizer, 'l1_l2': l1_l2,
             'l1': l1, 'l2': l2, 'l1l2': l1l2, 'activity_l1': activity_l1,
             'activity_l2': activity_l2, 'activity_l1l2': activity_l1l2}
 

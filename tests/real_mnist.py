@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 # The user's Keras cache as it was when the tests started (tests change KERAS_HOME).
-_KERAS_CACHE = os.path.join(os.environ.get('KERAS_HOME')
-                            or os.path.join(os.path.expanduser('~'), '.keras'), 'datasets')
+# (conftest.py records it before it points KERAS_HOME at an empty folder.)
+_KERAS_CACHE = os.environ.get('MINIKERAS_TESTS_USER_DATASETS') or os.path.join(
+    os.environ.get('KERAS_HOME') or os.path.join(os.path.expanduser('~'), '.keras'), 'datasets')
 
 
 def real_mnist_subset(folder, n=5000):

@@ -653,11 +653,14 @@ def test_backend_values_variables_and_randomness():
 
 
 def test_learning_phase():
-    assert K.learning_phase() == 0
+    # outside a run of the graph it is the graph's symbolic input, as in Keras;
+    # eager choices between arrays take the test phase
+    assert K.is_keras_tensor(K.learning_phase()) and K.learning_phase().shape == ()
     assert K.in_train_phase(1, 2) == 2 and K.in_test_phase(1, 2) == 1
     with K.learning_phase_scope(1):
         assert K.learning_phase() == 1 and K.in_train_phase(lambda: 1, 2) == 1
-    assert K.learning_phase() == 0
+    with K.learning_phase_scope(0):
+        assert K.learning_phase() == 0
     try:
         K.set_learning_phase(1)
         with K.learning_phase_scope(0):

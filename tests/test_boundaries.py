@@ -133,7 +133,9 @@ def test_keras_import_paths_survive_the_split():
     from minikeras.engine.topology import (Container, Input, InputLayer, Layer, Merge, Node,
                                            get_source_inputs, merge)
     assert engine.Layer is Layer is layers.Layer and engine.Merge is Merge is layers.Merge
-    assert engine.Input is Input is layers.Input and engine.merge is merge is layers.merge
+    assert engine.Input is Input is layers.Input and engine.merge is merge
+    # keras.layers.merge is Keras 2's module, callable as Keras 1's merge().
+    assert layers.merge.__call__.__doc__.startswith("Keras 1's `merge(")
     assert engine.InputLayer is InputLayer and engine.get_source_inputs is get_source_inputs
     assert engine.Model is training.Model and issubclass(models.Model, training.Model)
     assert issubclass(training.Model, Container) and topology.Node is Node

@@ -131,3 +131,39 @@ def test_pickled_model_predicts_and_trains_like_the_original():
     np.random.seed(0)
     b = twin.fit(x, y, batch_size=5, nb_epoch=2, verbose=0).history
     assert a == b
+
+
+@pytest.mark.parametrize('call', ['fit', 'evaluate', 'train_on_batch', 'test_on_batch'])
+def test_accuracy_flags_on_a_model_whose_shape_comes_from_the_data(call):
+    """A Keras 0.1-era script: no input shape on the first layer, compile, then
+    fit(..., show_accuracy=True, validation_split=0.2) (issue 15)."""
+    model = Sequential()
+    model.add(Dense(3))
+    model.add(Activation('softmax'))
+    model.compile(loss='categorical_crossentropy', optimizer='sgd')
+    rng = np.random.RandomState(0)
+    x = rng.standard_normal((20, 6)).astype('float32')
+    y = to_categorical(rng.randint(0, 3, 20), 3)
+    if call == 'fit':
+        history = model.fit(x, y, nb_epoch=2, batch_size=5, show_accuracy=True,
+                            validation_split=0.2, verbose=0)
+        assert sorted(history.history) == ['acc', 'loss', 'val_acc', 'val_loss']
+        assert all(len(v) == 2 for v in history.history.values())
+    elif call == 'evaluate':
+        loss, acc = model.evaluate(x, y, show_accuracy=True, verbose=0)
+        predicted = model.predict(x).argmax(axis=1)
+        assert acc == pytest.approx(np.mean(predicted == y.argmax(axis=1)))
+    else:
+        loss, acc = getattr(model, call)(x, y, accuracy=True)
+        assert 0. <= acc <= 1.
+    assert model.input_shape == (None, 6)
+    assert model.metrics_names == ['loss']
+
+
+def test_theano_compile_options_are_ignored_with_a_warning():
+    model = Sequential([Dense(2, input_dim=3)])
+    with pytest.warns(UserWarning, match=r'mode passed on to theano.function'):
+        model.compile('rmsprop', 'mse', mode='FAST_COMPILE')
+    assert model.predict(np.zeros((1, 3))).shape == (1, 2)
+    with pytest.raises(TypeError, match='metric'):
+        model.compile('rmsprop', 'mse', metric=['accuracy'])

@@ -29,7 +29,7 @@ from gradcheck import built, check_layer_gradients, numeric_gradient
     (lambda: Convolution1D(4, 3, subsample_length=-1, name='c'), 'subsample_length', 'got -1'),
     (lambda: MaxPooling2D(pool_size=(2, 0), name='p'), 'pool_size', r'Layer p \(MaxPooling2D\)'),
     (lambda: MaxPooling1D(stride=0, name='p'), 'stride', 'got 0'),
-    (lambda: UpSampling2D(size=3, name='u'), 'size', r'got \(3,\)'),
+    (lambda: UpSampling2D(size=(3,), name='u'), 'size', r'got \(3,\)'),  # 3: Keras 2's (3, 3)
     (lambda: Embedding(0, 4, name='e'), 'input_dim', r'Layer e \(Embedding\)'),
     (lambda: Embedding(5, -1, name='e'), 'output_dim', 'an integer >= 0, got -1'),
     (lambda: MaxoutDense(3, nb_feature=0, name='m'), 'nb_feature', 'got 0'),
@@ -68,9 +68,10 @@ def test_input_dim_becomes_the_input_shape(make, shape):
 
 
 def test_rank_errors_have_one_shape():
-    cases = [(Dense(2, name='d'), (None, 3, 4), r'Layer d \(Dense\) expects 2D input \(batch, '
-                                                r'features\), got shape \(None, 3, 4\); add a '
-                                                r'Flatten\(\) layer first'),
+    # (Dense takes any rank, as in Keras 1.2.2: the last axis holds the features.)
+    cases = [(Highway(name='h'), (None, 3, 4), r'Layer h \(Highway\) expects 2D input '
+                                              r'\(nb_samples, input_dim\), got shape '
+                                              r'\(None, 3, 4\)'),
              (Convolution2D(2, 3, 3, dim_ordering='tf', name='c'), (None, 5, 5),
               r'Layer c \(Convolution2D\) expects 4D input \(samples, rows, cols, channels\)'),
              (MaxPooling2D(dim_ordering='th', name='p'), (None, 5, 5),

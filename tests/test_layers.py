@@ -60,9 +60,23 @@ def test_dense_without_bias_has_one_weight():
     check_layer_gradients(layer, away_from_zero((5, 2)))
 
 
-def test_dense_rejects_non_2d_input():
-    with pytest.raises(ValueError, match=r'Dense.*2D.*Flatten'):
-        built(Dense(3), (4, 5))
+def test_dense_on_nd_input_applies_to_the_last_axis():
+    """Keras 1.2.2's Dense takes any rank: each vector along the last axis
+    goes through the same W and b."""
+    layer = built(Dense(3, activation='softmax'), (4, 5, 2))
+    assert layer.get_output_shape_for((None, 4, 5, 2)) == (None, 4, 5, 3)
+    rng = np.random.RandomState(0)
+    x = rng.standard_normal((2, 4, 5, 2)).astype('float32')
+    layer.b[...] = rng.standard_normal(3)
+    y, _ = layer.forward(x)
+    expected = np.empty((2, 4, 5, 3))
+    for index in np.ndindex(2, 4, 5):
+        z = x[index] @ layer.W + layer.b
+        expected[index] = np.exp(z) / np.exp(z).sum()
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)
+    check_layer_gradients(layer, x)
+    with pytest.raises(ValueError, match=r'Dense.*known last axis.*\(None, 4, None\)'):
+        built(Dense(3), (4, None))
 
 
 # -- Activation ------------------------------------------------------------------------

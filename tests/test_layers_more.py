@@ -341,7 +341,9 @@ def test_cropping2d_larger_than_input_is_named():
                                          r'input of 5 cols'):
         built(Cropping2D(((1, 1), (3, 3)), dim_ordering='th'), (2, 8, 5))
     with pytest.raises(ValueError, match=r'cropping must be \(\(top, bottom\), \(left, right\)\)'):
-        Cropping2D((1, 1))
+        Cropping2D((1, 1, 1))
+    # (rows, cols) is Keras 2's symmetric spelling.
+    assert Cropping2D((1, 2)).cropping == ((1, 1), (2, 2))
 
 
 # -- BatchNormalization --------------------------------------------------------------------------

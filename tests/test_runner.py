@@ -79,6 +79,18 @@ def test_six_moves_and_cpickle_work_without_six(tmp_path):
     assert result.stdout.strip() == '[0, 1, 2] [0, 1] 7'
 
 
+def test_an_installed_six_serves_its_own_moves(tmp_path):
+    pytest.importorskip('six')
+    script = write(tmp_path / 's.py', '''
+        from six.moves import _thread, urllib, range
+        import six
+        print(six.moves.urllib.parse.quote('a b'), list(range(2)), hasattr(_thread, 'get_ident'))
+    ''')
+    result = run(['run', script])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == 'a%20b [0, 1] True'
+
+
 def test_a_data_py_beside_the_script_wins_over_the_shim(tmp_path):
     write(tmp_path / 'data.py', 'def load_data():\n    return "own", "data"\n')
     script = write(tmp_path / 's.py', 'from data import load_data\nprint(load_data())\n')
@@ -91,7 +103,7 @@ def test_unknown_script_and_bad_version_are_reported(tmp_path):
     result = run(['run', str(tmp_path / 'missing.py')])
     assert result.returncode != 0 and 'no such script' in result.stderr
     script = write(tmp_path / 's.py', 'print(1)\n')
-    result = run(['run', '--keras-version', '2.0', script])
+    result = run(['run', '--keras-version', '3.0', script])
     assert result.returncode != 0 and 'Keras version must be one of' in result.stderr
 
 
@@ -119,22 +131,23 @@ def test_seed_script_runs_unchanged_and_learns_mnist(tmp_path):
 def test_unsupported_modules_and_layers_name_an_alternative(tmp_path):
     script = write(tmp_path / 's.py', '''
         try:
-            from keras.layers.recurrent import LSTM
+            from keras.layers.convolutional_recurrent import ConvLSTM2D
         except ImportError as error:
             print(type(error).__name__, '|', error)
         try:
-            from keras.layers import LSTM
+            from keras.layers import ConvLSTM2D
         except ImportError as error:
             print(type(error).__name__, '|', error)
         from keras.layers import Dense
+        from keras.layers.recurrent import LSTM
         print('Dense' in dir(__import__('keras.layers').layers))
     ''')
     result = run(['run', script])
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith('NotSupportedError | keras.layers.recurrent: recurrent layers are '
-                               'not supported') and 'nearest: Convolution1D' in lines[0]
-    assert lines[1].startswith('NotSupportedError | keras.layers.LSTM: recurrent layers')
+    assert lines[0].startswith('NotSupportedError | keras.layers.convolutional_recurrent: '
+                               'convolutional recurrent layers') and 'nearest: ' in lines[0]
+    assert lines[1].startswith('NotSupportedError | keras.layers.ConvLSTM2D: convolutional')
     assert lines[2] == 'True'
 
 

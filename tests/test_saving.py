@@ -497,13 +497,13 @@ def test_unknown_layer_class_names_class_and_file(tmp_path, saved_cnn):
         f.attrs['model_config'] = json.dumps(config).encode('utf8')
     with pytest.raises(ValueError, match=r'odd\.h5.*FancyConvolution'):
         saving.load_model(odd)
-    keras3 = str(tmp_path / 'lstm.h5')
+    keras3 = str(tmp_path / 'local.h5')
     shutil.copy(os.path.join(FIXTURES, 'k3_tensorflow_mlp.h5'), keras3)
     with h5py.File(keras3, 'a') as f:
         config = json.loads(f.attrs['model_config'])
-        config['config']['layers'][2]['class_name'] = 'LSTM'
+        config['config']['layers'][2]['class_name'] = 'ConvLSTM2D'
         f.attrs['model_config'] = json.dumps(config).encode('utf8')
-    with pytest.raises(ValueError, match=r"lstm\.h5.*'LSTM'"):
+    with pytest.raises(ValueError, match=r"local\.h5.*'ConvLSTM2D'"):
         saving.load_model(keras3)
 
 

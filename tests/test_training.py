@@ -213,11 +213,17 @@ def test_label_width_mismatch_is_caught_before_any_weight_changes():
         np.testing.assert_array_equal(old, new)
 
 
-def test_layer_shape_mismatch_is_caught_at_add():
+def test_dense_on_images_without_flatten_is_explained_at_fit():
+    """Keras 1.2.2's Dense applies to the last axis of any input, so a missing
+    Flatten builds; the 2D targets then fail with the advice."""
     model = Sequential()
     model.add(Convolution2D(2, 3, 3, input_shape=(1, 8, 8)))
-    with pytest.raises(ValueError, match=r'Dense.*expects 2D input.*\(None, 2, 6, 6\)'):
-        model.add(Dense(3))
+    model.add(Dense(3))
+    assert model.output_shape == (None, 2, 6, 3)
+    model.compile(loss='mse', optimizer='sgd')
+    with pytest.raises(ValueError, match=r'expected dense_\d+ to have 4 dimensions.*'
+                                         r'put a Flatten\(\) layer before it'):
+        model.fit(np.zeros((2, 1, 8, 8)), np.zeros((2, 3)), verbose=0)
 
 
 def test_without_an_input_shape_the_first_data_sets_it():

@@ -65,6 +65,9 @@ class LegacyFallbackFinder(importlib.abc.MetaPathFinder):
         module = self._TARGETS.get(fullname)
         if module is None:
             return None
+        six = sys.modules.get('six')
+        if fullname == 'six.moves' and six is not None and not getattr(six, 'MINIKERAS_SHIM', False):
+            return None     # the real six is installed: its own importer serves six.moves
         return importlib.util.spec_from_loader(fullname, _AliasLoader(module),
                                                is_package=fullname == 'six')
 

@@ -74,6 +74,41 @@ def dense_arguments(name, args, kwargs):
     return args, kwargs
 
 
+_RECURRENT_0X_POSITIONAL = {
+    'SimpleRNN': ('init', 'inner_init', 'activation', 'weights', 'truncate_gradient',
+                  'return_sequences'),
+    'GRU': ('init', 'inner_init', 'activation', 'inner_activation', 'weights',
+            'truncate_gradient', 'return_sequences'),
+    'LSTM': ('init', 'inner_init', 'forget_bias_init', 'activation', 'inner_activation',
+             'weights', 'truncate_gradient', 'return_sequences'),
+}
+
+
+def recurrent_arguments(name, args, kwargs):
+    """0.1: LSTM(input_dim, output_dim, init, inner_init, ..., truncate_gradient,
+    return_sequences); SimpleRNN and GRU then defaulted to activation='sigmoid'."""
+    if len(args) >= 2 and _is_int(args[0]) and _is_int(args[1]):
+        _warn('%s(input_dim, output_dim, ...) is the Keras 0.1 signature; Keras 1 is '
+              '%s(output_dim, input_dim=...)' % (name, name))
+        if 'input_dim' in kwargs:
+            raise TypeError('%s: input_dim given twice (positionally, Keras 0.x style, and as a '
+                            'keyword)' % name)
+        kwargs['input_dim'] = args[0]
+        positional = _RECURRENT_0X_POSITIONAL.get(name, ())
+        if len(args) - 2 > len(positional):
+            raise TypeError('%s: too many positional arguments for the Keras 0.1 signature '
+                            '(input_dim, output_dim, %s)' % (name, ', '.join(positional)))
+        for key, value in zip(positional, args[2:]):
+            if key in kwargs:
+                raise TypeError('%s: %s given twice (positionally and as a keyword)'
+                                % (name, key))
+            kwargs[key] = value
+        if name in ('SimpleRNN', 'GRU'):
+            kwargs.setdefault('activation', 'sigmoid')
+        args = [args[1]]
+    return args, kwargs
+
+
 def pooling2d_arguments(name, args, kwargs):
     """0.x: MaxPooling2D(poolsize=(2, 2), stride=None, ignore_border=True)."""
     _rename(name, kwargs, {'poolsize': 'pool_size', 'stride': 'strides'})
@@ -188,12 +223,18 @@ class Keras0ModelAPI(object):
                                                    loss_weights=loss_weights,
                                                    sample_weight_mode=sample_weight_mode, **kwargs)
 
-    def _with_accuracy(self, wanted, run):
+    def _with_accuracy(self, wanted, x, run):
         """Runs `run()` with accuracy among the metrics when `wanted` (0.x's
-        show_accuracy / accuracy flags), then restores the compiled metrics."""
-        if not wanted or 'acc' in self.metrics_names:
+        show_accuracy / accuracy flags), then restores the compiled metrics.
+        A model whose input shape comes from the data is built from `x` first,
+        so that its metric names exist."""
+        if not wanted:
             return run()
+        if x is not None:   # (None: a generator's batches)
+            self._build_from_data(x)
         self._check_compiled()
+        if 'acc' in self.metrics_names:
+            return run()
         saved = self.metrics
         self._set_metrics(list(saved) + ['accuracy'])
         try:
@@ -203,7 +244,7 @@ class Keras0ModelAPI(object):
 
     def fit(self, x, y, batch_size=DEFAULT, nb_epoch=DEFAULT, verbose=1, callbacks=None,
             validation_split=0., validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, show_accuracy=False):
+            sample_weight=None, initial_epoch=0, show_accuracy=False, validation_freq=1):
         """Trains the model (see `Model.fit`).
 
         # Arguments
@@ -213,32 +254,33 @@ class Keras0ModelAPI(object):
         """
         batch_size = _keras_0_default(batch_size, 128, 32)
         nb_epoch = _keras_0_default(nb_epoch, 100, 10)
-        return self._with_accuracy(show_accuracy, lambda: super(Keras0ModelAPI, self).fit(
+        return self._with_accuracy(show_accuracy, x, lambda: super(Keras0ModelAPI, self).fit(
             x, y, batch_size=batch_size, nb_epoch=nb_epoch, verbose=verbose, callbacks=callbacks,
             validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
-            class_weight=class_weight, sample_weight=sample_weight, initial_epoch=initial_epoch))
+            class_weight=class_weight, sample_weight=sample_weight, initial_epoch=initial_epoch,
+            validation_freq=validation_freq))
 
     def evaluate(self, x, y, batch_size=DEFAULT, verbose=1, sample_weight=None,
                  show_accuracy=False):
         """Loss (and metrics) on data (see `Model.evaluate`); `show_accuracy`
         adds the accuracy, as Keras 0.x did."""
         batch_size = _keras_0_default(batch_size, 128, 32)
-        return self._with_accuracy(show_accuracy, lambda: super(Keras0ModelAPI, self).evaluate(
+        return self._with_accuracy(show_accuracy, x, lambda: super(Keras0ModelAPI, self).evaluate(
             x, y, batch_size=batch_size, verbose=verbose, sample_weight=sample_weight))
 
-    def fit_generator(self, generator, samples_per_epoch, nb_epoch, *args, **kwargs):
+    def fit_generator(self, generator, *args, **kwargs):
         """Trains on batches from a generator (see `Model.fit_generator`);
         Keras 0.x's `show_accuracy=True` also reports the accuracy."""
         show_accuracy = kwargs.pop('show_accuracy', False)
-        return self._with_accuracy(show_accuracy, lambda: super(Keras0ModelAPI, self).fit_generator(
-            generator, samples_per_epoch, nb_epoch, *args, **kwargs))
+        return self._with_accuracy(show_accuracy, None, lambda: super(
+            Keras0ModelAPI, self).fit_generator(generator, *args, **kwargs))
 
-    def evaluate_generator(self, generator, val_samples, *args, **kwargs):
+    def evaluate_generator(self, generator, *args, **kwargs):
         """Loss (and metrics) on batches from a generator (see
         `Model.evaluate_generator`); `show_accuracy=True` adds the accuracy."""
         show_accuracy = kwargs.pop('show_accuracy', False)
-        return self._with_accuracy(show_accuracy, lambda: super(
-            Keras0ModelAPI, self).evaluate_generator(generator, val_samples, *args, **kwargs))
+        return self._with_accuracy(show_accuracy, None, lambda: super(
+            Keras0ModelAPI, self).evaluate_generator(generator, *args, **kwargs))
 
     def predict(self, x, batch_size=DEFAULT, verbose=0):
         """Predictions, batch by batch (see `Model.predict`)."""
@@ -248,26 +290,26 @@ class Keras0ModelAPI(object):
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, accuracy=False):
         """One gradient update (see `Model.train_on_batch`); `accuracy=True`
         (Keras 0.x) returns `[loss, acc]`."""
-        return self._with_accuracy(accuracy, lambda: super(Keras0ModelAPI, self).train_on_batch(
+        return self._with_accuracy(accuracy, x, lambda: super(Keras0ModelAPI, self).train_on_batch(
             x, y, sample_weight=sample_weight, class_weight=class_weight))
 
     def test_on_batch(self, x, y, sample_weight=None, accuracy=False):
         """Loss on one batch (see `Model.test_on_batch`); `accuracy=True`
         (Keras 0.x) returns `[loss, acc]`."""
-        return self._with_accuracy(accuracy, lambda: super(Keras0ModelAPI, self).test_on_batch(
+        return self._with_accuracy(accuracy, x, lambda: super(Keras0ModelAPI, self).test_on_batch(
             x, y, sample_weight=sample_weight))
 
     def train(self, x, y, accuracy=False, class_weight=None, sample_weight=None):
         """Keras 0.1/0.2's name for `train_on_batch`: returns the loss, or
         `(loss, accuracy)` with `accuracy=True`."""
-        return self._with_accuracy(accuracy, lambda: self._loss_and_accuracy(
+        return self._with_accuracy(accuracy, x, lambda: self._loss_and_accuracy(
             super(Keras0ModelAPI, self).train_on_batch(x, y, sample_weight=sample_weight,
                                                        class_weight=class_weight), accuracy))
 
     def test(self, x, y, accuracy=False, sample_weight=None):
         """Keras 0.1/0.2's name for `test_on_batch`: returns the loss, or
         `(loss, accuracy)` with `accuracy=True`."""
-        return self._with_accuracy(accuracy, lambda: self._loss_and_accuracy(
+        return self._with_accuracy(accuracy, x, lambda: self._loss_and_accuracy(
             super(Keras0ModelAPI, self).test_on_batch(x, y, sample_weight=sample_weight),
             accuracy))
 
@@ -298,6 +340,10 @@ class Keras0SequentialAPI(object):
         """Adds a layer on top of the stack (see `Sequential.add`). Without
         any input shape yet, the layer waits for the first data."""
         from ..engine.base_layer import Layer
+        assigned = vars(layer).pop('_keras0_input', None) if isinstance(layer, Layer) else None
+        if assigned is not None and not self.layers and not layer.inbound_nodes:
+            from ..engine.input_layer import Input
+            layer(Input(tensor=assigned))
         waiting = self._waiting()
         if isinstance(layer, Layer) and (waiting or (
                 not self.layers and layer.batch_input_shape is None and not layer.inbound_nodes)):
@@ -344,3 +390,34 @@ class Keras0SequentialAPI(object):
         batch by default under the Keras 0.3 switch."""
         return super(Keras0SequentialAPI, self).predict_classes(
             x, batch_size=_keras_0_default(batch_size, 128, 32), verbose=verbose)
+
+
+# ---------------------------------------------------------------------------
+# Keras 0.x's layer face on graph tensors: `first_layer.input = placeholder`,
+# `layer.get_output()`, `layer.get_input()` (the deep-dream, filter
+# visualization and style-transfer examples of Keras 0.3).
+
+
+def _get_output(self, train=False):
+    """Keras 0.x: the layer's output tensor (of its only call)."""
+    return self.output
+
+
+def _get_input(self, train=False):
+    """Keras 0.x: the layer's input tensor (of its only call)."""
+    return self.input
+
+
+def _set_input(self, tensor):
+    """Keras 0.x: `first_layer.input = tensor` makes `tensor` (a placeholder
+    or expression) the input of the Sequential model it is then added to."""
+    self._keras0_input = tensor
+
+
+def install_layer_api(layer_class):
+    """Gives `layer_class` (the base Layer) Keras 0.x's `get_output`,
+    `get_input` and an assignable `input`."""
+    layer_class.get_output = _get_output
+    layer_class.get_input = _get_input
+    layer_class.input = property(layer_class.input.fget, _set_input, None,
+                                 layer_class.input.__doc__)

@@ -8,7 +8,7 @@ import types
 
 from . import aliases, neighbours, py2, version
 
-USAGE = '''minikeras run [--data PATH] [--keras-version {0.3,1.2.2}] SCRIPT.py [ARGS...]
+USAGE = '''minikeras run [--data PATH] [--keras-version {0.3,1.2.2,2}] SCRIPT.py [ARGS...]
 
 Runs a legacy Keras script unchanged, with `import keras` resolved to minikeras.'''
 
@@ -22,8 +22,9 @@ def _parser():
                      help='MNIST source for `data.load_data` and keras.datasets.mnist: a folder '
                           'of <label>.<n>.jpg images, train.csv, mnist.npz or IDX files')
     run.add_argument('--keras-version', metavar='VERSION',
-                     help='the Keras generation the script was written for (default 1.2.2; '
-                          'also MINIKERAS_KERAS_VERSION)')
+                     help='the Keras generation the script was written for: 0.3, 1.2.2 or 2 '
+                          '(also MINIKERAS_KERAS_VERSION; by default 2 when the script uses '
+                          'Keras 2 spellings, else 1.2.2)')
     run.add_argument('script', help='the script to run')
     run.add_argument('args', nargs=argparse.REMAINDER, help='arguments passed to the script')
     export = commands.add_parser(
@@ -60,7 +61,9 @@ def run_script(script, args=(), data=None, keras_version=None):
         script: path of the Python file.
         args: its command-line arguments (`sys.argv[1:]`).
         data: optional MNIST source path for the `data` shim.
-        keras_version: optional '0.3' or '1.2.2'.
+        keras_version: optional '0.3', '1.2.2' or '2.2.4'; without it (and
+            without MINIKERAS_KERAS_VERSION), '2.2.4' when the script's
+            source uses Keras 2 spellings (`keras2.guess_generation`).
     """
     if not os.path.isfile(script):
         raise SystemExit('minikeras run: no such script: %s' % script)
@@ -68,6 +71,8 @@ def run_script(script, args=(), data=None, keras_version=None):
     translation = _translate_python2(script)
     if keras_version:
         os.environ['MINIKERAS_KERAS_VERSION'] = version.normalize_version(keras_version)
+    elif not os.environ.get('MINIKERAS_KERAS_VERSION'):
+        _guess_keras_version(script)
     from . import data_shim
     if data:
         if not os.path.exists(data):
@@ -118,6 +123,17 @@ def _run_code_as_main(code, script):
     finally:
         if previous is not None:
             sys.modules['__main__'] = previous
+
+
+def _guess_keras_version(script):
+    from . import keras2
+    with open(script, 'rb') as f:
+        source = f.read()
+    generation, reason = keras2.guess_generation(source)
+    if generation is not None:
+        os.environ['MINIKERAS_KERAS_VERSION'] = generation
+        print('minikeras: Keras 2 script (%s): Keras 2.2.4 defaults (--keras-version 1.2.2 to '
+              'change)' % reason, file=sys.stderr)
 
 
 def main(argv=None):

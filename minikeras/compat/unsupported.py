@@ -1,31 +1,24 @@
 """What minikeras does not provide from Keras 1.2.2, and what to use instead.
 
-Looking up one of these names (as `keras.layers.LSTM`, `from keras.layers
-import LSTM`, or the module `keras.layers.recurrent`) raises
+Looking up one of these names (as `keras.layers.ConvLSTM2D`, `from keras.layers
+import ConvLSTM2D`, or the module `keras.layers.local`) raises
 `NotSupportedError`, an ImportError whose message says so and names the
 nearest supported alternative, instead of Python's bare "cannot import name".
 """
 
-_RECURRENT = ('recurrent layers are not supported (minikeras covers Keras 1.2.2\'s '
-              'feed-forward API); nearest: Convolution1D with GlobalMaxPooling1D over the '
-              'sequence, or Embedding + Flatten + Dense')
+_RECURRENT = ('convolutional recurrent layers (ConvLSTM2D) are not provided by minikeras; '
+              'nearest: TimeDistributed(Convolution2D(...)) and TimeDistributed(Flatten()) '
+              'followed by an LSTM')
 
 MODULES = {
-    'layers.recurrent': _RECURRENT,
     'layers.convolutional_recurrent': _RECURRENT,
-    'applications': 'pretrained applications need weight downloads, which minikeras never does; '
-                    'nearest: build the architecture with layers and load_weights() from a '
-                    'local HDF5 file',
 }
 
 _NOT_YET = ('is not provided by minikeras yet (see the support table in its README); '
             'nearest: %s')
 
 LAYERS = {
-    'LSTM': _RECURRENT, 'GRU': _RECURRENT, 'SimpleRNN': _RECURRENT, 'Recurrent': _RECURRENT,
     'ConvLSTM2D': _RECURRENT,
-    'Bidirectional': 'Bidirectional wraps recurrent layers, which are not supported; nearest: '
-                     'Convolution1D over the sequence (it sees both directions)',
 }
 
 
@@ -40,12 +33,6 @@ OTHER_NAMES = {
     },
     'regularizers': {
         'EigenvalueRegularizer': _NOT_YET % 'l2',
-    },
-    'backend': {
-        'function': 'K.function needs a symbolic graph, which minikeras has not; nearest: '
-                    'model.predict, or calling the layers on arrays',
-        'gradients': 'K.gradients needs a symbolic graph; nearest: minikeras.autodiff.vjp',
-        'placeholder': 'K.placeholder needs a symbolic graph; nearest: keras.layers.Input',
     },
 }
 

@@ -78,24 +78,62 @@ class Layer(object):
 
     # -- weights -------------------------------------------------------------
 
-    def add_weight(self, shape, initializer, name=None, trainable=True,
-                   regularizer=None, constraint=None, dim_ordering='th'):
-        """Creates a float32 weight of `shape` with `initializer` and registers it.
+    def add_weight(self, *args, **kwargs):
+        """Creates a float32 weight and registers it.
+
+        Called Keras 1's way, `add_weight(shape, initializer, name=None,
+        trainable=True, regularizer=None, constraint=None, dim_ordering='th')`,
+        or Keras 2's, `add_weight(name, shape, dtype=None, initializer=None,
+        regularizer=None, trainable=True, constraint=None)` (a string first
+        argument is the name).
 
         # Arguments
             shape: tuple of ints.
-            initializer: an init name or function (see `initializations`).
+            initializer: an init name or function (see `initializations`),
+                or a Keras 2 initializer (a function of the shape alone too);
+                glorot_uniform when not given.
             name: the weight's name (used in saved files), e.g. 'dense_1_W'.
             trainable: whether the optimizer updates it.
             regularizer: an optional regularizer, counted in the loss.
             constraint: an optional function applied after each update.
             dim_ordering: kernel layout for the fan computation.
+            dtype: Keras 2's; only float32 (or None) is accepted.
 
         # Returns
             The new array. Training updates it in place.
         """
+        order = _KERAS_2_ADD_WEIGHT if args and isinstance(args[0], str) else \
+            _KERAS_1_ADD_WEIGHT
+        if len(args) > len(order):
+            raise TypeError('%s: add_weight takes at most %d positional arguments, got %d'
+                            % (self.name, len(order), len(args)))
+        for key, value in zip(order, args):
+            if key in kwargs:
+                raise TypeError('%s: add_weight got multiple values for %r' % (self.name, key))
+            kwargs[key] = value
+        unknown = set(kwargs) - set(_KERAS_1_ADD_WEIGHT) - set(_KERAS_2_ADD_WEIGHT)
+        if unknown or 'shape' not in kwargs:
+            raise TypeError('%s: add_weight needs shape= (and takes initializer, name, '
+                            'trainable, regularizer, constraint, dim_ordering, dtype); got %s'
+                            % (self.name, sorted(kwargs)))
+        return self._add_weight(**kwargs)
+
+    def _add_weight(self, shape, initializer=None, name=None, trainable=True, regularizer=None,
+                    constraint=None, dim_ordering='th', dtype=None):
+        if initializer is None:
+            initializer = 'glorot_uniform'
+        if dtype not in (None, 'float32', np.float32):
+            raise ValueError('%s: weights are float32 in minikeras; add_weight got dtype=%r'
+                             % (self.name, dtype))
+        from .. import constraints, regularizers
+        regularizer = regularizers.get(regularizer)   # Keras 2 layers may give names
+        constraint = constraints.get(constraint)
         init = initializations.get(initializer)
-        value = np.ascontiguousarray(init(tuple(shape), dim_ordering=dim_ordering), dtype='float32')
+        if _takes_dim_ordering(init):
+            value = init(tuple(shape), dim_ordering=dim_ordering)
+        else:
+            value = init(tuple(shape))
+        value = np.ascontiguousarray(value, dtype='float32')
         if value.shape != tuple(shape):
             raise ValueError('%s: init %r returned shape %s for weight %s, expected %s'
                              % (self.name, initializer, value.shape, name, tuple(shape)))
@@ -189,7 +227,7 @@ class Layer(object):
                              % (self.name, type(self).__name__, len(own), len(weights)))
         checked = []
         for name, current, new in zip(self.weight_names, own, weights):
-            new = np.asarray(new)
+            new = weight_array(new, self.name, name)
             if new.shape != current.shape:
                 raise ValueError('Layer %s (%s): weight %s has shape %s, got an array of shape %s'
                                  % (self.name, type(self).__name__, name,
@@ -209,8 +247,15 @@ class Layer(object):
         self.built = True
 
     def get_output_shape_for(self, input_shape):
-        """Returns the output shape for an input shape (batch axis included)."""
+        """Returns the output shape for an input shape (batch axis included).
+        A layer written the Keras 2 way defines `compute_output_shape` instead."""
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            return self.compute_output_shape(input_shape)
         return input_shape
+
+    def compute_output_shape(self, input_shape):
+        """Keras 2's name of `get_output_shape_for`."""
+        return self.get_output_shape_for(input_shape)
 
     def connect(self, input_shape):
         """Builds the layer for `input_shape` (a tuple, or a list of tuples for
@@ -262,27 +307,18 @@ class Layer(object):
         if type(self).call is Layer.call:
             raise TypeError('Layer %s (%s) defines neither forward() nor call()'
                             % (self.name, type(self).__name__))
-        from .. import autodiff
-        from .. import backend_ops
         weights = list(self._trainable_weights) if self.trainable else []
 
         def traced_call(inputs, *traced_weights):
             undo = _substitute_weights(self, {id(weight): traced for weight, traced
                                               in zip(weights, traced_weights)})
             try:
-                with backend_ops.learning_phase_scope(1 if training else 0):
-                    return self.call(inputs) if mask is None else self.call(inputs, mask)
+                return self.call(inputs) if mask is None else self.call(inputs, mask)
             finally:
                 for restore in reversed(undo):
                     restore()
-        y, backward = autodiff.vjp(traced_call, x, *weights)
-
-        def backprop(dy):
-            grads = backward(dy)
-            for buffer, grad in zip(self._gradients, grads[1:]):
-                buffer += grad
-            return grads[0]
-        return np.asarray(y, dtype='float32'), backprop
+        y, backprop = traced_forward(traced_call, [x], weights, self._gradients, training)
+        return np.asarray(y, dtype='float32'), lambda dy: backprop(dy)[0]
 
     def __call__(self, x, mask=None):
         """On Keras tensors (from `Input` or other layers), adds this layer to
@@ -311,6 +347,44 @@ class Layer(object):
         for tensor, flag in zip(node.output_tensors, flags):
             tensor._mask_flag = flag
         return node.output_tensors if isinstance(output_shape, list) else node.output_tensors[0]
+
+    def _node_tensors(self, node_index, which):
+        if not self.inbound_nodes:
+            raise AttributeError('Layer %s has no %s yet: it has not been called on a Keras '
+                                 'tensor (or added to a model)' % (self.name, which))
+        if not -len(self.inbound_nodes) <= node_index < len(self.inbound_nodes):
+            raise ValueError('Layer %s has %d call(s) (nodes), so there is no node %d'
+                             % (self.name, len(self.inbound_nodes), node_index))
+        node = self.inbound_nodes[node_index]
+        # an InputLayer's input is its own tensor, as in Keras
+        tensors = node.output_tensors if which == 'output' or not node.input_tensors \
+            else node.input_tensors
+        return tensors[0] if len(tensors) == 1 else list(tensors)
+
+    def _only_node_tensors(self, which):
+        if len(self.inbound_nodes) > 1:
+            raise AttributeError('Layer %s has been called %d times (it is shared), so its %s '
+                                 'is ambiguous: use get_%s_at(node_index)'
+                                 % (self.name, len(self.inbound_nodes), which, which))
+        return self._node_tensors(0, which)
+
+    @property
+    def input(self):
+        """The layer's input tensor (Keras tensor), when it was called once."""
+        return self._only_node_tensors('input')
+
+    @property
+    def output(self):
+        """The layer's output tensor (Keras tensor), when it was called once."""
+        return self._only_node_tensors('output')
+
+    def get_input_at(self, node_index):
+        """The input tensor(s) of the layer's `node_index`-th call."""
+        return self._node_tensors(node_index, 'input')
+
+    def get_output_at(self, node_index):
+        """The output tensor(s) of the layer's `node_index`-th call."""
+        return self._node_tensors(node_index, 'output')
 
     def _output_mask_flags(self, input_flags):
         """Whether each output carries a mask, from whether each input does
@@ -355,6 +429,22 @@ class Layer(object):
         return '<%s %s>' % (type(self).__name__, self.name)
 
 
+_KERAS_1_ADD_WEIGHT = ('shape', 'initializer', 'name', 'trainable', 'regularizer', 'constraint',
+                       'dim_ordering')
+_KERAS_2_ADD_WEIGHT = ('name', 'shape', 'dtype', 'initializer', 'regularizer', 'trainable',
+                       'constraint')
+
+
+def _takes_dim_ordering(init):
+    """Keras 1 inits take `dim_ordering`; a Keras 2 function of the shape may not."""
+    import inspect
+    try:
+        parameters = inspect.signature(init).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.name == 'dim_ordering' or p.kind == p.VAR_KEYWORD for p in parameters)
+
+
 def _mask_refused(layer):
     return ValueError('Layer %s (%s) does not support masking, but its input carries a mask '
                       '(from a Masking layer or Embedding(mask_zero=True) upstream). Put the '
@@ -375,6 +465,33 @@ def mask_argument(layer, mask):
     the keyword arguments with which to call `layer.forward`."""
     present = any(m is not None for m in mask) if isinstance(mask, list) else mask is not None
     return {'mask': mask} if present and layer.supports_masking else {}
+
+
+def traced_forward(function, inputs, weights, gradient_buffers, training):
+    """The forward protocol for code without a hand-written derivative (a
+    layer's `call`, a `Lambda`, a graph expression): runs
+    `function(*inputs, *weights)` on traced values in the learning phase of
+    `training`, and differentiates it with `minikeras.autodiff`.
+
+    # Returns
+        `(y, backprop)`: `backprop(dy)` adds the gradients of `weights` into
+        `gradient_buffers` and returns the list of the inputs' gradients.
+    """
+    from .. import autodiff
+    from .. import backend_ops
+    count = len(inputs)
+
+    def traced(*arrays):
+        with backend_ops.learning_phase_scope(1 if training else 0):
+            return function(*arrays)
+    y, backward = autodiff.vjp(traced, *(list(inputs) + list(weights)))
+
+    def backprop(dy):
+        grads = backward(dy)
+        for buffer, grad in zip(gradient_buffers, grads[count:]):
+            buffer += grad
+        return grads[:count]
+    return y, backprop
 
 
 def _substitute_weights(layer, replacements):
@@ -436,3 +553,12 @@ def _same_sample_shape(a, b):
             all(_same_sample_shape(x, y) for x, y in zip(a, b))
     return len(a) == len(b) and all(x is None or y is None or x == y
                                     for x, y in zip(a[1:], b[1:]))
+
+
+def weight_array(value, owner, weight_name):
+    """A weight given to `set_weights`, as float32, checked before any is set."""
+    try:
+        return np.asarray(value, dtype='float32')
+    except (TypeError, ValueError) as error:
+        raise TypeError('%s: weight %s should be an array of numbers, got %s (%s)'
+                        % (owner, weight_name, type(value).__name__, error))

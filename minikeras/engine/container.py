@@ -2,7 +2,7 @@
 itself usable as a layer. The training API is added by `training.Model`."""
 import numpy as np
 
-from .base_layer import Layer, _same_sample_shape, get_uid, mask_argument
+from .base_layer import Layer, _same_sample_shape, get_uid, weight_array
 from .graph import KerasTensor, shape_repr, to_list
 from .input_layer import InputLayer
 
@@ -40,6 +40,12 @@ class Container(Layer):
                                  'must be Input tensors' % (self.name, t.name))
         self.inputs, self.outputs = list(inputs), list(outputs)
         self._nodes, self._graph_layers = _order_graph(self, self.inputs, self.outputs)
+        from .operation import Operation
+        for layer in self._graph_layers:
+            if isinstance(layer, Operation):
+                raise TypeError('Model %s: its graph computes %s (%s) outside any layer; as in '
+                                'Keras 1, a model is made of layers: wrap the expression in a '
+                                'Lambda layer' % (self.name, layer.op_name, layer.name))
         self.input_layers = [t._keras_history[0] for t in self.inputs]
         self.output_layers = [t._keras_history[0] for t in self.outputs]
         self.input_names = [layer.name for layer in self.input_layers]
@@ -118,11 +124,14 @@ class Container(Layer):
         if len(weights) != len(own):
             raise ValueError('Model %s expects %d weight arrays, got %d'
                              % (self.name, len(own), len(weights)))
+        checked = []
         for name, current, new in zip(self.weight_names, own, weights):
-            if np.shape(new) != current.shape:
+            new = weight_array(new, self.name, name)
+            if new.shape != current.shape:
                 raise ValueError('Model %s: weight %s has shape %s, got an array of shape %s'
-                                 % (self.name, name, current.shape, np.shape(new)))
-        for current, new in zip(own, weights):
+                                 % (self.name, name, current.shape, new.shape))
+            checked.append(new)
+        for current, new in zip(own, checked):
             current[...] = new
 
     def get_layer(self, name=None, index=None):
@@ -160,63 +169,37 @@ class Container(Layer):
         # Returns
             `(outputs, backprop, penalty, output_masks)`.
         """
-        values = {id(t): x for t, x in zip(self.inputs, inputs)}
+        from .execution import run_nodes
+        feeds = {id(t): x for t, x in zip(self.inputs, inputs)}
         masks = {id(t): m for t, m in zip(self.inputs, input_masks or []) if m is not None}
-        carries = {id(t) for t in self.inputs} if need_input_grads else set()
-        records = []
-        penalty = 0.
-        for node in self._nodes:
-            layer = node.outbound_layer
-            args = [values[id(t)] for t in node.input_tensors]
-            in_masks = [masks.get(id(t)) for t in node.input_tensors]
-            need_input = any(id(t) in carries for t in node.input_tensors)
-            if isinstance(layer, Container):
-                outs, backprop, inner_penalty, out_masks = layer._run_masked(
-                    args, training, need_backprop, need_input, in_masks)
-                penalty += inner_penalty
-            else:
-                x = args if len(args) > 1 else args[0]
-                mask = in_masks if len(args) > 1 else in_masks[0]
-                out_masks = [layer.compute_mask(x, mask)]
-                out, backprop = layer.forward(x, training=training, need_input_grad=need_input,
-                                              **mask_argument(layer, mask))
-                outs = [out]
-                regularizer = layer.activity_regularizer
-                if regularizer is not None:
-                    penalty += regularizer(out)
-                    backprop = _with_activity_gradient(backprop, regularizer, out)
-            for t, value, mask in zip(node.output_tensors, outs, out_masks):
-                values[id(t)] = value
-                if mask is not None:
-                    masks[id(t)] = mask
-            if need_input or layer.trainable_pairs():
-                carries.update(id(t) for t in node.output_tensors)
-                if need_backprop:
-                    records.append((node, backprop, need_input))
+        carried = [id(t) for t in self.inputs] if need_input_grads else ()
+        values, backprop, penalty, masks = run_nodes(self._nodes, feeds, training,
+                                                     need_backprop, carried, masks=masks)
 
         def backprop_all(output_grads):
-            grads = {}
-            for t, g in zip(self.outputs, output_grads):
-                _accumulate(grads, t, g)
-            for node, backprop, need_input in reversed(records):
-                outs = [grads.pop(id(t), None) for t in node.output_tensors]
-                if all(g is None for g in outs):
-                    continue
-                outs = [np.zeros_like(values[id(t)]) if g is None else g
-                        for t, g in zip(node.output_tensors, outs)]
-                if isinstance(node.outbound_layer, Container):
-                    input_grads = backprop(outs)
-                else:
-                    input_grads = backprop(outs[0])
-                    if len(node.input_tensors) == 1:
-                        input_grads = [input_grads]
-                if need_input:
-                    for t, g in zip(node.input_tensors, input_grads):
-                        if g is not None:
-                            _accumulate(grads, t, g)
+            grads = backprop(list(zip(self.outputs, output_grads)))
             return [grads.get(id(t)) for t in self.inputs]
         return [values[id(t)] for t in self.outputs], backprop_all, penalty, \
             [masks.get(id(t)) for t in self.outputs]
+
+    def get_output_shape_for(self, input_shape):
+        """The output shape(s) for the given input shape(s), batch axis
+        included, computed layer by layer through the graph (as Keras 1.2.2's
+        Container did): a tuple for one output, a list for several."""
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        if len(shapes) != len(self.inputs):
+            raise ValueError('Model %s has %d input(s), got %d input shape(s): %s'
+                             % (self.name, len(self.inputs), len(shapes), input_shape))
+        known = {id(t): tuple(shape) for t, shape in zip(self.inputs, shapes)}
+        for node in self._nodes:
+            in_shapes = [known[id(t)] for t in node.input_tensors]
+            out = node.outbound_layer.get_output_shape_for(
+                in_shapes if len(in_shapes) > 1 else in_shapes[0])
+            outs = out if isinstance(out, list) else [out]
+            for t, shape in zip(node.output_tensors, outs):
+                known[id(t)] = tuple(shape)
+        outputs = [known[id(t)] for t in self.outputs]
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def connect(self, input_shape):
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
@@ -403,21 +386,14 @@ def _own_offset(layer):
     return 1 if isinstance(layer, InputLayer) else 0
 
 
-def _accumulate(grads, tensor, grad):
-    key = id(tensor)
-    grads[key] = grad if key not in grads else grads[key] + grad
-
-
-def _with_activity_gradient(backprop, regularizer, output):
-    def backprop_with_penalty(dy):
-        return backprop(dy + regularizer.gradient(output))
-    return backprop_with_penalty
-
-
 def _order_graph(container, inputs, outputs):
     """Nodes in execution order and layers in Keras 1's order (by depth from
     the outputs, deepest first, ties in traversal order)."""
     node_depth, layer_depth, layer_index, nodes_seen = {}, {}, {}, {}
+    # the depth each node last passed to its inputs: a node is explored again
+    # only when it would pass a greater one (else the walk along every path
+    # of a many-branched graph, such as Inception's, is exponential)
+    passed = {}
     input_ids = {id(t) for t in inputs}
 
     def visit(tensor, depth, trail):
@@ -436,13 +412,18 @@ def _order_graph(container, inputs, outputs):
         layer_index.setdefault(id(layer), (len(layer_index), layer))
         if id(tensor) in input_ids:
             return
+        child_depth = layer_depth[id(layer)] + 1
+        if passed.get(id(node), -1) >= child_depth:
+            return
+        passed[id(node)] = child_depth
         for inbound in node.input_tensors:
-            visit(inbound, layer_depth[id(layer)] + 1, trail | {id(node)})
+            visit(inbound, child_depth, trail | {id(node)})
 
     for t in outputs:
         visit(t, 0, frozenset())
     nodes = sorted(nodes_seen.values(), key=lambda n: -node_depth[id(n)])
-    nodes = [n for n in nodes if n.input_tensors]
+    nodes = [n for n in nodes if n.input_tensors and
+             not any(id(t) in input_ids for t in n.output_tensors)]
     layers = sorted((entry for entry in layer_index.values()),
                     key=lambda entry: (-layer_depth[id(entry[1])], entry[0]))
     return nodes, [layer for _, layer in layers]

@@ -32,7 +32,8 @@ class _Source(object):
         backend: the backend that computed them ('theano' kernels are true
             convolutions and must be flipped), or None if unknown.
         layers: name -> info dict from the file's model config ({} if none):
-            'class_name', 'ordering' ('th'/'tf' for image layers),
+            'class_name', 'config' (the layer's config in the file),
+            'ordering' ('th'/'tf' for image layers),
             'flatten_order' ('chw'/'hwc' for a Dense fed by a Flatten).
     """
 
@@ -129,7 +130,7 @@ def _source_layer_info(model_config, major):
         class_name = entry.get('class_name')
         config = entry.get('config') or {}
         name = _layer_name(entry)
-        record = {'class_name': class_name}
+        record = {'class_name': class_name, 'config': config}
         role = _role(format_of_saved(class_name))
         if role == 'image' and major >= 2:
             ordering = ordering_of(config.get('data_format'))

@@ -67,8 +67,15 @@ def _write_weights_group(group, model):
     """Keras 1.2.2's `save_weights_to_hdf5_group`, plus `backend` and `keras_version`."""
     layers = [(layer.name, [(name, np.asarray(value)) for name, value in
                             zip(_layer_weight_names(layer), layer.weights)])
-              for layer in model.layers]
+              for layer in _saved_layers(model)]
     write_weights_group(group, layers, WEIGHTS_KERAS_VERSION)
+
+
+def _saved_layers(model):
+    """The layers a weights file lists: `model.layers`, or, for a Sequential
+    model that starts with a Merge of models, Keras 1.2.2's
+    `flattened_layers` (the branches' layers first, so that they are saved)."""
+    return list(getattr(model, 'flattened_layers', None) or model.layers)
 
 
 def save_weights(model, filepath, overwrite=True):
@@ -128,14 +135,14 @@ def _read_group_weights(group, path):
 
 def _layers_with_weights(model):
     """The model's layers that own weights, each once, in `model.layers` order."""
-    return [layer for layer in model.layers if layer.weights]
+    return [layer for layer in _saved_layers(model) if layer.weights]
 
 
 def _pair_by_order(model, saved, source):
     """Keras 1's topological loading: the n-th layer with weights in the file
     goes to the n-th layer with weights in the model."""
     if source.keras_major == 0:
-        layers = list(model.layers)
+        layers = _saved_layers(model)
         if len(saved) != len(layers):
             raise ValueError('%s is a Keras 0.x weight file with %d layers; the model has %d '
                              'layers (%s)' % (source.path, len(saved), len(layers),
@@ -157,7 +164,7 @@ def _pair_by_name(model, saved, source):
         raise ValueError('%s is in the Keras 0.x weight format, which has no layer names: load it '
                          'with by_name=False' % source.path)
     index = {}
-    for layer in model.layers:
+    for layer in _saved_layers(model):
         index.setdefault(layer.name, []).append(layer)
     return [(layer, name, arrays) for name, arrays in saved for layer in index.get(name, [])]
 
@@ -182,21 +189,29 @@ def _plan_assignments(model, pairs, source):
     for index, (layer, saved_name, named_arrays) in enumerate(pairs):
         own = layer.weights
         arrays = [a for _, a in named_arrays]
-        if len(arrays) != len(own):
-            raise ValueError('Layer #%d (named %r in the model, %s) was found to correspond to '
-                             'layer %r in %s, which has %d weight(s) (%s); the model layer '
-                             'expects %d (%s)'
-                             % (index, layer.name, type(layer).__name__, saved_name, source.path,
-                                len(arrays), ', '.join('%s %s' % (n, a.shape)
-                                                       for n, a in named_arrays) or 'none',
-                                len(own), ', '.join('%s %s' % (n, w.shape) for n, w in
-                                                    zip(layer.weight_names, own)) or 'none'))
+
+        def count_error():
+            return ValueError('Layer #%d (named %r in the model, %s) was found to correspond to '
+                              'layer %r in %s, which has %d weight(s) (%s); the model layer '
+                              'expects %d (%s)'
+                              % (index, layer.name, type(layer).__name__, saved_name,
+                                 source.path, len(arrays), ', '.join(
+                                     '%s %s' % (n, a.shape) for n, a in named_arrays) or 'none',
+                                 len(own), ', '.join('%s %s' % (n, w.shape) for n, w in
+                                                     zip(layer.weight_names, own)) or 'none'))
+        # An adapter may change the number of arrays (a Keras 1 'cpu' LSTM's 12
+        # arrays are a Keras 2 LSTM's 3), so the count is checked after it.
         try:
-            arrays = convert(layer, saved_name, arrays)
-        except ValueError as error:
+            converted = convert(layer, saved_name, list(arrays))
+        except (ValueError, IndexError) as error:
+            if len(arrays) != len(own):
+                raise count_error()
             raise ValueError('%s: cannot convert the weights of layer %r for model layer %r (%s): '
                              '%s' % (source.path, saved_name, layer.name, type(layer).__name__,
                                      error))
+        if len(converted) != len(own):
+            raise count_error()
+        arrays = converted
         for weight_name, current, new in zip(layer.weight_names, own, arrays):
             if tuple(new.shape) != tuple(current.shape):
                 raise ValueError('Layer %r (%s) of the model: weight %s has shape %s, but layer %r '
@@ -322,7 +337,10 @@ def _build_model(config, custom_objects=None, _path='<config>', _generation=None
     if not isinstance(config, dict) or 'class_name' not in config:
         raise ValueError('%s: a model config must be a dict with "class_name" and "config", '
                          'got %r' % (_path, type(config).__name__))
-    config = translate_model_config(config, _path, _generation)
+    try:
+        config = translate_model_config(config, _path, _generation)
+    except (KeyError, AttributeError, IndexError) as error:
+        raise _malformed_config(_path, error)
     class_name = config['class_name']
     from ..utils.generic_utils import CustomObjectScope
     from ..utils.layer_utils import model_class
@@ -337,10 +355,19 @@ def _build_model(config, custom_objects=None, _path='<config>', _generation=None
     try:
         with CustomObjectScope(custom_objects or {}):
             return builder(config['config'], custom_objects=custom_objects)
-    except (ValueError, TypeError, KeyError) as error:
+    except (ValueError, TypeError) as error:
         if _path in str(error):
             raise
         raise type(error)('%s: cannot build the model from its config: %s' % (_path, error))
+    except (KeyError, AttributeError, IndexError) as error:
+        raise _malformed_config(_path, error)
+
+
+def _malformed_config(path, error):
+    """The error for a damaged or hand-edited config: an entry missing or of
+    the wrong kind, met while reading it."""
+    return ValueError('%s: cannot build the model from its config, an entry is missing or '
+                      'malformed (%s: %s)' % (path, type(error).__name__, error))
 
 
 # ---------------------------------------------------------------------------
@@ -545,7 +572,11 @@ def load_model(filepath, custom_objects=None, original_backend=None, compile=Tru
             warnings.warn('No training configuration found in %s: the model was *not* compiled. '
                           'Compile it manually.' % filepath)
         return model
-    training_config = json.loads(training_text)
+    try:
+        training_config = json.loads(training_text)
+    except ValueError as error:
+        raise ValueError('%s: the training_config attribute is not valid JSON (%s)'
+                         % (filepath, error))
     try:
         _compile_from_training_config(model, training_config, generation, filepath,
                                       custom_objects)

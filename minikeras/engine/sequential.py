@@ -80,6 +80,28 @@ class Sequential(training.Model):
             raise RuntimeError('The Sequential model %s has no layers: add some before '
                                'compiling or predicting' % self.name)
 
+    def build(self, input_shape=None):
+        """Keras 1.2.2's `Sequential.build`: layers are connected as they are
+        added, so this only checks that the model has layers (`input_shape`
+        is ignored, as it was there)."""
+        self._check_built()
+
+    @property
+    def flattened_layers(self):
+        """The layers in Keras 1.2.2's saving order: when the model starts with
+        a `Merge` of models, the layers of each branch (flattened the same
+        way, each once), then the model's other layers; else `layers`."""
+        if not self.layers or not isinstance(self.layers[0], Merge) or \
+                not self.layers[0].layers:
+            return list(self.layers)
+        flattened = []
+        for branch in self.layers[0].layers:
+            sublayers = getattr(branch, 'flattened_layers', None) or \
+                getattr(branch, 'layers', None) or [branch]
+            flattened.extend(layer for layer in sublayers if layer not in flattened)
+        flattened.extend(layer for layer in self.layers[1:] if layer not in flattened)
+        return flattened
+
     def summary(self, *args, **kwargs):
         self._check_built()
         return super(Sequential, self).summary(*args, **kwargs)
@@ -150,7 +172,9 @@ class Sequential(training.Model):
         from ..utils.layer_utils import layer_from_config
         model = cls()
         for layer_config in config:
-            branches = (layer_config.get('config') or {}).get('layers')
+            inner = layer_config.get('config')
+            # (A nested Sequential's config is a list: no branches there.)
+            branches = inner.get('layers') if isinstance(inner, dict) else None
             if layer_config.get('class_name') == 'Merge' and branches:
                 merge_config = dict(layer_config['config'])
                 merge_config['layers'] = [layer_from_config(branch, custom_objects)

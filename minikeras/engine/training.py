@@ -36,12 +36,56 @@ def make_batches(size, batch_size):
     return [(start, min(size, start + batch_size)) for start in range(0, size, batch_size)]
 
 
+def slice_X(X, start=None, stop=None):
+    """`X[start:stop]`, or the same slice of every array of a list `X`, as
+    Keras 1.2.2's `engine.training.slice_X` (Keras 0.x's `models.slice_X`).
+
+    # Arguments
+        X: an array-like or a list of them.
+        start: an int (the first index), or a list / array of indices to take.
+        stop: an int (the end index); None when `start` is a list of indices.
+    """
+    if hasattr(start, '__len__'):
+        if stop is not None:
+            raise ValueError('slice_X: give either a list of indices (start) or start and stop, '
+                             'got start=%r and stop=%r' % (start, stop))
+        indices = start.tolist() if hasattr(start, 'shape') else list(start)
+        if isinstance(X, list):
+            return [x[indices] for x in X]
+        return X[indices]
+    if isinstance(X, list):
+        return [x[start:stop] for x in X]
+    return X[start:stop]
+
+
 def _as_float_array(value, what):
     try:
         return np.asarray(value, dtype='float32')
     except (TypeError, ValueError) as error:
+        dtype = getattr(value, 'dtype', None)
         raise TypeError('Error when checking %s: data should be a NumPy array of numbers, '
-                        'got %s (%s)' % (what, type(value).__name__, error))
+                        'got %s%s (%s)' % (what, type(value).__name__,
+                                           '' if dtype is None else ' of dtype %s' % dtype,
+                                           error))
+
+
+def check_finite(array, what):
+    """Raises when `array` holds NaN or inf, naming the first sample that does:
+    one such value would turn every weight into NaN at the first update."""
+    finite = np.isfinite(array)
+    if not finite.all():
+        sample = int(np.argmin(finite.reshape(len(array), -1).all(axis=1))) \
+            if array.ndim else 0
+        raise ValueError('Error when checking %s: it contains NaN or inf (first in sample %d); '
+                         'clean or impute the data first' % (what, sample))
+
+
+def check_batch_size(batch_size):
+    """`batch_size` as an int, after checking that it is a positive integer."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, float, np.number)) \
+            or int(batch_size) != batch_size or batch_size <= 0:
+        raise ValueError('batch_size must be a positive integer, got %r' % (batch_size,))
+    return int(batch_size)
 
 
 def _ordering_hint(expected, got):
@@ -95,14 +139,21 @@ def standardize_input_data(data, names, shapes, what):
         if array.ndim == 1 and len(shape) == 2:
             array = array.reshape(-1, 1)
         if array.ndim != len(shape):
+            hint = ''
+            if what == 'model target' and len(shape) > 2 and array.ndim == 2:
+                hint = ('; the output %s keeps the axes of its input: if a Dense layer follows '
+                        'a convolution or pooling layer, put a Flatten() layer before it'
+                        % _shape_str(shape))
             raise ValueError('Error when checking %s: expected %s to have %d dimensions, but got '
-                             'array with shape %s' % (what, name, len(shape), array.shape))
+                             'array with shape %s%s' % (what, name, len(shape), array.shape, hint))
         for expected_dim, dim in zip(shape[1:], array.shape[1:]):
             if expected_dim is not None and expected_dim != dim:
                 raise ValueError('Error when checking %s: expected %s to have shape %s but got '
                                  'array with shape %s%s'
                                  % (what, name, _shape_str(shape), array.shape,
                                     _ordering_hint(shape, array.shape)))
+    for name, array in zip(names, arrays):
+        check_finite(array, '%s %s' % (what, name))
     return [a.reshape(-1, 1) if a.ndim == 1 and s is not None and len(s) == 2 else a
             for a, s in zip(arrays, shapes)]
 
@@ -155,6 +206,40 @@ def _check_loss_and_targets(y, names, losses, output_shapes):
                 % (target_shape,))
 
 
+def check_loss_and_target_compatibility(targets, losses, output_shapes):
+    """Keras 1.2.2's check of target arrays against their losses: class
+    indices (a last axis of 1) for `categorical_crossentropy`, and targets
+    whose shape differs from the output's for the losses that compare them
+    element by element.
+
+    # Arguments
+        targets: list of target arrays.
+        losses: list of loss functions, one per target.
+        output_shapes: list of the outputs' shapes (None for any size).
+
+    # Raises
+        ValueError: naming the target's and the output's shapes.
+    """
+    elementwise = ('mean_squared_error', 'binary_crossentropy', 'categorical_crossentropy')
+    for y, loss, shape in zip(targets, losses, output_shapes):
+        name = getattr(loss, '__name__', '')
+        y_shape = np.shape(y)
+        if name == 'categorical_crossentropy' and y_shape[-1:] == (1,):
+            raise ValueError(
+                'You are passing a target array of shape %s while using as loss '
+                '`categorical_crossentropy`, which expects binary matrices (1s and 0s) of shape '
+                '(samples, classes). Convert integer classes with '
+                '`keras.utils.np_utils.to_categorical(y_int)`, or use the loss '
+                '`sparse_categorical_crossentropy`, which expects integer targets.' % (y_shape,))
+        if name in elementwise:
+            for target_dim, out_dim in zip(y_shape[1:], tuple(shape)[1:]):
+                if out_dim is not None and target_dim != out_dim:
+                    raise ValueError('A target array with shape %s was passed for an output of '
+                                     'shape %s while using as loss `%s`. This loss expects '
+                                     'targets to have the same shape as the output.'
+                                     % (y_shape, tuple(shape), name))
+
+
 @contextlib.contextmanager
 def _deferred_interrupt(state):
     """Turns a Ctrl-C during training into a request to stop after the current
@@ -174,6 +259,10 @@ def _deferred_interrupt(state):
         yield
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+# Keyword arguments Keras 1's compile passed on to `theano.function`.
+_THEANO_FUNCTION_OPTIONS = ('mode', 'profile', 'on_unused_input', 'allow_input_downcast')
 
 
 class Model(Container):
@@ -216,7 +305,15 @@ class Model(Container):
             sample_weight_mode: None (one weight per sample) or 'temporal'
                 (one per timestep, for 3D outputs); or a list or dict with
                 one mode per output.
+            mode, profile, on_unused_input, allow_input_downcast: options
+                Keras 1 passed on to `theano.function`; ignored, with a warning.
         """
+        theano_options = sorted(k for k in kwargs if k in _THEANO_FUNCTION_OPTIONS)
+        if theano_options:
+            warnings.warn('compile: %s passed on to theano.function in Keras 1 (its TensorFlow '
+                          'backend ignored them); minikeras ignores them too'
+                          % ', '.join(theano_options), stacklevel=2)
+            kwargs = {k: v for k, v in kwargs.items() if k not in _THEANO_FUNCTION_OPTIONS}
         if kwargs:
             raise TypeError('compile() got unexpected keyword argument(s): %s'
                             % ', '.join(sorted(kwargs)))
@@ -252,7 +349,69 @@ class Model(Container):
         self._sample_weight_modes = self._per_output(self.sample_weight_mode,
                                                      'sample_weight_mode', lambda m: m)
         self._set_metrics(self.metrics)
+        self._graph_losses = self._find_graph_losses()
+        self._graph_loss_nodes = None
         self._compiled = True
+
+    def _find_graph_losses(self):
+        """{output index: (target placeholder, loss tensor)} for the losses
+        that read graph tensors besides y_true and y_pred (the variational
+        autoencoder's loss reads z_mean and z_log_var): those are computed in
+        the same walk as the model, as one graph."""
+        from .functions import _source_tensors
+        from .graph import KerasTensor
+        from .input_layer import InputLayer
+        found = {}
+        for index, loss in enumerate(self.loss_functions):
+            if getattr(loss, 'backward', None) is not None:
+                continue
+            shape = self.output_shapes[index]
+            y_true, y_pred = [InputLayer(batch_input_shape=shape, name='%s_%s_%d' % (
+                self.name, role, index)).inbound_nodes[0].output_tensors[0]
+                for role in ('target', 'prediction')]
+            try:
+                probe = loss(y_true, y_pred)
+            except Exception:
+                # not expressible on the graph: computed on arrays, as before
+                continue
+            if not isinstance(probe, KerasTensor) or all(
+                    t is y_true or t is y_pred for t in _source_tensors([probe])):
+                continue
+            scores = loss(y_true, self.outputs[index])
+            found[index] = (y_true, scores)
+        return found
+
+    def _run_for_loss(self, inputs, targets, training, need_backprop):
+        """The model's walk, extended to the losses that are graph expressions.
+
+        # Returns
+            `(outputs, backprop, penalty, masks, graph_scores)`, backprop taking
+            per output the gradient of its output, or of its loss values for
+            a graph loss; graph_scores {output index: loss values}.
+        """
+        if not getattr(self, '_graph_losses', None):
+            outputs, backprop, penalty, masks = self._run_masked(inputs, training,
+                                                                 need_backprop)
+            return outputs, backprop, penalty, masks, {}
+        from .execution import order_nodes, run_nodes
+        plan = self._graph_losses
+        fed = list(self.inputs) + [plan[i][0] for i in sorted(plan)]
+        if self._graph_loss_nodes is None:
+            self._graph_loss_nodes = order_nodes(
+                list(self.outputs) + [plan[i][1] for i in sorted(plan)],
+                {id(t) for t in fed}, 'Model %s (loss)' % self.name)
+        feeds = {id(t): x for t, x in zip(self.inputs, inputs)}
+        for i in plan:
+            feeds[id(plan[i][0])] = targets[i]
+        values, walk_backprop, penalty, masks = run_nodes(self._graph_loss_nodes, feeds,
+                                                          training, need_backprop)
+        seeded = [plan[i][1] if i in plan else t for i, t in enumerate(self.outputs)]
+
+        def backprop(grads):
+            return walk_backprop(list(zip(seeded, grads)))
+        return ([values[id(t)] for t in self.outputs], backprop, penalty,
+                [masks.get(id(t)) for t in self.outputs],
+                {i: values[id(plan[i][1])] for i in plan})
 
     def _set_metrics(self, metrics):
         """Resolves `metrics` and the names the model reports (`metrics_names`)."""
@@ -261,7 +420,7 @@ class Model(Container):
         names = ['loss']
         if len(self.output_names) > 1:
             names += [name + '_loss' for name in self.output_names]
-        names += [label for label, _, _ in self._metric_functions]
+        names += [label for label, _, _, _ in self._metric_functions]
         self.metrics_names = names
 
     def _per_output(self, value, what, resolve):
@@ -283,7 +442,8 @@ class Model(Container):
         return [resolve(value) for _ in names]
 
     def _resolve_metrics(self, metrics):
-        """[(label, output index, function)] in Keras 1's reporting order."""
+        """[(label, output index, function, key)] in Keras 1's reporting order;
+        `key` names one value of a metric that returns a dict, else None."""
         if isinstance(metrics, dict):
             per_output = [metrics.get(name, []) for name in self.output_names]
         else:
@@ -300,8 +460,25 @@ class Model(Container):
                 else:
                     function = metrics_module.get(metric)
                     label = getattr(function, '__name__', str(metric))
-                resolved.append((prefix + label, index, function))
+                    keys = self._metric_keys(function, index) if callable(metric) else None
+                    if keys is not None:
+                        resolved.extend((prefix + key, index, function, key) for key in keys)
+                        continue
+                resolved.append((prefix + label, index, function, None))
         return resolved
+
+    def _metric_keys(self, function, index):
+        """The names of the values a custom metric returns as a dict (Keras
+        1.2.2 reports each one), or None for a metric with one value. Found
+        by calling it once on a small constant batch of the output's shape."""
+        shape = tuple(1 if d is None else d for d in self.output_shapes[index])
+        probe = np.full(shape, 0.5, dtype='float32')
+        try:
+            with np.errstate(all='ignore'):
+                value = function(probe, probe)
+        except Exception:  # noqa: BLE001  (a metric that fails here fails in training, named)
+            return None
+        return list(value) if isinstance(value, dict) else None
 
     def _accuracy_for(self, index):
         loss = self.loss_functions[index]
@@ -354,7 +531,8 @@ class Model(Container):
         for y, sw, cw, mode, name in zip(targets, per_output_sw, per_output_cw,
                                          self._sample_weight_modes, self.output_names):
             if sw is not None:
-                sw = np.asarray(sw, dtype='float32')
+                sw = _as_float_array(sw, 'sample_weight')
+                check_finite(sw, 'sample_weight')
                 if mode == 'temporal':
                     if sw.ndim != 2:
                         raise ValueError('sample_weight_mode="temporal" needs 2D sample weights '
@@ -370,7 +548,7 @@ class Model(Container):
                     classes = np.argmax(y, axis=1)
                 else:
                     classes = np.round(y.reshape(len(y), -1)[:, 0]).astype('int64')
-                weights.append(np.asarray([cw.get(int(c), 1.) for c in classes], dtype='float32'))
+                weights.append(_class_weights_for(classes, cw))
             else:
                 weights.append(None)
         return weights
@@ -408,7 +586,7 @@ class Model(Container):
         return sum(regularizer(w) for layer, _ in self._leaf_layers()
                    for regularizer, w in layer.weight_regularizers)
 
-    def _losses(self, outputs, targets, weights, with_grads, masks=None):
+    def _losses(self, outputs, targets, weights, with_grads, masks=None, graph_scores=None):
         """Total loss, per-output losses and (optionally) the output gradients.
 
         Keras 1.2.2's `weighted_objective`: the per-step losses are multiplied
@@ -417,10 +595,12 @@ class Model(Container):
         non-zero weights, and averaged.
         """
         masks = masks if masks is not None else [None] * len(outputs)
+        graph_scores = graph_scores or {}
         total, per_output, output_grads = 0., [], []
         for index, (out, y, w, mask, loss, loss_weight) in enumerate(zip(
                 outputs, targets, weights, masks, self.loss_functions, self.loss_weights)):
-            scores = np.asarray(loss(y, out))
+            in_graph = index in graph_scores
+            scores = np.asarray(graph_scores[index] if in_graph else loss(y, out))
             if scores.ndim == 0:
                 # A custom loss may reduce the batch itself: its value is the batch loss.
                 value = float(scores)
@@ -431,7 +611,9 @@ class Model(Container):
             per_output.append(value)
             total += loss_weight * value
             if with_grads:
-                grad = _loss_gradient(loss, y, out)
+                # a graph loss is seeded at its values: d total / d scores
+                grad = np.ones_like(scores, dtype='float32') if in_graph else \
+                    _loss_gradient(loss, y, out)
                 if coefficients is None:
                     factor = np.float32(loss_weight)
                 else:
@@ -444,8 +626,15 @@ class Model(Container):
         results = [total]
         if len(self.output_names) > 1:
             results += per_output
-        for _, index, function in self._metric_functions:
-            results.append(float(np.mean(function(targets[index], outputs[index]))))
+        dict_values = {}
+        for _, index, function, key in self._metric_functions:
+            if key is None:
+                value = function(targets[index], outputs[index])
+            else:
+                if (function, index) not in dict_values:
+                    dict_values[function, index] = function(targets[index], outputs[index])
+                value = dict_values[function, index][key]
+            results.append(float(np.mean(value)))
         return results
 
     def _train_arrays(self, inputs, targets, weights):
@@ -453,9 +642,10 @@ class Model(Container):
             return self._train_arrays_unlimited(inputs, targets, weights)
 
     def _train_arrays_unlimited(self, inputs, targets, weights):
-        outputs, backprop, penalty, masks = self._run_masked(inputs, training=True,
-                                                             need_backprop=True)
-        total, per_output, output_grads = self._losses(outputs, targets, weights, True, masks)
+        outputs, backprop, penalty, masks, scores = self._run_for_loss(
+            inputs, targets, training=True, need_backprop=True)
+        total, per_output, output_grads = self._losses(outputs, targets, weights, True, masks,
+                                                       scores)
         total += penalty + self._weight_penalty()
         results = self._batch_results(total, per_output, outputs, targets)
         parameters = self._parameters()
@@ -471,9 +661,9 @@ class Model(Container):
 
     def _test_arrays(self, inputs, targets, weights):
         with _single_threaded_blas():
-            outputs, _, penalty, masks = self._run_masked(inputs, training=False,
-                                                          need_backprop=False)
-        total, per_output, _ = self._losses(outputs, targets, weights, False, masks)
+            outputs, _, penalty, masks, scores = self._run_for_loss(
+                inputs, targets, training=False, need_backprop=False)
+        total, per_output, _ = self._losses(outputs, targets, weights, False, masks, scores)
         total += penalty + self._weight_penalty()
         return self._batch_results(total, per_output, outputs, targets)
 
@@ -494,12 +684,14 @@ class Model(Container):
         """
         self._check_compiled()
         inputs, targets, weights = self._standardize(x, y, sample_weight, class_weight)
+        _check_not_empty(len(inputs[0]), 'train_on_batch')
         return self._unlist(self._train_arrays(inputs, targets, weights))
 
     def test_on_batch(self, x, y, sample_weight=None):
         """Loss (and metrics) on one batch, in test mode."""
         self._check_compiled()
         inputs, targets, weights = self._standardize(x, y, sample_weight)
+        _check_not_empty(len(inputs[0]), 'test_on_batch')
         return self._unlist(self._test_arrays(inputs, targets, weights))
 
     def predict_on_batch(self, x):
@@ -511,7 +703,7 @@ class Model(Container):
 
     def fit(self, x, y, batch_size=32, nb_epoch=10, verbose=1, callbacks=None,
             validation_split=0., validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0):
+            sample_weight=None, initial_epoch=0, validation_freq=1):
         """Trains the model for a fixed number of epochs.
 
         # Arguments
@@ -531,6 +723,8 @@ class Model(Container):
             class_weight: dict mapping class index to a loss weight.
             sample_weight: array of one loss weight per sample.
             initial_epoch: epoch to start from (to resume a run).
+            validation_freq: validate every `validation_freq` epochs (an
+                int), or after the epochs listed (numbered from 1).
 
         # Returns
             A `History` whose `.history` maps 'loss', 'acc', 'val_loss',
@@ -558,10 +752,9 @@ class Model(Container):
                                         for arrays in (inputs, targets, weights))
         elif validation_split:
             raise ValueError('validation_split must be in [0, 1), got %r' % (validation_split,))
-        if int(batch_size) != batch_size or batch_size <= 0:
-            raise ValueError('batch_size must be a positive integer, got %r' % (batch_size,))
-        batch_size = int(batch_size)
+        batch_size = check_batch_size(batch_size)
         nb_sample = len(inputs[0])
+        _check_not_empty(nb_sample, 'fit')
         do_validation = bool(val_arrays) and len(val_arrays[0][0]) > 0
         if do_validation and verbose:
             print('Train on %d samples, validate on %d samples' % (nb_sample,
@@ -583,10 +776,10 @@ class Model(Container):
         self.validation_data = val_arrays
         return self._train_epochs(epoch_batches, nb_sample, nb_epoch, verbose, callbacks,
                                   validate if do_validation else None, initial_epoch,
-                                  {'batch_size': batch_size})
+                                  {'batch_size': batch_size}, validation_freq)
 
     def _train_epochs(self, epoch_batches, nb_sample, nb_epoch, verbose, callbacks, validate,
-                      initial_epoch, extra_params=None):
+                      initial_epoch, extra_params=None, validation_freq=1):
         """The epoch loop shared by `fit` and `fit_generator`.
 
         # Arguments
@@ -594,7 +787,14 @@ class Model(Container):
                 standardized `(inputs, targets, weights)` batches.
             nb_sample: samples per epoch (the progress bar's target).
             validate: function returning the validation results, or None.
+            extra_params: more callback params; `steps` makes the progress
+                bar count batches instead of samples.
+            validation_freq: an int (validate every that many epochs) or a
+                list of the epochs (from 1) after which to validate.
         """
+        if isinstance(nb_epoch, bool) or not isinstance(nb_epoch, (int, np.integer)):
+            raise TypeError('nb_epoch must be an integer, got %r' % (nb_epoch,))
+        validates_after = _validation_epochs(validation_freq)
         out_labels = self.metrics_names
         callback_metrics = list(out_labels)
         if validate is not None:
@@ -622,11 +822,12 @@ class Model(Container):
                     outs = self._train_arrays(inputs, targets, weights)
                     batch_logs.update(zip(out_labels, outs))
                     callback_list.on_batch_end(batch_index, batch_logs)
-                    if state.get('interrupted'):
+                    if state.get('interrupted') or self.stop_training:
                         break
                 if state.get('interrupted'):
                     break
-                if validate is not None:
+                # A callback that stops training mid-epoch (TerminateOnNaN) skips validation.
+                if validate is not None and not self.stop_training and validates_after(epoch):
                     epoch_logs.update(('val_' + label, value)
                                       for label, value in zip(out_labels, validate()))
                 callback_list.on_epoch_end(epoch, epoch_logs)
@@ -642,48 +843,72 @@ class Model(Container):
 
     # -- generators --------------------------------------------------------------
 
-    def fit_generator(self, generator, samples_per_epoch, nb_epoch, verbose=1, callbacks=None,
-                      validation_data=None, nb_val_samples=None, class_weight=None,
-                      max_q_size=10, nb_worker=1, pickle_safe=False, initial_epoch=0):
-        """Trains the model on batches from a Python generator.
+    def fit_generator(self, generator, samples_per_epoch=None, nb_epoch=10, verbose=1,
+                      callbacks=None, validation_data=None, nb_val_samples=None,
+                      class_weight=None, max_q_size=10, nb_worker=1, pickle_safe=False,
+                      initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+                      validation_freq=1, shuffle=True):
+        """Trains the model on batches from a Python generator or a `Sequence`.
 
         # Arguments
             generator: yields `(inputs, targets)` or `(inputs, targets,
-                sample_weights)` batches, endlessly.
-            samples_per_epoch: samples to draw before an epoch ends.
+                sample_weights)` batches, endlessly; or a
+                `keras.utils.Sequence`, whose batches are taken by index.
+            samples_per_epoch: samples to draw before an epoch ends (Keras 1).
             nb_epoch: the epoch to stop at.
             verbose: 0, 1 or 2, as for `fit`.
             callbacks: list of callbacks.
-            validation_data: a generator (then give `nb_val_samples`) or a
-                tuple `(x_val, y_val)` / `(x_val, y_val, sample_weight)`.
+            validation_data: a generator or `Sequence` (then give
+                `nb_val_samples` or `validation_steps`) or a tuple
+                `(x_val, y_val)` / `(x_val, y_val, sample_weight)`.
             nb_val_samples: samples to draw from a validation generator.
             class_weight: dict mapping class index to a loss weight.
             max_q_size, nb_worker, pickle_safe: accepted for Keras 1
                 compatibility; batches are drawn in the training thread.
             initial_epoch: epoch to start from.
+            steps_per_epoch: instead of `samples_per_epoch`, the number of
+                batches per epoch (Keras 2); the progress bar then counts
+                batches. A `Sequence` defaults to all of its batches.
+            validation_steps: batches to draw from a validation generator.
+            validation_freq: as for `fit`.
+            shuffle: for a `Sequence`, visit its batches in a new random
+                order each epoch.
 
         # Returns
             A `History`.
         """
         self._check_compiled()
-        val_is_generator = _is_generator(validation_data)
-        if val_is_generator and not nb_val_samples:
+        val_is_generator = _is_generator(validation_data) or _is_sequence(validation_data)
+        if steps_per_epoch is None and samples_per_epoch is None:
+            if not hasattr(generator, '__len__'):
+                raise ValueError('fit_generator needs samples_per_epoch (Keras 1) or '
+                                 'steps_per_epoch (Keras 2) for a generator')
+            steps_per_epoch = len(generator)
+        # Counting batches (Keras 2), a validation generator with a length needs no count.
+        counts_batches = steps_per_epoch is not None and hasattr(validation_data, '__len__')
+        if val_is_generator and not nb_val_samples and not validation_steps and \
+                not counts_batches:
             raise ValueError('When using a generator for validation data, you must specify a '
-                             'value for "nb_val_samples".')
-        if int(samples_per_epoch) != samples_per_epoch or samples_per_epoch <= 0:
-            raise ValueError('samples_per_epoch must be a positive integer, got %r'
-                             % (samples_per_epoch,))
-
-        generator = self._batch_source(generator)
+                             'value for "nb_val_samples" (Keras 2: "validation_steps").')
+        limit, what = (steps_per_epoch, 'steps_per_epoch') if steps_per_epoch is not None \
+            else (samples_per_epoch, 'samples_per_epoch')
+        if isinstance(limit, bool) or int(limit) != limit or limit <= 0:
+            raise ValueError('%s must be a positive integer, got %r' % (what, limit))
+        batches = _BatchSource(self._batch_source(generator), shuffle)
 
         def epoch_batches():
-            seen = 0
-            while seen < samples_per_epoch:
-                x, y, sample_weight = _unpack_batch(_next_batch(generator), 'generator')
+            seen = steps = 0
+            while (steps < steps_per_epoch) if steps_per_epoch is not None else \
+                    (seen < samples_per_epoch):
+                x, y, sample_weight = _unpack_batch(batches.next(), 'generator')
                 arrays = self._standardize(x, y, sample_weight, class_weight)
+                if not len(arrays[0][0]):
+                    raise ValueError('The generator gave a batch of 0 samples')
                 seen += len(arrays[0][0])
+                steps += 1
                 yield arrays
-            if seen > samples_per_epoch:
+            batches.end_epoch()
+            if steps_per_epoch is None and seen > samples_per_epoch:
                 warnings.warn('Epoch comprised more than `samples_per_epoch` samples (%d > %d), '
                               'which might affect learning results. Set `samples_per_epoch` '
                               'correctly to avoid this warning.' % (seen, samples_per_epoch))
@@ -691,7 +916,8 @@ class Model(Container):
         validate = None
         if val_is_generator:
             def validate():
-                return to_list(self.evaluate_generator(validation_data, nb_val_samples))
+                return to_list(self.evaluate_generator(validation_data, val_samples=nb_val_samples,
+                                                       steps=validation_steps))
         elif validation_data:
             val_x, val_y, val_sw = _unpack_batch(validation_data, 'validation_data')
             val_arrays = self._standardize(val_x, val_y, val_sw)
@@ -699,42 +925,50 @@ class Model(Container):
 
             def validate():
                 return self._test_loop(val_arrays, 32, verbose=0)
-        return self._train_epochs(epoch_batches, int(samples_per_epoch), nb_epoch, verbose,
-                                  callbacks, validate, initial_epoch)
+        extra = {'steps': int(steps_per_epoch)} if steps_per_epoch is not None else None
+        return self._train_epochs(epoch_batches, int(limit), nb_epoch, verbose, callbacks,
+                                  validate, initial_epoch, extra, validation_freq)
 
-    def evaluate_generator(self, generator, val_samples, max_q_size=10, nb_worker=1,
-                           pickle_safe=False):
-        """Loss (and metrics) over `val_samples` samples drawn from a generator,
+    def evaluate_generator(self, generator, val_samples=None, max_q_size=10, nb_worker=1,
+                           pickle_safe=False, steps=None):
+        """Loss (and metrics) over `val_samples` samples (or `steps` batches,
+        Keras 2; all of a `Sequence` by default) drawn from a generator,
         averaged with batch-size weights.
 
         # Returns
             A scalar loss, or `[loss, metric, ...]`.
         """
         self._check_compiled()
-        generator = self._batch_source(generator)
-        seen, totals = 0, None
-        while seen < val_samples:
-            x, y, sample_weight = _unpack_batch(_next_batch(generator), 'generator')
+        steps = _generator_steps(generator, val_samples, steps, 'evaluate_generator')
+        batches = _BatchSource(self._batch_source(generator), shuffle=False)
+        seen = count = 0
+        totals = None
+        while (count < steps) if steps is not None else (seen < val_samples):
+            x, y, sample_weight = _unpack_batch(batches.next(), 'generator')
             outs = self._test_arrays(*self._standardize(x, y, sample_weight))
             size = len(to_list(x)[0]) if not isinstance(x, dict) else \
                 len(next(iter(x.values())))
             totals = [o * size for o in outs] if totals is None else \
                 [t + o * size for t, o in zip(totals, outs)]
             seen += size
+            count += 1
         return self._unlist([t / seen for t in totals])
 
-    def predict_generator(self, generator, val_samples, max_q_size=10, nb_worker=1,
-                          pickle_safe=False):
-        """Predictions for `val_samples` samples drawn from a generator of
-        inputs (or of `(inputs, targets)` tuples, whose targets are ignored).
+    def predict_generator(self, generator, val_samples=None, max_q_size=10, nb_worker=1,
+                          pickle_safe=False, steps=None, verbose=0):
+        """Predictions for `val_samples` samples (or `steps` batches, Keras 2;
+        all of a `Sequence` by default) drawn from a generator of inputs (or
+        of `(inputs, targets)` tuples, whose targets are ignored).
 
         # Returns
             The predictions, concatenated (a list of arrays for several outputs).
         """
-        generator = self._batch_source(generator)
-        seen, collected = 0, None
-        while seen < val_samples:
-            batch = _next_batch(generator)
+        steps = _generator_steps(generator, val_samples, steps, 'predict_generator')
+        batches = _BatchSource(self._batch_source(generator), shuffle=False)
+        seen = count = 0
+        collected = None
+        while (count < steps) if steps is not None else (seen < val_samples):
+            batch = batches.next()
             if isinstance(batch, tuple) and len(batch) in (2, 3):
                 batch = batch[0]
             inputs = self._standardize(batch)[0]
@@ -742,6 +976,7 @@ class Model(Container):
             collected = [[o] for o in outs] if collected is None else \
                 [c + [o] for c, o in zip(collected, outs)]
             seen += len(inputs[0])
+            count += 1
         return self._unlist([np.concatenate(parts) for parts in collected])
 
     def _batch_source(self, generator):
@@ -772,6 +1007,8 @@ class Model(Container):
         """
         self._check_compiled()
         arrays = self._standardize(x, y, sample_weight)
+        batch_size = check_batch_size(batch_size)
+        _check_not_empty(len(arrays[0][0]), 'evaluate')
         return self._unlist(self._test_loop(arrays, batch_size, verbose))
 
     def predict(self, x, batch_size=32, verbose=0):
@@ -781,6 +1018,7 @@ class Model(Container):
             A float32 array of predictions (a list of arrays for several outputs).
         """
         inputs, _, _ = self._standardize(x)
+        batch_size = check_batch_size(batch_size)
         nb_sample = len(inputs[0])
         progbar = Progbar(target=nb_sample) if verbose == 1 else None
         outs = None
@@ -799,6 +1037,61 @@ class Model(Container):
 
 def _is_generator(value):
     return hasattr(value, '__next__') or hasattr(value, 'next')
+
+
+def _is_sequence(value):
+    """A `keras.utils.Sequence` (or anything indexable by batch with a length)."""
+    return hasattr(value, '__getitem__') and hasattr(value, '__len__') and \
+        not isinstance(value, (tuple, list, dict, np.ndarray))
+
+
+def _generator_steps(generator, val_samples, steps, what):
+    if steps is None and val_samples is None:
+        if not hasattr(generator, '__len__'):
+            raise ValueError('%s needs val_samples (Keras 1) or steps (Keras 2) for a '
+                             'generator' % what)
+        steps = len(generator)
+    return steps
+
+
+def _validation_epochs(validation_freq):
+    """Whether to validate after an epoch (counted from 0), as Keras 2.2.5 did."""
+    if isinstance(validation_freq, (list, tuple, set)):
+        wanted = set(int(e) for e in validation_freq)
+        return lambda epoch: epoch + 1 in wanted
+    if isinstance(validation_freq, bool) or int(validation_freq) != validation_freq or \
+            validation_freq < 1:
+        raise ValueError('validation_freq must be a positive integer or a list of epochs, '
+                         'got %r' % (validation_freq,))
+    return lambda epoch: (epoch + 1) % int(validation_freq) == 0
+
+
+class _BatchSource(object):
+    """Batches of a generator (`next`), or of a Sequence taken by index in
+    order (shuffled each epoch when asked), calling its `on_epoch_end()`."""
+
+    def __init__(self, generator, shuffle):
+        self.generator = generator
+        self.sequence = _is_sequence(generator) and not _is_generator(generator)
+        self.shuffle = shuffle
+        self.order = []
+
+    def next(self):
+        if not self.sequence:
+            return _next_batch(self.generator)
+        if not self.order:
+            self.order = list(range(len(self.generator)))
+            if self.shuffle:
+                np.random.shuffle(self.order)
+            if not self.order:
+                raise ValueError('The Sequence has no batches (len() is 0)')
+        return self.generator[self.order.pop(0)]
+
+    def end_epoch(self):
+        if self.sequence:
+            self.order = []
+            if hasattr(self.generator, 'on_epoch_end'):
+                self.generator.on_epoch_end()
 
 
 def _next_batch(generator):
@@ -825,6 +1118,28 @@ def _loss_gradient(loss, y_true, y_pred):
         return backward(y_true, y_pred)
     from .. import autodiff
     return autodiff.vjp(lambda prediction: loss(y_true, prediction), y_pred)[1]()[0]
+
+
+def _class_weights_for(classes, class_weight):
+    """One loss weight per sample from `class_weight`, which must name every
+    class present (Keras 1.2.2 failed with a bare KeyError)."""
+    try:
+        table = {int(k): float(v) for k, v in class_weight.items()}
+    except (AttributeError, TypeError, ValueError):
+        raise TypeError('class_weight should be a dict mapping class indices to weights, got %r'
+                        % (class_weight,))
+    missing = sorted(set(int(c) for c in np.unique(classes)) - set(table))
+    if missing:
+        raise ValueError('class_weight gives no weight for class(es) %s, present in the targets; '
+                         'it has weights for %s' % (missing, sorted(table)))
+    return np.asarray([table[int(c)] for c in classes], dtype='float32')
+
+
+def _check_not_empty(nb_sample, what):
+    if nb_sample == 0:
+        raise ValueError('%s got 0 samples: the input arrays are empty%s'
+                         % (what, ' (or validation_split left no sample to train on)'
+                            if what == 'fit' else ''))
 
 
 def _loss_coefficients(score_shape, sample_weight, mask, output_name):

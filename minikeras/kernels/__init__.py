@@ -8,6 +8,8 @@
 - `threads`: the pool of threads every kernel runs on, and BLAS threads
   decided per matrix product.
 - `prepare`: compiling the kernels ahead of their first use.
+- `recurrent`: SimpleRNN, GRU and LSTM sequences, forward and backprop
+  through time (per step: a BLAS matmul and compiled fused passes).
 
 Compiled on first use and cached on disk (`cache=True`).
 """

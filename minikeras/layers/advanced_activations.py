@@ -2,8 +2,8 @@
 ParametricSoftplus, ThresholdedReLU, SReLU."""
 import numpy as np
 
-from .. import activations
-from ..compat import keras0
+from .. import activations, constraints, initializations, regularizers
+from ..compat import keras0, keras2
 from ..engine.base_layer import Layer
 
 
@@ -44,6 +44,7 @@ class LeakyReLU(Layer):
 
     supports_masking = True
 
+    @keras2.keras2_arguments(keras2.SAME_IN_BOTH)
     def __init__(self, alpha=0.3, **kwargs):
         super(LeakyReLU, self).__init__(**kwargs)
         self.alpha = alpha
@@ -71,6 +72,11 @@ class PReLU(Layer):
         weights: list with one array, the initial alphas.
         shared_axes: sample axes (counting from 1) along which one alpha is
             shared, e.g. [2, 3] for one alpha per channel of 'th' images.
+        alpha_regularizer, alpha_constraint: optional penalty and constraint
+            on the alphas.
+
+    Keras 2's spelling is accepted too: `PReLU(alpha_initializer,
+    alpha_regularizer, alpha_constraint, shared_axes)`.
 
     # Input shape
         Any; the alphas have the sample shape (with shared axes of size 1).
@@ -81,10 +87,14 @@ class PReLU(Layer):
 
     supports_masking = True
 
+    @keras2.keras2_arguments(keras2.PRELU)
     @keras0.legacy_arguments(keras0.input_shape_first_arguments)
-    def __init__(self, init='zero', weights=None, shared_axes=None, **kwargs):
+    def __init__(self, init='zero', weights=None, shared_axes=None, alpha_regularizer=None,
+                 alpha_constraint=None, **kwargs):
         super(PReLU, self).__init__(weights=weights, **kwargs)
         self.init = init
+        self.alpha_regularizer = regularizers.get(alpha_regularizer)
+        self.alpha_constraint = constraints.get(alpha_constraint)
         if shared_axes is None:
             self.shared_axes = []
         elif isinstance(shared_axes, (list, tuple)):
@@ -94,7 +104,9 @@ class PReLU(Layer):
 
     def build(self, input_shape):
         param_shape = _shared_param_shape(self, input_shape, self.shared_axes)
-        self.alphas = self.add_weight(param_shape, self.init, name=self.name + '_alphas')
+        self.alphas = self.add_weight(param_shape, self.init, name=self.name + '_alphas',
+                                      regularizer=self.alpha_regularizer,
+                                      constraint=self.alpha_constraint)
 
     def forward(self, x, training=False, need_input_grad=True, mask=None):
         negative = np.minimum(x, 0)
@@ -108,7 +120,12 @@ class PReLU(Layer):
 
     def get_config(self):
         config = super(PReLU, self).get_config()
-        config.update({'init': self.init, 'shared_axes': self.shared_axes})
+        config.update({'init': initializations.serialize(self.init),
+                       'shared_axes': self.shared_axes})
+        if self.alpha_regularizer is not None:
+            config['alpha_regularizer'] = self.alpha_regularizer.get_config()
+        if self.alpha_constraint is not None:
+            config['alpha_constraint'] = self.alpha_constraint.get_config()
         return config
 
 
@@ -128,6 +145,7 @@ class ELU(Layer):
 
     supports_masking = True
 
+    @keras2.keras2_arguments(keras2.SAME_IN_BOTH)
     def __init__(self, alpha=1.0, **kwargs):
         super(ELU, self).__init__(**kwargs)
         self.alpha = float(alpha)
@@ -226,6 +244,7 @@ class ThresholdedReLU(Layer):
 
     supports_masking = True
 
+    @keras2.keras2_arguments(keras2.SAME_IN_BOTH)
     def __init__(self, theta=1.0, **kwargs):
         super(ThresholdedReLU, self).__init__(**kwargs)
         self.theta = float(theta)

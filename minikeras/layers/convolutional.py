@@ -4,8 +4,8 @@ and of temporal data (1D). The pooling layers are importable from here too,
 as in Keras 1."""
 import numpy as np
 
-from .. import activations, constraints, regularizers
-from ..compat import keras0
+from .. import activations, constraints, initializers, regularizers
+from ..compat import keras0, keras2
 from ..engine.base_layer import Layer
 from ..kernels import conv2d as conv_kernels
 from ..kernels import convnd
@@ -44,6 +44,13 @@ class Convolution2D(Layer):
         dim_ordering: 'th' (channels, rows, cols), 'tf' (rows, cols, channels)
             or 'default' (the backend's `image_dim_ordering()`).
         bias: whether to include the bias `b`.
+        bias_init: initialization of `b` (zeros).
+
+    Keras 2's spelling is accepted too (`compat/keras2.py`): `Conv2D(filters,
+    kernel_size, strides, padding, data_format, dilation_rate=1, activation,
+    use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+    bias_regularizer, activity_regularizer, kernel_constraint,
+    bias_constraint)`; such a call defaults to `K.image_data_format()`.
 
     # Input shape
         4D `(samples, channels, rows, cols)` ('th') or
@@ -58,11 +65,12 @@ class Convolution2D(Layer):
         (nb_row, nb_col, channels, nb_filter) for 'tf'; `b` of shape (nb_filter,).
     """
 
+    @keras2.keras2_arguments(keras2.CONV2D)
     @keras0.legacy_arguments(keras0.convolution2d_arguments)
     def __init__(self, nb_filter, nb_row, nb_col, init='glorot_uniform', activation=None,
                  weights=None, border_mode='valid', subsample=(1, 1), dim_ordering='default',
                  W_regularizer=None, b_regularizer=None, activity_regularizer=None,
-                 W_constraint=None, b_constraint=None, bias=True, **kwargs):
+                 W_constraint=None, b_constraint=None, bias=True, bias_init='zero', **kwargs):
         super(Convolution2D, self).__init__(weights=weights, **kwargs)
         self.nb_filter = positive_int(self, 'nb_filter', nb_filter)
         self.nb_row = positive_int(self, 'nb_row', nb_row)
@@ -72,7 +80,7 @@ class Convolution2D(Layer):
         self.subsample = positive_ints(self, 'subsample', subsample, 2)
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
         _weight_layer_settings(self, init, W_regularizer, b_regularizer, activity_regularizer,
-                               W_constraint, b_constraint, bias)
+                               W_constraint, b_constraint, bias, bias_init)
 
     def _check_input(self, input_shape):
         check_image_rank(self, input_shape)
@@ -101,7 +109,7 @@ class Convolution2D(Layer):
                                  dim_ordering=self.dim_ordering)
         self.b = None
         if self.bias:
-            self.b = self.add_weight((self.nb_filter,), 'zero', name=self.name + '_b',
+            self.b = self.add_weight((self.nb_filter,), self.bias_init, name=self.name + '_b',
                                      regularizer=self.b_regularizer,
                                      constraint=self.b_constraint)
 
@@ -200,11 +208,13 @@ class Convolution1D(Layer):
         (nb_filter,).
     """
 
+    @keras2.keras2_arguments(keras2.CONV1D)
     @keras0.legacy_arguments(keras0.convolution1d_arguments)
     def __init__(self, nb_filter, filter_length, init='glorot_uniform', activation=None,
                  weights=None, border_mode='valid', subsample_length=1, W_regularizer=None,
                  b_regularizer=None, activity_regularizer=None, W_constraint=None,
-                 b_constraint=None, bias=True, input_dim=None, input_length=None, **kwargs):
+                 b_constraint=None, bias=True, input_dim=None, input_length=None,
+                 bias_init='zero', **kwargs):
         super(Convolution1D, self).__init__(
             weights=weights, **input_shape_from_dim(kwargs, input_dim, input_length, sequence=True))
         self.nb_filter = positive_int(self, 'nb_filter', nb_filter)
@@ -232,9 +242,11 @@ class Convolution1D(Layer):
             raise ValueError('Layer %s (Convolution1D): the number of input features must be '
                              'known, got input shape %s' % (self.name, tuple(input_shape)))
         # Keras 1 initialises this 'tf'-layout kernel with 'th' fans; so do we.
+        # A Keras 2 initializer gets Keras 2's fans, those of the 'tf' layout.
+        fans = 'tf' if isinstance(self.init, initializers.Initializer) else 'th'
         self.W = self.add_weight((self.filter_length, 1, input_dim, self.nb_filter), self.init,
                                  name=self.name + '_W', regularizer=self.W_regularizer,
-                                 constraint=self.W_constraint, dim_ordering='th')
+                                 constraint=self.W_constraint, dim_ordering=fans)
         self.b = None
         if self.bias:
             self.b = self.add_weight((self.nb_filter,), 'zero', name=self.name + '_b',
@@ -326,6 +338,7 @@ class ZeroPadding2D(Layer):
 
     _KEYS = ('top_pad', 'bottom_pad', 'left_pad', 'right_pad')
 
+    @keras2.keras2_arguments(keras2.ZEROPADDING2D)
     def __init__(self, padding=(1, 1), dim_ordering='default', **kwargs):
         super(ZeroPadding2D, self).__init__(**kwargs)
         if isinstance(padding, dict):
@@ -401,6 +414,7 @@ class UpSampling2D(Layer):
         4D, with `rows * size[0]` rows and `cols * size[1]` cols.
     """
 
+    @keras2.keras2_arguments(keras2.UPSAMPLING2D)
     def __init__(self, size=(2, 2), dim_ordering='default', **kwargs):
         super(UpSampling2D, self).__init__(**kwargs)
         self.size = positive_ints(self, 'size', size, 2)
@@ -455,6 +469,7 @@ class Cropping2D(Layer):
         4D, with cropped rows and cols.
     """
 
+    @keras2.keras2_arguments(keras2.CROPPING2D)
     def __init__(self, cropping=((0, 0), (0, 0)), dim_ordering='default', **kwargs):
         super(Cropping2D, self).__init__(**kwargs)
         try:
@@ -532,6 +547,7 @@ class UpSampling1D(Layer):
         3D `(samples, steps * length, features)`.
     """
 
+    @keras2.keras2_arguments(keras2.UPSAMPLING1D)
     def __init__(self, length=2, **kwargs):
         super(UpSampling1D, self).__init__(**kwargs)
         self.length = positive_int(self, 'length', length)

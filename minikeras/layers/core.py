@@ -5,9 +5,9 @@ import warnings
 
 import numpy as np
 
-from .. import activations, constraints, regularizers
+from .. import activations, constraints, initializations, regularizers
 from .. import backend as K  # noqa: F401  (functions loaded from configs use it)
-from ..compat import keras0
+from ..compat import keras0, keras2
 from ..engine.base_layer import Layer
 from ..kernels import threads as kernel_threads
 from ..engine.merge import Merge  # noqa: F401  (Keras 1 exported Merge here too)
@@ -34,55 +34,74 @@ class Dense(Layer):
         W_constraint, b_constraint: optional weight constraints.
         bias: whether to include the bias `b`.
         input_dim: input size; only for the first layer of a model.
+        bias_init: initialization of `b` (zeros).
+
+    Keras 2's spelling is accepted too: `Dense(units, activation,
+    use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+    bias_regularizer, activity_regularizer, kernel_constraint,
+    bias_constraint)` (see `compat/keras2.py`).
 
     # Input shape
-        2D array `(nb_samples, input_dim)`.
+        nD array `(nb_samples, ..., input_dim)`, most often 2D
+        `(nb_samples, input_dim)`; as in Keras 1.2.2, more axes apply the
+        layer to each vector along the last one.
 
     # Output shape
-        2D array `(nb_samples, output_dim)`.
+        `(nb_samples, ..., output_dim)`.
     """
 
+    @keras2.keras2_arguments(keras2.DENSE)
     @keras0.legacy_arguments(keras0.dense_arguments)
     def __init__(self, output_dim, init='glorot_uniform', activation=None, weights=None,
                  W_regularizer=None, b_regularizer=None, activity_regularizer=None,
-                 W_constraint=None, b_constraint=None, bias=True, input_dim=None, **kwargs):
+                 W_constraint=None, b_constraint=None, bias=True, input_dim=None,
+                 bias_init='zero', **kwargs):
         super(Dense, self).__init__(weights=weights,
                                     **input_shape_from_dim(kwargs, input_dim))
         self.output_dim = positive_int(self, 'output_dim', output_dim)
         self.activation = activations.get(activation)
         _weight_layer_settings(self, init, W_regularizer, b_regularizer, activity_regularizer,
-                               W_constraint, b_constraint, bias)
+                               W_constraint, b_constraint, bias, bias_init)
         self.input_dim = input_dim
 
     def build(self, input_shape):
-        check_rank(self, input_shape, 2, 'batch, features', 'add a Flatten() layer first')
-        self.input_dim = input_shape[1]
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError('%s expects input of shape (batch, ..., features) with a known last '
+                             'axis, got shape %s' % (layer_label(self), tuple(input_shape)))
+        self.input_dim = input_shape[-1]
         self.W = self.add_weight((self.input_dim, self.output_dim), self.init,
                                  name=self.name + '_W', regularizer=self.W_regularizer,
                                  constraint=self.W_constraint)
         self.b = None
         if self.bias:
-            self.b = self.add_weight((self.output_dim,), 'zero', name=self.name + '_b',
+            self.b = self.add_weight((self.output_dim,), self.bias_init, name=self.name + '_b',
                                      regularizer=self.b_regularizer,
                                      constraint=self.b_constraint)
 
     def get_output_shape_for(self, input_shape):
-        return (input_shape[0], self.output_dim)
+        return tuple(input_shape[:-1]) + (self.output_dim,)
 
     def forward(self, x, training=False, need_input_grad=True):
+        shape = x.shape
+        if x.ndim != 2:
+            # Every vector along the last axis is one row of a 2D product.
+            x = x.reshape(-1, shape[-1])
         z = kernel_threads.matmul(x, self.W)
         if self.b is not None:
             z += self.b
         y = self.activation(z)
 
         def backprop(dy):
+            dy = dy.reshape(z.shape)
             dz = self.activation.backward(z, y, dy)
             grads = self.gradients
             grads[0] += kernel_threads.matmul(x.T, dz)
             if self.b is not None:
                 grads[1] += dz.sum(axis=0)
-            return kernel_threads.matmul(dz, self.W.T) if need_input_grad else None
-        return y, backprop
+            if not need_input_grad:
+                return None
+            return kernel_threads.matmul(dz, self.W.T).reshape(shape)
+        return y.reshape(shape[:-1] + (self.output_dim,)), backprop
 
     def get_config(self):
         config = super(Dense, self).get_config()
@@ -197,19 +216,41 @@ class Dropout(Layer):
     the rest by 1 / (1 - p); identity at test time.
 
     # Arguments
-        p: float between 0 and 1, the fraction of the input units to drop.
+        p: float between 0 and 1, the fraction of the input units to drop
+            (Keras 2: `rate`).
+        noise_shape: optional shape of the keep/drop mask, broadcast over
+            the input: e.g. `(batch_size, 1, features)` drops the same
+            features at every timestep; None entries take the input's size.
+        seed: optional int: masks from a private generator seeded with it,
+            instead of NumPy's global one.
     """
 
     supports_masking = True
 
-    def __init__(self, p, **kwargs):
+    @keras2.keras2_arguments(keras2.DROPOUT)
+    def __init__(self, p, noise_shape=None, seed=None, **kwargs):
         super(Dropout, self).__init__(**kwargs)
         self.p = fraction(self, 'p', p)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+        self._random = np.random if seed is None else np.random.RandomState(seed)
+
+    def _mask_shape(self, shape):
+        if self.noise_shape is None:
+            return shape
+        wanted = tuple(d if n is None else n for n, d in zip(self.noise_shape, shape))
+        if len(self.noise_shape) != len(shape) or \
+                any(n not in (1, d) for n, d in zip(wanted, shape)):
+            raise ValueError('Layer %s (Dropout): noise_shape %s does not broadcast to the input '
+                             'shape %s (each entry must be 1, None or the input\'s size)'
+                             % (self.name, self.noise_shape, shape))
+        return wanted
 
     def forward(self, x, training=False, need_input_grad=True, mask=None):
+        mask_shape = self._mask_shape(x.shape)
         if not training or self.p == 0.:
             return x, lambda dy: dy
-        scaled_mask = (np.random.random_sample(x.shape) >= self.p).astype(x.dtype)
+        scaled_mask = (self._random.random_sample(mask_shape) >= self.p).astype(x.dtype)
         scaled_mask *= np.float32(1. / (1. - self.p))
         y = x * scaled_mask
 
@@ -220,11 +261,21 @@ class Dropout(Layer):
     def get_config(self):
         config = super(Dropout, self).get_config()
         config['p'] = self.p
+        # Keras 1.2.2 saved 'p' only; the others are kept when they were given.
+        if self.noise_shape is not None:
+            config['noise_shape'] = list(self.noise_shape)
+        if self.seed is not None:
+            config['seed'] = self.seed
         return config
 
 
 class Flatten(Layer):
     """Flattens every sample to one dimension (batch axis kept).
+
+    # Arguments
+        dim_ordering: None (flatten as stored), or the layout of image
+            input: 'th' images are flattened in channels-last order, as
+            Keras 2's `Flatten(data_format='channels_first')` did.
 
     # Input shape
         Any, with a fully known sample shape.
@@ -233,6 +284,14 @@ class Flatten(Layer):
         `(nb_samples, product of the other dimensions)`.
     """
 
+    @keras2.keras2_arguments(keras2.FLATTEN)
+    def __init__(self, dim_ordering=None, **kwargs):
+        super(Flatten, self).__init__(**kwargs)
+        if dim_ordering not in (None, 'th', 'tf'):
+            raise ValueError('%s (Flatten): dim_ordering must be None, "th" or "tf", got %r'
+                             % (self.name, dim_ordering))
+        self.dim_ordering = dim_ordering
+
     def get_output_shape_for(self, input_shape):
         if any(d is None for d in input_shape[1:]):
             raise ValueError('Layer %s (Flatten): the sample shape must be fully known, got %s'
@@ -240,11 +299,26 @@ class Flatten(Layer):
         return (input_shape[0], int(np.prod(input_shape[1:])))
 
     def forward(self, x, training=False, need_input_grad=True):
+        if self.dim_ordering == 'th' and x.ndim > 2:
+            # Channels moved last, so the features come out in channels_last order.
+            order = (0,) + tuple(range(2, x.ndim)) + (1,)
+            inverse = tuple(np.argsort(order))
+            moved = np.ascontiguousarray(x.transpose(order))
+
+            def backprop_moved(dy):
+                return dy.reshape(moved.shape).transpose(inverse)
+            return moved.reshape(x.shape[0], -1), backprop_moved
         shape = x.shape
 
         def backprop(dy):
             return dy.reshape(shape)
         return x.reshape(shape[0], -1), backprop
+
+    def get_config(self):
+        config = super(Flatten, self).get_config()
+        if self.dim_ordering is not None:
+            config['dim_ordering'] = self.dim_ordering
+        return config
 
 
 class Reshape(Layer):
@@ -259,12 +333,16 @@ class Reshape(Layer):
         self.target_shape = tuple(target_shape)
 
     def get_output_shape_for(self, input_shape):
-        size = int(np.prod(input_shape[1:]))
         target = list(self.target_shape)
         unknown = [i for i, d in enumerate(target) if d == -1]
         if len(unknown) > 1:
             raise ValueError('Layer %s (Reshape): at most one -1 in target_shape, got %s'
                              % (self.name, self.target_shape))
+        if any(d is None for d in input_shape[1:]):
+            # Sample axes of unknown size (e.g. Input(shape=(None, None, 3))): the -1 entry
+            # is known only when the data come.
+            return (input_shape[0],) + tuple(None if d == -1 else d for d in target)
+        size = int(np.prod(input_shape[1:]))
         known = int(np.prod([d for d in target if d != -1]))
         if unknown:
             if known == 0 or size % known:
@@ -409,7 +487,10 @@ class Lambda(Layer):
             shapes = input_shape if isinstance(input_shape, list) else [input_shape]
             probes = [np.zeros((2,) + tuple(d or 1 for d in s[1:]), dtype='float32')
                       for s in shapes]
-            out = np.asarray(self._apply(probes if isinstance(input_shape, list) else probes[0]))
+            from .. import backend_ops
+            with backend_ops.learning_phase_scope(0):
+                out = np.asarray(self._apply(probes if isinstance(input_shape, list)
+                                             else probes[0]))
             return (shapes[0][0],) + out.shape[1:]
         if callable(self._output_shape):
             return tuple(self._output_shape(input_shape))
@@ -417,17 +498,14 @@ class Lambda(Layer):
         return (batch,) + tuple(self._output_shape)
 
     def forward(self, x, training=False, need_input_grad=True):
-        from .. import autodiff, backend_ops
+        from ..engine.base_layer import traced_forward
         inputs = list(x) if isinstance(x, list) else [x]
 
         def traced(*arrays):
-            with backend_ops.learning_phase_scope(1 if training else 0):
-                return self._apply(list(arrays) if isinstance(x, list) else arrays[0])
-        y, backward = autodiff.vjp(traced, *inputs)
-
-        def backprop(dy):
-            grads = backward(dy)
-            return grads if isinstance(x, list) else grads[0]
+            return self._apply(list(arrays) if isinstance(x, list) else arrays[0])
+        y, backprop = traced_forward(traced, inputs, [], [], training)
+        if not isinstance(x, list):
+            return np.asarray(y, dtype='float32'), lambda dy: backprop(dy)[0]
         return np.asarray(y, dtype='float32'), backprop
 
     def get_config(self):
@@ -443,11 +521,14 @@ class Lambda(Layer):
         return config
 
     @classmethod
-    def from_config(cls, config):
-        from ..utils.generic_utils import func_load
+    def from_config(cls, config, custom_objects=None):
+        from ..utils.generic_utils import func_load, get_custom_objects
         config = dict(config)
-        # As in Keras 1, a loaded function sees this module's names (K, np).
+        # As in Keras 1, a loaded function sees this module's names (K, np) and the
+        # custom objects (so that a saved `lambda x: square_fn(x)` finds square_fn).
         globs = dict(globals())
+        globs.update(get_custom_objects())
+        globs.update(custom_objects or {})
         if config.pop('function_type', 'lambda') == 'lambda':
             config['function'] = func_load(config['function'], globs=globs)
         if config.pop('output_shape_type', 'raw') == 'lambda':
@@ -494,6 +575,7 @@ class SpatialDropout1D(Dropout):
         `np.random.seed` makes the masks reproducible.
     """
 
+    @keras2.keras2_arguments(keras2.SPATIAL_DROPOUT_1D)
     def __init__(self, p, **kwargs):
         super(SpatialDropout1D, self).__init__(p, **kwargs)
 
@@ -533,6 +615,7 @@ class SpatialDropout2D(Dropout):
         One draw of NumPy's global generator per (sample, channel).
     """
 
+    @keras2.keras2_arguments(keras2.SPATIAL_DROPOUT_2D)
     def __init__(self, p, dim_ordering='default', **kwargs):
         super(SpatialDropout2D, self).__init__(p, **kwargs)
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
@@ -562,9 +645,13 @@ class SpatialDropout2D(Dropout):
 
 
 def _weight_layer_settings(layer, init, W_regularizer, b_regularizer, activity_regularizer,
-                           W_constraint, b_constraint, bias):
+                           W_constraint, b_constraint, bias, bias_init='zero'):
     """Stores the arguments that Dense-like layers share."""
-    layer.init = init
+    # A Keras 2 initializer's config (from a saved model) becomes the object again.
+    layer.init = initializations.get(init) if isinstance(init, dict) else init
+    layer.bias_init = initializations.get(bias_init) if isinstance(bias_init, dict) else bias_init
+    initializations.get(layer.init)
+    initializations.get(layer.bias_init)
     layer.W_regularizer = regularizers.get(W_regularizer)
     layer.b_regularizer = regularizers.get(b_regularizer)
     layer.activity_regularizer = regularizers.get(activity_regularizer)
@@ -574,13 +661,16 @@ def _weight_layer_settings(layer, init, W_regularizer, b_regularizer, activity_r
 
 
 def _weight_layer_config(layer):
-    return {'init': layer.init,
-            'W_regularizer': _config_or_none(layer.W_regularizer),
-            'b_regularizer': _config_or_none(layer.b_regularizer),
-            'activity_regularizer': _config_or_none(layer.activity_regularizer),
-            'W_constraint': _config_or_none(layer.W_constraint),
-            'b_constraint': _config_or_none(layer.b_constraint),
-            'bias': layer.bias}
+    config = {'init': initializations.serialize(layer.init),
+              'W_regularizer': _config_or_none(layer.W_regularizer),
+              'b_regularizer': _config_or_none(layer.b_regularizer),
+              'activity_regularizer': _config_or_none(layer.activity_regularizer),
+              'W_constraint': _config_or_none(layer.W_constraint),
+              'b_constraint': _config_or_none(layer.b_constraint),
+              'bias': layer.bias}
+    if getattr(layer, 'bias_init', 'zero') != 'zero':
+        config['bias_init'] = initializations.serialize(layer.bias_init)
+    return config
 
 
 class MaxoutDense(Layer):

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import constraints, initializations, regularizers
+from ..compat import keras2
 from ..engine.base_layer import Layer
 from ..utils.layer_checks import check_rank, fraction, layer_label, positive_int
 from .core import _config_or_none
@@ -47,6 +48,7 @@ class Embedding(Layer):
         index is not 0.
     """
 
+    @keras2.keras2_arguments(keras2.EMBEDDING)
     def __init__(self, input_dim, output_dim, init='uniform', input_length=None,
                  W_regularizer=None, activity_regularizer=None, W_constraint=None,
                  mask_zero=False, weights=None, dropout=0., **kwargs):
@@ -125,7 +127,7 @@ class Embedding(Layer):
     def get_config(self):
         config = super(Embedding, self).get_config()
         config.update({'input_dim': self.input_dim, 'output_dim': self.output_dim,
-                       'init': self.init, 'input_length': self.input_length,
+                       'init': initializations.serialize(self.init), 'input_length': self.input_length,
                        'mask_zero': self.mask_zero,
                        'activity_regularizer': _config_or_none(self.activity_regularizer),
                        'W_regularizer': _config_or_none(self.W_regularizer),

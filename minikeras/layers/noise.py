@@ -2,6 +2,7 @@
 generator, so `np.random.seed` makes a run reproducible."""
 import numpy as np
 
+from ..compat import keras2
 from ..engine.base_layer import Layer
 from ..utils.layer_checks import fraction, layer_label
 
@@ -22,6 +23,7 @@ class GaussianNoise(Layer):
 
     supports_masking = True
 
+    @keras2.keras2_arguments(keras2.GAUSSIAN_NOISE)
     def __init__(self, sigma, **kwargs):
         super(GaussianNoise, self).__init__(**kwargs)
         if not sigma >= 0:
@@ -57,6 +59,7 @@ class GaussianDropout(Layer):
 
     supports_masking = True
 
+    @keras2.keras2_arguments(keras2.GAUSSIAN_DROPOUT)
     def __init__(self, p, **kwargs):
         super(GaussianDropout, self).__init__(**kwargs)
         self.p = fraction(self, 'p', p)

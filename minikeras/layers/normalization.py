@@ -1,8 +1,8 @@
 """Batch normalization (Keras 1.2.2 semantics, TensorFlow backend)."""
 import numpy as np
 
-from ..compat import keras0
-from .. import initializations, regularizers
+from ..compat import keras0, keras2
+from .. import constraints, initializations, regularizers
 from ..engine.base_layer import Layer
 from ..utils.layer_checks import layer_label
 from .core import _config_or_none
@@ -38,6 +38,19 @@ class BatchNormalization(Layer):
         weights: list of arrays [gamma, beta, running_mean, running_std].
         beta_init, gamma_init: initializations of the shift and the scale.
         gamma_regularizer, beta_regularizer: optional weight penalties.
+        center: whether to add the shift `beta` (without it: no `beta` weight).
+        scale: whether to multiply by `gamma` (without it: no `gamma` weight).
+        moving_mean_init, moving_variance_init: initializations of the
+            moving averages.
+        beta_constraint, gamma_constraint: optional weight constraints.
+        unbiased_moving_variance: Keras 2's update: the moving variance
+            averages the batch variance times n / (n - 1 - epsilon) (n values
+            per feature), as Keras 2.2 did; Keras 1 averaged the biased one.
+
+    Keras 2's spelling (`axis, momentum, epsilon, center, scale,
+    beta_initializer, gamma_initializer, moving_mean_initializer,
+    moving_variance_initializer, beta_/gamma_regularizer,
+    beta_/gamma_constraint`) is accepted and gets Keras 2's update.
 
     # Input shape
         Any.
@@ -54,10 +67,13 @@ class BatchNormalization(Layer):
 
     supports_masking = True
 
+    @keras2.keras2_arguments(keras2.BATCH_NORMALIZATION)
     @keras0.legacy_arguments(keras0.input_shape_first_arguments)
     def __init__(self, epsilon=1e-3, mode=0, axis=-1, momentum=0.99, weights=None,
                  beta_init='zero', gamma_init='one', gamma_regularizer=None,
-                 beta_regularizer=None, **kwargs):
+                 beta_regularizer=None, center=True, scale=True, moving_mean_init='zero',
+                 moving_variance_init='one', beta_constraint=None, gamma_constraint=None,
+                 unbiased_moving_variance=False, **kwargs):
         super(BatchNormalization, self).__init__(weights=weights, **kwargs)
         if mode not in _MODES:
             raise ValueError('%s: mode must be 0, 1 or 2, got %r'
@@ -68,8 +84,8 @@ class BatchNormalization(Layer):
         if int(axis) != axis:
             raise ValueError('%s: axis must be an integer, got %r'
                              % (layer_label(self), axis))
-        initializations.get(beta_init)
-        initializations.get(gamma_init)
+        for init in (beta_init, gamma_init, moving_mean_init, moving_variance_init):
+            initializations.get(init)
         self.epsilon = epsilon
         self.mode = mode
         self.axis = int(axis)
@@ -78,6 +94,13 @@ class BatchNormalization(Layer):
         self.gamma_init = gamma_init
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.moving_mean_init = moving_mean_init
+        self.moving_variance_init = moving_variance_init
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.unbiased_moving_variance = bool(unbiased_moving_variance)
 
     def _feature_axis(self, input_shape):
         ndim = len(input_shape)
@@ -99,14 +122,33 @@ class BatchNormalization(Layer):
             raise ValueError('Layer %s (BatchNormalization): the size of axis %d must be known, '
                              'got input shape %s' % (self.name, self.axis, tuple(input_shape)))
         shape = (size,)
-        self.gamma = self.add_weight(shape, self.gamma_init, name=self.name + '_gamma',
-                                     regularizer=self.gamma_regularizer)
-        self.beta = self.add_weight(shape, self.beta_init, name=self.name + '_beta',
-                                    regularizer=self.beta_regularizer)
-        self.running_mean = self.add_weight(shape, 'zero', name=self.name + '_running_mean',
-                                            trainable=False)
-        self.running_std = self.add_weight(shape, 'one', name=self.name + '_running_std',
-                                           trainable=False)
+        # Without scale or center, gamma is fixed at 1 and beta at 0 and are not weights.
+        self._gradient_slots = {}
+        if self.scale:
+            self._gradient_slots['gamma'] = len(self._trainable_weights)
+            self.gamma = self.add_weight(shape, self.gamma_init, name=self.name + '_gamma',
+                                         regularizer=self.gamma_regularizer,
+                                         constraint=self.gamma_constraint)
+        else:
+            self.gamma = np.ones(shape, dtype='float32')
+        if self.center:
+            self._gradient_slots['beta'] = len(self._trainable_weights)
+            self.beta = self.add_weight(shape, self.beta_init, name=self.name + '_beta',
+                                        regularizer=self.beta_regularizer,
+                                        constraint=self.beta_constraint)
+        else:
+            self.beta = np.zeros(shape, dtype='float32')
+        self.running_mean = self.add_weight(shape, self.moving_mean_init,
+                                            name=self.name + '_running_mean', trainable=False)
+        self.running_std = self.add_weight(shape, self.moving_variance_init,
+                                           name=self.name + '_running_std', trainable=False)
+
+    def _add_gradients(self, grad_gamma, grad_beta):
+        grads = self.gradients
+        if 'gamma' in self._gradient_slots:
+            grads[self._gradient_slots['gamma']] += grad_gamma
+        if 'beta' in self._gradient_slots:
+            grads[self._gradient_slots['beta']] += grad_beta
 
     def get_output_shape_for(self, input_shape):
         self._feature_axis(input_shape)
@@ -135,9 +177,9 @@ class BatchNormalization(Layer):
         y = x_hat * gamma + beta
 
         def backprop(dy):
-            grads = self.gradients
-            grads[0] += np.sum(dy * x_hat, axis=reduce_axes, dtype='float64').astype('float32')
-            grads[1] += np.sum(dy, axis=reduce_axes, dtype='float64').astype('float32')
+            self._add_gradients(
+                np.sum(dy * x_hat, axis=reduce_axes, dtype='float64').astype('float32'),
+                np.sum(dy, axis=reduce_axes, dtype='float64').astype('float32'))
             return dy * (gamma * inv_std) if need_input_grad else None
         return y, backprop
 
@@ -155,14 +197,16 @@ class BatchNormalization(Layer):
         if self.mode == 0:
             m = self.momentum
             self.running_mean[...] = self.running_mean * m + mean * (1. - m)
-            self.running_std[...] = self.running_std * m + var * (1. - m)
+            if self.unbiased_moving_variance:
+                var_update = var * (count / (count - (1. + self.epsilon)))
+            else:
+                var_update = var
+            self.running_std[...] = self.running_std * m + var_update * (1. - m)
 
         def backprop(dy):
             grad_beta = np.sum(dy, axis=reduce_axes, dtype='float64')
             grad_gamma = np.sum(dy * x_hat, axis=reduce_axes, dtype='float64')
-            grads = self.gradients
-            grads[0] += grad_gamma.astype('float32')
-            grads[1] += grad_beta.astype('float32')
+            self._add_gradients(grad_gamma.astype('float32'), grad_beta.astype('float32'))
             if not need_input_grad:
                 return None
             # d/dx of gamma * x_hat, with the batch mean and variance depending on x.
@@ -183,9 +227,9 @@ class BatchNormalization(Layer):
         features = x.shape[-1]
 
         def backprop(dy):
-            grads = self.gradients
-            grads[0] += np.sum(dy * x_hat, axis=reduce_axes, dtype='float64').astype('float32')
-            grads[1] += np.sum(dy, axis=reduce_axes, dtype='float64').astype('float32')
+            self._add_gradients(
+                np.sum(dy * x_hat, axis=reduce_axes, dtype='float64').astype('float32'),
+                np.sum(dy, axis=reduce_axes, dtype='float64').astype('float32'))
             if not need_input_grad:
                 return None
             g = dy * self.gamma
@@ -204,4 +248,16 @@ class BatchNormalization(Layer):
                        'gamma_init': self.gamma_init,
                        'gamma_regularizer': _config_or_none(self.gamma_regularizer),
                        'beta_regularizer': _config_or_none(self.beta_regularizer)})
+        # The Keras 2 options, only where they differ from Keras 1's fixed behaviour.
+        options = {'center': (self.center, True), 'scale': (self.scale, True),
+                   'moving_mean_init': (self.moving_mean_init, 'zero'),
+                   'moving_variance_init': (self.moving_variance_init, 'one'),
+                   'beta_constraint': (_config_or_none(self.beta_constraint), None),
+                   'gamma_constraint': (_config_or_none(self.gamma_constraint), None),
+                   'unbiased_moving_variance': (self.unbiased_moving_variance, False)}
+        for key, (value, default) in options.items():
+            if value != default:
+                config[key] = initializations.serialize(value)
+        config['beta_init'] = initializations.serialize(self.beta_init)
+        config['gamma_init'] = initializations.serialize(self.gamma_init)
         return config

@@ -6,7 +6,7 @@ reuse them on a (samples, features, steps, 1) view of their input.
 """
 import numpy as np
 
-from ..compat import keras0
+from ..compat import keras0, keras2
 from ..engine.base_layer import Layer
 from ..kernels import avgpool as avg_kernels
 from ..kernels import pooling as pool_kernels
@@ -55,6 +55,7 @@ class _Pooling2D(Layer):
 
     _mode = None
 
+    @keras2.keras2_arguments(keras2.POOLING2D)
     @keras0.legacy_arguments(keras0.pooling2d_arguments)
     def __init__(self, pool_size=(2, 2), strides=None, border_mode='valid',
                  dim_ordering='default', **kwargs):
@@ -155,6 +156,7 @@ class _Pooling1D(Layer):
 
     _mode = None
 
+    @keras2.keras2_arguments(keras2.POOLING1D)
     @keras0.legacy_arguments(keras0.pooling1d_arguments)
     def __init__(self, pool_length=2, stride=None, border_mode='valid', **kwargs):
         super(_Pooling1D, self).__init__(**kwargs)
@@ -260,6 +262,10 @@ class _GlobalPooling1D(Layer):
 
     _reduce = None
 
+    @keras2.keras2_arguments(keras2.GLOBAL_POOLING1D)
+    def __init__(self, **kwargs):
+        super(_GlobalPooling1D, self).__init__(**kwargs)
+
     def get_output_shape_for(self, input_shape):
         check_rank(self, input_shape, 3, 'samples, steps, features')
         return (input_shape[0], input_shape[2])
@@ -303,6 +309,7 @@ class _GlobalPooling2D(Layer):
 
     _reduce = None
 
+    @keras2.keras2_arguments(keras2.GLOBAL_POOLING2D)
     def __init__(self, dim_ordering='default', **kwargs):
         super(_GlobalPooling2D, self).__init__(**kwargs)
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
@@ -566,3 +573,14 @@ class GlobalAveragePooling3D(_GlobalPooling3D):
     """
 
     _mode = 'avg'
+
+
+# Keras 2's short names.
+MaxPool1D = MaxPooling1D
+MaxPool2D = MaxPooling2D
+AvgPool1D = AveragePooling1D
+AvgPool2D = AveragePooling2D
+GlobalMaxPool1D = GlobalMaxPooling1D
+GlobalMaxPool2D = GlobalMaxPooling2D
+GlobalAvgPool1D = GlobalAveragePooling1D
+GlobalAvgPool2D = GlobalAveragePooling2D

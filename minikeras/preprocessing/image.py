@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 
 from .. import backend as K
-from ..compat import keras0
+from ..compat import keras0, keras2
 from ..kernels.affine import affine_transform_batch, fill_mode_code
 
 _ZCA_EPSILON = 10e-7        # Keras 1.2.2 adds 10e-7 (= 1e-6) to the singular values
@@ -371,6 +371,46 @@ def array_to_img(x, dim_ordering='default', scale=True):
                      % (x.shape[2], x.shape, dim_ordering))
 
 
+def save_img(path, x, data_format=None, file_format=None, scale=True, **kwargs):
+    """Keras 2: saves a 3D image array to a file (through Pillow).
+
+    # Arguments
+        path: the file to write.
+        x: the image, rank 3.
+        data_format: 'channels_first' or 'channels_last'; None means
+            `K.image_data_format()`.
+        file_format: Pillow's format name ('png', 'jpeg', ...); None means
+            from the file name's extension.
+        scale: whether to rescale the values to [0, 255] first (as
+            `array_to_img`).
+        kwargs: passed to Pillow's `Image.save`.
+    """
+    if data_format is None:
+        data_format = K.image_data_format()
+    if data_format not in ('channels_first', 'channels_last'):
+        raise ValueError("save_img: data_format must be 'channels_first' or 'channels_last', "
+                         "got %r" % (data_format,))
+    img = array_to_img(x, K.dim_ordering_of(data_format), scale=scale)
+    img.save(path, format=file_format, **kwargs)
+
+
+def _brightness_shift(image, factor, channel_axis):
+    """Keras 2.2's brightness change of one image: the image is scaled to
+    0..255 and truncated to integers (its `array_to_img`), multiplied by
+    `factor` by Pillow's Brightness enhancer (clipped to 0..255, truncated),
+    and comes back as floats in 0..255, whatever its range before."""
+    if image.shape[channel_axis - 1] not in (1, 3):
+        raise ValueError('brightness_range needs images of 1 or 3 channels, got an image of '
+                         'shape %s' % (image.shape,))
+    x = image.astype('float32')
+    x = x + max(-np.min(x), 0)
+    x_max = np.max(x)
+    if x_max != 0:
+        x /= x_max
+    x = np.floor(x * 255).astype('float32')
+    return np.floor(np.clip(x * np.float32(factor), 0, 255)).astype(image.dtype)
+
+
 def img_to_array(img, dim_ordering='default'):
     """Converts a PIL Image instance to a Numpy array.
 
@@ -485,8 +525,20 @@ class ImageDataGenerator(object):
             the same shape.
         dim_ordering: 'th' (channels at index 1) or 'tf' (channels at
             index 3). 'default' means `backend.image_dim_ordering()`.
+        zca_epsilon: added to the singular values in ZCA whitening (Keras
+            1.2.2's fixed 1e-6 by default).
+        brightness_range: Keras 2: (low, high); each image's brightness is
+            multiplied by a factor drawn uniformly from it, as Keras 2.2 did
+            (the image comes back scaled to 0..255; see `_brightness_shift`).
+        validation_split: Keras 2: the fraction of the data `flow(subset=
+            'validation')` serves (the first samples); `subset='training'`
+            serves the rest.
+
+    Keras 2's `data_format` is accepted for `dim_ordering` (such a call
+    defaults to `K.image_data_format()`).
     """
 
+    @keras2.keras2_arguments(keras2.IMAGE_DATA_GENERATOR)
     def __init__(self,
                  featurewise_center=False,
                  samplewise_center=False,
@@ -505,8 +557,24 @@ class ImageDataGenerator(object):
                  vertical_flip=False,
                  rescale=None,
                  preprocessing_function=None,
-                 dim_ordering='default'):
+                 dim_ordering='default',
+                 zca_epsilon=_ZCA_EPSILON,
+                 brightness_range=None,
+                 validation_split=0.0):
         dim_ordering = _resolve_dim_ordering(dim_ordering, 'ImageDataGenerator')
+        if brightness_range is not None:
+            try:
+                low, high = brightness_range
+            except (TypeError, ValueError):
+                raise ValueError('ImageDataGenerator: brightness_range must be a (low, high) '
+                                 'pair, got %r' % (brightness_range,))
+            brightness_range = (float(low), float(high))
+        if not 0. <= validation_split < 1.:
+            raise ValueError('ImageDataGenerator: validation_split must be in [0, 1), got %r'
+                             % (validation_split,))
+        self.zca_epsilon = zca_epsilon
+        self.brightness_range = brightness_range
+        self.validation_split = validation_split
         fill_mode_code(fill_mode)  # an unknown mode fails here, not at the first batch
         self.featurewise_center = featurewise_center
         self.samplewise_center = samplewise_center
@@ -546,7 +614,7 @@ class ImageDataGenerator(object):
 
     @keras0.legacy_arguments(keras0.flow_arguments)
     def flow(self, X, y=None, batch_size=32, shuffle=True, seed=None,
-             save_to_dir=None, save_prefix='', save_format='jpeg', one_pass=False):
+             save_to_dir=None, save_prefix='', save_format='jpeg', one_pass=False, subset=None):
         """Iterates over augmented, standardized batches of a Numpy array.
 
         # Arguments
@@ -567,11 +635,21 @@ class ImageDataGenerator(object):
                 `reset()`), as Keras 0.3's generator did for
                 `for X_batch, Y_batch in datagen.flow(X, Y)`; the default
                 under `MINIKERAS_KERAS_VERSION=0.3`.
+            subset: Keras 2: 'validation' (the first `validation_split` of
+                the samples) or 'training' (the others); None for all.
 
         # Returns
             A `NumpyArrayIterator`, yielding `(x_batch, y_batch)` (or
             `x_batch` when y is None), endlessly unless `one_pass`.
         """
+        if subset is not None:
+            if subset not in ('training', 'validation'):
+                raise ValueError("flow: subset must be 'training' or 'validation', got %r"
+                                 % (subset,))
+            split = int(len(X) * self.validation_split)
+            part = slice(None, split) if subset == 'validation' else slice(split, None)
+            X = X[part]
+            y = y[part] if y is not None else None
         return NumpyArrayIterator(
             X, y, self,
             batch_size=batch_size, shuffle=shuffle, seed=seed,
@@ -584,7 +662,7 @@ class ImageDataGenerator(object):
                             classes=None, class_mode='categorical',
                             batch_size=32, shuffle=True, seed=None,
                             save_to_dir=None, save_prefix='', save_format='jpeg',
-                            follow_links=False):
+                            follow_links=False, subset=None):
         """Iterates over augmented batches of the images in a directory tree.
 
         # Arguments
@@ -603,10 +681,20 @@ class ImageDataGenerator(object):
             save_prefix: file name prefix for saved images.
             save_format: 'jpeg' or 'png'.
             follow_links: whether to follow symbolic links to subdirectories.
+            subset: Keras 2: 'validation' (the first `validation_split` of
+                each class's files, in name order) or 'training' (the others);
+                None for all.
 
         # Returns
             A `DirectoryIterator` (endless).
         """
+        split = None
+        if subset is not None:
+            if subset not in ('training', 'validation'):
+                raise ValueError("flow_from_directory: subset must be 'training' or "
+                                 "'validation', got %r" % (subset,))
+            split = (0., self.validation_split) if subset == 'validation' else \
+                (self.validation_split, 1.)
         return DirectoryIterator(
             directory, self,
             target_size=target_size, color_mode=color_mode,
@@ -614,7 +702,7 @@ class ImageDataGenerator(object):
             dim_ordering=self.dim_ordering,
             batch_size=batch_size, shuffle=shuffle, seed=seed,
             save_to_dir=save_to_dir, save_prefix=save_prefix,
-            save_format=save_format, follow_links=follow_links)
+            save_format=save_format, follow_links=follow_links, split=split)
 
     # -- standardization ---------------------------------------------------
 
@@ -738,6 +826,8 @@ class ImageDataGenerator(object):
             take('hflip')
         if self.vertical_flip:
             take('vflip')
+        if self.brightness_range is not None:
+            take('brightness')
 
         draws = np.random.random_sample((n, k)) if k else np.empty((n, 0))
 
@@ -771,6 +861,8 @@ class ImageDataGenerator(object):
             params['hflip'] = uniform('hflip', 0.0, 1.0) < 0.5
         if 'vflip' in columns:
             params['vflip'] = uniform('vflip', 0.0, 1.0) < 0.5
+        if 'brightness' in columns:
+            params['brightness'] = uniform('brightness', *self.brightness_range)
         return params
 
     def _has_geometry(self):
@@ -841,6 +933,9 @@ class ImageDataGenerator(object):
             flipped = np.nonzero(params['vflip'])[0]
             if flipped.size:
                 out[flipped] = np.flip(out[flipped], self.row_axis)
+        if 'brightness' in params:
+            for i, factor in enumerate(params['brightness']):
+                out[i] = _brightness_shift(out[i], factor, self.channel_axis)
         return out
 
     # -- statistics ----------------------------------------------------------
@@ -895,7 +990,7 @@ class ImageDataGenerator(object):
             flat = np.reshape(X, (X.shape[0], -1))
             sigma = np.dot(flat.T, flat) / flat.shape[0]
             u, s, _ = np.linalg.svd(sigma)
-            scale = 1. / np.sqrt(s + _ZCA_EPSILON)
+            scale = 1. / np.sqrt(s + self.zca_epsilon)
             self.principal_components = np.dot(u * scale, u.T)
 
 
@@ -941,6 +1036,11 @@ class Iterator(object):
     def N(self):
         """Number of samples (Keras 1.0/1.1's name for `n`)."""
         return self.n
+
+    def __len__(self):
+        """Batches per epoch, as Keras 2's iterators (Sequences) had it: so
+        `fit_generator(datagen.flow(...))` needs no `steps_per_epoch`."""
+        return (self.n + self.batch_size - 1) // self.batch_size
 
     def _new_index_generator(self):
         if self.one_pass:
@@ -1130,7 +1230,7 @@ class DirectoryIterator(Iterator):
                  classes=None, class_mode='categorical',
                  batch_size=32, shuffle=True, seed=None,
                  save_to_dir=None, save_prefix='', save_format='jpeg',
-                 follow_links=False):
+                 follow_links=False, split=None):
         dim_ordering = _resolve_dim_ordering(dim_ordering, 'DirectoryIterator')
         if color_mode not in ('rgb', 'grayscale'):
             raise ValueError('flow_from_directory: color_mode must be "rgb" or '
@@ -1167,12 +1267,14 @@ class DirectoryIterator(Iterator):
         for subdir in classes:
             subpath = os.path.join(directory, subdir)
             walk = sorted(os.walk(subpath, followlinks=follow_links), key=lambda t: t[0])
-            for root, _, files in walk:
-                for fname in sorted(files):
-                    if fname.lower().endswith(tuple('.' + e for e in _WHITE_LIST_FORMATS)):
-                        filenames.append(os.path.relpath(os.path.join(root, fname),
-                                                         directory))
-                        labels.append(self.class_indices[subdir])
+            found = [os.path.relpath(os.path.join(root, fname), directory)
+                     for root, _, files in walk for fname in sorted(files)
+                     if fname.lower().endswith(tuple('.' + e for e in _WHITE_LIST_FORMATS))]
+            if split is not None:
+                # Keras 2's validation_split: a fraction of each class's files.
+                found = found[int(split[0] * len(found)):int(split[1] * len(found))]
+            filenames.extend(found)
+            labels.extend([self.class_indices[subdir]] * len(found))
         self.filenames = filenames
         self.classes = np.array(labels, dtype='int32')
         self.nb_sample = len(filenames)

@@ -34,6 +34,22 @@ class CustomObjectScope(object):
         _CUSTOM_OBJECTS.update(self._backup)
 
 
+def custom_object_scope(*scopes):
+    """A `CustomObjectScope`: inside its `with` block, lookups by name also
+    find the given custom classes and functions.
+
+    # Example
+    ```python
+        with custom_object_scope({'MyLayer': MyLayer}):
+            model = load_model('model.h5')
+    ```
+
+    # Arguments
+        *scopes: dictionaries mapping names to classes or functions.
+    """
+    return CustomObjectScope(*scopes)
+
+
 def get_from_module(identifier, module_params, module_name,
                     instantiate=False, kwargs=None):
     """Resolves a string name, a config dict or an object to a member of a module.
@@ -83,16 +99,23 @@ def _public(module_params):
 
 
 class Progbar(object):
-    """Displays a progress bar, exactly as Keras 1 did.
+    """Displays a progress bar, exactly as Keras 1 did (or Keras 2.2).
 
     # Arguments
         target: total number of steps expected.
         width: width of the bar, in characters.
         verbose: 1 (a bar redrawn in place) or 2 (one line when done).
         interval: minimum visual progress update interval (in seconds).
+        keras_2_format: print as Keras 2.2 did: the time per step at the end
+            (` - 5s 83us/step`), ETAs as M:SS beyond a minute, ` - 5s - ...`
+            lines for verbose 2, and, when the output is not a terminal, each
+            update on a line of its own.
     """
 
-    def __init__(self, target, width=30, verbose=1, interval=0.05):
+    def __init__(self, target, width=30, verbose=1, interval=0.05, keras_2_format=False):
+        self.keras_2_format = keras_2_format
+        self._dynamic_display = not keras_2_format or (
+            hasattr(sys.stdout, 'isatty') and sys.stdout.isatty()) or 'ipykernel' in sys.modules
         self.target = target
         self.width = width
         self.verbose = verbose
@@ -132,7 +155,7 @@ class Progbar(object):
                 return
             self._draw_bar(current, now)
         elif self.verbose == 2 and current >= self.target:
-            line = '%ds' % (now - self.start)
+            line = (' - %.0fs' if self.keras_2_format else '%ds') % (now - self.start)
             for name in self.unique_values:
                 # Keras 1 compares the signed average here (not its absolute value).
                 line += ' - %s: %s' % (name, _format_average(self._average(name), signed=True))
@@ -149,8 +172,11 @@ class Progbar(object):
 
     def _draw_bar(self, current, now):
         previous_width = self.total_width
-        sys.stdout.write('\b' * previous_width)
-        sys.stdout.write('\r')
+        if self._dynamic_display:
+            sys.stdout.write('\b' * previous_width)
+            sys.stdout.write('\r')
+        else:
+            sys.stdout.write('\n')
 
         digits = int(np.floor(np.log10(self.target))) + 1
         bar = '%*d/%*d [' % (digits, current, digits, self.target)
@@ -163,7 +189,9 @@ class Progbar(object):
 
         per_step = (now - self.start) / current if current else 0
         if current < self.target:
-            info = ' - ETA: %ds' % (per_step * (self.target - current))
+            info = ' - ETA: %s' % self._eta(per_step * (self.target - current))
+        elif self.keras_2_format:
+            info = ' - %.0fs %s' % (now - self.start, _per_step(per_step))
         else:
             info = ' - %ds' % (now - self.start)
         for name in self.unique_values:
@@ -175,6 +203,22 @@ class Progbar(object):
         sys.stdout.flush()
         if current >= self.target:
             sys.stdout.write('\n')
+
+    def _eta(self, seconds):
+        if self.keras_2_format and seconds > 3600:
+            return '%d:%02d:%02d' % (seconds // 3600, (seconds % 3600) // 60, seconds % 60)
+        if self.keras_2_format and seconds > 60:
+            return '%d:%02d' % (seconds // 60, seconds % 60)
+        return '%ds' % seconds
+
+
+def _per_step(seconds):
+    """Keras 2.2's time per step: in s, ms or us."""
+    if seconds >= 1:
+        return '%.0fs/step' % seconds
+    if seconds >= 1e-3:
+        return '%.0fms/step' % (seconds * 1e3)
+    return '%.0fus/step' % (seconds * 1e6)
 
 
 def _format_average(value, signed):

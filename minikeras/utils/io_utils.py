@@ -85,8 +85,9 @@ def write_hdf5(filepath, write, overwrite=True):
         raise FileNotFoundError('Cannot save %s: the folder %s does not exist' % (filepath, folder))
     if os.path.isdir(filepath):
         raise IsADirectoryError('Cannot save to %s: it is a folder' % filepath)
-    handle, temp_path = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(filepath) + '.',
-                                         suffix='.tmp')
+    _remove_orphaned_temporaries(folder, os.path.basename(filepath))
+    handle, temp_path = tempfile.mkstemp(
+        dir=folder, prefix='.%s.%d.' % (os.path.basename(filepath), os.getpid()), suffix='.tmp')
     os.close(handle)
     try:
         with h5py.File(temp_path, 'w') as f:
@@ -102,6 +103,32 @@ def write_hdf5(filepath, write, overwrite=True):
         except OSError:
             pass
         raise
+    return True
+
+
+def _remove_orphaned_temporaries(folder, basename):
+    """Removes the temporary files `.<basename>.<pid>.<random>.tmp` that
+    writers killed before their rename left behind (their process is gone)."""
+    prefix = '.%s.' % basename
+    for name in os.listdir(folder):
+        if not (name.startswith(prefix) and name.endswith('.tmp')):
+            continue
+        pid = name[len(prefix):].split('.', 1)[0]
+        if not pid.isdigit() or _process_alive(int(pid)):
+            continue
+        try:
+            os.remove(os.path.join(folder, name))
+        except OSError:
+            pass
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
     return True
 
 
@@ -160,8 +187,20 @@ def _read_errors_name(filepath):
     except KeyError as error:
         raise ValueError('%s: missing object in the HDF5 file (%s); the file is truncated, '
                          'damaged or not written by Keras' % (filepath, error))
-    except OSError as error:
+    except UnicodeDecodeError as error:
+        raise ValueError('%s: a text attribute is not valid UTF-8 (%s); the file is damaged'
+                         % (filepath, error))
+    except (ValueError, TypeError) as error:
+        # Damaged data types or JSON attributes surface as these, without the name.
         if os.fspath(filepath) in str(error):
+            raise
+        raise type(error)('%s: %s' % (filepath, error)) if type(error) in (ValueError, TypeError) \
+            else ValueError('%s: %s (the file is damaged or not written by Keras)'
+                            % (filepath, error))
+    except (OSError, RuntimeError) as error:
+        # h5py raises RuntimeError for damaged internal structures (a bad
+        # symbol table or heap), met while looking names up.
+        if isinstance(error, OSError) and os.fspath(filepath) in str(error):
             raise
         raise OSError('%s: cannot read the HDF5 data (%s); the file is truncated or damaged'
                       % (filepath, error))

@@ -3,6 +3,7 @@ import builtins
 import io
 import pickle
 
+MINIKERAS_SHIM = True
 PY2 = False
 PY3 = True
 string_types = (str,)

@@ -1,4 +1,5 @@
 """`six.moves`: Python 3 names under their Python 2 spellings."""
+import _thread  # noqa: F401
 import builtins  # noqa: F401
 import configparser  # noqa: F401
 import pickle as cPickle  # noqa: F401

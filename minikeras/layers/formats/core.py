@@ -44,13 +44,27 @@ def _dropout_1(c, major):
         # A mask shared over every axis but samples and channels (last) is a
         # channels-last spatial dropout, as the export writes SpatialDropout3D.
         spatial = _SPATIAL_DROPOUTS.get(len(noise_shape))
-        if spatial is None or noise_shape[0] is not None or noise_shape[-1] is None or \
-                any(v != 1 for v in noise_shape[1:-1]):
-            raise ValueError('Dropout noise_shape=%r is not supported by minikeras'
-                             % (noise_shape,))
-        return spatial, ({'p': rate} if spatial == 'SpatialDropout1D'
-                         else {'p': rate, 'dim_ordering': 'tf'})
-    return 'Dropout', {'p': rate}
+        if spatial is not None and noise_shape[0] is None and noise_shape[-1] is not None and \
+                all(v == 1 for v in noise_shape[1:-1]):
+            return spatial, ({'p': rate} if spatial == 'SpatialDropout1D'
+                             else {'p': rate, 'dim_ordering': 'tf'})
+    config = {'p': rate}
+    for key in ('noise_shape', 'seed'):
+        if c.get(key) is not None:
+            config[key] = c[key]
+    return 'Dropout', config
+
+
+def _dropout_3(layer, state, converted):
+    config = {'rate': float(layer.p)}
+    if layer.seed is not None:
+        config['seed'] = layer.seed
+    if layer.noise_shape is not None:
+        if not state.plain():
+            raise ExportError('layer %s (Dropout): a noise_shape on a channels-first image is '
+                              'not exported' % layer.name)
+        config['noise_shape'] = list(layer.noise_shape)
+    return elementwise_3('Dropout', lambda l: config)(layer, state, converted)
 
 
 # Keras 3 out
@@ -103,7 +117,7 @@ register_format(Activation, LayerFormat(
         'activation': keras3_activation(l, l.activation)}),
     role='keep'))
 register_format(Dropout, LayerFormat(
-    config_in=_dropout_1, keras3_out=elementwise_3('Dropout', lambda l: {'rate': float(l.p)}),
+    config_in=_dropout_1, keras3_out=_dropout_3,
     role='keep'))
 register_format(SpatialDropout1D, LayerFormat())
 register_format(SpatialDropout2D, LayerFormat(role='keep'))

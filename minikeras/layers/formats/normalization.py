@@ -8,9 +8,6 @@ from ..normalization import BatchNormalization
 # Keras 2/3 configs in
 
 def _batchnorm_1(c, major):
-    if not c.get('center', True) or not c.get('scale', True):
-        raise ValueError('BatchNormalization with center or scale False is not supported by '
-                         'minikeras')
     axis = c.get('axis', -1)
     if isinstance(axis, (list, tuple)):
         if len(axis) != 1:
@@ -22,7 +19,10 @@ def _batchnorm_1(c, major):
         'beta_init': keras1_initializer(c.get('beta_initializer'), 'zero'),
         'gamma_init': keras1_initializer(c.get('gamma_initializer'), 'one'),
         'gamma_regularizer': keras1_regularizer(c.get('gamma_regularizer')),
-        'beta_regularizer': keras1_regularizer(c.get('beta_regularizer'))}
+        'beta_regularizer': keras1_regularizer(c.get('beta_regularizer')),
+        'center': bool(c.get('center', True)), 'scale': bool(c.get('scale', True)),
+        # Keras 2 averaged the unbiased variance; Keras 3 the biased one.
+        'unbiased_moving_variance': major == 2}
 
 
 # Keras 3 out
@@ -38,15 +38,18 @@ def _batchnorm_3(layer, state, converted):
     axis = layer.axis % ndim
     if state.cf:
         axis = CF_TO_CL_AXIS[axis]
-    gamma, beta, mean, variance = layer.weights
+    weights = list(layer.weights)
+    gamma = weights.pop(0) if layer.scale else None
+    beta = weights.pop(0) if layer.center else None
+    mean, variance = weights
     config = {'axis': -1 if axis == ndim - 1 else axis, 'momentum': float(layer.momentum),
-              'epsilon': float(layer.epsilon), 'center': True, 'scale': True,
+              'epsilon': float(layer.epsilon), 'center': layer.center, 'scale': layer.scale,
               'beta_initializer': keras3_initializer(layer.beta_init),
               'gamma_initializer': keras3_initializer(layer.gamma_init),
               'beta_regularizer': keras3_regularizer(layer.beta_regularizer),
               'gamma_regularizer': keras3_regularizer(layer.gamma_regularizer)}
-    weights = [('gamma', gamma), ('beta', beta), ('moving_mean', mean),
-               ('moving_variance', variance)]
+    weights = [(name, value) for name, value in (('gamma', gamma), ('beta', beta))
+               if value is not None] + [('moving_mean', mean), ('moving_variance', variance)]
     return [('BatchNormalization', config, weights)], \
         ExportedTensor(layer.output_shape, cf=state.cf)
 

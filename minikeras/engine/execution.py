@@ -1,0 +1,167 @@
+"""Running a graph: the one walk behind models, `K.function` and `K.gradients`.
+
+`run_nodes` evaluates graph nodes (layer calls, nested models, expressions)
+in order on NumPy values, keeping each layer's backprop closure, and returns
+a function that sends gradients from any tensors back to the fed tensors,
+to the intermediate tensors asked for, and into the gradient buffers of the
+weights on the way.
+"""
+import numpy as np
+
+
+def order_nodes(outputs, fed, owner):
+    """The nodes needed to compute `outputs` from the tensors in `fed` (a set
+    of ids), each after the nodes it reads.
+
+    # Raises
+        ValueError: naming the input tensor that is needed but not fed.
+    """
+    from .input_layer import InputLayer
+    order, done, stack = [], set(), [(t, False) for t in reversed(outputs)]
+    while stack:
+        tensor, expanded = stack.pop()
+        node = tensor.node
+        if id(tensor) in fed or id(node) in done:
+            continue
+        if expanded:
+            done.add(id(node))
+            order.append(node)
+            continue
+        if not node.input_tensors and isinstance(node.outbound_layer, InputLayer):
+            if getattr(node.outbound_layer, 'is_learning_phase', False):
+                continue
+            raise ValueError('%s: graph disconnected: the value of %s is needed but it is not '
+                             'among the inputs given; add it to the inputs'
+                             % (owner, tensor.name))
+        stack.append((tensor, True))
+        for inbound in reversed(node.input_tensors):
+            if id(inbound) not in fed and id(inbound.node) not in done:
+                stack.append((inbound, False))
+    return order
+
+
+def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), masks=None):
+    """Runs `nodes` (in order) on the values in `feeds` ({id(tensor): array}).
+
+    Masks ride with the values: each layer gets the mask of its input (layers
+    that support masking in `forward`, the others only if it is None) and its
+    `compute_mask` gives the mask of its output.
+
+    # Arguments
+        training: whether layers run in the training phase (Dropout,
+            BatchNormalization's batch statistics).
+        need_backprop: whether to keep the layers' backprop closures.
+        carried: ids of fed tensors whose gradient is wanted.
+        wanted: ids of intermediate tensors whose gradient is wanted.
+        masks: {id(tensor): mask} for the fed tensors that carry one.
+
+    # Returns
+        `(values, backprop, penalty, masks)`: {id(tensor): value} for every tensor
+        computed or fed; `backprop(seeds)`, which takes [(tensor, gradient)],
+        adds the weight gradients into the layers' buffers and returns
+        {id(tensor): gradient} for the carried and wanted tensors; and the
+        activity-regularization loss; and {id(tensor): mask} for the tensors
+        that carry a mask.
+    """
+    from .base_layer import mask_argument
+    from .container import Container
+    from .input_layer import learning_phase_tensor
+    values = dict(feeds)
+    masks = dict(masks or {})
+    phase = learning_phase_tensor(create=False)
+    if phase is not None and id(phase) not in values:
+        values[id(phase)] = np.array(1 if training else 0, dtype='int32')
+    carries = set(carried)
+    wanted = set(wanted)
+    records = []
+    penalty = 0.
+    for node in nodes:
+        layer = node.outbound_layer
+        args = [values[id(t)] for t in node.input_tensors]
+        in_masks = [masks.get(id(t)) for t in node.input_tensors]
+        need_input = any(id(t) in carries for t in node.input_tensors)
+        if isinstance(layer, Container):
+            outs, backprop, inner_penalty, out_masks = layer._run_masked(
+                args, training, need_backprop, need_input, in_masks)
+            penalty += inner_penalty
+        else:
+            x = args if len(args) != 1 else args[0]
+            mask = in_masks if len(args) != 1 else in_masks[0]
+            out_masks = [layer.compute_mask(x, mask)]
+            out, backprop = layer.forward(x, training=training, need_input_grad=need_input,
+                                          **mask_argument(layer, mask))
+            outs = list(out) if len(node.output_tensors) > 1 else [out]
+            regularizer = layer.activity_regularizer
+            if regularizer is not None:
+                penalty += regularizer(out)
+                backprop = _with_activity_gradient(backprop, regularizer, out)
+        out_masks = list(out_masks) + [None] * (len(outs) - len(out_masks))
+        for t, value, mask in zip(node.output_tensors, outs, out_masks):
+            values[id(t)] = value
+            if mask is not None:
+                masks[id(t)] = mask
+        if need_input or layer.trainable_pairs():
+            carries.update(id(t) for t in node.output_tensors)
+            if need_backprop:
+                records.append((node, backprop, need_input))
+        elif any(id(t) in wanted for t in node.output_tensors):
+            carries.update(id(t) for t in node.output_tensors)
+
+    def backprop_all(seeds):
+        grads, found = {}, {}
+        for t, g in seeds:
+            if g is not None:
+                _accumulate(grads, id(t), g)
+        for node, backprop, need_input in reversed(records):
+            outs = [grads.pop(id(t), None) for t in node.output_tensors]
+            for t, g in zip(node.output_tensors, outs):
+                if id(t) in wanted and g is not None:
+                    found[id(t)] = g
+            if all(g is None for g in outs):
+                continue
+            outs = [np.zeros_like(values[id(t)]) if g is None else g
+                    for t, g in zip(node.output_tensors, outs)]
+            if isinstance(node.outbound_layer, Container):
+                input_grads = backprop(outs)
+            else:
+                input_grads = backprop(outs[0])
+                if len(node.input_tensors) == 1:
+                    input_grads = [input_grads]
+            if need_input:
+                for t, g in zip(node.input_tensors, input_grads):
+                    if g is not None:
+                        _accumulate(grads, id(t), g)
+        for key, g in grads.items():
+            if key in wanted or key in carried:
+                found[key] = g
+        return found
+    return values, backprop_all, penalty, masks
+
+
+def _accumulate(grads, key, grad):
+    grads[key] = grad if key not in grads else grads[key] + grad
+
+
+def _with_activity_gradient(backprop, regularizer, output):
+    def backprop_with_penalty(dy):
+        return backprop(dy + regularizer.gradient(output))
+    return backprop_with_penalty
+
+
+def weight_owners(nodes):
+    """[(weight, gradient buffer)] of every layer and expression among
+    `nodes` (nested models' layers included), for reading gradients."""
+    from .container import Container
+    pairs = []
+    for node in nodes:
+        layer = node.outbound_layer
+        if isinstance(layer, Container):
+            for leaf, trainable in layer._leaf_layers():
+                if trainable:
+                    pairs.extend(zip(leaf._trainable_weights, leaf._gradients))
+        else:
+            pairs.extend(layer.trainable_pairs())
+    return pairs
+
+
+__all__ = ['order_nodes', 'run_nodes', 'weight_owners']

@@ -1,0 +1,278 @@
+"""`K.function` and `K.gradients`: clients of the graph walk (`execution`)."""
+import numpy as np
+
+from .base_layer import Layer, get_uid
+from .execution import order_nodes, run_nodes, weight_owners
+from .graph import KerasTensor, Node, shape_repr
+
+
+def _is_variable(value):
+    return isinstance(value, np.ndarray) and value.dtype.kind == 'f'
+
+
+def _describe(value):
+    if isinstance(value, KerasTensor):
+        return value.name
+    if isinstance(value, np.ndarray):
+        return 'an array of shape %s' % (value.shape,)
+    return repr(value)
+
+
+def _source_tensors(outputs):
+    """The tensors without a computing node (inputs, placeholders) that
+    `outputs` depend on, each once."""
+    found, seen, stack = [], set(), list(outputs)
+    while stack:
+        tensor = stack.pop()
+        if id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        node = tensor.node
+        if not node.input_tensors:
+            # inputs and placeholders; a variable's node computes its value
+            if getattr(node.outbound_layer, 'is_model_input', False):
+                found.append(tensor)
+        stack.extend(node.input_tensors)
+    return found[::-1]
+
+
+def _ancestors(outputs):
+    """ids of every tensor `outputs` depend on (themselves included)."""
+    seen, stack = set(), list(outputs)
+    while stack:
+        tensor = stack.pop()
+        if id(tensor) not in seen:
+            seen.add(id(tensor))
+            stack.extend(tensor.node.input_tensors)
+    return seen
+
+
+class Gradients(Layer):
+    """The gradients of a scalar expression with respect to tensors and
+    arrays (weights, `K.variable`s), as a graph node: its inputs are the
+    sources of the expression, and running it walks the expression's graph
+    forward and back."""
+
+    def __init__(self, loss, variables):
+        super(Gradients, self).__init__(name='gradients_%d' % get_uid('gradients'))
+        self.loss = loss
+        self.variables = list(variables)
+        self.sources = _source_tensors([loss])
+        fed = {id(t) for t in self.sources}
+        self._nodes = order_nodes([loss], fed, 'K.gradients')
+        self.built = True
+
+    def compute_mask(self, x, mask=None):
+        # an expression reads values only; a mask stops here, as in Keras 1
+        return None
+
+    def forward(self, x, training=False, need_input_grad=True):
+        values = list(x) if len(self.sources) != 1 else [x]
+        grads, _ = self.compute({id(t): v for t, v in zip(self.sources, values)}, training)
+
+        def backprop_second_order(dy):
+            raise TypeError('the gradient of a K.gradients result (a second derivative) is '
+                            'not supported by minikeras')
+        return (grads if len(grads) > 1 else grads[0]), backprop_second_order
+
+    def compute(self, feeds, training):
+        """The gradients, and the values of every tensor of the loss's graph
+        ({id: value}), from the values of the sources in `feeds`."""
+        tensor_ids = [id(v) for v in self.variables if isinstance(v, KerasTensor)]
+        pairs = weight_owners(self._nodes)
+        for _, buffer in pairs:
+            buffer.fill(0.)
+        vals, backprop, _, _ = run_nodes(self._nodes, feeds, training, True,
+                                      carried=[i for i in tensor_ids if i in feeds],
+                                      wanted=[i for i in tensor_ids if i not in feeds])
+        seed = np.ones_like(np.asarray(vals[id(self.loss)], dtype='float32'))
+        found = backprop([(self.loss, seed)])
+        grads = []
+        for v in self.variables:
+            if isinstance(v, KerasTensor):
+                value = np.asarray(vals[id(v)])
+                g = found.get(id(v))
+                grads.append(np.zeros_like(value, dtype='float32') if g is None else
+                             np.asarray(g, dtype='float32'))
+            else:
+                total = np.zeros(v.shape, dtype='float32')
+                for weight, buffer in pairs:
+                    if weight is v:
+                        total += buffer
+                grads.append(total)
+        for _, buffer in pairs:
+            buffer.fill(0.)
+        return grads, vals
+
+
+def gradients(loss, variables):
+    """The gradients of the scalar `loss` with respect to each of `variables`.
+
+    # Arguments
+        loss: a scalar Keras tensor (an expression of the graph).
+        variables: a list of Keras tensors (inputs, placeholders or
+            intermediate tensors) and arrays (layer weights, `K.variable`s).
+
+    # Returns
+        A list of Keras tensors, one per variable, of its shape.
+
+    # Raises
+        ValueError: when the loss is not a scalar, or does not depend on one
+            of the variables.
+    """
+    if not isinstance(loss, KerasTensor):
+        from .. import autodiff
+        if autodiff.is_traced(loss):
+            raise TypeError('K.gradients was called inside a layer or Lambda while it runs (on '
+                            'values being traced, not on graph tensors): minikeras takes '
+                            'gradients on the graph only. Take K.gradients of graph tensors '
+                            '(layer outputs, placeholders) outside the layer.')
+        raise TypeError('K.gradients: the loss must be a Keras tensor (an expression of the '
+                        'graph), got %s' % _describe(loss))
+    if tuple(loss.shape) != ():
+        raise ValueError('K.gradients: the loss %s has shape %s, but a gradient is taken of a '
+                         'scalar: reduce it first, e.g. K.sum(loss) or K.mean(loss)'
+                         % (loss.name, shape_repr(loss.shape)))
+    single = not isinstance(variables, (list, tuple))
+    variables = [variables] if single else list(variables)
+    if not variables:
+        return []
+    ancestors = _ancestors([loss])
+    op = Gradients(loss, variables)
+    reads = {id(w) for w, _ in weight_owners(op._nodes)}
+    for v in variables:
+        if isinstance(v, KerasTensor):
+            connected = id(v) in ancestors
+        elif _is_variable(v):
+            connected = id(v) in reads
+        else:
+            raise TypeError('K.gradients: variables must be Keras tensors or float arrays '
+                            '(weights, K.variable), got %s' % _describe(v))
+        if not connected:
+            raise ValueError('K.gradients: the loss %s does not depend on %s (they are not '
+                             'connected in the graph), so its gradient is undefined'
+                             % (loss.name, _describe(v)))
+    node = Node(op, op.sources, [np.shape(v) if not isinstance(v, KerasTensor) else v.shape
+                                 for v in variables])
+    op.input_shape = [t.shape for t in op.sources]
+    op.output_shape = [t.shape for t in node.output_tensors]
+    outputs = node.output_tensors
+    return outputs[0] if single else list(outputs)
+
+
+class Function(object):
+    """A graph evaluated on NumPy values: `K.function(inputs, outputs, updates)`.
+
+    Calling it with a list of arrays, one per input, returns the list of the
+    outputs' values, and then applies the updates (pairs `(variable, new
+    value)`, as `K.update` makes them). The learning phase
+    (`K.learning_phase()`) is an input like the others; when it is not among
+    the inputs, the graph runs in the test phase. As in Keras, running in the
+    train phase does not move BatchNormalization's moving statistics.
+    """
+
+    def __init__(self, inputs, outputs, updates=None, name=None, **kwargs):
+        if not isinstance(inputs, (list, tuple)):
+            raise TypeError('K.function: inputs must be a list of Keras tensors, got %s'
+                            % _describe(inputs))
+        for i, t in enumerate(inputs):
+            if not isinstance(t, KerasTensor):
+                raise TypeError('K.function: input %d must be a Keras tensor (Input, '
+                                'K.placeholder, a layer output or K.learning_phase()), got %s'
+                                % (i, _describe(t)))
+        self.single_output = not isinstance(outputs, (list, tuple))
+        outputs = [outputs] if self.single_output else list(outputs)
+        self.inputs, self.outputs = list(inputs), outputs
+        self.updates = []
+        for update in updates or []:
+            if not isinstance(update, (list, tuple)) or len(update) != 2 or \
+                    not _is_variable(update[0]):
+                raise TypeError('K.function: each update must be a pair (variable, new value) '
+                                'as K.update makes it, got %r' % (update,))
+            self.updates.append(tuple(update))
+        graph = [o for o in outputs + [u[1] for u in self.updates] if isinstance(o, KerasTensor)]
+        self._owner = 'K.function (inputs: %s)' % (', '.join(t.name for t in self.inputs)
+                                                    or 'none')
+        self._nodes = order_nodes(graph, {id(t) for t in self.inputs}, self._owner)
+
+    def _state(self):
+        """The non-trainable weights of the graph's layers (moving statistics)."""
+        from .container import Container
+        arrays = []
+        for node in self._nodes:
+            layer = node.outbound_layer
+            layers = [leaf for leaf, _ in layer._leaf_layers()] \
+                if isinstance(layer, Container) else [layer]
+            for leaf in layers:
+                arrays.extend(leaf._non_trainable_weights)
+        return arrays
+
+    def _run(self, feeds, training):
+        """Runs the graph. The gradients are computed first, each from one
+        forward and backward walk of its loss's graph, whose values are then
+        reused: `K.function([x], [loss] + K.gradients(loss, [x]))` runs the
+        network forward once."""
+        gradient_nodes = [node for node in self._nodes
+                          if isinstance(node.outbound_layer, Gradients)]
+        if not gradient_nodes:
+            return run_nodes(self._nodes, feeds, training, need_backprop=False)[0]
+        from .input_layer import learning_phase_tensor
+        known = dict(feeds)
+        phase = learning_phase_tensor(create=False)
+        if phase is not None and id(phase) not in known:
+            known[id(phase)] = np.array(1 if training else 0, dtype='int32')
+        for node in gradient_nodes:
+            op = node.outbound_layer
+            if not all(id(t) in known for t in op.sources):
+                return run_nodes(self._nodes, feeds, training, need_backprop=False)[0]
+            grads, values = op.compute({id(t): known[id(t)] for t in op.sources}, training)
+            known.update(values)
+            known.update((id(t), g) for t, g in zip(node.output_tensors, grads))
+        graph = [o for o in self.outputs + [u[1] for u in self.updates]
+                 if isinstance(o, KerasTensor)]
+        rest = order_nodes(graph, set(known), self._owner)
+        return run_nodes(rest, known, training, need_backprop=False)[0]
+
+    def __call__(self, values):
+        if not isinstance(values, (list, tuple)):
+            values = [values]
+        if len(values) != len(self.inputs):
+            raise ValueError('K.function was given %d input value(s) but has %d input(s) (%s)'
+                             % (len(values), len(self.inputs),
+                                ', '.join(t.name for t in self.inputs)))
+        feeds, training = {}, False
+        for t, value in zip(self.inputs, values):
+            array = np.asarray(value, dtype=t.dtype)
+            if getattr(t.node.outbound_layer, 'is_learning_phase', False):
+                training = bool(array)
+            elif array.ndim != len(t.shape) or any(
+                    d is not None and d != n for d, n in zip(t.shape, array.shape)):
+                raise ValueError('K.function: input %s expects shape %s, got an array of shape %s'
+                                 % (t.name, shape_repr(t.shape), array.shape))
+            feeds[id(t)] = array
+        state = self._state()
+        saved = [np.array(a) for a in state]
+        try:
+            computed = self._run(feeds, training)
+        finally:
+            for array, old in zip(state, saved):
+                array[...] = old
+
+        def value(o):
+            return np.asarray(computed[id(o)]) if isinstance(o, KerasTensor) else np.asarray(o)
+        results = [value(o) for o in self.outputs]
+        new_values = [value(new) for _, new in self.updates]
+        for (variable, _), new in zip(self.updates, new_values):
+            variable[...] = new
+        return results[0] if self.single_output else results
+
+
+def function(inputs, outputs, updates=None, **kwargs):
+    """Instantiates a Keras function: see `Function`.
+
+    # Arguments
+        inputs: list of Keras tensors to feed.
+        outputs: list of Keras tensors to compute.
+        updates: list of (variable, new value) pairs applied after each call.
+    """
+    return Function(inputs, outputs, updates=updates, **kwargs)

@@ -1,0 +1,394 @@
+"""Recurrent cell kernels: SimpleRNN, GRU and LSTM sequences, forward and
+backprop through time.
+
+Plain arrays in, preallocated arrays out, float32, C-contiguous, time-major:
+
+- `xp` (T, B, G*n): the input projection of every timestep, bias included,
+  gates side by side (LSTM: i, f, c, o; GRU: z, r, h; SimpleRNN: one). The
+  caller computes it as one matmul over all timesteps.
+- `mask` (T, B) uint8: 1 where a step is real. A masked step keeps the
+  previous state, and its output is the previous output (0 before the first
+  real step), as Keras 1.2.2's backends did.
+- recurrent dropout: `mu` (G, B, n), one multiplier per gate applied to the
+  state before its recurrent matmul. With `gate_masks` False, `mu` is not
+  read and the gates share one matmul with the concatenated `U` (n, G*n).
+  With it True, gate g uses `Ug[g]` (n, n) on `h * mu[g]`.
+- activations are codes (`ACTIVATIONS`): every one of them has a derivative
+  that is a function of its output, so the backward pass needs only the
+  activated values kept by the forward pass.
+
+Each timestep is one BLAS matmul into a preallocated buffer (NumPy's, so
+the training loop's single-threaded BLAS applies; the per-gate products of
+recurrent dropout are one batched matmul). Forward, the activations are
+NumPy's vectorised ufuncs (`activate`: their SIMD tanh and exp are several
+times faster than a compiled loop's scalar libm calls), and one compiled
+pass per step combines the gates, the cell and the mask (`*_step_*`).
+Backward, one compiled pass per step takes the derivatives of every gate
+from the saved activations and the mask, with no transcendental function.
+The loop over timesteps is a Python loop of those calls; nothing runs in
+Python per element. Backward returns the gradients of the pre-activations
+`dz` (T, B, G*n); the caller turns them into weight and input gradients
+with a few large matmuls. The compiled passes are serial (their work is
+small next to the matmul), hence deterministic.
+"""
+import numba
+import numpy as np
+
+__all__ = ['ACTIVATIONS', 'rnn_forward', 'rnn_backward', 'gru_forward', 'gru_backward',
+           'lstm_forward', 'lstm_backward']
+
+LINEAR, TANH, SIGMOID, HARD_SIGMOID, RELU, SOFTPLUS, SOFTSIGN, ELU = range(8)
+
+ACTIVATIONS = {'linear': LINEAR, 'tanh': TANH, 'sigmoid': SIGMOID,
+               'hard_sigmoid': HARD_SIGMOID, 'relu': RELU, 'softplus': SOFTPLUS,
+               'softsign': SOFTSIGN, 'elu': ELU}
+
+_OPTIONS = dict(cache=True, nogil=True, fastmath=False)
+
+
+@numba.njit(inline='always', **_OPTIONS)
+def _dact(y, code):
+    """The derivative of activation `code` at the input whose output is y."""
+    if code == TANH:
+        return np.float32(1.) - y * y
+    if code == SIGMOID:
+        return y * (np.float32(1.) - y)
+    if code == HARD_SIGMOID:
+        return np.float32(0.2) if np.float32(0.) < y < np.float32(1.) else np.float32(0.)
+    if code == RELU:
+        return np.float32(1.) if y > 0 else np.float32(0.)
+    if code == SOFTPLUS:
+        return -np.expm1(-y)
+    if code == SOFTSIGN:
+        s = np.float32(1.) - abs(y)
+        return s * s
+    if code == ELU:
+        return np.float32(1.) if y > 0 else y + np.float32(1.)
+    return np.float32(1.)
+
+
+def activate(values, code):
+    """Applies activation `code` to `values` (an array or a view) in place,
+    with NumPy's vectorised ufuncs: their SIMD tanh and exp are several times
+    faster than the scalar libm calls a compiled loop makes."""
+    if code == TANH:
+        np.tanh(values, out=values)
+    elif code == SIGMOID:
+        np.negative(values, out=values)
+        np.exp(values, out=values)
+        values += np.float32(1.)
+        np.reciprocal(values, out=values)
+    elif code == HARD_SIGMOID:
+        values *= np.float32(0.2)
+        values += np.float32(0.5)
+        np.clip(values, np.float32(0.), np.float32(1.), out=values)
+    elif code == RELU:
+        np.maximum(values, np.float32(0.), out=values)
+    elif code == SOFTPLUS:
+        tail = np.exp(-np.abs(values))
+        np.log1p(tail, out=tail)
+        np.maximum(values, np.float32(0.), out=values)
+        values += tail
+    elif code == SOFTSIGN:
+        values /= np.float32(1.) + np.abs(values)
+    elif code == ELU:
+        np.copyto(values, np.expm1(np.minimum(values, np.float32(0.))), where=values <= 0)
+    return values
+
+
+def _recurrent_input(h, U, Ug, mu, gate_masks, flat, per_gate):
+    """h @ U as (B, G, n): into `flat` (B, G*n), or per gate (h * mu[g]) @ Ug[g]
+    into `per_gate` (G, B, n)."""
+    if not gate_masks:
+        np.matmul(h, U, out=flat)
+        return flat.reshape(flat.shape[0], Ug.shape[0], -1)
+    np.matmul(h[None] * mu, Ug, out=per_gate)
+    return per_gate.transpose(1, 0, 2)
+
+
+def _state_gradient(dz_t, Ut, Ugt, mu, gate_masks, back):
+    """back (B, n) = dz_t @ U.T, or the sum over gates of (dz_g @ Ug[g].T) * mu[g]."""
+    if not gate_masks:
+        np.matmul(dz_t, Ut, out=back)
+        return back
+    gates = Ugt.shape[0]
+    per_gate = np.matmul(dz_t.reshape(dz_t.shape[0], gates, -1).transpose(1, 0, 2), Ugt)
+    per_gate *= mu
+    return per_gate.sum(axis=0, out=back)
+
+
+# ---------------------------------------------------------------------------
+# SimpleRNN: h = act(xp + h_prev @ U)
+
+
+@numba.njit(**_OPTIONS)
+def masked_step(new, state_prev, out_prev, mask_t, state_t, out_t):
+    """state_t and out_t: the new value where the step is real, else the
+    previous state and the previous output."""
+    B, n = new.shape
+    for b in range(B):
+        if mask_t[b] != 0:
+            for j in range(n):
+                state_t[b, j] = new[b, j]
+                out_t[b, j] = new[b, j]
+        else:
+            for j in range(n):
+                state_t[b, j] = state_prev[b, j]
+                out_t[b, j] = out_prev[b, j]
+
+
+@numba.njit(**_OPTIONS)
+def rnn_step_backward(dout_t, carry, dh, h_t, mask_t, act, dz_t):
+    B, n = dh.shape
+    for b in range(B):
+        real = mask_t[b] != 0
+        for j in range(n):
+            total = dout_t[b, j] + carry[b, j]
+            if real:
+                carry[b, j] = 0.
+                dz_t[b, j] = (dh[b, j] + total) * _dact(h_t[b, j], act)
+            else:
+                carry[b, j] = total
+                dz_t[b, j] = 0.
+
+
+def rnn_forward(xp, U, Ug, mu, gate_masks, h0, mask, act, hs, out):
+    """Fills hs (T + 1, B, n) (hs[0] = h0) and out (T, B, n)."""
+    T, B, n = xp.shape
+    flat = np.empty((B, n), np.float32)
+    per_gate = np.empty((1, B, n), np.float32)
+    zeros = np.zeros((B, n), np.float32)
+    new = np.empty((B, n), np.float32)
+    hs[0] = h0
+    for t in range(T):
+        rec = _recurrent_input(hs[t], U, Ug, mu, gate_masks, flat, per_gate)
+        np.add(xp[t], rec[:, 0], out=new)
+        activate(new, act)
+        masked_step(new, hs[t], out[t - 1] if t else zeros, mask[t], hs[t + 1], out[t])
+
+
+def rnn_backward(dout, hs, mask, Ut, Ugt, mu, gate_masks, act, dz):
+    """Fills dz (T, B, n), the gradient of the pre-activations, from the
+    gradient of the outputs dout (T, B, n)."""
+    T, B, n = dout.shape
+    dh = np.zeros((B, n), np.float32)
+    carry = np.zeros((B, n), np.float32)
+    back = np.empty((B, n), np.float32)
+    for t in range(T - 1, -1, -1):
+        rnn_step_backward(dout[t], carry, dh, hs[t + 1], mask[t], act, dz[t])
+        _state_gradient(dz[t], Ut, Ugt, mu, gate_masks, back)
+        np.copyto(dh, back, where=mask[t][:, None] != 0)
+
+
+# ---------------------------------------------------------------------------
+# GRU (Keras 1): z = ia(xz + h Uz), r = ia(xr + h Ur), hh = a(xh + (r h) Uh),
+# h = z h_prev + (1 - z) hh
+
+
+@numba.njit(**_OPTIONS)
+def gru_step_output(gates_t, h_prev, out_prev, mask_t, h_t, out_t):
+    """h = z h_prev + (1 - z) hh where the step is real, else the previous
+    state and output."""
+    B, n = h_prev.shape
+    for b in range(B):
+        real = mask_t[b] != 0
+        for j in range(n):
+            if real:
+                z = gates_t[b, j]
+                value = z * h_prev[b, j] + (np.float32(1.) - z) * gates_t[b, 2 * n + j]
+                h_t[b, j] = value
+                out_t[b, j] = value
+            else:
+                h_t[b, j] = h_prev[b, j]
+                out_t[b, j] = out_prev[b, j]
+
+
+@numba.njit(**_OPTIONS)
+def gru_step_backward_output(dout_t, carry, dh, gates_t, h_prev, mask_t, act, inner_act, dz_t,
+                             dhn):
+    """dz of z and of the candidate; dhn = the gradient of the new state."""
+    B, n = dh.shape
+    for b in range(B):
+        real = mask_t[b] != 0
+        for j in range(n):
+            total = dout_t[b, j] + carry[b, j]
+            if real:
+                carry[b, j] = 0.
+                d = dh[b, j] + total
+                dhn[b, j] = d
+                z = gates_t[b, j]
+                hh = gates_t[b, 2 * n + j]
+                dz_t[b, j] = d * (h_prev[b, j] - hh) * _dact(z, inner_act)
+                dz_t[b, 2 * n + j] = d * (np.float32(1.) - z) * _dact(hh, act)
+            else:
+                carry[b, j] = total
+                dhn[b, j] = 0.
+                dz_t[b, j] = 0.
+                dz_t[b, 2 * n + j] = 0.
+
+
+@numba.njit(**_OPTIONS)
+def gru_step_backward_reset(drh, dhn, gates_t, h_prev, mu, gate_masks, mask_t, inner_act, dz_t):
+    """dz of r from drh, the gradient of rh; dhn becomes the gradient of
+    h_prev through z * h_prev and r * h_prev."""
+    B, n = dhn.shape
+    for b in range(B):
+        real = mask_t[b] != 0
+        for j in range(n):
+            if real:
+                m = mu[2, b, j] if gate_masks else np.float32(1.)
+                r = gates_t[b, n + j]
+                dz_t[b, n + j] = drh[b, j] * h_prev[b, j] * m * _dact(r, inner_act)
+                dhn[b, j] = dhn[b, j] * gates_t[b, j] + drh[b, j] * r * m
+            else:
+                dz_t[b, n + j] = 0.
+
+
+def gru_forward(xp, Uzr, Uh, Ug, mu, gate_masks, h0, mask, act, inner_act, gates, hs, rh, out):
+    """Fills gates (T, B, 3n) with z, r, hh; hs (T + 1, B, n); rh (T, B, n),
+    the input of Uh (r * h_prev, times mu[2] with gate masks); out (T, B, n)."""
+    T, B, n3 = xp.shape
+    n = n3 // 3
+    flat = np.empty((B, 2 * n), np.float32)
+    per_gate = np.empty((2, B, n), np.float32)
+    hh_in = np.empty((B, n), np.float32)
+    zeros = np.zeros((B, n), np.float32)
+    Uh = Ug[2] if gate_masks else Uh
+    hs[0] = h0
+    for t in range(T):
+        rec = _recurrent_input(hs[t], Uzr, Ug[:2], mu[:2] if gate_masks else mu, gate_masks,
+                               flat, per_gate)
+        g = gates[t]
+        zr = g[:, :2 * n]
+        np.add(xp[t][:, :2 * n].reshape(B, 2, n), rec, out=zr.reshape(B, 2, n))
+        activate(zr, inner_act)
+        np.multiply(g[:, n:2 * n], hs[t], out=rh[t])
+        if gate_masks:
+            rh[t] *= mu[2]
+        np.matmul(rh[t], Uh, out=hh_in)
+        hh = g[:, 2 * n:]
+        np.add(xp[t][:, 2 * n:], hh_in, out=hh)
+        activate(hh, act)
+        gru_step_output(g, hs[t], out[t - 1] if t else zeros, mask[t], hs[t + 1], out[t])
+
+
+def gru_backward(dout, gates, hs, mask, Uzr_t, Uh_t, Ugt, mu, gate_masks, act, inner_act, dz):
+    """Fills dz (T, B, 3n), the gradient of the pre-activations of z, r, hh."""
+    T, B, n = dout.shape
+    dh = np.zeros((B, n), np.float32)
+    carry = np.zeros((B, n), np.float32)
+    dhn = np.empty((B, n), np.float32)
+    drh = np.empty((B, n), np.float32)
+    back = np.empty((B, n), np.float32)
+    Uh_t = Ugt[2] if gate_masks else Uh_t
+    for t in range(T - 1, -1, -1):
+        gru_step_backward_output(dout[t], carry, dh, gates[t], hs[t], mask[t], act, inner_act,
+                                 dz[t], dhn)
+        np.matmul(dz[t][:, 2 * n:], Uh_t, out=drh)
+        gru_step_backward_reset(drh, dhn, gates[t], hs[t], mu, gate_masks, mask[t], inner_act,
+                                dz[t])
+        _state_gradient(dz[t][:, :2 * n], Uzr_t, Ugt[:2], mu[:2] if gate_masks else mu,
+                        gate_masks, back)
+        back += dhn
+        np.copyto(dh, back, where=mask[t][:, None] != 0)
+
+
+# ---------------------------------------------------------------------------
+# LSTM (Keras 1): i, f, o = ia(...), c = f c_prev + i a(xc + h Uc), h = o a(c)
+
+
+@numba.njit(**_OPTIONS)
+def lstm_step_cell(gates_t, c_prev, mask_t, c_new, c_t):
+    """c_new = f c_prev + i cc; c_t = c_new where the step is real, else c_prev."""
+    B, n = c_prev.shape
+    for b in range(B):
+        real = mask_t[b] != 0
+        for j in range(n):
+            c = gates_t[b, n + j] * c_prev[b, j] + gates_t[b, j] * gates_t[b, 2 * n + j]
+            c_new[b, j] = c
+            c_t[b, j] = c if real else c_prev[b, j]
+
+
+@numba.njit(**_OPTIONS)
+def lstm_step_output(gates_t, act_c_t, h_prev, out_prev, mask_t, h_t, out_t):
+    """h = o a(c_new) where the step is real, else the previous state and output."""
+    B, n = h_prev.shape
+    for b in range(B):
+        real = mask_t[b] != 0
+        for j in range(n):
+            if real:
+                h = gates_t[b, 3 * n + j] * act_c_t[b, j]
+                h_t[b, j] = h
+                out_t[b, j] = h
+            else:
+                h_t[b, j] = h_prev[b, j]
+                out_t[b, j] = out_prev[b, j]
+
+
+@numba.njit(**_OPTIONS)
+def lstm_step_backward(dout_t, carry, dh, dc, gates_t, c_prev, act_c_t, mask_t, act, inner_act,
+                       dz_t):
+    B, n = dh.shape
+    for b in range(B):
+        real = mask_t[b] != 0
+        for j in range(n):
+            total = dout_t[b, j] + carry[b, j]
+            if real:
+                carry[b, j] = 0.
+                dhn = dh[b, j] + total
+                i = gates_t[b, j]
+                f = gates_t[b, n + j]
+                cc = gates_t[b, 2 * n + j]
+                o = gates_t[b, 3 * n + j]
+                ac = act_c_t[b, j]
+                dcn = dc[b, j] + dhn * o * _dact(ac, act)
+                dz_t[b, j] = dcn * cc * _dact(i, inner_act)
+                dz_t[b, n + j] = dcn * c_prev[b, j] * _dact(f, inner_act)
+                dz_t[b, 2 * n + j] = dcn * i * _dact(cc, act)
+                dz_t[b, 3 * n + j] = dhn * ac * _dact(o, inner_act)
+                dc[b, j] = dcn * f
+            else:
+                carry[b, j] = total
+                dz_t[b, j] = 0.
+                dz_t[b, n + j] = 0.
+                dz_t[b, 2 * n + j] = 0.
+                dz_t[b, 3 * n + j] = 0.
+
+
+def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
+                 gates, hs, cs, act_c, out):
+    """Fills gates (T, B, 4n) with i, f, the candidate a(.), o; hs and cs
+    (T + 1, B, n) (hs[0] = h0, cs[0] = c0); act_c (T, B, n) = a(c_new);
+    out (T, B, n)."""
+    T, B, n4 = xp.shape
+    n = n4 // 4
+    flat = np.empty((B, n4), np.float32)
+    per_gate = np.empty((4, B, n), np.float32)
+    zeros = np.zeros((B, n), np.float32)
+    hs[0] = h0
+    cs[0] = c0
+    for t in range(T):
+        rec = _recurrent_input(hs[t], U, Ug, mu, gate_masks, flat, per_gate)
+        g = gates[t]
+        np.add(xp[t].reshape(B, 4, n), rec, out=g.reshape(B, 4, n))
+        activate(g[:, :2 * n], inner_act)
+        activate(g[:, 2 * n:3 * n], act)
+        activate(g[:, 3 * n:], inner_act)
+        lstm_step_cell(g, cs[t], mask[t], act_c[t], cs[t + 1])
+        activate(act_c[t], act)
+        lstm_step_output(g, act_c[t], hs[t], out[t - 1] if t else zeros, mask[t], hs[t + 1],
+                         out[t])
+
+
+def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, inner_act, dz):
+    """Fills dz (T, B, 4n), the gradient of the pre-activations of i, f, c, o."""
+    T, B, n = dout.shape
+    dh = np.zeros((B, n), np.float32)
+    dc = np.zeros((B, n), np.float32)
+    carry = np.zeros((B, n), np.float32)
+    back = np.empty((B, n), np.float32)
+    for t in range(T - 1, -1, -1):
+        lstm_step_backward(dout[t], carry, dh, dc, gates[t], cs[t], act_c[t], mask[t], act,
+                           inner_act, dz[t])
+        _state_gradient(dz[t], Ut, Ugt, mu, gate_masks, back)
+        np.copyto(dh, back, where=mask[t][:, None] != 0)
