@@ -28,7 +28,8 @@ CHECKER = os.path.join(os.path.dirname(ROOT), 'shared', 'tools', 'keras_examples
 MIRROR = os.environ.get('LEGACY_KERAS_GIT', '/work/.mirror/keras-team+keras/repo')
 
 # Scripts that CI runs: quick ones, one per generation and family.
-REPRESENTATIVE = ['1.2.2/reuters_mlp', '1.2.2/imdb_fasttext', '0.3.3/reuters_mlp']
+REPRESENTATIVE = ['1.2.2/reuters_mlp', '1.2.2/imdb_fasttext', '0.3.3/reuters_mlp',
+                  '2.2.4/reuters_mlp', '0.3.3/imdb_lstm']
 
 # Every other script known to run (ok, or still training at the time limit).
 SLOW = [
@@ -36,6 +37,12 @@ SLOW = [
     '1.2.2/variational_autoencoder', '1.2.2/antirectifier', '1.2.2/conv_filter_visualization',
     '0.3.3/imdb_cnn', '0.3.3/cifar10_cnn', '0.3.3/mnist_mlp', '0.3.3/mnist_siamese_graph',
     '0.3.3/conv_filter_visualization',
+    '1.2.2/imdb_bidirectional_lstm', '1.2.2/imdb_lstm', '1.2.2/lstm_text_generation',
+    '1.2.2/addition_rnn', '1.2.2/stateful_lstm', '1.2.2/mnist_irnn', '1.2.2/mnist_hierarchical_rnn',
+    '1.2.2/lstm_benchmark', '0.3.3/mnist_irnn',
+    '2.2.4/imdb_cnn', '2.2.4/imdb_fasttext', '2.2.4/antirectifier', '2.2.4/cifar10_cnn',
+    '2.2.4/cifar10_resnet', '2.2.4/mnist_cnn', '2.2.4/mnist_mlp', '2.2.4/mnist_net2net',
+    '2.2.4/mnist_siamese', '2.2.4/mnist_sklearn_wrapper', '2.2.4/mnist_transfer_cnn',
 ]
 
 
