@@ -447,6 +447,19 @@ class UpSampling2D(Layer):
         return config
 
 
+def _cropping_pairs(layer, cropping, nb_axes, spelled):
+    """`cropping` as `nb_axes` pairs of integers >= 0, or a ValueError naming the layer."""
+    try:
+        pairs = tuple(tuple(pair) for pair in cropping)
+    except TypeError:
+        pairs = ()
+    if len(pairs) != nb_axes or any(len(pair) != 2 or not _non_negative_ints(pair)
+                                    for pair in pairs):
+        raise ValueError('%s: cropping must be %s, integers >= 0, got %r'
+                         % (layer_label(layer), spelled, pairs))
+    return tuple((int(a), int(b)) for a, b in pairs)
+
+
 class Cropping2D(Layer):
     """Trims rows and columns off the borders of images.
 
@@ -472,15 +485,7 @@ class Cropping2D(Layer):
     @keras2.keras2_arguments(keras2.CROPPING2D)
     def __init__(self, cropping=((0, 0), (0, 0)), dim_ordering='default', **kwargs):
         super(Cropping2D, self).__init__(**kwargs)
-        try:
-            cropping = tuple(tuple(pair) for pair in cropping)
-        except TypeError:
-            cropping = ()
-        if len(cropping) != 2 or any(len(pair) != 2 or not _non_negative_ints(pair)
-                                     for pair in cropping):
-            raise ValueError('%s: cropping must be ((top, bottom), (left, right)), '
-                             'integers >= 0, got %r' % (layer_label(self), cropping))
-        self.cropping = tuple((int(a), int(b)) for a, b in cropping)
+        self.cropping = _cropping_pairs(self, cropping, 2, '((top, bottom), (left, right))')
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
 
     def get_output_shape_for(self, input_shape):
@@ -1447,15 +1452,7 @@ class Cropping3D(Layer):
 
     def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), dim_ordering='default', **kwargs):
         super(Cropping3D, self).__init__(**kwargs)
-        try:
-            cropping = tuple(tuple(pair) for pair in cropping)
-        except TypeError:
-            cropping = ()
-        if len(cropping) != 3 or any(len(pair) != 2 or not _non_negative_ints(pair)
-                                     for pair in cropping):
-            raise ValueError('%s: cropping must be ((before, after),) * 3, integers >= 0, '
-                             'got %r' % (layer_label(self), cropping))
-        self.cropping = tuple((int(a), int(b)) for a, b in cropping)
+        self.cropping = _cropping_pairs(self, cropping, 3, '((before, after),) * 3')
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
 
     def get_output_shape_for(self, input_shape):
