@@ -60,6 +60,87 @@ class L1L2Regularizer(Regularizer):
         return {'name': type(self).__name__, 'l1': float(self.l1), 'l2': float(self.l2)}
 
 
+class EigenvalueRegularizer(Regularizer):
+    """Penalty k * sqrt(λ), λ the dominant eigenvalue of x^T x (Keras 1.2.2's).
+
+    λ is estimated as Keras 1.2.2 did: ten steps of the power method from a
+    vector of ones (v = C^9 · 1 with C = x^T x, then λ = v^T C v / v^T v).
+    The gradient is that of this estimate, as Keras's backends derived it.
+    Only for rank-2 weights (a Dense kernel, say). Where C · 1 = 0 (an
+    all-zero weight) the penalty is 0, where Keras 1.2.2 gave NaN.
+
+    # Arguments
+        k: float, the regularization factor.
+    """
+
+    power_steps = 9
+
+    def __init__(self, k):
+        self.k = float(k)
+
+    def _check(self, x):
+        if np.ndim(x) != 2:
+            raise ValueError('EigenvalueRegularizer: expected a weight of rank 2, got shape %s'
+                             % (np.shape(x),))
+
+    def _power_vectors(self, covariance):
+        """[C · 1, C^2 · 1, ..., C^9 · 1], each a column of float64."""
+        vector = np.ones((covariance.shape[0], 1))
+        vectors = []
+        for _ in range(self.power_steps):
+            vector = covariance.dot(vector)
+            vectors.append(vector)
+        return vectors
+
+    def _eigenvalue(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        covariance = x.T.dot(x)
+        vectors = self._power_vectors(covariance)
+        dominant = vectors[-1]
+        norm = dominant.T.dot(dominant).item()
+        if norm == 0.:
+            # C · 1 = 0 (an all-zero weight, say): Keras 1.2.2 gave NaN, here no penalty
+            return x, covariance, vectors, norm, 0.
+        eigenvalue = covariance.dot(dominant).T.dot(dominant).item() / norm
+        return x, covariance, vectors, norm, eigenvalue
+
+    def __call__(self, x):
+        self._check(x)
+        eigenvalue = self._eigenvalue(x)[-1]
+        return self.k * float(np.sqrt(eigenvalue))
+
+    def gradient(self, x):
+        self._check(x)
+        x64, covariance, vectors, norm, eigenvalue = self._eigenvalue(x)
+        if eigenvalue <= 0.:
+            # sqrt is not differentiable at 0: no push either way
+            return np.zeros_like(x)
+        dominant = vectors[-1]
+        # d sqrt(λ) = dλ / (2 sqrt(λ)); λ = v^T C v / v^T v with C symmetric
+        scale = self.k / (2. * np.sqrt(eigenvalue))
+        grad_covariance = scale * dominant.dot(dominant.T) / norm
+        grad_vector = scale * 2. * (covariance.dot(dominant) - eigenvalue * dominant) / norm
+        # back through v_j = C v_{j-1}, with v_0 = 1
+        inputs = [np.ones_like(dominant)] + vectors[:-1]
+        for previous in reversed(inputs):
+            grad_covariance += grad_vector.dot(previous.T)
+            grad_vector = covariance.T.dot(grad_vector)
+        # C = x^T x
+        grad_x = x64.dot(grad_covariance + grad_covariance.T)
+        return grad_x.astype(np.asarray(x).dtype, copy=False)
+
+    def get_config(self):
+        # Keras 1.2.2 saved only the name, which it could not load back: k is kept here
+        return {'name': type(self).__name__, 'k': self.k}
+
+    @classmethod
+    def from_config(cls, config):
+        if 'k' not in config:
+            raise ValueError('EigenvalueRegularizer: the config has no factor `k` (Keras 1.2.2 '
+                             'did not save it); got %r' % (config,))
+        return cls(config['k'])
+
+
 WeightRegularizer = L1L2Regularizer
 ActivityRegularizer = L1L2Regularizer
 L1L2 = L1L2Regularizer      # Keras 2's name
@@ -102,7 +183,7 @@ def activity_l1l2(l1=0.01, l2=0.01):
 
 _BY_NAME = {'Regularizer': Regularizer, 'L1L2Regularizer': L1L2Regularizer,
             'WeightRegularizer': L1L2Regularizer, 'ActivityRegularizer': L1L2Regularizer,
-            'L1L2': L1L2Regularizer, 'l1_l2': l1_l2,
+            'L1L2': L1L2Regularizer, 'l1_l2': l1_l2, 'EigenvalueRegularizer': EigenvalueRegularizer,
             'l1': l1, 'l2': l2, 'l1l2': l1l2, 'activity_l1': activity_l1,
             'activity_l2': activity_l2, 'activity_l1l2': activity_l1l2}
 

@@ -14,9 +14,6 @@ MODULES = {
     'layers.convolutional_recurrent': _RECURRENT,
 }
 
-_NOT_YET = ('is not provided by minikeras yet (see the support table in its README); '
-            'nearest: %s')
-
 LAYERS = {
     'ConvLSTM2D': _RECURRENT,
 }
@@ -30,9 +27,6 @@ OTHER_NAMES = {
     'optimizers': {
         'TFOptimizer': 'TFOptimizer wraps a TensorFlow optimizer; nearest: the Keras optimizers '
                        '(SGD, Adam, ...)',
-    },
-    'regularizers': {
-        'EigenvalueRegularizer': _NOT_YET % 'l2',
     },
 }
 

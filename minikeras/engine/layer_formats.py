@@ -373,6 +373,8 @@ def keras3_regularizer(regularizer):
     if regularizer is None:
         return None
     config = regularizer.get_config()
+    if config.get('name') not in ('L1L2Regularizer', 'Regularizer'):
+        raise ExportError('regularizer %s has no Keras 3 equivalent' % config.get('name'))
     return {'class_name': 'L1L2', 'config': {'l1': float(config.get('l1', 0.)),
                                              'l2': float(config.get('l2', 0.))}}
 

@@ -1142,6 +1142,29 @@ def _check_not_empty(nb_sample, what):
                             if what == 'fit' else ''))
 
 
+def weighted_objective(fn):
+    """Turns an objective `fn(y_true, y_pred)` into Keras 1.2.2's sample-weighted,
+    masked objective `weighted(y_true, y_pred, weights, mask=None)`.
+
+    `weighted` returns the batch loss as training computes it: the per-entry
+    losses times the mask, divided by the mask's mean, averaged down to the
+    rank of `weights`, times the weights, divided by the fraction of non-zero
+    weights, and averaged. An all-masked batch, or all-zero weights, give 0
+    where Keras 1.2.2 divided by zero.
+
+    # Arguments
+        fn: an objective, e.g. `objectives.get('mae')`.
+    """
+    def weighted(y_true, y_pred, weights, mask=None):
+        scores = np.asarray(fn(y_true, y_pred))
+        if weights is not None:
+            weights = np.asarray(weights, dtype='float32')
+        coefficients = _loss_coefficients(scores.shape, weights, mask, getattr(
+            fn, '__name__', 'loss'))
+        return np.float32(np.sum(coefficients * scores, dtype='float64'))
+    return weighted
+
+
 def _loss_coefficients(score_shape, sample_weight, mask, output_name):
     """The factors `c` with batch loss = sum(c * scores), for scores of one
     value per sample (or per step): Keras 1.2.2's `weighted_objective` on
