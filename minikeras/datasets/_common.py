@@ -4,6 +4,7 @@ import io
 import json
 import os
 import pickle
+import struct
 import zipfile
 import zlib
 
@@ -33,23 +34,26 @@ def cached_or_download(names, origins, hashes=None):
     return data_utils.get_file(names[0], origin=origins[0], file_hash=hashes[0])
 
 
-def read_failure(path, error, what):
-    return DatasetError('cannot read %s as %s: %s: %s. The file is corrupt or truncated; delete '
-                        'it and it will be downloaded again' % (path, what, type(error).__name__,
-                                                                error))
+def read_failure(path, error, what, remedy=None):
+    return DatasetError('cannot read %s as %s: %s: %s. The file is corrupt or truncated; %s'
+                        % (path, what, type(error).__name__, error,
+                           remedy or 'delete it and it will be downloaded again'))
 
 
+# what reading damaged bytes raises: zipfile gives NotImplementedError for a
+# compression method it does not know (one flipped bit in a header)
 _READ_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, zlib.error,
-                zipfile.BadZipFile, pickle.UnpicklingError, UnicodeDecodeError)
+                zipfile.BadZipFile, pickle.UnpicklingError, UnicodeDecodeError, struct.error,
+                NotImplementedError)
 
 
-def load_pickle(path, what, encoding='latin1'):
+def load_pickle(path, what, encoding='latin1', remedy=None):
     """Unpickles lists, dicts and NumPy arrays only (no arbitrary code)."""
     from .mnist_sources import _read_bytes, _SafeNumpyUnpickler
     try:
         return _SafeNumpyUnpickler(io.BytesIO(_read_bytes(path)), encoding=encoding).load()
     except _READ_ERRORS as e:
-        raise read_failure(path, e, what)
+        raise read_failure(path, e, what, remedy)
 
 
 def load_npz(path, keys, what):

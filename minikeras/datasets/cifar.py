@@ -1,4 +1,6 @@
 """Reading one CIFAR batch file (the pickled dicts of the Python version)."""
+import os
+
 import numpy as np
 
 from . import _common
@@ -14,7 +16,9 @@ def load_batch(fpath, label_key='labels'):
     # Returns
         `(data, labels)`: uint8 array (n, 3, 32, 32) and the list of labels.
     """
-    batch = _common.load_pickle(fpath, 'a CIFAR batch', encoding='bytes')
+    batch = _common.load_pickle(fpath, 'a CIFAR batch', encoding='bytes', remedy=(
+        'delete the folder %s and it will be extracted again from its archive'
+        % os.path.dirname(os.path.abspath(fpath))))
     if not isinstance(batch, dict):
         raise _common.DatasetError('%s holds a %s; a CIFAR batch is a dict'
                                    % (fpath, type(batch).__name__))

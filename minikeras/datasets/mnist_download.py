@@ -88,7 +88,7 @@ def write_keras_npz(path, x_train, y_train, x_test, y_test):
     """Writes Keras's `mnist.npz` layout atomically (temporary file, then rename)."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    handle, partial = tempfile.mkstemp(prefix='.mnist.', suffix='.npz.part', dir=folder)
+    handle, partial = data_utils.temporary_beside(path)
     try:
         with os.fdopen(handle, 'wb') as f:
             np.savez_compressed(f, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)

