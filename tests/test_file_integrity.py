@@ -17,6 +17,7 @@ import pytest
 from minikeras.engine import saving
 from minikeras.layers import Dense
 from minikeras.models import Sequential
+from test_datasets import cifar_archive, cifar_batch, ragged
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -68,6 +69,20 @@ KILLED_WRITER = textwrap.dedent('''
 ''')
 
 
+def run_then_kill(command, rng, first_line):
+    """Starts `command`, waits for its `first_line`, lets it run on for up to
+    0.5 s, SIGKILLs it; returns its pid."""
+    writer = subprocess.Popen(command, stdout=subprocess.PIPE, env=child_env())
+    try:
+        assert writer.stdout.readline().strip() == first_line
+        time.sleep(rng.uniform(0., 0.5))
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        writer.stdout.close()
+    return writer.pid
+
+
 def model_like_the_writers():
     return Sequential([Dense(400, input_dim=300, name='wide'), Dense(2, name='out')])
 
@@ -79,15 +94,8 @@ def test_writer_killed_at_random_moments_leaves_a_loadable_file(tmp_path, kind):
     rng = np.random.RandomState(7)
     path = str(tmp_path / ('target.h5'))
     for _ in range(3):
-        writer = subprocess.Popen([sys.executable, '-c', KILLED_WRITER, kind, path],
-                                  stdout=subprocess.PIPE, env=child_env())
-        try:
-            assert writer.stdout.readline().strip() == b'first save done'
-            time.sleep(rng.uniform(0., 0.5))
-        finally:
-            writer.send_signal(signal.SIGKILL)
-            writer.wait()
-            writer.stdout.close()
+        pid = run_then_kill([sys.executable, '-c', KILLED_WRITER, kind, path], rng,
+                            b'first save done')
         check = model_like_the_writers()
         if kind == 'model':
             check = saving.load_model(path)
@@ -98,7 +106,7 @@ def test_writer_killed_at_random_moments_leaves_a_loadable_file(tmp_path, kind):
         # The killed writer's temporary file stays until the next save removes it.
         leftovers = [n for n in os.listdir(str(tmp_path)) if n != 'target.h5']
         assert len(leftovers) <= 1, leftovers
-        assert all(n.startswith('.target.h5.%d.' % writer.pid) and n.endswith('.tmp')
+        assert all(n.startswith('.target.h5.%d.' % pid) and n.endswith('.tmp')
                    for n in leftovers)
 
 
@@ -152,34 +160,6 @@ def _pickle_file(path, obj):
     path.write_bytes(pickle.dumps(obj, protocol=2))
 
 
-def _cifar_tarball(path, folder, batches):
-    import io
-    import pickle
-    import tarfile
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode='w:gz') as tar:
-        for name, content in batches.items():
-            data = pickle.dumps(content, protocol=2)
-            info = tarfile.TarInfo('%s/%s' % (folder, name))
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    path.write_bytes(buffer.getvalue())
-
-
-def _cifar_batch(n, seed, *label_keys):
-    rs = np.random.RandomState(seed)
-    batch = {b'data': rs.randint(0, 256, size=(n, 3072)).astype(np.uint8)}
-    batch.update({key: rs.randint(0, 10, size=n).tolist() for key in label_keys})
-    return batch
-
-
-def _ragged(lists):
-    out = np.empty(len(lists), dtype=object)
-    for i, x in enumerate(lists):
-        out[i] = list(x)
-    return out
-
-
 def _digits(n, seed):
     rs = np.random.RandomState(seed)
     return rs.randint(0, 256, size=(n, 28, 28)).astype(np.uint8), \
@@ -208,18 +188,18 @@ def _write_mnist_pkl_gz(cache):
 
 
 def _write_cifar10_tarball(cache):
-    batches = {'data_batch_%d' % i: _cifar_batch(2, i, b'labels') for i in range(1, 6)}
-    batches['test_batch'] = _cifar_batch(2, 9, b'labels')
-    _cifar_tarball(cache / 'cifar-10-batches-py.tar.gz', 'cifar-10-batches-py', batches)
+    batches = {'data_batch_%d' % i: cifar_batch(2, i, labels=True) for i in range(1, 6)}
+    batches['test_batch'] = cifar_batch(2, 9, labels=True)
+    cifar_archive(cache, 'cifar-10-batches-py', batches)
     return cache / 'cifar-10-batches-py.tar.gz'
 
 
 def _write_cifar100_batch(cache):
     """The archive and the folder extracted from it; the extracted batch is damaged."""
     from minikeras.datasets import cifar100
-    batches = {name: _cifar_batch(3, seed, b'fine_labels', b'coarse_labels')
+    batches = {name: cifar_batch(3, seed, fine_labels=True, coarse_labels=True)
                for name, seed in (('train', 1), ('test', 2))}
-    _cifar_tarball(cache / 'cifar-100-python.tar.gz', 'cifar-100-python', batches)
+    cifar_archive(cache, 'cifar-100-python', batches)
     cifar100.load_data()
     return cache / 'cifar-100-python' / 'train'
 
@@ -233,8 +213,8 @@ def _write_imdb_pkl(cache):
 def _write_imdb_npz(cache):
     xs, ys = _WORDS
     with open(str(cache / 'small_imdb.npz'), 'wb') as f:
-        np.savez(f, x_train=_ragged(xs[:2]), y_train=np.array(ys[:2]),
-                 x_test=_ragged(xs[2:]), y_test=np.array(ys[2:]))
+        np.savez(f, x_train=ragged(xs[:2]), y_train=np.array(ys[:2]),
+                 x_test=ragged(xs[2:]), y_test=np.array(ys[2:]))
     return cache / 'small_imdb.npz'
 
 
@@ -245,7 +225,7 @@ def _write_reuters_pkl(cache):
 
 def _write_reuters_npz(cache):
     with open(str(cache / 'small_reuters.npz'), 'wb') as f:
-        np.savez(f, x=_ragged(_WORDS[0]), y=np.array(_WORDS[1]))
+        np.savez(f, x=ragged(_WORDS[0]), y=np.array(_WORDS[1]))
     return cache / 'small_reuters.npz'
 
 
@@ -401,22 +381,13 @@ def test_dataset_writer_killed_at_random_moments_leaves_no_partial_file(tmp_path
     elif kind == 'extraction':
         source = tmp_path / 'source.tar.gz'
         _archive_of_two_members(source)
-    pids = []
     for _ in range(3):
-        writer = subprocess.Popen([sys.executable, '-c', KILLED_CACHE_WRITER, kind, str(cache),
-                                   str(source)], stdout=subprocess.PIPE, env=child_env())
-        try:
-            assert writer.stdout.readline().strip() == b'first write done'
-            time.sleep(rng.uniform(0., 0.5))
-        finally:
-            writer.send_signal(signal.SIGKILL)
-            writer.wait()
-            writer.stdout.close()
-        pids.append(writer.pid)
+        pid = run_then_kill([sys.executable, '-c', KILLED_CACHE_WRITER, kind, str(cache),
+                             str(source)], rng, b'first write done')
         visible = sorted(n for n in os.listdir(str(cache)) if not n.startswith('.'))
         hidden = [n for n in os.listdir(str(cache)) if n.startswith('.')]
         # what a killed writer leaves is hidden and names its (dead) process
-        assert all(('.%d.' % writer.pid) in n for n in hidden), hidden
+        assert all(('.%d.' % pid) in n for n in hidden), hidden
         if kind == 'conversion':
             (x, y), (xt, yt) = mnist.load_data(path=str(cache / 'mnist.npz'))
             assert len(np.unique(x)) == 1 and np.unique(x) == np.unique(yt)
