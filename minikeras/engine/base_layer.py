@@ -47,6 +47,8 @@ class Layer(object):
     """
 
     supports_masking = False
+    # Keras 1.2.2's flag: the layer computes differently in training (Dropout, noise, ...)
+    uses_learning_phase = False
 
     def __init__(self, input_shape=None, batch_input_shape=None, input_dtype=None,
                  name=None, trainable=True, weights=None):

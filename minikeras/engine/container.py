@@ -38,6 +38,10 @@ class Container(Layer):
             if not isinstance(t._keras_history[0], InputLayer):
                 raise ValueError('Model %s: input %s does not come from Input(); model inputs '
                                  'must be Input tensors' % (self.name, t.name))
+        repeated = sorted({t.name for t in inputs if sum(u is t for u in inputs) > 1})
+        if repeated:
+            raise ValueError('Model %s: the inputs must be distinct tensors; given more than once: '
+                             '%s' % (self.name, ', '.join(repeated)))
         self.inputs, self.outputs = list(inputs), list(outputs)
         self._nodes, self._graph_layers = _order_graph(self, self.inputs, self.outputs)
         from .operation import Operation
@@ -48,6 +52,11 @@ class Container(Layer):
                                 'Lambda layer' % (self.name, layer.op_name, layer.name))
         self.input_layers = [t._keras_history[0] for t in self.inputs]
         self.output_layers = [t._keras_history[0] for t in self.outputs]
+        # Keras 1.2.2's bookkeeping of where each input and output comes from
+        self.input_layers_node_indices = [t._keras_history[1] for t in self.inputs]
+        self.input_layers_tensor_indices = [t._keras_history[2] for t in self.inputs]
+        self.output_layers_node_indices = [t._keras_history[1] for t in self.outputs]
+        self.output_layers_tensor_indices = [t._keras_history[2] for t in self.outputs]
         self.input_names = [layer.name for layer in self.input_layers]
         self.output_names = [layer.name for layer in self.output_layers]
         self.input_shapes = [t.shape for t in self.inputs]
@@ -230,10 +239,32 @@ class Container(Layer):
             flags.update((id(t), flag) for t, flag in zip(node.output_tensors, outs))
         return [flags.get(id(t), False) for t in self.outputs]
 
+    @property
+    def input_spec(self):
+        """Keras 1.2.2's: the `input_spec` of each input layer, None for an Input()."""
+        return [layer.input_spec for layer in getattr(self, 'input_layers', [])]
+
+    @property
+    def uses_learning_phase(self):
+        """Whether an output depends on the learning phase (Keras 1.2.2's flag)."""
+        return any(t._uses_learning_phase for t in getattr(self, 'outputs', None) or [])
+
     def compute_mask(self, x, mask=None):
         """The masks of the outputs for inputs `x` with masks `mask`: the
-        graph is run (Keras 1.2.2 ran it too)."""
-        out_masks = self._run_masked(to_list(x), False, False, input_masks=_mask_list(mask))[3]
+        graph is run on arrays (Keras 1.2.2 ran it too). For Keras tensors
+        the graph tells which outputs carry no mask (None)."""
+        if any(getattr(t, '_is_keras_tensor', False) for t in to_list(x)):
+            flags = self._output_mask_flags([m is not None for m in _mask_list(mask) or
+                                             [None] * len(self.inputs)])
+            if any(flag is not False for flag in flags):
+                raise ValueError('Model %s: compute_mask on Keras tensors gives the output masks '
+                                 'only where they are None; outputs %s carry a mask: call it on '
+                                 'arrays' % (self.name, [name for name, flag in zip(
+                                     self.output_names, flags) if flag is not False]))
+            out_masks = [None] * len(self.outputs)
+        else:
+            out_masks = self._run_masked(to_list(x), False, False,
+                                         input_masks=_mask_list(mask))[3]
         return out_masks[0] if len(out_masks) == 1 else out_masks
 
     # -- files -----------------------------------------------------------------

@@ -56,6 +56,14 @@ class KerasTensor(object):
         return layer.inbound_nodes[node_index]
 
     @property
+    def _uses_learning_phase(self):
+        """Keras 1.2.2's flag: whether the tensor's value depends on the learning
+        phase (a layer with `uses_learning_phase` upstream)."""
+        node = self.node
+        return bool(getattr(node.outbound_layer, 'uses_learning_phase', False)) or any(
+            t._uses_learning_phase for t in node.input_tensors)
+
+    @property
     def name(self):
         layer, node_index, tensor_index = self._keras_history
         return '%s_ib-%d_%d' % (layer.name, node_index, tensor_index)

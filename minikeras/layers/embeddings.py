@@ -67,6 +67,7 @@ class Embedding(Layer):
         self.W_constraint = constraints.get(W_constraint)
         self.mask_zero = bool(mask_zero)
         self.dropout = dropout
+        self.uses_learning_phase = 0. < dropout < 1.
 
     def build(self, input_shape):
         self.get_output_shape_for(input_shape)
