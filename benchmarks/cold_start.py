@@ -137,7 +137,8 @@ def parse_args(argv=None):
     p.add_argument('--no-installed', action='store_true',
                    help='skip the runs of the installed package with its own cache')
     p.add_argument('--minikeras', default=None,
-                   help="the command to time (default: `minikeras` on PATH)")
+                   help='the command to time (default: the `minikeras` beside this Python, '
+                        'else the one on PATH)')
     p.add_argument('--package', default=None,
                    help='minikeras package folder to copy in copy mode (default: the one '
                         'that `import minikeras` finds)')
@@ -203,7 +204,10 @@ def main(argv=None):
     args = parse_args(argv)
     info = _common.machine_info()
     info['command'] = _common.command_line()
-    launcher = args.minikeras or shutil.which('minikeras')
+    # the launcher installed beside this Python (a venv's), else the one on PATH
+    beside = os.path.join(os.path.dirname(sys.executable), 'minikeras')
+    launcher = args.minikeras or (beside if os.access(beside, os.X_OK) else None) or \
+        shutil.which('minikeras')
     if not launcher:
         raise SystemExit('cold_start.py: no `minikeras` command on PATH; pip install -e . '
                          'or pass --minikeras')
