@@ -46,7 +46,8 @@ def parse_args(argv=None):
     p.add_argument('--python', default=sys.executable)
     p.add_argument('--repeat', type=int, default=1, help='runs per model and system (default 1)')
     p.add_argument('--epochs', type=int, default=None,
-                   help="epochs (steps) per run; default: each model's")
+                   help="epochs (steps) per run, at least 2 (the warm time is the median "
+                        "after the first); default: each model's")
     p.add_argument('--threads', type=int, default=None)
     p.add_argument('--timeout', type=float, default=1800)
     p.add_argument('--wait-idle', type=float, default=10, metavar='SECONDS',
@@ -60,7 +61,11 @@ def parse_args(argv=None):
     p.add_argument('--section', default='suite.py',
                    help='RESULTS.md section to replace with --write-results')
     p.add_argument('--write-results', action='store_true')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.epochs is not None and args.epochs < 2:
+        p.error('--epochs must be at least 2: the warm time is the median of the epochs '
+                'after the first (got %d)' % args.epochs)
+    return args
 
 
 def find_systems(args):
