@@ -105,3 +105,41 @@ def test_metrics_on_placeholders_are_scalar_nodes():
     # round(P) == T entry by entry: 7 of the 9 entries agree
     assert bin_acc == pytest.approx(np.mean(np.round(P) == T))
     assert metrics.categorical_accuracy(T, P) == pytest.approx(2 / 3.)
+
+
+def _small_convnet():
+    from minikeras.layers import Convolution2D, Dense, Flatten, Input, Lambda
+    from minikeras.models import Model
+    image = Input(shape=(2, 6, 6))
+    h = Convolution2D(3, 3, 3, activation='tanh', dim_ordering='th')(image)
+    h = Lambda(lambda v: v * 1.5)(h)
+    h = Flatten()(h)
+    out = Dense(4, activation='tanh')(h)
+    return Model(image, out)
+
+
+def test_input_gradient_computes_no_weight_gradient():
+    np.random.seed(3)
+    model = _small_convnet()
+    x = np.random.RandomState(0).standard_normal((2, 2, 6, 6)).astype('float32')
+    loss = K.sum(K.square(model.output))
+    f = K.function([model.input], K.gradients(loss, [model.input]))
+    buffers = [g for layer in model.layers for g in layer.gradients]
+    for g in buffers:
+        g.fill(np.nan)
+    grad = f([x])[0]
+    # the weight gradients were not computed: their buffers are as they were
+    assert all(np.isnan(g).all() for g in buffers)
+    _, numeric = numeric_gradient(
+        lambda: float(np.sum(np.square(model.predict(x).astype('float64')))), x, eps=1e-2)
+    indices, _ = numeric_gradient(lambda: 0., x)
+    np.testing.assert_allclose(grad.reshape(-1)[indices], numeric, rtol=2e-2, atol=2e-3)
+    # asked for, a weight's gradient is still there, equal to finite differences
+    kernel = model.layers[1].W
+    g_kernel, g_input = K.function([model.input], K.gradients(loss, [kernel, model.input]))([x])
+    np.testing.assert_allclose(g_input, grad, rtol=1e-5, atol=1e-6)
+    indices, numeric = numeric_gradient(
+        lambda: float(np.sum(np.square(model.predict(x).astype('float64')))), kernel, eps=1e-2)
+    np.testing.assert_allclose(g_kernel.reshape(-1)[indices], numeric, rtol=2e-2, atol=2e-3)
+    # and every layer computes its weight gradients again afterwards
+    assert all(layer.weight_gradients_wanted for layer in model.layers)

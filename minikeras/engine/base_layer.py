@@ -47,6 +47,9 @@ class Layer(object):
     """
 
     supports_masking = False
+    # Off while a graph walk wants no gradient of this layer's weights
+    # (`K.gradients` with respect to an input): backprop then skips them.
+    weight_gradients_wanted = True
 
     def __init__(self, input_shape=None, batch_input_shape=None, input_dtype=None,
                  name=None, trainable=True, weights=None):
@@ -307,7 +310,8 @@ class Layer(object):
         if type(self).call is Layer.call:
             raise TypeError('Layer %s (%s) defines neither forward() nor call()'
                             % (self.name, type(self).__name__))
-        weights = list(self._trainable_weights) if self.trainable else []
+        weights = list(self._trainable_weights) \
+            if self.trainable and self.weight_gradients_wanted else []
 
         def traced_call(inputs, *traced_weights):
             undo = _substitute_weights(self, {id(weight): traced for weight, traced
