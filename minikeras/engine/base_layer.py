@@ -11,6 +11,7 @@ import collections
 import numpy as np
 
 from .. import initializations
+from .losses_updates import LossesAndUpdates
 from .graph import KerasTensor, Node, to_list
 
 _UIDS = collections.defaultdict(int)
@@ -27,7 +28,7 @@ def reset_uids():
     _UIDS.clear()
 
 
-class Layer(object):
+class Layer(LossesAndUpdates):
     """Base class of every layer.
 
     # Arguments

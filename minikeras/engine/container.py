@@ -5,9 +5,10 @@ import numpy as np
 from .base_layer import Layer, _same_sample_shape, get_uid, weight_array
 from .graph import KerasTensor, shape_repr, to_list
 from .input_layer import InputLayer
+from .losses_updates import ModelLossesAndUpdates
 
 
-class Container(Layer):
+class Container(ModelLossesAndUpdates, Layer):
     """A graph of layers from input tensors to output tensors. It runs the
     graph (`_run`) and is itself a layer: a model can be called on tensors or
     added to another model.
