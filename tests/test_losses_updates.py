@@ -57,3 +57,32 @@ def test_model_collects_the_calls_it_owns():
     assert model.state_updates == []
     both = Model([a, b], [out_a, out_b])
     assert both.updates == ['update for a', 'update for b', 'always']
+
+
+def test_graph_attributes_keras_1_2_2_code_reads():
+    import pytest
+    from minikeras.layers import BatchNormalization, Dropout, merge
+    a, b = Input(shape=(4,), name='in_a'), Input(shape=(4,), name='in_b')
+    dense, dropout = Dense(3), Dropout(0.5)
+    a_2, b_2 = dense(a), dropout(b)
+    assert dropout.uses_learning_phase and not dense.uses_learning_phase
+    assert not Dropout(0.).uses_learning_phase
+    assert BatchNormalization(mode=0).uses_learning_phase
+    assert not BatchNormalization(mode=2).uses_learning_phase
+    assert b_2._uses_learning_phase and not a_2._uses_learning_phase
+    merged = merge([a_2, b_2], mode='concat')
+    assert merged._uses_learning_phase
+    assert (a_2 * K.learning_phase())._uses_learning_phase
+    model = Model([a, b], [a_2, merged])
+    assert model.uses_learning_phase and model.input_spec == [None, None]
+    assert model.input_layers_node_indices == [0, 0]
+    assert model.input_layers_tensor_indices == [0, 0]
+    assert model.output_layers_node_indices == [0, 0]
+    assert model.compute_mask([a, b], [None, None]) == [None, None]
+    with pytest.raises(ValueError, match='redundant'):
+        Model([a, b, a], [a_2, merged])
+    x = np.ones((5, 4), dtype='float32')
+    test, train = [K.function(model.inputs + [K.learning_phase()], model.outputs)(
+        [x, x, phase]) for phase in (0, 1)]
+    np.testing.assert_array_equal(test[0], train[0])
+    assert not np.array_equal(test[1], train[1])

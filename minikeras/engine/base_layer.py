@@ -51,6 +51,11 @@ class Layer(LossesAndUpdates):
     # Off while a graph walk wants no gradient of this layer's weights
     # (`K.gradients` with respect to an input): backprop then skips them.
     weight_gradients_wanted = True
+    # Keras 1.2.2: whether the output depends on the learning phase (Dropout,
+    # noise, BatchNormalization mode 0, a custom layer that says so)
+    uses_learning_phase = False
+    # Keras 1.2.2's declared input constraints: none unless a layer sets them
+    input_spec = None
 
     def __init__(self, input_shape=None, batch_input_shape=None, input_dtype=None,
                  name=None, trainable=True, weights=None):

@@ -232,6 +232,7 @@ class Dropout(Layer):
     def __init__(self, p, noise_shape=None, seed=None, **kwargs):
         super(Dropout, self).__init__(**kwargs)
         self.p = fraction(self, 'p', p)
+        self.uses_learning_phase = 0. < self.p < 1.
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
         self._random = np.random if seed is None else np.random.RandomState(seed)
