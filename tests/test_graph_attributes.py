@@ -1,12 +1,11 @@
 """Keras 1.2.2's graph bookkeeping that its own test suite reads: which
-tensors depend on the learning phase, where a model's inputs and outputs come
-from, output masks on Keras tensors, and the refusal of repeated inputs."""
-import numpy as np
+layers and tensors depend on the learning phase, and where a model's inputs
+and outputs come from (compute_mask on Keras tensors and repeated inputs:
+tests/test_losses_updates.py)."""
 import pytest
 
-from minikeras import backend as K
 from minikeras.layers import (BatchNormalization, Dense, Dropout, Embedding, GaussianDropout,
-                              GaussianNoise, Input, Masking, merge)
+                              GaussianNoise, Input, merge)
 from minikeras.models import Model
 
 
@@ -50,29 +49,3 @@ def test_where_inputs_and_outputs_come_from():
     # outputs of the shared layer's second call have node index 1
     second = Model(b, shared.get_output_at(1))
     assert second.output_layers_node_indices == [1]
-
-
-def test_compute_mask_on_keras_tensors():
-    a, b = Input((4,)), Input((4,))
-    model = Model([a, b], [Dense(2)(a), Dense(3)(b)])
-    assert model.compute_mask([Input((4,)), Input((4,))], [None, None]) == [None, None]
-    # on arrays the graph is run, with the same answer
-    x = np.ones((2, 4), dtype='float32')
-    assert model.compute_mask([x, x], [None, None]) == [None, None]
-    seq = Input((3, 2))
-    masked = Model(seq, Masking()(seq))
-    with pytest.raises(ValueError, match='outputs .* carry a mask: call it on arrays'):
-        masked.compute_mask(Input((3, 2)))
-    values = np.array([[[1., 2.], [0., 0.], [3., 1.]]], dtype='float32')
-    assert masked.compute_mask(values).tolist() == [[True, False, True]]
-
-
-def test_an_input_given_twice_is_refused():
-    a, b = Input((4,), name='in_a'), Input((4,), name='in_b')
-    out = merge([a, b], mode='sum')
-    with pytest.raises(ValueError, match='given more than once: in_a'):
-        Model([a, b, a], out)
-
-
-def test_backend_name_attribute():
-    assert K._BACKEND == K.backend() == 'minikeras'

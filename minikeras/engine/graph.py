@@ -57,11 +57,19 @@ class KerasTensor(object):
 
     @property
     def _uses_learning_phase(self):
-        """Keras 1.2.2's flag: whether the tensor's value depends on the learning
-        phase (a layer with `uses_learning_phase` upstream)."""
-        node = self.node
-        return bool(getattr(node.outbound_layer, 'uses_learning_phase', False)) or any(
-            t._uses_learning_phase for t in node.input_tensors)
+        """Keras 1.2.2: whether the value depends on the learning phase (a
+        layer upstream uses it, or the expression reads K.learning_phase())."""
+        seen, stack = set(), [self]
+        while stack:
+            tensor = stack.pop()
+            if id(tensor) in seen:
+                continue
+            seen.add(id(tensor))
+            layer = tensor.node.outbound_layer
+            if layer.uses_learning_phase or getattr(layer, 'is_learning_phase', False):
+                return True
+            stack.extend(tensor.node.input_tensors)
+        return False
 
     @property
     def name(self):

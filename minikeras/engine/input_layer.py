@@ -8,7 +8,6 @@ class InputLayer(Layer):
     the data through."""
 
     is_model_input = True
-    input_spec = None      # as Keras 1.2.2's InputLayer: it accepts what its shape says
 
     def __init__(self, input_shape=None, batch_input_shape=None, input_dtype=None, name=None,
                  input_tensor=None):

@@ -94,10 +94,11 @@ class Dense(Layer):
         def backprop(dy):
             dy = dy.reshape(z.shape)
             dz = self.activation.backward(z, y, dy)
-            grads = self.gradients
-            grads[0] += kernel_threads.matmul(x.T, dz)
-            if self.b is not None:
-                grads[1] += dz.sum(axis=0)
+            if self.weight_gradients_wanted:
+                grads = self.gradients
+                grads[0] += kernel_threads.matmul(x.T, dz)
+                if self.b is not None:
+                    grads[1] += dz.sum(axis=0)
             if not need_input_grad:
                 return None
             return kernel_threads.matmul(dz, self.W.T).reshape(shape)
