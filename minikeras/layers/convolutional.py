@@ -138,14 +138,26 @@ class Convolution2D(Layer):
         z = np.empty((n, self.nb_filter, out_rows, out_cols), dtype='float32')
         conv_kernels.conv2d_forward(x_cf, kernel, bias, z, self.subsample[0], self.subsample[1],
                                     pad_top, pad_left)
-        # The activation sees the layer's own ordering (softmax runs over the last axis).
-        z = from_channels_first(z, self.dim_ordering)
-        y = self.activation(z)
         geometry = (self.subsample[0], self.subsample[1], pad_top, pad_left)
+        if getattr(self.activation, 'kernel_code', None) is not None:
+            # Element-wise with a derivative read from the output: applied in
+            # place on the kernel's contiguous channels-first output.
+            y_cf = activations.apply(self.activation, z, in_place=True)
+            y = from_channels_first(y_cf, self.dim_ordering)
+
+            def output_gradient(dy):
+                dy_cf = np.ascontiguousarray(to_channels_first(dy, self.dim_ordering))
+                return activations.gradient(self.activation, y_cf, y_cf, dy_cf)
+        else:
+            # The activation sees the layer's own ordering (softmax runs over the last axis).
+            z = from_channels_first(z, self.dim_ordering)
+            y = self.activation(z)
+
+            def output_gradient(dy):
+                return to_channels_first(self.activation.backward(z, y, dy), self.dim_ordering)
 
         def backprop(dy):
-            dz = to_channels_first(self.activation.backward(z, y, dy), self.dim_ordering)
-            dz = np.ascontiguousarray(dz, dtype='float32')
+            dz = np.ascontiguousarray(output_gradient(dy), dtype='float32')
             dw = np.empty_like(kernel)
             db = np.empty(self.nb_filter, dtype='float32')
             conv_kernels.conv2d_backward_weights(x_cf, dz, dw, db, *geometry)
