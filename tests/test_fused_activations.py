@@ -191,3 +191,39 @@ def test_activation_layer_output_is_a_new_array_and_its_input_is_kept():
     dx = backprop(dy)
     assert np.array_equal(dy, np.ones_like(y))
     assert np.array_equal(dx, (x > 0).astype(np.float32))
+
+
+def _other_layer(kind, activation):
+    from minikeras.layers import (Convolution1D, Convolution3D, LocallyConnected1D,
+                                  SeparableConvolution2D)
+    if kind == 'conv1d':
+        return Convolution1D(4, 3, activation=activation, input_shape=(9, 3))
+    if kind == 'conv3d':
+        return Convolution3D(3, 2, 2, 2, activation=activation, dim_ordering='tf',
+                             input_shape=(4, 5, 4, 2))
+    if kind == 'separable':
+        return SeparableConvolution2D(4, 3, 3, activation=activation, dim_ordering='th',
+                                      input_shape=(2, 6, 6))
+    return LocallyConnected1D(4, 3, activation=activation, input_shape=(9, 3))
+
+
+@pytest.mark.parametrize('kind', ['conv1d', 'conv3d', 'separable', 'local1d'])
+@pytest.mark.parametrize('name', sorted(CODES))
+def test_other_layers_with_an_activation_train_as_with_an_activation_layer(kind, name):
+    fused, unfused = Sequential(), Sequential()
+    fused.add(_other_layer(kind, name))
+    unfused.add(_other_layer(kind, None))
+    unfused.add(Activation(name))
+    for model in (fused, unfused):
+        model.add(Flatten())
+        model.add(Dense(2, activation='softmax'))
+        model.compile(loss='categorical_crossentropy', optimizer='sgd')
+    unfused.set_weights(fused.get_weights())
+    rng = np.random.RandomState(5)
+    x = rng.standard_normal((5,) + fused.input_shape[1:]).astype(np.float32)
+    y = np.eye(2, dtype=np.float32)[rng.randint(0, 2, 5)]
+    for _ in range(2):
+        np.testing.assert_allclose(fused.train_on_batch(x, y), unfused.train_on_batch(x, y),
+                                   rtol=1e-6)
+    for a, b in zip(fused.get_weights(), unfused.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
