@@ -89,11 +89,13 @@ class Dense(Layer):
         z = kernel_threads.matmul(x, self.W)
         if self.b is not None:
             z += self.b
-        y = self.activation(z)
+        # z is this call's own array: relu, tanh and sigmoid overwrite it
+        # with the output (their derivative needs the output only).
+        y = activations.apply(self.activation, z, in_place=True)
 
         def backprop(dy):
             dy = dy.reshape(z.shape)
-            dz = self.activation.backward(z, y, dy)
+            dz = activations.gradient(self.activation, z, y, dy)
             if self.weight_gradients_wanted:
                 grads = self.gradients
                 grads[0] += kernel_threads.matmul(x.T, dz)
@@ -138,10 +140,10 @@ class Activation(Layer):
         self.activation = activations.get(activation)
 
     def forward(self, x, training=False, need_input_grad=True, mask=None):
-        y = self.activation(x)
+        y = activations.apply(self.activation, x)
 
         def backprop(dy):
-            return self.activation.backward(x, y, dy)
+            return activations.gradient(self.activation, x, y, dy)
         return y, backprop
 
     def get_config(self):
