@@ -88,8 +88,11 @@ def start_in_background():
 
 
 if __name__ == '__main__':
+    import time
     try:
         os.nice(5)  # on a busy machine, leave the cores to the run it prepares for
     except (AttributeError, OSError):
         pass
+    started = time.time()
     compile_all()
+    print('minikeras: kernels compiled or found in Numba\'s cache in %.1f s' % (time.time() - started))
