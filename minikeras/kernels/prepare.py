@@ -20,6 +20,7 @@ array types (float32, 4 dimensions, C-contiguous), not on the shapes.
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -88,7 +89,6 @@ def start_in_background():
 
 
 if __name__ == '__main__':
-    import time
     try:
         os.nice(5)  # on a busy machine, leave the cores to the run it prepares for
     except (AttributeError, OSError):
