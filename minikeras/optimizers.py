@@ -11,6 +11,7 @@ import numpy as np
 
 from .compat import keras0, keras2
 from .kernels import optimizers as kernels
+from .kernels import threads
 
 
 def register_optimizer(cls):
@@ -21,6 +22,11 @@ def register_optimizer(cls):
 from .utils.generic_utils import get_from_module
 
 _F = np.float32
+
+
+def _run(kernel, p, g, *args):
+    """kernel(p, g, *args, lo, hi) over every element, spread over the kernel threads."""
+    threads.run_ranges(kernel, p.shape[0], p.shape[0], p, g, *args)
 
 
 def _variable(value):
@@ -175,8 +181,8 @@ class SGD(Optimizer):
         self.nesterov = nesterov
 
     def _apply(self, p, g, slots, lr, scale, bound):
-        kernels.sgd_update(p, g, slots[0], lr, _F(self.momentum), bool(self.nesterov), scale,
-                           bound)
+        _run(kernels.sgd_update, p, g, slots[0], lr, _F(self.momentum), bool(self.nesterov),
+             scale, bound)
 
     def get_config(self):
         config = {'lr': float(self.lr), 'momentum': float(self.momentum),
@@ -204,8 +210,8 @@ class RMSprop(Optimizer):
 
     def _apply(self, p, g, slots, lr, scale, bound):
         rho = _F(self.rho)
-        kernels.rmsprop_update(p, g, slots[0], lr, rho, _F(1.) - rho, _F(self.epsilon), scale,
-                               bound)
+        _run(kernels.rmsprop_update, p, g, slots[0], lr, rho, _F(1.) - rho, _F(self.epsilon),
+             scale, bound)
 
     def get_config(self):
         config = {'lr': float(self.lr), 'rho': float(self.rho), 'decay': float(self.decay),
@@ -230,7 +236,7 @@ class Adagrad(Optimizer):
         self.lr, self.decay, self.epsilon = _variable(lr), _variable(decay), epsilon
 
     def _apply(self, p, g, slots, lr, scale, bound):
-        kernels.adagrad_update(p, g, slots[0], lr, _F(self.epsilon), scale, bound)
+        _run(kernels.adagrad_update, p, g, slots[0], lr, _F(self.epsilon), scale, bound)
 
     def get_config(self):
         config = {'lr': float(self.lr), 'decay': float(self.decay), 'epsilon': self.epsilon}
@@ -258,8 +264,8 @@ class Adadelta(Optimizer):
 
     def _apply(self, p, g, slots, lr, scale, bound):
         rho = _F(self.rho)
-        kernels.adadelta_update(p, g, slots[0], slots[1], lr, rho, _F(1.) - rho,
-                                _F(self.epsilon), scale, bound)
+        _run(kernels.adadelta_update, p, g, slots[0], slots[1], lr, rho, _F(1.) - rho,
+             _F(self.epsilon), scale, bound)
 
     def get_config(self):
         config = {'lr': float(self.lr), 'rho': float(self.rho), 'decay': float(self.decay),
@@ -298,9 +304,9 @@ class Adam(Optimizer):
         b1, b2 = _F(self.beta_1), _F(self.beta_2)
         # AMSGrad (Keras 2.1+): the denominator uses the largest v so far.
         v_hat = slots[2] if self.amsgrad else slots[1]
-        kernels.adam_update(p, g, slots[0], slots[1], v_hat, self.amsgrad,
-                            _F(self._bias_corrected(lr)), b1, _F(1.) - b1, b2, _F(1.) - b2,
-                            _F(self.epsilon), scale, bound)
+        _run(kernels.adam_update, p, g, slots[0], slots[1], v_hat, self.amsgrad,
+             _F(self._bias_corrected(lr)), b1, _F(1.) - b1, b2, _F(1.) - b2, _F(self.epsilon),
+             scale, bound)
 
     def get_config(self):
         config = {'lr': float(self.lr), 'beta_1': float(self.beta_1),
@@ -330,8 +336,8 @@ class Adamax(Adam):
     def _apply(self, p, g, slots, lr, scale, bound):
         b1 = _F(self.beta_1)
         t = _F(self.iterations + 1)
-        kernels.adamax_update(p, g, slots[0], slots[1], _F(lr / (_F(1.) - b1 ** t)), b1,
-                              _F(1.) - b1, _F(self.beta_2), _F(self.epsilon), scale, bound)
+        _run(kernels.adamax_update, p, g, slots[0], slots[1], _F(lr / (_F(1.) - b1 ** t)), b1,
+             _F(1.) - b1, _F(self.beta_2), _F(self.epsilon), scale, bound)
 
 
 @register_optimizer
@@ -370,10 +376,10 @@ class Nadam(Optimizer):
 
     def _apply(self, p, g, slots, lr, scale, bound):
         b1, b2 = _F(self.beta_1), _F(self.beta_2)
-        kernels.nadam_update(p, g, slots[0], slots[1], _F(lr), b1, _F(1.) - b1, b2, _F(1.) - b2,
-                             _F(_F(1.) - self._schedule_new), _F(_F(1.) - self._schedule_next),
-                             _F(_F(1.) - b2 ** self._t), _F(_F(1.) - self._cache_t),
-                             _F(self._cache_next), _F(self.epsilon), scale, bound)
+        _run(kernels.nadam_update, p, g, slots[0], slots[1], _F(lr), b1, _F(1.) - b1, b2,
+             _F(1.) - b2, _F(_F(1.) - self._schedule_new), _F(_F(1.) - self._schedule_next),
+             _F(_F(1.) - b2 ** self._t), _F(_F(1.) - self._cache_t), _F(self._cache_next),
+             _F(self.epsilon), scale, bound)
 
     def set_weights(self, weights):
         super(Nadam, self).set_weights(weights)

@@ -191,3 +191,17 @@ def test_a_non_contiguous_weight_is_updated_too():
     optimizers.SGD(lr=0.5).update([view], [np.ones((4, 3), F)])
     np.testing.assert_array_equal(base[:, ::2], np.full((4, 3), 0.5, F))
     np.testing.assert_array_equal(base[:, 1::2], np.ones((4, 3), F))
+
+
+@pytest.mark.parametrize('name,cls,kwargs,decay', [CASES[2], CASES[8], CASES[10], CASES[13]])
+def test_a_large_parameter_spread_over_threads_gives_the_same_bits(name, cls, kwargs, decay):
+    rng = np.random.RandomState(5)
+    table = rng.standard_normal((2000, 130)).astype(F)  # several ranges of the thread pool
+    fused, reference = table.copy(), table.copy()
+    optimizer = build(cls, name, kwargs, decay, 50., 0.3)
+    by_hand = Reference(name, decay=decay, clipnorm=50., clipvalue=0.3, **kwargs)
+    for _ in range(3):
+        g = rng.standard_normal(table.shape).astype(F)
+        optimizer.update([fused], [g])
+        by_hand.update([reference], [g.copy()])
+    np.testing.assert_array_equal(fused, reference)

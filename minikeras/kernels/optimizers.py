@@ -16,7 +16,9 @@ Gradient clipping is fused too: each element of `g` is first multiplied by
 [-`bound`, `bound`] (clipvalue; infinity leaves it as it is), as Keras's
 `get_gradients` did before the update. `g` itself is not modified.
 
-Elementwise and serial, hence deterministic.
+Each kernel updates the elements [lo, hi) (its last two arguments), so that
+`threads.run_ranges` can spread a large parameter over the kernel threads;
+an element's result does not depend on its range, hence deterministic.
 """
 import numba
 import numpy as np
@@ -29,12 +31,8 @@ _OPTIONS = dict(cache=True, nogil=True, fastmath=False, boundscheck=False)
 
 @numba.njit(inline='always', **_OPTIONS)
 def _clipped(g, scale, bound):
-    value = g * scale
-    if value > bound:
-        return bound
-    if value < -bound:
-        return -bound
-    return value
+    # branch-free (min, max), so that the loops vectorise
+    return min(max(g * scale, -bound), bound)
 
 
 @numba.njit(**_OPTIONS)
@@ -48,23 +46,27 @@ def sum_of_squares(g):
 
 
 @numba.njit(**_OPTIONS)
-def sgd_update(p, g, moment, lr, momentum, nesterov, scale, bound):
+def sgd_update(p, g, moment, lr, momentum, nesterov, scale, bound, lo, hi):
     """v = momentum * moment - lr * g; moment = v;
     p += v, or with Nesterov p = p + momentum * v - lr * g."""
-    for k in range(p.shape[0]):
-        grad = _clipped(g[k], scale, bound)
-        velocity = momentum * moment[k] - lr * grad
-        moment[k] = velocity
-        if nesterov:
+    if nesterov:
+        for k in range(lo, hi):
+            grad = _clipped(g[k], scale, bound)
+            velocity = momentum * moment[k] - lr * grad
+            moment[k] = velocity
             p[k] = p[k] + momentum * velocity - lr * grad
-        else:
+    else:
+        for k in range(lo, hi):
+            grad = _clipped(g[k], scale, bound)
+            velocity = momentum * moment[k] - lr * grad
+            moment[k] = velocity
             p[k] = p[k] + velocity
 
 
 @numba.njit(**_OPTIONS)
-def rmsprop_update(p, g, accumulator, lr, rho, one_minus_rho, epsilon, scale, bound):
+def rmsprop_update(p, g, accumulator, lr, rho, one_minus_rho, epsilon, scale, bound, lo, hi):
     """a = rho a + (1 - rho) g^2; p -= lr g / (sqrt(a) + epsilon)."""
-    for k in range(p.shape[0]):
+    for k in range(lo, hi):
         grad = _clipped(g[k], scale, bound)
         a = rho * accumulator[k] + one_minus_rho * (grad * grad)
         accumulator[k] = a
@@ -72,9 +74,9 @@ def rmsprop_update(p, g, accumulator, lr, rho, one_minus_rho, epsilon, scale, bo
 
 
 @numba.njit(**_OPTIONS)
-def adagrad_update(p, g, accumulator, lr, epsilon, scale, bound):
+def adagrad_update(p, g, accumulator, lr, epsilon, scale, bound, lo, hi):
     """a += g^2; p -= lr g / (sqrt(a) + epsilon)."""
-    for k in range(p.shape[0]):
+    for k in range(lo, hi):
         grad = _clipped(g[k], scale, bound)
         a = accumulator[k] + grad * grad
         accumulator[k] = a
@@ -83,10 +85,10 @@ def adagrad_update(p, g, accumulator, lr, epsilon, scale, bound):
 
 @numba.njit(**_OPTIONS)
 def adadelta_update(p, g, accumulator, delta_accumulator, lr, rho, one_minus_rho, epsilon,
-                    scale, bound):
+                    scale, bound, lo, hi):
     """a = rho a + (1 - rho) g^2; step = g sqrt(d + epsilon) / sqrt(a + epsilon);
     d = rho d + (1 - rho) step^2; p -= lr step."""
-    for k in range(p.shape[0]):
+    for k in range(lo, hi):
         grad = _clipped(g[k], scale, bound)
         a = rho * accumulator[k] + one_minus_rho * (grad * grad)
         accumulator[k] = a
@@ -97,27 +99,36 @@ def adadelta_update(p, g, accumulator, delta_accumulator, lr, rho, one_minus_rho
 
 @numba.njit(**_OPTIONS)
 def adam_update(p, g, m, v, v_hat, amsgrad, lr_t, beta_1, one_minus_beta_1, beta_2,
-                one_minus_beta_2, epsilon, scale, bound):
+                one_minus_beta_2, epsilon, scale, bound, lo, hi):
     """m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; with AMSGrad
     v_hat = max(v_hat, v) replaces v below; p -= lr_t m / (sqrt(v) + epsilon).
     `v_hat` is not read without AMSGrad."""
-    for k in range(p.shape[0]):
-        grad = _clipped(g[k], scale, bound)
-        m_k = beta_1 * m[k] + one_minus_beta_1 * grad
-        v_k = beta_2 * v[k] + one_minus_beta_2 * (grad * grad)
-        m[k] = m_k
-        v[k] = v_k
-        if amsgrad:
-            if v_hat[k] > v_k:
+    if amsgrad:
+        for k in range(lo, hi):
+            grad = _clipped(g[k], scale, bound)
+            m_k = beta_1 * m[k] + one_minus_beta_1 * grad
+            v_k = beta_2 * v[k] + one_minus_beta_2 * (grad * grad)
+            m[k] = m_k
+            v[k] = v_k
+            if v_hat[k] > v_k or v_hat[k] != v_hat[k]:  # np.maximum keeps a NaN
                 v_k = v_hat[k]
             v_hat[k] = v_k
-        p[k] = p[k] - lr_t * m_k / (np.sqrt(v_k) + epsilon)
+            p[k] = p[k] - lr_t * m_k / (np.sqrt(v_k) + epsilon)
+    else:
+        for k in range(lo, hi):
+            grad = _clipped(g[k], scale, bound)
+            m_k = beta_1 * m[k] + one_minus_beta_1 * grad
+            v_k = beta_2 * v[k] + one_minus_beta_2 * (grad * grad)
+            m[k] = m_k
+            v[k] = v_k
+            p[k] = p[k] - lr_t * m_k / (np.sqrt(v_k) + epsilon)
 
 
 @numba.njit(**_OPTIONS)
-def adamax_update(p, g, m, u, lr_t, beta_1, one_minus_beta_1, beta_2, epsilon, scale, bound):
+def adamax_update(p, g, m, u, lr_t, beta_1, one_minus_beta_1, beta_2, epsilon, scale, bound, lo,
+                  hi):
     """m = b1 m + (1 - b1) g; u = max(b2 u, |g|); p -= lr_t m / (u + epsilon)."""
-    for k in range(p.shape[0]):
+    for k in range(lo, hi):
         grad = _clipped(g[k], scale, bound)
         m_k = beta_1 * m[k] + one_minus_beta_1 * grad
         u_k = beta_2 * u[k]
@@ -132,11 +143,11 @@ def adamax_update(p, g, m, u, lr_t, beta_1, one_minus_beta_1, beta_2, epsilon, s
 @numba.njit(**_OPTIONS)
 def nadam_update(p, g, m, v, lr, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2,
                  g_divisor, m_divisor, v_divisor, cache_weight, next_weight, epsilon, scale,
-                 bound):
+                 bound, lo, hi):
     """Keras 1's Nadam: g' = g / g_divisor; m = b1 m + (1 - b1) g;
     m' = m / m_divisor; v = b2 v + (1 - b2) g^2; v' = v / v_divisor;
     m_bar = cache_weight g' + next_weight m'; p -= lr m_bar / (sqrt(v') + epsilon)."""
-    for k in range(p.shape[0]):
+    for k in range(lo, hi):
         grad = _clipped(g[k], scale, bound)
         g_prime = grad / g_divisor
         m_k = beta_1 * m[k] + one_minus_beta_1 * grad
