@@ -101,3 +101,24 @@ def test_lstm_results_do_not_depend_on_the_thread_count():
         np.testing.assert_array_equal(a, b)
     for a, b in zip(runs[0][2], runs[1][2]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_lstm_tanh_is_within_half_an_ulp_and_the_gates_are_numpys():
+    x = np.concatenate([np.linspace(-12, 12, 200001), [0., -0., 1e-30, -1e-30, 3e-5, -2e-4],
+                        np.random.RandomState(0).standard_normal(10000)]).astype('float32')
+    exact = np.tanh(x.astype('float64'))
+    got = x.copy()
+    recurrent_kernels._activate_row(got, 0, got.size, recurrent_kernels.TANH)
+    ulp = np.spacing(np.abs(exact).astype('float32')).astype('float64')
+    assert np.max(np.abs(got - exact) / ulp) <= 0.5001
+    assert np.signbit(got[200002]) and got[200003] == np.float32(1e-30)
+    for code in (recurrent_kernels.HARD_SIGMOID, recurrent_kernels.RELU,
+                 recurrent_kernels.LINEAR, recurrent_kernels.SOFTSIGN):
+        got = x.copy()
+        recurrent_kernels._activate_row(got, 0, got.size, code)
+        np.testing.assert_array_equal(got, recurrent_kernels.activate(x.copy(), code))
+    for code in (recurrent_kernels.SIGMOID, recurrent_kernels.SOFTPLUS, recurrent_kernels.ELU):
+        got = x.copy()
+        recurrent_kernels._activate_row(got, 0, got.size, code)
+        np.testing.assert_allclose(got, recurrent_kernels.activate(x.copy(), code), rtol=1e-6,
+                                   atol=1e-7)
