@@ -1,7 +1,17 @@
-"""Kernels of the recurrent training path against NumPy references."""
+"""Kernels of the recurrent training path against NumPy references.
+
+The recurrent kernels run a batch as independent groups of samples
+(`batch_shards`) on the kernel threads; the tests of test_recurrent.py use
+batches of a few samples (one group), these use batches of several groups.
+"""
 import numpy as np
+import pytest
 
 from minikeras.kernels import embedding
+from minikeras.kernels import recurrent as recurrent_kernels
+from minikeras.layers import LSTM
+
+from test_recurrent import data, make, reference
 
 
 def test_add_rows_is_np_add_at_bit_for_bit():
@@ -16,18 +26,6 @@ def test_add_rows_is_np_add_at_bit_for_bit():
         got = start.copy()
         embedding.add_rows(got, indices, rows, keep, scaled)
         np.testing.assert_array_equal(got, expected)
-
-
-# The recurrent kernels run a batch as independent groups of samples
-# (`batch_shards`) on the kernel threads; the tests of test_recurrent.py use
-# batches of a few samples (one group), these use batches of several groups.
-
-import pytest  # noqa: E402
-
-from minikeras.kernels import recurrent as recurrent_kernels  # noqa: E402
-from minikeras.layers import LSTM  # noqa: E402
-
-from test_recurrent import data, make, reference  # noqa: E402
 
 
 class _TracedLSTM(LSTM):

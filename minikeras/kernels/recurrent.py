@@ -387,13 +387,13 @@ def _activate_row(row, lo, hi, code):
 
 @numba.njit(**_VECTOR_OPTIONS)
 def lstm_step_forward(xp_t, rec, per_gate, gate_masks, c_prev, h_prev, out_prev, mask_t,
-                      act, inner_act, mu, gates_t, act_c_t, c_t, h_t, out_t, masked_next, lo,
-                      hi):
+                      act, inner_act, mu, gates_t, act_c_t, c_t, h_t, out_t, masked_states,
+                      t_next, lo, hi):
     """One step of the samples [lo, hi). The recurrent product is `rec`
     (B, 4n) (h @ U) or, with gate masks, `per_gate` (4, B, n)
     ((h * mu[g]) @ U_g). Fills gates_t (B, 4n) (activated), act_c_t = a(c_new),
     c_t, h_t, out_t (previous values where the step is masked), and with gate
-    masks masked_next[g] = h_t * mu[g]."""
+    masks masked_states[g, t_next] = h_t * mu[g]."""
     n = c_prev.shape[1]
     for b in range(lo, hi):
         row = gates_t[b]
@@ -432,7 +432,7 @@ def lstm_step_forward(xp_t, rec, per_gate, gate_masks, c_prev, h_prev, out_prev,
         if gate_masks:
             for g in range(4):
                 for j in range(n):
-                    masked_next[g, b, j] = h_t[b, j] * mu[g, b, j]
+                    masked_states[g, t_next, b, j] = h_t[b, j] * mu[g, b, j]
 
 
 def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
@@ -462,8 +462,8 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
                 np.matmul(hs[t, lo:hi], U, out=flat[lo:hi])
             lstm_step_forward(xp[t], flat, per_gate, gate_masks, cs[t], hs[t],
                               out[t - 1] if t else zeros, mask[t], act, inner_act, mu, gates[t],
-                              act_c[t], cs[t + 1], hs[t + 1], out[t],
-                              masked_states[:, t + 1 if gate_masks else 0], lo, hi)
+                              act_c[t], cs[t + 1], hs[t + 1], out[t], masked_states, t + 1,
+                              lo, hi)
     threads.run_tasks(shard, len(bounds) - 1)
 
 
