@@ -101,20 +101,34 @@ class Optimizer(object):
                 raise ValueError('%s: a gradient of shape %s for a weight of shape %s'
                                  % (type(self).__name__, g.shape, p.shape))
             flat_grads.append(g.reshape(-1))
+        flat_slots = [self._flat_slots(index, p) for index, p in enumerate(params)]
         scale, bound = self._clip_factors(flat_grads)
         lr = self._decayed_lr()
         for index, (p, g) in enumerate(zip(params, flat_grads)):
             constraint = constraints[index] if constraints is not None else None
             in_place = constraint is None and p.dtype == np.float32 and p.flags.c_contiguous
             new_p = p if in_place else np.array(p, dtype=np.float32, order='C')
-            slots = [np.ascontiguousarray(s).reshape(-1) for s in self._slots[index]]
-            self._apply(new_p.reshape(-1), g, slots, lr, scale, bound)
+            self._apply(new_p.reshape(-1), g, flat_slots[index], lr, scale, bound)
             if constraint is not None:
                 new_p = constraint(new_p)
             if new_p is not p:
                 p[...] = new_p
         if self.decay > 0 or self._counts_iterations_always:
             self.iterations += 1.
+
+    def _flat_slots(self, index, p):
+        """The slots of weight `index` as flat float32 views the kernels update
+        in place (made contiguous once if they were not)."""
+        slots = self._slots[index]
+        for k, slot in enumerate(slots):
+            if slot.size != p.size:
+                raise ValueError('%s: its %s state for weight %d has shape %s, the weight %s '
+                                 '(set_weights from another model?)'
+                                 % (type(self).__name__, self._slot_names[k], index,
+                                    slot.shape, p.shape))
+            if slot.dtype != np.float32 or not slot.flags.c_contiguous:
+                slots[k] = np.ascontiguousarray(slot, dtype=np.float32)
+        return [slot.reshape(-1) for slot in slots]
 
     def get_weights(self):
         """Returns the optimizer's state as a list of arrays (Keras 1 order)."""

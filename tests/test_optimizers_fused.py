@@ -205,3 +205,15 @@ def test_a_large_parameter_spread_over_threads_gives_the_same_bits(name, cls, kw
         optimizer.update([fused], [g])
         by_hand.update([reference], [g.copy()])
     np.testing.assert_array_equal(fused, reference)
+
+
+def test_a_state_of_another_shape_is_refused_before_any_update():
+    adam = optimizers.Adam()
+    p = np.ones((3, 2), F)
+    adam.update([p], [np.ones((3, 2), F)])
+    adam.set_weights([np.array(1., F), np.zeros(4, F), np.zeros(4, F)])
+    before = p.copy()
+    with pytest.raises(ValueError, match=r'Adam: its m state for weight 0 has shape \(4,\), '
+                                         r'the weight \(3, 2\)'):
+        adam.update([p], [np.ones((3, 2), F)])
+    np.testing.assert_array_equal(p, before)
