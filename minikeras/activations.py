@@ -15,7 +15,9 @@ from .utils.generic_utils import get_from_module
 def _differentiable(backward):
     def attach(function):
         function.backward = backward
-        return function
+        # on a Keras tensor (K.placeholder, a layer output) the activation is a
+        # node of the graph, as in Keras 1.2.2
+        return K._graph_aware(function, 'activations.' + function.__name__)
     return attach
 
 

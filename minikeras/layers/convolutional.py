@@ -146,13 +146,14 @@ class Convolution2D(Layer):
         def backprop(dy):
             dz = to_channels_first(self.activation.backward(z, y, dy), self.dim_ordering)
             dz = np.ascontiguousarray(dz, dtype='float32')
-            dw = np.empty_like(kernel)
-            db = np.empty(self.nb_filter, dtype='float32')
-            conv_kernels.conv2d_backward_weights(x_cf, dz, dw, db, *geometry)
-            grads = self.gradients
-            grads[0] += dw if self.dim_ordering == 'th' else dw.transpose(2, 3, 1, 0)
-            if self.b is not None:
-                grads[1] += db
+            if self.weight_gradients_wanted:
+                dw = np.empty_like(kernel)
+                db = np.empty(self.nb_filter, dtype='float32')
+                conv_kernels.conv2d_backward_weights(x_cf, dz, dw, db, *geometry)
+                grads = self.gradients
+                grads[0] += dw if self.dim_ordering == 'th' else dw.transpose(2, 3, 1, 0)
+                if self.b is not None:
+                    grads[1] += db
             if not need_input_grad:
                 return None
             dx = np.empty_like(x_cf)

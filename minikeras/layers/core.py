@@ -94,10 +94,11 @@ class Dense(Layer):
         def backprop(dy):
             dy = dy.reshape(z.shape)
             dz = self.activation.backward(z, y, dy)
-            grads = self.gradients
-            grads[0] += kernel_threads.matmul(x.T, dz)
-            if self.b is not None:
-                grads[1] += dz.sum(axis=0)
+            if self.weight_gradients_wanted:
+                grads = self.gradients
+                grads[0] += kernel_threads.matmul(x.T, dz)
+                if self.b is not None:
+                    grads[1] += dz.sum(axis=0)
             if not need_input_grad:
                 return None
             return kernel_threads.matmul(dz, self.W.T).reshape(shape)
@@ -231,6 +232,7 @@ class Dropout(Layer):
     def __init__(self, p, noise_shape=None, seed=None, **kwargs):
         super(Dropout, self).__init__(**kwargs)
         self.p = fraction(self, 'p', p)
+        self.uses_learning_phase = 0. < self.p < 1.
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
         self._random = np.random if seed is None else np.random.RandomState(seed)
