@@ -334,7 +334,11 @@ KILLED_CACHE_WRITER = textwrap.dedent('''
             for name in (target, target + '.tar.gz'):
                 path = os.path.join(cache, name)
                 if os.path.isdir(path):
-                    shutil.rmtree(path)
+                    # out of sight first (rmtree is not atomic), named like a staging
+                    # folder so that the next extraction clears it if this process dies
+                    gone = os.path.join(cache, '.extracting.%d.old%d' % (os.getpid(), count))
+                    os.rename(path, gone)
+                    shutil.rmtree(gone)
                 elif os.path.exists(path):
                     os.remove(path)
             if kind == 'download':
