@@ -291,3 +291,88 @@ def test_a_model_learns_saves_and_loads(tmp_path):
     np.testing.assert_allclose(again.predict(x), model.predict(x), rtol=1e-6)
     rebuilt = model_from_json(model.to_json())
     assert rebuilt.layers[0].get_config() == model.layers[0].get_config()
+
+
+# -- files of other generations ------------------------------------------------------------
+
+FIXTURES = __import__('os').path.join(__import__('os').path.dirname(__file__), 'fixtures')
+
+
+def test_reads_a_keras_3_file_with_hard_sigmoid_gates():
+    import os
+    from minikeras.models import load_model
+    model = load_model(os.path.join(FIXTURES, 'k3_tensorflow_conv_lstm.h5'), compile=False)
+    data = np.load(os.path.join(FIXTURES, 'k3_tensorflow_conv_lstm.npz'))
+    first, second = model.layers[0], model.layers[1]
+    assert isinstance(first, ConvLSTM2D) and first.inner_activation.__name__ == 'hard_sigmoid'
+    assert second.subsample == (2, 1) and second.activation.__name__ == 'relu'
+    np.testing.assert_allclose(model.predict(data['x']), data['y'], rtol=1e-5, atol=1e-6)
+
+
+def test_exports_to_keras_3_and_reads_the_export_back(tmp_path):
+    import h5py
+    import json
+    from minikeras.engine.saving import export_to_keras3
+    from minikeras.layers import Dense, Flatten
+    from minikeras.models import load_model
+    np.random.seed(4)
+    model = Sequential([ConvLSTM2D(3, 3, 3, border_mode='same', dim_ordering='tf',
+                                   return_sequences=True, input_shape=(3, 5, 5, 2)),
+                        ConvLSTM2D(2, 2, 2, dim_ordering='tf', subsample=(2, 2),
+                                   inner_activation='sigmoid'),
+                        Flatten(), Dense(1)])
+    path = str(tmp_path / 'k3.h5')
+    export_to_keras3(model, path)
+    with h5py.File(path, 'r') as f:
+        layers = json.loads(f.attrs['model_config'])['config']['layers']
+        config = layers[1]['config']
+        assert layers[1]['class_name'] == 'ConvLSTM2D'
+        assert config['recurrent_activation'] == 'hard_sigmoid' and config['padding'] == 'same'
+        assert config['data_format'] == 'channels_last'
+    x = np.random.uniform(-1, 1, (2, 3, 5, 5, 2)).astype('float32')
+    again = load_model(path, compile=False)
+    np.testing.assert_allclose(again.predict(x), model.predict(x), rtol=1e-5, atol=1e-6)
+    # the hard_sigmoid gates' columns are scaled by 1.2 for Keras 3, the candidate's are not
+    W_i, W_c = model.layers[0].W_i, model.layers[0].W_c
+    with h5py.File(path, 'r') as f:
+        group = f['model_weights'][model.layers[0].name]
+        kernels = [group[k][()] for k in _walk(group) if k.endswith('/kernel')]
+    np.testing.assert_allclose(kernels[0][..., :3], W_i * 1.2, rtol=1e-6)
+    np.testing.assert_allclose(kernels[0][..., 6:9], W_c, rtol=1e-6)
+
+
+def _walk(group):
+    names = []
+    group.visit(lambda name: names.append(name) if hasattr(group[name], 'shape') else None)
+    return names
+
+
+def test_th_layers_are_not_exported_and_say_why(tmp_path):
+    from minikeras.engine.layer_formats import ExportError
+    from minikeras.engine.saving import export_to_keras3
+    model = Sequential([ConvLSTM2D(2, 3, 3, dim_ordering='th', name='cth',
+                                   input_shape=(3, 1, 5, 5))])
+    with pytest.raises(ExportError, match=r"cth \(ConvLSTM2D, dim_ordering 'th'\)"):
+        export_to_keras3(model, str(tmp_path / 'x.h5'))
+    assert not (tmp_path / 'x.h5').exists()
+
+
+@pytest.mark.parametrize('saved,loaded', [('th', 'tf'), ('tf', 'th')])
+def test_keras_1_weights_load_into_either_ordering(tmp_path, saved, loaded):
+    shape = {'th': (None, 3, 2, 5, 5), 'tf': (None, 3, 5, 5, 2)}
+    np.random.seed(2)
+    source = Sequential([ConvLSTM2D(2, 3, 2, dim_ordering=saved, border_mode='same',
+                                    batch_input_shape=shape[saved], name='c')])
+    path = str(tmp_path / 'w.h5')
+    source.save_weights(path)
+    target = Sequential([ConvLSTM2D(2, 3, 2, dim_ordering=loaded, border_mode='same',
+                                    batch_input_shape=shape[loaded], name='c')])
+    target.load_weights(path)
+    x = np.random.uniform(-1, 1, (2, 3, 5, 5, 2)).astype('float32')
+    x_th = x.transpose(0, 1, 4, 2, 3)
+    y_source = source.predict(x if saved == 'tf' else x_th)
+    y_target = target.predict(x if loaded == 'tf' else x_th)
+    if saved != loaded:
+        y_target = y_target.transpose(0, 2, 3, 1) if loaded == 'th' else \
+            y_target.transpose(0, 3, 1, 2)
+    np.testing.assert_allclose(y_target, y_source, rtol=1e-5, atol=1e-6)
