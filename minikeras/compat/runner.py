@@ -82,7 +82,7 @@ def run_script(script, args=(), data=None, keras_version=None):
         data_shim.configure(path=os.path.abspath(data))
     data_shim.configure(script_dir=os.path.dirname(script))
     aliases.install()
-    neighbours.install()
+    neighbours.install(os.path.dirname(script))
     py2.install_local_translation(os.path.dirname(script))
     from ..kernels import cache_is_warm, prepare
     if not cache_is_warm():
