@@ -167,3 +167,22 @@ def test_theano_compile_options_are_ignored_with_a_warning():
     assert model.predict(np.zeros((1, 3))).shape == (1, 2)
     with pytest.raises(TypeError, match='metric'):
         model.compile('rmsprop', 'mse', metric=['accuracy'])
+
+
+def test_keras_0_3_dot_axes_as_sequences_of_axes():
+    """0.3.3's babi_memnn: Merge([a, b], mode='dot', dot_axes=[(2,), (2,)])."""
+    from minikeras.layers import Embedding, Merge as MergeLayer
+    np.random.seed(0)
+    left, right = Sequential(), Sequential()
+    left.add(Embedding(10, 4, input_length=5))
+    right.add(Embedding(10, 4, input_length=3))
+    merged = MergeLayer([left, right], mode='dot', dot_axes=[(2,), (2,)])
+    assert merged.dot_axes == [2, 2]
+    model = Sequential()
+    model.add(merged)
+    a = np.random.randint(0, 10, (2, 5))
+    b = np.random.randint(0, 10, (2, 3))
+    want = np.einsum('nik,njk->nij', left.predict(a), right.predict(b))
+    np.testing.assert_allclose(model.predict([a, b]), want, rtol=1e-5)
+    with pytest.raises(ValueError, match=r'dot_axes=\[\(1, 2\), \(1, 2\)\] contracts several'):
+        MergeLayer([left, right], mode='dot', dot_axes=[(1, 2), (1, 2)])

@@ -392,6 +392,21 @@ class Keras0SequentialAPI(object):
             x, batch_size=_keras_0_default(batch_size, 128, 32), verbose=verbose)
 
 
+def merge_arguments(name, args, kwargs):
+    """Keras 0.3's `Merge(..., mode='dot', dot_axes=[(2,), (2,)])`: the axes of
+    each input as a sequence (tensordot's form). One axis each is Keras 1's
+    pair of ints; several have no Keras 1 form."""
+    axes = kwargs.get('dot_axes')
+    if isinstance(axes, (list, tuple)) and len(axes) == 2 and \
+            all(isinstance(a, (list, tuple, range)) for a in axes):
+        if not all(len(a) == 1 and _is_int(a[0]) for a in axes):
+            raise ValueError('%s: dot_axes=%r contracts several axes per input (Keras 0.3); '
+                             'Keras 1 and minikeras contract one axis of each: give a pair of '
+                             'ints' % (name, axes))
+        kwargs['dot_axes'] = [int(axes[0][0]), int(axes[1][0])]
+    return args, kwargs
+
+
 # ---------------------------------------------------------------------------
 # Keras 0.x's layer face on graph tensors: `first_layer.input = placeholder`,
 # `layer.get_output()`, `layer.get_input()` (the deep-dream, filter
