@@ -186,3 +186,24 @@ def test_keras_0_3_dot_axes_as_sequences_of_axes():
     np.testing.assert_allclose(model.predict([a, b]), want, rtol=1e-5)
     with pytest.raises(ValueError, match=r'dot_axes=\[\(1, 2\), \(1, 2\)\] contracts several'):
         MergeLayer([left, right], mode='dot', dot_axes=[(1, 2), (1, 2)])
+
+
+def test_np_utils_accuracy_of_keras_0():
+    from minikeras.utils.np_utils import accuracy
+    assert accuracy([1, 0, 1, 1], [1, 1, 1, 0]) == 0.5
+    # 0.3.3's imdb_bidirectional_lstm: labels against rounded (n, 1) predictions
+    assert accuracy(np.array([1, 0, 0]), np.array([[1.], [1.], [0.]])) == pytest.approx(2 / 3.)
+
+
+def test_predict_gives_float64_under_keras_0_3_as_its_predict_loop(monkeypatch):
+    """Keras 0.3.3 gathered predictions into np.zeros (float64) arrays, Keras 1
+    into float32 ones; 0.3.3's lstm_text_generation relies on the former."""
+    model = Sequential()
+    model.add(Dense(3, input_dim=2))
+    model.add(Activation('softmax'))
+    model.compile('sgd', 'categorical_crossentropy')
+    x = np.ones((4, 2), 'float32')
+    assert model.predict(x).dtype == np.float32
+    monkeypatch.setenv('MINIKERAS_KERAS_VERSION', '0.3')
+    assert model.predict(x).dtype == np.float64
+    assert model.predict_proba(x, verbose=0).dtype == np.float64

@@ -20,6 +20,8 @@ import inspect
 import numbers
 import warnings
 
+import numpy as np
+
 from . import version
 
 
@@ -283,9 +285,18 @@ class Keras0ModelAPI(object):
             Keras0ModelAPI, self).evaluate_generator(generator, *args, **kwargs))
 
     def predict(self, x, batch_size=DEFAULT, verbose=0):
-        """Predictions, batch by batch (see `Model.predict`)."""
-        return super(Keras0ModelAPI, self).predict(
+        """Predictions, batch by batch (see `Model.predict`). Under the Keras
+        0.3 switch they are float64 arrays, as Keras 0.3's predict loop
+        gathered the batches into `np.zeros` arrays (Keras 1 into float32
+        ones); 0.3's lstm_text_generation samples from them with
+        `np.random.multinomial`, which float32 rounding can make refuse."""
+        outs = super(Keras0ModelAPI, self).predict(
             x, batch_size=_keras_0_default(batch_size, 128, 32), verbose=verbose)
+        if not version.is_keras_0():
+            return outs
+        if isinstance(outs, list):
+            return [np.asarray(o, dtype='float64') for o in outs]
+        return np.asarray(outs, dtype='float64')
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, accuracy=False):
         """One gradient update (see `Model.train_on_batch`); `accuracy=True`
