@@ -207,3 +207,14 @@ def test_predict_gives_float64_under_keras_0_3_as_its_predict_loop(monkeypatch):
     monkeypatch.setenv('MINIKERAS_KERAS_VERSION', '0.3')
     assert model.predict(x).dtype == np.float64
     assert model.predict_proba(x, verbose=0).dtype == np.float64
+
+
+def test_keras_0_slice_X_and_graph_input_dtype_as_0_3_scripts_use_them():
+    from minikeras.compat.keras0_models import Graph, slice_X as slice_X_0
+    X = np.arange(10)
+    assert slice_X_0(X, 0, 10 - 10 / 5).tolist() == list(range(8))   # 0.3's addition_rnn
+    graph = Graph()
+    graph.add_input(name='words', input_shape=(4,), dtype=int)       # 0.3's imdb_bidirectional
+    graph.add_input(name='floats', input_shape=(4,), dtype=float)
+    with pytest.raises(ValueError, match="add_input dtype must be 'float' or 'int', got 'text'"):
+        graph.add_input(name='bad', input_shape=(4,), dtype='text')

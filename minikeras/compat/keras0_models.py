@@ -24,6 +24,8 @@ output names are the graph's. As in Keras 0.3, `fit`, `evaluate` and
 """
 from collections import OrderedDict
 
+import numpy as np
+
 from ..engine.base_layer import Layer, get_uid
 from ..engine.input_layer import Input
 from ..engine.merge import merge
@@ -100,12 +102,19 @@ class Graph(Model):
             name: unique name of the input (the key of its data).
             input_shape: shape of one sample (no batch axis).
             batch_input_shape: shape including the batch axis.
-            dtype: 'float' or 'int' (word indices for an Embedding).
+            dtype: 'float' or 'int' (word indices for an Embedding), or the
+                type float or int.
         """
         if input_shape is None and batch_input_shape is None:
             raise ValueError('Graph %s: add_input(%r) needs input_shape or batch_input_shape'
                              % (self.name, name))
-        if dtype not in ('float', 'int'):
+        # 0.3 made every dtype but 'float' an integer input (0.3's
+        # imdb_bidirectional_lstm passes the type int)
+        try:
+            kind = np.dtype(dtype).kind
+        except TypeError:
+            kind = None
+        if kind not in ('f', 'i', 'u'):
             raise ValueError("Graph %s: add_input dtype must be 'float' or 'int', got %r"
                              % (self.name, dtype))
         self._claim(name, check_only=True)
@@ -410,7 +419,12 @@ def slice_X(X, start=None, stop=None):
     def take(x):
         if hasattr(start, '__len__'):
             return x[list(start) if not hasattr(start, 'shape') else start.tolist()]
-        return x[start:stop]
+        # 0.3's addition_rnn passes Python 3's len(X) / 10: NumPy < 1.12 took a whole float
+        return x[_whole(start):_whole(stop)]
     if isinstance(X, list):
         return [take(x) for x in X]
     return take(X)
+
+
+def _whole(bound):
+    return int(bound) if isinstance(bound, float) and bound.is_integer() else bound
