@@ -362,7 +362,8 @@ class ConvLSTM2D(Layer):
                              for g in range(4)]
             part = np.empty((steps * batch, n, out_rows, out_cols), 'float32')
             for g in range(4):
-                conv_kernels.conv2d_forward(masked_frames[g], np.ascontiguousarray(W[g * n:(g + 1) * n]),
+                conv_kernels.conv2d_forward(masked_frames[g],
+                                            np.ascontiguousarray(W[g * n:(g + 1) * n]),
                                             b[g * n:(g + 1) * n], part, *in_geometry)
                 zx[:, g * n:(g + 1) * n] = part
         zx = zx.reshape((steps, batch, 4 * n, out_rows, out_cols))
