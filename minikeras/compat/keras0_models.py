@@ -329,7 +329,7 @@ class Graph(Model):
 
     def fit(self, data, batch_size=128, nb_epoch=100, verbose=1, callbacks=None,
             validation_split=0., validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0):
+            sample_weight=None, initial_epoch=0, show_accuracy=False):
         """Trains on a dict of input and output arrays.
 
         # Arguments
@@ -338,10 +338,16 @@ class Graph(Model):
             sample_weight, class_weight: dicts keyed by output name.
             batch_size, nb_epoch, verbose, callbacks, validation_split,
             shuffle, initial_epoch: as for `Model.fit`.
+            show_accuracy: also report the accuracy (`acc`, `val_acc`); as in
+                Keras 0.3, only for a Graph with one output.
 
         # Returns
             The `History`.
         """
+        if show_accuracy and len(self.output_order) != 1:
+            raise ValueError('Graph %s.fit: show_accuracy needs a Graph with exactly one output '
+                             '(it has %d: %s), as in Keras 0.3; accuracy is ill-defined otherwise'
+                             % (self.name, len(self.output_order), self.output_order))
         self._check_compiled()
         x, y = self._split(data, True, 'fit')
         validation = None
@@ -354,7 +360,7 @@ class Graph(Model):
                                       validation_data=validation, shuffle=shuffle,
                                       class_weight=self._weights(class_weight),
                                       sample_weight=self._weights(sample_weight),
-                                      initial_epoch=initial_epoch)
+                                      initial_epoch=initial_epoch, show_accuracy=show_accuracy)
 
     def evaluate(self, data, batch_size=128, show_accuracy=False, verbose=0, sample_weight=None):
         """Returns the total loss on a dict of input and output arrays."""
