@@ -440,6 +440,14 @@ def _set_input(self, tensor):
     self._keras0_input = tensor
 
 
+def install_merge_api(merge_class):
+    """Makes `merge_class` (the engine's Merge) take Keras 0.3's spellings
+    of its arguments (`merge_arguments`)."""
+    if not getattr(merge_class.__init__, 'keras0_merge', False):
+        merge_class.__init__ = legacy_arguments(merge_arguments)(merge_class.__init__)
+        merge_class.__init__.keras0_merge = True
+
+
 def install_layer_api(layer_class):
     """Gives `layer_class` (the base Layer) Keras 0.x's `get_output`,
     `get_input` and an assignable `input`."""

@@ -1,7 +1,6 @@
 """`Merge` and `merge`: Keras 1's layer that combines several tensors into one."""
 import numpy as np
 
-from ..compat import keras0
 from .base_layer import Layer, any_mask_flag
 from .graph import KerasTensor, to_list
 
@@ -52,7 +51,6 @@ class Merge(Layer):
 
     supports_masking = True
 
-    @keras0.legacy_arguments(keras0.merge_arguments)
     def __init__(self, layers=None, mode='sum', concat_axis=-1, dot_axes=-1, output_shape=None,
                  output_mask=None, arguments=None, node_indices=None, tensor_indices=None,
                  name=None):

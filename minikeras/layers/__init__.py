@@ -34,5 +34,6 @@ from ..compat import keras0 as _keras0
 from ..compat.unsupported import module_getattr as _module_getattr
 
 _keras0.install_layer_api(Layer)
+_keras0.install_merge_api(Merge)
 
 __getattr__ = _module_getattr('layers')
