@@ -56,6 +56,7 @@ def test_slice_bound_passes_everything_else_unchanged():
         assert float_slices.slice_bound(value, 'f.py', 1) is value
     assert float_slices.slice_bound(6.0, 'f.py', 1) == 6
     assert float_slices.compile_script('x = [1, 2][0:1]\n', 'f.py') is None
+    assert float_slices.compile_script('x = "ab"[::-1]\n', 'f.py') is None
 
 
 def test_slice_X_takes_whole_floats_as_keras_0_3_did():

@@ -38,6 +38,13 @@ def slice_bound(value, filename, line):
     return value
 
 
+def _literal(node):
+    """A constant, or a signed one (`-1` in `s[::-1]` is a unary minus)."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant)
+
+
 class _BoundsTransformer(ast.NodeTransformer):
     def __init__(self, filename):
         self.filename = filename
@@ -47,7 +54,7 @@ class _BoundsTransformer(ast.NodeTransformer):
         self.generic_visit(node)
         for field in ('lower', 'upper', 'step'):
             bound = getattr(node, field)
-            if bound is None or isinstance(bound, ast.Constant):
+            if bound is None or _literal(bound):
                 continue
             call = ast.Call(func=ast.Name(id=HELPER, ctx=ast.Load()),
                             args=[bound, ast.Constant(self.filename),
