@@ -430,6 +430,10 @@ SPATIAL_DROPOUT_2D = Spec({'rate': 'p', 'data_format': 'dim_ordering'},
 SPATIAL_DROPOUT_1D = Spec({'rate': 'p'}, positional_2=('rate',))
 GAUSSIAN_NOISE = Spec({'stddev': 'sigma'}, positional_2=('stddev',))
 GAUSSIAN_DROPOUT = Spec({'rate': 'p'}, positional_2=('rate',))
+# A layer only Keras 2 has: every call of it is a Keras 2 call.
+ALPHA_DROPOUT = Spec({'rate': 'rate', 'noise_shape': 'noise_shape', 'seed': 'seed'},
+                     positional=lambda args, kwargs: True,
+                     positional_2=('rate', 'noise_shape', 'seed'))
 
 POOLING2D = Spec({'pool_size': 'pool_size', 'strides': 'strides', 'padding': 'border_mode',
                   'data_format': 'dim_ordering'},

@@ -12,7 +12,7 @@ from .core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, 
                    Masking, MaxoutDense, Permute, RepeatVector, Reshape, SpatialDropout1D,
                    SpatialDropout2D, TimeDistributedDense)
 from .embeddings import Embedding
-from .noise import GaussianDropout, GaussianNoise
+from .noise import AlphaDropout, GaussianDropout, GaussianNoise
 from .normalization import BatchNormalization
 from .recurrent import GRU, LSTM, Recurrent, SimpleRNN
 from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
