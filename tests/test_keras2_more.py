@@ -89,3 +89,67 @@ def test_alpha_dropout_is_a_keras_2_layer_and_saves_its_config(tmp_path):
     assert again.layers[1].rate == 0.1 and again.layers[1].seed == 3
     with pytest.raises(TypeError, match="AlphaDropout: unknown argument 'p'"):
         AlphaDropout(p=0.1)
+
+
+# -- the recurrent layers' Keras 2 arguments ------------------------------------------------------
+
+@pytest.mark.parametrize('kind', ['SimpleRNN', 'GRU', 'LSTM'])
+def test_keras_2_recurrent_call_equals_keras_1_call_in_one_kernel_layout(kind):
+    from minikeras import layers
+    cls = getattr(layers, kind)
+    gates = {'SimpleRNN': {}, 'GRU': {'recurrent_activation': 'sigmoid'},
+             'LSTM': {'recurrent_activation': 'sigmoid'}}[kind]
+    keras_2 = built(cls(units=5, activation='relu', return_sequences=True, go_backwards=True,
+                        kernel_initializer='he_normal', **gates), (6, 3))
+    keras_1_gates = {'inner_activation': 'sigmoid'} if gates else {}
+    keras_1 = built(cls(5, activation='relu', return_sequences=True, go_backwards=True,
+                        consume_less='gpu', **keras_1_gates), (6, 3))
+    assert keras_2.keras_2_call and not getattr(keras_1, 'keras_2_call', False)
+    weights = keras_2.get_weights()
+    # Keras 2's layout: kernel, recurrent_kernel, bias with the gates side by side.
+    n_gates = {'SimpleRNN': 1, 'GRU': 3, 'LSTM': 4}[kind]
+    assert [w.shape for w in weights] == [(3, 5 * n_gates), (5, 5 * n_gates), (5 * n_gates,)]
+    keras_1.set_weights(weights)
+    x = np.random.RandomState(0).standard_normal((2, 6, 3)).astype('float32')
+    np.testing.assert_allclose(keras_2.forward(x)[0], keras_1.forward(x)[0], rtol=1e-6)
+
+
+def test_keras_2_recurrent_defaults_and_dropout_names():
+    from minikeras import initializers
+    from minikeras.layers import LSTM
+    layer = LSTM(8, dropout=0.25, recurrent_dropout=0.5, implementation=2)
+    assert (layer.output_dim, layer.dropout_W, layer.dropout_U) == (8, 0.25, 0.5)
+    # Keras 2's orthogonal recurrent kernel has gain 1, and its forget gate's bias starts at 1.
+    assert isinstance(layer.inner_init, initializers.Orthogonal) and layer.inner_init.gain == 1
+    layer = built(layer, (4, 3))
+    u = layer.get_weights()[1]
+    np.testing.assert_allclose(u @ u.T, np.eye(8), atol=1e-5)     # (8, 32): orthonormal rows
+    np.testing.assert_array_equal(layer.get_weights()[2], np.repeat([0., 1., 0., 0.], 8))
+    assert LSTM(8).consume_less == 'cpu'          # a Keras 1 call keeps Keras 1's defaults
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(return_state=True), 'return_state=True is not supported'),
+    (dict(reset_after=True), 'reset_after=True'),
+    (dict(use_bias=False), 'use_bias=True'),
+    (dict(implementation=3), 'implementation must be 0, 1 or 2'),
+    (dict(recurrent_dropot=0.1), "nearest Keras 2 spelling: 'recurrent_dropout'; nearest "
+                                 "Keras 1 spelling: 'dropout_U'"),
+])
+def test_keras_2_recurrent_arguments_minikeras_lacks_are_named(kwargs, message):
+    from minikeras.layers import GRU
+    with pytest.raises((ValueError, TypeError), match='GRU: .*' + message):
+        GRU(units=3, **kwargs)
+
+
+def test_keras_2_lstm_trains_saves_and_reloads(tmp_path):
+    from minikeras.layers import LSTM, Bidirectional, Dense
+    from minikeras.models import Sequential, load_model
+    model = Sequential([Bidirectional(LSTM(units=4, recurrent_dropout=0.1), input_shape=(5, 3)),
+                        Dense(units=1)])
+    model.compile('adam', 'mse')
+    x = np.random.RandomState(0).standard_normal((8, 5, 3)).astype('float32')
+    model.fit(x, x[:, 0, :1], epochs=1, verbose=0)
+    model.save(str(tmp_path / 'm.h5'))
+    again = load_model(str(tmp_path / 'm.h5'))
+    np.testing.assert_allclose(again.predict(x), model.predict(x), rtol=1e-5, atol=1e-6)

@@ -519,6 +519,78 @@ IMAGE_DATA_GENERATOR = Spec(
     convert={'data_format': _data_format}, image=True)
 
 
+# -- the recurrent layers ---------------------------------------------------------
+
+
+def _must_be(expected, advice):
+    """A Keras 2 argument minikeras takes at one value only (others name it)."""
+    def convert(name, value):
+        if value != expected and not (expected is None and value is None):
+            raise ValueError('%s: %s; got %r' % (name, advice, value))
+        return None
+    return convert
+
+
+def _recurrent_finish(name, kwargs, keras_2):
+    if not keras_2:
+        return
+    from .. import initializers
+    # Keras 2 keeps one kernel per weight, the gates side by side ('gpu' in Keras 1),
+    # and its orthogonal recurrent kernel has gain 1 (Keras 1's scaled it by 1.1).
+    kwargs.setdefault('consume_less', 'gpu')
+    kwargs.setdefault('inner_init', initializers.get('orthogonal'))
+
+
+def _implementation(name, value):
+    if value not in (0, 1, 2):
+        raise ValueError('%s: implementation must be 0, 1 or 2, got %r' % (name, value))
+    return None
+
+
+def _recurrent_spec(lstm=False, gru=False):
+    renames = {'units': 'output_dim', 'kernel_initializer': 'init',
+               'recurrent_initializer': 'inner_init', 'kernel_regularizer': 'W_regularizer',
+               'recurrent_regularizer': 'U_regularizer', 'bias_regularizer': 'b_regularizer',
+               'dropout': 'dropout_W', 'recurrent_dropout': 'dropout_U',
+               'use_bias': None, 'bias_initializer': None, 'activity_regularizer': None,
+               'kernel_constraint': None, 'recurrent_constraint': None,
+               'bias_constraint': None, 'return_state': None}
+    convert = {'kernel_initializer': _initializer, 'recurrent_initializer': _initializer,
+               'use_bias': _must_be(True, 'only use_bias=True is supported'),
+               'activity_regularizer': _must_be(None, 'activity_regularizer is not supported '
+                                                'on recurrent layers'),
+               'return_state': _must_be(False, 'return_state=True is not supported yet (the '
+                                        'states are not outputs); nearest: return_state=False')}
+    for key in ('kernel_constraint', 'recurrent_constraint', 'bias_constraint'):
+        convert[key] = _must_be(None, 'weight constraints are not supported on recurrent '
+                                'layers')
+    zeros = ('zeros', 'zero', 'Zeros')
+    convert['bias_initializer'] = lambda name, value: None if (
+        value in zeros or type(value).__name__ == 'Zeros') else _must_be(
+        'zeros', "only bias_initializer='zeros' is supported")(name, value)
+    if lstm or gru:
+        renames.update(recurrent_activation='inner_activation', implementation=None)
+        convert['implementation'] = _implementation
+    if lstm:
+        renames['unit_forget_bias'] = None
+        convert['unit_forget_bias'] = _must_be(True, 'only unit_forget_bias=True (the forget '
+                                               "gate's bias starts at 1) is supported")
+    if gru:
+        renames['reset_after'] = None
+        convert['reset_after'] = _must_be(False, 'reset_after=True (the CuDNN-compatible GRU) '
+                                          'is not supported; nearest: reset_after=False')
+    # Keras 1's consume_less and truncate_gradient are accepted beside Keras 2's names.
+    return Spec(renames, same=('activation', 'return_sequences', 'go_backwards', 'stateful',
+                               'unroll', 'input_dim', 'input_length', 'consume_less',
+                               'truncate_gradient'),
+                convert=convert, positional_2=('units',), finish=_recurrent_finish)
+
+
+SIMPLE_RNN = _recurrent_spec()
+GRU = _recurrent_spec(gru=True)
+LSTM = _recurrent_spec(lstm=True)
+
+
 # Layers spelled alike in both generations: only Keras 2's default name differs
 # (leaky_re_lu_1 for leakyrelu_1), in a Keras 2 script.
 SAME_IN_BOTH = Spec()
