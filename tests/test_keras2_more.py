@@ -153,3 +153,93 @@ def test_keras_2_lstm_trains_saves_and_reloads(tmp_path):
     model.save(str(tmp_path / 'm.h5'))
     again = load_model(str(tmp_path / 'm.h5'))
     np.testing.assert_allclose(again.predict(x), model.predict(x), rtol=1e-5, atol=1e-6)
+
+
+# -- Keras 2's backend convolutions ---------------------------------------------------------------
+
+def loop_convolution(x, kernel, strides, dilation, pads):
+    """Channels-last cross-correlation by nested loops over outputs and taps."""
+    rank = x.ndim - 2
+    x = np.pad(x.astype('float64'), [(0, 0)] + list(pads) + [(0, 0)])
+    spans = [(k - 1) * d + 1 for k, d in zip(kernel.shape[:rank], dilation)]
+    outs = [(n - span) // s + 1 for n, span, s in zip(x.shape[1:-1], spans, strides)]
+    y = np.zeros((x.shape[0],) + tuple(outs) + (kernel.shape[-1],))
+    for out in np.ndindex(*outs):
+        for tap in np.ndindex(*kernel.shape[:rank]):
+            at = tuple(o * s + t * d for o, s, t, d in zip(out, strides, tap, dilation))
+            y[(slice(None),) + out] += x[(slice(None),) + at] @ kernel[tap]
+    return y
+
+
+def test_conv1d_valid_same_causal_strided_dilated_against_loops():
+    rng = np.random.RandomState(0)
+    x = rng.standard_normal((2, 9, 3)).astype('float32')
+    kernel = rng.standard_normal((3, 3, 4)).astype('float32')
+    # TensorFlow's 'same': 9 steps, kernel 3 stride 2 -> 5 outputs, 2 pads split 1 / 1.
+    for padding, stride, rate, pads in [('valid', 1, 1, (0, 0)), ('same', 2, 1, (1, 1)),
+                                        ('causal', 1, 2, (4, 0)), ('valid', 2, 2, (0, 0))]:
+        y = backend.conv1d(x, kernel, strides=stride, padding=padding, dilation_rate=rate)
+        np.testing.assert_allclose(y, loop_convolution(x, kernel, (stride,), (rate,), [pads]),
+                                   rtol=1e-5, atol=1e-5)
+
+
+def test_conv2d_and_conv3d_with_data_format_against_loops():
+    rng = np.random.RandomState(1)
+    x = rng.standard_normal((2, 6, 7, 3)).astype('float32')
+    kernel = rng.standard_normal((2, 3, 3, 5)).astype('float32')
+    # 'same' with kernel 2 along rows: the odd pad goes after (TensorFlow's rule).
+    expected = loop_convolution(x, kernel, (1, 2), (1, 1), [(0, 1), (1, 1)])
+    np.testing.assert_allclose(backend.conv2d(x, kernel, strides=(1, 2), padding='same'),
+                               expected, rtol=1e-5, atol=1e-5)
+    y_cf = backend.conv2d(x.transpose(0, 3, 1, 2), kernel, strides=(1, 2), padding='same',
+                          data_format='channels_first')
+    np.testing.assert_allclose(y_cf, expected.transpose(0, 3, 1, 2), rtol=1e-5, atol=1e-5)
+    x3 = rng.standard_normal((1, 5, 4, 6, 2)).astype('float32')
+    k3 = rng.standard_normal((2, 2, 3, 2, 3)).astype('float32')
+    np.testing.assert_allclose(backend.conv3d(x3, k3, dilation_rate=(2, 1, 1)),
+                               loop_convolution(x3, k3, (1, 1, 1), (2, 1, 1), [(0, 0)] * 3),
+                               rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match='K.conv2d: the input has 3 channels'):
+        backend.conv2d(x, kernel[:, :, :2])
+    with pytest.raises(ValueError, match="K.conv2d: padding='causal' is for conv1d only"):
+        backend.conv2d(x, kernel, padding='causal')
+
+
+def test_local_conv1d_and_bias_add_against_numpy():
+    rng = np.random.RandomState(2)
+    x = rng.standard_normal((3, 7, 2)).astype('float32')
+    kernel = rng.standard_normal((3, 3 * 2, 4)).astype('float32')     # size 3, stride 2
+    expected = np.stack([x[:, 2 * i:2 * i + 3].reshape(3, -1) @ kernel[i] for i in range(3)],
+                        axis=1)
+    np.testing.assert_allclose(backend.local_conv1d(x, kernel, (3,), (2,)), expected,
+                               rtol=1e-5, atol=1e-5)
+    bias = np.arange(4, dtype='float32')
+    image = rng.standard_normal((2, 4, 3, 3)).astype('float32')
+    np.testing.assert_allclose(backend.bias_add(image, bias, 'channels_first'),
+                               image + bias[:, None, None])
+    np.testing.assert_allclose(backend.bias_add(image, bias[:3], 'channels_last'),
+                               image + bias[:3])
+
+
+def test_conv_functions_are_differentiated_in_a_custom_layer_and_on_keras_tensors():
+    from minikeras.autodiff import vjp
+    rng = np.random.RandomState(3)
+    x = rng.standard_normal((2, 6, 3)).astype('float64')
+    kernel = rng.standard_normal((2, 3, 2)).astype('float64')
+    dy = rng.standard_normal((2, 6, 2))
+    _, backward = vjp(lambda a, k: backend.conv1d(a, k, padding='causal', dilation_rate=2),
+                      x, kernel)
+    dx, dk = backward(dy)
+
+    def objective():
+        return float(np.sum(backend.conv1d(x, kernel, padding='causal', dilation_rate=2) * dy))
+    for array, analytic in ((x, dx), (kernel, dk)):
+        indices, numeric = numeric_gradient(objective, array, eps=1e-4)
+        np.testing.assert_allclose(analytic.reshape(-1)[indices], numeric, rtol=1e-5, atol=1e-6)
+    from minikeras.layers import Input
+    inputs = Input(shape=(6, 3))
+    out = backend.local_conv1d(inputs, backend.variable(np.ones((6, 3, 2))), [1], [1])
+    assert backend.int_shape(out)[1:] == (6, 2)
+    f = backend.function([inputs], [out])
+    np.testing.assert_allclose(f([x])[0], np.repeat(x.sum(-1, keepdims=True), 2, -1),
+                               rtol=1e-5)
