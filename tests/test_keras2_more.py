@@ -243,3 +243,129 @@ def test_conv_functions_are_differentiated_in_a_custom_layer_and_on_keras_tensor
     f = backend.function([inputs], [out])
     np.testing.assert_allclose(f([x])[0], np.repeat(x.sum(-1, keepdims=True), 2, -1),
                                rtol=1e-5)
+
+
+# -- Keras 2 names of the convolution family ------------------------------------------------------
+
+def same_layer(keras_2, keras_1, sample_shape, seed=0):
+    """Both layers built on one input shape, with the same weights, give the same output."""
+    keras_2, keras_1 = built(keras_2, sample_shape), built(keras_1, sample_shape)
+    assert keras_2.keras_2_call and not getattr(keras_1, 'keras_2_call', False)
+    keras_1.set_weights(keras_2.get_weights())
+    x = np.random.RandomState(seed).standard_normal((2,) + sample_shape).astype('float32')
+    np.testing.assert_allclose(keras_2.forward(x)[0], keras_1.forward(x)[0], rtol=1e-6)
+    assert keras_2.output_shape == keras_1.output_shape
+    return keras_2
+
+
+def test_dilated_conv2d_and_conv1d_are_the_atrous_layers():
+    from minikeras.layers import (AtrousConvolution1D, AtrousConvolution2D, Conv1D, Conv2D)
+    layer = same_layer(Conv2D(3, (3, 2), dilation_rate=(2, 1), padding='same'),
+                       AtrousConvolution2D(3, 3, 2, atrous_rate=(2, 1), border_mode='same',
+                                           dim_ordering='tf'), (7, 6, 2))
+    assert isinstance(layer, Conv2D) and layer.name.startswith('conv2d_')
+    same_layer(Conv1D(2, 3, dilation_rate=2, activation='relu'),
+               AtrousConvolution1D(2, 3, atrous_rate=2, activation='relu'), (9, 3))
+    assert type(Conv2D(3, (3, 3), dilation_rate=1)) is Conv2D
+
+
+def test_3d_separable_and_local_layers_take_keras_2_arguments():
+    from minikeras import layers as L
+    same_layer(L.Conv3D(2, (2, 3, 1), strides=(1, 2, 1), padding='same', use_bias=False),
+               L.Convolution3D(2, 2, 3, 1, subsample=(1, 2, 1), border_mode='same', bias=False,
+                               dim_ordering='tf'), (4, 5, 3, 2))
+    same_layer(L.SeparableConv2D(3, (3, 3), depth_multiplier=2, strides=2, padding='same',
+                                 depthwise_initializer='he_normal',
+                                 pointwise_initializer='he_normal'),
+               L.SeparableConvolution2D(3, 3, 3, depth_multiplier=2, subsample=(2, 2),
+                                        border_mode='same', dim_ordering='tf'), (7, 6, 2))
+    same_layer(L.LocallyConnected2D(2, (2, 3), strides=(2, 1)),
+               L.LocallyConnected2D(2, 2, 3, subsample=(2, 1), dim_ordering='tf'), (5, 6, 2))
+    same_layer(L.LocallyConnected1D(2, 3, strides=2),
+               L.LocallyConnected1D(2, 3, subsample_length=2), (9, 3))
+    same_layer(L.MaxPooling3D(2, strides=1, padding='same'),
+               L.MaxPooling3D((2, 2, 2), strides=(1, 1, 1), border_mode='same',
+                              dim_ordering='tf'), (3, 4, 3, 2))
+    same_layer(L.AveragePooling3D(pool_size=2, data_format='channels_first'),
+               L.AveragePooling3D((2, 2, 2), dim_ordering='th'), (2, 4, 4, 3))
+    same_layer(L.GlobalMaxPooling3D(data_format='channels_last'),
+               L.GlobalMaxPooling3D(dim_ordering='tf'), (2, 3, 2, 4))
+    same_layer(L.UpSampling3D(2), L.UpSampling3D((2, 2, 2), dim_ordering='tf'), (2, 1, 2, 3))
+    same_layer(L.ZeroPadding3D(((1, 1), (0, 0), (2, 2))),
+               L.ZeroPadding3D((1, 0, 2), dim_ordering='tf'), (2, 1, 2, 3))
+    same_layer(L.Cropping3D(1), L.Cropping3D(((1, 1),) * 3, dim_ordering='tf'), (3, 4, 3, 2))
+    layer = L.SpatialDropout3D(rate=0.3)
+    assert (layer.p, layer.dim_ordering) == (0.3, 'tf')
+
+
+@pytest.mark.parametrize('call, message', [
+    ("SeparableConv2D(4, (3, 3), depthwise_initializer='he_normal', "
+     "pointwise_initializer='zeros')", 'pointwise_initializer .* differs'),
+    ("SeparableConv2D(4, (3, 3), bias_initializer='ones')", "bias_initializer='zeros'"),
+    ("Conv3D(2, 3, dilation_rate=2)", 'dilation_rate=2 is not supported'),
+    ("ZeroPadding3D(((1, 2), (1, 1), (0, 0)))", 'pads unevenly'),
+    ("Conv2DTranspose(2, 3, strides=2, output_padding=2)", 'output_padding .* below the strides'),
+    ("Conv2DTranspose(2, 3, padding='same', output_shape=(None, 4, 4, 2))",
+     "unknown argument 'output_shape'"),
+    ("DepthwiseConv2D(3, padding='full')", "padding must be 'valid' or 'same'"),
+])
+def test_keras_2_convolution_arguments_minikeras_lacks_are_named(call, message):
+    from minikeras import layers as L
+    with pytest.raises((ValueError, TypeError), match=message):
+        eval(call, {}, vars(L))
+
+
+def test_conv2d_transpose_sizes_itself_from_its_input_as_keras_2_2_4():
+    from minikeras.layers import Conv2DTranspose
+    from minikeras.layers.convolutional_keras2 import transposed_length
+    # deconv_length of Keras 2.2.4, written out by hand for these cases.
+    assert transposed_length(7, 2, 3, 'valid', None) == 15
+    assert transposed_length(7, 2, 1, 'valid', None) == 14
+    assert transposed_length(7, 2, 3, 'same', None) == 14
+    assert transposed_length(7, 2, 3, 'same', 0) == 13
+    assert transposed_length(7, 3, 2, 'valid', 2) == 22
+    layer = built(Conv2DTranspose(4, (3, 3), strides=2, padding='same'), (5, 6, 2))
+    assert layer.output_shape == (None, 10, 12, 4)
+    layer = built(Conv2DTranspose(4, 3, strides=2, data_format='channels_first'), (2, 5, 6))
+    assert layer.output_shape == (None, 4, 11, 13)
+    with pytest.raises(ValueError, match='Conv2DTranspose.*give another output_padding'):
+        built(Conv2DTranspose(1, 4, strides=2, padding='same', output_padding=0), (5, 5, 1))
+
+
+def test_depthwise_conv2d_against_loops_and_finite_differences():
+    from minikeras.layers import DepthwiseConv2D
+    from gradcheck import check_layer_gradients
+    layer = built(DepthwiseConv2D((2, 3), strides=(1, 2), depth_multiplier=2,
+                                  activation='tanh'), (5, 7, 3))
+    rng = np.random.RandomState(5)
+    kernel = rng.standard_normal((2, 3, 3, 2)).astype('float32')
+    bias = rng.standard_normal(6).astype('float32')
+    layer.set_weights([kernel, bias])
+    x = rng.standard_normal((2, 5, 7, 3)).astype('float32')
+    expected = np.zeros((2, 4, 3, 6))
+    for i in range(4):
+        for j in range(3):
+            patch = x[:, i:i + 2, 2 * j:2 * j + 3, :]                # (2, 2, 3, C)
+            expected[:, i, j] = np.einsum('nhwc,hwcm->ncm', patch, kernel).reshape(2, 6)
+    np.testing.assert_allclose(layer.forward(x)[0], np.tanh(expected + bias), rtol=1e-5,
+                               atol=1e-5)
+    check_layer_gradients(layer, x)
+    check_layer_gradients(built(DepthwiseConv2D(3, padding='same',
+                                                data_format='channels_first'), (2, 5, 4)),
+                          rng.standard_normal((2, 2, 5, 4)))
+
+
+def test_keras_2_convolution_layers_save_and_reload(tmp_path):
+    from minikeras.layers import Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
+    from minikeras.models import Sequential, load_model
+    model = Sequential([Conv2D(3, 3, dilation_rate=2, input_shape=(9, 9, 2)),
+                        Conv2DTranspose(2, 3, strides=2, padding='same', output_padding=1),
+                        DepthwiseConv2D(3, depth_multiplier=2, depthwise_initializer='he_normal'),
+                        SeparableConv2D(2, 3, padding='same')])
+    model.compile('sgd', 'mse')
+    x = np.random.RandomState(0).standard_normal((2, 9, 9, 2)).astype('float32')
+    model.save(str(tmp_path / 'm.h5'))
+    again = load_model(str(tmp_path / 'm.h5'))
+    assert [type(layer).__name__ for layer in again.layers] == [
+        'AtrousConvolution2D', 'Conv2DTranspose', 'DepthwiseConv2D', 'SeparableConvolution2D']
+    np.testing.assert_allclose(again.predict(x), model.predict(x), rtol=1e-5, atol=1e-6)
