@@ -427,3 +427,27 @@ def test_keras_2_generator_serves_keras_2_2_4_batches_and_epochs():
     flow = keras_1.flow(fixture['x'], np.arange(8), batch_size=4, seed=5)
     labels = np.concatenate([next(flow)[1] for _ in range(4)])
     np.testing.assert_array_equal(labels[:8], labels[8:])
+
+
+def test_batch_dot_of_4d_tensors_in_a_keras_2_script_batches_over_leading_axes(monkeypatch):
+    from minikeras.autodiff import vjp
+    rng = np.random.RandomState(6)
+    c = rng.standard_normal((2, 3, 5))
+    hat = rng.standard_normal((2, 3, 5, 4))
+    o = rng.standard_normal((2, 3, 4))
+    keras_1 = backend.batch_dot(c, hat, [2, 2])
+    assert keras_1.shape == (2, 3, 3, 4)            # Theano's: the named axes only
+    monkeypatch.setenv('MINIKERAS_KERAS_VERSION', '2')
+    # Keras 2.2.4's TensorFlow batch_dot, as the capsule example uses it.
+    np.testing.assert_allclose(backend.batch_dot(c, hat, [2, 2]),
+                               np.einsum('bni,bnid->bnd', c, hat))
+    np.testing.assert_allclose(backend.batch_dot(o, hat, [2, 3]),
+                               np.einsum('bnd,bnid->bni', o, hat))
+    # Up to 3 axes both generations agree.
+    x, y = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4))
+    np.testing.assert_allclose(backend.batch_dot(x, y, [2, 2]), np.einsum('bik,bjk->bij', x, y))
+    dy = rng.standard_normal((2, 3, 5))
+    _, backward = vjp(lambda a, b: backend.batch_dot(a, b, [2, 3]), o, hat)
+    do, dhat = backward(dy)
+    np.testing.assert_allclose(do, np.einsum('bni,bnid->bnd', dy, hat))
+    np.testing.assert_allclose(dhat, np.einsum('bni,bnd->bnid', dy, o))
