@@ -167,6 +167,7 @@ def backend():
     return _BACKEND
 
 from .backend_ops import *  # noqa: E402,F401,F403  (Keras 1's backend functions on NumPy)
+from .backend_conv import *  # noqa: E402,F401,F403  (Keras 2's K.conv1d, K.conv2d, ...)
 
 from .compat.unsupported import module_getattr as _module_getattr  # noqa: E402
 

@@ -108,7 +108,9 @@ def _is_layer(obj):
 
 
 # Keras 2's class names of layers minikeras keeps under their Keras 1 names.
-KERAS_2_CLASS_NAMES = {'Convolution1D': 'Conv1D', 'Convolution2D': 'Conv2D'}
+KERAS_2_CLASS_NAMES = {'Convolution1D': 'Conv1D', 'Convolution2D': 'Conv2D',
+                       'AtrousConvolution1D': 'Conv1D', 'AtrousConvolution2D': 'Conv2D',
+                       'Convolution3D': 'Conv3D', 'SeparableConvolution2D': 'SeparableConv2D'}
 
 
 def keras_2_class_name(cls):
@@ -422,6 +424,59 @@ CONV1D = Spec(dict(_WEIGHTS, filters='nb_filter', kernel_size='filter_length',
                                                                             (tuple, list)),
               positional_2=('filters', 'kernel_size'))
 
+# Conv2D/Conv1D(dilation_rate > 1) are made as Keras 1's atrous layers (see
+# `is_dilated`), whose Keras 2 spelling is Conv2D's with dilation_rate kept.
+ATROUS_CONV2D = Spec(dict(CONV2D.renames, dilation_rate='atrous_rate'), markers=None,
+                     convert=dict(CONV2D.convert, dilation_rate=_tuple_n(2, 'dilation_rate')),
+                     positional=_kernel_size_2, positional_2=('filters', 'kernel_size'),
+                     positional_same=False, image=True, finish=_unpack_kernel_size_2)
+ATROUS_CONV2D.markers.add('kernel_size')
+ATROUS_CONV1D = Spec(dict(CONV1D.renames, dilation_rate='atrous_rate'), same=CONV1D.same,
+                     convert=dict(CONV1D.convert, dilation_rate=_single('dilation_rate')),
+                     positional=CONV1D.positional, positional_2=('filters', 'kernel_size'))
+
+
+def is_dilated(kwargs):
+    """Whether a Conv1D/Conv2D call asks for a dilation above 1."""
+    rate = kwargs.get('dilation_rate', 1)
+    rates = rate if isinstance(rate, (tuple, list)) else (rate,)
+    return any(r != 1 for r in rates)
+
+
+def _always(args, kwargs):
+    return True
+
+
+def _non_negative_tuple_2(name, value):
+    if value is None:
+        return None
+    pair = _tuple_n(2, 'output_padding')(name, value)
+    if min(pair) < 0:
+        raise ValueError('%s: output_padding must be >= 0, got %r' % (name, value))
+    return pair
+
+
+# Layers only Keras 2 has: every call of them is a Keras 2 call.
+CONV2D_TRANSPOSE = Spec(
+    dict(CONV2D.renames, output_padding='output_padding'), markers=None,
+    convert=dict(CONV2D.convert, output_padding=_non_negative_tuple_2),
+    positional=_always, positional_2=('filters', 'kernel_size', 'strides', 'padding',
+                                      'output_padding', 'data_format'),
+    image=True, finish=_unpack_kernel_size_2)
+DEPTHWISE_CONV2D = Spec(
+    {'kernel_size': 'kernel_size', 'strides': 'strides', 'padding': 'border_mode',
+     'depth_multiplier': 'depth_multiplier', 'data_format': 'dim_ordering',
+     'activation': 'activation', 'use_bias': 'bias',
+     'depthwise_initializer': 'depthwise_initializer', 'bias_initializer': 'bias_initializer',
+     'depthwise_regularizer': 'depthwise_regularizer', 'bias_regularizer': 'bias_regularizer',
+     'activity_regularizer': 'activity_regularizer',
+     'depthwise_constraint': 'depthwise_constraint', 'bias_constraint': 'bias_constraint'},
+    convert={'kernel_size': _tuple_n(2, 'kernel_size'), 'strides': _tuple_n(2, 'strides'),
+             'padding': _padding, 'data_format': _data_format,
+             'depthwise_initializer': _initializer, 'bias_initializer': _initializer},
+    positional=_always, positional_2=('kernel_size', 'strides', 'padding', 'depth_multiplier',
+                                      'data_format'), image=True)
+
 DROPOUT = Spec({'rate': 'p', 'noise_shape': 'noise_shape', 'seed': 'seed'},
                positional_2=('rate', 'noise_shape', 'seed'))
 SPATIAL_DROPOUT_2D = Spec({'rate': 'p', 'data_format': 'dim_ordering'},
@@ -430,6 +485,10 @@ SPATIAL_DROPOUT_2D = Spec({'rate': 'p', 'data_format': 'dim_ordering'},
 SPATIAL_DROPOUT_1D = Spec({'rate': 'p'}, positional_2=('rate',))
 GAUSSIAN_NOISE = Spec({'stddev': 'sigma'}, positional_2=('stddev',))
 GAUSSIAN_DROPOUT = Spec({'rate': 'p'}, positional_2=('rate',))
+# A layer only Keras 2 has: every call of it is a Keras 2 call.
+ALPHA_DROPOUT = Spec({'rate': 'rate', 'noise_shape': 'noise_shape', 'seed': 'seed'},
+                     positional=lambda args, kwargs: True,
+                     positional_2=('rate', 'noise_shape', 'seed'))
 
 POOLING2D = Spec({'pool_size': 'pool_size', 'strides': 'strides', 'padding': 'border_mode',
                   'data_format': 'dim_ordering'},
@@ -548,6 +607,224 @@ IMAGE_DATA_GENERATOR = Spec(
      'brightness_range': 'brightness_range', 'validation_split': 'validation_split'},
     markers={'data_format', 'brightness_range', 'validation_split', 'zca_epsilon'},
     convert={'data_format': _data_format}, image=True)
+
+
+# -- the 3D, separable and locally connected layers ----------------------------------
+
+
+def _kernel_size_positional(args, kwargs):
+    """Conv3D/SeparableConv2D/LocallyConnected2D(filters, kernel_size): two
+    positional arguments, or a tuple second."""
+    return len(args) == 2 or (len(args) >= 2 and isinstance(args[1], (tuple, list)))
+
+
+def _unpack_kernel_size_3(name, kwargs, keras_2):
+    if 'kernel_size' in kwargs:
+        (kwargs['kernel_dim1'], kwargs['kernel_dim2'],
+         kwargs['kernel_dim3']) = kwargs.pop('kernel_size')
+
+
+def _triple_int(name, kwargs, keras_2):
+    """Keras 2 lets a 3D pool size, stride or upsampling size be one int."""
+    for key in ('pool_size', 'strides', 'size'):
+        if _is_int(kwargs.get(key)):
+            kwargs[key] = (kwargs[key],) * 3
+
+
+def _zero_padding_3d(name, value):
+    """Keras 2's int, 3 ints or 3 (before, after) pairs as Keras 1's 3 ints."""
+    if _is_int(value):
+        return (value,) * 3
+    if isinstance(value, (tuple, list)) and len(value) == 3 and \
+            all(isinstance(p, (tuple, list)) for p in value):
+        if any(len(p) != 2 or p[0] != p[1] for p in value):
+            raise ValueError('%s: padding %r pads unevenly; minikeras pads each axis by the '
+                             'same amount on both sides (Keras 1.2.2)' % (name, value))
+        return tuple(p[0] for p in value)
+    return value
+
+
+def _is_keras_2_padding_3d(args, kwargs):
+    """An int, or 3 (before, after) pairs: only Keras 2 pads a volume so."""
+    value = _first_or('padding', args, kwargs)
+    return _is_int(value) or (isinstance(value, (tuple, list)) and len(value) == 3 and
+                              all(isinstance(v, (tuple, list)) for v in value))
+
+
+def _is_keras_2_cropping_3d(args, kwargs):
+    """An int, or 3 ints: only Keras 2 crops a volume so."""
+    value = _first_or('cropping', args, kwargs)
+    return _is_int(value) or (isinstance(value, (tuple, list)) and len(value) == 3 and
+                              all(_is_int(v) for v in value))
+
+
+def _cropping_3d(name, value):
+    """Keras 2's int or 3 ints as Keras 1's 3 (before, after) pairs."""
+    if _is_int(value):
+        return ((value, value),) * 3
+    if isinstance(value, (tuple, list)) and len(value) == 3 and all(_is_int(v) for v in value):
+        return tuple((v, v) for v in value)
+    return value
+
+
+def _separable_finish(name, kwargs, keras_2):
+    _unpack_kernel_size_2(name, kwargs, keras_2)
+    pointwise = kwargs.pop('pointwise_init', None)
+    if pointwise is not None:
+        from .. import initializations
+        depthwise = kwargs.get('init', 'glorot_uniform')
+        if initializations.serialize(_initializer(name, pointwise)) != \
+                initializations.serialize(_initializer(name, depthwise)):
+            raise ValueError('%s: pointwise_initializer %r differs from depthwise_initializer '
+                             '%r; minikeras (as Keras 1.2.2) initializes both kernels alike'
+                             % (name, pointwise, depthwise))
+
+
+def _zeros_bias(name, value):
+    if value in ('zeros', 'zero', 'Zeros') or type(value).__name__ == 'Zeros':
+        return None
+    raise ValueError("%s: only bias_initializer='zeros' is supported; got %r" % (name, value))
+
+
+CONV3D = Spec(dict(_WEIGHTS, filters='nb_filter', kernel_size='kernel_size',
+                   strides='subsample', padding='border_mode', data_format='dim_ordering',
+                   dilation_rate=None),
+              convert=dict(_WEIGHT_CONVERT, kernel_size=_tuple_n(3, 'kernel_size'),
+                           strides=_tuple_n(3, 'strides'), padding=_padding,
+                           data_format=_data_format, dilation_rate=_no_dilation(3)),
+              positional=_kernel_size_positional, positional_2=('filters', 'kernel_size'),
+              positional_same=False, image=True, finish=_unpack_kernel_size_3)
+CONV3D.markers.add('kernel_size')
+
+SEPARABLE_CONV2D = Spec(
+    {'filters': 'nb_filter', 'kernel_size': 'kernel_size', 'strides': 'subsample',
+     'padding': 'border_mode', 'data_format': 'dim_ordering', 'dilation_rate': None,
+     'depth_multiplier': 'depth_multiplier', 'activation': 'activation', 'use_bias': 'bias',
+     'depthwise_initializer': 'init', 'pointwise_initializer': 'pointwise_init',
+     'bias_initializer': None, 'depthwise_regularizer': 'depthwise_regularizer',
+     'pointwise_regularizer': 'pointwise_regularizer', 'bias_regularizer': 'b_regularizer',
+     'activity_regularizer': 'activity_regularizer',
+     'depthwise_constraint': 'depthwise_constraint',
+     'pointwise_constraint': 'pointwise_constraint', 'bias_constraint': 'b_constraint'},
+    convert={'kernel_size': _tuple_n(2, 'kernel_size'), 'strides': _tuple_n(2, 'strides'),
+             'padding': _padding, 'data_format': _data_format,
+             'dilation_rate': _no_dilation(2), 'depthwise_initializer': _initializer,
+             'bias_initializer': _zeros_bias},
+    positional=_kernel_size_positional, positional_2=('filters', 'kernel_size'),
+    positional_same=False, image=True, finish=_separable_finish)
+SEPARABLE_CONV2D.markers.add('kernel_size')
+
+LOCALLY_CONNECTED_2D = Spec(
+    dict(_WEIGHTS, filters='nb_filter', kernel_size='kernel_size', strides='subsample',
+         padding='border_mode', data_format='dim_ordering'),
+    convert=dict(_WEIGHT_CONVERT, kernel_size=_tuple_n(2, 'kernel_size'),
+                 strides=_tuple_n(2, 'strides'), padding=_padding, data_format=_data_format),
+    positional=_kernel_size_positional, positional_2=('filters', 'kernel_size'),
+    positional_same=False, image=True, finish=_unpack_kernel_size_2)
+LOCALLY_CONNECTED_2D.markers.add('kernel_size')
+LOCALLY_CONNECTED_1D = Spec(
+    dict(_WEIGHTS, filters='nb_filter', kernel_size='filter_length',
+         strides='subsample_length', padding='border_mode', data_format=None),
+    same=('input_dim', 'input_length'),
+    convert=dict(_WEIGHT_CONVERT, kernel_size=_single('kernel_size'),
+                 strides=_single('strides'), padding=_padding,
+                 data_format=_channels_last_only),
+    positional=CONV1D.positional, positional_2=('filters', 'kernel_size'))
+
+POOLING3D = Spec({'pool_size': 'pool_size', 'strides': 'strides', 'padding': 'border_mode',
+                  'data_format': 'dim_ordering'},
+                 convert={'padding': _padding, 'data_format': _data_format},
+                 positional=lambda args, kwargs: _is_int(_first_or('pool_size', args, kwargs)),
+                 positional_2=('pool_size', 'strides', 'padding'), image=True,
+                 finish=_triple_int)
+GLOBAL_POOLING3D = Spec({'data_format': 'dim_ordering'}, convert={'data_format': _data_format},
+                        image=True)
+UPSAMPLING3D = Spec({'size': 'size', 'data_format': 'dim_ordering'}, markers={'data_format'},
+                    convert={'data_format': _data_format},
+                    positional=lambda args, kwargs: _is_int(_first_or('size', args, kwargs)),
+                    positional_2=('size',), image=True, finish=_triple_int)
+ZEROPADDING3D = Spec({'padding': 'padding', 'data_format': 'dim_ordering'},
+                     markers={'data_format'},
+                     convert={'padding': _zero_padding_3d, 'data_format': _data_format},
+                     positional=_is_keras_2_padding_3d,
+                     positional_2=('padding',), image=True)
+CROPPING3D = Spec({'cropping': 'cropping', 'data_format': 'dim_ordering'},
+                  markers={'data_format'},
+                  convert={'cropping': _cropping_3d, 'data_format': _data_format},
+                  positional=_is_keras_2_cropping_3d,
+                  positional_2=('cropping',), image=True)
+SPATIAL_DROPOUT_3D = Spec({'rate': 'p', 'data_format': 'dim_ordering'},
+                          convert={'data_format': _data_format}, positional_2=('rate',),
+                          image=True)
+
+
+# -- the recurrent layers ---------------------------------------------------------
+
+
+def _must_be(expected, advice):
+    """A Keras 2 argument minikeras takes at one value only (others name it)."""
+    def convert(name, value):
+        if value != expected and not (expected is None and value is None):
+            raise ValueError('%s: %s; got %r' % (name, advice, value))
+        return None
+    return convert
+
+
+def _recurrent_finish(name, kwargs, keras_2):
+    if not keras_2:
+        return
+    from .. import initializers
+    # Keras 2 keeps one kernel per weight, the gates side by side ('gpu' in Keras 1),
+    # and its orthogonal recurrent kernel has gain 1 (Keras 1's scaled it by 1.1).
+    kwargs.setdefault('consume_less', 'gpu')
+    kwargs.setdefault('inner_init', initializers.get('orthogonal'))
+
+
+def _implementation(name, value):
+    if value not in (0, 1, 2):
+        raise ValueError('%s: implementation must be 0, 1 or 2, got %r' % (name, value))
+    return None
+
+
+def _recurrent_spec(lstm=False, gru=False):
+    renames = {'units': 'output_dim', 'kernel_initializer': 'init',
+               'recurrent_initializer': 'inner_init', 'kernel_regularizer': 'W_regularizer',
+               'recurrent_regularizer': 'U_regularizer', 'bias_regularizer': 'b_regularizer',
+               'dropout': 'dropout_W', 'recurrent_dropout': 'dropout_U',
+               'use_bias': None, 'bias_initializer': None, 'activity_regularizer': None,
+               'kernel_constraint': None, 'recurrent_constraint': None,
+               'bias_constraint': None, 'return_state': None}
+    convert = {'kernel_initializer': _initializer, 'recurrent_initializer': _initializer,
+               'use_bias': _must_be(True, 'only use_bias=True is supported'),
+               'activity_regularizer': _must_be(None, 'activity_regularizer is not supported '
+                                                'on recurrent layers'),
+               'return_state': _must_be(False, 'return_state=True is not supported yet (the '
+                                        'states are not outputs); nearest: return_state=False')}
+    for key in ('kernel_constraint', 'recurrent_constraint', 'bias_constraint'):
+        convert[key] = _must_be(None, 'weight constraints are not supported on recurrent '
+                                'layers')
+    convert['bias_initializer'] = _zeros_bias
+    if lstm or gru:
+        renames.update(recurrent_activation='inner_activation', implementation=None)
+        convert['implementation'] = _implementation
+    if lstm:
+        renames['unit_forget_bias'] = None
+        convert['unit_forget_bias'] = _must_be(True, 'only unit_forget_bias=True (the forget '
+                                               "gate's bias starts at 1) is supported")
+    if gru:
+        renames['reset_after'] = None
+        convert['reset_after'] = _must_be(False, 'reset_after=True (the CuDNN-compatible GRU) '
+                                          'is not supported; nearest: reset_after=False')
+    # Keras 1's consume_less and truncate_gradient are accepted beside Keras 2's names.
+    return Spec(renames, same=('activation', 'return_sequences', 'go_backwards', 'stateful',
+                               'unroll', 'input_dim', 'input_length', 'consume_less',
+                               'truncate_gradient'),
+                convert=convert, positional_2=('units',), finish=_recurrent_finish)
+
+
+SIMPLE_RNN = _recurrent_spec()
+GRU = _recurrent_spec(gru=True)
+LSTM = _recurrent_spec(lstm=True)
 
 
 # Layers spelled alike in both generations: only Keras 2's default name differs

@@ -12,7 +12,7 @@ from .core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, 
                    Masking, MaxoutDense, Permute, RepeatVector, Reshape, SpatialDropout1D,
                    SpatialDropout2D, TimeDistributedDense)
 from .embeddings import Embedding
-from .noise import GaussianDropout, GaussianNoise
+from .noise import AlphaDropout, GaussianDropout, GaussianNoise
 from .normalization import BatchNormalization
 from .recurrent import GRU, LSTM, Recurrent, SimpleRNN
 from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
@@ -25,6 +25,7 @@ from .convolutional import (AtrousConv1D, AtrousConv2D, AtrousConvolution1D, Atr
                             Conv3D, Convolution3D, Cropping3D, Deconv2D, Deconvolution2D,
                             SeparableConv2D, SeparableConvolution2D, UpSampling3D, ZeroPadding3D)
 from .core import SpatialDropout3D
+from .convolutional_keras2 import Conv2DTranspose, DepthwiseConv2D
 from .local import LocallyConnected1D, LocallyConnected2D
 from .pooling import (AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D,
                       MaxPooling3D)

@@ -65,6 +65,12 @@ class Convolution2D(Layer):
         (nb_row, nb_col, channels, nb_filter) for 'tf'; `b` of shape (nb_filter,).
     """
 
+    def __new__(cls, *args, **kwargs):
+        # Keras 2's Conv2D(..., dilation_rate=2) is Keras 1's AtrousConvolution2D.
+        if cls is Convolution2D and keras2.is_dilated(kwargs):
+            cls = AtrousConvolution2D
+        return super(Convolution2D, cls).__new__(cls)
+
     @keras2.keras2_arguments(keras2.CONV2D)
     @keras0.legacy_arguments(keras0.convolution2d_arguments)
     def __init__(self, nb_filter, nb_row, nb_col, init='glorot_uniform', activation=None,
@@ -220,6 +226,12 @@ class Convolution1D(Layer):
         `W` of shape (filter_length, 1, input_dim, nb_filter); `b` of shape
         (nb_filter,).
     """
+
+    def __new__(cls, *args, **kwargs):
+        # Keras 2's Conv1D(..., dilation_rate=2) is Keras 1's AtrousConvolution1D.
+        if cls is Convolution1D and keras2.is_dilated(kwargs):
+            cls = AtrousConvolution1D
+        return super(Convolution1D, cls).__new__(cls)
 
     @keras2.keras2_arguments(keras2.CONV1D)
     @keras0.legacy_arguments(keras0.convolution1d_arguments)
@@ -907,6 +919,7 @@ class AtrousConvolution2D(_VolumeConvolution, Convolution2D):
         (nb_row, nb_col, channels, nb_filter) for 'tf'; `b` (nb_filter,).
     """
 
+    @keras2.keras2_arguments(keras2.ATROUS_CONV2D)
     def __init__(self, nb_filter, nb_row, nb_col, init='glorot_uniform', activation=None,
                  weights=None, border_mode='valid', subsample=(1, 1), atrous_rate=(1, 1),
                  dim_ordering='default', W_regularizer=None, b_regularizer=None,
@@ -1115,6 +1128,7 @@ class SeparableConvolution2D(Layer):
         (nb_filter,).
     """
 
+    @keras2.keras2_arguments(keras2.SEPARABLE_CONV2D)
     def __init__(self, nb_filter, nb_row, nb_col, init='glorot_uniform', activation=None,
                  weights=None, border_mode='valid', subsample=(1, 1), depth_multiplier=1,
                  dim_ordering='default', depthwise_regularizer=None, pointwise_regularizer=None,
@@ -1296,6 +1310,7 @@ class Convolution3D(_VolumeConvolution):
 
     _rank = 3
 
+    @keras2.keras2_arguments(keras2.CONV3D)
     def __init__(self, nb_filter, kernel_dim1, kernel_dim2, kernel_dim3,
                  init='glorot_uniform', activation=None, weights=None, border_mode='valid',
                  subsample=(1, 1, 1), dim_ordering='default', W_regularizer=None,
@@ -1360,6 +1375,7 @@ class UpSampling3D(Layer):
         5D, every spatial size multiplied by its factor.
     """
 
+    @keras2.keras2_arguments(keras2.UPSAMPLING3D)
     def __init__(self, size=(2, 2, 2), dim_ordering='default', **kwargs):
         super(UpSampling3D, self).__init__(**kwargs)
         self.size = positive_ints(self, 'size', size, 3)
@@ -1411,6 +1427,7 @@ class ZeroPadding3D(Layer):
         5D, each spatial size grown by twice its padding.
     """
 
+    @keras2.keras2_arguments(keras2.ZEROPADDING3D)
     def __init__(self, padding=(1, 1, 1), dim_ordering='default', **kwargs):
         super(ZeroPadding3D, self).__init__(**kwargs)
         try:
@@ -1464,6 +1481,7 @@ class Cropping3D(Layer):
         5D, with cropped spatial axes.
     """
 
+    @keras2.keras2_arguments(keras2.CROPPING3D)
     def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), dim_ordering='default', **kwargs):
         super(Cropping3D, self).__init__(**kwargs)
         self.cropping = _cropping_pairs(self, cropping, 3, '((before, after),) * 3')
@@ -1532,6 +1550,7 @@ class AtrousConvolution1D(Convolution1D):
         (nb_filter,).
     """
 
+    @keras2.keras2_arguments(keras2.ATROUS_CONV1D)
     def __init__(self, nb_filter, filter_length, init='glorot_uniform', activation=None,
                  weights=None, border_mode='valid', subsample_length=1, atrous_rate=1,
                  W_regularizer=None, b_regularizer=None, activity_regularizer=None,
@@ -1600,3 +1619,6 @@ Deconv2D = Deconvolution2D
 AtrousConv1D = AtrousConvolution1D
 AtrousConv2D = AtrousConvolution2D
 SeparableConv2D = SeparableConvolution2D
+
+# Keras 2's own convolution layers (Conv2DTranspose, DepthwiseConv2D).
+from .convolutional_keras2 import Conv2DTranspose, DepthwiseConv2D  # noqa: E402,F401

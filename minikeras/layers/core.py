@@ -986,6 +986,7 @@ class SpatialDropout3D(Dropout):
         One draw of NumPy's global generator per (sample, channel).
     """
 
+    @keras2.keras2_arguments(keras2.SPATIAL_DROPOUT_3D)
     def __init__(self, p, dim_ordering='default', **kwargs):
         super(SpatialDropout3D, self).__init__(p, **kwargs)
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)

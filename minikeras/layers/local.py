@@ -5,6 +5,7 @@ position over the batch)."""
 import numpy as np
 
 from .. import activations
+from ..compat import keras2
 from ..engine.base_layer import Layer
 from ..kernels import conv2d as conv_kernels
 from ..kernels import local as local_kernels
@@ -65,6 +66,7 @@ class LocallyConnected1D(Layer):
         window flattened step by step; `b` of shape (new_steps, nb_filter).
     """
 
+    @keras2.keras2_arguments(keras2.LOCALLY_CONNECTED_1D)
     def __init__(self, nb_filter, filter_length, init='glorot_uniform', activation=None,
                  weights=None, border_mode='valid', subsample_length=1, W_regularizer=None,
                  b_regularizer=None, activity_regularizer=None, W_constraint=None,
@@ -186,6 +188,7 @@ class LocallyConnected2D(Layer):
         new_cols); so does this layer, so that its weights mean the same.
     """
 
+    @keras2.keras2_arguments(keras2.LOCALLY_CONNECTED_2D)
     def __init__(self, nb_filter, nb_row, nb_col, init='glorot_uniform', activation=None,
                  weights=None, border_mode='valid', subsample=(1, 1), dim_ordering='default',
                  W_regularizer=None, b_regularizer=None, activity_regularizer=None,

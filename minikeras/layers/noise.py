@@ -81,3 +81,84 @@ class GaussianDropout(Layer):
         config = super(GaussianDropout, self).get_config()
         config['p'] = self.p
         return config
+
+
+# The constants of selu (Klambauer et al. 2017), as Keras 2.2.4 wrote them.
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+class AlphaDropout(Layer):
+    """Dropout that keeps the mean and variance of its input (Keras 2.2.4),
+    for self-normalizing networks (`selu`): a dropped unit becomes selu's
+    negative saturation value `-alpha * scale` instead of 0, and an affine map
+    `a * x + b` restores the mean and variance. The identity at test time,
+    and when `rate` is not strictly between 0 and 1.
+
+    # Arguments
+        rate: float, the probability of dropping a unit (as with Dropout).
+        noise_shape: optional shape of the keep/drop mask, broadcast over the
+            input (entries 1, None or the input's size).
+        seed: optional int: masks from a private generator seeded with it,
+            instead of NumPy's global one.
+
+    # Input shape
+        Any.
+
+    # Output shape
+        Same as the input.
+
+    # References
+        - [Self-Normalizing Neural Networks](https://arxiv.org/abs/1706.02515)
+    """
+
+    supports_masking = True
+
+    @keras2.keras2_arguments(keras2.ALPHA_DROPOUT)
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super(AlphaDropout, self).__init__(**kwargs)
+        try:
+            self.rate = float(rate)
+        except (TypeError, ValueError):
+            raise ValueError('%s: rate must be a number, got %r' % (layer_label(self), rate))
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+        self._random = np.random if seed is None else np.random.RandomState(seed)
+
+    def _mask_shape(self, shape):
+        if self.noise_shape is None:
+            return shape
+        wanted = tuple(d if n is None else n for n, d in zip(self.noise_shape, shape))
+        if len(self.noise_shape) != len(shape) or \
+                any(n not in (1, d) for n, d in zip(wanted, shape)):
+            raise ValueError('%s: noise_shape %s does not broadcast to the input shape %s (each '
+                             "entry must be 1, None or the input's size)"
+                             % (layer_label(self), self.noise_shape, shape))
+        return wanted
+
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
+        mask_shape = self._mask_shape(x.shape)
+        rate = self.rate
+        if not training or not 0. < rate < 1.:
+            return x, lambda dy: dy
+        alpha_p = -_SELU_ALPHA * _SELU_SCALE
+        a = ((1. - rate) * (1. + rate * alpha_p ** 2)) ** -0.5
+        b = -a * alpha_p * rate
+        kept = (self._random.random_sample(mask_shape) >= rate).astype('float32')
+        # a * (x * kept + alpha_p * (1 - kept)) + b, with its slope a * kept.
+        slope = np.float32(a) * kept
+        offset = np.float32(a * alpha_p) * (np.float32(1) - kept) + np.float32(b)
+        y = (x * slope + offset).astype(x.dtype, copy=False)
+
+        def backprop(dy):
+            return dy * slope
+        return y, backprop
+
+    def get_config(self):
+        config = super(AlphaDropout, self).get_config()
+        config['rate'] = self.rate
+        if self.noise_shape is not None:
+            config['noise_shape'] = list(self.noise_shape)
+        if self.seed is not None:
+            config['seed'] = self.seed
+        return config

@@ -386,6 +386,7 @@ class _Pooling3D(Layer):
 
     _mode = None
 
+    @keras2.keras2_arguments(keras2.POOLING3D)
     def __init__(self, pool_size=(2, 2, 2), strides=None, border_mode='valid',
                  dim_ordering='default', **kwargs):
         super(_Pooling3D, self).__init__(**kwargs)
@@ -499,6 +500,7 @@ class AveragePooling3D(_Pooling3D):
 class _GlobalPooling3D(Layer):
     """Shared by GlobalMaxPooling3D and GlobalAveragePooling3D."""
 
+    @keras2.keras2_arguments(keras2.GLOBAL_POOLING3D)
     def __init__(self, dim_ordering='default', **kwargs):
         super(_GlobalPooling3D, self).__init__(**kwargs)
         self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)

@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import activations, initializations, regularizers
 from .. import backend as K
-from ..compat import keras0
+from ..compat import keras0, keras2
 from ..engine.base_layer import Layer, any_mask_flag
 from ..kernels import recurrent as kernels
 from ..kernels import threads as kernel_threads
@@ -600,6 +600,7 @@ class SimpleRNN(_FusedCell):
 
     _GATES = ('',)
 
+    @keras2.keras2_arguments(keras2.SIMPLE_RNN)
     @keras0.legacy_arguments(keras0.recurrent_arguments)
     def __init__(self, output_dim, init='glorot_uniform', inner_init='orthogonal',
                  activation='tanh', W_regularizer=None, U_regularizer=None, b_regularizer=None,
@@ -674,6 +675,7 @@ class GRU(_FusedCell):
     _GATES = ('z', 'r', 'h')
     _SAVED_ORDER = ('z', 'r', 'h')
 
+    @keras2.keras2_arguments(keras2.GRU)
     @keras0.legacy_arguments(keras0.recurrent_arguments)
     def __init__(self, output_dim, init='glorot_uniform', inner_init='orthogonal',
                  activation='tanh', inner_activation='hard_sigmoid', W_regularizer=None,
@@ -767,6 +769,7 @@ class LSTM(_FusedCell):
     _GATES = ('i', 'f', 'c', 'o')
     _SAVED_ORDER = ('i', 'c', 'f', 'o')
 
+    @keras2.keras2_arguments(keras2.LSTM)
     @keras0.legacy_arguments(keras0.recurrent_arguments)
     def __init__(self, output_dim, init='glorot_uniform', inner_init='orthogonal',
                  forget_bias_init='one', activation='tanh', inner_activation='hard_sigmoid',
