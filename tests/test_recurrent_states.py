@@ -251,3 +251,42 @@ def test_bad_states_with_arrays_leave_the_weights_unchanged():
 def test_reset_after_needs_the_concatenated_layout():
     with pytest.raises(ValueError, match=r"g \(GRU\): reset_after=True .*consume_less='cpu'"):
         GRU(4, reset_after=True, consume_less='cpu', name='g')
+
+
+def test_real_keras_3_file_with_reset_after_grus_loads_and_predicts():
+    import os
+    import warnings
+    from minikeras.models import load_model
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures')
+    reference = np.load(os.path.join(here, 'k3_gru_reset_after.npz'))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        model = load_model(os.path.join(here, 'k3_gru_reset_after.h5'))
+    assert [l.reset_after for l in model.layers[:2]] == [True, True]
+    np.testing.assert_allclose(model.predict(reference['x']), reference['y'], atol=2e-6)
+
+
+def test_states_model_and_reset_after_gru_save_load_and_export(tmp_path):
+    import warnings
+    from minikeras.engine import saving
+    from minikeras.models import Sequential, load_model
+    np.random.seed(9)
+    model, encoder_model, _ = seq2seq()
+    model.compile('rmsprop', 'categorical_crossentropy')
+    rng = np.random.RandomState(10)
+    enc, dec = rng.uniform(size=(4, 3, 5)), rng.uniform(size=(4, 2, 5))
+    model.fit([enc, dec], rng.uniform(size=(4, 2, 5)), epochs=1, verbose=0)
+    model.save(str(tmp_path / 's2s.h5'))
+    again = load_model(str(tmp_path / 's2s.h5'))
+    np.testing.assert_allclose(again.predict([enc, dec]), model.predict([enc, dec]), atol=1e-6)
+    gru = Sequential([GRU(units=4, reset_after=True, input_shape=(3, 5)), Dense(2)])
+    gru.compile('sgd', 'mse')
+    gru.save(str(tmp_path / 'gru.h5'))
+    back = load_model(str(tmp_path / 'gru.h5'))
+    assert back.layers[0].reset_after and back.layers[0].get_weights()[2].shape == (2, 12)
+    np.testing.assert_allclose(back.predict(enc), gru.predict(enc), atol=1e-6)
+    saving.export_to_keras3(gru, str(tmp_path / 'k3.h5'))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        exported = load_model(str(tmp_path / 'k3.h5'), compile=False)
+    np.testing.assert_allclose(exported.predict(enc), gru.predict(enc), atol=1e-6)
