@@ -290,3 +290,59 @@ def test_states_model_and_reset_after_gru_save_load_and_export(tmp_path):
         warnings.simplefilter('ignore')
         exported = load_model(str(tmp_path / 'k3.h5'), compile=False)
     np.testing.assert_allclose(exported.predict(enc), gru.predict(enc), atol=1e-6)
+
+
+@pytest.mark.parametrize('merge_mode', ['concat', None])
+def test_bidirectional_returns_both_layers_states_and_takes_them(merge_mode):
+    from minikeras.layers import Bidirectional
+    layer = Bidirectional(LSTM(4, recurrent_activation='sigmoid', return_state=True,
+                               return_sequences=True), merge_mode=merge_mode)
+    shapes = layer.connect([(None, 5, 3)] + [(None, 4)] * 4)
+    outputs = 2 if merge_mode is None else 1
+    assert len(shapes) == outputs + 4 and shapes[-1] == (None, 4)
+    rng = np.random.RandomState(11)
+    layer.set_weights([rng.uniform(-0.6, 0.6, w.shape).astype('float32')
+                       for w in layer.get_weights()])
+    x = rng.uniform(-1, 1, (2, 5, 3))
+    states = [rng.uniform(-1, 1, (2, 4)) for _ in range(4)]
+    outs, backprop = layer.forward([x.astype('float32')] + [s.astype('float32') for s in states])
+    forward_weights = layer.get_weights()[:3]
+    backward_weights = layer.get_weights()[3:]
+    seq_f, finals_f = reference('LSTM', x, forward_weights, states[:2])
+    seq_b, finals_b = reference('LSTM', x, backward_weights, states[2:], go_backwards=True)
+    seq_b = seq_b[:, ::-1]
+    if merge_mode == 'concat':
+        np.testing.assert_allclose(outs[0], np.concatenate([seq_f, seq_b], -1), atol=1e-5)
+    else:
+        np.testing.assert_allclose(outs[0], seq_f, atol=1e-5)
+        np.testing.assert_allclose(outs[1], seq_b, atol=1e-5)
+    for got, want in zip(outs[outputs:], finals_f + finals_b):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    weights_out = [rng.uniform(-1, 1, o.shape) for o in outs]
+    grads = backprop([w.astype('float32') for w in weights_out])
+    assert len(grads) == 5
+
+    def loss():
+        values = layer.forward([x.astype('float32')] + [s.astype('float32') for s in states])[0]
+        return sum(float((np.float64(v) * w).sum()) for v, w in zip(values, weights_out))
+    for k in range(4):
+        old = states[k][1, 2]
+        states[k][1, 2] = old + 1e-3
+        up = loss()
+        states[k][1, 2] = old - 1e-3
+        down = loss()
+        states[k][1, 2] = old
+        np.testing.assert_allclose(grads[1 + k][1, 2], (up - down) / 2e-3, rtol=2e-2, atol=2e-3)
+
+
+def test_bidirectional_states_in_a_functional_model():
+    from minikeras.layers import Bidirectional
+    inputs = Input(shape=(5, 3))
+    out, h_f, c_f, h_b, c_b = Bidirectional(LSTM(4, return_state=True))(inputs)
+    model = Model(inputs, [out, h_f, c_b])
+    assert model.output_shape == [(None, 8), (None, 4), (None, 4)]
+    x = np.random.RandomState(12).uniform(-1, 1, (3, 5, 3)).astype('float32')
+    out, h_f, c_b = model.predict(x)
+    np.testing.assert_allclose(out[:, :4], h_f, rtol=1e-6)    # the last output is h
+    model.compile('sgd', 'mse')
+    model.train_on_batch(x, [np.zeros((3, 8)), np.zeros((3, 4)), np.zeros((3, 4))])
