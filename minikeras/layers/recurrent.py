@@ -90,6 +90,11 @@ class Recurrent(Layer):
         truncate_gradient: Keras 0.x: backpropagate through the last
             `truncate_gradient` steps only (as Theano's scan did); -1, the
             default, through all of them.
+        return_state: (Keras 2) return `[output] + the final states` (LSTM:
+            h and c), each `(nb_samples, output_dim)`. With `initial_state=`
+            in the call (`layer(x, initial_state=[h, c])`), the recurrence
+            starts from the given states; gradients flow into them and out
+            of the returned ones.
 
     # Input shape
         3D `(nb_samples, timesteps, input_dim)`.
@@ -825,10 +830,15 @@ class GRU(_FusedCell):
         inner_activation: activation of the gates (hard_sigmoid: clip(0.2 x + 0.5, 0, 1)).
         W_regularizer, U_regularizer, b_regularizer: optional weight penalties.
         dropout_W, dropout_U: fractions of the input / recurrent units to drop.
+        reset_after: (Keras 2.2.4; Keras 3's default) apply the reset gate
+            after the recurrent matmul, with a recurrent bias:
+            `hh = activation(x W_h + b_h + r * (h U_h + b'_h))`, and b' added
+            to z's and r's recurrent parts too. Needs consume_less='gpu'.
         and the arguments of `Recurrent`.
 
     Weights: 'cpu'/'mem': `W_z, U_z, b_z, W_r, U_r, b_r, W_h, U_h, b_h`;
-    'gpu': `W (input_dim, 3n), U (n, 3n), b (3n,)` in gate order z, r, h.
+    'gpu': `W (input_dim, 3n), U (n, 3n), b (3n,)` in gate order z, r, h;
+    with reset_after, `b` is (2, 3n): the input bias, then the recurrent bias.
     """
 
     _GATES = ('z', 'r', 'h')
