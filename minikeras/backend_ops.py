@@ -295,6 +295,10 @@ def batch_dot(x, y, axes=None):
     if nx < 2 or ny < 2:
         raise ValueError('batch_dot needs tensors with at least 2 axes, got %d and %d axes'
                          % (nx, ny))
+    from .compat import version
+    if builtins.max(nx, ny) > 3 and version.is_keras_2():
+        from . import backend_keras2    # Keras 2.2.4 batches over the leading axes there
+        return backend_keras2.batch_dot(x, y, axes)
     if isinstance(axes, int):
         axes = (axes, axes)
     if axes is None:

@@ -126,8 +126,9 @@ def test_keras_2_initializer_of_conv1d_uses_keras_2_fans():
 
 
 def test_unsupported_keras_2_values_are_named():
+    from minikeras.layers import Conv3D
     with pytest.raises(ValueError, match=r'dilation_rate=2 is not supported'):
-        Conv2D(4, (3, 3), dilation_rate=2)
+        Conv3D(4, (3, 3, 3), dilation_rate=2)
     assert Conv2D(4, (3, 3), dilation_rate=(1, 1)).nb_row == 3
     with pytest.raises(ValueError, match=r'causal'):
         Conv1D(4, 3, padding='causal')

@@ -3,6 +3,8 @@ AlphaDropout, the Keras 2 names of the convolution family, the recurrent
 layers' Keras 2 arguments, the backend functions Keras 2's examples call.
 Each is checked against a NumPy reference, the Keras 1 call it must equal,
 or finite differences."""
+import os
+
 import numpy as np
 import pytest
 
@@ -368,3 +370,83 @@ def test_keras_2_convolution_layers_save_and_reload(tmp_path):
     assert [type(layer).__name__ for layer in again.layers] == [
         'AtrousConvolution2D', 'Conv2DTranspose', 'DepthwiseConv2D', 'SeparableConvolution2D']
     np.testing.assert_allclose(again.predict(x), model.predict(x), rtol=1e-5, atol=1e-6)
+
+
+# -- ImageDataGenerator: Keras 2.2.4's random stream ----------------------------------------------
+
+AUGMENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures', 'k2_augment.npz')
+
+
+def test_keras_2_generator_draws_keras_2_2_4_parameters_in_its_order():
+    from minikeras.preprocessing.image import ImageDataGenerator
+    fixture = np.load(AUGMENT)
+    generator = ImageDataGenerator(rotation_range=30, width_shift_range=0.1,
+                                   height_shift_range=2, shear_range=10, zoom_range=0.2,
+                                   channel_shift_range=5., horizontal_flip=True,
+                                   vertical_flip=True, data_format='channels_last')
+    drawn = []
+    draw = generator._draw_parameters_keras_2
+
+    def recording(*args):
+        drawn.append(draw(*args))
+        return drawn[-1]
+    generator._draw_parameters_keras_2 = recording
+    flow = generator.flow(fixture['x'], np.arange(8), batch_size=3, seed=11)
+    for _ in range(5):
+        next(flow)
+
+    def joined(key):
+        return np.concatenate([params[key] for params in drawn])
+    np.testing.assert_allclose(joined('theta'), np.deg2rad(fixture['geometry_theta']))
+    np.testing.assert_allclose(joined('shear'), np.deg2rad(fixture['geometry_shear']))
+    for mine, theirs in (('tx', 'tx'), ('ty', 'ty'), ('zx', 'zx'), ('zy', 'zy'),
+                         ('hflip', 'flip_horizontal'), ('vflip', 'flip_vertical')):
+        np.testing.assert_allclose(joined(mine), fixture['geometry_' + theirs], err_msg=mine)
+    # One intensity for every channel of an image.
+    np.testing.assert_allclose(joined('channel'),
+                               np.repeat(fixture['geometry_channel_shift_intensity'][:, None],
+                                         3, axis=1))
+    # height_shift_range=2 (an int) shifts by whole pixels.
+    assert set(np.abs(joined('tx'))) <= {0., 1.}
+
+
+def test_keras_2_generator_serves_keras_2_2_4_batches_and_epochs():
+    from minikeras.preprocessing.image import ImageDataGenerator
+    fixture = np.load(AUGMENT)
+    generator = ImageDataGenerator(channel_shift_range=20., horizontal_flip=True,
+                                   vertical_flip=True, data_format='channels_last')
+    flow = generator.flow(fixture['x'], np.arange(8), batch_size=4, seed=5)
+    batches = [next(flow) for _ in range(5)]
+    np.testing.assert_array_equal(np.concatenate([b[1] for b in batches]), fixture['plain_y'])
+    np.testing.assert_allclose(np.concatenate([b[0] for b in batches]), fixture['plain_x'],
+                               rtol=1e-6, atol=1e-4)
+    # A Keras 1 generator keeps Keras 1.2.2's stream and its epoch order.
+    keras_1 = ImageDataGenerator(channel_shift_range=20., horizontal_flip=True,
+                                 vertical_flip=True, dim_ordering='tf')
+    flow = keras_1.flow(fixture['x'], np.arange(8), batch_size=4, seed=5)
+    labels = np.concatenate([next(flow)[1] for _ in range(4)])
+    np.testing.assert_array_equal(labels[:8], labels[8:])
+
+
+def test_batch_dot_of_4d_tensors_in_a_keras_2_script_batches_over_leading_axes(monkeypatch):
+    from minikeras.autodiff import vjp
+    rng = np.random.RandomState(6)
+    c = rng.standard_normal((2, 3, 5))
+    hat = rng.standard_normal((2, 3, 5, 4))
+    o = rng.standard_normal((2, 3, 4))
+    keras_1 = backend.batch_dot(c, hat, [2, 2])
+    assert keras_1.shape == (2, 3, 3, 4)            # Theano's: the named axes only
+    monkeypatch.setenv('MINIKERAS_KERAS_VERSION', '2')
+    # Keras 2.2.4's TensorFlow batch_dot, as the capsule example uses it.
+    np.testing.assert_allclose(backend.batch_dot(c, hat, [2, 2]),
+                               np.einsum('bni,bnid->bnd', c, hat))
+    np.testing.assert_allclose(backend.batch_dot(o, hat, [2, 3]),
+                               np.einsum('bnd,bnid->bni', o, hat))
+    # Up to 3 axes both generations agree.
+    x, y = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4))
+    np.testing.assert_allclose(backend.batch_dot(x, y, [2, 2]), np.einsum('bik,bjk->bij', x, y))
+    dy = rng.standard_normal((2, 3, 5))
+    _, backward = vjp(lambda a, b: backend.batch_dot(a, b, [2, 3]), o, hat)
+    do, dhat = backward(dy)
+    np.testing.assert_allclose(do, np.einsum('bni,bnid->bnd', dy, hat))
+    np.testing.assert_allclose(dhat, np.einsum('bni,bnd->bnid', dy, o))

@@ -43,6 +43,7 @@ SLOW = [
     '2.2.4/imdb_cnn', '2.2.4/imdb_fasttext', '2.2.4/antirectifier', '2.2.4/cifar10_cnn',
     '2.2.4/cifar10_resnet', '2.2.4/mnist_cnn', '2.2.4/mnist_mlp', '2.2.4/mnist_net2net',
     '2.2.4/mnist_siamese', '2.2.4/mnist_sklearn_wrapper', '2.2.4/mnist_transfer_cnn',
+    '2.2.4/reuters_mlp_relu_vs_selu', '2.2.4/cifar10_cnn_capsule', '2.2.4/imdb_lstm',
 ]
 
 

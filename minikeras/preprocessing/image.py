@@ -8,7 +8,13 @@ horizontal flip, vertical flip, each only when enabled), composes one affine
 matrix per image exactly as Keras did and resamples the whole batch with one
 Numba kernel (`minikeras.kernels.affine`) whose output is bit-identical to
 the `scipy.ndimage.affine_transform(..., order=0)` call Keras made per
-channel. The iterators serve batches in Keras 1.2.2's order; under Keras 0.3
+channel. A generator made by a Keras 2 call (or in a Keras 2 script) draws
+as Keras 2.2.4 did instead (keras_preprocessing 1.0.5: the flips are drawn
+whether or not they are on, one channel-shift intensity per image, shifts
+of an int range in pixels, angles in degrees; see
+`_draw_parameters_keras_2`), and its iterators start a new order after a
+full last batch; it still resamples with order 0 where Keras 2.2 used
+bilinear interpolation (order 1). The iterators serve batches in Keras 1.2.2's order; under Keras 0.3
 semantics (`MINIKERAS_KERAS_VERSION=0.3`) `flow()` makes one pass over the
 data, as Keras 0.3's generator did.
 
@@ -865,6 +871,54 @@ class ImageDataGenerator(object):
             params['brightness'] = uniform('brightness', *self.brightness_range)
         return params
 
+    def _draws_keras_2(self):
+        """Whether this generator draws as Keras 2.2.4 did (made by a Keras 2
+        call, or in a Keras 2 script)."""
+        return bool(getattr(self, 'keras_2_call', False))
+
+    def _draw_parameters_keras_2(self, n, h, w, c):
+        """Draws the random parameters of n images, image after image, as
+        Keras 2.2.4 (keras_preprocessing 1.0.5's `get_random_transform`) did:
+        rotation, height shift, width shift, shear, zoom x and y, then a
+        horizontal and a vertical flip draw whether or not flips are on, one
+        channel-shift intensity for all channels, brightness. A shift range
+        that is an int or a list draws `np.random.choice` of it, then a sign;
+        a float draws a uniform; below 1 it is a fraction of the image size,
+        otherwise pixels. Angles (rotation, shear) are in degrees."""
+        zoom_lo, zoom_hi = self.zoom_range
+        drawn = []
+        for _ in range(n):
+            image = {}
+            if self.rotation_range:
+                image['theta'] = np.random.uniform(-self.rotation_range, self.rotation_range)
+            if self.height_shift_range:
+                image['tx'] = _keras_2_shift(self.height_shift_range, h)
+            if self.width_shift_range:
+                image['ty'] = _keras_2_shift(self.width_shift_range, w)
+            if self.shear_range:
+                image['shear'] = np.random.uniform(-self.shear_range, self.shear_range)
+            if not (zoom_lo == 1 and zoom_hi == 1):
+                image['zx'], image['zy'] = np.random.uniform(zoom_lo, zoom_hi, 2)
+            image['hflip'] = bool(np.random.random() < 0.5) and bool(self.horizontal_flip)
+            image['vflip'] = bool(np.random.random() < 0.5) and bool(self.vertical_flip)
+            if self.channel_shift_range != 0:
+                image['channel'] = np.random.uniform(-self.channel_shift_range,
+                                                     self.channel_shift_range)
+            if self.brightness_range is not None:
+                image['brightness'] = np.random.uniform(*self.brightness_range)
+            drawn.append(image)
+        params = {}
+        for key in ('theta', 'tx', 'ty', 'shear', 'zx', 'zy', 'hflip', 'vflip', 'brightness'):
+            if drawn and key in drawn[0]:
+                params[key] = np.array([image[key] for image in drawn])
+        for key in ('theta', 'shear'):
+            if key in params:
+                params[key] = np.deg2rad(params[key])
+        if drawn and 'channel' in drawn[0]:
+            params['channel'] = np.repeat(np.array([[image['channel']] for image in drawn]),
+                                          c, axis=1)
+        return params
+
     def _has_geometry(self):
         return bool(self.rotation_range or self.height_shift_range or
                     self.width_shift_range or self.shear_range or
@@ -906,7 +960,9 @@ class ImageDataGenerator(object):
         h = batch.shape[self.row_axis]
         w = batch.shape[self.col_axis]
         c = batch.shape[self.channel_axis]
-        params = self._draw_parameters(n, h, w, c)
+        draw = self._draw_parameters_keras_2 if self._draws_keras_2() else \
+            self._draw_parameters
+        params = draw(n, h, w, c)
         if n == 0:
             return batch.copy()
 
@@ -997,6 +1053,19 @@ class ImageDataGenerator(object):
 # ---------------------------------------------------------------------------
 # Iterators
 
+def _keras_2_shift(shift_range, size):
+    """One shift as keras_preprocessing 1.0.5 drew it (see
+    `_draw_parameters_keras_2`)."""
+    try:
+        shift = np.random.choice(shift_range)
+        shift *= np.random.choice([-1, 1])
+    except ValueError:      # a float range: np.random.choice refuses it before drawing
+        shift = np.random.uniform(-shift_range, shift_range)
+    if np.max(shift_range) < 1:
+        shift *= size
+    return shift
+
+
 class Iterator(object):
     """Thread-safe iterator over the batch indices of `n` samples.
 
@@ -1064,7 +1133,10 @@ class Iterator(object):
             if self.batch_index == 0:
                 order = np.random.permutation(n) if shuffle else np.arange(n)
             start = (self.batch_index * batch_size) % n
-            if start + batch_size <= n:
+            # Keras 2.2.4 starts a new epoch (a new order) after a full last
+            # batch too; Keras 1.2.2 wrapped around in the same order.
+            if start + batch_size < n or (start + batch_size == n and
+                                          not getattr(self, 'keras_2_epochs', False)):
                 size = batch_size
                 self.batch_index += 1
             else:
@@ -1180,6 +1252,7 @@ class NumpyArrayIterator(Iterator):
         self.save_to_dir = save_to_dir
         self.save_prefix = save_prefix
         self.save_format = save_format
+        self.keras_2_epochs = bool(getattr(image_data_generator, "keras_2_call", False))
         super(NumpyArrayIterator, self).__init__(self.x.shape[0], batch_size, shuffle,
                                                  seed, one_pass=one_pass)
 
@@ -1279,6 +1352,7 @@ class DirectoryIterator(Iterator):
         self.classes = np.array(labels, dtype='int32')
         self.nb_sample = len(filenames)
         print('Found %d images belonging to %d classes.' % (self.nb_sample, self.nb_class))
+        self.keras_2_epochs = bool(getattr(image_data_generator, "keras_2_call", False))
         super(DirectoryIterator, self).__init__(self.nb_sample, batch_size, shuffle, seed)
 
     def next(self):
