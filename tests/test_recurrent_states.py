@@ -346,3 +346,53 @@ def test_bidirectional_states_in_a_functional_model():
     np.testing.assert_allclose(out[:, :4], h_f, rtol=1e-6)    # the last output is h
     model.compile('sgd', 'mse')
     model.train_on_batch(x, [np.zeros((3, 8)), np.zeros((3, 4)), np.zeros((3, 4))])
+
+
+@pytest.mark.parametrize('kind, reset_after', CELLS)
+def test_gradients_with_dropout_match_finite_differences(kind, reset_after):
+    # the same masks on every run: the generator is reseeded before each forward pass
+    layer, count = built(kind, reset_after, seed=13, dropout=0.3, recurrent_dropout=0.4)
+    rng = np.random.RandomState(14)
+    x = rng.uniform(-1, 1, (2, 5, 3))
+    states = [rng.uniform(-1, 1, (2, 4)) for _ in range(count)]
+
+    def run():
+        np.random.seed(15)
+        return layer.forward([x.astype('float32')] + [s.astype('float32') for s in states],
+                             training=True)
+    outs, backprop = run()
+    assert not np.allclose(outs[0], layer.forward([x.astype('float32')] + [
+        s.astype('float32') for s in states])[0][0])        # dropout applied in training
+    weights_out = [rng.uniform(-1, 1, o.shape) for o in outs]
+    for g in layer.gradients:
+        g.fill(0)
+    grads = backprop([w.astype('float32') for w in weights_out])
+
+    def numeric(array, index, eps=1e-3):
+        def loss():
+            return sum(float((np.float64(v) * w).sum()) for v, w in zip(run()[0], weights_out))
+        old = array[index]
+        array[index] = old + eps
+        up = loss()
+        array[index] = old - eps
+        down = loss()
+        array[index] = old
+        return (up - down) / (2 * eps)
+    for index in [(0, 1, 0), (1, 4, 2)]:
+        np.testing.assert_allclose(grads[0][index], numeric(x, index), rtol=2e-2, atol=2e-3)
+    for k in range(count):
+        np.testing.assert_allclose(grads[1 + k][1, 1], numeric(states[k], (1, 1)), rtol=2e-2,
+                                   atol=2e-3)
+    for weight, grad in zip(layer.trainable_weights, layer.gradients):
+        index = tuple(d - 1 for d in weight.shape)
+        np.testing.assert_allclose(grad[index], numeric(weight, index), rtol=2e-2, atol=2e-3)
+
+
+def test_a_custom_step_layer_refuses_return_state():
+    class MyRNN(SimpleRNN):
+        def step(self, x, states):
+            return SimpleRNN.step(self, x, states)
+    layer = MyRNN(4, return_state=True, name='mine')
+    layer.connect((None, 5, 3))
+    with pytest.raises(ValueError, match=r'mine \(MyRNN\) computes its own step\(\)'):
+        layer.forward(np.zeros((2, 5, 3), 'float32'))
