@@ -168,7 +168,9 @@ def report(info, models, systems, notes, runs, args, elapsed):
         m = suite_models.MODELS[model]
         what = ('%s samples, batch %d, validation_split %s' % (format(m.samples, ','), m.batch,
                                                              m.validation_split)
-                if m.kind == 'fit' else 'one training step on a batch of %d' % m.batch)
+                if m.kind == 'fit' else 'one forward and input gradient on a batch of %d'
+                % m.batch if m.kind == 'input_gradient'
+                else 'one training step on a batch of %d' % m.batch)
         lines.append('- `%s`: %s; %s' % (model, m.source, what))
     lines.append('')
     header = ['model', 'unit'] + ['%s warm s' % n for n in names] + \

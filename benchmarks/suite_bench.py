@@ -113,6 +113,11 @@ def main(argv=None):
                 built.fit(x, y, batch_size=spec.batch, epochs=1, verbose=0,
                           validation_split=spec.validation_split, shuffle=True)
             times.append(time.perf_counter() - t0)
+    elif spec.kind == 'input_gradient':
+        for _ in range(epochs):
+            t0 = time.perf_counter()
+            built(x[:spec.batch])
+            times.append(time.perf_counter() - t0)
     else:
         rng = np.random.RandomState(1337)
         for _ in range(epochs):

@@ -15,7 +15,8 @@ A model is one `Model(...)` entry of MODELS:
 - `minikeras(keras, shape)` and `keras3(keras, shape)`: build and compile
   the model with the given module (`minikeras` or `keras`) and input shape;
   return the model, or for kind 'gan' a dict of the models one training
-  step uses (see `gan_step`).
+  step uses (see `gan_step`), or for kind 'input_gradient' a function of
+  a batch returning the loss and its gradient with respect to the batch.
 
 Adding a model to the suite is one entry and its two builders; run.py and
 suite.py pick it up by name (`--models`). Data are synthetic (random inputs
@@ -337,6 +338,54 @@ def gan_step(np, models, images, labels, rng, batch):
     models['combined'].train_on_batch([noise, sampled.reshape((-1, 1))], [trick, sampled])
 
 
+# ---------------------------------------------------------------------------
+# VGG16 forward + gradient with respect to the input (deep dream, style
+# transfer, saliency: issue 11)
+# ---------------------------------------------------------------------------
+
+def vgg16_gradient_minikeras(keras, shape):
+    """A function x -> (loss, d loss / d x) on VGG16 with random weights."""
+    from minikeras import backend as K
+    from minikeras.applications import VGG16
+    model = VGG16(weights=None, include_top=True, input_tensor=keras.layers.Input(shape=shape))
+    loss = K.mean(model.output[:, 0])
+    function = K.function([model.input], [loss, K.gradients(loss, model.input)])
+    return lambda x: function([x])
+
+
+def vgg16_gradient_keras3(keras, shape):
+    model = keras.applications.VGG16(weights=None, include_top=True, input_shape=shape)
+    backend = keras.backend.backend()
+    if backend == 'tensorflow':
+        import tensorflow as tf
+
+        @tf.function
+        def step(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                loss = tf.reduce_mean(model(x)[:, 0])
+            return loss, tape.gradient(loss, x)
+        return lambda x: [t.numpy() for t in step(tf.convert_to_tensor(x))]
+    if backend == 'jax':
+        import jax
+        trainable = [v.value for v in model.trainable_variables]
+        non_trainable = [v.value for v in model.non_trainable_variables]
+
+        def loss_of(x):
+            y, _ = model.stateless_call(trainable, non_trainable, x)
+            return y[:, 0].mean()
+        step = jax.jit(jax.value_and_grad(loss_of))
+        return lambda x: [jax.device_get(t) for t in step(x)]
+    import torch
+
+    def torch_step(x):
+        image = torch.tensor(x, requires_grad=True)
+        loss = model(image)[:, 0].mean()
+        loss.backward()
+        return [loss.detach().numpy(), image.grad.numpy()]
+    return torch_step
+
+
 MODELS = collections.OrderedDict((m.name, m) for m in [
     Model('seed', 'the wphh seed cnn.py (as benchmarks/minikeras_bench.py)', 'fit',
           (1, 28, 28), 10, 42000, 100, 2, 0.2, seed_minikeras, seed_keras3),
@@ -349,6 +398,10 @@ MODELS = collections.OrderedDict((m.name, m) for m in [
     Model('mnist_acgan', 'Keras 1.2.2 examples/mnist_acgan.py, one generator + '
           'discriminator step per "epoch"', 'gan',
           (1, 28, 28), 10, 100, 100, 2, 0.0, mnist_acgan_minikeras, mnist_acgan_keras3),
+    Model('vgg16_input_gradient', 'VGG16 (random weights) forward + gradient of the mean '
+          'first-class score with respect to a 1x3x224x224 image, the step of deep_dream.py '
+          'and neural_style_transfer.py', 'input_gradient',
+          (3, 224, 224), 1000, 1, 1, 4, 0.0, vgg16_gradient_minikeras, vgg16_gradient_keras3),
 ])
 
 

@@ -159,9 +159,12 @@ def cast_to_floatx(x):
     return np.asarray(x, dtype=_FLOATX)
 
 
+_BACKEND = 'minikeras'   # Keras 1.2.2's module variable, which some code reads
+
+
 def backend():
     """Returns the name of the backend, 'minikeras'."""
-    return 'minikeras'
+    return _BACKEND
 
 from .backend_ops import *  # noqa: E402,F401,F403  (Keras 1's backend functions on NumPy)
 from .backend_conv import *  # noqa: E402,F401,F403  (Keras 2's K.conv1d, K.conv2d, ...)

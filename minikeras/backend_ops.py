@@ -1015,13 +1015,17 @@ def gradients(loss, variables):
     return graph_gradients(loss, variables)
 
 
-def _graph_aware(function):
-    name = 'K.' + function.__name__
+def _graph_aware(function, name=None, on_graph=None):
+    """`function` that builds a graph node (named `name`, of `on_graph`, by
+    default `function` itself) when one of its arguments is a Keras tensor,
+    and computes on values otherwise."""
+    name = name or 'K.' + function.__name__
+    on_graph = on_graph or function
 
     @functools.wraps(function)
     def graph_aware(*args, **kwargs):
         if _has_keras_tensor(args) or _has_keras_tensor(kwargs):
-            return _symbolic_apply(function, args, kwargs, name)
+            return _symbolic_apply(on_graph, args, kwargs, name)
         return function(*args, **kwargs)
     return graph_aware
 

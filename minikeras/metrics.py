@@ -5,7 +5,8 @@ average of the batch figures weighted by batch size.
 """
 import numpy as np
 
-from . import backend, objectives
+from . import backend, backend_ops, objectives
+from .autodiff import stop_gradient
 from .utils.generic_utils import get_from_module
 
 
@@ -103,6 +104,20 @@ def fmeasure(y_true, y_pred):
     """F1 score: `fbeta_score` with beta = 1."""
     return fbeta_score(y_true, y_pred, beta=1)
 
+
+def _graph_aware(metric):
+    """`metric` that, given Keras tensors, is a node of the graph giving the
+    batch value as a float32 scalar tensor (as Keras 1.2.2's metrics were);
+    a metric carries no gradient."""
+    def on_values(*args, **kwargs):
+        return np.float32(metric(*stop_gradient(args), **kwargs))
+    return backend_ops._graph_aware(metric, 'metrics.' + metric.__name__, on_values)
+
+
+for _name, _value in list(globals().items()):
+    if not _name.startswith('_') and callable(_value) and \
+            getattr(_value, '__module__', None) == __name__:
+        globals()[_name] = _graph_aware(_value)
 
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error

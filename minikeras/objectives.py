@@ -7,14 +7,17 @@ gradient of `sum(f(y_true, y_pred))` with respect to `y_pred`.
 """
 import numpy as np
 
-from . import backend
+from . import backend, backend_ops
+from .autodiff import stop_gradient
 from .utils.generic_utils import get_from_module
 
 
 def _differentiable(backward):
     def attach(function):
         function.backward = backward
-        return function
+        # on Keras tensors the loss is a node of the graph (a loss built from
+        # other tensors, K.function on a placeholder), as in Keras 1.2.2
+        return backend_ops._graph_aware(function, 'objectives.' + function.__name__)
     return attach
 
 
@@ -105,7 +108,7 @@ def categorical_crossentropy(y_true, y_pred):
 
 
 def _sparse_as_one_hot(y_true, y_pred):
-    labels = np.asarray(y_true).reshape(y_pred.shape[:-1]).astype('int64')
+    labels = np.asarray(stop_gradient(y_true)).reshape(y_pred.shape[:-1]).astype('int64')
     one_hot = np.zeros(y_pred.shape, dtype=y_pred.dtype)
     np.put_along_axis(one_hot, labels[..., None], 1., axis=-1)
     return one_hot

@@ -117,3 +117,43 @@ def test_inception_v3_layers_and_preprocessing():
     assert all('mixed%d' % i in names for i in range(11))
     assert 'mixed9_0' in names and 'mixed9_1' in names
     np.testing.assert_allclose(inception_preprocess(np.array([0., 127.5, 255.])), [-1, 0, 1])
+
+
+def test_xception_tf_ordering_and_its_weight_file(keras_home):
+    from minikeras.applications import Xception
+    from minikeras.applications.xception import preprocess_input as xception_preprocess
+    previous = K.image_dim_ordering()
+    K.set_image_dim_ordering('th')
+    try:
+        # Keras 1.2.2: 22,910,480 parameters (Keras 2's Xception has the same)
+        with pytest.warns(UserWarning, match='only available for the input dimension '
+                                             'ordering "tf"'):
+            full = Xception(weights=None)
+        assert K.image_dim_ordering() == 'th'
+        assert full.count_params() == 22910480
+        assert full.input_shape == (None, 299, 299, 3)
+        assert full.output_shape == (None, 1000)
+        with pytest.raises(ValueError, match='should be 1000'):
+            Xception(weights='imagenet', classes=10)
+        with pytest.raises(ValueError, match='at least 71x71'):
+            Xception(include_top=False, weights=None, input_shape=(70, 70, 3))
+        source = Xception(include_top=False, weights=None, input_shape=(71, 71, 3))
+        names = [layer.name for layer in source.layers]
+        assert names[1:4] == ['block1_conv1', 'block1_conv1_bn', 'block1_conv1_act']
+        assert 'block2_sepconv2_act' in names and 'block12_sepconv3_bn' in names
+        assert source.output_shape == (None, 3, 3, 2048)
+        _randomize(source, 1)
+        # positive, so that the moving variances are
+        source.set_weights([np.abs(w) for w in source.get_weights()])
+        source.save_weights(str(keras_home /
+                                'xception_weights_tf_dim_ordering_tf_kernels_notop.h5'))
+        model = Xception(include_top=False, weights='imagenet', input_shape=(71, 71, 3))
+        for saved, loaded in zip(source.get_weights(), model.get_weights()):
+            np.testing.assert_array_equal(saved, loaded)
+        x = np.random.RandomState(0).uniform(0, 1, (1, 71, 71, 3)).astype('float32')
+        prediction = model.predict(x)
+        assert np.isfinite(prediction).all() and np.abs(prediction).max() > 0
+        np.testing.assert_allclose(prediction, source.predict(x), rtol=1e-5, atol=1e-6)
+    finally:
+        K.set_image_dim_ordering(previous)
+    np.testing.assert_allclose(xception_preprocess(np.array([0., 127.5, 255.])), [-1, 0, 1])

@@ -6,7 +6,8 @@ from .imagenet_utils import _obtain_input_shape
 
 # Where Keras 1.2.2 downloaded each model's weights from (the release per model)
 _ORIGIN = 'https://github.com/fchollet/deep-learning-models/releases/download/%s/%s'
-_RELEASE = {'vgg16': 'v0.1', 'vgg19': 'v0.1', 'resnet50': 'v0.2', 'inception_v3': 'v0.2'}
+_RELEASE = {'vgg16': 'v0.1', 'vgg19': 'v0.1', 'resnet50': 'v0.2', 'inception_v3': 'v0.2',
+            'xception': 'v0.4'}
 
 
 def check_weights_argument(weights, include_top, classes):

@@ -20,6 +20,8 @@ import inspect
 import numbers
 import warnings
 
+import numpy as np
+
 from . import version
 
 
@@ -404,7 +406,11 @@ def _get_output(self, train=False):
 
 
 def _get_input(self, train=False):
-    """Keras 0.x: the layer's input tensor (of its only call)."""
+    """Keras 0.x: the layer's input tensor (of its only call); inside a Keras
+    0.x custom layer's `get_output`, the value the layer is computing on."""
+    computing = self.__dict__.get('_keras0_inputs')
+    if computing:
+        return computing[-1]
     return self.input
 
 
@@ -414,10 +420,65 @@ def _set_input(self, tensor):
     self._keras0_input = tensor
 
 
+def _keras0_output_shape(shape_property):
+    """A Keras 0.x `output_shape` property (computed from `self.input_shape`)
+    as Keras 1's `get_output_shape_for` and an `output_shape` the engine can
+    also assign."""
+    def get_output_shape_for(self, input_shape):
+        saved = self.__dict__.get('input_shape')
+        self.__dict__['input_shape'] = input_shape
+        try:
+            return shape_property.fget(self)
+        finally:
+            self.__dict__['input_shape'] = saved
+
+    def get(self):
+        if self.__dict__.get('input_shape') is None:
+            return self.__dict__.get('_keras0_output_shape')
+        return shape_property.fget(self)
+
+    def set(self, value):
+        self.__dict__['_keras0_output_shape'] = value
+    return get_output_shape_for, property(get, set, None, shape_property.__doc__)
+
+
+def translate_keras0_layer_class(cls):
+    """Keras 0.3's custom-layer protocol in Keras 1's form: a layer class
+    that defines `get_output(train)` (reading `self.get_input(train)`) and no
+    `call` computes with `get_output` as its `call`; an `output_shape`
+    property becomes its `get_output_shape_for`."""
+    defines = vars(cls)
+    if 'get_output' not in defines or 'call' in defines or 'forward' in defines:
+        return
+    get_output = defines['get_output']
+
+    def call(self, x, mask=None):
+        from .. import backend_ops
+        computing = self.__dict__.setdefault('_keras0_inputs', [])
+        # Keras 0.x code may write `x -= ...`: on Theano that made a new
+        # tensor, so a plain array is copied first
+        computing.append(np.array(x) if isinstance(x, np.ndarray) else x)
+        try:
+            # the running phase (a call outside a run: the test phase)
+            return get_output(self, bool(backend_ops._phase_for()))
+        finally:
+            computing.pop()
+    cls.call = call
+    shape_property = defines.get('output_shape')
+    if isinstance(shape_property, property) and 'get_output_shape_for' not in defines:
+        cls.get_output_shape_for, cls.output_shape = _keras0_output_shape(shape_property)
+
+
 def install_layer_api(layer_class):
     """Gives `layer_class` (the base Layer) Keras 0.x's `get_output`,
-    `get_input` and an assignable `input`."""
+    `get_input` and an assignable `input`, and translates the Keras 0.x
+    custom layers subclassing it (`translate_keras0_layer_class`)."""
     layer_class.get_output = _get_output
     layer_class.get_input = _get_input
     layer_class.input = property(layer_class.input.fget, _set_input, None,
                                  layer_class.input.__doc__)
+
+    def init_subclass(cls, **kwargs):
+        super(layer_class, cls).__init_subclass__(**kwargs)
+        translate_keras0_layer_class(cls)
+    layer_class.__init_subclass__ = classmethod(init_subclass)

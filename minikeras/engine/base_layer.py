@@ -11,6 +11,7 @@ import collections
 import numpy as np
 
 from .. import initializations
+from .losses_updates import LossesAndUpdates
 from .graph import KerasTensor, Node, to_list
 
 _UIDS = collections.defaultdict(int)
@@ -27,7 +28,7 @@ def reset_uids():
     _UIDS.clear()
 
 
-class Layer(object):
+class Layer(LossesAndUpdates):
     """Base class of every layer.
 
     # Arguments
@@ -47,6 +48,14 @@ class Layer(object):
     """
 
     supports_masking = False
+    # Off while a graph walk wants no gradient of this layer's weights
+    # (`K.gradients` with respect to an input): backprop then skips them.
+    weight_gradients_wanted = True
+    # Keras 1.2.2: whether the output depends on the learning phase (Dropout,
+    # noise, BatchNormalization mode 0, a custom layer that says so)
+    uses_learning_phase = False
+    # Keras 1.2.2's declared input constraints: none unless a layer sets them
+    input_spec = None
 
     def __init__(self, input_shape=None, batch_input_shape=None, input_dtype=None,
                  name=None, trainable=True, weights=None):
@@ -307,7 +316,8 @@ class Layer(object):
         if type(self).call is Layer.call:
             raise TypeError('Layer %s (%s) defines neither forward() nor call()'
                             % (self.name, type(self).__name__))
-        weights = list(self._trainable_weights) if self.trainable else []
+        weights = list(self._trainable_weights) \
+            if self.trainable and self.weight_gradients_wanted else []
 
         def traced_call(inputs, *traced_weights):
             undo = _substitute_weights(self, {id(weight): traced for weight, traced

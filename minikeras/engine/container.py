@@ -5,9 +5,10 @@ import numpy as np
 from .base_layer import Layer, _same_sample_shape, get_uid, weight_array
 from .graph import KerasTensor, shape_repr, to_list
 from .input_layer import InputLayer
+from .losses_updates import ModelLossesAndUpdates
 
 
-class Container(Layer):
+class Container(ModelLossesAndUpdates, Layer):
     """A graph of layers from input tensors to output tensors. It runs the
     graph (`_run`) and is itself a layer: a model can be called on tensors or
     added to another model.
@@ -34,6 +35,9 @@ class Container(Layer):
             if not isinstance(t, KerasTensor):
                 raise TypeError('Model %s: inputs and outputs must be Keras tensors (from Input() '
                                 'and layer calls), got %r' % (self.name, t))
+        if len({id(t) for t in inputs}) != len(inputs):
+            raise ValueError('Model %s: the list of inputs is redundant (%s): each input may '
+                             'appear only once' % (self.name, ', '.join(t.name for t in inputs)))
         for t in inputs:
             if not isinstance(t._keras_history[0], InputLayer):
                 raise ValueError('Model %s: input %s does not come from Input(); model inputs '
@@ -48,6 +52,11 @@ class Container(Layer):
                                 'Lambda layer' % (self.name, layer.op_name, layer.name))
         self.input_layers = [t._keras_history[0] for t in self.inputs]
         self.output_layers = [t._keras_history[0] for t in self.outputs]
+        # Keras 1.2.2's bookkeeping of where the inputs and outputs come from
+        self.input_layers_node_indices = [t._keras_history[1] for t in self.inputs]
+        self.input_layers_tensor_indices = [t._keras_history[2] for t in self.inputs]
+        self.output_layers_node_indices = [t._keras_history[1] for t in self.outputs]
+        self.output_layers_tensor_indices = [t._keras_history[2] for t in self.outputs]
         self.input_names = [layer.name for layer in self.input_layers]
         self.output_names = [layer.name for layer in self.output_layers]
         self.input_shapes = [t.shape for t in self.inputs]
@@ -71,6 +80,30 @@ class Container(Layer):
     @property
     def sublayers(self):
         return list(self._graph_layers)
+
+    @property
+    def uses_learning_phase(self):
+        """Whether a layer of the model uses the learning phase (Keras 1.2.2)."""
+        return any(layer.uses_learning_phase for layer in self._graph_layers)
+
+    @uses_learning_phase.setter
+    def uses_learning_phase(self, value):
+        # as in Keras 1.2.2, a model's is its layers'
+        pass
+
+    @property
+    def input_spec(self):
+        """The input specs of the model's input layers, one per input (None
+        where a layer declares none), as in Keras 1.2.2."""
+        specs = []
+        for layer in getattr(self, 'input_layers', []):
+            spec = layer.input_spec
+            specs.extend(spec if isinstance(spec, list) else [spec])
+        return specs
+
+    @input_spec.setter
+    def input_spec(self, value):
+        pass
 
     def _leaf_layers(self):
         """[(layer, trainable)] for every layer of the graph that has no
@@ -232,7 +265,17 @@ class Container(Layer):
 
     def compute_mask(self, x, mask=None):
         """The masks of the outputs for inputs `x` with masks `mask`: the
-        graph is run (Keras 1.2.2 ran it too)."""
+        graph is run (Keras 1.2.2 ran it too). On Keras tensors: None for
+        each output that carries no mask."""
+        if any(isinstance(t, KerasTensor) for t in to_list(x)):
+            masks = _mask_list(mask) or [None] * len(to_list(x))
+            flags = self._output_mask_flags([t._mask_flag or m is not None
+                                             for t, m in zip(to_list(x), masks)])
+            if any(flags):
+                raise TypeError('Model %s: compute_mask on Keras tensors whose outputs carry '
+                                'a mask: minikeras computes masks with the values; call it on '
+                                'arrays' % self.name)
+            return [None] * len(flags) if len(flags) != 1 else None
         out_masks = self._run_masked(to_list(x), False, False, input_masks=_mask_list(mask))[3]
         return out_masks[0] if len(out_masks) == 1 else out_masks
 

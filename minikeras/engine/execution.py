@@ -6,6 +6,8 @@ a function that sends gradients from any tensors back to the fed tensors,
 to the intermediate tensors asked for, and into the gradient buffers of the
 weights on the way.
 """
+import contextlib
+
 import numpy as np
 
 
@@ -102,7 +104,7 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
             values[id(t)] = value
             if mask is not None:
                 masks[id(t)] = mask
-        if need_input or layer.trainable_pairs():
+        if need_input or (layer.weight_gradients_wanted and layer.trainable_pairs()):
             carries.update(id(t) for t in node.output_tensors)
             if need_backprop:
                 records.append((node, backprop, need_input))
@@ -150,6 +152,40 @@ def _with_activity_gradient(backprop, regularizer, output):
     return backprop_with_penalty
 
 
+@contextlib.contextmanager
+def weight_gradients_only_for(nodes, weight_ids):
+    """Within the block, the layers among `nodes` (nested models' and
+    wrappers' layers included) skip the gradients of their weights unless
+    one of them is in `weight_ids`: a gradient with respect to an input walks
+    back through the layers without computing what nobody asked for."""
+    from .container import Container
+    switched = []
+
+    def switch_off(layer):
+        if layer.weight_gradients_wanted and not any(
+                id(w) in weight_ids for w, _ in layer.trainable_pairs()):
+            layer.weight_gradients_wanted = False
+            switched.append(layer)
+
+    for node in nodes:
+        layer = node.outbound_layer
+        leaves = [leaf for leaf, _ in layer._leaf_layers()] \
+            if isinstance(layer, Container) else [layer]
+        for leaf in leaves:
+            stack = [leaf]
+            while stack:
+                current = stack.pop()
+                switch_off(current)
+                stack.extend(current.sublayers)
+        switch_off(layer)
+    try:
+        yield
+    finally:
+        for layer in switched:
+            # the class default (True) shows through again
+            del layer.weight_gradients_wanted
+
+
 def weight_owners(nodes):
     """[(weight, gradient buffer)] of every layer and expression among
     `nodes` (nested models' layers included), for reading gradients."""
@@ -166,4 +202,4 @@ def weight_owners(nodes):
     return pairs
 
 
-__all__ = ['order_nodes', 'run_nodes', 'weight_owners']
+__all__ = ['order_nodes', 'run_nodes', 'weight_gradients_only_for', 'weight_owners']

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .base_layer import Layer, get_uid
-from .execution import order_nodes, run_nodes, weight_owners
+from .execution import order_nodes, run_nodes, weight_gradients_only_for, weight_owners
 from .graph import KerasTensor, Node, shape_repr
 
 
@@ -79,14 +79,17 @@ class Gradients(Layer):
         """The gradients, and the values of every tensor of the loss's graph
         ({id: value}), from the values of the sources in `feeds`."""
         tensor_ids = [id(v) for v in self.variables if isinstance(v, KerasTensor)]
-        pairs = weight_owners(self._nodes)
+        weight_ids = {id(v) for v in self.variables if not isinstance(v, KerasTensor)}
+        # only the buffers of the weights asked for are computed (and zeroed)
+        pairs = [(w, b) for w, b in weight_owners(self._nodes) if id(w) in weight_ids]
         for _, buffer in pairs:
             buffer.fill(0.)
-        vals, backprop, _, _ = run_nodes(self._nodes, feeds, training, True,
-                                      carried=[i for i in tensor_ids if i in feeds],
-                                      wanted=[i for i in tensor_ids if i not in feeds])
-        seed = np.ones_like(np.asarray(vals[id(self.loss)], dtype='float32'))
-        found = backprop([(self.loss, seed)])
+        with weight_gradients_only_for(self._nodes, weight_ids):
+            vals, backprop, _, _ = run_nodes(self._nodes, feeds, training, True,
+                                          carried=[i for i in tensor_ids if i in feeds],
+                                          wanted=[i for i in tensor_ids if i not in feeds])
+            seed = np.ones_like(np.asarray(vals[id(self.loss)], dtype='float32'))
+            found = backprop([(self.loss, seed)])
         grads = []
         for v in self.variables:
             if isinstance(v, KerasTensor):

@@ -56,6 +56,22 @@ class KerasTensor(object):
         return layer.inbound_nodes[node_index]
 
     @property
+    def _uses_learning_phase(self):
+        """Keras 1.2.2: whether the value depends on the learning phase (a
+        layer upstream uses it, or the expression reads K.learning_phase())."""
+        seen, stack = set(), [self]
+        while stack:
+            tensor = stack.pop()
+            if id(tensor) in seen:
+                continue
+            seen.add(id(tensor))
+            layer = tensor.node.outbound_layer
+            if layer.uses_learning_phase or getattr(layer, 'is_learning_phase', False):
+                return True
+            stack.extend(tensor.node.input_tensors)
+        return False
+
+    @property
     def name(self):
         layer, node_index, tensor_index = self._keras_history
         return '%s_ib-%d_%d' % (layer.name, node_index, tensor_index)

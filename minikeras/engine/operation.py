@@ -117,12 +117,13 @@ class Operation(Layer):
     def forward(self, x, training=False, need_input_grad=True):
         values = list(x) if len(self.input_tensors) != 1 else [x]
         count = len(values)
+        traced = self._trainable_weights if self.weight_gradients_wanted else []
 
         def evaluate(*arrays):
-            return self._evaluate(list(arrays[:count]), list(arrays[count:]))
+            return self._evaluate(list(arrays[:count]),
+                                  list(arrays[count:]) if traced else self._trainable_weights)
         try:
-            y, backprop = traced_forward(evaluate, values, self._trainable_weights,
-                                         self._gradients, training)
+            y, backprop = traced_forward(evaluate, values, traced, self._gradients, training)
         except TypeError as error:
             raise TypeError('%s (in the graph expression %s): %s'
                             % (self.op_name, self.name, error))

@@ -5,6 +5,8 @@
 - `pooling`: max pooling forward (with argmax) and backward, and the
   pooling output-size and padding helpers; `avgpool`: average pooling.
 - `conv2d_gemm`: the matrix-product path of wide convolutions.
+- `elementwise`: relu, tanh and sigmoid and their derivatives in one pass
+  each, in place if wanted, on the kernel threads.
 - `threads`: the pool of threads every kernel runs on, and BLAS threads
   decided per matrix product.
 - `prepare`: compiling the kernels ahead of their first use.

@@ -27,13 +27,16 @@ multiplies the transposed kernel with the output gradient and `col2vol` adds
 every column back where it was read from; the weight gradient multiplies the
 output gradient with the transposed columns.
 
-`vol2col`/`col2vol` run in parallel over the samples, one thread per sample,
-each in a fixed order. The chunks of samples depend only on the shapes, and
-their weight gradients are added in chunk order, so results are bit-identical
-run to run for a given BLAS thread count.
+`vol2col`/`col2vol` run on the kernel threads (`threads.run_ranges`), each
+sample in a fixed order, and the products are split over the same threads by
+`threads.matmul`, each part on single-threaded BLAS. The chunks of samples
+depend only on the shapes, and their weight gradients are added in chunk
+order, so results are bit-identical run to run, whatever the thread count.
 """
 import numba
 import numpy as np
+
+from . import threads
 
 __all__ = ['dilated_size', 'vol2col', 'col2vol', 'convnd_forward', 'convnd_backward_input',
            'convnd_backward_weights']
@@ -120,21 +123,41 @@ def _col2vol_sample(cols, dx, kernel, strides, dilations, pads, out_size):
                     row += 1
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True)
+def _vol2col_range(x, cols, kernel, strides, dilations, pads, out_size, lo, hi):
+    for n in range(lo, hi):
+        _vol2col_sample(x[n], cols[:, n, :], kernel, strides, dilations, pads, out_size)
+
+
+@numba.njit(cache=True, nogil=True)
+def _col2vol_range(cols, dx, kernel, strides, dilations, pads, out_size, lo, hi):
+    for n in range(lo, hi):
+        _col2vol_sample(cols[:, n, :], dx[n], kernel, strides, dilations, pads, out_size)
+
+
 def vol2col(x, cols, kernel, strides, dilations, pads, out_size):
     """Copies the windows of `x` (N, C, D, H, W) into `cols` (C*KD*KH*KW, N,
     OD*OH*OW). `kernel`, `strides`, `dilations`, `pads` (before each axis) and
     `out_size` are (depth, height, width) int64 arrays."""
-    for n in numba.prange(x.shape[0]):
-        _vol2col_sample(x[n], cols[:, n, :], kernel, strides, dilations, pads, out_size)
+    threads.run_ranges(_vol2col_range, x.shape[0], cols.size,
+                       x, cols, kernel, strides, dilations, pads, out_size)
 
 
-@numba.njit(cache=True, parallel=True)
 def col2vol(cols, dx, kernel, strides, dilations, pads, out_size):
     """The adjoint of `vol2col`: `dx` (N, C, D, H, W) is set to the sum of the
     columns (C*KD*KH*KW, N, OD*OH*OW) read from each of its positions."""
-    for n in numba.prange(dx.shape[0]):
-        _col2vol_sample(cols[:, n, :], dx[n], kernel, strides, dilations, pads, out_size)
+    threads.run_ranges(_col2vol_range, dx.shape[0], cols.size,
+                       cols, dx, kernel, strides, dilations, pads, out_size)
+
+
+def _grouped_matmul(a, b):
+    """a (G, M, K) @ b (G, K, N), each group's product split over the kernel
+    threads by `threads.matmul` (whose results do not depend on the thread
+    count)."""
+    out = np.empty((a.shape[0], a.shape[1], b.shape[2]), np.float32)
+    for g in range(a.shape[0]):
+        threads.matmul(a[g], b[g], out=out[g])
+    return out
 
 
 def _geometry(w_shape, out_shape, strides, dilations, pads):
@@ -181,7 +204,7 @@ def convnd_forward(x, w, b, out, strides, dilations, pads, groups=1):
         n = chunk.stop - chunk.start
         cols = np.empty((rows, n, positions), dtype=np.float32)
         vol2col(x[chunk], cols, *geometry)
-        y = np.matmul(kernel, cols.reshape(groups, rows // groups, n * positions))
+        y = _grouped_matmul(kernel, cols.reshape(groups, rows // groups, n * positions))
         y = y.reshape(F, n, positions).transpose(1, 0, 2)
         np.add(y.reshape((n, F) + out.shape[2:]), b.reshape(F, 1, 1, 1), out=out[chunk])
 
@@ -204,7 +227,7 @@ def convnd_backward_input(dout, w, dx, strides, dilations, pads, groups=1):
     kernel_t = w.reshape(groups, F // groups, rows // groups).transpose(0, 2, 1)
     for chunk in _sample_chunks(N, rows, positions):
         n = chunk.stop - chunk.start
-        cols = np.matmul(kernel_t, _grouped_output(dout[chunk], groups))
+        cols = _grouped_matmul(kernel_t, _grouped_output(dout[chunk], groups))
         col2vol(np.ascontiguousarray(cols.reshape(rows, n, positions)), dx[chunk], *geometry)
 
 
@@ -222,6 +245,6 @@ def convnd_backward_weights(x, dout, dw, db, strides, dilations, pads, groups=1)
         cols = np.empty((rows, n, positions), dtype=np.float32)
         vol2col(x[chunk], cols, *geometry)
         cols = cols.reshape(groups, rows // groups, n * positions).transpose(0, 2, 1)
-        total += np.matmul(_grouped_output(dout[chunk], groups), cols)
+        total += _grouped_matmul(_grouped_output(dout[chunk], groups), cols)
     dw[...] = total.reshape(dw.shape)
     db[...] = dout.sum(axis=(0, 2, 3, 4), dtype=np.float32)

@@ -11,13 +11,16 @@ pooling does. A window with nothing inside the input gives 0.
 
 The maximum is the first, in (depth, row, column) order, that no later element
 exceeds; ties go to the first. An average is summed in float32 in that order,
-then divided by its count. Parallel over the batch, one thread per sample;
-deterministic whatever the thread count.
+then divided by its count. Ranges of samples run on the kernel threads
+(`threads.run_ranges`); each sample is computed the same way in any range,
+so results do not depend on the thread count.
 
 `pool`, `strides` and `pads` are (depth, height, width) int64 arrays.
 """
 import numba
 import numpy as np
+
+from . import threads
 
 __all__ = ['maxpool3d_forward', 'maxpool3d_backward', 'avgpool3d_forward',
            'avgpool3d_backward']
@@ -52,19 +55,23 @@ def _maxpool_volume(x, out, argmax, pool, strides, pads):
                 argmax[i, j, k] = where
 
 
-@numba.njit(cache=True, parallel=True)
-def maxpool3d_forward(x, out, argmax, pool, strides, pads):
-    """out = the window maxima of `x`; `argmax` (int64, out's shape) = where
-    each was, as a flat index into its (D, H, W) volume (-1: an empty window)."""
-    for n in numba.prange(x.shape[0]):
+@numba.njit(cache=True, nogil=True)
+def _maxpool3d_forward_range(x, out, argmax, pool, strides, pads, lo, hi):
+    for n in range(lo, hi):
         for c in range(x.shape[1]):
             _maxpool_volume(x[n, c], out[n, c], argmax[n, c], pool, strides, pads)
 
 
-@numba.njit(cache=True, parallel=True)
-def maxpool3d_backward(dout, argmax, dx):
-    """dx = the output gradient routed back to each window's maximum."""
-    for n in numba.prange(dx.shape[0]):
+def maxpool3d_forward(x, out, argmax, pool, strides, pads):
+    """out = the window maxima of `x`; `argmax` (int64, out's shape) = where
+    each was, as a flat index into its (D, H, W) volume (-1: an empty window)."""
+    threads.run_ranges(_maxpool3d_forward_range, x.shape[0], x.size + out.size * int(np.prod(pool)),
+                       x, out, argmax, pool, strides, pads)
+
+
+@numba.njit(cache=True, nogil=True)
+def _maxpool3d_backward_range(dout, argmax, dx, lo, hi):
+    for n in range(lo, hi):
         for c in range(dx.shape[1]):
             flat_dx = dx[n, c].reshape(-1)
             flat_dx[:] = 0.0
@@ -73,6 +80,12 @@ def maxpool3d_backward(dout, argmax, dx):
             for p in range(flat_dout.shape[0]):
                 if flat_arg[p] >= 0:
                     flat_dx[flat_arg[p]] += flat_dout[p]
+
+
+def maxpool3d_backward(dout, argmax, dx):
+    """dx = the output gradient routed back to each window's maximum."""
+    threads.run_ranges(_maxpool3d_backward_range, dx.shape[0], dx.size + dout.size,
+                       dout, argmax, dx)
 
 
 @numba.njit(cache=True)
@@ -101,19 +114,26 @@ def _avgpool_volume(x, out, dout, dx, pool, strides, pads, forward):
                                 dx[d, h, w] += share
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True)
+def _avgpool3d_range(x, out, dout, dx, pool, strides, pads, forward, lo, hi):
+    for n in range(lo, hi):
+        for c in range(x.shape[1]):
+            if forward:
+                _avgpool_volume(x[n, c], out[n, c], out[n, c], x[n, c], pool, strides, pads,
+                                True)
+            else:
+                dx[n, c] = 0.0
+                _avgpool_volume(dx[n, c], dout[n, c], dout[n, c], dx[n, c], pool, strides,
+                                pads, False)
+
+
 def avgpool3d_forward(x, out, pool, strides, pads):
     """out = the window means of `x` over the positions inside the input."""
-    for n in numba.prange(x.shape[0]):
-        for c in range(x.shape[1]):
-            _avgpool_volume(x[n, c], out[n, c], out[n, c], x[n, c], pool, strides, pads, True)
+    threads.run_ranges(_avgpool3d_range, x.shape[0], x.size + out.size * int(np.prod(pool)),
+                       x, out, out, x, pool, strides, pads, True)
 
 
-@numba.njit(cache=True, parallel=True)
 def avgpool3d_backward(dout, dx, pool, strides, pads):
     """dx = each output gradient shared equally by its window's inside positions."""
-    for n in numba.prange(dx.shape[0]):
-        for c in range(dx.shape[1]):
-            dx[n, c] = 0.0
-            _avgpool_volume(dx[n, c], dout[n, c], dout[n, c], dx[n, c], pool, strides, pads,
-                            False)
+    threads.run_ranges(_avgpool3d_range, dx.shape[0], dx.size + dout.size * int(np.prod(pool)),
+                       dx, dout, dout, dx, pool, strides, pads, False)

@@ -144,21 +144,34 @@ class Convolution2D(Layer):
         z = np.empty((n, self.nb_filter, out_rows, out_cols), dtype='float32')
         conv_kernels.conv2d_forward(x_cf, kernel, bias, z, self.subsample[0], self.subsample[1],
                                     pad_top, pad_left)
-        # The activation sees the layer's own ordering (softmax runs over the last axis).
-        z = from_channels_first(z, self.dim_ordering)
-        y = self.activation(z)
         geometry = (self.subsample[0], self.subsample[1], pad_top, pad_left)
+        if getattr(self.activation, 'kernel_code', None) is not None:
+            # Element-wise with a derivative read from the output: applied in
+            # place on the kernel's contiguous channels-first output.
+            y_cf = activations.apply(self.activation, z, in_place=True)
+            y = from_channels_first(y_cf, self.dim_ordering)
+
+            def output_gradient(dy):
+                dy_cf = np.ascontiguousarray(to_channels_first(dy, self.dim_ordering))
+                return activations.gradient(self.activation, y_cf, y_cf, dy_cf)
+        else:
+            # The activation sees the layer's own ordering (softmax runs over the last axis).
+            z = from_channels_first(z, self.dim_ordering)
+            y = self.activation(z)
+
+            def output_gradient(dy):
+                return to_channels_first(self.activation.backward(z, y, dy), self.dim_ordering)
 
         def backprop(dy):
-            dz = to_channels_first(self.activation.backward(z, y, dy), self.dim_ordering)
-            dz = np.ascontiguousarray(dz, dtype='float32')
-            dw = np.empty_like(kernel)
-            db = np.empty(self.nb_filter, dtype='float32')
-            conv_kernels.conv2d_backward_weights(x_cf, dz, dw, db, *geometry)
-            grads = self.gradients
-            grads[0] += dw if self.dim_ordering == 'th' else dw.transpose(2, 3, 1, 0)
-            if self.b is not None:
-                grads[1] += db
+            dz = np.ascontiguousarray(output_gradient(dy), dtype='float32')
+            if self.weight_gradients_wanted:
+                dw = np.empty_like(kernel)
+                db = np.empty(self.nb_filter, dtype='float32')
+                conv_kernels.conv2d_backward_weights(x_cf, dz, dw, db, *geometry)
+                grads = self.gradients
+                grads[0] += dw if self.dim_ordering == 'th' else dw.transpose(2, 3, 1, 0)
+                if self.b is not None:
+                    grads[1] += db
             if not need_input_grad:
                 return None
             dx = np.empty_like(x_cf)
@@ -284,10 +297,10 @@ class Convolution1D(Layer):
         geometry = (self.subsample_length, 1, pad_top, 0)
         conv_kernels.conv2d_forward(x_cf, kernel, bias, z_cf, *geometry)
         z = np.ascontiguousarray(z_cf[:, :, :, 0].transpose(0, 2, 1))
-        y = self.activation(z)
+        y = activations.apply(self.activation, z)
 
         def backprop(dy):
-            dz = self.activation.backward(z, y, dy)
+            dz = activations.gradient(self.activation, z, y, dy)
             dz_cf = np.ascontiguousarray(dz.transpose(0, 2, 1), dtype='float32')[:, :, :, None]
             dw = np.empty_like(kernel)
             db = np.empty(self.nb_filter, dtype='float32')
@@ -857,10 +870,10 @@ class _VolumeConvolution(Layer):
         convnd.convnd_forward(x_v, kernel, _bias_or_zeros(self, self.nb_filter), z_v,
                               *geometry)
         z = _from_volume(z_v, self.dim_ordering, rank)
-        y = self.activation(z)
+        y = activations.apply(self.activation, z)
 
         def backprop(dy):
-            dz = _to_volume(self.activation.backward(z, y, dy), self.dim_ordering)
+            dz = _to_volume(activations.gradient(self.activation, z, y, dy), self.dim_ordering)
             dw = np.empty_like(kernel)
             db = np.empty(self.nb_filter, dtype='float32')
             convnd.convnd_backward_weights(x_v, dz, dw, db, *geometry)
@@ -1041,10 +1054,10 @@ class Deconvolution2D(Convolution2D):
         if self.b is not None:
             z_v += self.b.reshape(-1, 1, 1, 1)
         z = _from_volume(z_v, self.dim_ordering, 2)
-        y = self.activation(z)
+        y = activations.apply(self.activation, z)
 
         def backprop(dy):
-            dz = _to_volume(self.activation.backward(z, y, dy), self.dim_ordering)
+            dz = _to_volume(activations.gradient(self.activation, z, y, dy), self.dim_ordering)
             # The adjoint of "the input gradient of a convolution" is that
             # convolution, and its kernel gradient swaps the roles of x and dz.
             dk = np.empty_like(kernel)
@@ -1211,10 +1224,11 @@ class SeparableConvolution2D(Layer):
         if self.b is not None:
             z_cf += self.b[:, None]
         z = from_channels_first(z_cf.reshape(n, self.nb_filter, rows, cols), self.dim_ordering)
-        y = self.activation(z)
+        y = activations.apply(self.activation, z)
 
         def backprop(dy):
-            dz = to_channels_first(self.activation.backward(z, y, dy), self.dim_ordering)
+            dz = to_channels_first(activations.gradient(self.activation, z, y, dy),
+                                   self.dim_ordering)
             dz_m = dz.reshape(n, self.nb_filter, rows * cols)
             dpoint = np.matmul(dz_m.transpose(1, 0, 2).reshape(self.nb_filter, -1),
                                hidden_m.transpose(1, 0, 2).reshape(middle, -1).T)
@@ -1575,10 +1589,10 @@ class AtrousConvolution1D(Convolution1D):
         z_v = np.empty((x.shape[0], self.nb_filter, 1, 1, steps_out), dtype='float32')
         convnd.convnd_forward(x_v, kernel, _bias_or_zeros(self, self.nb_filter), z_v, *geometry)
         z = z_v[:, :, 0, 0].transpose(0, 2, 1)
-        y = self.activation(z)
+        y = activations.apply(self.activation, z)
 
         def backprop(dy):
-            dz = self.activation.backward(z, y, dy)
+            dz = activations.gradient(self.activation, z, y, dy)
             dz_v = np.ascontiguousarray(dz.transpose(0, 2, 1), dtype='float32')[:, :, None, None]
             dw = np.empty_like(kernel)
             db = np.empty(self.nb_filter, dtype='float32')

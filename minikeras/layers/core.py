@@ -89,15 +89,18 @@ class Dense(Layer):
         z = kernel_threads.matmul(x, self.W)
         if self.b is not None:
             z += self.b
-        y = self.activation(z)
+        # z is this call's own array: relu, tanh and sigmoid overwrite it
+        # with the output (their derivative needs the output only).
+        y = activations.apply(self.activation, z, in_place=True)
 
         def backprop(dy):
             dy = dy.reshape(z.shape)
-            dz = self.activation.backward(z, y, dy)
-            grads = self.gradients
-            grads[0] += kernel_threads.matmul(x.T, dz)
-            if self.b is not None:
-                grads[1] += dz.sum(axis=0)
+            dz = activations.gradient(self.activation, z, y, dy)
+            if self.weight_gradients_wanted:
+                grads = self.gradients
+                grads[0] += kernel_threads.matmul(x.T, dz)
+                if self.b is not None:
+                    grads[1] += dz.sum(axis=0)
             if not need_input_grad:
                 return None
             return kernel_threads.matmul(dz, self.W.T).reshape(shape)
@@ -137,10 +140,10 @@ class Activation(Layer):
         self.activation = activations.get(activation)
 
     def forward(self, x, training=False, need_input_grad=True, mask=None):
-        y = self.activation(x)
+        y = activations.apply(self.activation, x)
 
         def backprop(dy):
-            return self.activation.backward(x, y, dy)
+            return activations.gradient(self.activation, x, y, dy)
         return y, backprop
 
     def get_config(self):
@@ -231,6 +234,7 @@ class Dropout(Layer):
     def __init__(self, p, noise_shape=None, seed=None, **kwargs):
         super(Dropout, self).__init__(**kwargs)
         self.p = fraction(self, 'p', p)
+        self.uses_learning_phase = 0. < self.p < 1.
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
         self._random = np.random if seed is None else np.random.RandomState(seed)

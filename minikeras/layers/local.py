@@ -119,10 +119,11 @@ class LocallyConnected1D(Layer):
         cols = local_kernels.local_forward(x_v, kernel, z, window, stride, out_size)
         if self.b is not None:
             z += self.b
-        y = self.activation(z)
+        y = activations.apply(self.activation, z)
 
         def backprop(dy):
-            dz = np.ascontiguousarray(self.activation.backward(z, y, dy), dtype='float32')
+            dz = np.ascontiguousarray(activations.gradient(self.activation, z, y, dy),
+                                      dtype='float32')
             dw = np.empty_like(kernel)
             dx = np.empty_like(x_v) if need_input_grad else None
             local_kernels.local_backward(cols, dz, kernel, dw, dx, window, stride, out_size)
@@ -257,10 +258,10 @@ class LocallyConnected2D(Layer):
             z = out.reshape(n, rows, cols, filters)
             if self.b is not None:
                 z = z + self.b
-        y = self.activation(z)
+        y = activations.apply(self.activation, z)
 
         def backprop(dy):
-            dz = self.activation.backward(z, y, dy)
+            dz = activations.gradient(self.activation, z, y, dy)
             if self.dim_ordering == 'th':
                 dout = dz.reshape(n, filters, rows * cols).transpose(0, 2, 1)
             else:

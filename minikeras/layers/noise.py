@@ -29,6 +29,7 @@ class GaussianNoise(Layer):
         if not sigma >= 0:
             raise ValueError('%s: sigma must be >= 0, got %r' % (layer_label(self), sigma))
         self.sigma = sigma
+        self.uses_learning_phase = True
 
     def forward(self, x, training=False, need_input_grad=True, mask=None):
         if not training or self.sigma == 0:
@@ -63,6 +64,7 @@ class GaussianDropout(Layer):
     def __init__(self, p, **kwargs):
         super(GaussianDropout, self).__init__(**kwargs)
         self.p = fraction(self, 'p', p)
+        self.uses_learning_phase = 0. < self.p < 1.
 
     def forward(self, x, training=False, need_input_grad=True, mask=None):
         if not training or self.p == 0:

@@ -88,6 +88,7 @@ class BatchNormalization(Layer):
             initializations.get(init)
         self.epsilon = epsilon
         self.mode = mode
+        self.uses_learning_phase = mode == 0
         self.axis = int(axis)
         self.momentum = momentum
         self.beta_init = beta_init

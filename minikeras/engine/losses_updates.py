@@ -1,0 +1,189 @@
+"""Keras 1.2.2's `losses` and `updates` of layers and models.
+
+A layer's `losses` are graph tensors: the penalty of each weight regularizer
+(unconditional), the activity regularizer's penalty on each output it was
+called on (conditional on that call's inputs), and whatever `add_loss` was
+given. Its `updates` are the `(variable, new value)` pairs `add_update` was
+given, as `K.update` makes them. `get_losses_for(inputs)` /
+`get_updates_for(inputs)` return those added for the given input tensors
+(None: the unconditional ones). A model collects them from its layers, for
+the calls of each layer that belong to the model.
+
+The training loop computes regularization itself (with hand-written
+gradients); these tensors are what legacy code reads, evaluates with
+`K.function` or adds to its own losses.
+"""
+import numpy as np
+
+from ..autodiff import stop_gradient
+from .graph import to_list
+
+
+def _inputs_key(inputs):
+    if inputs is None:
+        return None
+    return tuple(id(t) for t in to_list(inputs))
+
+
+def _penalty(regularizer):
+    """The regularizer's penalty as a function of graph values: the L1/L2
+    formula, differentiable; another regularizer's value, without gradient
+    (minikeras trains with its `gradient`, not through these tensors)."""
+    from ..regularizers import L1L2Regularizer
+    if isinstance(regularizer, L1L2Regularizer):
+        def l1_l2(x):
+            return regularizer.l1 * np.sum(np.abs(x)) + regularizer.l2 * np.sum(np.square(x))
+        return l1_l2
+
+    def value_only(x):
+        return np.float32(regularizer(stop_gradient(x)))
+    return value_only
+
+
+class LossesAndUpdates(object):
+    """`add_loss`, `add_update`, `get_losses_for`, `get_updates_for`,
+    `losses` and `updates` for `Layer`."""
+
+    def _conditional(self, kind):
+        store = self.__dict__.get(kind)
+        if store is None:
+            store = self.__dict__[kind] = {}
+        return store
+
+    def add_loss(self, losses, inputs=None):
+        """Adds loss tensors to the layer, conditional on `inputs` (a tensor
+        or list of tensors) or unconditional (None)."""
+        if losses is None:
+            return
+        self._conditional('_per_input_losses').setdefault(
+            _inputs_key(inputs), []).extend(to_list(losses))
+
+    def add_update(self, updates, inputs=None):
+        """Adds updates (`(variable, new value)` pairs) to the layer,
+        conditional on `inputs` or unconditional (None)."""
+        if updates is None:
+            return
+        added = to_list(updates)
+        self._conditional('_per_input_updates').setdefault(
+            _inputs_key(inputs), []).extend(added)
+        self._own_updates().extend(added)
+
+    def get_updates_for(self, inputs):
+        """The updates added for `inputs` (None: the unconditional ones)."""
+        return list(self._conditional('_per_input_updates').get(_inputs_key(inputs), []))
+
+    def get_losses_for(self, inputs):
+        """The losses for `inputs` (None: the unconditional ones, the weight
+        regularizers' penalties among them)."""
+        key = _inputs_key(inputs)
+        found = self._regularization_losses() if key is None else []
+        for node in self.inbound_nodes:
+            if _inputs_key(node.input_tensors) == key:
+                found += self._activity_losses(node)
+        return found + list(self._conditional('_per_input_losses').get(key, []))
+
+    def _regularization_losses(self):
+        from .operation import apply, variable_tensor
+        cache = self._conditional('_loss_tensors')
+        losses = []
+        for regularizer, weight in self.weight_regularizers:
+            key = ('weight', id(regularizer), id(weight))
+            if key not in cache:
+                cache[key] = apply(_penalty(regularizer), (variable_tensor(weight),), {},
+                                   '%s regularizer' % self.name)
+            losses.append(cache[key])
+        for sublayer in self.sublayers:
+            # a wrapper's layer regularizes the wrapper's loss
+            losses += sublayer._regularization_losses()
+        return losses
+
+    def _activity_losses(self, node):
+        from .operation import apply
+        regularizer = self.activity_regularizer
+        if regularizer is None:
+            return []
+        cache = self._conditional('_loss_tensors')
+        losses = []
+        for output in node.output_tensors:
+            key = ('activity', id(regularizer), id(output))
+            if key not in cache:
+                cache[key] = apply(_penalty(regularizer), (output,), {},
+                                   '%s activity regularizer' % self.name)
+            losses.append(cache[key])
+        return losses
+
+    @property
+    def losses(self):
+        """Every loss tensor of the layer: regularization and added losses."""
+        found = self._regularization_losses()
+        for node in self.inbound_nodes:
+            found += self._activity_losses(node)
+        for added in self._conditional('_per_input_losses').values():
+            found += added
+        return found
+
+    @losses.setter
+    def losses(self, value):
+        # Keras 1 layers may assign their own list: the added losses
+        self._conditional('_per_input_losses').clear()
+        self.add_loss(list(value))
+
+    def _own_updates(self):
+        updates = self.__dict__.get('_updates')
+        if updates is None:
+            updates = self.__dict__['_updates'] = []
+        return updates
+
+    @property
+    def updates(self):
+        """The layer's updates (a list it may also append to, as Keras 1
+        custom layers did with `self.updates`)."""
+        return self._own_updates()
+
+    @updates.setter
+    def updates(self, value):
+        self.__dict__['_updates'] = list(value)
+
+
+class ModelLossesAndUpdates(object):
+    """A model's `losses`, `updates` and `state_updates`: its layers', for
+    the calls of each layer that belong to the model (Keras 1.2.2's rule)."""
+
+    def _owned_collect(self, collect_for, everything):
+        owned = {id(node) for node in getattr(self, '_nodes', [])}
+        found = []
+        for layer in self.layers:
+            if len(layer.inbound_nodes) <= 1:
+                found += everything(layer)
+                continue
+            for node in layer.inbound_nodes:
+                if id(node) in owned:
+                    found += collect_for(layer, node.input_tensors)
+            found += collect_for(layer, None)
+        return found
+
+    @property
+    def losses(self):
+        """The loss tensors of the model's layers."""
+        return self._owned_collect(lambda layer, inputs: layer.get_losses_for(inputs),
+                                   lambda layer: layer.losses)
+
+    @property
+    def updates(self):
+        """The updates of the model's layers."""
+        return self._owned_collect(lambda layer, inputs: layer.get_updates_for(inputs),
+                                   lambda layer: layer.updates)
+
+    @updates.setter
+    def updates(self, value):
+        # as in Keras 1.2.2, a model's updates are its layers': not settable
+        pass
+
+    @property
+    def state_updates(self):
+        """The updates of the model's stateful layers (Keras 1.2.2)."""
+        found = []
+        for layer in self.layers:
+            if getattr(layer, 'stateful', False):
+                found += layer.updates
+        return found
