@@ -143,3 +143,30 @@ def test_input_gradient_computes_no_weight_gradient():
     np.testing.assert_allclose(g_kernel.reshape(-1)[indices], numeric, rtol=2e-2, atol=2e-3)
     # and every layer computes its weight gradients again afterwards
     assert all(layer.weight_gradients_wanted for layer in model.layers)
+
+
+def test_pruned_gradients_through_a_nested_model():
+    from minikeras.layers import Dense, Input
+    from minikeras.models import Model
+    np.random.seed(0)
+    inner_input = Input(shape=(4,))
+    inner = Model(inner_input, Dense(3, activation='tanh')(
+        Dense(5, activation='tanh')(inner_input)))
+    image = Input(shape=(4,))
+    outer = Model(image, Dense(2)(inner(image)))
+    loss = K.sum(K.square(outer.output))
+    kernel = inner.layers[1].W
+    x = np.random.RandomState(2).standard_normal((2, 4)).astype('float32')
+    g_kernel, g_input = K.function([image], K.gradients(loss, [kernel, image]))([x])
+
+    def objective():
+        return float(np.sum(np.square(outer.predict(x).astype('float64'))))
+    for array, grad in ((kernel, g_kernel), (x, g_input)):
+        indices, numeric = numeric_gradient(objective, array, eps=1e-2)
+        np.testing.assert_allclose(grad.reshape(-1)[indices], numeric, rtol=2e-2, atol=2e-4)
+    # the input gradient alone leaves the inner layers' buffers untouched
+    for layer in inner.layers[1:]:
+        for g in layer.gradients:
+            g.fill(np.nan)
+    K.function([image], K.gradients(loss, [image]))([x])
+    assert all(np.isnan(g).all() for layer in inner.layers[1:] for g in layer.gradients)
