@@ -27,6 +27,10 @@ Runs:
 2. warm: the same again, --repeat times (the cache the first run wrote).
 3. installed (unless --no-installed): the installed package with the
    environment as it is, i.e. whatever cache the working tree has.
+4. with --prepare-at-install: a second fresh copy (or empty cache folder),
+   on which the install step of README's first command,
+   `python3 -m minikeras.kernels.prepare`, runs first (timed apart, as part
+   of installing), then the first run after that install.
 
 Targets (README.md): a warm run reaches its first batch within 3 s of the
 launch; the first-ever run finishes its first batch within 5 s (issue 14;
@@ -144,6 +148,9 @@ def parse_args(argv=None):
     p.add_argument('--wait-idle', type=float, default=20, metavar='SECONDS',
                    help='before each run, wait up to this long for other load to drop '
                         'below 0.3 cores (default 20; 0: do not wait)')
+    p.add_argument('--prepare-at-install', action='store_true',
+                   help='also time a fresh install that runs `python -m minikeras.kernels.prepare` '
+                        '(README\'s install step) and the first run after it')
     p.add_argument('--keep', action='store_true', help='keep the temporary folder')
     p.add_argument('--timeout', type=float, default=600, help='seconds per run (default 600)')
     p.add_argument('--write-results', action='store_true',
@@ -156,6 +163,43 @@ def count_cache_files(root):
     for _, _, files in os.walk(root):
         n += sum(1 for f in files if f.endswith(('.nbi', '.nbc')))
     return n
+
+
+def fresh_install(args, package, tmp, name, base_env):
+    """The environment of a fresh install: a copy of the package without
+    bytecode or Numba cache (copy mode), or an empty NUMBA_CACHE_DIR.
+    Returns (environment, the package folder it imports, the cache folder)."""
+    env = dict(base_env)
+    if args.mode == 'copy':
+        pkg_root = os.path.join(tmp, name)
+        shutil.copytree(package, os.path.join(pkg_root, 'minikeras'),
+                        ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+        env['PYTHONPATH'] = os.pathsep.join(
+            [pkg_root] + ([base_env['PYTHONPATH']] if base_env.get('PYTHONPATH') else []))
+        env.pop('NUMBA_CACHE_DIR', None)
+        return env, os.path.join(pkg_root, 'minikeras'), os.path.join(pkg_root, 'minikeras')
+    cache_root = os.path.join(tmp, name + '-numba-cache')
+    os.makedirs(cache_root)
+    env['NUMBA_CACHE_DIR'] = cache_root
+    return env, package, cache_root
+
+
+def run_install_step(env, cwd, args):
+    """Times `python -m minikeras.kernels.prepare`, the install step of
+    README's first command."""
+    if args.wait_idle > 0:
+        _common.wait_idle(args.wait_idle)
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, '-m', 'minikeras.kernels.prepare'], env=env, cwd=cwd,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=args.timeout)
+    wall = time.perf_counter() - t0
+    rec = {'label': 'install step (prepare)', 'wall_s': wall, 'marks': {},
+           'ok': proc.returncode == 0, 'install_step': True}
+    if proc.returncode:
+        rec['error'] = 'exit %d: %s' % (proc.returncode, proc.stderr.strip()[-2000:])
+    print('cold_start.py: install step (prepare) %.2f s' % wall, file=sys.stderr, flush=True)
+    return rec
 
 
 def run_one(cmd, env, cwd, args, label):
@@ -220,21 +264,7 @@ def main(argv=None):
             f.write(SCRIPT)
         base_env = dict(os.environ)
         base_env.pop('MK_COLD_LAUNCH', None)
-        fresh_env = dict(base_env)
-        if args.mode == 'copy':
-            pkg_root = os.path.join(tmp, 'pkg')
-            shutil.copytree(package, os.path.join(pkg_root, 'minikeras'),
-                            ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
-            fresh_env['PYTHONPATH'] = os.pathsep.join(
-                [pkg_root] + ([base_env['PYTHONPATH']] if base_env.get('PYTHONPATH') else []))
-            fresh_env.pop('NUMBA_CACHE_DIR', None)
-            expect_module = os.path.join(pkg_root, 'minikeras')
-            cache_root = os.path.join(pkg_root, 'minikeras')
-        else:
-            cache_root = os.path.join(tmp, 'numba-cache')
-            os.makedirs(cache_root)
-            fresh_env['NUMBA_CACHE_DIR'] = cache_root
-            expect_module = package
+        fresh_env, expect_module, cache_root = fresh_install(args, package, tmp, 'pkg', base_env)
         run_dir = os.path.join(tmp, 'run')
         os.makedirs(run_dir)
         cmd = cmd_prefix + ['run', script]
@@ -248,16 +278,26 @@ def main(argv=None):
             rec = run_one(cmd, fresh_env, run_dir, args, 'warm %d' % (k + 1))
             rec['cache_files'] = (count_cache_files(cache_root),) * 2
             records.append(rec)
+        if args.prepare_at_install:
+            prep_env, prep_module, prep_cache = fresh_install(args, package, tmp, 'pkg-prepared',
+                                                              base_env)
+            step = run_install_step(prep_env, run_dir, args)
+            step['cache_files'] = (0, count_cache_files(prep_cache))
+            records.append(step)
+            rec = run_one(cmd, prep_env, run_dir, args, 'first after install')
+            rec['expect_module'] = prep_module
+            rec['cache_files'] = (step['cache_files'][1], count_cache_files(prep_cache))
+            records.append(rec)
         installed = []
         if not args.no_installed:
             for k in range(args.repeat):
                 rec = run_one(cmd, base_env, run_dir, args, 'installed %d' % (k + 1))
                 installed.append(rec)
         for rec in records:
+            expected = rec.get('expect_module', expect_module)
             if rec.get('module') and os.path.realpath(rec['module']) != os.path.realpath(
-                    expect_module):
-                rec['warning'] = 'imported minikeras from %s, not %s' % (rec['module'],
-                                                                         expect_module)
+                    expected):
+                rec['warning'] = 'imported minikeras from %s, not %s' % (rec['module'], expected)
         text = report(info, args, cmd_prefix, package, records, installed)
         print(text)
         if args.write_results:
@@ -316,8 +356,9 @@ def report(info, args, cmd_prefix, package, records, installed):
     lines.append('')
     lines.append(_common.md_table(header, rows))
     lines.append('')
-    warm = [r for r in records[1:] if r.get('ok')]
+    warm = [r for r in records[1:] if r.get('ok') and r['label'].startswith('warm')]
     first = records[0]
+    after_install = next((r for r in records if r['label'] == 'first after install'), None)
     verdicts = []
     for event, what in (('first_batch_begin', 'first batch begins'),
                         ('first_batch_end', 'first batch done (kernels compiled/loaded)')):
@@ -325,6 +366,11 @@ def report(info, args, cmd_prefix, package, records, installed):
             t = first['marks'].get(event)
             verdicts.append(['first-ever run: %s within %.0f s' % (what, TARGET_FIRST_S),
                              _common.fmt(t), _verdict(t, TARGET_FIRST_S)])
+        if after_install and after_install.get('ok'):
+            t = after_install['marks'].get(event)
+            verdicts.append(['first run after an install with its prepare step: %s within %.0f s'
+                             % (what, TARGET_FIRST_S), _common.fmt(t),
+                             _verdict(t, TARGET_FIRST_S)])
         if warm:
             times = [r['marks'].get(event) for r in warm]
             best = min((t for t in times if t is not None), default=None)
@@ -339,6 +385,13 @@ def report(info, args, cmd_prefix, package, records, installed):
                      'start of the first batch is listed against the same limits:')
         lines.append('')
         lines.append(_common.md_table(['target', 'measured', 'verdict'], verdicts, 'lll'))
+        lines.append('')
+    step = next((r for r in records if r.get('install_step')), None)
+    if step:
+        lines.append('The install step of README\'s first command, `python3 -m '
+                     'minikeras.kernels.prepare` on a fresh copy, took %s s of wall time (its row: '
+                     '"process exit"); the run after it found every kernel it needed in the cache '
+                     'when "Numba cache files" did not grow.' % _common.fmt(step.get('wall_s')))
         lines.append('')
     lines.append('"first batch begin" is the first on_batch_begin, before any kernel has run; '
                  'the kernels compile (or load from the cache) during the first batch, so '

@@ -20,6 +20,7 @@ array types (float32, 4 dimensions, C-contiguous), not on the shapes.
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -92,4 +93,6 @@ if __name__ == '__main__':
         os.nice(5)  # on a busy machine, leave the cores to the run it prepares for
     except (AttributeError, OSError):
         pass
+    started = time.time()
     compile_all()
+    print('minikeras: kernels compiled or found in Numba\'s cache in %.1f s' % (time.time() - started))
