@@ -29,7 +29,7 @@ Runs:
    environment as it is, i.e. whatever cache the working tree has.
 4. with --prepare-at-install: a second fresh copy (or empty cache folder),
    on which the install step of README's first command,
-   `python3 -m minikeras.kernels.prepare`, runs first (timed apart, as part
+   `python3 -m minikeras.prepare`, runs first (timed apart, as part
    of installing), then the first run after that install.
 
 Targets (README.md): a warm run reaches its first batch within 3 s of the
@@ -149,7 +149,7 @@ def parse_args(argv=None):
                    help='before each run, wait up to this long for other load to drop '
                         'below 0.3 cores (default 20; 0: do not wait)')
     p.add_argument('--prepare-at-install', action='store_true',
-                   help='also time a fresh install that runs `python -m minikeras.kernels.prepare` '
+                   help='also time a fresh install that runs `python -m minikeras.prepare` '
                         '(README\'s install step) and the first run after it')
     p.add_argument('--keep', action='store_true', help='keep the temporary folder')
     p.add_argument('--timeout', type=float, default=600, help='seconds per run (default 600)')
@@ -185,12 +185,12 @@ def fresh_install(args, package, tmp, name, base_env):
 
 
 def run_install_step(env, cwd, args):
-    """Times `python -m minikeras.kernels.prepare`, the install step of
+    """Times `python -m minikeras.prepare`, the install step of
     README's first command."""
     if args.wait_idle > 0:
         _common.wait_idle(args.wait_idle)
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, '-m', 'minikeras.kernels.prepare'], env=env, cwd=cwd,
+    proc = subprocess.run([sys.executable, '-m', 'minikeras.prepare'], env=env, cwd=cwd,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           universal_newlines=True, timeout=args.timeout)
     wall = time.perf_counter() - t0
@@ -389,7 +389,7 @@ def report(info, args, cmd_prefix, package, records, installed):
     step = next((r for r in records if r.get('install_step')), None)
     if step:
         lines.append('The install step of README\'s first command, `python3 -m '
-                     'minikeras.kernels.prepare` on a fresh copy, took %s s of wall time (its row: '
+                     'minikeras.prepare` on a fresh copy, took %s s of wall time (its row: '
                      '"process exit"); the run after it found every kernel it needed in the cache '
                      'when "Numba cache files" did not grow.' % _common.fmt(step.get('wall_s')))
         lines.append('')

@@ -3,11 +3,15 @@
 Every update is the formula of Keras 1.2.2, evaluated in float32, including
 the learning-rate decay per update `lr / (1 + decay * iterations)` (where
 `iterations` counts the updates already made; Keras 1 only counts them for
-SGD, Adagrad, Adadelta and RMSprop when `decay > 0`).
+SGD, Adagrad, Adadelta and RMSprop when `decay > 0`). Each parameter is
+updated by one compiled pass (`minikeras.kernels.optimizers`) that computes
+the same float32 operations, in the same order, as the NumPy formula.
 """
 import numpy as np
 
 from .compat import keras0, keras2
+from .kernels import optimizers as kernels
+from .kernels import threads
 
 
 def register_optimizer(cls):
@@ -18,6 +22,11 @@ def register_optimizer(cls):
 from .utils.generic_utils import get_from_module
 
 _F = np.float32
+
+
+def _run(kernel, p, g, *args):
+    """kernel(p, g, *args, lo, hi) over every element, spread over the kernel threads."""
+    threads.run_ranges(kernel, p.shape[0], p.shape[0], p, g, *args)
 
 
 def _variable(value):
@@ -46,18 +55,23 @@ class Optimizer(object):
         self._slots = None
 
     # Subclasses define `_slot_names` (one state array per weight each),
-    # `_counts_iterations_always` and `_step(p, g, slots, lr)`.
+    # `_counts_iterations_always` and `_apply(p, g, slots, lr, scale, bound)`,
+    # which updates the flat float32 views p and slots in place from g
+    # clipped by (scale, bound) (see `minikeras.kernels.optimizers`).
     _slot_names = ()
     _counts_iterations_always = False
 
-    def _clip(self, grads):
+    def _clip_factors(self, grads):
+        """(scale, bound): clipnorm's factor on every gradient (1: none), then
+        clipvalue's bound on every element (infinity: none)."""
+        scale, bound = _F(1.), _F(np.inf)
         if self.clipnorm is not None and self.clipnorm > 0:
-            norm = np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads))
+            norm = np.sqrt(sum(kernels.sum_of_squares(g) for g in grads))
             if norm >= self.clipnorm:
-                grads = [g * _F(self.clipnorm / norm) for g in grads]
+                scale = _F(self.clipnorm / norm)
         if self.clipvalue is not None and self.clipvalue > 0:
-            grads = [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
-        return grads
+            bound = _F(self.clipvalue)
+        return scale, bound
 
     def _decayed_lr(self):
         lr = _F(self.lr)
@@ -80,15 +94,41 @@ class Optimizer(object):
             raise ValueError('%s was used with %d weights before and %d now; one optimizer '
                              'instance belongs to one model' % (type(self).__name__,
                                                                 len(self._slots), len(params)))
-        grads = self._clip(grads)
+        flat_grads = []
+        for p, g in zip(params, grads):
+            g = np.ascontiguousarray(g, dtype=np.float32)
+            if g.size != p.size:
+                raise ValueError('%s: a gradient of shape %s for a weight of shape %s'
+                                 % (type(self).__name__, g.shape, p.shape))
+            flat_grads.append(g.reshape(-1))
+        flat_slots = [self._flat_slots(index, p) for index, p in enumerate(params)]
+        scale, bound = self._clip_factors(flat_grads)
         lr = self._decayed_lr()
-        for index, (p, g) in enumerate(zip(params, grads)):
-            new_p = self._step(p, np.asarray(g, dtype=np.float32), self._slots[index], lr)
-            if constraints is not None and constraints[index] is not None:
-                new_p = constraints[index](new_p)
-            p[...] = new_p
+        for index, (p, g) in enumerate(zip(params, flat_grads)):
+            constraint = constraints[index] if constraints is not None else None
+            in_place = constraint is None and p.dtype == np.float32 and p.flags.c_contiguous
+            new_p = p if in_place else np.array(p, dtype=np.float32, order='C')
+            self._apply(new_p.reshape(-1), g, flat_slots[index], lr, scale, bound)
+            if constraint is not None:
+                new_p = constraint(new_p)
+            if new_p is not p:
+                p[...] = new_p
         if self.decay > 0 or self._counts_iterations_always:
             self.iterations += 1.
+
+    def _flat_slots(self, index, p):
+        """The slots of weight `index` as flat float32 views the kernels update
+        in place (made contiguous once if they were not)."""
+        slots = self._slots[index]
+        for k, slot in enumerate(slots):
+            if slot.size != p.size:
+                raise ValueError('%s: its %s state for weight %d has shape %s, the weight %s '
+                                 '(set_weights from another model?)'
+                                 % (type(self).__name__, self._slot_names[k], index,
+                                    slot.shape, p.shape))
+            if slot.dtype != np.float32 or not slot.flags.c_contiguous:
+                slots[k] = np.ascontiguousarray(slot, dtype=np.float32)
+        return [slot.reshape(-1) for slot in slots]
 
     def get_weights(self):
         """Returns the optimizer's state as a list of arrays (Keras 1 order)."""
@@ -154,14 +194,9 @@ class SGD(Optimizer):
         self.lr, self.momentum, self.decay = _variable(lr), _variable(momentum), _variable(decay)
         self.nesterov = nesterov
 
-    def _step(self, p, g, slots, lr):
-        moment = slots[0]
-        momentum = _F(self.momentum)
-        velocity = momentum * moment - lr * g
-        moment[...] = velocity
-        if self.nesterov:
-            return p + momentum * velocity - lr * g
-        return p + velocity
+    def _apply(self, p, g, slots, lr, scale, bound):
+        _run(kernels.sgd_update, p, g, slots[0], lr, _F(self.momentum), bool(self.nesterov),
+             scale, bound)
 
     def get_config(self):
         config = {'lr': float(self.lr), 'momentum': float(self.momentum),
@@ -187,11 +222,10 @@ class RMSprop(Optimizer):
         self.lr, self.rho, self.decay = _variable(lr), _variable(rho), _variable(decay)
         self.epsilon = epsilon
 
-    def _step(self, p, g, slots, lr):
-        a = slots[0]
+    def _apply(self, p, g, slots, lr, scale, bound):
         rho = _F(self.rho)
-        a[...] = rho * a + (_F(1.) - rho) * np.square(g)
-        return p - lr * g / (np.sqrt(a) + _F(self.epsilon))
+        _run(kernels.rmsprop_update, p, g, slots[0], lr, rho, _F(1.) - rho, _F(self.epsilon),
+             scale, bound)
 
     def get_config(self):
         config = {'lr': float(self.lr), 'rho': float(self.rho), 'decay': float(self.decay),
@@ -215,10 +249,8 @@ class Adagrad(Optimizer):
         super(Adagrad, self).__init__(**kwargs)
         self.lr, self.decay, self.epsilon = _variable(lr), _variable(decay), epsilon
 
-    def _step(self, p, g, slots, lr):
-        a = slots[0]
-        a += np.square(g)
-        return p - lr * g / (np.sqrt(a) + _F(self.epsilon))
+    def _apply(self, p, g, slots, lr, scale, bound):
+        _run(kernels.adagrad_update, p, g, slots[0], lr, _F(self.epsilon), scale, bound)
 
     def get_config(self):
         config = {'lr': float(self.lr), 'decay': float(self.decay), 'epsilon': self.epsilon}
@@ -244,13 +276,10 @@ class Adadelta(Optimizer):
         self.lr, self.rho, self.decay = _variable(lr), _variable(rho), _variable(decay)
         self.epsilon = epsilon
 
-    def _step(self, p, g, slots, lr):
-        a, d_a = slots
-        rho, eps = _F(self.rho), _F(self.epsilon)
-        a[...] = rho * a + (_F(1.) - rho) * np.square(g)
-        step = g * np.sqrt(d_a + eps) / np.sqrt(a + eps)
-        d_a[...] = rho * d_a + (_F(1.) - rho) * np.square(step)
-        return p - lr * step
+    def _apply(self, p, g, slots, lr, scale, bound):
+        rho = _F(self.rho)
+        _run(kernels.adadelta_update, p, g, slots[0], slots[1], lr, rho, _F(1.) - rho,
+             _F(self.epsilon), scale, bound)
 
     def get_config(self):
         config = {'lr': float(self.lr), 'rho': float(self.rho), 'decay': float(self.decay),
@@ -285,17 +314,13 @@ class Adam(Optimizer):
         t = _F(self.iterations + 1)
         return lr * (np.sqrt(_F(1.) - _F(self.beta_2) ** t) / (_F(1.) - _F(self.beta_1) ** t))
 
-    def _step(self, p, g, slots, lr):
-        m, v = slots[:2]
+    def _apply(self, p, g, slots, lr, scale, bound):
         b1, b2 = _F(self.beta_1), _F(self.beta_2)
-        m[...] = b1 * m + (_F(1.) - b1) * g
-        v[...] = b2 * v + (_F(1.) - b2) * np.square(g)
-        if self.amsgrad:
-            # AMSGrad (Keras 2.1+): the denominator uses the largest v so far.
-            v_hat = slots[2]
-            np.maximum(v_hat, v, out=v_hat)
-            v = v_hat
-        return p - self._bias_corrected(lr) * m / (np.sqrt(v) + _F(self.epsilon))
+        # AMSGrad (Keras 2.1+): the denominator uses the largest v so far.
+        v_hat = slots[2] if self.amsgrad else slots[1]
+        _run(kernels.adam_update, p, g, slots[0], slots[1], v_hat, self.amsgrad,
+             _F(self._bias_corrected(lr)), b1, _F(1.) - b1, b2, _F(1.) - b2, _F(self.epsilon),
+             scale, bound)
 
     def get_config(self):
         config = {'lr': float(self.lr), 'beta_1': float(self.beta_1),
@@ -322,13 +347,11 @@ class Adamax(Adam):
     def __init__(self, lr=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-8, decay=0., **kwargs):
         super(Adamax, self).__init__(lr, beta_1, beta_2, epsilon, decay, **kwargs)
 
-    def _step(self, p, g, slots, lr):
-        m, u = slots
+    def _apply(self, p, g, slots, lr, scale, bound):
         b1 = _F(self.beta_1)
         t = _F(self.iterations + 1)
-        m[...] = b1 * m + (_F(1.) - b1) * g
-        u[...] = np.maximum(_F(self.beta_2) * u, np.abs(g))
-        return p - (lr / (_F(1.) - b1 ** t)) * m / (u + _F(self.epsilon))
+        _run(kernels.adamax_update, p, g, slots[0], slots[1], _F(lr / (_F(1.) - b1 ** t)), b1,
+             _F(1.) - b1, _F(self.beta_2), _F(self.epsilon), scale, bound)
 
 
 @register_optimizer
@@ -365,16 +388,12 @@ class Nadam(Optimizer):
         super(Nadam, self).update(params, grads, constraints)
         self.m_schedule = self._schedule_new
 
-    def _step(self, p, g, slots, lr):
-        m, v = slots
+    def _apply(self, p, g, slots, lr, scale, bound):
         b1, b2 = _F(self.beta_1), _F(self.beta_2)
-        g_prime = g / (_F(1.) - self._schedule_new)
-        m[...] = b1 * m + (_F(1.) - b1) * g
-        m_prime = m / (_F(1.) - self._schedule_next)
-        v[...] = b2 * v + (_F(1.) - b2) * np.square(g)
-        v_prime = v / (_F(1.) - b2 ** self._t)
-        m_bar = (_F(1.) - self._cache_t) * g_prime + self._cache_next * m_prime
-        return p - lr * m_bar / (np.sqrt(v_prime) + _F(self.epsilon))
+        _run(kernels.nadam_update, p, g, slots[0], slots[1], _F(lr), b1, _F(1.) - b1, b2,
+             _F(1.) - b2, _F(_F(1.) - self._schedule_new), _F(_F(1.) - self._schedule_next),
+             _F(_F(1.) - b2 ** self._t), _F(_F(1.) - self._cache_t), _F(self._cache_next),
+             _F(self.epsilon), scale, bound)
 
     def set_weights(self, weights):
         super(Nadam, self).set_weights(weights)

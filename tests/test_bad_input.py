@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from minikeras import initializations
-from minikeras.layers import (Activation, Convolution2D, Dense, Flatten, Input,
-                              MaxPooling2D, merge)
+from minikeras.layers import (GRU, LSTM, Activation, Convolution2D, ConvLSTM2D, Dense,
+                              Embedding, Flatten, Input, MaxPooling2D, merge)
 from minikeras.models import Model, Sequential
 from minikeras.optimizers import SGD
 from minikeras.utils.np_utils import to_categorical
@@ -42,8 +42,20 @@ class Case(object):
         self.two.compile(loss='mse', optimizer='sgd')
         self.xr = rng.standard_normal((12, 2)).astype('float32')
 
+        self.rnn = Sequential([LSTM(4, input_dim=3, input_length=5, name='lstm'),
+                               Dense(2, name='rnn_out')])
+        self.rnn.compile(loss='mse', optimizer='sgd')
+        self.seqs = rng.standard_normal((8, 5, 3)).astype('float32')
+        self.stateful = Sequential([GRU(3, stateful=True, batch_input_shape=(4, 5, 3),
+                                        name='sgru'), Dense(1, name='s_out')])
+        self.stateful.compile(loss='mse', optimizer='sgd')
+        self.movies = Sequential([ConvLSTM2D(2, 3, 3, dim_ordering='tf', name='clstm',
+                                             input_shape=(3, 6, 6, 1)),
+                                  Flatten(), Dense(1, name='movie_out')])
+        self.movies.compile(loss='mse', optimizer='sgd')
+
     def models(self):
-        return (self.dense, self.cnn, self.two)
+        return (self.dense, self.cnn, self.two, self.rnn, self.stateful, self.movies)
 
     def snapshot(self):
         return [[w.copy() for w in m.get_weights()] for m in self.models()]
@@ -264,6 +276,36 @@ ROWS = [
     ('predict_generator yields strings',
      lambda c: c.dense.predict_generator(generator_of(np.array([['a'] * 4] * 3)), 3),
      TypeError, r'model input.*array of numbers'),
+    # -- recurrent layers (issue 10) --------------------------------------------
+    ('2D array into an RNN', lambda c: c.rnn.fit(c.seqs[:, 0], np.zeros((8, 2)), verbose=0),
+     ValueError, r'lstm_input.*3 dimensions.*\(8, 3\)'),
+    ('2D array into an RNN layer', lambda c: c.rnn.layers[0].call(c.seqs[:, 0]),
+     ValueError, r'Layer lstm \(LSTM\) expects 3D input .*got shape \(8, 3\)'),
+    ('RNN input longer than its input_length',
+     lambda c: c.rnn.fit(np.zeros((8, 6, 3)), np.zeros((8, 2)), verbose=0),
+     ValueError, r'shape \(None, 5, 3\).*\(8, 6, 3\)'),
+    ('RNN layer called on another input_length',
+     lambda c: c.rnn.layers[0].call(np.zeros((2, 6, 3), 'float32')),
+     ValueError, r'Layer lstm \(LSTM\): input_length is 5 .*\(2, 6, 3\)'),
+    ('stateful RNN fed another batch size',
+     lambda c: c.stateful.fit(c.seqs[:6], np.zeros((6, 1)), batch_size=6, verbose=0),
+     ValueError, r'Layer sgru \(GRU\) is stateful with batch size 4.*\(6, 5, 3\)'),
+    ('stateful RNN predicting another batch size',
+     lambda c: c.stateful.predict(c.seqs[:6], batch_size=6),
+     ValueError, r'sgru \(GRU\) is stateful with batch size 4'),
+    ('mask reaching a layer that cannot take one',
+     lambda c: Sequential([Embedding(10, 4, mask_zero=True, input_length=5),
+                           Flatten(name='flat'), Dense(1)]),
+     ValueError, r'Layer flat \(Flatten\) does not support masking'),
+    ('RNN after an RNN without return_sequences',
+     lambda c: Sequential([LSTM(3, input_shape=(None, 4)), LSTM(2, name='second')]),
+     ValueError, r'Layer second \(LSTM\) expects 3D input.*\(None, 3\)'),
+    ('4D input into a ConvLSTM2D',
+     lambda c: c.movies.fit(np.zeros((2, 3, 6, 6)), np.zeros((2, 1)), verbose=0),
+     ValueError, r'5 dimensions.*\(2, 3, 6, 6\)'),
+    ('ConvLSTM2D layer fed frames of another size',
+     lambda c: c.movies.layers[0].call(np.zeros((2, 3, 7, 6, 1), 'float32')),
+     ValueError, r'clstm \(ConvLSTM2D\) expects input of shape \(None, 3, 6, 6, 1\).*rows: 7'),
 ]
 
 

@@ -142,3 +142,15 @@ def test_frozen_layer_is_not_updated():
     for old, new in zip(before, frozen.get_weights()):
         np.testing.assert_array_equal(old, new)
     assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 2
+
+
+def test_a_model_built_for_any_length_called_on_a_fixed_length_has_its_shape():
+    """2.2.4's babi_memnn: Sequential([Embedding(...)]) without input_length, called
+    on Input((12,)), gives (None, 12, 8), as Keras computed it for that call."""
+    from minikeras import backend as K
+    from minikeras.layers import Dropout, Embedding
+    encoder = Sequential([Embedding(30, 8), Dropout(0.3)])
+    assert encoder.output_shape == (None, None, 8)
+    y = encoder(Input((12,)))
+    assert K.int_shape(y) == (None, 12, 8)
+    assert encoder.output_shape == (None, None, 8)

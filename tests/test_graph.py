@@ -163,3 +163,29 @@ def test_slice_x():
     assert [s.tolist() for s in slice_X([a, b], 8)] == [[8, 9], [18, 19]]
     assert slice_X(a, np.array([3, 1])).tolist() == [3, 1]
     assert [s.tolist() for s in slice_X([a, b], [0, 9])] == [[0, 9], [10, 19]]
+
+
+def test_fit_show_accuracy_with_one_output_as_keras_0_3():
+    """0.3.3's imdb_bidirectional_lstm: Graph.fit(..., show_accuracy=True)."""
+    from minikeras.optimizers import SGD
+
+    def graph(outputs):
+        np.random.seed(0)
+        g = Graph()
+        g.add_input(name='in', input_shape=(4,))
+        g.add_node(Dense(1, activation='sigmoid'), name='p', input='in')
+        for name in outputs:
+            g.add_output(name=name, input='p')
+        g.compile(SGD(lr=0.), dict((name, 'binary_crossentropy') for name in outputs))
+        return g
+    g = graph(['out'])
+    x = np.random.RandomState(1).uniform(-1, 1, (16, 4)).astype('float32')
+    y = (x[:, :1] > 0).astype('float32')
+    history = g.fit({'in': x, 'out': y}, nb_epoch=2, batch_size=8, verbose=0,
+                    show_accuracy=True)
+    # lr=0: the accuracy of every batch is that of the same, fixed predictions
+    want = np.mean(np.round(g.predict({'in': x})['out']) == y)
+    np.testing.assert_allclose(history.history['acc'], [want, want], rtol=1e-6)
+    two = graph(['out', 'again'])
+    with pytest.raises(ValueError, match=r'show_accuracy needs a Graph with exactly one output'):
+        two.fit({'in': x, 'out': y, 'again': y}, nb_epoch=1, verbose=0, show_accuracy=True)

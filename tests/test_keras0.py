@@ -167,3 +167,54 @@ def test_theano_compile_options_are_ignored_with_a_warning():
     assert model.predict(np.zeros((1, 3))).shape == (1, 2)
     with pytest.raises(TypeError, match='metric'):
         model.compile('rmsprop', 'mse', metric=['accuracy'])
+
+
+def test_keras_0_3_dot_axes_as_sequences_of_axes():
+    """0.3.3's babi_memnn: Merge([a, b], mode='dot', dot_axes=[(2,), (2,)])."""
+    from minikeras.layers import Embedding, Merge as MergeLayer
+    np.random.seed(0)
+    left, right = Sequential(), Sequential()
+    left.add(Embedding(10, 4, input_length=5))
+    right.add(Embedding(10, 4, input_length=3))
+    merged = MergeLayer([left, right], mode='dot', dot_axes=[(2,), (2,)])
+    assert merged.dot_axes == [2, 2]
+    model = Sequential()
+    model.add(merged)
+    a = np.random.randint(0, 10, (2, 5))
+    b = np.random.randint(0, 10, (2, 3))
+    want = np.einsum('nik,njk->nij', left.predict(a), right.predict(b))
+    np.testing.assert_allclose(model.predict([a, b]), want, rtol=1e-5)
+    with pytest.raises(ValueError, match=r'dot_axes=\[\(1, 2\), \(1, 2\)\] contracts several'):
+        MergeLayer([left, right], mode='dot', dot_axes=[(1, 2), (1, 2)])
+
+
+def test_np_utils_accuracy_of_keras_0():
+    from minikeras.utils.np_utils import accuracy
+    assert accuracy([1, 0, 1, 1], [1, 1, 1, 0]) == 0.5
+    # 0.3.3's imdb_bidirectional_lstm: labels against rounded (n, 1) predictions
+    assert accuracy(np.array([1, 0, 0]), np.array([[1.], [1.], [0.]])) == pytest.approx(2 / 3.)
+
+
+def test_predict_gives_float64_under_keras_0_3_as_its_predict_loop(monkeypatch):
+    """Keras 0.3.3 gathered predictions into np.zeros (float64) arrays, Keras 1
+    into float32 ones; 0.3.3's lstm_text_generation relies on the former."""
+    model = Sequential()
+    model.add(Dense(3, input_dim=2))
+    model.add(Activation('softmax'))
+    model.compile('sgd', 'categorical_crossentropy')
+    x = np.ones((4, 2), 'float32')
+    assert model.predict(x).dtype == np.float32
+    monkeypatch.setenv('MINIKERAS_KERAS_VERSION', '0.3')
+    assert model.predict(x).dtype == np.float64
+    assert model.predict_proba(x, verbose=0).dtype == np.float64
+
+
+def test_keras_0_slice_X_and_graph_input_dtype_as_0_3_scripts_use_them():
+    from minikeras.compat.keras0_models import Graph, slice_X as slice_X_0
+    X = np.arange(10)
+    assert slice_X_0(X, 0, 10 - 10 / 5).tolist() == list(range(8))   # 0.3's addition_rnn
+    graph = Graph()
+    graph.add_input(name='words', input_shape=(4,), dtype=int)       # 0.3's imdb_bidirectional
+    graph.add_input(name='floats', input_shape=(4,), dtype=float)
+    with pytest.raises(ValueError, match="add_input dtype must be 'float' or 'int', got 'text'"):
+        graph.add_input(name='bad', input_shape=(4,), dtype='text')

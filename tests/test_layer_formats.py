@@ -83,8 +83,8 @@ def test_a_subclass_with_its_own_adapter_keeps_it():
 
 def test_unknown_keras2_class_lists_what_can_be_read():
     config = {'class_name': 'Sequential', 'keras_version': '2.2.4',
-              'config': [{'class_name': 'ConvLSTM2D', 'config': {'name': 'bi'}}]}
-    with pytest.raises(ValueError, match=r"'bi' has class 'ConvLSTM2D'.*known: .*Conv2D"):
+              'config': [{'class_name': 'ConvLSTM3D', 'config': {'name': 'bi'}}]}
+    with pytest.raises(ValueError, match=r"'bi' has class 'ConvLSTM3D'.*known: .*Conv2D"):
         saving.model_from_config(config)
 
 

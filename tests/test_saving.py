@@ -501,9 +501,9 @@ def test_unknown_layer_class_names_class_and_file(tmp_path, saved_cnn):
     shutil.copy(os.path.join(FIXTURES, 'k3_tensorflow_mlp.h5'), keras3)
     with h5py.File(keras3, 'a') as f:
         config = json.loads(f.attrs['model_config'])
-        config['config']['layers'][2]['class_name'] = 'ConvLSTM2D'
+        config['config']['layers'][2]['class_name'] = 'ConvLSTM3D'
         f.attrs['model_config'] = json.dumps(config).encode('utf8')
-    with pytest.raises(ValueError, match=r"local\.h5.*'ConvLSTM2D'"):
+    with pytest.raises(ValueError, match=r"local\.h5.*'ConvLSTM3D'"):
         saving.load_model(keras3)
 
 

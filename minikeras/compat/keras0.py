@@ -285,9 +285,18 @@ class Keras0ModelAPI(object):
             Keras0ModelAPI, self).evaluate_generator(generator, *args, **kwargs))
 
     def predict(self, x, batch_size=DEFAULT, verbose=0):
-        """Predictions, batch by batch (see `Model.predict`)."""
-        return super(Keras0ModelAPI, self).predict(
+        """Predictions, batch by batch (see `Model.predict`). Under the Keras
+        0.3 switch they are float64 arrays, as Keras 0.3's predict loop
+        gathered the batches into `np.zeros` arrays (Keras 1 into float32
+        ones); 0.3's lstm_text_generation samples from them with
+        `np.random.multinomial`, which float32 rounding can make refuse."""
+        outs = super(Keras0ModelAPI, self).predict(
             x, batch_size=_keras_0_default(batch_size, 128, 32), verbose=verbose)
+        if not version.is_keras_0():
+            return outs
+        if isinstance(outs, list):
+            return [np.asarray(o, dtype='float64') for o in outs]
+        return np.asarray(outs, dtype='float64')
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, accuracy=False):
         """One gradient update (see `Model.train_on_batch`); `accuracy=True`
@@ -394,6 +403,21 @@ class Keras0SequentialAPI(object):
             x, batch_size=_keras_0_default(batch_size, 128, 32), verbose=verbose)
 
 
+def merge_arguments(name, args, kwargs):
+    """Keras 0.3's `Merge(..., mode='dot', dot_axes=[(2,), (2,)])`: the axes of
+    each input as a sequence (tensordot's form). One axis each is Keras 1's
+    pair of ints; several have no Keras 1 form."""
+    axes = kwargs.get('dot_axes')
+    if isinstance(axes, (list, tuple)) and len(axes) == 2 and \
+            all(isinstance(a, (list, tuple, range)) for a in axes):
+        if not all(len(a) == 1 and _is_int(a[0]) for a in axes):
+            raise ValueError('%s: dot_axes=%r contracts several axes per input (Keras 0.3); '
+                             'Keras 1 and minikeras contract one axis of each: give a pair of '
+                             'ints' % (name, axes))
+        kwargs['dot_axes'] = [int(axes[0][0]), int(axes[1][0])]
+    return args, kwargs
+
+
 # ---------------------------------------------------------------------------
 # Keras 0.x's layer face on graph tensors: `first_layer.input = placeholder`,
 # `layer.get_output()`, `layer.get_input()` (the deep-dream, filter
@@ -418,6 +442,14 @@ def _set_input(self, tensor):
     """Keras 0.x: `first_layer.input = tensor` makes `tensor` (a placeholder
     or expression) the input of the Sequential model it is then added to."""
     self._keras0_input = tensor
+
+
+def install_merge_api(merge_class):
+    """Makes `merge_class` (the engine's Merge) take Keras 0.3's spellings
+    of its arguments (`merge_arguments`)."""
+    if not getattr(merge_class.__init__, 'keras0_merge', False):
+        merge_class.__init__ = legacy_arguments(merge_arguments)(merge_class.__init__)
+        merge_class.__init__.keras0_merge = True
 
 
 def _keras0_output_shape(shape_property):

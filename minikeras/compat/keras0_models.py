@@ -24,6 +24,8 @@ output names are the graph's. As in Keras 0.3, `fit`, `evaluate` and
 """
 from collections import OrderedDict
 
+import numpy as np
+
 from ..engine.base_layer import Layer, get_uid
 from ..engine.input_layer import Input
 from ..engine.merge import merge
@@ -100,12 +102,19 @@ class Graph(Model):
             name: unique name of the input (the key of its data).
             input_shape: shape of one sample (no batch axis).
             batch_input_shape: shape including the batch axis.
-            dtype: 'float' or 'int' (word indices for an Embedding).
+            dtype: 'float' or 'int' (word indices for an Embedding), or the
+                type float or int.
         """
         if input_shape is None and batch_input_shape is None:
             raise ValueError('Graph %s: add_input(%r) needs input_shape or batch_input_shape'
                              % (self.name, name))
-        if dtype not in ('float', 'int'):
+        # 0.3 made every dtype but 'float' an integer input (0.3's
+        # imdb_bidirectional_lstm passes the type int)
+        try:
+            kind = np.dtype(dtype).kind
+        except TypeError:
+            kind = None
+        if kind not in ('f', 'i', 'u'):
             raise ValueError("Graph %s: add_input dtype must be 'float' or 'int', got %r"
                              % (self.name, dtype))
         self._claim(name, check_only=True)
@@ -320,7 +329,7 @@ class Graph(Model):
 
     def fit(self, data, batch_size=128, nb_epoch=100, verbose=1, callbacks=None,
             validation_split=0., validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0):
+            sample_weight=None, initial_epoch=0, show_accuracy=False):
         """Trains on a dict of input and output arrays.
 
         # Arguments
@@ -329,10 +338,16 @@ class Graph(Model):
             sample_weight, class_weight: dicts keyed by output name.
             batch_size, nb_epoch, verbose, callbacks, validation_split,
             shuffle, initial_epoch: as for `Model.fit`.
+            show_accuracy: also report the accuracy (`acc`, `val_acc`); as in
+                Keras 0.3, only for a Graph with one output.
 
         # Returns
             The `History`.
         """
+        if show_accuracy and len(self.output_order) != 1:
+            raise ValueError('Graph %s.fit: show_accuracy needs a Graph with exactly one output '
+                             '(it has %d: %s), as in Keras 0.3; accuracy is ill-defined otherwise'
+                             % (self.name, len(self.output_order), self.output_order))
         self._check_compiled()
         x, y = self._split(data, True, 'fit')
         validation = None
@@ -345,7 +360,7 @@ class Graph(Model):
                                       validation_data=validation, shuffle=shuffle,
                                       class_weight=self._weights(class_weight),
                                       sample_weight=self._weights(sample_weight),
-                                      initial_epoch=initial_epoch)
+                                      initial_epoch=initial_epoch, show_accuracy=show_accuracy)
 
     def evaluate(self, data, batch_size=128, show_accuracy=False, verbose=0, sample_weight=None):
         """Returns the total loss on a dict of input and output arrays."""
@@ -410,7 +425,12 @@ def slice_X(X, start=None, stop=None):
     def take(x):
         if hasattr(start, '__len__'):
             return x[list(start) if not hasattr(start, 'shape') else start.tolist()]
-        return x[start:stop]
+        # 0.3's addition_rnn passes Python 3's len(X) / 10: NumPy < 1.12 took a whole float
+        return x[_whole(start):_whole(stop)]
     if isinstance(X, list):
         return [take(x) for x in X]
     return take(X)
+
+
+def _whole(bound):
+    return int(bound) if isinstance(bound, float) and bound.is_integer() else bound

@@ -543,6 +543,41 @@ EMBEDDING = Spec({'embeddings_initializer': 'init', 'embeddings_regularizer': 'W
                  convert={'embeddings_initializer': _initializer},
                  positional_2=('input_dim', 'output_dim'))
 
+def _only(expected, what):
+    """A Keras 2 argument minikeras takes at one value only (its Keras 1 behaviour)."""
+    def convert(name, value):
+        if value not in expected:
+            raise ValueError('%s: %s=%r has no Keras 1 equivalent; minikeras takes %s'
+                             % (name, what, value, ' or '.join(repr(v) for v in expected[:1])))
+        return None
+    return convert
+
+
+CONV_LSTM2D = Spec(
+    {'filters': 'nb_filter', 'kernel_size': 'kernel_size', 'strides': 'subsample',
+     'padding': 'border_mode', 'data_format': 'dim_ordering', 'dilation_rate': None,
+     'kernel_initializer': 'init', 'recurrent_initializer': 'inner_init',
+     'recurrent_activation': 'inner_activation', 'unit_forget_bias': 'forget_bias_init',
+     'kernel_regularizer': 'W_regularizer', 'recurrent_regularizer': 'U_regularizer',
+     'bias_regularizer': 'b_regularizer', 'dropout': 'dropout_W',
+     'recurrent_dropout': 'dropout_U', 'use_bias': None, 'bias_initializer': None,
+     'activity_regularizer': None, 'kernel_constraint': None, 'recurrent_constraint': None,
+     'bias_constraint': None},
+    same=('activation', 'return_sequences', 'go_backwards', 'stateful'),
+    convert={'kernel_size': _tuple_n(2, 'kernel_size'), 'strides': _tuple_n(2, 'strides'),
+             'padding': _padding, 'data_format': _data_format, 'dilation_rate': _no_dilation(2),
+             'kernel_initializer': _initializer, 'recurrent_initializer': _initializer,
+             'unit_forget_bias': lambda name, value: 'one' if value else 'zero',
+             'use_bias': _only((True,), 'use_bias'),
+             'bias_initializer': _only(('zeros', 'zero', 'Zeros'), 'bias_initializer'),
+             'activity_regularizer': _only((None,), 'activity_regularizer'),
+             'kernel_constraint': _only((None,), 'kernel_constraint'),
+             'recurrent_constraint': _only((None,), 'recurrent_constraint'),
+             'bias_constraint': _only((None,), 'bias_constraint')},
+    positional=_kernel_size_2, positional_2=('filters', 'kernel_size'), positional_same=False,
+    image=True, finish=_unpack_kernel_size_2)
+CONV_LSTM2D.markers.add('kernel_size')
+
 PRELU = Spec({'alpha_initializer': 'init', 'alpha_regularizer': 'alpha_regularizer',
               'alpha_constraint': 'alpha_constraint', 'shared_axes': 'shared_axes'},
              markers={'alpha_initializer', 'alpha_regularizer', 'alpha_constraint'},

@@ -15,6 +15,8 @@ Installed by `minikeras run` for that process only (`install()`), never by
   NumPy refuses them in its module `__getattr__`; the run wraps that
   function, so names NumPy still has (`np.bool` and `np.long` are NumPy
   types again in 2.x) are untouched.
+- Python 3.6's `re.split` (no split on an empty match) for the script's own
+  code: `neighbours_re`.
 """
 import builtins
 import importlib
@@ -152,11 +154,15 @@ def _serve_numpy_aliases():
     numpy.__getattr__ = __getattr__
 
 
-def install():
-    """Serves the removed neighbour APIs in this process (idempotent)."""
+def install(script_dir=None):
+    """Serves the removed neighbour APIs in this process (idempotent); with
+    `script_dir`, Python 3.6's `re.split` to the code under it."""
     if not any(isinstance(f, NeighbourFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, NeighbourFinder())
     for name, names in _ADDED_NAMES.items():
         if name in sys.modules:
             _add_names(sys.modules[name], names)
     _serve_numpy_aliases()
+    if script_dir is not None:
+        from . import neighbours_re
+        neighbours_re.install(script_dir)

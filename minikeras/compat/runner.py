@@ -6,7 +6,7 @@ import runpy
 import sys
 import types
 
-from . import aliases, neighbours, py2, version
+from . import aliases, float_slices, neighbours, py2, version
 
 USAGE = '''minikeras run [--data PATH] [--keras-version {0.3,1.2.2,2}] SCRIPT.py [ARGS...]
 
@@ -82,7 +82,7 @@ def run_script(script, args=(), data=None, keras_version=None):
         data_shim.configure(path=os.path.abspath(data))
     data_shim.configure(script_dir=os.path.dirname(script))
     aliases.install()
-    neighbours.install()
+    neighbours.install(os.path.dirname(script))
     py2.install_local_translation(os.path.dirname(script))
     from ..kernels import cache_is_warm, prepare
     if not cache_is_warm():
@@ -92,10 +92,15 @@ def run_script(script, args=(), data=None, keras_version=None):
         prepare.start_in_background()
     sys.argv = [script] + list(args)
     sys.path.insert(0, os.path.dirname(script))
-    if translation is None:
+    code = translation.code if translation is not None else None
+    if not version.is_keras_2():
+        source = translation.source if translation is not None else \
+            py2.decode_source(open(script, 'rb').read())
+        code = float_slices.compile_script(source, script) or code
+    if code is None:
         runpy.run_path(script, run_name='__main__')
     else:
-        _run_code_as_main(translation.code, script)
+        _run_code_as_main(code, script)
 
 
 def _translate_python2(script):
@@ -116,6 +121,7 @@ def _run_code_as_main(code, script):
     module = types.ModuleType('__main__')
     module.__dict__.update(__file__=script, __cached__=None, __loader__=None,
                            __package__=None, __spec__=None, __builtins__=builtins)
+    module.__dict__[float_slices.HELPER] = float_slices.slice_bound
     previous = sys.modules.get('__main__')
     sys.modules['__main__'] = module
     try:

@@ -240,7 +240,8 @@ class Container(ModelLossesAndUpdates, Layer):
                 _same_sample_shape(a, tuple(b)) for a, b in zip(self.input_shapes, shapes)):
             raise ValueError('Model %s expects input shape(s) %s, got %s'
                              % (self.name, self.input_shapes, input_shape))
-        return self.output_shape
+        # a model built for (None, None) called on (None, 12) has the longer shape's output
+        return self.get_output_shape_for(input_shape)
 
     def forward(self, x, training=False, need_input_grad=True):
         outs, backprop, _ = self._run(to_list(x), training, True, need_input_grad)

@@ -42,7 +42,8 @@ def slice_X(X, start=None, stop=None):
 
     # Arguments
         X: an array-like or a list of them.
-        start: an int (the first index), or a list / array of indices to take.
+        start: an int (the first index; a whole float too, as NumPy < 1.12
+            took it), or a list / array of indices to take.
         stop: an int (the end index); None when `start` is a list of indices.
     """
     if hasattr(start, '__len__'):
@@ -53,6 +54,8 @@ def slice_X(X, start=None, stop=None):
         if isinstance(X, list):
             return [x[indices] for x in X]
         return X[indices]
+    # Keras 0.x/1.x scripts pass Python 3's len(X) / 10 here: NumPy < 1.12 took a whole float
+    start, stop = [int(v) if isinstance(v, float) and v.is_integer() else v for v in (start, stop)]
     if isinstance(X, list):
         return [x[start:stop] for x in X]
     return X[start:stop]

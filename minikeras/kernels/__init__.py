@@ -12,6 +12,8 @@
 - `prepare`: compiling the kernels ahead of their first use.
 - `recurrent`: SimpleRNN, GRU and LSTM sequences, forward and backprop
   through time (per step: a BLAS matmul and compiled fused passes).
+- `optimizers`: each optimizer's update of a weight in one pass;
+  `embedding`: an embedding's weight gradient as a scatter of rows.
 
 Compiled on first use and cached on disk (`cache=True`).
 """

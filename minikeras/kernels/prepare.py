@@ -1,6 +1,6 @@
 """Compiles the kernels into Numba's disk cache before they are first needed.
 
-    python -m minikeras.kernels.prepare     # once, e.g. right after pip install
+    python -m minikeras.kernels.prepare     # the convolution kernels only; `python -m minikeras.prepare` compiles them all
 
 Numba compiles a kernel on its first call and caches it on disk; on a new
 machine the kernels of a small CNN take several seconds of compilation,

@@ -19,10 +19,16 @@ Plain arrays in, preallocated arrays out, float32, C-contiguous, time-major:
 
 Each timestep is one BLAS matmul into a preallocated buffer (NumPy's, so
 the training loop's single-threaded BLAS applies; the per-gate products of
-recurrent dropout are one batched matmul). Forward, the activations are
-NumPy's vectorised ufuncs (`activate`: their SIMD tanh and exp are several
-times faster than a compiled loop's scalar libm calls), and one compiled
-pass per step combines the gates, the cell and the mask (`*_step_*`).
+recurrent dropout are one batched matmul). SimpleRNN and GRU, forward: the
+activations are NumPy's vectorised ufuncs (`activate`: their SIMD tanh and
+exp are several times faster than a compiled loop's scalar libm calls), and
+one compiled pass per step combines the gates, the cell and the mask
+(`*_step_*`). LSTM, forward: the step's matmul and then one compiled pass
+that does all the rest, with a vectorisable tanh of its own (`_tanh`:
+within half an ulp of the exact value, where NumPy's float32 tanh is
+within about 1.4 ulp);
+the samples of a batch run in a few independent groups (`batch_shards`) on
+the kernel threads, since the recurrence never mixes samples.
 Backward, one compiled pass per step takes the derivatives of every gate
 from the saved activations and the mask, with no transcendental function.
 The loop over timesteps is a Python loop of those calls; nothing runs in
@@ -31,8 +37,12 @@ Python per element. Backward returns the gradients of the pre-activations
 with a few large matmuls. The compiled passes are serial (their work is
 small next to the matmul), hence deterministic.
 """
+import math
+
 import numba
 import numpy as np
+
+from . import threads
 
 __all__ = ['ACTIVATIONS', 'rnn_forward', 'rnn_backward', 'gru_forward', 'gru_backward',
            'lstm_forward', 'lstm_backward']
@@ -44,6 +54,9 @@ ACTIVATIONS = {'linear': LINEAR, 'tanh': TANH, 'sigmoid': SIGMOID,
                'softsign': SOFTSIGN, 'elu': ELU}
 
 _OPTIONS = dict(cache=True, nogil=True, fastmath=False)
+# error_model='numpy': a float division by zero gives inf or nan instead of
+# raising, which lets the loops vectorise; boundscheck off for the same reason
+_VECTOR_OPTIONS = dict(_OPTIONS, error_model='numpy', boundscheck=False)
 
 
 @numba.njit(inline='always', **_OPTIONS)
@@ -295,71 +308,140 @@ def gru_backward(dout, gates, hs, mask, Uzr_t, Uh_t, Ugt, mu, gate_masks, act, i
 
 # ---------------------------------------------------------------------------
 # LSTM (Keras 1): i, f, o = ia(...), c = f c_prev + i a(xc + h Uc), h = o a(c)
+#
+# One compiled pass per step takes the recurrent product (computed by BLAS
+# between the passes) and does everything else of that step: the gate
+# pre-activations, their activations (`_activate_row`), the cell, the output,
+# the mask, and, with recurrent dropout, the next step's masked states
+# h * mu[g]. Backward, one pass per step takes the gradient of the state
+# from the previous product and does the whole cell's derivative.
 
 
-@numba.njit(**_OPTIONS)
-def lstm_step_cell(gates_t, c_prev, mask_t, c_new, c_t):
-    """c_new = f c_prev + i cc; c_t = c_new where the step is real, else c_prev."""
-    B, n = c_prev.shape
-    for b in range(B):
-        real = mask_t[b] != 0
+def batch_shards(batch):
+    """Bounds of the groups of samples whose sequences run as separate tasks
+    (the samples of a batch are independent through time): one group per 16
+    samples, at most 4. They depend on the batch size only, so results do
+    not depend on the thread count."""
+    count = max(1, min(4, batch // 16))
+    return [batch * k // count for k in range(count + 1)]
+
+
+@numba.njit(inline='always', **_VECTOR_OPTIONS)
+def _exp_nonpositive(y):
+    """exp(y) for y in [-20, 0], in float64: Taylor at y / 32 (relative error
+    below 1e-12 there), squared five times."""
+    s = y * 0.03125
+    p = 1. + s * (1. + s * (0.5 + s * (1. / 6 + s * (1. / 24 + s * (1. / 120 + s * (
+        1. / 720 + s * (1. / 5040 + s * (1. / 40320 + s * (1. / 362880 + s * (
+            1. / 3628800))))))))))
+    p = p * p
+    p = p * p
+    p = p * p
+    p = p * p
+    return p * p
+
+
+@numba.njit(inline='always', **_VECTOR_OPTIONS)
+def _tanh(x):
+    """float32 tanh within half an ulp of the exact value: computed in float64
+    as (1 - e) / (1 + e), e = exp(-2|x|), without a libm call, so that a loop
+    of it vectorises (a libm tanhf per element is several times slower than
+    NumPy's SIMD tanh; this is faster)."""
+    v = min(max(np.float64(x), -10.), 10.)  # tanh(10) rounds to 1 in float32
+    a = abs(v)
+    e = _exp_nonpositive(-2. * a)
+    r = (1. - e) / (1. + e)
+    r = a if a < 1e-4 else r  # tanh(a) = a - a^3 / 3 rounds to a there
+    return np.float32(math.copysign(r, v))
+
+
+@numba.njit(**_VECTOR_OPTIONS)
+def _activate_row(row, lo, hi, code):
+    """Activation `code` on row[lo:hi] in place, one vectorisable loop per code;
+    the same float32 formulas as `activate` (tanh: `_tanh`)."""
+    one, zero = np.float32(1.), np.float32(0.)
+    if code == TANH:
+        for j in range(lo, hi):
+            row[j] = _tanh(row[j])
+    elif code == HARD_SIGMOID:
+        for j in range(lo, hi):
+            row[j] = min(max(row[j] * np.float32(0.2) + np.float32(0.5), zero), one)
+    elif code == SIGMOID:
+        for j in range(lo, hi):
+            row[j] = one / (one + np.exp(-row[j]))
+    elif code == RELU:
+        for j in range(lo, hi):
+            row[j] = max(row[j], zero)
+    elif code == SOFTPLUS:
+        for j in range(lo, hi):
+            value = row[j]
+            row[j] = max(value, zero) + np.log1p(np.exp(-abs(value)))
+    elif code == SOFTSIGN:
+        for j in range(lo, hi):
+            row[j] = row[j] / (one + abs(row[j]))
+    elif code == ELU:
+        for j in range(lo, hi):
+            if row[j] <= zero:
+                row[j] = np.expm1(row[j])
+
+
+@numba.njit(**_VECTOR_OPTIONS)
+def lstm_step_forward(xp_t, rec, per_gate, gate_masks, c_prev, h_prev, out_prev, mask_t,
+                      act, inner_act, mu, gates_t, act_c_t, c_t, h_t, out_t, masked_states,
+                      t_next, lo, hi):
+    """One step of the samples [lo, hi). The recurrent product is `rec`
+    (B, 4n) (h @ U) or, with gate masks, `per_gate` (4, B, n)
+    ((h * mu[g]) @ U_g). Fills gates_t (B, 4n) (activated), act_c_t = a(c_new),
+    c_t, h_t, out_t (previous values where the step is masked), and with gate
+    masks masked_states[g, t_next] = h_t * mu[g]."""
+    n = c_prev.shape[1]
+    for b in range(lo, hi):
+        row = gates_t[b]
+        x_row = xp_t[b]
+        if gate_masks:
+            for g in range(4):
+                for j in range(n):
+                    row[g * n + j] = x_row[g * n + j] + per_gate[g, b, j]
+        else:
+            rec_row = rec[b]
+            for j in range(4 * n):
+                row[j] = x_row[j] + rec_row[j]
+        _activate_row(row, 0, 2 * n, inner_act)
+        _activate_row(row, 2 * n, 3 * n, act)
+        _activate_row(row, 3 * n, 4 * n, inner_act)
+        ac = act_c_t[b]
         for j in range(n):
-            c = gates_t[b, n + j] * c_prev[b, j] + gates_t[b, j] * gates_t[b, 2 * n + j]
-            c_new[b, j] = c
-            c_t[b, j] = c if real else c_prev[b, j]
-
-
-@numba.njit(**_OPTIONS)
-def lstm_step_output(gates_t, act_c_t, h_prev, out_prev, mask_t, h_t, out_t):
-    """h = o a(c_new) where the step is real, else the previous state and output."""
-    B, n = h_prev.shape
-    for b in range(B):
+            ac[j] = row[n + j] * c_prev[b, j] + row[j] * row[2 * n + j]
         real = mask_t[b] != 0
-        for j in range(n):
-            if real:
-                h = gates_t[b, 3 * n + j] * act_c_t[b, j]
+        if real:
+            for j in range(n):
+                c_t[b, j] = ac[j]
+        else:
+            for j in range(n):
+                c_t[b, j] = c_prev[b, j]
+        _activate_row(ac, 0, n, act)
+        if real:
+            for j in range(n):
+                h = row[3 * n + j] * ac[j]
                 h_t[b, j] = h
                 out_t[b, j] = h
-            else:
+        else:
+            for j in range(n):
                 h_t[b, j] = h_prev[b, j]
                 out_t[b, j] = out_prev[b, j]
-
-
-@numba.njit(**_OPTIONS)
-def lstm_step_backward(dout_t, carry, dh, dc, gates_t, c_prev, act_c_t, mask_t, act, inner_act,
-                       dz_t):
-    B, n = dh.shape
-    for b in range(B):
-        real = mask_t[b] != 0
-        for j in range(n):
-            total = dout_t[b, j] + carry[b, j]
-            if real:
-                carry[b, j] = 0.
-                dhn = dh[b, j] + total
-                i = gates_t[b, j]
-                f = gates_t[b, n + j]
-                cc = gates_t[b, 2 * n + j]
-                o = gates_t[b, 3 * n + j]
-                ac = act_c_t[b, j]
-                dcn = dc[b, j] + dhn * o * _dact(ac, act)
-                dz_t[b, j] = dcn * cc * _dact(i, inner_act)
-                dz_t[b, n + j] = dcn * c_prev[b, j] * _dact(f, inner_act)
-                dz_t[b, 2 * n + j] = dcn * i * _dact(cc, act)
-                dz_t[b, 3 * n + j] = dhn * ac * _dact(o, inner_act)
-                dc[b, j] = dcn * f
-            else:
-                carry[b, j] = total
-                dz_t[b, j] = 0.
-                dz_t[b, n + j] = 0.
-                dz_t[b, 2 * n + j] = 0.
-                dz_t[b, 3 * n + j] = 0.
+        if gate_masks:
+            for g in range(4):
+                for j in range(n):
+                    masked_states[g, t_next, b, j] = h_t[b, j] * mu[g, b, j]
 
 
 def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
-                 gates, hs, cs, act_c, out):
+                 gates, hs, cs, act_c, out, masked_states):
     """Fills gates (T, B, 4n) with i, f, the candidate a(.), o; hs and cs
     (T + 1, B, n) (hs[0] = h0, cs[0] = c0); act_c (T, B, n) = a(c_new);
-    out (T, B, n)."""
+    out (T, B, n); with gate masks, masked_states (4, T + 1, B, n) with
+    h_t * mu[g] (the input of U_g); without them, masked_states is any
+    (4, 1, B, n) array, not read."""
     T, B, n4 = xp.shape
     n = n4 // 4
     flat = np.empty((B, n4), np.float32)
@@ -367,17 +449,72 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
     zeros = np.zeros((B, n), np.float32)
     hs[0] = h0
     cs[0] = c0
-    for t in range(T):
-        rec = _recurrent_input(hs[t], U, Ug, mu, gate_masks, flat, per_gate)
-        g = gates[t]
-        np.add(xp[t].reshape(B, 4, n), rec, out=g.reshape(B, 4, n))
-        activate(g[:, :2 * n], inner_act)
-        activate(g[:, 2 * n:3 * n], act)
-        activate(g[:, 3 * n:], inner_act)
-        lstm_step_cell(g, cs[t], mask[t], act_c[t], cs[t + 1])
-        activate(act_c[t], act)
-        lstm_step_output(g, act_c[t], hs[t], out[t - 1] if t else zeros, mask[t], hs[t + 1],
-                         out[t])
+    if gate_masks:
+        np.multiply(h0[None], mu, out=masked_states[:, 0])
+    bounds = batch_shards(B)
+
+    def shard(task):
+        lo, hi = bounds[task], bounds[task + 1]
+        for t in range(T):
+            if gate_masks:
+                np.matmul(masked_states[:, t, lo:hi], Ug, out=per_gate[:, lo:hi])
+            else:
+                np.matmul(hs[t, lo:hi], U, out=flat[lo:hi])
+            lstm_step_forward(xp[t], flat, per_gate, gate_masks, cs[t], hs[t],
+                              out[t - 1] if t else zeros, mask[t], act, inner_act, mu, gates[t],
+                              act_c[t], cs[t + 1], hs[t + 1], out[t], masked_states, t + 1,
+                              lo, hi)
+    threads.run_tasks(shard, len(bounds) - 1)
+
+
+@numba.njit(**_VECTOR_OPTIONS)
+def lstm_step_backward(dout_t, carry, dh, dc, back, per_gate_back, gate_masks, mu, mask_next,
+                       gates_t, c_prev, act_c_t, mask_t, act, inner_act, dz_t, dz_gates, lo, hi):
+    """One step back. First the gradient of this step's new state from the
+    product of the step after it (`back` (B, n) = dz @ U.T, or with gate
+    masks the sum over g of `per_gate_back[g]` * mu[g]) where that step was
+    real (`mask_next`; all zero for the last step); then dz_t (B, 4n), and
+    with gate masks the same values per gate in dz_gates (4, B, n). Samples
+    [lo, hi) only."""
+    n = dh.shape[1]
+    for b in range(lo, hi):
+        if mask_next[b] != 0:
+            if gate_masks:
+                for j in range(n):
+                    total = per_gate_back[0, b, j] * mu[0, b, j]
+                    for g in range(1, 4):
+                        total += per_gate_back[g, b, j] * mu[g, b, j]
+                    dh[b, j] = total
+            else:
+                for j in range(n):
+                    dh[b, j] = back[b, j]
+        real = mask_t[b] != 0
+        row = gates_t[b]
+        dz_row = dz_t[b]
+        if real:
+            for j in range(n):
+                dhn = dh[b, j] + (dout_t[b, j] + carry[b, j])
+                carry[b, j] = 0.
+                i = row[j]
+                f = row[n + j]
+                cc = row[2 * n + j]
+                o = row[3 * n + j]
+                ac = act_c_t[b, j]
+                dcn = dc[b, j] + dhn * o * _dact(ac, act)
+                dz_row[j] = dcn * cc * _dact(i, inner_act)
+                dz_row[n + j] = dcn * c_prev[b, j] * _dact(f, inner_act)
+                dz_row[2 * n + j] = dcn * i * _dact(cc, act)
+                dz_row[3 * n + j] = dhn * ac * _dact(o, inner_act)
+                dc[b, j] = dcn * f
+        else:
+            for j in range(n):
+                carry[b, j] += dout_t[b, j]
+            for j in range(4 * n):
+                dz_row[j] = 0.
+        if gate_masks:
+            for g in range(4):
+                for j in range(n):
+                    dz_gates[g, b, j] = dz_row[g * n + j]
 
 
 def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, inner_act, dz):
@@ -386,9 +523,20 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
     dh = np.zeros((B, n), np.float32)
     dc = np.zeros((B, n), np.float32)
     carry = np.zeros((B, n), np.float32)
-    back = np.empty((B, n), np.float32)
-    for t in range(T - 1, -1, -1):
-        lstm_step_backward(dout[t], carry, dh, dc, gates[t], cs[t], act_c[t], mask[t], act,
-                           inner_act, dz[t])
-        _state_gradient(dz[t], Ut, Ugt, mu, gate_masks, back)
-        np.copyto(dh, back, where=mask[t][:, None] != 0)
+    back = np.zeros((B, n), np.float32)
+    dz_gates = np.zeros((4, B, n), np.float32)
+    per_gate_back = np.zeros((4, B, n), np.float32)
+    no_next = np.zeros(B, np.uint8)
+    bounds = batch_shards(B)
+
+    def shard(task):
+        lo, hi = bounds[task], bounds[task + 1]
+        for t in range(T - 1, -1, -1):
+            lstm_step_backward(dout[t], carry, dh, dc, back, per_gate_back, gate_masks, mu,
+                               mask[t + 1] if t + 1 < T else no_next, gates[t], cs[t], act_c[t],
+                               mask[t], act, inner_act, dz[t], dz_gates, lo, hi)
+            if gate_masks:
+                np.matmul(dz_gates[:, lo:hi], Ugt, out=per_gate_back[:, lo:hi])
+            else:
+                np.matmul(dz[t, lo:hi], Ut, out=back[lo:hi])
+    threads.run_tasks(shard, len(bounds) - 1)

@@ -20,6 +20,7 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                       GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
                       GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 from .wrappers import Bidirectional, TimeDistributed, Wrapper
+from .convolutional_recurrent import ConvLSTM2D
 from .convolutional import (AtrousConv1D, AtrousConv2D, AtrousConvolution1D, AtrousConvolution2D,
                             Conv3D, Convolution3D, Cropping3D, Deconv2D, Deconvolution2D,
                             SeparableConv2D, SeparableConvolution2D, UpSampling3D, ZeroPadding3D)
@@ -34,5 +35,6 @@ from ..compat import keras0 as _keras0
 from ..compat.unsupported import module_getattr as _module_getattr
 
 _keras0.install_layer_api(Layer)
+_keras0.install_merge_api(Merge)
 
 __getattr__ = _module_getattr('layers')

@@ -4,6 +4,7 @@ import numpy as np
 from .. import constraints, initializations, regularizers
 from ..compat import keras2
 from ..engine.base_layer import Layer
+from ..kernels import embedding as embedding_kernels
 from ..utils.layer_checks import check_rank, fraction, layer_label, positive_int
 from .core import _config_or_none
 
@@ -116,10 +117,10 @@ class Embedding(Layer):
             y = self.W[indices]
 
         def backprop(dy):
-            rows = dy.reshape(-1, self.output_dim)
-            if keep is not None:
-                rows = rows * keep[indices].reshape(-1, 1)
-            np.add.at(self.gradients[0], indices.reshape(-1), rows)
+            rows = np.ascontiguousarray(dy, dtype='float32').reshape(-1, self.output_dim)
+            embedding_kernels.add_rows(self.gradients[0], indices.reshape(-1), rows,
+                                       keep if keep is not None else rows[0],
+                                       keep is not None)
             # The indices are not differentiable: their gradient is zero.
             return np.zeros(input_shape, dtype='float32') if need_input_grad else None
         return y, backprop

@@ -28,6 +28,7 @@ from ..compat import keras0, keras2
 from ..engine.base_layer import Layer, _freeze_shape, any_mask_flag
 from ..kernels import recurrent as kernels
 from ..kernels import recurrent_states
+from ..kernels import threads as kernel_threads
 from .core import _config_or_none
 
 __all__ = ['Recurrent', 'SimpleRNN', 'GRU', 'LSTM']
@@ -543,13 +544,14 @@ class _FusedCell(Recurrent):
         x_tm = np.ascontiguousarray(x_tm)
         flat = x_tm.reshape(steps * batch, input_dim)
         masked_inputs = []
+        matmul = kernel_threads.matmul  # the large products on every kernel thread
         if w_mask is None:
-            xp = flat @ W
+            xp = matmul(flat, W)
         else:
             xp = np.empty((steps * batch, gates * n), 'float32')
             for g in range(gates):
                 masked_inputs.append((x_tm * w_mask[g]).reshape(steps * batch, input_dim))
-                xp[:, g * n:(g + 1) * n] = masked_inputs[g] @ W[:, g * n:(g + 1) * n]
+                xp[:, g * n:(g + 1) * n] = matmul(masked_inputs[g], W[:, g * n:(g + 1) * n])
         xp += b
         xp = xp.reshape(steps, batch, gates * n)
         gate_masks = u_mask is not None
@@ -579,16 +581,16 @@ class _FusedCell(Recurrent):
             dU = self._recurrent_weight_gradient(cache, dz_flat, mu, gate_masks, steps, batch)
             db = dz_flat.sum(axis=0)
             if w_mask is None:
-                dW = flat.T @ dz_flat
-                dx = dz_flat @ W.T if need_input_grad else None
+                dW = matmul(flat.T, dz_flat)
+                dx = matmul(dz_flat, W.T) if need_input_grad else None
             else:
                 dW = np.empty_like(W)
                 dx = np.zeros((steps, batch, input_dim), 'float32') if need_input_grad else None
                 for g in range(gates):
                     cols = slice(g * n, (g + 1) * n)
-                    dW[:, cols] = masked_inputs[g].T @ dz_flat[:, cols]
+                    dW[:, cols] = matmul(masked_inputs[g].T, dz_flat[:, cols])
                     if dx is not None:
-                        dx += (dz_flat[:, cols] @ W[:, cols].T).reshape(
+                        dx += matmul(dz_flat[:, cols], W[:, cols].T).reshape(
                             steps, batch, input_dim) * w_mask[g]
             self._add_concatenated_gradients(dW, dU, db)
             if dx is None:
@@ -683,11 +685,15 @@ class _FusedCell(Recurrent):
         n, gates = self.output_dim, len(self._GATES)
         h_prev = cache['hs'][:-1].reshape(steps * batch, n)
         if not gate_masks:
-            return h_prev.T @ dz_flat
+            return kernel_threads.matmul(h_prev.T, dz_flat)
         dU = np.empty((n, gates * n), 'float32')
         for g in range(gates):
-            scaled = (cache['hs'][:-1] * mu[g]).reshape(steps * batch, n)
-            dU[:, g * n:(g + 1) * n] = scaled.T @ dz_flat[:, g * n:(g + 1) * n]
+            if 'masked_states' in cache:  # h * mu[g], kept by the forward kernel
+                scaled = cache['masked_states'][g, :-1].reshape(steps * batch, n)
+            else:
+                scaled = (cache['hs'][:-1] * mu[g]).reshape(steps * batch, n)
+            dU[:, g * n:(g + 1) * n] = kernel_threads.matmul(scaled.T,
+                                                            dz_flat[:, g * n:(g + 1) * n])
         return dU
 
     def get_constants(self, x):
@@ -1004,11 +1010,14 @@ class LSTM(_FusedCell):
         cs = np.empty((steps + 1, batch, n), 'float32')
         act_c = np.empty((steps, batch, n), 'float32')
         out = np.empty((steps, batch, n), 'float32')
+        masked_states = np.empty((4, steps + 1 if gate_masks else 1, batch, n), 'float32')
         act, inner = self._activation_codes()
         kernels.lstm_forward(xp, np.ascontiguousarray(U), Ug, mu, gate_masks,
                              np.ascontiguousarray(initial[0]), np.ascontiguousarray(initial[1]),
-                             mask_tm, act, inner, gates, hs, cs, act_c, out)
-        return out, {'hs': hs, 'cs': cs, 'gates': gates, 'act_c': act_c}, [hs[-1], cs[-1]]
+                             mask_tm, act, inner, gates, hs, cs, act_c, out, masked_states)
+        cache = {'hs': hs, 'cs': cs, 'gates': gates, 'act_c': act_c,
+                 'masked_states': masked_states}
+        return out, cache, [hs[-1], cs[-1]]
 
     def _run_backward_kernel(self, dout, cache, mask_tm, U, Ut, Ug, Ugt, mu, gate_masks):
         n = self.output_dim

@@ -62,6 +62,16 @@ def categorical_probas_to_classes(p):
     return np.argmax(p, axis=1)
 
 
+def accuracy(p, y):
+    """Keras 0.x: the fraction of the pairs `(p[i], y[i])` that are equal
+    (`p` and `y` are zipped, so the shorter decides how many are compared).
+
+    # Arguments
+        p, y: sequences of labels, e.g. true labels and rounded predictions.
+    """
+    return np.mean([np.equal(a, b) for a, b in zip(p, y)])
+
+
 def probas_to_classes(y_pred):
     """Class indices from predictions: argmax for several columns, a 0.5
     threshold for one column (as Keras 1)."""

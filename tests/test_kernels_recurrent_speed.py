@@ -1,0 +1,122 @@
+"""Kernels of the recurrent training path against NumPy references.
+
+The recurrent kernels run a batch as independent groups of samples
+(`batch_shards`) on the kernel threads; the tests of test_recurrent.py use
+batches of a few samples (one group), these use batches of several groups.
+"""
+import numpy as np
+import pytest
+
+from minikeras.kernels import embedding
+from minikeras.kernels import recurrent as recurrent_kernels
+from minikeras.layers import LSTM
+
+from test_recurrent import data, make, reference
+
+
+def test_add_rows_is_np_add_at_bit_for_bit():
+    rng = np.random.RandomState(3)
+    indices = rng.randint(0, 40, size=300).astype('int64')  # many repeats
+    rows = rng.standard_normal((300, 7)).astype('float32')
+    keep = (rng.rand(40) < 0.7).astype('float32') / np.float32(0.7)
+    start = rng.standard_normal((40, 7)).astype('float32')
+    for scaled in (False, True):
+        expected = start.copy()
+        np.add.at(expected, indices, rows * keep[indices][:, None] if scaled else rows)
+        got = start.copy()
+        embedding.add_rows(got, indices, rows, keep, scaled)
+        np.testing.assert_array_equal(got, expected)
+
+
+class _TracedLSTM(LSTM):
+    """The same cell through K.rnn and the tracer: an independent implementation."""
+
+    def step(self, x, states):
+        return LSTM.step(self, x, states)
+
+
+def test_batch_shards_cover_the_batch_and_depend_on_its_size_only():
+    assert recurrent_kernels.batch_shards(3) == [0, 3]
+    assert recurrent_kernels.batch_shards(32) == [0, 16, 32]
+    assert recurrent_kernels.batch_shards(40) == [0, 20, 40]
+    assert recurrent_kernels.batch_shards(1000) == [0, 250, 500, 750, 1000]
+
+
+@pytest.mark.parametrize('batch', [32, 50, 70])
+@pytest.mark.parametrize('go_backwards', [False, True])
+def test_lstm_over_several_groups_matches_a_numpy_loop_with_masks(batch, go_backwards):
+    layer = make(LSTM, n=6, sample_shape=(7, 4), return_sequences=True,
+                 go_backwards=go_backwards, seed=batch)
+    x = data((batch, 7, 4), seed=batch) * 3  # tanh and the gates away from their linear part
+    mask = np.random.RandomState(batch).rand(batch, 7) < 0.7
+    got = layer.forward(x, mask=mask)[0]
+    np.testing.assert_allclose(got, reference(layer, x, mask), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize('consume_less', ['cpu', 'gpu'])
+def test_lstm_gradients_over_several_groups_match_the_traced_step(consume_less):
+    """Dropout on both sides, a mask, a batch of four groups: the fused
+    forward and backward against K.rnn running Keras 1.2.2's step, traced."""
+    kwargs = dict(n=5, sample_shape=(6, 3), return_sequences=True, dropout_W=0.3,
+                  dropout_U=0.4, consume_less=consume_less, seed=4)
+    fused, traced = make(LSTM, **kwargs), make(_TracedLSTM, **kwargs)
+    assert fused._uses_fused_kernel() and not traced._uses_fused_kernel()
+    x = data((64, 6, 3), seed=9) * 2
+    mask = np.random.RandomState(2).rand(64, 6) < 0.8
+    dy = data((64, 6, 5), seed=3)
+    results = []
+    for layer in (fused, traced):
+        for grad in layer.gradients:
+            grad.fill(0.)
+        np.random.seed(11)  # the same dropout masks for both
+        y, backprop = layer.forward(x, training=True, mask=mask)
+        results.append((y, backprop(dy), [g.copy() for g in layer.gradients]))
+    (y1, dx1, g1), (y2, dx2, g2) = results
+    np.testing.assert_allclose(y1, y2, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dx1, dx2, rtol=1e-4, atol=1e-5)
+    for a, b in zip(g1, g2):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_lstm_results_do_not_depend_on_the_thread_count():
+    import numba
+    layer = make(LSTM, n=8, sample_shape=(5, 3), return_sequences=True, dropout_U=0.3, seed=1)
+    x = data((64, 5, 3), seed=1)
+    dy = data((64, 5, 8), seed=2)
+    runs = []
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, before):
+            numba.set_num_threads(threads)
+            for grad in layer.gradients:
+                grad.fill(0.)
+            np.random.seed(0)
+            y, backprop = layer.forward(x, training=True)
+            runs.append((y, backprop(dy), [g.copy() for g in layer.gradients]))
+    finally:
+        numba.set_num_threads(before)
+    for a, b in zip(runs[0][:2], runs[1][:2]):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(runs[0][2], runs[1][2]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_lstm_tanh_is_within_half_an_ulp_and_the_gates_are_numpys():
+    x = np.concatenate([np.linspace(-12, 12, 200001), [0., -0., 1e-30, -1e-30, 3e-5, -2e-4],
+                        np.random.RandomState(0).standard_normal(10000)]).astype('float32')
+    exact = np.tanh(x.astype('float64'))
+    got = x.copy()
+    recurrent_kernels._activate_row(got, 0, got.size, recurrent_kernels.TANH)
+    ulp = np.spacing(np.abs(exact).astype('float32')).astype('float64')
+    assert np.max(np.abs(got - exact) / ulp) <= 0.5001
+    assert np.signbit(got[200002]) and got[200003] == np.float32(1e-30)
+    for code in (recurrent_kernels.HARD_SIGMOID, recurrent_kernels.RELU,
+                 recurrent_kernels.LINEAR, recurrent_kernels.SOFTSIGN):
+        got = x.copy()
+        recurrent_kernels._activate_row(got, 0, got.size, code)
+        np.testing.assert_array_equal(got, recurrent_kernels.activate(x.copy(), code))
+    for code in (recurrent_kernels.SIGMOID, recurrent_kernels.SOFTPLUS, recurrent_kernels.ELU):
+        got = x.copy()
+        recurrent_kernels._activate_row(got, 0, got.size, code)
+        np.testing.assert_allclose(got, recurrent_kernels.activate(x.copy(), code), rtol=1e-6,
+                                   atol=1e-7)
