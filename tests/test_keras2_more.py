@@ -131,8 +131,7 @@ def test_keras_2_recurrent_defaults_and_dropout_names():
 
 
 @pytest.mark.parametrize('kwargs, message', [
-    (dict(return_state=True), 'return_state=True is not supported'),
-    (dict(reset_after=True), 'reset_after=True'),
+    (dict(reset_after='yes'), 'expected True or False'),
     (dict(use_bias=False), 'use_bias=True'),
     (dict(implementation=3), 'implementation must be 0, 1 or 2'),
     (dict(recurrent_dropot=0.1), "nearest Keras 2 spelling: 'recurrent_dropout'; nearest "

@@ -41,6 +41,7 @@ SLOW = [
     '1.2.2/imdb_bidirectional_lstm', '1.2.2/imdb_lstm', '1.2.2/lstm_text_generation',
     '1.2.2/addition_rnn', '1.2.2/stateful_lstm', '1.2.2/mnist_irnn', '1.2.2/mnist_hierarchical_rnn',
     '1.2.2/lstm_benchmark', '0.3.3/mnist_irnn',
+    '2.2.4/lstm_seq2seq',
     '2.2.4/imdb_cnn', '2.2.4/imdb_fasttext', '2.2.4/antirectifier', '2.2.4/cifar10_cnn',
     '2.2.4/cifar10_resnet', '2.2.4/mnist_cnn', '2.2.4/mnist_mlp', '2.2.4/mnist_net2net',
     '2.2.4/mnist_siamese', '2.2.4/mnist_sklearn_wrapper', '2.2.4/mnist_transfer_cnn',

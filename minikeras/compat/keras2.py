@@ -780,6 +780,12 @@ def _recurrent_finish(name, kwargs, keras_2):
     kwargs.setdefault('inner_init', initializers.get('orthogonal'))
 
 
+def _flag(name, value):
+    if value not in (True, False, 0, 1):
+        raise ValueError('%s: expected True or False, got %r' % (name, value))
+    return bool(value)
+
+
 def _implementation(name, value):
     if value not in (0, 1, 2):
         raise ValueError('%s: implementation must be 0, 1 or 2, got %r' % (name, value))
@@ -793,13 +799,12 @@ def _recurrent_spec(lstm=False, gru=False):
                'dropout': 'dropout_W', 'recurrent_dropout': 'dropout_U',
                'use_bias': None, 'bias_initializer': None, 'activity_regularizer': None,
                'kernel_constraint': None, 'recurrent_constraint': None,
-               'bias_constraint': None, 'return_state': None}
+               'bias_constraint': None, 'return_state': 'return_state'}
     convert = {'kernel_initializer': _initializer, 'recurrent_initializer': _initializer,
                'use_bias': _must_be(True, 'only use_bias=True is supported'),
                'activity_regularizer': _must_be(None, 'activity_regularizer is not supported '
                                                 'on recurrent layers'),
-               'return_state': _must_be(False, 'return_state=True is not supported yet (the '
-                                        'states are not outputs); nearest: return_state=False')}
+               'return_state': _flag}
     for key in ('kernel_constraint', 'recurrent_constraint', 'bias_constraint'):
         convert[key] = _must_be(None, 'weight constraints are not supported on recurrent '
                                 'layers')
@@ -812,11 +817,13 @@ def _recurrent_spec(lstm=False, gru=False):
         convert['unit_forget_bias'] = _must_be(True, 'only unit_forget_bias=True (the forget '
                                                "gate's bias starts at 1) is supported")
     if gru:
-        renames['reset_after'] = None
-        convert['reset_after'] = _must_be(False, 'reset_after=True (the CuDNN-compatible GRU) '
-                                          'is not supported; nearest: reset_after=False')
+        renames['reset_after'] = 'reset_after'
+        convert['reset_after'] = _flag
     # Keras 1's consume_less and truncate_gradient are accepted beside Keras 2's names.
-    return Spec(renames, same=('activation', 'return_sequences', 'go_backwards', 'stateful',
+    markers = set(k for k, v in renames.items() if k != v) | {'return_state'}
+    if gru:
+        markers.add('reset_after')
+    return Spec(renames, markers=markers, same=('activation', 'return_sequences', 'go_backwards', 'stateful',
                                'unroll', 'input_dim', 'input_length', 'consume_less',
                                'truncate_gradient'),
                 convert=convert, positional_2=('units',), finish=_recurrent_finish)

@@ -17,7 +17,8 @@ LAYERS = {
     'Conv3DTranspose': _NOT_YET % 'UpSampling3D followed by Conv3D',
     'CuDNNLSTM': _NOT_YET % 'LSTM(units, recurrent_activation=\'sigmoid\') (the same cell '
                             'with sigmoid gates; its bias is not split in two)',
-    'CuDNNGRU': _NOT_YET % 'GRU (CuDNNGRU is GRU(reset_after=True), which minikeras lacks)',
+    'CuDNNGRU': _NOT_YET % 'GRU(units, reset_after=True, recurrent_activation=\'sigmoid\') '
+                           '(the same cell; its bias is not split in two)',
 }
 
 

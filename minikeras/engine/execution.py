@@ -89,7 +89,9 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
         else:
             x = args if len(args) != 1 else args[0]
             mask = in_masks if len(args) != 1 else in_masks[0]
-            out_masks = [layer.compute_mask(x, mask)]
+            out_masks = layer.compute_mask(x, mask)
+            if not (isinstance(out_masks, list) and len(node.output_tensors) > 1):
+                out_masks = [out_masks]
             out, backprop = layer.forward(x, training=training, need_input_grad=need_input,
                                           **mask_argument(layer, mask))
             outs = list(out) if len(node.output_tensors) > 1 else [out]
@@ -126,7 +128,7 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
             if isinstance(node.outbound_layer, Container):
                 input_grads = backprop(outs)
             else:
-                input_grads = backprop(outs[0])
+                input_grads = backprop(outs if len(outs) > 1 else outs[0])
                 if len(node.input_tensors) == 1:
                     input_grads = [input_grads]
             if need_input:

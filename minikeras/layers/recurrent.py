@@ -25,8 +25,9 @@ import numpy as np
 from .. import activations, initializations, regularizers
 from .. import backend as K
 from ..compat import keras0, keras2
-from ..engine.base_layer import Layer, any_mask_flag
+from ..engine.base_layer import Layer, _freeze_shape, any_mask_flag
 from ..kernels import recurrent as kernels
+from ..kernels import recurrent_states
 from ..kernels import threads as kernel_threads
 from .core import _config_or_none
 
@@ -90,6 +91,11 @@ class Recurrent(Layer):
         truncate_gradient: Keras 0.x: backpropagate through the last
             `truncate_gradient` steps only (as Theano's scan did); -1, the
             default, through all of them.
+        return_state: (Keras 2) return `[output] + the final states` (LSTM:
+            h and c), each `(nb_samples, output_dim)`. With `initial_state=`
+            in the call (`layer(x, initial_state=[h, c])`), the recurrence
+            starts from the given states; gradients flow into them and out
+            of the returned ones.
 
     # Input shape
         3D `(nb_samples, timesteps, input_dim)`.
@@ -107,7 +113,7 @@ class Recurrent(Layer):
 
     def __init__(self, weights=None, return_sequences=False, go_backwards=False, stateful=False,
                  unroll=False, consume_less='cpu', input_dim=None, input_length=None,
-                 truncate_gradient=-1, **kwargs):
+                 truncate_gradient=-1, return_state=False, **kwargs):
         if input_dim and 'input_shape' not in kwargs and 'batch_input_shape' not in kwargs:
             kwargs['input_shape'] = (input_length, input_dim)
         super(Recurrent, self).__init__(weights=weights, **kwargs)
@@ -115,6 +121,7 @@ class Recurrent(Layer):
             raise ValueError('%s (%s): consume_less must be one of %s, got %r'
                              % (self.name, type(self).__name__, _CONSUME_LESS, consume_less))
         self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
         self.stateful = bool(stateful)
         self.unroll = bool(unroll)
@@ -132,18 +139,69 @@ class Recurrent(Layer):
     # -- the Keras 1 protocol ---------------------------------------------------
 
     def get_output_shape_for(self, input_shape):
+        if isinstance(input_shape, list):   # [sequence] + initial states (Keras 2)
+            self._check_initial_state_shapes(input_shape)
+            input_shape = input_shape[0]
         self._check_input_shape(input_shape)
         if self.return_sequences:
-            return (input_shape[0], input_shape[1], self.output_dim)
-        return (input_shape[0], self.output_dim)
+            output_shape = (input_shape[0], input_shape[1], self.output_dim)
+        else:
+            output_shape = (input_shape[0], self.output_dim)
+        if self.return_state:
+            return [output_shape] + [(input_shape[0], self.output_dim)] * self._state_count()
+        return output_shape
+
+    def connect(self, input_shape):
+        """Builds for the sequence's shape; `input_shape` may list the initial
+        states' shapes after it."""
+        if not isinstance(input_shape, list):
+            return super(Recurrent, self).connect(input_shape)
+        self._check_initial_state_shapes(input_shape)
+        super(Recurrent, self).connect(input_shape[0])
+        return _freeze_shape(self.get_output_shape_for(input_shape))
 
     def compute_mask(self, x, mask=None):
-        """The output mask: the input mask for sequences, None for the last output."""
-        return mask if self.return_sequences else None
+        """The output mask: the input mask for sequences, None for the last output
+        (and none for the returned states)."""
+        if isinstance(mask, list):
+            mask = mask[0]
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * self._state_count()
+        return output_mask
 
     def _output_mask_flags(self, input_flags):
         # known when the model is built: a sequence keeps its mask, the last output has none
-        return [any_mask_flag(input_flags) if self.return_sequences else False]
+        flag = any_mask_flag(input_flags[:1]) if self.return_sequences else False
+        return [flag] + [False] * (self._state_count() if self.return_state else 0)
+
+    def __call__(self, x, mask=None, initial_state=None, **kwargs):
+        """Keras 2.2.4's call: `initial_state` is a list of tensors (or
+        arrays), one per state (LSTM: [h, c]), that start the recurrence;
+        they become inputs of the layer after the sequence."""
+        if kwargs:
+            raise TypeError('Layer %s (%s) got unexpected call argument(s) %s'
+                            % (self.name, type(self).__name__, sorted(kwargs)))
+        if initial_state is not None:
+            states = list(initial_state) if isinstance(initial_state, (list, tuple)) \
+                else [initial_state]
+            if isinstance(x, (list, tuple)):
+                raise ValueError('Layer %s (%s): give the initial states either in the input '
+                                 'list or as initial_state=, not both'
+                                 % (self.name, type(self).__name__))
+            x = [x] + states
+        return super(Recurrent, self).__call__(x, mask)
+
+    def _check_initial_state_shapes(self, shapes):
+        count = self._state_count()
+        if len(shapes) - 1 != count:
+            raise ValueError('Layer %s (%s) has %d state(s), got %d initial state(s)'
+                             % (self.name, type(self).__name__, count, len(shapes) - 1))
+        for shape in shapes[1:]:
+            if len(shape) != 2 or (shape[1] is not None and shape[1] != self.output_dim):
+                raise ValueError('Layer %s (%s): an initial state must have shape (samples, %d), '
+                                 'got %s' % (self.name, type(self).__name__, self.output_dim,
+                                             tuple(shape)))
 
     def get_constants(self, x):
         """Tensors passed to every step after the states (none here)."""
@@ -171,7 +229,9 @@ class Recurrent(Layer):
                            for _ in range(max(len(self.states), self._state_count()))]
 
     def _state_count(self):
-        return max(len(self.states), 1)
+        return max(len(self.states), self._STATE_COUNT)
+
+    _STATE_COUNT = 1
 
     def _stateful_batch_size(self):
         shape = self._built_input_shape or self.batch_input_shape
@@ -255,7 +315,18 @@ class Recurrent(Layer):
         return False
 
     def forward(self, x, training=False, need_input_grad=True, mask=None):
+        initial = None
+        if isinstance(x, (list, tuple)):
+            x, initial = x[0], self._check_initial_states(x)
+            mask = mask[0] if isinstance(mask, (list, tuple)) else mask
         x, mask = self._check_input(x, mask)
+        if initial is not None or self.return_state or self._needs_state_path():
+            if not self._uses_fused_kernel():
+                raise ValueError('Layer %s (%s) computes its own step(); initial_state and '
+                                 'return_state are supported by the built-in SimpleRNN, GRU '
+                                 'and LSTM with their own activations'
+                                 % (self.name, type(self).__name__))
+            return self._state_forward(x, initial, mask, training, need_input_grad)
         if self._uses_fused_kernel():
             y, backprop, final_states = self._fused_forward(x, mask, training, need_input_grad)
         else:
@@ -264,6 +335,20 @@ class Recurrent(Layer):
             for state, value in zip(self.states, final_states):
                 state[...] = value
         return y, backprop
+
+    def _needs_state_path(self):
+        return False
+
+    def _check_initial_states(self, inputs):
+        states = [np.asarray(s, dtype='float32') for s in inputs[1:]]
+        batch = np.shape(inputs[0])[0]
+        self._check_initial_state_shapes([np.shape(inputs[0])] + [s.shape for s in states])
+        for state in states:
+            if state.shape[0] != batch:
+                raise ValueError('Layer %s (%s): the initial states must have one row per '
+                                 'sample (%d), got shape %s'
+                                 % (self.name, type(self).__name__, batch, state.shape))
+        return [np.ascontiguousarray(s) for s in states]
 
     def _traced_forward(self, x, mask, training):
         if self.truncate_gradient != -1:
@@ -307,6 +392,8 @@ class Recurrent(Layer):
 
     def get_config(self):
         config = super(Recurrent, self).get_config()
+        if self.return_state:
+            config['return_state'] = True
         config.update({'return_sequences': self.return_sequences,
                        'go_backwards': self.go_backwards, 'stateful': self.stateful,
                        'unroll': self.unroll, 'consume_less': self.consume_less})
@@ -363,7 +450,8 @@ class _FusedCell(Recurrent):
                                      regularizer=self.U_regularizer)
             bias = np.concatenate([initializations.get(bias_inits.get(g, 'zero'))((n,))
                                    for g in self._GATES]).astype('float32')
-            self.b = self.add_weight((gates * n,), 'zero', name=name + '_b',
+            bias_shape = (2, gates * n) if self._needs_state_path() else (gates * n,)
+            self.b = self.add_weight(bias_shape, 'zero', name=name + '_b',
                                      regularizer=self.b_regularizer)
             self.b[...] = bias
             self._gate_parts = None
@@ -513,6 +601,86 @@ class _FusedCell(Recurrent):
             return np.ascontiguousarray(dx.transpose(1, 0, 2))
         return y, backprop, final_states
 
+    def _state_forward(self, x, initial, mask, training, need_input_grad):
+        """The forward pass with the states as inputs and outputs (Keras 2's
+        `initial_state` and `return_state`, and GRU's `reset_after`), run by
+        `minikeras.kernels.recurrent_states`; the output is `[y] + states`
+        with `return_state`, and backprop then takes one gradient per output
+        and returns `[dx] + the initial states' gradients` when they were given."""
+        batch, steps, input_dim = x.shape
+        n, gates = self.output_dim, len(self._GATES)
+        W, U, b = self._concatenated_weights()
+        input_bias, recurrent_bias = (b[0], b[1]) if b.ndim == 2 else (b, None)
+        w_mask, u_mask = self._dropout(training, batch, input_dim)
+        x_tm = x.transpose(1, 0, 2)
+        mask_tm = None if mask is None else mask.T
+        if self.go_backwards:
+            x_tm = x_tm[::-1]
+            mask_tm = None if mask_tm is None else mask_tm[::-1]
+        x_tm = np.ascontiguousarray(x_tm)
+        flat = x_tm.reshape(steps * batch, input_dim)
+        if w_mask is None:
+            xp = flat @ W
+            masked_inputs = None
+        else:
+            masked_inputs = [(x_tm * w_mask[g]).reshape(steps * batch, input_dim)
+                             for g in range(gates)]
+            xp = np.concatenate([masked_inputs[g] @ W[:, g * n:(g + 1) * n]
+                                 for g in range(gates)], axis=1)
+        xp = (xp + input_bias).reshape(steps, batch, gates * n).astype('float32')
+        given = initial is not None
+        if not given:
+            initial = self._initial_state_values(batch)
+        act, inner = self._activation_codes()
+        out, final, cache = recurrent_states.forward(self._STATE_CELL, xp, U, recurrent_bias,
+                                                     u_mask, mask_tm, initial, act, inner)
+        if self.stateful:
+            for state, value in zip(self.states, final):
+                state[...] = value
+        y = np.ascontiguousarray(out.transpose(1, 0, 2)) if self.return_sequences \
+            else np.array(out[-1])
+        outputs = [y] + [np.array(s) for s in final] if self.return_state else y
+
+        def backprop(dy):
+            d_final = [None] * len(final)
+            if self.return_state:
+                dy, d_final = dy[0], list(dy[1:])
+            d_out = np.zeros((steps, batch, n), 'float32')
+            if self.return_sequences:
+                d_out[...] = np.asarray(dy).transpose(1, 0, 2)
+            else:
+                d_out[-1] = dy
+            d_xp, dU, d_recurrent_bias, d_initial = recurrent_states.backward(
+                cache, U, d_out, d_final)
+            if 0 < self.truncate_gradient < steps:
+                d_xp[:steps - self.truncate_gradient] = 0.
+            dz = d_xp.reshape(steps * batch, gates * n)
+            db = dz.sum(axis=0)
+            if d_recurrent_bias is not None:
+                db = np.stack([db, d_recurrent_bias])
+            dx = None
+            if w_mask is None:
+                dW = flat.T @ dz
+                if need_input_grad:
+                    dx = dz @ W.T
+            else:
+                dW = np.empty_like(W)
+                dx = np.zeros((steps * batch, input_dim), 'float32') if need_input_grad else None
+                for g in range(gates):
+                    cols = slice(g * n, (g + 1) * n)
+                    dW[:, cols] = masked_inputs[g].T @ dz[:, cols]
+                    if dx is not None:
+                        dx += (dz[:, cols] @ W[:, cols].T) * \
+                            w_mask[g][None].repeat(steps, 0).reshape(steps * batch, input_dim)
+            self._add_concatenated_gradients(dW, dU, db)
+            if dx is not None:
+                dx = dx.reshape(steps, batch, input_dim)
+                if self.go_backwards:
+                    dx = dx[::-1]
+                dx = np.ascontiguousarray(dx.transpose(1, 0, 2), dtype='float32')
+            return [dx] + d_initial if given else dx
+        return outputs, backprop
+
     def _recurrent_weight_gradient(self, cache, dz_flat, mu, gate_masks, steps, batch):
         n, gates = self.output_dim, len(self._GATES)
         h_prev = cache['hs'][:-1].reshape(steps * batch, n)
@@ -599,6 +767,7 @@ class SimpleRNN(_FusedCell):
     """
 
     _GATES = ('',)
+    _STATE_CELL = 'simple'
 
     @keras2.keras2_arguments(keras2.SIMPLE_RNN)
     @keras0.legacy_arguments(keras0.recurrent_arguments)
@@ -613,6 +782,7 @@ class SimpleRNN(_FusedCell):
                                         dropout_U=dropout_U, **kwargs)
 
     def build(self, input_shape):
+        input_shape = input_shape[0] if isinstance(input_shape, list) else input_shape
         self._check_input_shape(input_shape)
         self.input_dim = input_shape[2]
         self._built_input_shape = tuple(input_shape)
@@ -666,10 +836,15 @@ class GRU(_FusedCell):
         inner_activation: activation of the gates (hard_sigmoid: clip(0.2 x + 0.5, 0, 1)).
         W_regularizer, U_regularizer, b_regularizer: optional weight penalties.
         dropout_W, dropout_U: fractions of the input / recurrent units to drop.
+        reset_after: (Keras 2.2.4; Keras 3's default) apply the reset gate
+            after the recurrent matmul, with a recurrent bias:
+            `hh = activation(x W_h + b_h + r * (h U_h + b'_h))`, and b' added
+            to z's and r's recurrent parts too. Needs consume_less='gpu'.
         and the arguments of `Recurrent`.
 
     Weights: 'cpu'/'mem': `W_z, U_z, b_z, W_r, U_r, b_r, W_h, U_h, b_h`;
-    'gpu': `W (input_dim, 3n), U (n, 3n), b (3n,)` in gate order z, r, h.
+    'gpu': `W (input_dim, 3n), U (n, 3n), b (3n,)` in gate order z, r, h;
+    with reset_after, `b` is (2, 3n): the input bias, then the recurrent bias.
     """
 
     _GATES = ('z', 'r', 'h')
@@ -679,14 +854,35 @@ class GRU(_FusedCell):
     @keras0.legacy_arguments(keras0.recurrent_arguments)
     def __init__(self, output_dim, init='glorot_uniform', inner_init='orthogonal',
                  activation='tanh', inner_activation='hard_sigmoid', W_regularizer=None,
-                 U_regularizer=None, b_regularizer=None, dropout_W=0., dropout_U=0., **kwargs):
+                 U_regularizer=None, b_regularizer=None, dropout_W=0., dropout_U=0.,
+                 reset_after=False, **kwargs):
         super(GRU, self).__init__(output_dim, init=init, inner_init=inner_init,
                                   activation=activation, inner_activation=inner_activation,
                                   W_regularizer=W_regularizer, U_regularizer=U_regularizer,
                                   b_regularizer=b_regularizer, dropout_W=dropout_W,
                                   dropout_U=dropout_U, **kwargs)
+        self.reset_after = bool(reset_after)
+        if self.reset_after and self.consume_less != 'gpu':
+            raise ValueError("%s (GRU): reset_after=True keeps Keras 2's concatenated weights "
+                             "(kernel, recurrent_kernel, bias (2, 3*units)); it needs "
+                             "consume_less='gpu' (implementation=2), got consume_less=%r"
+                             % (self.name, self.consume_less))
+
+    @property
+    def _STATE_CELL(self):
+        return 'gru_reset_after' if self.reset_after else 'gru'
+
+    def _needs_state_path(self):
+        return self.reset_after
+
+    def get_config(self):
+        config = super(GRU, self).get_config()
+        if self.reset_after:
+            config['reset_after'] = True
+        return config
 
     def build(self, input_shape):
+        input_shape = input_shape[0] if isinstance(input_shape, list) else input_shape
         self._check_input_shape(input_shape)
         self.input_dim = input_shape[2]
         self._built_input_shape = tuple(input_shape)
@@ -768,6 +964,8 @@ class LSTM(_FusedCell):
 
     _GATES = ('i', 'f', 'c', 'o')
     _SAVED_ORDER = ('i', 'c', 'f', 'o')
+    _STATE_CELL = 'lstm'
+    _STATE_COUNT = 2
 
     @keras2.keras2_arguments(keras2.LSTM)
     @keras0.legacy_arguments(keras0.recurrent_arguments)
@@ -784,6 +982,7 @@ class LSTM(_FusedCell):
         self.forget_bias_init = forget_bias_init
 
     def build(self, input_shape):
+        input_shape = input_shape[0] if isinstance(input_shape, list) else input_shape
         self._check_input_shape(input_shape)
         self.input_dim = input_shape[2]
         self._built_input_shape = tuple(input_shape)

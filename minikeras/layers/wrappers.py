@@ -218,6 +218,7 @@ class Bidirectional(Layer):
         self.merge_mode = merge_mode
         self.stateful = layer.stateful
         self.return_sequences = layer.return_sequences
+        self.return_state = layer.return_state
         self._initial_weights = weights
 
     @property
@@ -225,9 +226,30 @@ class Bidirectional(Layer):
         """The forward and the backward layer."""
         return [self.forward_layer, self.backward_layer]
 
+    def _split_states(self, items):
+        """[sequence] + forward states + backward states (Keras 2.2.4's order)
+        -> (sequence, forward states or None, backward states or None)."""
+        if not isinstance(items, list):
+            return items, None, None
+        states = items[1:]
+        if len(states) % 2:
+            raise ValueError('Bidirectional %s: the initial states must be the forward '
+                             "layer's then the backward layer's (an even number), got %d"
+                             % (self.name, len(states)))
+        half = len(states) // 2
+        return items[0], states[:half], states[half:]
+
+    def __call__(self, x, mask=None, initial_state=None):
+        """Keras 2.2.4's call: `initial_state` lists the forward layer's
+        states, then the backward layer's."""
+        if initial_state is not None:
+            x = [x] + list(initial_state)
+        return super(Bidirectional, self).__call__(x, mask)
+
     def build(self, input_shape):
-        for inner in self.sublayers:
-            inner.connect(input_shape)
+        sequence, forward_states, backward_states = self._split_states(input_shape)
+        for inner, states in zip(self.sublayers, (forward_states, backward_states)):
+            inner.connect([sequence] + states if states else sequence)
         # The wrapper's weight lists are the inner layers' own arrays and
         # buffers: training, saving, regularizers and constraints see them.
         self._trainable_weights = []
@@ -247,22 +269,36 @@ class Bidirectional(Layer):
             self.constraints.update(inner.constraints)
 
     def get_output_shape_for(self, input_shape):
-        shape = self.forward_layer.get_output_shape_for(input_shape)
+        sequence, forward_states, _ = self._split_states(input_shape)
+        shape = self.forward_layer.get_output_shape_for(
+            [sequence] + forward_states if forward_states else sequence)
+        if self.return_state:
+            shape, state_shapes = shape[0], list(shape[1:])
         if self.merge_mode == 'concat':
-            return tuple(shape[:-1]) + (shape[-1] * 2,)
-        if self.merge_mode is None:
-            return [shape, shape]
-        return shape
+            shape = tuple(shape[:-1]) + (shape[-1] * 2,)
+        outputs = [shape, shape] if self.merge_mode is None else shape
+        if self.return_state:   # then the forward layer's states and the backward layer's
+            return (outputs if isinstance(outputs, list) else [outputs]) + state_shapes * 2
+        return outputs
+
+    def _state_output_count(self):
+        return 2 * self.forward_layer._state_count() if self.return_state else 0
 
     def compute_mask(self, x, mask=None):
-        """The input mask for sequences (one per output without merge), else None."""
-        if not self.return_sequences:
-            return None
-        return [mask, mask] if self.merge_mode is None else mask
+        """The input mask for sequences (one per output without merge), else
+        None; none for returned states."""
+        if isinstance(mask, list):
+            mask = mask[0]
+        mask = mask if self.return_sequences else None
+        masks = [mask, mask] if self.merge_mode is None else [mask]
+        if self.return_state:
+            return masks + [None] * self._state_output_count()
+        return masks if self.merge_mode is None else mask
 
     def _output_mask_flags(self, input_flags):
-        flag = any_mask_flag(input_flags) if self.return_sequences else False
-        return [flag, flag] if self.merge_mode is None else [flag]
+        flag = any_mask_flag(input_flags[:1]) if self.return_sequences else False
+        flags = [flag, flag] if self.merge_mode is None else [flag]
+        return flags + [False] * self._state_output_count()
 
     def reset_states(self):
         """Zeroes the states of both (stateful) layers."""
@@ -270,9 +306,19 @@ class Bidirectional(Layer):
             inner.reset_states()
 
     def forward(self, x, training=False, need_input_grad=True, mask=None):
-        y, forward_backprop = self.forward_layer.forward(x, training, need_input_grad, mask=mask)
-        y_rev, backward_backprop = self.backward_layer.forward(x, training, need_input_grad,
-                                                               mask=mask)
+        x, forward_states, backward_states = self._split_states(
+            list(x) if isinstance(x, (list, tuple)) else x)
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        y, forward_backprop = self.forward_layer.forward(
+            [x] + forward_states if forward_states else x, training, need_input_grad, mask=mask)
+        y_rev, backward_backprop = self.backward_layer.forward(
+            [x] + backward_states if backward_states else x, training, need_input_grad,
+            mask=mask)
+        states = []
+        if self.return_state:
+            states = list(y[1:]) + list(y_rev[1:])
+            y, y_rev = y[0], y_rev[0]
         if self.return_sequences:
             y_rev = y_rev[:, ::-1]
         mode = self.merge_mode
@@ -287,8 +333,18 @@ class Bidirectional(Layer):
         else:
             out = [y, y_rev]
         n = y.shape[-1]
+        if self.return_state:
+            out = (out if isinstance(out, list) else [out]) + states
+        given = forward_states is not None
 
         def backprop(dy):
+            d_states_f = d_states_b = None
+            if self.return_state:
+                merged = 2 if mode is None else 1
+                half = len(states) // 2
+                d_states_f = list(dy[merged:merged + half])
+                d_states_b = list(dy[merged + half:])
+                dy = list(dy[:merged]) if mode is None else dy[0]
             if mode == 'concat':
                 dy_f, dy_b = dy[..., :n], dy[..., n:]
             elif mode == 'sum':
@@ -301,9 +357,14 @@ class Bidirectional(Layer):
                 dy_f, dy_b = dy
             if self.return_sequences:
                 dy_b = dy_b[:, ::-1]
-            dx_f = forward_backprop(np.ascontiguousarray(dy_f, dtype='float32'))
-            dx_b = backward_backprop(np.ascontiguousarray(dy_b, dtype='float32'))
-            return None if dx_f is None or dx_b is None else dx_f + dx_b
+            dy_f = np.ascontiguousarray(dy_f, dtype='float32')
+            dy_b = np.ascontiguousarray(dy_b, dtype='float32')
+            dx_f = forward_backprop([dy_f] + d_states_f if self.return_state else dy_f)
+            dx_b = backward_backprop([dy_b] + d_states_b if self.return_state else dy_b)
+            if given:   # [dx] + the forward layer's initial states' + the backward layer's
+                (dx_f, *d_initial_f), (dx_b, *d_initial_b) = dx_f, dx_b
+            dx = None if dx_f is None or dx_b is None else dx_f + dx_b
+            return [dx] + d_initial_f + d_initial_b if given else dx
         return out, backprop
 
     def call(self, x, mask=None):

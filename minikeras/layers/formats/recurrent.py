@@ -7,8 +7,9 @@ Weight layouts read:
   (12 arrays), GRU z, r, h (9); Keras 1 'gpu', Keras 2 and Keras 3:
   `kernel` (input_dim, G n), `recurrent_kernel` (n, G n), `bias` (G n,), the
   gates side by side (LSTM i, f, c, o; GRU z, r, h). Either is converted to
-  whichever layout the layer holds. Keras 2/3's GRU must have
-  `reset_after=False` (Keras 3's default, True, is another GRU).
+  whichever layout the layer holds. A GRU with `reset_after=True` (Keras 3's
+  default) has a `bias` (2, 3 n), input bias then recurrent bias, read as it
+  is into a GRU(reset_after=True), which always holds the concatenated layout.
 - hard_sigmoid: Keras 1 and 2 compute clip(0.2 x + 0.5, 0, 1), Keras 3
   clip(x / 6 + 0.5, 0, 1) = Keras 1's at x / 1.2. The argument of a gate is
   linear in its columns of W, U and b, so a Keras 3 gate is Keras 1's with
@@ -79,7 +80,7 @@ def _scale_gates(arrays, gates, n, factor):
 
 # -- weights in -------------------------------------------------------------------
 
-def _concatenated(kind, arrays, n, where):
+def _concatenated(kind, arrays, n, where, reset_after=False):
     """A file's arrays as [W, U, b] with the gates side by side (kernel order)."""
     gates = _GATES[kind]
     if len(arrays) == 3 * len(gates) and len(gates) > 1:
@@ -87,10 +88,11 @@ def _concatenated(kind, arrays, n, where):
                            [arrays[3 * k:3 * k + 3] for k in range(len(gates))]))
         return [np.concatenate([by_gate[g][part] for g in gates], axis=-1) for part in range(3)]
     if len(arrays) == 3:
-        if kind == 'GRU' and np.ndim(arrays[2]) == 2:
-            raise ValueError('%s: a GRU saved with reset_after=True (a bias of shape %s) computes '
-                             "another GRU than Keras 1's; minikeras reads GRUs saved with "
-                             'reset_after=False' % (where, np.shape(arrays[2])))
+        if kind == 'GRU' and (np.ndim(arrays[2]) == 2) != reset_after:
+            raise ValueError('%s: the file\'s GRU bias has shape %s, which is a GRU with '
+                             'reset_after=%s, but the layer has reset_after=%s'
+                             % (where, np.shape(arrays[2]), np.ndim(arrays[2]) == 2,
+                                reset_after))
         return list(arrays)
     expected = '3' if len(gates) == 1 else '3 or %d' % (3 * len(gates))
     raise ValueError('%s: a %s has %s weight arrays (W, U, b), got %d'
@@ -122,7 +124,7 @@ def _file_activations(info, kind):
 def _recurrent_weights_in(layer, arrays, source, info, target):
     kind, n = _kind(layer), layer.output_dim
     where = '%s: layer %s' % (getattr(source, 'path', 'file'), layer.name)
-    W, U, b = _concatenated(kind, arrays, n, where)
+    W, U, b = _concatenated(kind, arrays, n, where, getattr(layer, 'reset_after', False))
     if getattr(source, 'keras_major', 1) >= 3:
         activation, inner = _file_activations(info, kind)
         W, U, b = _scale_gates([W, U, b], _hard_sigmoid_gates(kind, activation, inner), n,
@@ -146,12 +148,7 @@ def _recurrent_1(kind):
         if not c.get('use_bias', True):
             raise ValueError("use_bias=False has no Keras 1 equivalent (Keras 1's recurrent "
                              'layers always have a bias)')
-        if c.get('return_state'):
-            raise ValueError('return_state=True has no Keras 1 equivalent')
-        if kind == 'GRU' and c.get('reset_after', major >= 3):
-            raise ValueError("reset_after=True (Keras 3's default) is another GRU than Keras "
-                             "1's, which applies the reset gate before the recurrent matmul "
-                             '(reset_after=False)')
+        reset_after = kind == 'GRU' and bool(c.get('reset_after', major >= 3))
         for key in ('kernel_constraint', 'recurrent_constraint', 'bias_constraint'):
             if c.get(key) is not None:
                 raise ValueError('%s has no Keras 1 equivalent (Keras 1 recurrent layers take '
@@ -175,6 +172,11 @@ def _recurrent_1(kind):
             # Keras 2's implementation 1 drew one dropout mask per gate, as Keras 1's 'cpu'
             'consume_less': 'cpu' if c.get('implementation', 2 if major >= 3 else 1) == 1
             else 'gpu'}
+        if c.get('return_state'):
+            config['return_state'] = True
+        if reset_after:
+            # minikeras's reset_after GRU holds Keras 2's concatenated weights
+            config.update(reset_after=True, consume_less='gpu')
         if kind != 'SimpleRNN':
             config['inner_activation'] = keras1_activation(inner, 2)
         if kind == 'LSTM':
@@ -232,7 +234,7 @@ def _recurrent_config_3(layer):
         'dropout': float(layer.dropout_W) if (kind != 'SimpleRNN' or
                                               layer.consume_less == 'cpu') else 0.,
         'recurrent_dropout': float(layer.dropout_U),
-        'return_sequences': layer.return_sequences, 'return_state': False,
+        'return_sequences': layer.return_sequences, 'return_state': layer.return_state,
         'go_backwards': layer.go_backwards, 'stateful': layer.stateful, 'unroll': False}
     if kind != 'SimpleRNN':
         config['recurrent_activation'] = 'hard_sigmoid' if inner == 'hard_sigmoid' else \
@@ -240,7 +242,7 @@ def _recurrent_config_3(layer):
     if kind == 'LSTM':
         config['unit_forget_bias'] = False     # the biases are set by the weights
     if kind == 'GRU':
-        config['reset_after'] = False
+        config['reset_after'] = layer.reset_after
     cell = _CELL_NAMES[kind]
     weights = [('%s/kernel' % cell, W), ('%s/recurrent_kernel' % cell, U), ('%s/bias' % cell, b)]
     return kind, config, weights
