@@ -11,6 +11,9 @@ nearest supported alternative, instead of Python's bare "cannot import name".
 MODULES = {
 }
 
+_NOT_YET = ('is not provided by minikeras yet (see the support table in its README); '
+            'nearest: %s')
+
 LAYERS = {
     # Keras 2.2.4 layers not provided yet.
     'SeparableConv1D': _NOT_YET % 'Conv1D, or SeparableConv2D on a (steps, 1) image',
@@ -30,6 +33,9 @@ OTHER_NAMES = {
     'optimizers': {
         'TFOptimizer': 'TFOptimizer wraps a TensorFlow optimizer; nearest: the Keras optimizers '
                        '(SGD, Adam, ...)',
+    },
+    'regularizers': {
+        'EigenvalueRegularizer': _NOT_YET % 'l2',
     },
 }
 
