@@ -34,9 +34,6 @@ OTHER_NAMES = {
         'TFOptimizer': 'TFOptimizer wraps a TensorFlow optimizer; nearest: the Keras optimizers '
                        '(SGD, Adam, ...)',
     },
-    'regularizers': {
-        'EigenvalueRegularizer': _NOT_YET % 'l2',
-    },
 }
 
 
