@@ -13,7 +13,7 @@ from ..kernels import threads as kernel_threads
 from ..engine.merge import Merge  # noqa: F401  (Keras 1 exported Merge here too)
 from ..utils.conv_utils import resolve_dim_ordering
 from ..utils.layer_checks import (check_features, check_rank, fraction, input_shape_from_dim,
-                                  layer_label, positive_int)
+                                  layer_label, noise_mask_shape, positive_int)
 
 
 class Dense(Layer):
@@ -240,15 +240,7 @@ class Dropout(Layer):
         self._random = np.random if seed is None else np.random.RandomState(seed)
 
     def _mask_shape(self, shape):
-        if self.noise_shape is None:
-            return shape
-        wanted = tuple(d if n is None else n for n, d in zip(self.noise_shape, shape))
-        if len(self.noise_shape) != len(shape) or \
-                any(n not in (1, d) for n, d in zip(wanted, shape)):
-            raise ValueError('Layer %s (Dropout): noise_shape %s does not broadcast to the input '
-                             'shape %s (each entry must be 1, None or the input\'s size)'
-                             % (self.name, self.noise_shape, shape))
-        return wanted
+        return noise_mask_shape(self, self.noise_shape, shape)
 
     def forward(self, x, training=False, need_input_grad=True, mask=None):
         mask_shape = self._mask_shape(x.shape)

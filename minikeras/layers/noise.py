@@ -4,7 +4,7 @@ import numpy as np
 
 from ..compat import keras2
 from ..engine.base_layer import Layer
-from ..utils.layer_checks import fraction, layer_label
+from ..utils.layer_checks import fraction, layer_label, noise_mask_shape
 
 
 class GaussianNoise(Layer):
@@ -126,15 +126,7 @@ class AlphaDropout(Layer):
         self._random = np.random if seed is None else np.random.RandomState(seed)
 
     def _mask_shape(self, shape):
-        if self.noise_shape is None:
-            return shape
-        wanted = tuple(d if n is None else n for n, d in zip(self.noise_shape, shape))
-        if len(self.noise_shape) != len(shape) or \
-                any(n not in (1, d) for n, d in zip(wanted, shape)):
-            raise ValueError('%s: noise_shape %s does not broadcast to the input shape %s (each '
-                             "entry must be 1, None or the input's size)"
-                             % (layer_label(self), self.noise_shape, shape))
-        return wanted
+        return noise_mask_shape(self, self.noise_shape, shape)
 
     def forward(self, x, training=False, need_input_grad=True, mask=None):
         mask_shape = self._mask_shape(x.shape)

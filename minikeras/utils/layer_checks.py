@@ -13,6 +13,20 @@ def layer_label(layer):
     return 'Layer %s (%s)' % (layer.name, type(layer).__name__)
 
 
+def noise_mask_shape(layer, noise_shape, shape):
+    """The shape of a dropout mask for inputs of `shape`: `shape` itself, or
+    Keras 2's `noise_shape` with its None entries filled from `shape`; each
+    entry must be 1 or the input's size."""
+    if noise_shape is None:
+        return shape
+    wanted = tuple(d if n is None else n for n, d in zip(noise_shape, shape))
+    if len(noise_shape) != len(shape) or any(n not in (1, d) for n, d in zip(wanted, shape)):
+        raise ValueError('%s: noise_shape %s does not broadcast to the input shape %s (each '
+                         "entry must be 1, None or the input's size)"
+                         % (layer_label(layer), noise_shape, shape))
+    return wanted
+
+
 def _is_integer(value):
     # 3.0 counts (Python 2 scripts divided with `/`); True and '3' do not.
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and \
