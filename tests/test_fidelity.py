@@ -29,6 +29,7 @@ import numpy as np
 import pytest
 
 from minikeras import layers as mk_layers
+from minikeras import backend as K
 from minikeras import objectives, optimizers
 from minikeras.layers import Activation, Convolution2D, Dense, Flatten, MaxPooling2D
 from minikeras.models import Sequential
@@ -208,6 +209,10 @@ def test_layer_matches_keras3(case):
     what = '%s (Keras 3: %s)' % (case['name'], case['keras3'])
 
     y, backprop = layer.forward(x, training=case['training'])
+    if case['training'] and hasattr(layer, 'updates_for_input'):
+        # a training step applies the updates the layer declares (its moving averages)
+        inp = mk_layers.Input(batch_shape=shapes[0])
+        K.function([inp], [], updates=layer.updates_for_input(inp))([x])
     assert_close(y, arrays['y'], FORWARD_RTOL, FORWARD_ATOL, what + ': output')
     if not case['training']:
         assert_close(layer.call(x), arrays['y'], FORWARD_RTOL, FORWARD_ATOL, what + ': call()')

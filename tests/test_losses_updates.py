@@ -86,3 +86,78 @@ def test_graph_attributes_keras_1_2_2_code_reads():
         [x, x, phase]) for phase in (0, 1)]
     np.testing.assert_array_equal(test[0], train[0])
     assert not np.array_equal(test[1], train[1])
+
+
+def _moving_reference(moving, x, momentum=0.99):
+    """Keras 1.2.2's moving averages of a feature-wise (axis -1) batch
+    normalization after one training batch, in float64."""
+    mean = x.astype('float64').mean(axis=0)
+    var = ((x.astype('float64') - mean) ** 2).mean(axis=0)
+    return moving[0] * momentum + mean * (1 - momentum), moving[1] * momentum + var * (1 - momentum)
+
+
+def test_shared_batchnorm_declares_per_call_updates_and_training_applies_them():
+    from minikeras.layers import BatchNormalization
+    np.random.seed(3)
+    bn = BatchNormalization(input_shape=(10,), mode=0)
+    x1, x2 = Input(shape=(10,)), Input(shape=(10,))
+    bn(x1)
+    y2 = bn(x2)
+    model = Model(x2, y2)
+    assert len(bn.updates) == 4 and len(model.updates) == 2
+    assert all(var is bn.running_mean for var, _ in bn.get_updates_for(x1)[:1])
+    model.compile('sgd', 'mse')
+    x = np.random.normal(loc=5.0, scale=10.0, size=(4, 10)).astype('float32')
+    moving = [bn.running_mean.copy(), bn.running_std.copy()]
+    model.train_on_batch(x, x)
+    mean, var = _moving_reference(moving, x)
+    np.testing.assert_allclose(bn.running_mean, mean, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(bn.running_std, var, rtol=1e-6)
+    # a model as a layer: its BatchNormalization moves when the outer model trains
+    x3 = Input(shape=(10,))
+    outer = Model(x3, model(x3))
+    assert len(model.updates) == 2
+    outer.compile('sgd', 'mse')
+    moving = [bn.running_mean.copy(), bn.running_std.copy()]
+    outer.train_on_batch(x, x)
+    mean, var = _moving_reference(moving, x)
+    np.testing.assert_allclose(bn.running_mean, mean, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(bn.running_std, var, rtol=1e-6)
+
+
+def test_batchnorm_updates_move_only_where_applied():
+    from minikeras.layers import BatchNormalization
+    np.random.seed(4)
+    inp = Input(shape=(3,))
+    bn = BatchNormalization()
+    out = bn(inp)
+    model = Model(inp, out)
+    x = np.random.rand(6, 3).astype('float32') * 4
+    before = [bn.running_mean.copy(), bn.running_std.copy()]
+    # predicting, evaluating and running the train phase without updates move nothing
+    model.predict(x)
+    model.compile('sgd', 'mse')
+    model.test_on_batch(x, x)
+    K.function([inp, K.learning_phase()], [out])([x, 1])
+    np.testing.assert_array_equal(bn.running_mean, before[0])
+    np.testing.assert_array_equal(bn.running_std, before[1])
+    # K.function(updates=model.updates) applies them, from the batch it is given
+    K.function([inp, K.learning_phase()], [out], updates=model.updates)([x, 1])
+    mean, var = _moving_reference(before, x)
+    np.testing.assert_allclose(bn.running_mean, mean, rtol=1e-6)
+    np.testing.assert_allclose(bn.running_std, var, rtol=1e-6)
+
+
+def test_time_distributed_batchnorm_declares_and_applies_its_updates():
+    from minikeras.layers import BatchNormalization
+    np.random.seed(5)
+    model = Sequential([TimeDistributed(BatchNormalization(), input_shape=(5, 3))])
+    assert len(model.updates) == 2
+    model.compile('sgd', 'mse')
+    bn = model.layers[0].layer
+    before = [bn.running_mean.copy(), bn.running_std.copy()]
+    x = np.random.rand(4, 5, 3).astype('float32')
+    model.train_on_batch(x, x)
+    mean, var = _moving_reference(before, x.reshape(-1, 3))
+    np.testing.assert_allclose(bn.running_mean, mean, rtol=1e-6)
+    np.testing.assert_allclose(bn.running_std, var, rtol=1e-6)

@@ -68,6 +68,7 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
     from .base_layer import mask_argument
     from .container import Container
     from .input_layer import learning_phase_tensor
+    from .losses_updates import record_updates
     values = dict(feeds)
     masks = dict(masks or {})
     phase = learning_phase_tensor(create=False)
@@ -104,6 +105,8 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
             values[id(t)] = value
             if mask is not None:
                 masks[id(t)] = mask
+        if training:
+            record_updates(layer, node, values)
         if need_input or (layer.weight_gradients_wanted and layer.trainable_pairs()):
             carries.update(id(t) for t in node.output_tensors)
             if need_backprop:

@@ -4,6 +4,7 @@ import numpy as np
 from .base_layer import Layer, get_uid
 from .execution import order_nodes, run_nodes, weight_gradients_only_for, weight_owners
 from .graph import KerasTensor, Node, shape_repr
+from .losses_updates import not_collecting_updates
 
 
 def _is_variable(value):
@@ -47,6 +48,29 @@ def _ancestors(outputs):
     return seen
 
 
+class UpdateValue(Layer):
+    """The new value of a variable computed from graph tensors, as a graph
+    node (see `losses_updates.update_value`): no gradient flows through it,
+    since an update is applied, not differentiated."""
+
+    def __init__(self, function, count, name):
+        super(UpdateValue, self).__init__(name='%s_%d' % (name, get_uid(name)))
+        self.function = function
+        self.count = count
+        self.built = True
+
+    def compute_mask(self, x, mask=None):
+        return None
+
+    def forward(self, x, training=False, need_input_grad=True):
+        args = list(x) if self.count != 1 else [x]
+        y = np.asarray(self.function(*args))
+
+        def backprop_none(dy):
+            return [None] * self.count if self.count != 1 else None
+        return y, backprop_none
+
+
 class Gradients(Layer):
     """The gradients of a scalar expression with respect to tensors and
     arrays (weights, `K.variable`s), as a graph node: its inputs are the
@@ -84,7 +108,7 @@ class Gradients(Layer):
         pairs = [(w, b) for w, b in weight_owners(self._nodes) if id(w) in weight_ids]
         for _, buffer in pairs:
             buffer.fill(0.)
-        with weight_gradients_only_for(self._nodes, weight_ids):
+        with weight_gradients_only_for(self._nodes, weight_ids), not_collecting_updates():
             vals, backprop, _, _ = run_nodes(self._nodes, feeds, training, True,
                                           carried=[i for i in tensor_ids if i in feeds],
                                           wanted=[i for i in tensor_ids if i not in feeds])

@@ -12,7 +12,17 @@ the calls of each layer that belong to the model.
 The training loop computes regularization itself (with hand-written
 gradients); these tensors are what legacy code reads, evaluates with
 `K.function` or adds to its own losses.
+
+Updates are applied by whoever runs them: `K.function(..., updates=...)`
+after each call, and the training step for the calls of the layers it runs
+in the training phase (`collecting_updates`, `record_updates`): each layer
+call's conditional updates are evaluated from the values the step computed,
+and applied after the weights' update, as Keras 1.2.2's training function
+applied `model.updates`.
 """
+import contextlib
+import threading
+
 import numpy as np
 
 from ..autodiff import stop_gradient
@@ -38,6 +48,84 @@ def _penalty(regularizer):
     def value_only(x):
         return np.float32(regularizer(stop_gradient(x)))
     return value_only
+
+
+_collecting = threading.local()
+
+
+@contextlib.contextmanager
+def collecting_updates():
+    """Within the block, the graph walks in the training phase record the
+    new values of the updates of the layer calls they run (see
+    `record_updates`); yields the list of `(variable, new value)` pairs,
+    for `apply_updates` once the step has succeeded."""
+    pending = []
+    previous = getattr(_collecting, 'pending', None)
+    _collecting.pending = pending
+    try:
+        yield pending
+    finally:
+        _collecting.pending = previous
+
+
+@contextlib.contextmanager
+def not_collecting_updates():
+    """Within the block, nothing is recorded (a walk inside a graph node,
+    such as a `K.gradients` node's, which runs layers a second time)."""
+    previous = getattr(_collecting, 'pending', None)
+    _collecting.pending = None
+    try:
+        yield
+    finally:
+        _collecting.pending = previous
+
+
+def record_updates(layer, node, values):
+    """When a training step is collecting, adds the new values of the
+    updates `layer` declared for the call `node` (conditional on its
+    inputs), computed from `values` ({id(tensor): value}, the walk's)."""
+    pending = getattr(_collecting, 'pending', None)
+    if pending is None:
+        return
+    store = layer.__dict__.get('_per_input_updates')
+    if not store:
+        return
+    pairs = store.get(_inputs_key(node.input_tensors))
+    if not pairs:
+        return
+    from .execution import order_nodes, run_nodes
+    from .graph import KerasTensor
+    for pair in pairs:
+        if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and
+                isinstance(pair[0], np.ndarray)):
+            raise TypeError('layer %s: each update must be a pair (variable, new value) as '
+                            'K.update makes it, got %r' % (layer.name, pair))
+        variable, new = pair
+        if isinstance(new, KerasTensor):
+            nodes = order_nodes([new], set(values), 'the updates of layer %s' % layer.name)
+            value = run_nodes(nodes, values, True, need_backprop=False)[0][id(new)]
+        else:
+            value = new
+        pending.append((variable, value))
+
+
+def apply_updates(pairs):
+    """Assigns each `(variable, new value)` pair, in order."""
+    for variable, value in pairs:
+        variable[...] = value
+
+
+def update_value(function, tensors, shape, name):
+    """A Keras tensor whose value is `function(*values of tensors)`, of
+    `shape`, through which no gradient flows: the new value of an update,
+    for `add_update`."""
+    from .functions import UpdateValue
+    from .graph import Node
+    op = UpdateValue(function, len(tensors), name)
+    node = Node(op, list(tensors), tuple(shape))
+    op.input_shape = [t.shape for t in tensors]
+    op.output_shape = tuple(shape)
+    return node.output_tensors[0]
 
 
 class LossesAndUpdates(object):

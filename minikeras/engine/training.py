@@ -645,8 +645,10 @@ class Model(Container):
             return self._train_arrays_unlimited(inputs, targets, weights)
 
     def _train_arrays_unlimited(self, inputs, targets, weights):
-        outputs, backprop, penalty, masks, scores = self._run_for_loss(
-            inputs, targets, training=True, need_backprop=True)
+        from .losses_updates import apply_updates, collecting_updates
+        with collecting_updates() as updates:
+            outputs, backprop, penalty, masks, scores = self._run_for_loss(
+                inputs, targets, training=True, need_backprop=True)
         total, per_output, output_grads = self._losses(outputs, targets, weights, True, masks,
                                                        scores)
         total += penalty + self._weight_penalty()
@@ -660,6 +662,7 @@ class Model(Container):
                 grad += regularizer.gradient(weight)
         self.optimizer.update([p[0] for p in parameters], [p[1] for p in parameters],
                               [p[2] for p in parameters])
+        apply_updates(updates)
         return results
 
     def _test_arrays(self, inputs, targets, weights):

@@ -103,6 +103,50 @@ class BatchNormalization(Layer):
         self.gamma_constraint = constraints.get(gamma_constraint)
         self.unbiased_moving_variance = bool(unbiased_moving_variance)
 
+    def _call_on_tensors(self, x):
+        y = super(BatchNormalization, self)._call_on_tensors(x)
+        # Keras 1.2.2: the moving averages move by updates conditional on
+        # this call's input, applied by whoever runs them (training,
+        # K.function(updates=model.updates)), never by the forward pass
+        self.add_update(self.updates_for_input(x), x)
+        return y
+
+    def updates_for_input(self, x):
+        """The `(variable, new value)` pairs of a training pass on the Keras
+        tensor `x`: the moving averages of mode 0 (none in modes 1 and 2)."""
+        if self.mode != 0:
+            return []
+        from ..engine.losses_updates import update_value
+        size = self.running_mean.shape
+        stats = update_value(self._batch_statistics, [x], (2,) + size,
+                             self.name + '_batch_statistics')
+        return [(self.running_mean, update_value(self._moving_mean, [stats], size,
+                                                 self.name + '_moving_mean')),
+                (self.running_std, update_value(self._moving_variance, [stats], size,
+                                                self.name + '_moving_variance'))]
+
+    def _batch_statistics(self, x):
+        """[the batch mean, the batch variance the moving average takes in]
+        along the feature axis, float64: the statistics of the training pass."""
+        x = np.asarray(x, dtype='float32')
+        axis = self._feature_axis(x.shape)
+        reduce_axes = tuple(a for a in range(x.ndim) if a != axis)
+        broadcast = [1] * x.ndim
+        broadcast[axis] = x.shape[axis]
+        count = int(np.prod([x.shape[a] for a in reduce_axes]))
+        mean = x.mean(axis=reduce_axes, dtype='float64')
+        centered = x - mean.astype('float32').reshape(broadcast)
+        var = np.mean(np.square(centered), axis=reduce_axes, dtype='float64')
+        if self.unbiased_moving_variance:
+            var = var * (count / (count - (1. + self.epsilon)))
+        return np.stack([mean, var])
+
+    def _moving_mean(self, stats):
+        return self.running_mean * self.momentum + stats[0] * (1. - self.momentum)
+
+    def _moving_variance(self, stats):
+        return self.running_std * self.momentum + stats[1] * (1. - self.momentum)
+
     def _feature_axis(self, input_shape):
         ndim = len(input_shape)
         if not -ndim <= self.axis < ndim or self.axis % ndim == 0:
@@ -195,14 +239,6 @@ class BatchNormalization(Layer):
         inv_std = (1. / np.sqrt(var + self.epsilon)).astype('float32').reshape(broadcast)
         x_hat = centered * inv_std
         y = x_hat * gamma + beta
-        if self.mode == 0:
-            m = self.momentum
-            self.running_mean[...] = self.running_mean * m + mean * (1. - m)
-            if self.unbiased_moving_variance:
-                var_update = var * (count / (count - (1. + self.epsilon)))
-            else:
-                var_update = var
-            self.running_std[...] = self.running_std * m + var_update * (1. - m)
 
         def backprop(dy):
             grad_beta = np.sum(dy, axis=reduce_axes, dtype='float64')

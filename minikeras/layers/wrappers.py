@@ -81,6 +81,10 @@ class Wrapper(Layer):
 # TimeDistributed
 # =============================================================================
 
+def _steps_as_samples(x):
+    return x.reshape((-1,) + x.shape[2:])
+
+
 class TimeDistributed(Wrapper):
     """Applies a layer to every temporal slice of its input: the same layer,
     with the same weights, at each step of axis 1.
@@ -143,6 +147,17 @@ class TimeDistributed(Wrapper):
             child_output = self.layer.get_output_shape_for(child_shape)
         child_output = tuple(child_output)
         return (input_shape[0], input_shape[1]) + child_output[1:]
+
+    def _call_on_tensors(self, x):
+        y = super(TimeDistributed, self)._call_on_tensors(x)
+        declare = getattr(self.layer, 'updates_for_input', None)
+        if declare is not None:
+            # the wrapped layer's updates, on the steps as one batch
+            from ..engine.losses_updates import update_value
+            flat = update_value(_steps_as_samples, [x], self._child_shape(x.shape),
+                                self.name + '_steps')
+            self.add_update(declare(flat), x)
+        return y
 
     def forward(self, x, training=False, need_input_grad=True, mask=None):
         x = np.asarray(x)
