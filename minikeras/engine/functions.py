@@ -84,6 +84,12 @@ class Gradients(Layer):
         self.sources = _source_tensors([loss])
         fed = {id(t) for t in self.sources}
         self._nodes = order_nodes([loss], fed, 'K.gradients')
+        if all(isinstance(v, KerasTensor) for v in self.variables):
+            # the loss as a function of the variables and of what else feeds
+            # the nodes between them and it: the gradient node reads only those
+            self.sources = _boundary(self._nodes, self.variables)
+            self._nodes = order_nodes([loss], {id(t) for t in self.sources}, 'K.gradients')
+        self._verdict = None
         self.built = True
 
     def compute_mask(self, x, mask=None):
@@ -95,9 +101,42 @@ class Gradients(Layer):
         grads, _ = self.compute({id(t): v for t, v in zip(self.sources, values)}, training)
 
         def backprop_second_order(dy):
-            raise TypeError('the gradient of a K.gradients result (a second derivative) is '
-                            'not supported by minikeras')
+            breaking = self.second_order_breaker()
+            if breaking is not None:
+                raise TypeError(
+                    'the gradient of %s (a second derivative) is taken as zero only where '
+                    'the differentiated expression is piecewise linear in its sources '
+                    '(max pooling, relu, sums, reshapes, products with tensors that do not '
+                    'depend on them, layers whose weights are not differentiated); %s breaks '
+                    'that rule, and minikeras computes no other second derivative'
+                    % (self.name, breaking))
+            zeros = [np.zeros_like(np.asarray(v), dtype='float32') for v in values]
+            return zeros if len(self.sources) != 1 else zeros[0]
         return (grads if len(grads) > 1 else grads[0]), backprop_second_order
+
+    def second_order_breaker(self):
+        """None when the expression is piecewise linear in the sources between
+        them and the loss (so the gradient is locally constant and its own
+        derivative zero almost everywhere, as Theano and TensorFlow compute
+        it), else a description of the first operation that breaks the rule."""
+        if not all(isinstance(v, KerasTensor) for v in self.variables):
+            return 'the gradient with respect to a weight or variable (it depends on the ' \
+                'inputs of the layer that reads it)'
+        from .operation import Operation
+        if self._verdict is None:
+            self._verdict = [_structure_breaker(self._nodes, self.sources)]
+        if self._verdict[0] is not None:
+            return self._verdict[0]
+        for node in self._nodes:
+            layer = node.outbound_layer
+            if isinstance(layer, (Gradients, UpdateValue, Operation)):
+                # an expression's arrays are constants here: only K.gradients
+                # with respect to them differentiates them
+                continue
+            if layer.weight_gradients_wanted and layer.trainable_pairs():
+                return 'layer %s (%s), whose weights are differentiated' % (
+                    layer.name, type(layer).__name__)
+        return None
 
     def compute(self, feeds, training):
         """The gradients, and the values of every tensor of the loss's graph
@@ -130,6 +169,119 @@ class Gradients(Layer):
         for _, buffer in pairs:
             buffer.fill(0.)
         return grads, vals
+
+
+def _boundary(nodes, variables):
+    """The variables, then the tensors from outside that the nodes between the
+    variables and the loss read, each once."""
+    between = {id(v) for v in variables}
+    found, seen = list(variables), set(between)
+    for node in nodes:
+        if any(id(t) in between for t in node.input_tensors):
+            for t in node.input_tensors:
+                if id(t) not in seen and id(t) not in between:
+                    seen.add(id(t))
+                    found.append(t)
+            between.update(id(t) for t in node.output_tensors)
+    return found
+
+
+# Second derivatives: operations piecewise linear in all their inputs, and
+# those linear in each input when the others do not depend on the sources.
+_PIECEWISE_LINEAR_OPS = {
+    'add', 'sub', 'neg', 'abs', 'getitem', 'reshape', 'transpose', 'sum', 'mean',
+    'dimshuffle', 'np.add', 'np.subtract', 'np.negative', 'np.absolute', 'np.maximum',
+    'np.minimum', 'np.sum', 'np.mean', 'np.reshape', 'np.transpose', 'np.concatenate',
+    'K.sum', 'K.mean', 'K.max', 'K.min', 'K.maximum', 'K.minimum', 'K.abs', 'K.relu',
+    'K.reshape', 'K.permute_dimensions', 'K.transpose', 'K.flatten', 'K.batch_flatten',
+    'K.expand_dims', 'K.squeeze', 'K.concatenate', 'K.repeat', 'K.repeat_elements',
+    'K.tile', 'K.spatial_2d_padding', 'K.temporal_padding', 'K.resize_images',
+    'K.stop_gradient', 'K.variable', 'K.zeros_like', 'K.ones_like'}
+_LINEAR_IN_ONE_OPS = {'mul', 'matmul', 'np.multiply', 'np.dot', 'np.matmul', 'K.dot',
+                      'K.batch_dot'}
+_DIVISION_OPS = {'truediv', 'np.divide', 'np.true_divide'}
+_PIECEWISE_LINEAR_LAYERS = {
+    'MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D', 'AveragePooling1D', 'AveragePooling2D',
+    'AveragePooling3D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D', 'GlobalMaxPooling3D',
+    'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalAveragePooling3D', 'Flatten',
+    'Reshape', 'Permute', 'RepeatVector', 'ZeroPadding1D', 'ZeroPadding2D', 'ZeroPadding3D',
+    'Cropping1D', 'Cropping2D', 'Cropping3D', 'UpSampling1D', 'UpSampling2D', 'UpSampling3D',
+    'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'SpatialDropout3D', 'InputLayer'}
+# linear in their input for fixed weights, piecewise linear with these activations
+_AFFINE_LAYERS = {'Dense', 'Convolution1D', 'Convolution2D', 'Convolution3D',
+                  'AtrousConvolution1D', 'AtrousConvolution2D', 'Deconvolution2D',
+                  'SeparableConvolution2D', 'TimeDistributedDense', 'Activation'}
+_PIECEWISE_LINEAR_ACTIVATIONS = {'linear', 'relu'}
+
+
+def _second_order_verdict(node, dependent):
+    """None when the node is piecewise linear in its inputs that depend on
+    the sources (`dependent`: one flag per input), else what breaks it."""
+    from .merge import Merge
+    from .operation import Operation
+    layer = node.outbound_layer
+    if isinstance(layer, (Gradients, UpdateValue)):
+        return None     # locally constant (a gradient of the same kind) or no gradient
+    if isinstance(layer, Operation):
+        name = layer.op_name
+        if name in _PIECEWISE_LINEAR_OPS:
+            return None
+        if name in _LINEAR_IN_ONE_OPS and sum(
+                dependent[i] for i in _tensor_slots(layer._template)) <= 1:
+            return None
+        if name in _DIVISION_OPS:
+            args = layer._template[0]
+            divisor = args[1] if len(args) > 1 else None
+            if not (getattr(divisor, 'kind', None) == 'tensor' and dependent[divisor.index]):
+                return None
+        what = 'a product of two tensors that depend on the sources' \
+            if name in _LINEAR_IN_ONE_OPS else 'a division by a tensor that depends on the ' \
+            'sources' if name in _DIVISION_OPS else 'an operation that is not piecewise linear'
+        return 'the operation %s (%s, %s)' % (name, layer.name, what)
+    kind = type(layer).__name__
+    if kind in _PIECEWISE_LINEAR_LAYERS:
+        return None
+    if isinstance(layer, Merge) and not callable(layer.mode):
+        if layer.mode in ('sum', 'ave', 'max', 'concat') or (
+                layer.mode == 'mul' and sum(dependent) <= 1):
+            return None
+    activation = getattr(getattr(layer, 'activation', None), '__name__', None)
+    if kind in _AFFINE_LAYERS and activation in _PIECEWISE_LINEAR_ACTIVATIONS:
+        return None
+    detail = (' with activation %s' % activation) if activation else ''
+    return 'layer %s (%s%s, not piecewise linear in its input)' % (layer.name, kind, detail)
+
+
+def _tensor_slots(template):
+    """The input index of every place a Keras tensor fills in an operation's
+    arguments (a tensor used twice counts twice)."""
+    if getattr(template, 'kind', None) == 'tensor':
+        return [template.index]
+    if isinstance(template, (list, tuple)):
+        return [i for part in template for i in _tensor_slots(part)]
+    if isinstance(template, dict):
+        return [i for part in template.values() for i in _tensor_slots(part)]
+    return []
+
+
+def _structure_breaker(nodes, sources):
+    """The first node among `nodes` (in order) that is not piecewise linear
+    in its inputs depending on `sources`, described; None when there is none."""
+    dependent = set()
+    for t in sources:
+        node = t.node
+        # constants and variables read by the expression do not vary
+        if node.input_tensors or getattr(node.outbound_layer, 'is_model_input', False):
+            dependent.add(id(t))
+    for node in nodes:
+        flags = [id(t) in dependent for t in node.input_tensors]
+        if not any(flags):
+            continue
+        verdict = _second_order_verdict(node, flags)
+        if verdict is not None:
+            return verdict
+        dependent.update(id(t) for t in node.output_tensors)
+    return None
 
 
 def gradients(loss, variables):
@@ -165,17 +317,18 @@ def gradients(loss, variables):
     if not variables:
         return []
     ancestors = _ancestors([loss])
+    for v in variables:
+        if not isinstance(v, KerasTensor) and not _is_variable(v):
+            raise TypeError('K.gradients: variables must be Keras tensors or float arrays '
+                            '(weights, K.variable), got %s' % _describe(v))
+        if isinstance(v, KerasTensor) and id(v) not in ancestors:
+            raise ValueError('K.gradients: the loss %s does not depend on %s (they are not '
+                             'connected in the graph), so its gradient is undefined'
+                             % (loss.name, _describe(v)))
     op = Gradients(loss, variables)
     reads = {id(w) for w, _ in weight_owners(op._nodes)}
     for v in variables:
-        if isinstance(v, KerasTensor):
-            connected = id(v) in ancestors
-        elif _is_variable(v):
-            connected = id(v) in reads
-        else:
-            raise TypeError('K.gradients: variables must be Keras tensors or float arrays '
-                            '(weights, K.variable), got %s' % _describe(v))
-        if not connected:
+        if not isinstance(v, KerasTensor) and id(v) not in reads:
             raise ValueError('K.gradients: the loss %s does not depend on %s (they are not '
                              'connected in the graph), so its gradient is undefined'
                              % (loss.name, _describe(v)))
@@ -185,6 +338,49 @@ def gradients(loss, variables):
     op.output_shape = [t.shape for t in node.output_tensors]
     outputs = node.output_tensors
     return outputs[0] if single else list(outputs)
+
+
+def takes_gradients(function):
+    """Whether the code of `function` names `gradients` (`K.gradients`): such
+    a Lambda or merge function is built on Keras tensors, as Keras built
+    every one, since a gradient needs the graph behind its arguments."""
+    code = getattr(function, '__code__', None)
+    return code is not None and 'gradients' in code.co_names
+
+
+class GraphBody(object):
+    """A layer's function built once on its input Keras tensors, run as that
+    graph: `forward(values, training, need_input_grad)` -> `(y, backprop)`,
+    with `backprop(dy)` returning one gradient per input."""
+
+    def __init__(self, layer, inputs, output):
+        if not isinstance(output, KerasTensor):
+            raise TypeError('Layer %s: its function, given Keras tensors, must return one '
+                            'Keras tensor, got %s' % (layer.name, _describe(output)))
+        self.inputs, self.output = list(inputs), output
+        self.nodes = order_nodes([output], {id(t) for t in self.inputs},
+                                 'Layer %s (its function)' % layer.name)
+
+    def forward(self, values, training, need_input_grad):
+        feeds = {id(t): v for t, v in zip(self.inputs, values)}
+        carried = [id(t) for t in self.inputs] if need_input_grad else ()
+        computed, backprop, _, _ = run_nodes(self.nodes, feeds, training, True, carried)
+
+        def backprop_inputs(dy):
+            found = backprop([(self.output, dy)])
+            return [np.zeros_like(np.asarray(v), dtype='float32') if found.get(id(t)) is None
+                    else found[id(t)] for t, v in zip(self.inputs, values)]
+        return np.asarray(computed[id(self.output)], dtype='float32'), backprop_inputs
+
+
+def graph_body(layer, inputs, output):
+    """Records on `layer` the `GraphBody` of its call; a layer whose function
+    is a graph is called once (its forward cannot tell calls apart)."""
+    if getattr(layer, '_graph_body', None) is not None:
+        raise ValueError('Layer %s takes K.gradients in its function, so it is built as a graph '
+                         'on its input tensors and can be called once only; make one layer '
+                         'per call' % layer.name)
+    layer._graph_body = GraphBody(layer, inputs, output)
 
 
 class Function(object):

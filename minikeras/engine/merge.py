@@ -174,9 +174,18 @@ class Merge(Layer):
                 kept = np.asarray(m, dtype=bool) if kept is None else kept & m
         return kept
 
+    def _call_on_tensors(self, x):
+        y = super(Merge, self)._call_on_tensors(x)
+        from .functions import graph_body, takes_gradients
+        if callable(self.mode) and takes_gradients(self.mode):
+            graph_body(self, x, self.mode(list(x), **self.arguments))
+        return y
+
     def forward(self, inputs, training=False, need_input_grad=True, mask=None):
         xs = list(inputs)
         mode = self.mode
+        if getattr(self, '_graph_body', None) is not None:
+            return self._graph_body.forward(xs, training, need_input_grad)
         if callable(mode):
             from .. import autodiff
             y, backward = autodiff.vjp(lambda *args: mode(list(args), **self.arguments), *xs)

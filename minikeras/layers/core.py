@@ -478,6 +478,13 @@ class Lambda(Layer):
     def _apply(self, x):
         return self.function(x, **self.arguments)
 
+    def _call_on_tensors(self, x):
+        y = super(Lambda, self)._call_on_tensors(x)
+        from ..engine.functions import graph_body, takes_gradients
+        if takes_gradients(self.function):
+            graph_body(self, x if isinstance(x, list) else [x], self._apply(x))
+        return y
+
     def get_output_shape_for(self, input_shape):
         if self._output_shape is None:
             shapes = input_shape if isinstance(input_shape, list) else [input_shape]
@@ -496,6 +503,9 @@ class Lambda(Layer):
     def forward(self, x, training=False, need_input_grad=True):
         from ..engine.base_layer import traced_forward
         inputs = list(x) if isinstance(x, list) else [x]
+        if getattr(self, '_graph_body', None) is not None:
+            y, backprop = self._graph_body.forward(inputs, training, need_input_grad)
+            return y, (backprop if isinstance(x, list) else lambda dy: backprop(dy)[0])
 
         def traced(*arrays):
             return self._apply(list(arrays) if isinstance(x, list) else arrays[0])
