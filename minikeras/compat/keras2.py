@@ -27,6 +27,7 @@ import functools
 import inspect
 import numbers
 import re
+import warnings
 
 from . import version
 
@@ -1002,6 +1003,23 @@ class Keras2ModelAPI(object):
             options['positions'] = positions
         return super(Keras2ModelAPI, self).summary(**options)
 
+    def compile(self, optimizer, loss=None, metrics=None, loss_weights=None,
+                sample_weight_mode=None, **kwargs):
+        """Configures the model for training (see `Model.compile`). In a
+        Keras 2 script, an output missing from a `loss` dict has no loss
+        (Keras 2.2.4 warned and expected no target for it); Keras 1 refused."""
+        if isinstance(loss, dict) and version.is_keras_2() and self.outputs:
+            missing = [name for name in self.output_names if name not in loss]
+            for name in missing:
+                warnings.warn('Output "%s" missing from loss dictionary. We assume this was '
+                              'done on purpose, and we will not be expecting any data to be '
+                              'passed to "%s" during training.' % (name, name), stacklevel=2)
+            loss = dict(loss, **{name: None for name in missing})
+        return super(Keras2ModelAPI, self).compile(optimizer, loss, metrics=metrics,
+                                                   loss_weights=loss_weights,
+                                                   sample_weight_mode=sample_weight_mode,
+                                                   **kwargs)
+
     def fit(self, x=None, y=None, batch_size=None, epochs=None, verbose=1, callbacks=None,
             validation_split=0., validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
@@ -1024,9 +1042,9 @@ class Keras2ModelAPI(object):
             raise ValueError('fit: steps_per_epoch and validation_steps count batches of '
                              'symbolic (TensorFlow) input tensors, which minikeras has not; with '
                              'arrays give batch_size, or use fit_generator(steps_per_epoch=...)')
-        if x is None or y is None:
-            raise ValueError('fit: x and y (arrays) are needed; minikeras has no input tensors '
-                             'to train from')
+        if x is None:
+            raise ValueError('fit: x (arrays) is needed; minikeras has no input tensors to '
+                             'train from')
         if epochs is not None and nb_epoch is not None:
             raise TypeError('fit: both epochs (Keras 2) and nb_epoch (Keras 1) given; keep one')
         if epochs is not None:
