@@ -1138,20 +1138,56 @@ def is_keras_2_model(model):
                                        for layer in model.layers)
 
 
+def _nodes_by_depth(model):
+    """{depth: [node]} over the model's calls and its inputs' nodes, with
+    Keras 2.2.4's depths: 0 for the last calls, an inbound node one deeper
+    than its deepest consumer, a shared layer's nodes at its deepest."""
+    nodes = [t.node for t in model.inputs] + list(model._nodes)
+    node_depth, layer_depth = {}, {}
+    for node in reversed(nodes):
+        layer = node.outbound_layer
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(layer), 0))
+        layer_depth[id(layer)] = node_depth[id(node)] = depth
+        for tensor in node.input_tensors:
+            inbound = tensor.node
+            node_depth[id(inbound)] = max(depth + 1, node_depth.get(id(inbound), 0))
+    by_depth = {}
+    for node in nodes:
+        by_depth.setdefault(node_depth[id(node)], [])
+        if all(node is not known for known in by_depth[node_depth[id(node)]]):
+            by_depth[node_depth[id(node)]].append(node)
+    return by_depth
+
+
 def _sequential_like(model):
-    """Keras 2.2's test for the short summary: a chain of single calls."""
+    """Keras 2.2.4's test for the short summary: one call per depth, each
+    with one inbound layer, and no layer called twice."""
     if type(model).__name__ == 'Sequential':
         return True
-    own = {id(node) for node in model._nodes}
-    consumers = {}
-    for layer in model.layers:
-        nodes = [node for node in layer.inbound_nodes if id(node) in own]
-        if len(nodes) > 1 or any(len(node.inbound_layers) > 1 for node in nodes):
+    nodes = []
+    for same_depth in _nodes_by_depth(model).values():
+        if len(same_depth) > 1 or len(same_depth[0].inbound_layers) > 1:
             return False
-        for node in nodes:
-            for inbound in node.inbound_layers:
-                consumers[id(inbound)] = consumers.get(id(inbound), 0) + 1
-    return all(count <= 1 for count in consumers.values())
+        nodes += same_depth
+    own = {id(node) for node in nodes}
+    return all(sum(id(node) in own for node in layer.inbound_nodes) <= 1
+               for layer in model.layers)
+
+
+def _summary_output_shape(layer):
+    """Keras 2.2.4's `layer.output_shape` as the summary prints it: the
+    shape, a list of shapes for several outputs, or 'multiple' when the
+    layer's calls gave different shapes."""
+    shapes = [[tuple(t.shape) for t in node.output_tensors] for node in layer.inbound_nodes]
+    if not shapes or any(str(s) != str(shapes[0]) for s in shapes[1:]):
+        return 'multiple'
+    return shapes[0][0] if len(shapes[0]) == 1 else shapes[0]
+
+
+def _summary_node_index(layer, node_index):
+    # a Keras 2.2.4 model's own graph is its node 0: its first call is node 1
+    from ..engine.container import Container
+    return node_index + 1 if isinstance(layer, Container) else node_index
 
 
 def print_keras_2_summary(model, line_length=None, positions=None, print_fn=None):
@@ -1183,13 +1219,13 @@ def print_keras_2_summary(model, line_length=None, positions=None, print_fn=None
     row(headers)
     print_fn('=' * line_length)
     for index, layer in enumerate(model.layers):
-        shape = layer.output_shape
-        shape = 'multiple' if isinstance(shape, list) or shape is None else tuple(shape)
+        shape = _summary_output_shape(layer)
         name = '%s (%s)' % (layer.name, keras_2_class_name(type(layer)))
         if sequential_like:
             row([name, shape, layer.count_params()])
         else:
-            connections = ['%s[%d][%d]' % (inbound.name, node_index, tensor_index)
+            connections = ['%s[%d][%d]' % (inbound.name, _summary_node_index(inbound, node_index),
+                                           tensor_index)
                            for node in layer.inbound_nodes if id(node) in own
                            for inbound, node_index, tensor_index in
                            zip(node.inbound_layers, node.node_indices, node.tensor_indices)]
