@@ -670,6 +670,10 @@ def _cropping_3d(name, value):
 
 def _separable_finish(name, kwargs, keras_2):
     _unpack_kernel_size_2(name, kwargs, keras_2)
+    _same_pointwise_init(name, kwargs, keras_2)
+
+
+def _same_pointwise_init(name, kwargs, keras_2):
     pointwise = kwargs.pop('pointwise_init', None)
     if pointwise is not None:
         from .. import initializations
@@ -714,6 +718,45 @@ SEPARABLE_CONV2D = Spec(
     positional=_kernel_size_positional, positional_2=('filters', 'kernel_size'),
     positional_same=False, image=True, finish=_separable_finish)
 SEPARABLE_CONV2D.markers.add('kernel_size')
+
+
+
+def _temporal_data_format(name, value):
+    """Keras 2.2.4's SeparableConv1D: channels_last unless told, whatever
+    `image_data_format()` says."""
+    if value not in _DATA_FORMATS:
+        raise ValueError("%s: data_format must be 'channels_first' or 'channels_last', got %r"
+                         % (name, value))
+    return value
+
+
+# Layers only Keras 2 has: every call of them is a Keras 2 call.
+SEPARABLE_CONV1D = Spec(
+    dict(SEPARABLE_CONV2D.renames, kernel_size='filter_length', strides='subsample_length',
+         data_format='data_format'),
+    convert=dict(SEPARABLE_CONV2D.convert, kernel_size=_single('kernel_size'),
+                 strides=_single('strides'), data_format=_temporal_data_format,
+                 dilation_rate=_no_dilation(1)),
+    positional=_always, positional_2=('filters', 'kernel_size', 'strides', 'padding',
+                                      'data_format', 'dilation_rate', 'depth_multiplier'),
+    finish=_same_pointwise_init)
+
+
+def _non_negative_tuple_3(name, value):
+    if value is None:
+        return None
+    triple = _tuple_n(3, 'output_padding')(name, value)
+    if min(triple) < 0:
+        raise ValueError('%s: output_padding must be >= 0, got %r' % (name, value))
+    return triple
+
+
+CONV3D_TRANSPOSE = Spec(
+    dict(CONV3D.renames, output_padding='output_padding'), markers=None,
+    convert=dict(CONV3D.convert, output_padding=_non_negative_tuple_3),
+    positional=_always, positional_2=('filters', 'kernel_size', 'strides', 'padding',
+                                      'output_padding', 'data_format'),
+    image=True)
 
 LOCALLY_CONNECTED_2D = Spec(
     dict(_WEIGHTS, filters='nb_filter', kernel_size='kernel_size', strides='subsample',
