@@ -1,50 +1,22 @@
-"""SeparableConv1D and Conv3DTranspose as Keras 2 scripts spell them, against
-real Keras 3's numbers (tests/fixtures/fidelity/keras2c.npz, written by
-make_keras2c_fixtures.py): each case's call, run as written, gives outputs
-within 1e-5 and gradients within 1e-4, with the weights in the layout Keras
-2.2.4 (and Keras 3) keep; and the layers save, load and train as others."""
-import json
+"""SeparableConv1D and Conv3DTranspose beyond their numbers (which
+test_fidelity_keras2conv.py checks against Keras 3's, keras2c.npz): Keras
+2.2.4's defaults and errors, saving, loading and training, and the HDF5
+files Keras 3 wrote for them (written by make_keras2c_fixtures.py)."""
 import os
 
 import numpy as np
 import pytest
 
 from minikeras import backend
-from minikeras import layers as layer_module
 from minikeras.layers import Conv3DTranspose, Input, SeparableConv1D
 from minikeras.models import Model, load_model
 
-HERE = os.path.join(os.path.dirname(__file__), 'fixtures', 'fidelity')
-with open(os.path.join(HERE, 'keras2c_manifest.json')) as f:
-    MANIFEST = json.load(f)
-ARRAYS = np.load(os.path.join(HERE, 'keras2c.npz'))
-CASES = {case['name']: case for case in MANIFEST['cases']}
+from fidelity_fixtures import FIXTURES
 
 
 @pytest.fixture(autouse=True)
 def channels_last(monkeypatch):
     monkeypatch.setattr(backend, '_IMAGE_DATA_FORMAT', 'channels_last')
-
-
-@pytest.mark.parametrize('name', sorted(CASES))
-def test_keras_2_call_matches_keras3(name):
-    case = CASES[name]
-    a = {key.split('/', 1)[1]: ARRAYS[key] for key in ARRAYS.files
-         if key.startswith(name + '/')}
-    layer = eval(case['call'], {}, vars(layer_module))
-    assert layer.keras_2_call
-    layer.connect((None,) + tuple(case['input_shape']))
-    # the same layout as Keras 2.2.4 and 3: the arrays go in as they are
-    layer.set_weights([a['w_%d' % i] for i in range(case['weights'])])
-    for g in layer.gradients:
-        g.fill(0.)
-    out, backprop = layer.forward(a['x'], training=True)
-    assert layer.output_shape[1:] == a['y'].shape[1:]
-    np.testing.assert_allclose(out, a['y'], rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(backprop(a['dy']), a['dx'], rtol=1e-4, atol=1e-4)
-    for i, g in enumerate(layer.gradients):
-        np.testing.assert_allclose(g, a['grad_%d' % i], rtol=1e-4, atol=1e-4,
-                                   err_msg='weight %d' % i)
 
 
 def test_defaults_as_keras_2_2_4(monkeypatch):
@@ -107,10 +79,10 @@ def test_save_load_and_train(tmp_path, make, input_shape):
                                                ('conv3d_transpose', Conv3DTranspose)])
 def test_keras3_hdf5_file_loads_and_predicts_as_keras3(name, layer_class):
     import warnings
-    arrays = np.load(os.path.join(HERE, 'keras2c_models.npz'))
+    arrays = np.load(os.path.join(FIXTURES, 'keras2c_models.npz'))
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')      # "the model was not compiled"
-        model = load_model(os.path.join(HERE, 'keras2c_%s.h5' % name))
+        model = load_model(os.path.join(FIXTURES, 'keras2c_%s.h5' % name))
     assert type(model.layers[-1]) is layer_class
     np.testing.assert_allclose(model.predict(arrays[name + '/x']), arrays[name + '/y'],
                                rtol=1e-5, atol=1e-5)

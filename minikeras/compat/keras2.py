@@ -448,19 +448,24 @@ def _always(args, kwargs):
     return True
 
 
-def _non_negative_tuple_2(name, value):
-    if value is None:
-        return None
-    pair = _tuple_n(2, 'output_padding')(name, value)
-    if min(pair) < 0:
-        raise ValueError('%s: output_padding must be >= 0, got %r' % (name, value))
-    return pair
+def _output_padding(n):
+    """Keras 2's output_padding: None, or an int or n ints, none negative."""
+    as_tuple = _tuple_n(n, 'output_padding')
+
+    def convert(name, value):
+        if value is None:
+            return None
+        values = as_tuple(name, value)
+        if min(values) < 0:
+            raise ValueError('%s: output_padding must be >= 0, got %r' % (name, value))
+        return values
+    return convert
 
 
 # Layers only Keras 2 has: every call of them is a Keras 2 call.
 CONV2D_TRANSPOSE = Spec(
     dict(CONV2D.renames, output_padding='output_padding'), markers=None,
-    convert=dict(CONV2D.convert, output_padding=_non_negative_tuple_2),
+    convert=dict(CONV2D.convert, output_padding=_output_padding(2)),
     positional=_always, positional_2=('filters', 'kernel_size', 'strides', 'padding',
                                       'output_padding', 'data_format'),
     image=True, finish=_unpack_kernel_size_2)
@@ -742,18 +747,9 @@ SEPARABLE_CONV1D = Spec(
     finish=_same_pointwise_init)
 
 
-def _non_negative_tuple_3(name, value):
-    if value is None:
-        return None
-    triple = _tuple_n(3, 'output_padding')(name, value)
-    if min(triple) < 0:
-        raise ValueError('%s: output_padding must be >= 0, got %r' % (name, value))
-    return triple
-
-
 CONV3D_TRANSPOSE = Spec(
     dict(CONV3D.renames, output_padding='output_padding'), markers=None,
-    convert=dict(CONV3D.convert, output_padding=_non_negative_tuple_3),
+    convert=dict(CONV3D.convert, output_padding=_output_padding(3)),
     positional=_always, positional_2=('filters', 'kernel_size', 'strides', 'padding',
                                       'output_padding', 'data_format'),
     image=True)
