@@ -107,7 +107,7 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
             values[id(t)] = value
             if mask is not None:
                 masks[id(t)] = mask
-        if training:
+        if training and node_phase:
             record_updates(layer, node, values)
         if need_input or (layer.weight_gradients_wanted and layer.trainable_pairs()):
             carries.update(id(t) for t in node.output_tensors)

@@ -174,8 +174,8 @@ class Merge(Layer):
                 kept = np.asarray(m, dtype=bool) if kept is None else kept & m
         return kept
 
-    def _call_on_tensors(self, x):
-        y = super(Merge, self)._call_on_tensors(x)
+    def _call_on_tensors(self, x, training=None):
+        y = super(Merge, self)._call_on_tensors(x, training)
         from .functions import graph_body, takes_gradients
         if callable(self.mode) and takes_gradients(self.mode):
             graph_body(self, x, self.mode(list(x), **self.arguments))

@@ -478,8 +478,8 @@ class Lambda(Layer):
     def _apply(self, x):
         return self.function(x, **self.arguments)
 
-    def _call_on_tensors(self, x):
-        y = super(Lambda, self)._call_on_tensors(x)
+    def _call_on_tensors(self, x, training=None):
+        y = super(Lambda, self)._call_on_tensors(x, training)
         from ..engine.functions import graph_body, takes_gradients
         if takes_gradients(self.function):
             graph_body(self, x if isinstance(x, list) else [x], self._apply(x))

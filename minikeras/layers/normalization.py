@@ -103,12 +103,14 @@ class BatchNormalization(Layer):
         self.gamma_constraint = constraints.get(gamma_constraint)
         self.unbiased_moving_variance = bool(unbiased_moving_variance)
 
-    def _call_on_tensors(self, x):
-        y = super(BatchNormalization, self)._call_on_tensors(x)
+    def _call_on_tensors(self, x, training=None):
+        y = super(BatchNormalization, self)._call_on_tensors(x, training)
         # Keras 1.2.2: the moving averages move by updates conditional on
         # this call's input, applied by whoever runs them (training,
-        # K.function(updates=model.updates)), never by the forward pass
-        self.add_update(self.updates_for_input(x), x)
+        # K.function(updates=model.updates)), never by the forward pass; a
+        # call in the test phase (Keras 2's training=False) declares none
+        if training is None or training:
+            self.add_update(self.updates_for_input(x), x)
         return y
 
     def updates_for_input(self, x):

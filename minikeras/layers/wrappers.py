@@ -139,8 +139,8 @@ class TimeDistributed(Wrapper):
         child_output = tuple(child_output)
         return (input_shape[0], input_shape[1]) + child_output[1:]
 
-    def _call_on_tensors(self, x):
-        y = super(TimeDistributed, self)._call_on_tensors(x)
+    def _call_on_tensors(self, x, training=None):
+        y = super(TimeDistributed, self)._call_on_tensors(x, training)
         declare = getattr(self.layer, 'updates_for_input', None)
         if declare is not None:
             # the wrapped layer's updates, on the steps as one batch
