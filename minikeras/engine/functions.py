@@ -200,20 +200,6 @@ _PIECEWISE_LINEAR_OPS = {
 _LINEAR_IN_ONE_OPS = {'mul', 'matmul', 'np.multiply', 'np.dot', 'np.matmul', 'K.dot',
                       'K.batch_dot'}
 _DIVISION_OPS = {'truediv', 'np.divide', 'np.true_divide'}
-_PIECEWISE_LINEAR_LAYERS = {
-    'MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D', 'AveragePooling1D', 'AveragePooling2D',
-    'AveragePooling3D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D', 'GlobalMaxPooling3D',
-    'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalAveragePooling3D', 'Flatten',
-    'Reshape', 'Permute', 'RepeatVector', 'ZeroPadding1D', 'ZeroPadding2D', 'ZeroPadding3D',
-    'Cropping1D', 'Cropping2D', 'Cropping3D', 'UpSampling1D', 'UpSampling2D', 'UpSampling3D',
-    'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'SpatialDropout3D', 'InputLayer'}
-# linear in their input for fixed weights, piecewise linear with these activations
-_AFFINE_LAYERS = {'Dense', 'Convolution1D', 'Convolution2D', 'Convolution3D',
-                  'AtrousConvolution1D', 'AtrousConvolution2D', 'Deconvolution2D',
-                  'SeparableConvolution2D', 'TimeDistributedDense', 'Activation'}
-_PIECEWISE_LINEAR_ACTIVATIONS = {'linear', 'relu'}
-
-
 def _second_order_verdict(node, dependent):
     """None when the node is piecewise linear in its inputs that depend on
     the sources (`dependent`: one flag per input), else what breaks it."""
@@ -238,18 +224,18 @@ def _second_order_verdict(node, dependent):
             if name in _LINEAR_IN_ONE_OPS else 'a division by a tensor that depends on the ' \
             'sources' if name in _DIVISION_OPS else 'an operation that is not piecewise linear'
         return 'the operation %s (%s, %s)' % (name, layer.name, what)
-    kind = type(layer).__name__
-    if kind in _PIECEWISE_LINEAR_LAYERS:
+    # each layer class says whether it is piecewise linear in its input for
+    # fixed weights (layers/second_order.py); weights are checked at backprop
+    if getattr(layer, 'piecewise_linear', False) or getattr(layer, 'is_model_input', False):
         return None
     if isinstance(layer, Merge) and not callable(layer.mode):
         if layer.mode in ('sum', 'ave', 'max', 'concat') or (
                 layer.mode == 'mul' and sum(dependent) <= 1):
             return None
     activation = getattr(getattr(layer, 'activation', None), '__name__', None)
-    if kind in _AFFINE_LAYERS and activation in _PIECEWISE_LINEAR_ACTIVATIONS:
-        return None
     detail = (' with activation %s' % activation) if activation else ''
-    return 'layer %s (%s%s, not piecewise linear in its input)' % (layer.name, kind, detail)
+    return 'layer %s (%s%s, not piecewise linear in its input)' % (
+        layer.name, type(layer).__name__, detail)
 
 
 def _tensor_slots(template):

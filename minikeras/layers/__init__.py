@@ -31,6 +31,7 @@ from .local import LocallyConnected1D, LocallyConnected2D
 from .pooling import (AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D,
                       MaxPooling3D)
 from . import formats  # noqa: F401  (registers each layer class's file formats)
+from . import second_order  # noqa: F401  (declares the piecewise-linear layers)
 
 from ..compat import keras0 as _keras0
 from ..compat.unsupported import module_getattr as _module_getattr
