@@ -503,6 +503,13 @@ def vjp(function, *arrays):
     return _vjp(function, arrays, (True,) * len(arrays))
 
 
+def vjp_of_values(function, *arrays):
+    """`vjp` for arguments that nothing changes in place while `backward`
+    may still run (the values of a graph walk, which every consumer shares):
+    the float arguments are traced without being copied first."""
+    return _vjp(function, arrays, (True,) * len(arrays), copy_inputs=False)
+
+
 def value_and_grad(function, *arrays, argnums=0):
     """The value of a scalar function and its gradient.
 
@@ -533,13 +540,22 @@ def value_and_grad(function, *arrays, argnums=0):
     return output, grads[wanted[0]] if single else [grads[i] for i in wanted]
 
 
-def _vjp(function, arrays, traced):
+def _fresh(gradient, dtype, dy):
+    """Whether `gradient` can be handed out as it is: an array of its own
+    (not a view, not `dy` or part of it), writable, of `dtype`."""
+    return (isinstance(gradient, np.ndarray) and gradient.dtype == dtype and
+            gradient.flags.owndata and gradient.flags.writeable and
+            not np.may_share_memory(gradient, dy))
+
+
+def _vjp(function, arrays, traced, copy_inputs=True):
     inputs = []
     for position, (array, trace) in enumerate(zip(arrays, traced)):
         if isinstance(array, Tensor):
             raise TypeError('vjp: argument %d is already a traced value; nested '
                             'differentiation is not supported' % position)
-        value = np.array(array, copy=True)
+        value = np.array(array, copy=True) if copy_inputs or not isinstance(
+            array, np.ndarray) or array.dtype.kind != 'f' else array
         if value.dtype.kind == 'c':
             raise TypeError('vjp: argument %d is complex; only real arrays can be traced'
                             % position)
@@ -562,13 +578,18 @@ def _vjp(function, arrays, traced):
         if root is not None and dy.dtype != out_value.dtype:
             dy = dy.astype(out_value.dtype)
         grads = _backprop(root, dy) if root is not None else {}
-        result = []
+        result, handed = [], set()
         for x in inputs:
             value = x.value if isinstance(x, Tensor) else x
             dtype = value.dtype if value.dtype.kind == 'f' else np.float32
             g = grads.get(id(x)) if isinstance(x, Tensor) else None
-            result.append(np.zeros(value.shape, dtype=dtype) if g is None
-                          else np.array(g, dtype=dtype))
+            if g is None:
+                g = np.zeros(value.shape, dtype=dtype)
+            elif id(g) in handed or not _fresh(g, dtype, dy):
+                # a view or shared array: the caller gets its own copy
+                g = np.array(g, dtype=dtype)
+            handed.add(id(g))
+            result.append(g)
         return result
     return (out_value[()] if out_value.ndim == 0 else out_value), backward
 

@@ -738,3 +738,19 @@ def test_supported_operations_lists_the_brief():
                  'concatenate', 'stack', 'reshape', 'transpose', 'expand_dims', 'squeeze',
                  'log1p', 'expm1', 'power', 'sign', 'greater'):
         assert 'np.' + name in names, name
+
+
+def test_backward_of_graph_values_hands_out_arrays_of_their_own():
+    # vjp_of_values traces without copying its inputs; each gradient it
+    # returns is still an array of its own, free to change in place
+    a, b = np.ones(3, 'float32'), np.ones(3, 'float32')
+    y, backward = autodiff.vjp_of_values(lambda x, z: (x + z) * np.float32(2.), a, b)
+    np.testing.assert_array_equal(y, 4.)
+    dy = np.ones(3, 'float32')
+    ga, gb = backward(dy)
+    assert not np.may_share_memory(ga, gb) and not np.may_share_memory(ga, dy)
+    ga += 1.
+    np.testing.assert_array_equal(gb, 2.)
+    g = autodiff.vjp_of_values(lambda x: x, a)[1](dy)[0]
+    assert not np.may_share_memory(g, dy)
+    np.testing.assert_array_equal(g, 1.)

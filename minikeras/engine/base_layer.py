@@ -526,7 +526,7 @@ def _forced_phase(layer, training):
                     'learning phase), got %r' % (layer.name, type(layer).__name__, training))
 
 
-def traced_forward(function, inputs, weights, gradient_buffers, training):
+def traced_forward(function, inputs, weights, gradient_buffers, training, copy_inputs=True):
     """The forward protocol for code without a hand-written derivative (a
     layer's `call`, a `Lambda`, a graph expression): runs
     `function(*inputs, *weights)` on traced values in the learning phase of
@@ -543,7 +543,8 @@ def traced_forward(function, inputs, weights, gradient_buffers, training):
     def traced(*arrays):
         with backend_ops.learning_phase_scope(1 if training else 0):
             return function(*arrays)
-    y, backward = autodiff.vjp(traced, *(list(inputs) + list(weights)))
+    trace = autodiff.vjp if copy_inputs else autodiff.vjp_of_values
+    y, backward = trace(traced, *(list(inputs) + list(weights)))
 
     def backprop(dy):
         grads = backward(dy)

@@ -117,7 +117,7 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
             carries.update(id(t) for t in node.output_tensors)
 
     def backprop_all(seeds):
-        grads, found = {}, {}
+        grads, found, owned = {}, {}, set()
         for t, g in seeds:
             if g is not None:
                 _accumulate(grads, id(t), g)
@@ -139,7 +139,7 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
             if need_input:
                 for t, g in zip(node.input_tensors, input_grads):
                     if g is not None:
-                        _accumulate(grads, id(t), g)
+                        _accumulate(grads, id(t), g, owned)
         for key, g in grads.items():
             if key in wanted or key in carried:
                 found[key] = g
@@ -147,8 +147,20 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
     return values, backprop_all, penalty, masks
 
 
-def _accumulate(grads, key, grad):
-    grads[key] = grad if key not in grads else grads[key] + grad
+def _accumulate(grads, key, grad, owned=None):
+    """Adds `grad` into `grads[key]`; a sum this walk made (its key in
+    `owned`) takes the next terms in place instead of a new array each."""
+    if key not in grads:
+        grads[key] = grad
+        if owned is not None:
+            owned.discard(key)
+    elif owned is not None and key in owned and np.shape(grad) == np.shape(grads[key]) and \
+            np.result_type(grads[key], grad) == grads[key].dtype:
+        np.add(grads[key], grad, out=grads[key])
+    else:
+        grads[key] = grads[key] + grad
+        if owned is not None and isinstance(grads[key], np.ndarray):
+            owned.add(key)
 
 
 def _with_activity_gradient(backprop, regularizer, output):

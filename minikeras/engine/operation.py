@@ -123,7 +123,9 @@ class Operation(Layer):
             return self._evaluate(list(arrays[:count]),
                                   list(arrays[count:]) if traced else self._trainable_weights)
         try:
-            y, backprop = traced_forward(evaluate, values, traced, self._gradients, training)
+            # the walk's values are shared, never changed in place: no copies
+            y, backprop = traced_forward(evaluate, values, traced, self._gradients, training,
+                                         copy_inputs=False)
         except TypeError as error:
             raise TypeError('%s (in the graph expression %s): %s'
                             % (self.op_name, self.name, error))
