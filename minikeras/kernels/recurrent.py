@@ -45,7 +45,7 @@ import numpy as np
 from . import threads
 
 __all__ = ['ACTIVATIONS', 'rnn_forward', 'rnn_backward', 'gru_forward', 'gru_backward',
-           'lstm_forward', 'lstm_backward']
+           'lstm_forward', 'lstm_backward', 'mask_inputs', 'gather_input_gradient']
 
 LINEAR, TANH, SIGMOID, HARD_SIGMOID, RELU, SOFTPLUS, SOFTSIGN, ELU = range(8)
 
@@ -599,3 +599,45 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
             else:
                 np.matmul(dz[t, lo:hi], Ut, out=back[lo:hi])
     threads.run_tasks(shard, len(bounds) - 1)
+
+
+# ---------------------------------------------------------------------------
+# Input dropout with one mask per gate (Keras 1's 'cpu' and 'mem' modes):
+# the masked copies of the input, time-major, and the gradient of the input
+# gathered back from the gates, batch-major; the time reversal of
+# go_backwards is done on the way in both directions.
+
+
+@numba.njit(**_VECTOR_OPTIONS)
+def mask_inputs(x, w_mask, reverse, out, lo, hi):
+    """out[g, t, b] = x[b, s] * w_mask[g, b] for the steps t in [lo, hi),
+    where s = t, or T - 1 - t with `reverse`. x (B, T, D), w_mask (G, B, D),
+    out (G, T, B, D)."""
+    steps = x.shape[1]
+    for g in range(out.shape[0]):
+        for t in range(lo, hi):
+            s = steps - 1 - t if reverse else t
+            for b in range(x.shape[0]):
+                source, keep, target = x[b, s], w_mask[g, b], out[g, t, b]
+                for j in range(source.shape[0]):
+                    target[j] = source[j] * keep[j]
+
+
+@numba.njit(**_VECTOR_OPTIONS)
+def gather_input_gradient(per_gate, w_mask, reverse, dx, lo, hi):
+    """dx[b, s] = the sum over the gates g in order, from zero, of
+    per_gate[g, t, b] * w_mask[g, b] (the gradient of each gate's masked
+    input times its mask), for the steps t in [lo, hi); s = t, or T - 1 - t
+    with `reverse`. per_gate (G, T, B, D), w_mask (G, B, D), dx (B, T, D)."""
+    steps = dx.shape[1]
+    zero = np.float32(0.)
+    for t in range(lo, hi):
+        s = steps - 1 - t if reverse else t
+        for b in range(dx.shape[0]):
+            target = dx[b, s]
+            for j in range(target.shape[0]):
+                target[j] = zero
+            for g in range(per_gate.shape[0]):
+                source, keep = per_gate[g, t, b], w_mask[g, b]
+                for j in range(target.shape[0]):
+                    target[j] += source[j] * keep[j]
