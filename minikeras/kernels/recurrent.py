@@ -510,13 +510,12 @@ def _times_dact(values, y, code):
 
 @numba.njit(**_VECTOR_OPTIONS)
 def lstm_step_backward(dout_t, carry, dh, dc, back, per_gate_back, gate_masks, mu, mask_next,
-                       gates_t, c_prev, act_c_t, mask_t, act, inner_act, dz_t, dz_gates, lo, hi):
+                       gates_t, c_prev, act_c_t, mask_t, act, inner_act, dz_t, lo, hi):
     """One step back. First the gradient of this step's new state from the
     product of the step after it (`back` (B, n) = dz @ U.T, or with gate
     masks the sum over g of `per_gate_back[g]` * mu[g]) where that step was
-    real (`mask_next`; all zero for the last step); then dz_t (B, 4n), and
-    with gate masks the same values per gate in dz_gates (4, B, n). Samples
-    [lo, hi) only."""
+    real (`mask_next`; all zero for the last step); then dz_t (B, 4n).
+    Samples [lo, hi) only."""
     n = dh.shape[1]
     for b in range(lo, hi):
         dh_row = dh[b]
@@ -568,12 +567,6 @@ def lstm_step_backward(dout_t, carry, dh, dc, back, per_gate_back, gate_masks, m
                 carry_row[j] += dout_row[j]
             for j in range(4 * n):
                 dz_row[j] = 0.
-        if gate_masks:
-            for g in range(4):
-                target = dz_gates[g, b]
-                source = dz_row[g * n:(g + 1) * n]
-                for j in range(n):
-                    target[j] = source[j]
 
 
 def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, inner_act, dz):
@@ -583,7 +576,6 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
     dc = np.zeros((B, n), np.float32)
     carry = np.zeros((B, n), np.float32)
     back = np.zeros((B, n), np.float32)
-    dz_gates = np.zeros((4, B, n), np.float32)
     per_gate_back = np.zeros((4, B, n), np.float32)
     no_next = np.zeros(B, np.uint8)
     bounds = batch_shards(B)
@@ -593,9 +585,10 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
         for t in range(T - 1, -1, -1):
             lstm_step_backward(dout[t], carry, dh, dc, back, per_gate_back, gate_masks, mu,
                                mask[t + 1] if t + 1 < T else no_next, gates[t], cs[t], act_c[t],
-                               mask[t], act, inner_act, dz[t], dz_gates, lo, hi)
-            if gate_masks:
-                np.matmul(dz_gates[:, lo:hi], Ugt, out=per_gate_back[:, lo:hi])
+                               mask[t], act, inner_act, dz[t], lo, hi)
+            if gate_masks:  # dz_t's gates as (4, samples, n) views, one product per gate
+                dz_gates = dz[t, lo:hi].reshape(hi - lo, 4, n).transpose(1, 0, 2)
+                np.matmul(dz_gates, Ugt, out=per_gate_back[:, lo:hi])
             else:
                 np.matmul(dz[t, lo:hi], Ut, out=back[lo:hi])
     threads.run_tasks(shard, len(bounds) - 1)
