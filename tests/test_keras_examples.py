@@ -47,13 +47,15 @@ SLOW = [
     '2.2.4/mnist_siamese', '2.2.4/mnist_sklearn_wrapper', '2.2.4/mnist_transfer_cnn',
     '2.2.4/reuters_mlp_relu_vs_selu', '2.2.4/cifar10_cnn_capsule', '2.2.4/imdb_lstm',
     '1.2.2/conv_lstm', '2.2.4/variational_autoencoder', '2.2.4/variational_autoencoder_deconv',
+    '1.2.2/mnist_swwae', '2.2.4/mnist_swwae',
 ]
 
 # Third-party packages a script imports itself (not Keras's): without them the
 # script cannot start, whatever minikeras does.
 NEEDS = {'1.2.2/conv_lstm': 'matplotlib', '2.2.4/conv_lstm': 'matplotlib',
          '2.2.4/variational_autoencoder': 'matplotlib',
-         '2.2.4/variational_autoencoder_deconv': 'matplotlib'}
+         '2.2.4/variational_autoencoder_deconv': 'matplotlib',
+         '1.2.2/mnist_swwae': 'matplotlib', '2.2.4/mnist_swwae': 'matplotlib'}
 
 
 def _run_example(key, tmp_path, timeout):
