@@ -268,6 +268,7 @@ def test_conv_real_shapes(shape):
     (5, 64, 129, 7, 6, 3, 1, 'full'),     # odd filter count, 'full' border
     (1, 64, 48, 100, 90, 3, 1, 'same'),   # one image (VGG16's step): blocks of rows on threads
     (2, 16, 24, 9, 11, 3, 1, 'valid'),    # a small batch of small images: split products
+    (9, 64, 128, 5, 6, 3, 1, 'same'),     # more filters than channels: input gradient by col2im
 ])
 def test_conv_wide_layers_match_reference(shape):
     from minikeras.kernels.conv2d_gemm import _plan, use_gemm

@@ -14,15 +14,16 @@ positions (over the block's samples and rows):
   window lies over padding.
 - forward: acc (F, Q) = w (F, C*KH*KW) @ cols, then out = acc + b.
 - weight gradient: dw += dout (F, Q) @ cols.T, db += the row sums of dout.
-- input gradient, stride 1: the forward correlation of dout with the flipped
-  kernel (each block owns its rows of dx). Strides above 1: dcols = w.T @
-  dout (C*KH*KW, Q), added back onto the input positions the windows read
-  (the adjoint of building `cols`), the blocks of one sample in order.
+- input gradient: the forward correlation of dout with the flipped kernel
+  (each block owns its rows of dx; stride 1, see gemm_backward_input for
+  when), or dcols = w.T @ dout (C*KH*KW, Q), added back onto the input
+  positions the windows read (the adjoint of building `cols`), the blocks of
+  one group of samples in order.
 
 Blocks run as tasks on the threads of `threads.run_tasks`, each with
-single-threaded BLAS; a call with fewer than _MIN_TASKS blocks runs them in
-turn, each product split by `threads.matmul`. The cut into blocks depends on
-the shapes only. For the weight gradient, at most 16 tasks each accumulate a
+single-threaded BLAS; a call with fewer than _MIN_BLOCK_TASKS blocks runs
+them in turn, each product split by `threads.matmul`. The cut into blocks
+depends on the shapes only. For the weight gradient, at most 16 tasks each accumulate a
 run of consecutive blocks, in order, into their own partial sum, and the
 partial sums are added in task order: results are bit-identical whatever the
 number of threads, and the partial sums take at most 16 kernels' worth of
@@ -52,6 +53,9 @@ _MIN_TASKS = 8
 # (a product with 3 rows, as VGG16's first input gradient, runs at a third
 # of the direct loops' rate; at 64 it beats them by a third, on one thread).
 _SMALL_BATCH_CHANNELS = 16
+# A call with at least this many blocks runs them as tasks; with fewer, in
+# turn, each product split over the threads.
+_MIN_BLOCK_TASKS = 4
 
 
 def use_gemm(C, F, KH, KW, strided, batch=None):
@@ -235,10 +239,11 @@ def _blocks(N, OH, samples, rows):
 def gemm_forward(x, w, b, out, sh, sw, pt, pl):
     """conv2d_forward's contract (see conv2d.py), computed as matrix products.
 
-    With at least _MIN_TASKS blocks, each block is one task (its columns and
-    its product on one thread). With fewer (a small batch of small images,
-    as VGG16's last layers on one image), the blocks run one after the
-    other, each product split over the kernel threads by `threads.matmul`.
+    With at least _MIN_BLOCK_TASKS blocks, each block is one task (its
+    columns and its product on one thread). With fewer (a small batch of
+    small images, as VGG16's last layers on one image), the blocks run one
+    after the other, each product split over the kernel threads by
+    `threads.matmul`.
     Either way every output element comes from one product of the same
     operands, so results do not depend on the thread count."""
     N, C, H, W = x.shape
@@ -254,7 +259,7 @@ def gemm_forward(x, w, b, out, sh, sw, pt, pl):
         _scatter_out(product(wm, cols), b, out, n0, m, i0, i1)
 
     threads.blas_threads(1)
-    if len(blocks) >= _MIN_TASKS:
+    if len(blocks) >= _MIN_BLOCK_TASKS:
         threads.run_tasks(lambda t: block(t, np.matmul), len(blocks))
     else:
         for t in range(len(blocks)):
@@ -269,14 +274,17 @@ def _flipped_swapped(w):
 def gemm_backward_input(dout, w, dx, sh, sw, pt, pl):
     """conv2d_backward_input's contract, computed as matrix products.
 
-    Stride 1: the input gradient is the forward correlation of dout, padded
-    by (KH-1-pt, KW-1-pl), with the flipped, channel-swapped kernel, so it
-    runs as gemm_forward (every block owns its output rows: parallel at any
-    batch size). Strides above 1: dcols = w.T @ dout per block, added back
-    onto dx (col2im); blocks of one task's samples run in order."""
+    Stride 1, with no more filters than channels (F <= C) or a batch too
+    small to share out by samples: the input gradient is the forward
+    correlation of dout, padded by (KH-1-pt, KW-1-pl), with the flipped,
+    channel-swapped kernel, so it runs as gemm_forward (every block owns its
+    rows of dx: parallel at any batch size; its products sum over F*KH*KW).
+    Otherwise: dcols = w.T @ dout per block (a product summing over F),
+    added back onto dx (col2im), the blocks of one group of samples in
+    order."""
     N, C, H, W = dx.shape
     F, _, KH, KW = w.shape
-    if sh == 1 and sw == 1:
+    if sh == 1 and sw == 1 and (F <= C or N < _MIN_TASKS):
         gemm_forward(dout, _flipped_swapped(w), np.zeros(C, np.float32), dx,
                      1, 1, KH - 1 - pt, KW - 1 - pl)
         return
