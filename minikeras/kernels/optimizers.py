@@ -26,7 +26,10 @@ import numpy as np
 __all__ = ['sum_of_squares', 'sgd_update', 'rmsprop_update', 'adagrad_update',
            'adadelta_update', 'adam_update', 'adamax_update', 'nadam_update']
 
-_OPTIONS = dict(cache=True, nogil=True, fastmath=False, boundscheck=False)
+# error_model='numpy': a division by zero gives inf or NaN as NumPy's does,
+# instead of a ZeroDivisionError check per element, which kept LLVM from
+# vectorising the loops (3-4x slower).
+_OPTIONS = dict(cache=True, nogil=True, fastmath=False, boundscheck=False, error_model='numpy')
 
 
 @numba.njit(inline='always', **_OPTIONS)
