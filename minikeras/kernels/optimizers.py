@@ -18,7 +18,9 @@ Gradient clipping is fused too: each element of `g` is first multiplied by
 
 Each kernel updates the elements [lo, hi) (its last two arguments), so that
 `threads.run_ranges` can spread a large parameter over the kernel threads;
-an element's result does not depend on its range, hence deterministic.
+an element's result does not depend on its range, hence deterministic. The
+kernels loop over slices [lo:hi] from 0: an index known not to be negative
+needs no wraparound check, and the loops vectorise.
 """
 import numba
 import numpy as np
@@ -52,14 +54,15 @@ def sum_of_squares(g):
 def sgd_update(p, g, moment, lr, momentum, nesterov, scale, bound, lo, hi):
     """v = momentum * moment - lr * g; moment = v;
     p += v, or with Nesterov p = p + momentum * v - lr * g."""
+    p, g, moment = p[lo:hi], g[lo:hi], moment[lo:hi]
     if nesterov:
-        for k in range(lo, hi):
+        for k in range(p.shape[0]):
             grad = _clipped(g[k], scale, bound)
             velocity = momentum * moment[k] - lr * grad
             moment[k] = velocity
             p[k] = p[k] + momentum * velocity - lr * grad
     else:
-        for k in range(lo, hi):
+        for k in range(p.shape[0]):
             grad = _clipped(g[k], scale, bound)
             velocity = momentum * moment[k] - lr * grad
             moment[k] = velocity
@@ -69,7 +72,8 @@ def sgd_update(p, g, moment, lr, momentum, nesterov, scale, bound, lo, hi):
 @numba.njit(**_OPTIONS)
 def rmsprop_update(p, g, accumulator, lr, rho, one_minus_rho, epsilon, scale, bound, lo, hi):
     """a = rho a + (1 - rho) g^2; p -= lr g / (sqrt(a) + epsilon)."""
-    for k in range(lo, hi):
+    p, g, accumulator = p[lo:hi], g[lo:hi], accumulator[lo:hi]
+    for k in range(p.shape[0]):
         grad = _clipped(g[k], scale, bound)
         a = rho * accumulator[k] + one_minus_rho * (grad * grad)
         accumulator[k] = a
@@ -79,7 +83,8 @@ def rmsprop_update(p, g, accumulator, lr, rho, one_minus_rho, epsilon, scale, bo
 @numba.njit(**_OPTIONS)
 def adagrad_update(p, g, accumulator, lr, epsilon, scale, bound, lo, hi):
     """a += g^2; p -= lr g / (sqrt(a) + epsilon)."""
-    for k in range(lo, hi):
+    p, g, accumulator = p[lo:hi], g[lo:hi], accumulator[lo:hi]
+    for k in range(p.shape[0]):
         grad = _clipped(g[k], scale, bound)
         a = accumulator[k] + grad * grad
         accumulator[k] = a
@@ -91,7 +96,9 @@ def adadelta_update(p, g, accumulator, delta_accumulator, lr, rho, one_minus_rho
                     scale, bound, lo, hi):
     """a = rho a + (1 - rho) g^2; step = g sqrt(d + epsilon) / sqrt(a + epsilon);
     d = rho d + (1 - rho) step^2; p -= lr step."""
-    for k in range(lo, hi):
+    p, g = p[lo:hi], g[lo:hi]
+    accumulator, delta_accumulator = accumulator[lo:hi], delta_accumulator[lo:hi]
+    for k in range(p.shape[0]):
         grad = _clipped(g[k], scale, bound)
         a = rho * accumulator[k] + one_minus_rho * (grad * grad)
         accumulator[k] = a
@@ -106,8 +113,9 @@ def adam_update(p, g, m, v, v_hat, amsgrad, lr_t, beta_1, one_minus_beta_1, beta
     """m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; with AMSGrad
     v_hat = max(v_hat, v) replaces v below; p -= lr_t m / (sqrt(v) + epsilon).
     `v_hat` is not read without AMSGrad."""
+    p, g, m, v, v_hat = p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], v_hat[lo:hi]
     if amsgrad:
-        for k in range(lo, hi):
+        for k in range(p.shape[0]):
             grad = _clipped(g[k], scale, bound)
             m_k = beta_1 * m[k] + one_minus_beta_1 * grad
             v_k = beta_2 * v[k] + one_minus_beta_2 * (grad * grad)
@@ -118,7 +126,7 @@ def adam_update(p, g, m, v, v_hat, amsgrad, lr_t, beta_1, one_minus_beta_1, beta
             v_hat[k] = v_k
             p[k] = p[k] - lr_t * m_k / (np.sqrt(v_k) + epsilon)
     else:
-        for k in range(lo, hi):
+        for k in range(p.shape[0]):
             grad = _clipped(g[k], scale, bound)
             m_k = beta_1 * m[k] + one_minus_beta_1 * grad
             v_k = beta_2 * v[k] + one_minus_beta_2 * (grad * grad)
@@ -131,7 +139,8 @@ def adam_update(p, g, m, v, v_hat, amsgrad, lr_t, beta_1, one_minus_beta_1, beta
 def adamax_update(p, g, m, u, lr_t, beta_1, one_minus_beta_1, beta_2, epsilon, scale, bound, lo,
                   hi):
     """m = b1 m + (1 - b1) g; u = max(b2 u, |g|); p -= lr_t m / (u + epsilon)."""
-    for k in range(lo, hi):
+    p, g, m, u = p[lo:hi], g[lo:hi], m[lo:hi], u[lo:hi]
+    for k in range(p.shape[0]):
         grad = _clipped(g[k], scale, bound)
         m_k = beta_1 * m[k] + one_minus_beta_1 * grad
         u_k = beta_2 * u[k]
@@ -150,7 +159,8 @@ def nadam_update(p, g, m, v, lr, beta_1, one_minus_beta_1, beta_2, one_minus_bet
     """Keras 1's Nadam: g' = g / g_divisor; m = b1 m + (1 - b1) g;
     m' = m / m_divisor; v = b2 v + (1 - b2) g^2; v' = v / v_divisor;
     m_bar = cache_weight g' + next_weight m'; p -= lr m_bar / (sqrt(v') + epsilon)."""
-    for k in range(lo, hi):
+    p, g, m, v = p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]
+    for k in range(p.shape[0]):
         grad = _clipped(g[k], scale, bound)
         g_prime = grad / g_divisor
         m_k = beta_1 * m[k] + one_minus_beta_1 * grad
