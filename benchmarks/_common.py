@@ -319,7 +319,7 @@ def wait_idle(max_wait, threshold=0.3):
 # The benchmark model
 # ---------------------------------------------------------------------------
 
-def minikeras_seed_model():
+def minikeras_seed_model(input_shape=(1, 28, 28)):
     """The seed script's CNN ('th' ordering), compiled as the seed compiles it:
     categorical crossentropy, SGD(lr=0.05, decay=1e-6, momentum=0.9,
     nesterov=True), accuracy."""
@@ -327,7 +327,7 @@ def minikeras_seed_model():
     from minikeras.models import Sequential
     from minikeras.optimizers import SGD
     model = Sequential()
-    model.add(Convolution2D(4, 5, 5, border_mode='valid', input_shape=(1, 28, 28),
+    model.add(Convolution2D(4, 5, 5, border_mode='valid', input_shape=input_shape,
                             dim_ordering='th'))
     model.add(Activation('tanh'))
     model.add(Convolution2D(8, 3, 3, border_mode='valid', dim_ordering='th'))

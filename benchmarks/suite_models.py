@@ -39,27 +39,8 @@ def channels_last(shape):
 # ---------------------------------------------------------------------------
 
 def seed_minikeras(keras, shape):
-    from minikeras.layers import Activation, Convolution2D, Dense, Flatten, MaxPooling2D
-    from minikeras.models import Sequential
-    from minikeras.optimizers import SGD
-    model = Sequential()
-    model.add(Convolution2D(4, 5, 5, border_mode='valid', input_shape=shape))
-    model.add(Activation('tanh'))
-    model.add(Convolution2D(8, 3, 3, border_mode='valid'))
-    model.add(Activation('tanh'))
-    model.add(MaxPooling2D(pool_size=(2, 2)))
-    model.add(Convolution2D(16, 3, 3, border_mode='valid'))
-    model.add(Activation('relu'))
-    model.add(MaxPooling2D(pool_size=(2, 2)))
-    model.add(Flatten())
-    model.add(Dense(128, init='normal'))
-    model.add(Activation('tanh'))
-    model.add(Dense(10, init='normal'))
-    model.add(Activation('softmax'))
-    model.compile(loss='categorical_crossentropy',
-                  optimizer=SGD(lr=0.05, decay=1e-6, momentum=0.9, nesterov=True),
-                  metrics=['accuracy'])
-    return model
+    import _common
+    return _common.minikeras_seed_model(shape)
 
 
 def seed_keras3(keras, shape):

@@ -9,36 +9,13 @@ import numpy as np
 import pytest
 
 from real_mnist import real_mnist_subset
+from seed_model import seed_model
 
-from minikeras.layers import Activation, Convolution2D, Dense, Flatten, MaxPooling2D
-from minikeras.models import Sequential
-from minikeras.optimizers import SGD
 from minikeras.preprocessing.image import ImageDataGenerator
 from minikeras.utils.np_utils import to_categorical
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AUGMENT_SEED = os.path.join(ROOT, '..', 'shared', 'seeds', 'cnn_augment.py')
-
-
-def seed_model():
-    model = Sequential()
-    model.add(Convolution2D(4, 5, 5, border_mode='valid', input_shape=(1, 28, 28)))
-    model.add(Activation('tanh'))
-    model.add(Convolution2D(8, 3, 3, border_mode='valid'))
-    model.add(Activation('tanh'))
-    model.add(MaxPooling2D(pool_size=(2, 2)))
-    model.add(Convolution2D(16, 3, 3, border_mode='valid'))
-    model.add(Activation('relu'))
-    model.add(MaxPooling2D(pool_size=(2, 2)))
-    model.add(Flatten())
-    model.add(Dense(128, init='normal'))
-    model.add(Activation('tanh'))
-    model.add(Dense(10, init='normal'))
-    model.add(Activation('softmax'))
-    model.compile(loss='categorical_crossentropy',
-                  optimizer=SGD(lr=0.05, decay=1e-6, momentum=0.9, nesterov=True),
-                  metrics=['accuracy'])
-    return model
 
 
 def bars(n, seed=0):

@@ -30,8 +30,7 @@ import pytest
 
 from minikeras import layers as mk_layers
 from minikeras import objectives, optimizers
-from minikeras.layers import Activation, Convolution2D, Dense, Flatten, MaxPooling2D
-from minikeras.models import Sequential
+from seed_model import seed_model
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures', 'fidelity')
 with open(os.path.join(FIXTURES, 'manifest.json')) as _f:
@@ -280,23 +279,9 @@ def test_optimizer_matches_keras3(case):
 SEED_CASE = next(c for c in CASES if c['kind'] == 'seed_model')
 
 
-def seed_model():
-    """The model of the seed script (cnn.py), in its own 'th' ordering."""
-    model = Sequential()
-    model.add(Convolution2D(4, 5, 5, border_mode='valid', input_shape=(1, 28, 28),
-                            dim_ordering='th'))
-    model.add(Activation('tanh'))
-    model.add(Convolution2D(8, 3, 3, border_mode='valid', dim_ordering='th'))
-    model.add(Activation('tanh'))
-    model.add(MaxPooling2D(pool_size=(2, 2), dim_ordering='th'))
-    model.add(Convolution2D(16, 3, 3, border_mode='valid', dim_ordering='th'))
-    model.add(Activation('relu'))
-    model.add(MaxPooling2D(pool_size=(2, 2), dim_ordering='th'))
-    model.add(Flatten())
-    model.add(Dense(128, init='normal'))
-    model.add(Activation('tanh'))
-    model.add(Dense(10, init='normal'))
-    model.add(Activation('softmax'))
+def seed_with_fixture_weights():
+    """The seed's model with the weights of its Keras 3 fixture."""
+    model = seed_model(compile=False)
     arrays = fixture(SEED_CASE)
     model.set_weights([arrays['w_%d' % i] for i in range(SEED_CASE['weights'])])
     return model, arrays
@@ -308,14 +293,14 @@ def seed_inputs(arrays):
 
 
 def test_seed_model_prediction_matches_keras3():
-    model, arrays = seed_model()
+    model, arrays = seed_with_fixture_weights()
     x, _ = seed_inputs(arrays)
     assert_close(model.predict(x, batch_size=16), arrays['y_pred'], FORWARD_RTOL, FORWARD_ATOL,
                  'seed model prediction')
 
 
 def test_seed_model_gradients_match_keras3():
-    model, arrays = seed_model()
+    model, arrays = seed_with_fixture_weights()
     x, y_true = seed_inputs(arrays)
     out, backprops = x, []
     for layer in model.layers:
@@ -338,7 +323,7 @@ def test_seed_model_gradients_match_keras3():
 
 
 def test_seed_model_training_steps_match_keras3():
-    model, arrays = seed_model()
+    model, arrays = seed_with_fixture_weights()
     x, y_true = seed_inputs(arrays)
     spec = SEED_CASE['minikeras']['optimizer']
     model.compile(loss='categorical_crossentropy',

@@ -8,35 +8,17 @@ Tolerances as in test_fidelity.py: forward values rtol 1e-5, gradients rtol
 1e-4, with an absolute part a small multiple of the array's largest entry
 (1e-6 forward, 1e-5 backward).
 """
-import json
-import os
-
 import numpy as np
 import pytest
 
+from fidelity_fixtures import Fixtures, assert_close
 from minikeras.layers import ConvLSTM2D
 
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures', 'fidelity')
-with open(os.path.join(FIXTURES, 'conv_recurrent_manifest.json')) as _f:
-    MANIFEST = json.load(_f)
-with np.load(os.path.join(FIXTURES, 'conv_recurrent.npz')) as _data:
-    ARRAYS = {key: _data[key] for key in _data.files}
+FIXTURES = Fixtures('conv_recurrent')
 
 # Keras 3's concatenated gates (i, f, c, o) against Keras 1.2.2's weight list
 KERAS1_ORDER = ('i', 'c', 'f', 'o')
 KERAS3_GATES = ('i', 'f', 'c', 'o')
-
-
-def fixture(case):
-    prefix = case['name'] + '/'
-    return {key[len(prefix):]: value for key, value in ARRAYS.items() if key.startswith(prefix)}
-
-
-def assert_close(got, want, rtol, atol_factor, what):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, '%s: shape %s, Keras 3 has %s' % (what, got.shape, want.shape)
-    np.testing.assert_allclose(got, want, rtol=rtol,
-                               atol=atol_factor * float(np.max(np.abs(want))), err_msg=what)
 
 
 def split_gates(arrays, n):
@@ -55,9 +37,9 @@ def join_gates(arrays, n):
             for part in range(3)]
 
 
-@pytest.mark.parametrize('case', MANIFEST['cases'], ids=lambda c: c['name'])
+@pytest.mark.parametrize('case', FIXTURES.cases, ids=lambda c: c['name'])
 def test_conv_lstm_matches_keras_3(case):
-    data = fixture(case)
+    data = FIXTURES.arrays(case)
     kwargs = dict(case['minikeras'])
     if 'batch_input_shape' in kwargs:
         kwargs['batch_input_shape'] = tuple(kwargs['batch_input_shape'])

@@ -3,24 +3,14 @@
 make_convfamily_fixtures.py): outputs within 1e-5, gradients within 1e-4, in
 the 'tf' ordering the fixtures were made in and in 'th' on the transposed
 input, with the weights laid out as Keras 1.2.2's 'th' layers hold them."""
-import json
-import os
-
 import numpy as np
 import pytest
 
+from fidelity_fixtures import Fixtures
 from minikeras import layers as layer_module
 
-HERE = os.path.join(os.path.dirname(__file__), 'fixtures', 'fidelity')
-with open(os.path.join(HERE, 'convfamily_manifest.json')) as f:
-    MANIFEST = json.load(f)
-ARRAYS = np.load(os.path.join(HERE, 'convfamily.npz'))
-CASES = {case['name']: case for case in MANIFEST['cases']}
-
-
-def arrays(name):
-    prefix = name + '/'
-    return {key[len(prefix):]: ARRAYS[key] for key in ARRAYS.files if key.startswith(prefix)}
+FIXTURES = Fixtures('convfamily')
+CASES = FIXTURES.by_name
 
 
 def keras1_tf_weight(class_name, array):
@@ -54,7 +44,7 @@ RUNS = [(name, ordering) for name in sorted(CASES)
 
 @pytest.mark.parametrize('name,ordering', RUNS)
 def test_layer_matches_keras3(name, ordering):
-    case, a = CASES[name], arrays(name)
+    case, a = CASES[name], FIXTURES.arrays(name)
     class_name, kwargs = case['minikeras']
     kwargs = dict(kwargs)
     if ordering is not None:

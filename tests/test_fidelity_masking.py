@@ -1,26 +1,16 @@
 """TimeDistributed and masked losses against real Keras 3's numbers
 (tests/fixtures/fidelity/masking.npz, written by make_masking_fixtures.py):
 outputs within 1e-5, gradients within 1e-4."""
-import json
-import os
-
 import numpy as np
 import pytest
 
+from fidelity_fixtures import Fixtures
 from minikeras import layers as layer_module
 from minikeras.layers import TimeDistributed
 from minikeras.models import Sequential
 
-HERE = os.path.join(os.path.dirname(__file__), 'fixtures', 'fidelity')
-with open(os.path.join(HERE, 'masking_manifest.json')) as f:
-    MANIFEST = json.load(f)
-ARRAYS = np.load(os.path.join(HERE, 'masking.npz'))
-CASES = {case['name']: case for case in MANIFEST['cases']}
-
-
-def arrays(case):
-    prefix = case + '/'
-    return {key[len(prefix):]: ARRAYS[key] for key in ARRAYS.files if key.startswith(prefix)}
+FIXTURES = Fixtures('masking')
+CASES = FIXTURES.by_name
 
 
 def make_layer(spec):
@@ -32,9 +22,9 @@ def make_layer(spec):
     return getattr(layer_module, class_name)(**kwargs)
 
 
-@pytest.mark.parametrize('name', [c['name'] for c in MANIFEST['cases'] if c['kind'] == 'layer'])
+@pytest.mark.parametrize('name', [c['name'] for c in FIXTURES.cases if c['kind'] == 'layer'])
 def test_time_distributed_layer(name):
-    case, a = CASES[name], arrays(name)
+    case, a = CASES[name], FIXTURES.arrays(name)
     inner = getattr(layer_module, case['minikeras']['class'])(**case['minikeras']['kwargs'])
     layer = TimeDistributed(inner)
     layer.connect((None,) + a['x'].shape[1:])
@@ -50,10 +40,10 @@ def test_time_distributed_layer(name):
 
 
 @pytest.mark.parametrize('name',
-                         [c['name'] for c in MANIFEST['cases'] if c['kind'] == 'masked_loss'])
+                         [c['name'] for c in FIXTURES.cases if c['kind'] == 'masked_loss'])
 def test_masked_loss_and_its_gradient(name):
     from minikeras.optimizers import SGD
-    case, a = CASES[name], arrays(name)
+    case, a = CASES[name], FIXTURES.arrays(name)
     model = Sequential([make_layer(spec) for spec in case['minikeras']])
     lr = 0.1
     model.compile(loss=case['loss'], optimizer=SGD(lr=lr),

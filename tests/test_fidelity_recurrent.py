@@ -8,34 +8,16 @@ Tolerances as in test_fidelity.py: forward values rtol 1e-5, gradients and
 weights after optimizer steps rtol 1e-4, with an absolute part a small
 multiple of the array's largest entry (1e-6 forward, 1e-5 backward).
 """
-import json
-import os
-
 import numpy as np
 import pytest
 
+from fidelity_fixtures import Fixtures, assert_close
 from minikeras import layers as mk_layers
 from minikeras.layers import Dense
 from minikeras.models import Sequential
 from minikeras.optimizers import SGD
 
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures', 'fidelity')
-with open(os.path.join(FIXTURES, 'recurrent_manifest.json')) as _f:
-    MANIFEST = json.load(_f)
-with np.load(os.path.join(FIXTURES, 'recurrent.npz')) as _data:
-    ARRAYS = {key: _data[key] for key in _data.files}
-
-
-def fixture(case):
-    prefix = case['name'] + '/'
-    return {key[len(prefix):]: value for key, value in ARRAYS.items() if key.startswith(prefix)}
-
-
-def assert_close(got, want, rtol, atol_factor, what):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, '%s: shape %s, Keras 3 has %s' % (what, got.shape, want.shape)
-    np.testing.assert_allclose(got, want, rtol=rtol,
-                               atol=atol_factor * float(np.max(np.abs(want))), err_msg=what)
+FIXTURES = Fixtures('recurrent')
 
 
 def make_layer(spec):
@@ -48,12 +30,12 @@ def make_layer(spec):
     return cls(**kwargs)
 
 
-LAYER_CASES = [c for c in MANIFEST['cases'] if c['kind'] == 'layer']
+LAYER_CASES = [c for c in FIXTURES.cases if c['kind'] == 'layer']
 
 
 @pytest.mark.parametrize('case', LAYER_CASES, ids=lambda c: c['name'])
 def test_layer_matches_keras_3(case):
-    data = fixture(case)
+    data = FIXTURES.arrays(case)
     layer = make_layer(case['minikeras'])
     x = data['x']
     layer.connect((x.shape[0] if case['stateful'] else None,) + x.shape[1:])
@@ -82,8 +64,8 @@ def test_layer_matches_keras_3(case):
 
 
 def test_lstm_model_sgd_steps_match_keras_3():
-    case = [c for c in MANIFEST['cases'] if c['kind'] == 'model'][0]
-    data = fixture(case)
+    case = [c for c in FIXTURES.cases if c['kind'] == 'model'][0]
+    data = FIXTURES.arrays(case)
     model = Sequential([make_layer(dict(case['minikeras'], kwargs=dict(
         case['minikeras']['kwargs'], input_shape=data['x'].shape[1:]))), Dense(1)])
     model.compile(SGD(lr=0.1), 'mse')

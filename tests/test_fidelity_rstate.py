@@ -6,31 +6,13 @@ arrays). Needs neither Keras nor TensorFlow.
 Tolerances as in test_fidelity_recurrent.py: forward rtol 1e-5, gradients
 rtol 1e-4, with an absolute part a small multiple of the array's largest entry.
 """
-import json
-import os
-
 import numpy as np
 import pytest
 
+from fidelity_fixtures import Fixtures, assert_close
 from minikeras import layers as mk_layers
 
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures', 'fidelity')
-with open(os.path.join(FIXTURES, 'rstate_manifest.json')) as _f:
-    MANIFEST = json.load(_f)
-with np.load(os.path.join(FIXTURES, 'rstate.npz')) as _data:
-    ARRAYS = {key: _data[key] for key in _data.files}
-
-
-def fixture(case):
-    prefix = case['name'] + '/'
-    return {key[len(prefix):]: value for key, value in ARRAYS.items() if key.startswith(prefix)}
-
-
-def assert_close(got, want, rtol, atol_factor, what):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, '%s: shape %s, Keras 3 has %s' % (what, got.shape, want.shape)
-    np.testing.assert_allclose(got, want, rtol=rtol,
-                               atol=atol_factor * float(np.max(np.abs(want))), err_msg=what)
+FIXTURES = Fixtures('rstate')
 
 
 def make_layer(spec):
@@ -38,12 +20,12 @@ def make_layer(spec):
 
 
 def cases(kind):
-    return [c for c in MANIFEST['cases'] if c['kind'] == kind]
+    return [c for c in FIXTURES.cases if c['kind'] == kind]
 
 
 @pytest.mark.parametrize('case', cases('layer'), ids=lambda c: c['name'])
 def test_gru_reset_after_matches_keras_3(case):
-    data = fixture(case)
+    data = FIXTURES.arrays(case)
     layer = make_layer(case['minikeras'])
     x = data['x']
     layer.connect((None,) + x.shape[1:])
@@ -62,7 +44,7 @@ def test_gru_reset_after_matches_keras_3(case):
 
 @pytest.mark.parametrize('case', cases('states'), ids=lambda c: c['name'])
 def test_initial_and_returned_states_match_keras_3(case):
-    data = fixture(case)
+    data = FIXTURES.arrays(case)
     layer = make_layer(case['minikeras'])
     x = data['x']
     states = [data['state_%d' % k] for k in range(case['states'])]

@@ -445,6 +445,21 @@ _KERAS_2_ADD_WEIGHT = ('name', 'shape', 'dtype', 'initializer', 'regularizer', '
                        'constraint')
 
 
+class WeightsOfInnerLayers(object):
+    """For layers whose weights belong to the layers they hold (models,
+    wrappers): the trainable and frozen lists follow from `weights` and
+    `trainable_pairs()`."""
+
+    @property
+    def trainable_weights(self):
+        return [w for w, _ in self.trainable_pairs()]
+
+    @property
+    def non_trainable_weights(self):
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
+
+
 def _takes_dim_ordering(init):
     """Keras 1 inits take `dim_ordering`; a Keras 2 function of the shape may not."""
     import inspect

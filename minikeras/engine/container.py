@@ -2,13 +2,13 @@
 itself usable as a layer. The training API is added by `training.Model`."""
 import numpy as np
 
-from .base_layer import Layer, _same_sample_shape, get_uid, weight_array
+from .base_layer import Layer, WeightsOfInnerLayers, _same_sample_shape, get_uid, weight_array
 from .graph import KerasTensor, shape_repr, to_list
 from .input_layer import InputLayer
 from .losses_updates import ModelLossesAndUpdates
 
 
-class Container(ModelLossesAndUpdates, Layer):
+class Container(WeightsOfInnerLayers, ModelLossesAndUpdates, Layer):
     """A graph of layers from input tensors to output tensors. It runs the
     graph (`_run`) and is itself a layer: a model can be called on tensors or
     added to another model.
@@ -131,15 +131,6 @@ class Container(ModelLossesAndUpdates, Layer):
     @property
     def weights(self):
         return [w for layer, _ in self._leaf_layers() for w in layer.weights]
-
-    @property
-    def trainable_weights(self):
-        return [w for w, _ in self.trainable_pairs()]
-
-    @property
-    def non_trainable_weights(self):
-        trainable = {id(w) for w in self.trainable_weights}
-        return [w for w in self.weights if id(w) not in trainable]
 
     @property
     def weight_names(self):

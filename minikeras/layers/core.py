@@ -594,7 +594,41 @@ class SpatialDropout1D(Dropout):
         return _spatial_dropout(self, x, training, (x.shape[0], 1, x.shape[2]))
 
 
-class SpatialDropout2D(Dropout):
+class _FeatureMapDropout(Dropout):
+    """Dropout of whole channels of images or volumes, in either ordering:
+    the shared part of SpatialDropout2D and SpatialDropout3D, which name
+    their spatial axes in `spatial_axes`."""
+
+    spatial_axes = ()
+
+    def __init__(self, p, dim_ordering='default', **kwargs):
+        super(_FeatureMapDropout, self).__init__(p, **kwargs)
+        self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
+
+    def _axes(self):
+        axes = ['samples'] + list(self.spatial_axes)
+        axes.insert(1 if self.dim_ordering == 'th' else len(axes), 'channels')
+        return ', '.join(axes)
+
+    def get_output_shape_for(self, input_shape):
+        check_rank(self, input_shape, 2 + len(self.spatial_axes), self._axes())
+        return input_shape
+
+    def forward(self, x, training=False, need_input_grad=True, mask=None):
+        check_rank(self, x.shape, 2 + len(self.spatial_axes), self._axes())
+        channel_axis = 1 if self.dim_ordering == 'th' else x.ndim - 1
+        noise_shape = tuple(x.shape[i] if i in (0, channel_axis) else 1 for i in range(x.ndim))
+        return _spatial_dropout(self, x, training, noise_shape)
+
+    def get_config(self):
+        config = super(_FeatureMapDropout, self).get_config()
+        # Keras 1.2.2 saved only 'p'; the ordering is kept so that a reloaded
+        # layer drops the same axis whatever the backend's default.
+        config['dim_ordering'] = self.dim_ordering
+        return config
+
+
+class SpatialDropout2D(_FeatureMapDropout):
     """Dropout of whole feature maps of images: each of a sample's channels
     is kept or dropped at every pixel at once; kept ones are scaled by
     1 / (1 - p) during training. The identity at test time.
@@ -621,33 +655,11 @@ class SpatialDropout2D(Dropout):
         One draw of NumPy's global generator per (sample, channel).
     """
 
+    spatial_axes = ('rows', 'cols')
+
     @keras2.keras2_arguments(keras2.SPATIAL_DROPOUT_2D)
     def __init__(self, p, dim_ordering='default', **kwargs):
-        super(SpatialDropout2D, self).__init__(p, **kwargs)
-        self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
-
-    def _axes(self):
-        return 'samples, channels, rows, cols' if self.dim_ordering == 'th' else \
-            'samples, rows, cols, channels'
-
-    def get_output_shape_for(self, input_shape):
-        check_rank(self, input_shape, 4, self._axes())
-        return input_shape
-
-    def forward(self, x, training=False, need_input_grad=True, mask=None):
-        check_rank(self, x.shape, 4, self._axes())
-        if self.dim_ordering == 'th':
-            noise_shape = (x.shape[0], x.shape[1], 1, 1)
-        else:
-            noise_shape = (x.shape[0], 1, 1, x.shape[3])
-        return _spatial_dropout(self, x, training, noise_shape)
-
-    def get_config(self):
-        config = super(SpatialDropout2D, self).get_config()
-        # Keras 1.2.2 saved only 'p'; the ordering is kept so that a reloaded
-        # layer drops the same axis whatever the backend's default.
-        config['dim_ordering'] = self.dim_ordering
-        return config
+        super(SpatialDropout2D, self).__init__(p, dim_ordering, **kwargs)
 
 
 def _weight_layer_settings(layer, init, W_regularizer, b_regularizer, activity_regularizer,
@@ -967,7 +979,7 @@ class TimeDistributedDense(Layer):
         return config
 
 
-class SpatialDropout3D(Dropout):
+class SpatialDropout3D(_FeatureMapDropout):
     """Dropout of whole feature maps of volumes: each of a sample's channels
     is kept or dropped at every position at once; kept ones are scaled by
     1 / (1 - p) during training. The identity at test time.
@@ -988,28 +1000,8 @@ class SpatialDropout3D(Dropout):
         One draw of NumPy's global generator per (sample, channel).
     """
 
+    spatial_axes = ('dim1', 'dim2', 'dim3')
+
     @keras2.keras2_arguments(keras2.SPATIAL_DROPOUT_3D)
     def __init__(self, p, dim_ordering='default', **kwargs):
-        super(SpatialDropout3D, self).__init__(p, **kwargs)
-        self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
-
-    def _axes(self):
-        return 'samples, channels, dim1, dim2, dim3' if self.dim_ordering == 'th' else \
-            'samples, dim1, dim2, dim3, channels'
-
-    def get_output_shape_for(self, input_shape):
-        check_rank(self, input_shape, 5, self._axes())
-        return input_shape
-
-    def forward(self, x, training=False, need_input_grad=True, mask=None):
-        check_rank(self, x.shape, 5, self._axes())
-        if self.dim_ordering == 'th':
-            noise_shape = (x.shape[0], x.shape[1], 1, 1, 1)
-        else:
-            noise_shape = (x.shape[0], 1, 1, 1, x.shape[4])
-        return _spatial_dropout(self, x, training, noise_shape)
-
-    def get_config(self):
-        config = super(SpatialDropout3D, self).get_config()
-        config['dim_ordering'] = self.dim_ordering
-        return config
+        super(SpatialDropout3D, self).__init__(p, dim_ordering, **kwargs)

@@ -9,7 +9,7 @@ wrapper's name, as Keras 1.2.2 did.
 import numpy as np
 
 from ..compat.unsupported import module_getattr as _module_getattr
-from ..engine.base_layer import Layer, any_mask_flag
+from ..engine.base_layer import Layer, WeightsOfInnerLayers, any_mask_flag
 from ..engine.container import Container
 
 
@@ -17,7 +17,7 @@ from ..engine.container import Container
 # Wrapper: the shared base
 # =============================================================================
 
-class Wrapper(Layer):
+class Wrapper(WeightsOfInnerLayers, Layer):
     """Base class of the layers that wrap another layer.
 
     # Arguments
@@ -38,15 +38,6 @@ class Wrapper(Layer):
 
     def trainable_pairs(self):
         return self.layer.trainable_pairs() if self.trainable else []
-
-    @property
-    def trainable_weights(self):
-        return [w for w, _ in self.trainable_pairs()]
-
-    @property
-    def non_trainable_weights(self):
-        trainable = {id(w) for w in self.trainable_weights}
-        return [w for w in self.weights if id(w) not in trainable]
 
     @property
     def gradients(self):
