@@ -680,6 +680,15 @@ def _phase_for(*expressions):
     return phase
 
 
+def _given_phase(training):
+    if is_keras_tensor(training):
+        return _phase_for(training)
+    if training not in (0, 1):
+        raise ValueError('training must be True, False, 0, 1 or the learning phase, got %r'
+                         % (training,))
+    return int(training)
+
+
 def set_learning_phase(value):
     """Fixes the learning phase to 0 (test) or 1 (train) from now on, as in
     Keras: the training loop no longer changes it."""
@@ -728,18 +737,20 @@ def _pick(phase, train, test):
     return train if int(np.asarray(phase)) == 1 else test
 
 
-def in_train_phase(x, alt):
+def in_train_phase(x, alt, training=None):
     """x in the train phase, alt otherwise (callables are called when chosen;
-    on graph tensors outside a run, both are, and the choice is in the graph)."""
-    phase = _phase_for(x, alt)
+    on graph tensors outside a run, both are, and the choice is in the graph).
+    `training` (Keras 2): True, False or 0/1 decide instead of the phase."""
+    phase = _phase_for(x, alt) if training is None else _given_phase(training)
     if is_keras_tensor(phase):
         return _symbolic_apply(_pick, (phase, _called(x), _called(alt)), {}, 'K.in_train_phase')
     return _called(x if phase == 1 else alt)
 
 
-def in_test_phase(x, alt):
-    """x in the test phase, alt otherwise (callables are called when chosen)."""
-    phase = _phase_for(x, alt)
+def in_test_phase(x, alt, training=None):
+    """x in the test phase, alt otherwise (callables are called when chosen);
+    `training` (Keras 2) decides instead of the phase when given."""
+    phase = _phase_for(x, alt) if training is None else _given_phase(training)
     if is_keras_tensor(phase):
         return _symbolic_apply(_pick, (phase, _called(alt), _called(x)), {}, 'K.in_test_phase')
     return _called(x if phase == 0 else alt)

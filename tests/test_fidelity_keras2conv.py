@@ -1,21 +1,19 @@
 """The convolution layers as Keras 2 scripts spell them, against real Keras
 3's numbers (tests/fixtures/fidelity/keras2conv.npz, written by
-make_keras2conv_fixtures.py): each case's call, run as written, gives
-outputs within 1e-5 and gradients within 1e-4."""
-import json
-import os
-
+make_keras2conv_fixtures.py, and keras2c.npz, by make_keras2c_fixtures.py,
+for SeparableConv1D and Conv3DTranspose): each case's call, run as written,
+gives outputs within 1e-5 and gradients within 1e-4."""
 import numpy as np
 import pytest
 
 from minikeras import backend
 from minikeras import layers as layer_module
 
-HERE = os.path.join(os.path.dirname(__file__), 'fixtures', 'fidelity')
-with open(os.path.join(HERE, 'keras2conv_manifest.json')) as f:
-    MANIFEST = json.load(f)
-ARRAYS = np.load(os.path.join(HERE, 'keras2conv.npz'))
-CASES = {case['name']: case for case in MANIFEST['cases']}
+from fidelity_fixtures import Fixtures
+
+FIXTURE_SETS = [Fixtures('keras2conv'), Fixtures('keras2c')]
+CASES = {case['name']: (fixtures, case) for fixtures in FIXTURE_SETS
+         for case in fixtures.cases}
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +24,8 @@ def channels_last(monkeypatch):
 def to_minikeras(layer, index, array):
     """A Keras 3 weight (or gradient) in the layout the minikeras layer holds:
     Keras 1.2.2's kernel of a transposed convolution swaps the last two axes,
-    and its 1D kernels have an axis of 1 after the length."""
+    and its 1D kernels have an axis of 1 after the length (SeparableConv1D's
+    and Conv3DTranspose's are Keras 2.2.4's, Keras 3's too)."""
     if type(layer).__name__ == 'Conv2DTranspose' and array.ndim == 4:
         return array.transpose(0, 1, 3, 2)
     return array.reshape(layer.get_weights()[index].shape)
@@ -34,9 +33,8 @@ def to_minikeras(layer, index, array):
 
 @pytest.mark.parametrize('name', sorted(CASES))
 def test_keras_2_call_matches_keras3(name):
-    case = CASES[name]
-    a = {key.split('/', 1)[1]: ARRAYS[key] for key in ARRAYS.files
-         if key.startswith(name + '/')}
+    fixtures, case = CASES[name]
+    a = fixtures.arrays(case)
     layer = eval(case['call'], {}, vars(layer_module))
     assert layer.keras_2_call
     layer.connect((None,) + tuple(case['input_shape']))

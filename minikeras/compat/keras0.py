@@ -208,7 +208,7 @@ def _restarting(iterator):
 class Keras0ModelAPI(object):
     """Keras 0.x's model methods and arguments, on top of the Keras 1 model."""
 
-    def compile(self, optimizer, loss, metrics=None, loss_weights=None,
+    def compile(self, optimizer, loss=None, metrics=None, loss_weights=None,
                 sample_weight_mode=None, class_mode=None, **kwargs):
         """Configures the model for training (see `Model.compile`).
 

@@ -27,6 +27,7 @@ import functools
 import inspect
 import numbers
 import re
+import warnings
 
 from . import version
 
@@ -447,19 +448,24 @@ def _always(args, kwargs):
     return True
 
 
-def _non_negative_tuple_2(name, value):
-    if value is None:
-        return None
-    pair = _tuple_n(2, 'output_padding')(name, value)
-    if min(pair) < 0:
-        raise ValueError('%s: output_padding must be >= 0, got %r' % (name, value))
-    return pair
+def _output_padding(n):
+    """Keras 2's output_padding: None, or an int or n ints, none negative."""
+    as_tuple = _tuple_n(n, 'output_padding')
+
+    def convert(name, value):
+        if value is None:
+            return None
+        values = as_tuple(name, value)
+        if min(values) < 0:
+            raise ValueError('%s: output_padding must be >= 0, got %r' % (name, value))
+        return values
+    return convert
 
 
 # Layers only Keras 2 has: every call of them is a Keras 2 call.
 CONV2D_TRANSPOSE = Spec(
     dict(CONV2D.renames, output_padding='output_padding'), markers=None,
-    convert=dict(CONV2D.convert, output_padding=_non_negative_tuple_2),
+    convert=dict(CONV2D.convert, output_padding=_output_padding(2)),
     positional=_always, positional_2=('filters', 'kernel_size', 'strides', 'padding',
                                       'output_padding', 'data_format'),
     image=True, finish=_unpack_kernel_size_2)
@@ -669,6 +675,10 @@ def _cropping_3d(name, value):
 
 def _separable_finish(name, kwargs, keras_2):
     _unpack_kernel_size_2(name, kwargs, keras_2)
+    _same_pointwise_init(name, kwargs, keras_2)
+
+
+def _same_pointwise_init(name, kwargs, keras_2):
     pointwise = kwargs.pop('pointwise_init', None)
     if pointwise is not None:
         from .. import initializations
@@ -713,6 +723,36 @@ SEPARABLE_CONV2D = Spec(
     positional=_kernel_size_positional, positional_2=('filters', 'kernel_size'),
     positional_same=False, image=True, finish=_separable_finish)
 SEPARABLE_CONV2D.markers.add('kernel_size')
+
+
+
+def _temporal_data_format(name, value):
+    """Keras 2.2.4's SeparableConv1D: channels_last unless told, whatever
+    `image_data_format()` says."""
+    if value not in _DATA_FORMATS:
+        raise ValueError("%s: data_format must be 'channels_first' or 'channels_last', got %r"
+                         % (name, value))
+    return value
+
+
+# Layers only Keras 2 has: every call of them is a Keras 2 call.
+SEPARABLE_CONV1D = Spec(
+    dict(SEPARABLE_CONV2D.renames, kernel_size='filter_length', strides='subsample_length',
+         data_format='data_format'),
+    convert=dict(SEPARABLE_CONV2D.convert, kernel_size=_single('kernel_size'),
+                 strides=_single('strides'), data_format=_temporal_data_format,
+                 dilation_rate=_no_dilation(1)),
+    positional=_always, positional_2=('filters', 'kernel_size', 'strides', 'padding',
+                                      'data_format', 'dilation_rate', 'depth_multiplier'),
+    finish=_same_pointwise_init)
+
+
+CONV3D_TRANSPOSE = Spec(
+    dict(CONV3D.renames, output_padding='output_padding'), markers=None,
+    convert=dict(CONV3D.convert, output_padding=_output_padding(3)),
+    positional=_always, positional_2=('filters', 'kernel_size', 'strides', 'padding',
+                                      'output_padding', 'data_format'),
+    image=True)
 
 LOCALLY_CONNECTED_2D = Spec(
     dict(_WEIGHTS, filters='nb_filter', kernel_size='kernel_size', strides='subsample',
@@ -1002,6 +1042,23 @@ class Keras2ModelAPI(object):
             options['positions'] = positions
         return super(Keras2ModelAPI, self).summary(**options)
 
+    def compile(self, optimizer, loss=None, metrics=None, loss_weights=None,
+                sample_weight_mode=None, **kwargs):
+        """Configures the model for training (see `Model.compile`). In a
+        Keras 2 script, an output missing from a `loss` dict has no loss
+        (Keras 2.2.4 warned and expected no target for it); Keras 1 refused."""
+        if isinstance(loss, dict) and version.is_keras_2() and self.outputs:
+            missing = [name for name in self.output_names if name not in loss]
+            for name in missing:
+                warnings.warn('Output "%s" missing from loss dictionary. We assume this was '
+                              'done on purpose, and we will not be expecting any data to be '
+                              'passed to "%s" during training.' % (name, name), stacklevel=2)
+            loss = dict(loss, **{name: None for name in missing})
+        return super(Keras2ModelAPI, self).compile(optimizer, loss, metrics=metrics,
+                                                   loss_weights=loss_weights,
+                                                   sample_weight_mode=sample_weight_mode,
+                                                   **kwargs)
+
     def fit(self, x=None, y=None, batch_size=None, epochs=None, verbose=1, callbacks=None,
             validation_split=0., validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
@@ -1024,9 +1081,9 @@ class Keras2ModelAPI(object):
             raise ValueError('fit: steps_per_epoch and validation_steps count batches of '
                              'symbolic (TensorFlow) input tensors, which minikeras has not; with '
                              'arrays give batch_size, or use fit_generator(steps_per_epoch=...)')
-        if x is None or y is None:
-            raise ValueError('fit: x and y (arrays) are needed; minikeras has no input tensors '
-                             'to train from')
+        if x is None:
+            raise ValueError('fit: x (arrays) is needed; minikeras has no input tensors to '
+                             'train from')
         if epochs is not None and nb_epoch is not None:
             raise TypeError('fit: both epochs (Keras 2) and nb_epoch (Keras 1) given; keep one')
         if epochs is not None:
@@ -1120,20 +1177,56 @@ def is_keras_2_model(model):
                                        for layer in model.layers)
 
 
+def _nodes_by_depth(model):
+    """{depth: [node]} over the model's calls and its inputs' nodes, with
+    Keras 2.2.4's depths: 0 for the last calls, an inbound node one deeper
+    than its deepest consumer, a shared layer's nodes at its deepest."""
+    nodes = [t.node for t in model.inputs] + list(model._nodes)
+    node_depth, layer_depth = {}, {}
+    for node in reversed(nodes):
+        layer = node.outbound_layer
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(layer), 0))
+        layer_depth[id(layer)] = node_depth[id(node)] = depth
+        for tensor in node.input_tensors:
+            inbound = tensor.node
+            node_depth[id(inbound)] = max(depth + 1, node_depth.get(id(inbound), 0))
+    by_depth = {}
+    for node in nodes:
+        by_depth.setdefault(node_depth[id(node)], [])
+        if all(node is not known for known in by_depth[node_depth[id(node)]]):
+            by_depth[node_depth[id(node)]].append(node)
+    return by_depth
+
+
 def _sequential_like(model):
-    """Keras 2.2's test for the short summary: a chain of single calls."""
+    """Keras 2.2.4's test for the short summary: one call per depth, each
+    with one inbound layer, and no layer called twice."""
     if type(model).__name__ == 'Sequential':
         return True
-    own = {id(node) for node in model._nodes}
-    consumers = {}
-    for layer in model.layers:
-        nodes = [node for node in layer.inbound_nodes if id(node) in own]
-        if len(nodes) > 1 or any(len(node.inbound_layers) > 1 for node in nodes):
+    nodes = []
+    for same_depth in _nodes_by_depth(model).values():
+        if len(same_depth) > 1 or len(same_depth[0].inbound_layers) > 1:
             return False
-        for node in nodes:
-            for inbound in node.inbound_layers:
-                consumers[id(inbound)] = consumers.get(id(inbound), 0) + 1
-    return all(count <= 1 for count in consumers.values())
+        nodes += same_depth
+    own = {id(node) for node in nodes}
+    return all(sum(id(node) in own for node in layer.inbound_nodes) <= 1
+               for layer in model.layers)
+
+
+def _summary_output_shape(layer):
+    """Keras 2.2.4's `layer.output_shape` as the summary prints it: the
+    shape, a list of shapes for several outputs, or 'multiple' when the
+    layer's calls gave different shapes."""
+    shapes = [[tuple(t.shape) for t in node.output_tensors] for node in layer.inbound_nodes]
+    if not shapes or any(str(s) != str(shapes[0]) for s in shapes[1:]):
+        return 'multiple'
+    return shapes[0][0] if len(shapes[0]) == 1 else shapes[0]
+
+
+def _summary_node_index(layer, node_index):
+    # a Keras 2.2.4 model's own graph is its node 0: its first call is node 1
+    from ..engine.container import Container
+    return node_index + 1 if isinstance(layer, Container) else node_index
 
 
 def print_keras_2_summary(model, line_length=None, positions=None, print_fn=None):
@@ -1165,13 +1258,13 @@ def print_keras_2_summary(model, line_length=None, positions=None, print_fn=None
     row(headers)
     print_fn('=' * line_length)
     for index, layer in enumerate(model.layers):
-        shape = layer.output_shape
-        shape = 'multiple' if isinstance(shape, list) or shape is None else tuple(shape)
+        shape = _summary_output_shape(layer)
         name = '%s (%s)' % (layer.name, keras_2_class_name(type(layer)))
         if sequential_like:
             row([name, shape, layer.count_params()])
         else:
-            connections = ['%s[%d][%d]' % (inbound.name, node_index, tensor_index)
+            connections = ['%s[%d][%d]' % (inbound.name, _summary_node_index(inbound, node_index),
+                                           tensor_index)
                            for node in layer.inbound_nodes if id(node) in own
                            for inbound, node_index, tensor_index in
                            zip(node.inbound_layers, node.node_indices, node.tensor_indices)]

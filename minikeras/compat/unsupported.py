@@ -16,8 +16,6 @@ _NOT_YET = ('is not provided by minikeras yet (see the support table in its READ
 
 LAYERS = {
     # Keras 2.2.4 layers not provided yet.
-    'SeparableConv1D': _NOT_YET % 'Conv1D, or SeparableConv2D on a (steps, 1) image',
-    'Conv3DTranspose': _NOT_YET % 'UpSampling3D followed by Conv3D',
     'CuDNNLSTM': _NOT_YET % 'LSTM(units, recurrent_activation=\'sigmoid\') (the same cell '
                             'with sigmoid gates; its bias is not split in two)',
     'CuDNNGRU': _NOT_YET % 'GRU(units, reset_after=True, recurrent_activation=\'sigmoid\') '

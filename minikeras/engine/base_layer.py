@@ -323,18 +323,26 @@ class Layer(LossesAndUpdates):
             undo = _substitute_weights(self, {id(weight): traced for weight, traced
                                               in zip(weights, traced_weights)})
             try:
-                return self.call(inputs) if mask is None else self.call(inputs, mask)
+                # Keras 2's call(x, training=None) gets the phase this call runs in
+                options = {'training': bool(training)} if _call_takes_training(self) else {}
+                if mask is None:
+                    return self.call(inputs, **options)
+                return self.call(inputs, mask, **options)
             finally:
                 for restore in reversed(undo):
                     restore()
         y, backprop = traced_forward(traced_call, [x], weights, self._gradients, training)
         return np.asarray(y, dtype='float32'), lambda dy: backprop(dy)[0]
 
-    def __call__(self, x, mask=None):
+    def __call__(self, x, mask=None, training=None):
         """On Keras tensors (from `Input` or other layers), adds this layer to
         the graph and returns its output tensor; on arrays, computes the output
         (`mask`: the input's mask, with arrays only: on Keras tensors the
-        masks come from the layers upstream)."""
+        masks come from the layers upstream). `training` (Keras 2): True or
+        False runs this call in that learning phase whatever the model does
+        (Dropout, BatchNormalization); None (or `K.learning_phase()`)
+        follows the model."""
+        training = _forced_phase(self, training)
         tensors = x if isinstance(x, (list, tuple)) else [x]
         symbolic = [isinstance(t, KerasTensor) for t in tensors]
         if all(symbolic):
@@ -343,17 +351,24 @@ class Layer(LossesAndUpdates):
                                  'masks of Keras tensors come from the layers that make them '
                                  '(Masking, Embedding(mask_zero=True)): call it without mask'
                                  % (self.name, type(self).__name__, mask))
-            return self._call_on_tensors(list(tensors) if isinstance(x, (list, tuple)) else x)
+            return self._call_on_tensors(list(tensors) if isinstance(x, (list, tuple)) else x,
+                                         training)
         if any(symbolic):
             raise TypeError('Layer %s was called on a mix of Keras tensors and arrays' % self.name)
+        if training is not None:
+            self.compute_mask(x, mask)
+            return self.forward(x, training=training, **mask_argument(self, mask))[0]
         return self.call(x, mask)
 
-    def _call_on_tensors(self, x):
+    def _call_on_tensors(self, x, training=None):
         inputs = x if isinstance(x, list) else [x]
         input_shape = [t.shape for t in inputs] if isinstance(x, list) else x.shape
         output_shape = self.connect(input_shape)
         flags = self._output_mask_flags([t._mask_flag for t in inputs])
         node = Node(self, inputs, output_shape)
+        if training is not None:
+            # read by the graph walk: this call's phase, whatever the model's
+            node.forced_training = training
         for tensor, flag in zip(node.output_tensors, flags):
             tensor._mask_flag = flag
         return node.output_tensors if isinstance(output_shape, list) else node.output_tensors[0]
@@ -490,6 +505,25 @@ def mask_argument(layer, mask):
     the keyword arguments with which to call `layer.forward`."""
     present = any(m is not None for m in mask) if isinstance(mask, list) else mask is not None
     return {'mask': mask} if present and layer.supports_masking else {}
+
+
+def _call_takes_training(layer):
+    import inspect
+    try:
+        return 'training' in inspect.signature(layer.call).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _forced_phase(layer, training):
+    """`training=` of a call as True, False or None (follow the model)."""
+    from .input_layer import learning_phase_tensor
+    if training is None or training is learning_phase_tensor(create=False):
+        return None
+    if isinstance(training, (bool, np.bool_)) or training in (0, 1):
+        return bool(training)
+    raise TypeError('Layer %s (%s): training must be True, False or None (the model\'s '
+                    'learning phase), got %r' % (layer.name, type(layer).__name__, training))
 
 
 def traced_forward(function, inputs, weights, gradient_buffers, training):

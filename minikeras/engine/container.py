@@ -355,9 +355,12 @@ class Container(WeightsOfInnerLayers, ModelLossesAndUpdates, Layer):
             for node in layer.inbound_nodes:
                 if id(node) not in own_nodes or not node.input_tensors:
                     continue
+                # a call's training=True/False is kept as Keras 2.2.4 kept it
+                forced = [{'training': node.forced_training}] \
+                    if hasattr(node, 'forced_training') else []
                 inbound.append([[inbound_layer.name,
                                  node_ids.get((id(inbound_layer), node_index), node_index),
-                                 tensor_index]
+                                 tensor_index] + forced
                                 for inbound_layer, node_index, tensor_index in
                                 zip(node.inbound_layers, node.node_indices, node.tensor_indices)])
             layer_configs.append({'name': layer.name, 'class_name': type(layer).__name__,
@@ -386,8 +389,11 @@ class Container(WeightsOfInnerLayers, ModelLossesAndUpdates, Layer):
                 ready = True
                 for node_data in layer_config.get('inbound_nodes', [])[len(layer.inbound_nodes)
                                                                        - _own_offset(layer):]:
-                    sources = []
-                    for inbound_name, node_index, tensor_index in node_data:
+                    sources, options = [], {}
+                    for inbound_name, node_index, tensor_index, *call_options in node_data:
+                        for option in call_options:
+                            if isinstance(option, dict) and 'training' in option:
+                                options['training'] = option['training']
                         source = created.get(inbound_name)
                         if source is None or len(source.inbound_nodes) <= node_index:
                             ready = False
@@ -396,7 +402,7 @@ class Container(WeightsOfInnerLayers, ModelLossesAndUpdates, Layer):
                                        .output_tensors[tensor_index])
                     if not ready:
                         break
-                    layer(sources if len(sources) > 1 else sources[0])
+                    layer(sources if len(sources) > 1 else sources[0], **options)
                 if ready:
                     pending.remove(layer_config)
                     progressed = True

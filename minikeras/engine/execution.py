@@ -84,9 +84,11 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
         args = [values[id(t)] for t in node.input_tensors]
         in_masks = [masks.get(id(t)) for t in node.input_tensors]
         need_input = tracking and any(id(t) in carries for t in node.input_tensors)
+        # a call made with training=True/False runs in that phase (Keras 2)
+        node_phase = getattr(node, 'forced_training', training)
         if isinstance(layer, Container):
             outs, backprop, inner_penalty, out_masks = layer._run_masked(
-                args, training, need_backprop, need_input, in_masks)
+                args, node_phase, need_backprop, need_input, in_masks)
             penalty += inner_penalty
         else:
             x = args if len(args) != 1 else args[0]
@@ -94,7 +96,7 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
             out_masks = layer.compute_mask(x, mask)
             if not (isinstance(out_masks, list) and len(node.output_tensors) > 1):
                 out_masks = [out_masks]
-            out, backprop = layer.forward(x, training=training, need_input_grad=need_input,
+            out, backprop = layer.forward(x, training=node_phase, need_input_grad=need_input,
                                           **mask_argument(layer, mask))
             outs = list(out) if len(node.output_tensors) > 1 else [out]
             regularizer = layer.activity_regularizer

@@ -284,11 +284,20 @@ def _input_layer_1(entry):
                        'name': _layer_name(entry)}}
 
 
+def _training_option(call_options):
+    for option in call_options:
+        if isinstance(option, dict) and option.get('training') in (True, False):
+            return [{'training': option['training']}]
+    return []
+
+
 def _inbound_1(node_data):
     """One inbound node of Keras 2 (list) or Keras 3 (args/kwargs dict) as
     Keras 1's [[layer name, node index, tensor index], ...]."""
     if isinstance(node_data, list):
-        return [[item[0], int(item[1]), int(item[2])] for item in node_data]
+        # Keras 2's fourth item holds the call's arguments: training is kept
+        return [[item[0], int(item[1]), int(item[2])] + _training_option(item[3:])
+                for item in node_data]
     found = []
 
     def walk(value):

@@ -40,6 +40,13 @@ def _penalty(regularizer):
     return value_only
 
 
+def _unique(tensors):
+    found = {}
+    for tensor in tensors:
+        found.setdefault(id(tensor), tensor)
+    return list(found.values())
+
+
 class LossesAndUpdates(object):
     """`add_loss`, `add_update`, `get_losses_for`, `get_updates_for`,
     `losses` and `updates` for `Layer`."""
@@ -67,6 +74,9 @@ class LossesAndUpdates(object):
         self._conditional('_per_input_updates').setdefault(
             _inputs_key(inputs), []).extend(added)
         self._own_updates().extend(added)
+
+    def _added_for(self, inputs):
+        return list(self._conditional('_per_input_losses').get(_inputs_key(inputs), []))
 
     def get_updates_for(self, inputs):
         """The updates added for `inputs` (None: the unconditional ones)."""
@@ -164,9 +174,24 @@ class ModelLossesAndUpdates(object):
 
     @property
     def losses(self):
-        """The loss tensors of the model's layers."""
-        return self._owned_collect(lambda layer, inputs: layer.get_losses_for(inputs),
-                                   lambda layer: layer.losses)
+        """The loss tensors of the model's layers, and those added to the
+        model itself unconditionally (Keras 2.2.4)."""
+        found = self._owned_collect(lambda layer, inputs: layer.get_losses_for(inputs),
+                                    lambda layer: layer.losses)
+        return _unique(found + self._added_for(None))
+
+    def _added_losses(self):
+        """The tensors given to `add_loss` among `losses`: the training loop
+        differentiates these through the graph (the regularizers' penalties
+        it computes and differentiates itself)."""
+        def everything(layer):
+            if isinstance(layer, ModelLossesAndUpdates):
+                return layer._added_losses()
+            return [t for added in layer._conditional('_per_input_losses').values()
+                    for t in added]
+        found = self._owned_collect(
+            lambda layer, inputs: layer._added_for(inputs), everything)
+        return _unique(found + self._added_for(None))
 
     @property
     def updates(self):

@@ -294,14 +294,16 @@ class Model(Container):
 
     # -- compile ---------------------------------------------------------------
 
-    def compile(self, optimizer, loss, metrics=None, loss_weights=None,
+    def compile(self, optimizer, loss=None, metrics=None, loss_weights=None,
                 sample_weight_mode=None, **kwargs):
         """Configures the model for training.
 
         # Arguments
             optimizer: an optimizer name ('sgd', 'adam', ...) or instance.
             loss: an objective name or function; or a list or dict with one
-                per output.
+                per output. None (for the model, or for one output) means no
+                target for that output: the model then trains on its other
+                outputs' losses and on `model.losses` (Keras 2.2.4).
             metrics: list of metrics to report, e.g. `['accuracy']` (reported
                 as `acc`); or a dict of lists per output.
             loss_weights: optional list or dict of per-output loss weights.
@@ -331,7 +333,7 @@ class Model(Container):
         # Names are resolved now, so that a typo fails here and not at fit time.
         if isinstance(loss, (str, dict, list, tuple)):
             for name in (loss.values() if isinstance(loss, dict) else to_list(loss)):
-                objectives.get(name)
+                _loss_or_none(name)
         self.loss = loss
         self.loss_weights = loss_weights
         self.sample_weight_mode = sample_weight_mode
@@ -345,7 +347,14 @@ class Model(Container):
 
     def _finish_compile(self):
         """Resolves losses and metrics per output (needs the output shapes)."""
-        self.loss_functions = self._per_output(self.loss, 'loss', objectives.get)
+        self.loss_functions = self._per_output(self.loss, 'loss', _loss_or_none)
+        # outputs compiled with a loss take targets; the others take none
+        self._target_indices = [i for i, f in enumerate(self.loss_functions) if f is not None]
+        # as Keras 2.2.4, what add_loss was given by compile time is trained
+        self._added_loss_tensors = self._added_losses()
+        if not self._target_indices and not self.losses:
+            raise ValueError('Model %s cannot be compiled because it has no loss to optimize: '
+                             'give compile a loss, or add one with model.add_loss' % self.name)
         weights = 1. if self.loss_weights is None else self.loss_weights
         self.loss_weights = [float(w) for w in self._per_output(weights, 'loss_weights',
                                                                 lambda w: w)]
@@ -366,7 +375,7 @@ class Model(Container):
         from .input_layer import InputLayer
         found = {}
         for index, loss in enumerate(self.loss_functions):
-            if getattr(loss, 'backward', None) is not None:
+            if loss is None or getattr(loss, 'backward', None) is not None:
                 continue
             shape = self.output_shapes[index]
             y_true, y_pred = [InputLayer(batch_input_shape=shape, name='%s_%s_%d' % (
@@ -385,36 +394,42 @@ class Model(Container):
         return found
 
     def _run_for_loss(self, inputs, targets, training, need_backprop):
-        """The model's walk, extended to the losses that are graph expressions.
+        """The model's walk, extended to the losses that are graph expressions:
+        the per-output losses that read other graph tensors, and the tensors
+        given to `add_loss`.
 
         # Returns
-            `(outputs, backprop, penalty, masks, graph_scores)`, backprop taking
-            per output the gradient of its output, or of its loss values for
-            a graph loss; graph_scores {output index: loss values}.
+            `(outputs, backprop, penalty, masks, graph_scores, added)`:
+            backprop takes per output the gradient of its output, or of its
+            loss values for a graph loss (None for an output without loss),
+            then one gradient per added loss; graph_scores
+            {output index: loss values}; added, the added losses' values.
         """
-        if not getattr(self, '_graph_losses', None):
+        plan = getattr(self, '_graph_losses', None) or {}
+        added = getattr(self, '_added_loss_tensors', None) or []
+        if not plan and not added:
             outputs, backprop, penalty, masks = self._run_masked(inputs, training,
                                                                  need_backprop)
-            return outputs, backprop, penalty, masks, {}
+            return outputs, backprop, penalty, masks, {}, []
         from .execution import order_nodes, run_nodes
-        plan = self._graph_losses
         fed = list(self.inputs) + [plan[i][0] for i in sorted(plan)]
         if self._graph_loss_nodes is None:
             self._graph_loss_nodes = order_nodes(
-                list(self.outputs) + [plan[i][1] for i in sorted(plan)],
+                list(self.outputs) + [plan[i][1] for i in sorted(plan)] + added,
                 {id(t) for t in fed}, 'Model %s (loss)' % self.name)
         feeds = {id(t): x for t, x in zip(self.inputs, inputs)}
         for i in plan:
             feeds[id(plan[i][0])] = targets[i]
         values, walk_backprop, penalty, masks = run_nodes(self._graph_loss_nodes, feeds,
                                                           training, need_backprop)
-        seeded = [plan[i][1] if i in plan else t for i, t in enumerate(self.outputs)]
+        seeded = [plan[i][1] if i in plan else t for i, t in enumerate(self.outputs)] + added
 
         def backprop(grads):
             return walk_backprop(list(zip(seeded, grads)))
         return ([values[id(t)] for t in self.outputs], backprop, penalty,
                 [masks.get(id(t)) for t in self.outputs],
-                {i: values[id(plan[i][1])] for i in plan})
+                {i: values[id(plan[i][1])] for i in plan},
+                [values[id(t)] for t in added])
 
     def _set_metrics(self, metrics):
         """Resolves `metrics` and the names the model reports (`metrics_names`)."""
@@ -422,7 +437,7 @@ class Model(Container):
         self._metric_functions = self._resolve_metrics(self.metrics)
         names = ['loss']
         if len(self.output_names) > 1:
-            names += [name + '_loss' for name in self.output_names]
+            names += [self.output_names[i] + '_loss' for i in self._target_indices]
         names += [label for label, _, _, _ in self._metric_functions]
         self.metrics_names = names
 
@@ -453,6 +468,9 @@ class Model(Container):
             per_output = [metrics for _ in self.output_names]
         resolved = []
         for index, output_metrics in enumerate(per_output):
+            if self.loss_functions[index] is None:
+                # as Keras 2.2.4: no target, no metric
+                continue
             if isinstance(output_metrics, str) or callable(output_metrics):
                 output_metrics = [output_metrics]
             prefix = self.output_names[index] + '_' if len(self.output_names) > 1 else ''
@@ -512,27 +530,61 @@ class Model(Container):
                 shapes.append(tuple(shape))
         return shapes
 
-    def _standardize(self, x, y=None, sample_weight=None, class_weight=None):
+    def _standardize(self, x, y=None, sample_weight=None, class_weight=None,
+                     with_targets=False):
+        """Inputs, targets and sample weights as lists of arrays, checked.
+
+        Targets (and their weights) are given for the outputs compiled with a
+        loss only, as in Keras 2.2.4, and returned with one entry per output
+        (None for an output without loss). With `y` None: no targets
+        (prediction) unless `with_targets`, which checks that no output
+        needs one (a model that trains on its `add_loss` losses).
+        """
         self._build_from_data(x)
-        if y is not None:
+        if y is not None or with_targets:
             self._check_compiled()
         inputs = standardize_input_data(x, self.input_names, self.input_shapes, 'model input')
-        if y is None:
+        if y is None and not with_targets:
             return inputs, None, None
+        fed = self._target_indices
+        names = [self.output_names[i] for i in fed]
+        if isinstance(y, (list, tuple)) and not y and not fed:
+            y = None
+        if y is None:
+            if fed:
+                raise ValueError('Model %s: no target data (y is None), but output(s) %s have a '
+                                 'loss and need targets; give y, or compile those outputs with '
+                                 'loss None' % (self.name, names))
+            if sample_weight is not None or class_weight is not None:
+                raise ValueError('Model %s: sample_weight and class_weight weigh the outputs\' '
+                                 'losses, but no output has a loss' % self.name)
+            return inputs, [None] * len(self.outputs), [None] * len(self.outputs)
+        if not fed:
+            raise ValueError('Model %s: target data given (y of type %s), but no output has a '
+                             'loss (compiled with loss None: the model trains on its added '
+                             'losses); expected y=None' % (self.name, type(y).__name__))
+        losses = [self.loss_functions[i] for i in fed]
         # Checked first: its advice (to_categorical) beats a bare shape mismatch.
-        _check_loss_and_targets(y, self.output_names, self.loss_functions, self.output_shapes)
-        targets = standardize_input_data(y, self.output_names, self._target_shapes(),
-                                         'model target')
-        weights = self._sample_weights(targets, sample_weight, class_weight)
-        _check_same_length(inputs, targets, weights)
+        _check_loss_and_targets(y, names, losses, [self.output_shapes[i] for i in fed])
+        target_shapes = self._target_shapes()
+        fed_targets = standardize_input_data(y, names, [target_shapes[i] for i in fed],
+                                             'model target')
+        fed_weights = self._sample_weights(fed_targets, sample_weight, class_weight, fed)
+        _check_same_length(inputs, fed_targets, fed_weights)
+        targets, weights = [None] * len(self.outputs), [None] * len(self.outputs)
+        for i, target, weight in zip(fed, fed_targets, fed_weights):
+            targets[i], weights[i] = target, weight
         return inputs, targets, weights
 
-    def _sample_weights(self, targets, sample_weight, class_weight):
-        per_output_sw = self._per_output_optional(sample_weight, 'sample_weight')
-        per_output_cw = self._per_output_optional(class_weight, 'class_weight')
+    def _sample_weights(self, targets, sample_weight, class_weight, indices):
+        """The sample weights of the outputs `indices` (whose targets are
+        `targets`), from `sample_weight` and `class_weight` given for them."""
+        names = [self.output_names[i] for i in indices]
+        per_output_sw = self._per_output_optional(sample_weight, 'sample_weight', names)
+        per_output_cw = self._per_output_optional(class_weight, 'class_weight', names)
+        modes = [self._sample_weight_modes[i] for i in indices]
         weights = []
-        for y, sw, cw, mode, name in zip(targets, per_output_sw, per_output_cw,
-                                         self._sample_weight_modes, self.output_names):
+        for y, sw, cw, mode, name in zip(targets, per_output_sw, per_output_cw, modes, names):
             if sw is not None:
                 sw = _as_float_array(sw, 'sample_weight')
                 check_finite(sw, 'sample_weight')
@@ -556,18 +608,19 @@ class Model(Container):
                 weights.append(None)
         return weights
 
-    def _per_output_optional(self, value, what):
+    def _per_output_optional(self, value, what, names=None):
+        names = self.output_names if names is None else names
         if value is None:
-            return [None] * len(self.output_names)
-        if isinstance(value, dict) and set(value) <= set(self.output_names) and value and \
+            return [None] * len(names)
+        if isinstance(value, dict) and set(value) <= set(names) and value and \
                 not all(isinstance(k, (int, np.integer)) for k in value):
-            return [value.get(name) for name in self.output_names]
-        if isinstance(value, list) and len(self.output_names) > 1:
-            if len(value) != len(self.output_names):
+            return [value.get(name) for name in names]
+        if isinstance(value, list) and len(names) > 1:
+            if len(value) != len(names):
                 raise ValueError('%s has %d entries for %d outputs'
-                                 % (what, len(value), len(self.output_names)))
+                                 % (what, len(value), len(names)))
             return list(value)
-        return [value] + [None] * (len(self.output_names) - 1)
+        return [value] + [None] * (len(names) - 1)
 
     # -- one batch -------------------------------------------------------------
 
@@ -589,19 +642,25 @@ class Model(Container):
         return sum(regularizer(w) for layer, _ in self._leaf_layers()
                    for regularizer, w in layer.weight_regularizers)
 
-    def _losses(self, outputs, targets, weights, with_grads, masks=None, graph_scores=None):
-        """Total loss, per-output losses and (optionally) the output gradients.
+    def _losses(self, outputs, targets, weights, with_grads, masks=None, graph_scores=None,
+                added=()):
+        """Total loss, per-output losses and (optionally) the gradients: one
+        per output (None for an output without loss), then one per added loss.
 
         Keras 1.2.2's `weighted_objective`: the per-step losses are multiplied
         by the output mask (if any) and divided by its mean, averaged down to
         the sample weights' rank, weighted, divided by the fraction of
-        non-zero weights, and averaged.
+        non-zero weights, and averaged. Keras 2.2.4 adds the `add_loss`
+        tensors to the total (a tensor that is not a scalar counts by its mean).
         """
         masks = masks if masks is not None else [None] * len(outputs)
         graph_scores = graph_scores or {}
         total, per_output, output_grads = 0., [], []
         for index, (out, y, w, mask, loss, loss_weight) in enumerate(zip(
                 outputs, targets, weights, masks, self.loss_functions, self.loss_weights)):
+            if loss is None:
+                output_grads.append(None)
+                continue
             in_graph = index in graph_scores
             scores = np.asarray(graph_scores[index] if in_graph else loss(y, out))
             if scores.ndim == 0:
@@ -623,6 +682,11 @@ class Model(Container):
                     factor = coefficients * np.float32(loss_weight)
                     factor = factor.reshape(factor.shape + (1,) * (grad.ndim - factor.ndim))
                 output_grads.append((grad * factor).astype('float32', copy=False))
+        for value in added:
+            value = np.asarray(value, dtype='float32')
+            total += float(np.mean(value, dtype='float64')) if value.size else 0.
+            if with_grads:
+                output_grads.append(np.full(value.shape, 1. / max(value.size, 1), 'float32'))
         return total, per_output, output_grads
 
     def _batch_results(self, total, per_output, outputs, targets):
@@ -645,10 +709,10 @@ class Model(Container):
             return self._train_arrays_unlimited(inputs, targets, weights)
 
     def _train_arrays_unlimited(self, inputs, targets, weights):
-        outputs, backprop, penalty, masks, scores = self._run_for_loss(
+        outputs, backprop, penalty, masks, scores, added = self._run_for_loss(
             inputs, targets, training=True, need_backprop=True)
         total, per_output, output_grads = self._losses(outputs, targets, weights, True, masks,
-                                                       scores)
+                                                       scores, added)
         total += penalty + self._weight_penalty()
         results = self._batch_results(total, per_output, outputs, targets)
         parameters = self._parameters()
@@ -664,9 +728,10 @@ class Model(Container):
 
     def _test_arrays(self, inputs, targets, weights):
         with _single_threaded_blas():
-            outputs, _, penalty, masks, scores = self._run_for_loss(
+            outputs, _, penalty, masks, scores, added = self._run_for_loss(
                 inputs, targets, training=False, need_backprop=False)
-        total, per_output, _ = self._losses(outputs, targets, weights, False, masks, scores)
+        total, per_output, _ = self._losses(outputs, targets, weights, False, masks, scores,
+                                            added)
         total += penalty + self._weight_penalty()
         return self._batch_results(total, per_output, outputs, targets)
 
@@ -686,14 +751,15 @@ class Model(Container):
             (see `model.metrics_names`), measured before the update.
         """
         self._check_compiled()
-        inputs, targets, weights = self._standardize(x, y, sample_weight, class_weight)
+        inputs, targets, weights = self._standardize(x, y, sample_weight, class_weight,
+                                                     with_targets=True)
         _check_not_empty(len(inputs[0]), 'train_on_batch')
         return self._unlist(self._train_arrays(inputs, targets, weights))
 
     def test_on_batch(self, x, y, sample_weight=None):
         """Loss (and metrics) on one batch, in test mode."""
         self._check_compiled()
-        inputs, targets, weights = self._standardize(x, y, sample_weight)
+        inputs, targets, weights = self._standardize(x, y, sample_weight, with_targets=True)
         _check_not_empty(len(inputs[0]), 'test_on_batch')
         return self._unlist(self._test_arrays(inputs, targets, weights))
 
@@ -734,7 +800,8 @@ class Model(Container):
             'val_acc', ... to a list of per-epoch values.
         """
         self._check_compiled()
-        inputs, targets, weights = self._standardize(x, y, sample_weight, class_weight)
+        inputs, targets, weights = self._standardize(x, y, sample_weight, class_weight,
+                                                     with_targets=True)
         val_arrays = None
         if validation_data is not None:
             if len(validation_data) == 2:
@@ -746,7 +813,7 @@ class Model(Container):
                 raise ValueError('validation_data should be (x_val, y_val) or '
                                  '(x_val, y_val, val_sample_weight), got a tuple of %d'
                                  % len(validation_data))
-            val_arrays = self._standardize(val_x, val_y, val_sw)
+            val_arrays = self._standardize(val_x, val_y, val_sw, with_targets=True)
         elif validation_split and 0. < validation_split < 1.:
             split_at = int(len(inputs[0]) * (1. - validation_split))
             val_arrays = tuple(_slice_all(arrays, split_at, None)
@@ -904,7 +971,8 @@ class Model(Container):
             while (steps < steps_per_epoch) if steps_per_epoch is not None else \
                     (seen < samples_per_epoch):
                 x, y, sample_weight = _unpack_batch(batches.next(), 'generator')
-                arrays = self._standardize(x, y, sample_weight, class_weight)
+                arrays = self._standardize(x, y, sample_weight, class_weight,
+                                           with_targets=True)
                 if not len(arrays[0][0]):
                     raise ValueError('The generator gave a batch of 0 samples')
                 seen += len(arrays[0][0])
@@ -923,7 +991,7 @@ class Model(Container):
                                                        steps=validation_steps))
         elif validation_data:
             val_x, val_y, val_sw = _unpack_batch(validation_data, 'validation_data')
-            val_arrays = self._standardize(val_x, val_y, val_sw)
+            val_arrays = self._standardize(val_x, val_y, val_sw, with_targets=True)
             self.validation_data = val_arrays
 
             def validate():
@@ -948,7 +1016,7 @@ class Model(Container):
         totals = None
         while (count < steps) if steps is not None else (seen < val_samples):
             x, y, sample_weight = _unpack_batch(batches.next(), 'generator')
-            outs = self._test_arrays(*self._standardize(x, y, sample_weight))
+            outs = self._test_arrays(*self._standardize(x, y, sample_weight, with_targets=True))
             size = len(to_list(x)[0]) if not isinstance(x, dict) else \
                 len(next(iter(x.values())))
             totals = [o * size for o in outs] if totals is None else \
@@ -1009,7 +1077,7 @@ class Model(Container):
             A scalar loss, or `[loss, metric, ...]` when the model has metrics.
         """
         self._check_compiled()
-        arrays = self._standardize(x, y, sample_weight)
+        arrays = self._standardize(x, y, sample_weight, with_targets=True)
         batch_size = check_batch_size(batch_size)
         _check_not_empty(len(arrays[0][0]), 'evaluate')
         return self._unlist(self._test_loop(arrays, batch_size, verbose))
@@ -1111,6 +1179,12 @@ def _unpack_batch(batch, what):
         raise ValueError('%s should give (x, y) or (x, y, sample_weight) tuples, got %s'
                          % (what, type(batch).__name__))
     return batch if len(batch) == 3 else (batch[0], batch[1], None)
+
+
+def _loss_or_none(identifier):
+    """The loss function for `identifier`; None for None (an output without
+    loss, as Keras 2.2.4 allows)."""
+    return None if identifier is None else objectives.get(identifier)
 
 
 def _loss_gradient(loss, y_true, y_pred):

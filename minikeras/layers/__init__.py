@@ -25,7 +25,8 @@ from .convolutional import (AtrousConv1D, AtrousConv2D, AtrousConvolution1D, Atr
                             Conv3D, Convolution3D, Cropping3D, Deconv2D, Deconvolution2D,
                             SeparableConv2D, SeparableConvolution2D, UpSampling3D, ZeroPadding3D)
 from .core import SpatialDropout3D
-from .convolutional_keras2 import Conv2DTranspose, DepthwiseConv2D
+from .convolutional_keras2 import (Conv2DTranspose, Conv3DTranspose, DepthwiseConv2D,
+                                   SeparableConv1D)
 from .local import LocallyConnected1D, LocallyConnected2D
 from .pooling import (AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D,
                       MaxPooling3D)

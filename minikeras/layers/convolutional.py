@@ -942,6 +942,42 @@ class AtrousConvolution2D(_VolumeConvolution, Convolution2D):
         return config
 
 
+def transposed_forward(layer, x, kernel, out_sizes, geometry, add_kernel_gradient,
+                       need_input_grad):
+    """The forward protocol of a transposed convolution: the input gradient
+    of the convolution whose 'th' volume kernel is `kernel` (input channels
+    of `x`, nb_filter, taps) and whose strides, dilations and pads are
+    `geometry`, plus the bias, through the activation.
+    `add_kernel_gradient(dk)` gets the gradient of `kernel`."""
+    rank = len(out_sizes)
+    x_v = _to_volume(x, layer.dim_ordering)
+    z_v = np.empty((x_v.shape[0], layer.nb_filter) + _padded3(out_sizes, rank, 1),
+                   dtype='float32')
+    convnd.convnd_backward_input(x_v, kernel, z_v, *geometry)
+    if layer.b is not None:
+        z_v += layer.b.reshape(-1, 1, 1, 1)
+    z = _from_volume(z_v, layer.dim_ordering, rank)
+    y = activations.apply(layer.activation, z)
+
+    def backprop(dy):
+        dz = _to_volume(activations.gradient(layer.activation, z, y, dy), layer.dim_ordering)
+        # The adjoint of "the input gradient of a convolution" is that
+        # convolution, and its kernel gradient swaps the roles of x and dz.
+        dk = np.empty_like(kernel)
+        unused_db = np.empty(kernel.shape[0], dtype='float32')
+        convnd.convnd_backward_weights(dz, x_v, dk, unused_db, *geometry)
+        add_kernel_gradient(dk)
+        if layer.b is not None:
+            layer.gradients[1] += dz.sum(axis=(0, 2, 3, 4), dtype='float32')
+        if not need_input_grad:
+            return None
+        dx = np.empty_like(x_v)
+        convnd.convnd_forward(dz, kernel, np.zeros(kernel.shape[0], dtype='float32'), dx,
+                              *geometry)
+        return _from_volume(dx, layer.dim_ordering, rank)
+    return y, backprop
+
+
 class Deconvolution2D(Convolution2D):
     """Transposed convolution over images: the gradient of a Convolution2D
     for its input, as a layer. It maps something shaped like a convolution's
@@ -1045,35 +1081,14 @@ class Deconvolution2D(Convolution2D):
 
     def forward(self, x, training=False, need_input_grad=True):
         self._check_input(x.shape)
-        geometry = self._transposed_geometry()
-        x_v = _to_volume(x, self.dim_ordering)
-        kernel = self._forward_kernel()
-        z_v = np.empty((x_v.shape[0], self.nb_filter, 1, self._out_rows, self._out_cols),
-                       dtype='float32')
-        convnd.convnd_backward_input(x_v, kernel, z_v, *geometry)
-        if self.b is not None:
-            z_v += self.b.reshape(-1, 1, 1, 1)
-        z = _from_volume(z_v, self.dim_ordering, 2)
-        y = activations.apply(self.activation, z)
 
-        def backprop(dy):
-            dz = _to_volume(activations.gradient(self.activation, z, y, dy), self.dim_ordering)
-            # The adjoint of "the input gradient of a convolution" is that
-            # convolution, and its kernel gradient swaps the roles of x and dz.
-            dk = np.empty_like(kernel)
-            unused_db = np.empty(kernel.shape[0], dtype='float32')
-            convnd.convnd_backward_weights(dz, x_v, dk, unused_db, *geometry)
+        def add_kernel_gradient(dk):
             dw = dk[:, :, 0].transpose(1, 0, 2, 3)
             self.gradients[0] += dw if self.dim_ordering == 'th' else dw.transpose(2, 3, 1, 0)
-            if self.b is not None:
-                self.gradients[1] += dz.sum(axis=(0, 2, 3, 4), dtype='float32')
-            if not need_input_grad:
-                return None
-            dx = np.empty_like(x_v)
-            convnd.convnd_forward(dz, kernel, np.zeros(kernel.shape[0], dtype='float32'), dx,
-                                  *geometry)
-            return _from_volume(dx, self.dim_ordering, 2)
-        return y, backprop
+        return transposed_forward(self, x, self._forward_kernel(), (self._out_rows,
+                                                                   self._out_cols),
+                                  self._transposed_geometry(), add_kernel_gradient,
+                                  need_input_grad)
 
     def get_config(self):
         config = super(Deconvolution2D, self).get_config()
@@ -1135,14 +1150,24 @@ class SeparableConvolution2D(Layer):
                  b_regularizer=None, activity_regularizer=None, depthwise_constraint=None,
                  pointwise_constraint=None, b_constraint=None, bias=True, **kwargs):
         super(SeparableConvolution2D, self).__init__(weights=weights, **kwargs)
-        self.nb_filter = positive_int(self, 'nb_filter', nb_filter)
         self.nb_row = positive_int(self, 'nb_row', nb_row)
         self.nb_col = positive_int(self, 'nb_col', nb_col)
-        self.border_mode = one_of(self, 'border_mode', border_mode, ('valid', 'same'))
         self.subsample = positive_ints(self, 'subsample', subsample, 2)
+        self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
+        self._separable_settings(
+            nb_filter, init, activation, border_mode, depth_multiplier, depthwise_regularizer,
+            pointwise_regularizer, b_regularizer, activity_regularizer, depthwise_constraint,
+            pointwise_constraint, b_constraint, bias)
+
+    def _separable_settings(self, nb_filter, init, activation, border_mode, depth_multiplier,
+                            depthwise_regularizer, pointwise_regularizer, b_regularizer,
+                            activity_regularizer, depthwise_constraint, pointwise_constraint,
+                            b_constraint, bias):
+        """The arguments every separable convolution shares, checked and kept."""
+        self.nb_filter = positive_int(self, 'nb_filter', nb_filter)
+        self.border_mode = one_of(self, 'border_mode', border_mode, ('valid', 'same'))
         self.depth_multiplier = positive_int(self, 'depth_multiplier', depth_multiplier)
         self.activation = activations.get(activation)
-        self.dim_ordering = resolve_dim_ordering(dim_ordering, self.name)
         self.init = init
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
@@ -1173,13 +1198,7 @@ class SeparableConvolution2D(Layer):
         if channels is None:
             raise ValueError('%s: the number of input channels must be known, got input '
                              'shape %s' % (layer_label(self), tuple(input_shape)))
-        middle = self.depth_multiplier * channels
-        if self.dim_ordering == 'th':
-            depthwise = (self.depth_multiplier, channels, self.nb_row, self.nb_col)
-            pointwise = (self.nb_filter, middle, 1, 1)
-        else:
-            depthwise = (self.nb_row, self.nb_col, channels, self.depth_multiplier)
-            pointwise = (1, 1, middle, self.nb_filter)
+        depthwise, pointwise = self._kernel_shapes(channels)
         self.depthwise_kernel = self.add_weight(
             depthwise, self.init, name=self.name + '_depthwise_kernel',
             regularizer=self.depthwise_regularizer, constraint=self.depthwise_constraint,
@@ -1194,6 +1213,15 @@ class SeparableConvolution2D(Layer):
                                      regularizer=self.b_regularizer,
                                      constraint=self.b_constraint)
 
+    def _kernel_shapes(self, channels):
+        """The shapes of the depthwise and the pointwise kernel."""
+        middle = self.depth_multiplier * channels
+        if self.dim_ordering == 'th':
+            return ((self.depth_multiplier, channels, self.nb_row, self.nb_col),
+                    (self.nb_filter, middle, 1, 1))
+        return ((self.nb_row, self.nb_col, channels, self.depth_multiplier),
+                (1, 1, middle, self.nb_filter))
+
     def _kernels(self):
         """(depthwise as grouped 'th' volume kernel (C*M, 1, 1, KH, KW),
         pointwise as a matrix (F, C*M))."""
@@ -1201,8 +1229,11 @@ class SeparableConvolution2D(Layer):
             depthwise = self.depthwise_kernel.transpose(1, 0, 2, 3)       # (C, M, KH, KW)
             pointwise = self.pointwise_kernel[:, :, 0, 0]
         else:
-            depthwise = self.depthwise_kernel.transpose(2, 3, 0, 1)
-            pointwise = self.pointwise_kernel[0, 0].T
+            # a 'tf' kernel without its axes of 1 (SeparableConv1D's) reads the same
+            depthwise = self.depthwise_kernel.reshape(
+                (self.nb_row, self.nb_col) + self.depthwise_kernel.shape[-2:])
+            depthwise = depthwise.transpose(2, 3, 0, 1)
+            pointwise = self.pointwise_kernel.reshape(-1, self.nb_filter).T
         channels = depthwise.shape[0]
         depthwise = depthwise.reshape((channels * self.depth_multiplier, 1, 1) +
                                       depthwise.shape[2:])
@@ -1243,8 +1274,9 @@ class SeparableConvolution2D(Layer):
                 self.gradients[0] += ddepth.transpose(1, 0, 2, 3)
                 self.gradients[1] += dpoint[:, :, None, None]
             else:
-                self.gradients[0] += ddepth.transpose(2, 3, 0, 1)
-                self.gradients[1] += dpoint.T[None, None]
+                self.gradients[0] += ddepth.transpose(2, 3, 0, 1).reshape(
+                    self.gradients[0].shape)
+                self.gradients[1] += dpoint.T.reshape(self.gradients[1].shape)
             if self.b is not None:
                 self.gradients[2] += dz.sum(axis=(0, 2, 3), dtype='float32')
             if not need_input_grad:
@@ -1620,5 +1652,6 @@ AtrousConv1D = AtrousConvolution1D
 AtrousConv2D = AtrousConvolution2D
 SeparableConv2D = SeparableConvolution2D
 
-# Keras 2's own convolution layers (Conv2DTranspose, DepthwiseConv2D).
-from .convolutional_keras2 import Conv2DTranspose, DepthwiseConv2D  # noqa: E402,F401
+# Keras 2's own convolution layers (transposed, depthwise, separable 1D).
+from .convolutional_keras2 import (Conv2DTranspose, Conv3DTranspose,  # noqa: E402,F401
+                                   DepthwiseConv2D, SeparableConv1D)

@@ -175,7 +175,7 @@ class Recurrent(Layer):
         flag = any_mask_flag(input_flags[:1]) if self.return_sequences else False
         return [flag] + [False] * (self._state_count() if self.return_state else 0)
 
-    def __call__(self, x, mask=None, initial_state=None, **kwargs):
+    def __call__(self, x, mask=None, initial_state=None, training=None, **kwargs):
         """Keras 2.2.4's call: `initial_state` is a list of tensors (or
         arrays), one per state (LSTM: [h, c]), that start the recurrence;
         they become inputs of the layer after the sequence."""
@@ -190,7 +190,7 @@ class Recurrent(Layer):
                                  'list or as initial_state=, not both'
                                  % (self.name, type(self).__name__))
             x = [x] + states
-        return super(Recurrent, self).__call__(x, mask)
+        return super(Recurrent, self).__call__(x, mask, training=training)
 
     def _check_initial_state_shapes(self, shapes):
         count = self._state_count()

@@ -230,12 +230,12 @@ class Bidirectional(Layer):
         half = len(states) // 2
         return items[0], states[:half], states[half:]
 
-    def __call__(self, x, mask=None, initial_state=None):
+    def __call__(self, x, mask=None, initial_state=None, training=None):
         """Keras 2.2.4's call: `initial_state` lists the forward layer's
         states, then the backward layer's."""
         if initial_state is not None:
             x = [x] + list(initial_state)
-        return super(Bidirectional, self).__call__(x, mask)
+        return super(Bidirectional, self).__call__(x, mask, training=training)
 
     def build(self, input_shape):
         sequence, forward_states, backward_states = self._split_states(input_shape)

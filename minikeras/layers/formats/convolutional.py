@@ -14,6 +14,7 @@ from ..convolutional import (AtrousConvolution1D, AtrousConvolution2D, Convoluti
                              Convolution2D, Convolution3D, Cropping2D, Cropping3D,
                              Deconvolution2D, SeparableConvolution2D, UpSampling2D,
                              UpSampling3D, ZeroPadding2D, ZeroPadding3D)
+from ..convolutional_keras2 import Conv3DTranspose, SeparableConv1D
 
 
 def _convert_conv2d_kernel(kernel, layer, source, info):
@@ -308,6 +309,45 @@ def _conv3d_1(c, major):
     return 'Convolution3D', config
 
 
+def _separable1d_1(c, major):
+    """Keras 2/3's SeparableConv1D config; its kernels keep their layout."""
+    if any(int(v) != 1 for v in np.atleast_1d(c.get('dilation_rate', 1))):
+        raise ValueError('SeparableConv1D with dilation_rate=%r is not supported by minikeras'
+                         % (c.get('dilation_rate'),))
+    return 'SeparableConv1D', {
+        'nb_filter': int(c['filters']), 'filter_length': int(np.atleast_1d(c['kernel_size'])[0]),
+        'subsample_length': int(np.atleast_1d(c.get('strides', 1))[0]),
+        'border_mode': keras1_padding(c), 'data_format': c.get('data_format') or 'channels_last',
+        'depth_multiplier': int(c.get('depth_multiplier', 1)),
+        'init': keras1_initializer(c.get('depthwise_initializer')),
+        'activation': keras1_activation(c.get('activation'), major),
+        'depthwise_regularizer': keras1_regularizer(c.get('depthwise_regularizer')),
+        'pointwise_regularizer': keras1_regularizer(c.get('pointwise_regularizer')),
+        'b_regularizer': keras1_regularizer(c.get('bias_regularizer')),
+        'activity_regularizer': keras1_regularizer(c.get('activity_regularizer')),
+        'depthwise_constraint': keras1_constraint(c.get('depthwise_constraint')),
+        'pointwise_constraint': keras1_constraint(c.get('pointwise_constraint')),
+        'b_constraint': keras1_constraint(c.get('bias_constraint')),
+        'bias': bool(c.get('use_bias', True))}
+
+
+def _conv3d_transpose_1(c, major):
+    """Keras 2/3's Conv3DTranspose config; its kernel keeps its layout."""
+    if any(v != 1 for v in _triple(c.get('dilation_rate', 1))):
+        raise ValueError('Conv3DTranspose with dilation_rate=%r is not supported by minikeras'
+                         % (c.get('dilation_rate'),))
+    output_padding = c.get('output_padding')
+    config = {'nb_filter': int(c['filters']), 'kernel_size': tuple(_triple(c['kernel_size'])),
+              'subsample': tuple(_triple(c.get('strides', 1))),
+              'border_mode': keras1_padding(c),
+              'output_padding': None if output_padding is None else _triple(output_padding),
+              'dim_ordering': ordering_of(c.get('data_format')),
+              'init': keras1_initializer(c.get('kernel_initializer')),
+              'activation': keras1_activation(c.get('activation'), major)}
+    config.update(keras1_weight_options(c))
+    return 'Conv3DTranspose', config
+
+
 def _upsampling3d_1(c, major):
     return 'UpSampling3D', {'size': _triple(c.get('size', 2)),
                             'dim_ordering': ordering_of(c.get('data_format'))}
@@ -456,6 +496,8 @@ register_format(SeparableConvolution2D, LayerFormat(
 register_format(Convolution3D, LayerFormat(
     saved_names=('Conv3D',), config_in=_conv3d_1, weights_in=_conv3d_weights_in,
     keras3_out=_conv3d_3))
+register_format(SeparableConv1D, LayerFormat(config_in=_separable1d_1))
+register_format(Conv3DTranspose, LayerFormat(config_in=_conv3d_transpose_1))
 register_format(UpSampling3D, LayerFormat(
     config_in=_upsampling3d_1,
     keras3_out=volume_passthrough_3('UpSampling3D', lambda l: {'size': list(l.size)})))
