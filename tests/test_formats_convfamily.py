@@ -155,3 +155,42 @@ def test_atrous1d_and_global_pooling3d_round_trips(tmp_path):
             assert [type(l).__name__ for l in again.layers] == \
                 [type(l).__name__ for l in model.layers]
             np.testing.assert_allclose(again.predict(x), model.predict(x), rtol=1e-5, atol=1e-6)
+
+
+def keras2_layers_model(data_format):
+    """SeparableConv1D (in `data_format`) beside a channels-last
+    Conv3DTranspose, as two inputs of one functional model."""
+    from minikeras.layers import Conv3DTranspose, Input, SeparableConv1D, concatenate
+    from minikeras.models import Model
+    sequence = Input((4, 9) if data_format == 'channels_first' else (9, 4))
+    volume = Input((3, 4, 4, 2))
+    a = SeparableConv1D(3, 3, strides=2, padding='same', depth_multiplier=2,
+                        data_format=data_format, activation='tanh')(sequence)
+    b = Conv3DTranspose(2, (3, 3, 3), strides=(1, 2, 2), padding='same',
+                        output_padding=(0, 1, 1), data_format='channels_last')(volume)
+    model = Model([sequence, volume], concatenate([Flatten()(a), Flatten()(b)]))
+    model.compile('sgd', 'mse')
+    return model
+
+
+@pytest.mark.parametrize('data_format', ['channels_last', 'channels_first'])
+def test_keras2_separable_and_transposed_layers_export_and_read_back(tmp_path, data_format):
+    model = keras2_layers_model(data_format)
+    rng = np.random.RandomState(3)
+    model.set_weights([rng.standard_normal(w.shape).astype('float32') * 0.3
+                       for w in model.get_weights()])
+    x = [rng.standard_normal((2,) + shape[1:]).astype('float32') for shape in model.input_shape]
+    path = str(tmp_path / 'k3.h5')
+    saving.export_to_keras3(model, path)
+    again = load_model(path)
+    names = [type(layer).__name__ for layer in again.layers]
+    assert 'SeparableConv1D' in names and 'Conv3DTranspose' in names
+    np.testing.assert_allclose(again.predict(x), model.predict(x), rtol=1e-5, atol=1e-6)
+
+
+def test_channels_first_conv3d_transpose_export_is_refused(tmp_path):
+    from minikeras.layers import Conv3DTranspose
+    model = Sequential([Conv3DTranspose(2, 3, data_format='channels_first',
+                                        input_shape=(2, 3, 4, 4))])
+    with pytest.raises(ExportError, match=r"\(Conv3DTranspose\): only 'tf'-ordered volumes"):
+        saving.export_to_keras3(model, str(tmp_path / 'a.h5'))

@@ -113,3 +113,33 @@ def test_merge_stays_keras_1_function():
     # The module of the same name (Keras 2's) does what Keras 1's function did.
     assert merge_module([a, b], mode='concat').shape == (None, 6)
     assert merge_module.Add is Add
+
+
+def merges_model():
+    """Every Keras 2 merge layer in one functional model, its inputs from Dense layers."""
+    a, b = Input((4,)), Input((4,))
+    x, y = Dense(4, activation='tanh')(a), Dense(4)(b)
+    merged = [Add()([x, y]), Subtract()([x, y]), Multiply()([x, y]), Average()([x, y]),
+              Maximum()([x, y]), Minimum()([x, y]), Dot(axes=1, normalize=True)([x, y])]
+    return Model([a, b], Dense(2)(Concatenate()(merged)))
+
+
+def test_keras2_merges_export_to_keras3_and_read_back(tmp_path):
+    from minikeras.engine.saving import export_to_keras3
+    from minikeras.models import load_model
+    model = merges_model()
+    rng = np.random.RandomState(2)
+    model.set_weights([rng.uniform(-1, 1, w.shape).astype('float32') for w in model.get_weights()])
+    xs = [rng.uniform(-1, 1, (5, 4)).astype('float32') for _ in range(2)]
+    path = str(tmp_path / 'k3.h5')
+    export_to_keras3(model, path)
+    import h5py
+    import json
+    with h5py.File(path, 'r') as f:
+        config = json.loads(f.attrs['model_config'])
+    classes = [layer['class_name'] for layer in config['config']['layers']]
+    for name in ('Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Dot',
+                 'Concatenate'):
+        assert name in classes
+    np.testing.assert_allclose(load_model(path).predict(xs), model.predict(xs), rtol=1e-5,
+                               atol=1e-6)

@@ -46,12 +46,14 @@ SLOW = [
     '2.2.4/cifar10_resnet', '2.2.4/mnist_cnn', '2.2.4/mnist_mlp', '2.2.4/mnist_net2net',
     '2.2.4/mnist_siamese', '2.2.4/mnist_sklearn_wrapper', '2.2.4/mnist_transfer_cnn',
     '2.2.4/reuters_mlp_relu_vs_selu', '2.2.4/cifar10_cnn_capsule', '2.2.4/imdb_lstm',
-    '1.2.2/conv_lstm',
+    '1.2.2/conv_lstm', '2.2.4/variational_autoencoder', '2.2.4/variational_autoencoder_deconv',
 ]
 
 # Third-party packages a script imports itself (not Keras's): without them the
 # script cannot start, whatever minikeras does.
-NEEDS = {'1.2.2/conv_lstm': 'matplotlib', '2.2.4/conv_lstm': 'matplotlib'}
+NEEDS = {'1.2.2/conv_lstm': 'matplotlib', '2.2.4/conv_lstm': 'matplotlib',
+         '2.2.4/variational_autoencoder': 'matplotlib',
+         '2.2.4/variational_autoencoder_deconv': 'matplotlib'}
 
 
 def _run_example(key, tmp_path, timeout):

@@ -120,3 +120,26 @@ def test_the_lstm_tanh_is_within_half_an_ulp_and_the_gates_are_numpys():
         recurrent_kernels._activate_row(got, 0, got.size, code)
         np.testing.assert_allclose(got, recurrent_kernels.activate(x.copy(), code), rtol=1e-6,
                                    atol=1e-7)
+
+
+@pytest.mark.parametrize('reverse', [False, True])
+def test_input_dropout_kernels_are_the_numpy_formulas_bit_for_bit(reverse):
+    rng = np.random.RandomState(5)
+    batch, steps, dim, gates = 5, 7, 6, 4
+    x = rng.standard_normal((batch, steps, dim)).astype('float32')
+    w_mask = (rng.rand(gates, batch, dim) < 0.7).astype('float32') / np.float32(0.7)
+    x_tm = x.transpose(1, 0, 2)[::-1] if reverse else x.transpose(1, 0, 2)
+    masked = np.empty((gates, steps, batch, dim), 'float32')
+    recurrent_kernels.mask_inputs(x, w_mask, reverse, masked, 0, 3)
+    recurrent_kernels.mask_inputs(x, w_mask, reverse, masked, 3, steps)
+    for g in range(gates):
+        np.testing.assert_array_equal(masked[g], x_tm * w_mask[g])
+    per_gate = rng.standard_normal((gates, steps, batch, dim)).astype('float32')
+    expected = np.zeros((steps, batch, dim), 'float32')
+    for g in range(gates):
+        expected += per_gate[g] * w_mask[g]
+    expected = (expected[::-1] if reverse else expected).transpose(1, 0, 2)
+    dx = np.full((batch, steps, dim), np.nan, 'float32')
+    recurrent_kernels.gather_input_gradient(per_gate, w_mask, reverse, dx, 0, 4)
+    recurrent_kernels.gather_input_gradient(per_gate, w_mask, reverse, dx, 4, steps)
+    np.testing.assert_array_equal(dx, expected)

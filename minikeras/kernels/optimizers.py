@@ -18,9 +18,7 @@ Gradient clipping is fused too: each element of `g` is first multiplied by
 
 Each kernel updates the elements [lo, hi) (its last two arguments), so that
 `threads.run_ranges` can spread a large parameter over the kernel threads;
-an element's result does not depend on its range, hence deterministic. The
-kernels loop over slices [lo:hi] from 0: an index known not to be negative
-needs no wraparound check, and the loops vectorise.
+an element's result does not depend on its range, hence deterministic.
 """
 import numba
 import numpy as np
@@ -28,9 +26,10 @@ import numpy as np
 __all__ = ['sum_of_squares', 'sgd_update', 'rmsprop_update', 'adagrad_update',
            'adadelta_update', 'adam_update', 'adamax_update', 'nadam_update']
 
-# error_model='numpy': a division by zero gives inf or NaN as NumPy's does,
-# instead of a ZeroDivisionError check per element, which kept LLVM from
-# vectorising the loops (3-4x slower).
+# error_model='numpy': a division by zero gives inf or nan, as the NumPy
+# formula does, instead of a check that raises; with the loops running over
+# views from index 0 (no negative-index wraparound to handle), this lets
+# them vectorise. Neither changes a result.
 _OPTIONS = dict(cache=True, nogil=True, fastmath=False, boundscheck=False, error_model='numpy')
 
 
@@ -96,8 +95,8 @@ def adadelta_update(p, g, accumulator, delta_accumulator, lr, rho, one_minus_rho
                     scale, bound, lo, hi):
     """a = rho a + (1 - rho) g^2; step = g sqrt(d + epsilon) / sqrt(a + epsilon);
     d = rho d + (1 - rho) step^2; p -= lr step."""
-    p, g = p[lo:hi], g[lo:hi]
-    accumulator, delta_accumulator = accumulator[lo:hi], delta_accumulator[lo:hi]
+    p, g, accumulator = p[lo:hi], g[lo:hi], accumulator[lo:hi]
+    delta_accumulator = delta_accumulator[lo:hi]
     for k in range(p.shape[0]):
         grad = _clipped(g[k], scale, bound)
         a = rho * accumulator[k] + one_minus_rho * (grad * grad)

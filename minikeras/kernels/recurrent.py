@@ -45,7 +45,7 @@ import numpy as np
 from . import threads
 
 __all__ = ['ACTIVATIONS', 'rnn_forward', 'rnn_backward', 'gru_forward', 'gru_backward',
-           'lstm_forward', 'lstm_backward']
+           'lstm_forward', 'lstm_backward', 'mask_inputs', 'gather_input_gradient']
 
 LINEAR, TANH, SIGMOID, HARD_SIGMOID, RELU, SOFTPLUS, SOFTSIGN, ELU = range(8)
 
@@ -358,29 +358,32 @@ def _tanh(x):
 @numba.njit(**_VECTOR_OPTIONS)
 def _activate_row(row, lo, hi, code):
     """Activation `code` on row[lo:hi] in place, one vectorisable loop per code;
-    the same float32 formulas as `activate` (tanh: `_tanh`)."""
+    the same float32 formulas as `activate` (tanh: `_tanh`). The loops run
+    over a view from index 0: an index LLVM knows to be non-negative needs no
+    wraparound, which is what lets them vectorise."""
     one, zero = np.float32(1.), np.float32(0.)
+    row = row[lo:hi]
     if code == TANH:
-        for j in range(lo, hi):
+        for j in range(row.shape[0]):
             row[j] = _tanh(row[j])
     elif code == HARD_SIGMOID:
-        for j in range(lo, hi):
+        for j in range(row.shape[0]):
             row[j] = min(max(row[j] * np.float32(0.2) + np.float32(0.5), zero), one)
     elif code == SIGMOID:
-        for j in range(lo, hi):
+        for j in range(row.shape[0]):
             row[j] = one / (one + np.exp(-row[j]))
     elif code == RELU:
-        for j in range(lo, hi):
+        for j in range(row.shape[0]):
             row[j] = max(row[j], zero)
     elif code == SOFTPLUS:
-        for j in range(lo, hi):
+        for j in range(row.shape[0]):
             value = row[j]
             row[j] = max(value, zero) + np.log1p(np.exp(-abs(value)))
     elif code == SOFTSIGN:
-        for j in range(lo, hi):
+        for j in range(row.shape[0]):
             row[j] = row[j] / (one + abs(row[j]))
     elif code == ELU:
-        for j in range(lo, hi):
+        for j in range(row.shape[0]):
             if row[j] <= zero:
                 row[j] = np.expm1(row[j])
 
@@ -400,8 +403,11 @@ def lstm_step_forward(xp_t, rec, per_gate, gate_masks, c_prev, h_prev, out_prev,
         x_row = xp_t[b]
         if gate_masks:
             for g in range(4):
+                pre = row[g * n:(g + 1) * n]
+                x_part = x_row[g * n:(g + 1) * n]
+                rec_part = per_gate[g, b]
                 for j in range(n):
-                    row[g * n + j] = x_row[g * n + j] + per_gate[g, b, j]
+                    pre[j] = x_part[j] + rec_part[j]
         else:
             rec_row = rec[b]
             for j in range(4 * n):
@@ -409,30 +415,36 @@ def lstm_step_forward(xp_t, rec, per_gate, gate_masks, c_prev, h_prev, out_prev,
         _activate_row(row, 0, 2 * n, inner_act)
         _activate_row(row, 2 * n, 3 * n, act)
         _activate_row(row, 3 * n, 4 * n, inner_act)
+        i, f, cc, o = row[:n], row[n:2 * n], row[2 * n:3 * n], row[3 * n:4 * n]
         ac = act_c_t[b]
+        cp = c_prev[b]
         for j in range(n):
-            ac[j] = row[n + j] * c_prev[b, j] + row[j] * row[2 * n + j]
+            ac[j] = f[j] * cp[j] + i[j] * cc[j]
+        c_row, h_row, out_row = c_t[b], h_t[b], out_t[b]
         real = mask_t[b] != 0
         if real:
             for j in range(n):
-                c_t[b, j] = ac[j]
+                c_row[j] = ac[j]
         else:
             for j in range(n):
-                c_t[b, j] = c_prev[b, j]
+                c_row[j] = cp[j]
         _activate_row(ac, 0, n, act)
         if real:
             for j in range(n):
-                h = row[3 * n + j] * ac[j]
-                h_t[b, j] = h
-                out_t[b, j] = h
+                h = o[j] * ac[j]
+                h_row[j] = h
+                out_row[j] = h
         else:
+            hp, op = h_prev[b], out_prev[b]
             for j in range(n):
-                h_t[b, j] = h_prev[b, j]
-                out_t[b, j] = out_prev[b, j]
+                h_row[j] = hp[j]
+                out_row[j] = op[j]
         if gate_masks:
             for g in range(4):
+                target = masked_states[g, t_next, b]
+                mu_row = mu[g, b]
                 for j in range(n):
-                    masked_states[g, t_next, b, j] = h_t[b, j] * mu[g, b, j]
+                    target[j] = h_row[j] * mu_row[j]
 
 
 def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
@@ -468,53 +480,93 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
 
 
 @numba.njit(**_VECTOR_OPTIONS)
+def _times_dact(values, y, code):
+    """values[j] *= the derivative of activation `code` at the input whose
+    output is y[j] (`_dact`), one vectorisable loop per code."""
+    one, zero = np.float32(1.), np.float32(0.)
+    if code == TANH:
+        for j in range(values.shape[0]):
+            values[j] *= one - y[j] * y[j]
+    elif code == SIGMOID:
+        for j in range(values.shape[0]):
+            values[j] *= y[j] * (one - y[j])
+    elif code == HARD_SIGMOID:
+        for j in range(values.shape[0]):
+            values[j] *= np.float32(0.2) if zero < y[j] < one else zero
+    elif code == RELU:
+        for j in range(values.shape[0]):
+            values[j] *= one if y[j] > zero else zero
+    elif code == SOFTPLUS:
+        for j in range(values.shape[0]):
+            values[j] *= -np.expm1(-y[j])
+    elif code == SOFTSIGN:
+        for j in range(values.shape[0]):
+            s = one - abs(y[j])
+            values[j] *= s * s
+    elif code == ELU:
+        for j in range(values.shape[0]):
+            values[j] *= one if y[j] > zero else y[j] + one
+
+
+@numba.njit(**_VECTOR_OPTIONS)
 def lstm_step_backward(dout_t, carry, dh, dc, back, per_gate_back, gate_masks, mu, mask_next,
-                       gates_t, c_prev, act_c_t, mask_t, act, inner_act, dz_t, dz_gates, lo, hi):
+                       gates_t, c_prev, act_c_t, mask_t, act, inner_act, dz_t, lo, hi):
     """One step back. First the gradient of this step's new state from the
     product of the step after it (`back` (B, n) = dz @ U.T, or with gate
     masks the sum over g of `per_gate_back[g]` * mu[g]) where that step was
-    real (`mask_next`; all zero for the last step); then dz_t (B, 4n), and
-    with gate masks the same values per gate in dz_gates (4, B, n). Samples
-    [lo, hi) only."""
+    real (`mask_next`; all zero for the last step); then dz_t (B, 4n).
+    Samples [lo, hi) only."""
     n = dh.shape[1]
     for b in range(lo, hi):
+        dh_row = dh[b]
         if mask_next[b] != 0:
             if gate_masks:
+                back0, mu0 = per_gate_back[0, b], mu[0, b]
                 for j in range(n):
-                    total = per_gate_back[0, b, j] * mu[0, b, j]
-                    for g in range(1, 4):
-                        total += per_gate_back[g, b, j] * mu[g, b, j]
-                    dh[b, j] = total
+                    dh_row[j] = back0[j] * mu0[j]
+                for g in range(1, 4):
+                    back_g, mu_g = per_gate_back[g, b], mu[g, b]
+                    for j in range(n):
+                        dh_row[j] += back_g[j] * mu_g[j]
             else:
+                back_row = back[b]
                 for j in range(n):
-                    dh[b, j] = back[b, j]
+                    dh_row[j] = back_row[j]
         real = mask_t[b] != 0
         row = gates_t[b]
         dz_row = dz_t[b]
+        dout_row, carry_row, dc_row = dout_t[b], carry[b], dc[b]
         if real:
+            # the cell's derivative gate by gate, each product in the order
+            # of the formulas: dcn = dc + (dhn * o) * a'(c), dz_i = (dcn * c~) * ia'(i),
+            # dz_f = (dcn * c_prev) * ia'(f), dz_c = (dcn * i) * a'(c~),
+            # dz_o = (dhn * a(c)) * ia'(o); one loop per activation derivative
+            i, f, cc, o = row[:n], row[n:2 * n], row[2 * n:3 * n], row[3 * n:4 * n]
+            dz_i, dz_f = dz_row[:n], dz_row[n:2 * n]
+            dz_c, dz_o = dz_row[2 * n:3 * n], dz_row[3 * n:4 * n]
+            ac_row, cp = act_c_t[b], c_prev[b]
             for j in range(n):
-                dhn = dh[b, j] + (dout_t[b, j] + carry[b, j])
-                carry[b, j] = 0.
-                i = row[j]
-                f = row[n + j]
-                cc = row[2 * n + j]
-                o = row[3 * n + j]
-                ac = act_c_t[b, j]
-                dcn = dc[b, j] + dhn * o * _dact(ac, act)
-                dz_row[j] = dcn * cc * _dact(i, inner_act)
-                dz_row[n + j] = dcn * c_prev[b, j] * _dact(f, inner_act)
-                dz_row[2 * n + j] = dcn * i * _dact(cc, act)
-                dz_row[3 * n + j] = dhn * ac * _dact(o, inner_act)
-                dc[b, j] = dcn * f
+                dhn = dh_row[j] + (dout_row[j] + carry_row[j])
+                carry_row[j] = 0.
+                dz_o[j] = dhn
+                dz_c[j] = dhn * o[j]
+            _times_dact(dz_c, ac_row, act)
+            for j in range(n):
+                dcn = dc_row[j] + dz_c[j]
+                dc_row[j] = dcn * f[j]
+                dz_i[j] = dcn * cc[j]
+                dz_f[j] = dcn * cp[j]
+                dz_c[j] = dcn * i[j]
+                dz_o[j] = dz_o[j] * ac_row[j]
+            _times_dact(dz_i, i, inner_act)
+            _times_dact(dz_f, f, inner_act)
+            _times_dact(dz_c, cc, act)
+            _times_dact(dz_o, o, inner_act)
         else:
             for j in range(n):
-                carry[b, j] += dout_t[b, j]
+                carry_row[j] += dout_row[j]
             for j in range(4 * n):
                 dz_row[j] = 0.
-        if gate_masks:
-            for g in range(4):
-                for j in range(n):
-                    dz_gates[g, b, j] = dz_row[g * n + j]
 
 
 def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, inner_act, dz):
@@ -524,7 +576,6 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
     dc = np.zeros((B, n), np.float32)
     carry = np.zeros((B, n), np.float32)
     back = np.zeros((B, n), np.float32)
-    dz_gates = np.zeros((4, B, n), np.float32)
     per_gate_back = np.zeros((4, B, n), np.float32)
     no_next = np.zeros(B, np.uint8)
     bounds = batch_shards(B)
@@ -534,9 +585,52 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
         for t in range(T - 1, -1, -1):
             lstm_step_backward(dout[t], carry, dh, dc, back, per_gate_back, gate_masks, mu,
                                mask[t + 1] if t + 1 < T else no_next, gates[t], cs[t], act_c[t],
-                               mask[t], act, inner_act, dz[t], dz_gates, lo, hi)
-            if gate_masks:
-                np.matmul(dz_gates[:, lo:hi], Ugt, out=per_gate_back[:, lo:hi])
+                               mask[t], act, inner_act, dz[t], lo, hi)
+            if gate_masks:  # dz_t's gates as (4, samples, n) views, one product per gate
+                dz_gates = dz[t, lo:hi].reshape(hi - lo, 4, n).transpose(1, 0, 2)
+                np.matmul(dz_gates, Ugt, out=per_gate_back[:, lo:hi])
             else:
                 np.matmul(dz[t, lo:hi], Ut, out=back[lo:hi])
     threads.run_tasks(shard, len(bounds) - 1)
+
+
+# ---------------------------------------------------------------------------
+# Input dropout with one mask per gate (Keras 1's 'cpu' and 'mem' modes):
+# the masked copies of the input, time-major, and the gradient of the input
+# gathered back from the gates, batch-major; the time reversal of
+# go_backwards is done on the way in both directions.
+
+
+@numba.njit(**_VECTOR_OPTIONS)
+def mask_inputs(x, w_mask, reverse, out, lo, hi):
+    """out[g, t, b] = x[b, s] * w_mask[g, b] for the steps t in [lo, hi),
+    where s = t, or T - 1 - t with `reverse`. x (B, T, D), w_mask (G, B, D),
+    out (G, T, B, D)."""
+    steps = x.shape[1]
+    for g in range(out.shape[0]):
+        for t in range(lo, hi):
+            s = steps - 1 - t if reverse else t
+            for b in range(x.shape[0]):
+                source, keep, target = x[b, s], w_mask[g, b], out[g, t, b]
+                for j in range(source.shape[0]):
+                    target[j] = source[j] * keep[j]
+
+
+@numba.njit(**_VECTOR_OPTIONS)
+def gather_input_gradient(per_gate, w_mask, reverse, dx, lo, hi):
+    """dx[b, s] = the sum over the gates g in order, from zero, of
+    per_gate[g, t, b] * w_mask[g, b] (the gradient of each gate's masked
+    input times its mask), for the steps t in [lo, hi); s = t, or T - 1 - t
+    with `reverse`. per_gate (G, T, B, D), w_mask (G, B, D), dx (B, T, D)."""
+    steps = dx.shape[1]
+    zero = np.float32(0.)
+    for t in range(lo, hi):
+        s = steps - 1 - t if reverse else t
+        for b in range(dx.shape[0]):
+            target = dx[b, s]
+            for j in range(target.shape[0]):
+                target[j] = zero
+            for g in range(per_gate.shape[0]):
+                source, keep = per_gate[g, t, b], w_mask[g, b]
+                for j in range(target.shape[0]):
+                    target[j] += source[j] * keep[j]

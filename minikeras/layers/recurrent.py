@@ -535,23 +535,27 @@ class _FusedCell(Recurrent):
         n, gates = self.output_dim, len(self._GATES)
         W, U, b = self._concatenated_weights()
         w_mask, u_mask = self._dropout(training, batch, input_dim)
-        x_tm = x.transpose(1, 0, 2)
         mask_tm = np.ones((steps, batch), 'uint8') if mask is None else \
             np.ascontiguousarray(mask.T, dtype='uint8')
         if self.go_backwards:
-            x_tm = x_tm[::-1]
             mask_tm = np.ascontiguousarray(mask_tm[::-1])
-        x_tm = np.ascontiguousarray(x_tm)
-        flat = x_tm.reshape(steps * batch, input_dim)
         masked_inputs = []
         matmul = kernel_threads.matmul  # the large products on every kernel thread
         if w_mask is None:
+            x_tm = x.transpose(1, 0, 2)
+            x_tm = np.ascontiguousarray(x_tm[::-1] if self.go_backwards else x_tm)
+            flat = x_tm.reshape(steps * batch, input_dim)
             xp = matmul(flat, W)
         else:
+            # each gate's masked input, time-major (and reversed for go_backwards)
+            masked = np.empty((gates, steps, batch, input_dim), 'float32')
+            kernel_threads.run_ranges(kernels.mask_inputs, steps, masked.size, x, w_mask,
+                                      self.go_backwards, masked)
+            masked_inputs = [masked[g].reshape(steps * batch, input_dim) for g in range(gates)]
             xp = np.empty((steps * batch, gates * n), 'float32')
             for g in range(gates):
-                masked_inputs.append((x_tm * w_mask[g]).reshape(steps * batch, input_dim))
-                xp[:, g * n:(g + 1) * n] = matmul(masked_inputs[g], W[:, g * n:(g + 1) * n])
+                cols = slice(g * n, (g + 1) * n)
+                matmul(masked_inputs[g], W[:, cols], out=xp[:, cols])
         xp += b
         xp = xp.reshape(steps, batch, gates * n)
         gate_masks = u_mask is not None
@@ -585,13 +589,22 @@ class _FusedCell(Recurrent):
                 dx = matmul(dz_flat, W.T) if need_input_grad else None
             else:
                 dW = np.empty_like(W)
-                dx = np.zeros((steps, batch, input_dim), 'float32') if need_input_grad else None
+                per_gate = np.empty((gates, steps * batch, input_dim), 'float32') \
+                    if need_input_grad else None
                 for g in range(gates):
                     cols = slice(g * n, (g + 1) * n)
-                    dW[:, cols] = matmul(masked_inputs[g].T, dz_flat[:, cols])
-                    if dx is not None:
-                        dx += matmul(dz_flat[:, cols], W[:, cols].T).reshape(
-                            steps, batch, input_dim) * w_mask[g]
+                    matmul(masked_inputs[g].T, dz_flat[:, cols], out=dW[:, cols])
+                    if per_gate is not None:
+                        matmul(dz_flat[:, cols], W[:, cols].T, out=per_gate[g])
+                self._add_concatenated_gradients(dW, dU, db)
+                if per_gate is None:
+                    return None
+                # sum_g (dz_g W_g.T) * mask_g, batch-major and in the input's time order
+                dx = np.empty((batch, steps, input_dim), 'float32')
+                kernel_threads.run_ranges(kernels.gather_input_gradient, steps, per_gate.size,
+                                          per_gate.reshape(gates, steps, batch, input_dim),
+                                          w_mask, self.go_backwards, dx)
+                return dx
             self._add_concatenated_gradients(dW, dU, db)
             if dx is None:
                 return None

@@ -419,6 +419,24 @@ def _deconv2d_3(layer, state, converted):
         ExportedTensor(layer.output_shape, cf=layer.dim_ordering == 'th')
 
 
+def _separable_options_3(layer, axis_map=None):
+    """The initializers, regularizers and constraints of a separable
+    convolution's Keras 3 config, the kernel axes of its constraints moved
+    through `axis_map`."""
+    return {'depthwise_initializer': keras3_initializer(layer.init),
+            'pointwise_initializer': keras3_initializer(layer.init),
+            'bias_initializer': {'class_name': 'Zeros', 'config': {}},
+            'depthwise_regularizer': keras3_regularizer(layer.depthwise_regularizer),
+            'pointwise_regularizer': keras3_regularizer(layer.pointwise_regularizer),
+            'bias_regularizer': keras3_regularizer(layer.b_regularizer),
+            'activity_regularizer': keras3_regularizer(layer.activity_regularizer),
+            'depthwise_constraint': keras3_constraint(layer, layer.depthwise_constraint,
+                                                      axis_map),
+            'pointwise_constraint': keras3_constraint(layer, layer.pointwise_constraint,
+                                                      axis_map),
+            'bias_constraint': keras3_constraint(layer, layer.b_constraint)}
+
+
 def _separable2d_3(layer, state, converted):
     check_image_layer_3(layer, state, converted)
     axis_map = kernel_axis_map(layer.dim_ordering, 'tf')
@@ -431,19 +449,8 @@ def _separable2d_3(layer, state, converted):
               'data_format': 'channels_last', 'dilation_rate': [1, 1],
               'depth_multiplier': layer.depth_multiplier,
               'activation': keras3_activation(layer, layer.activation),
-              'use_bias': bool(layer.bias),
-              'depthwise_initializer': keras3_initializer(layer.init),
-              'pointwise_initializer': keras3_initializer(layer.init),
-              'bias_initializer': {'class_name': 'Zeros', 'config': {}},
-              'depthwise_regularizer': keras3_regularizer(layer.depthwise_regularizer),
-              'pointwise_regularizer': keras3_regularizer(layer.pointwise_regularizer),
-              'bias_regularizer': keras3_regularizer(layer.b_regularizer),
-              'activity_regularizer': keras3_regularizer(layer.activity_regularizer),
-              'depthwise_constraint': keras3_constraint(layer, layer.depthwise_constraint,
-                                                        axis_map),
-              'pointwise_constraint': keras3_constraint(layer, layer.pointwise_constraint,
-                                                        axis_map),
-              'bias_constraint': keras3_constraint(layer, layer.b_constraint)}
+              'use_bias': bool(layer.bias)}
+    config.update(_separable_options_3(layer, axis_map))
     return [('SeparableConv2D', config, weights)], \
         ExportedTensor(layer.output_shape, cf=layer.dim_ordering == 'th')
 
@@ -496,8 +503,45 @@ register_format(SeparableConvolution2D, LayerFormat(
 register_format(Convolution3D, LayerFormat(
     saved_names=('Conv3D',), config_in=_conv3d_1, weights_in=_conv3d_weights_in,
     keras3_out=_conv3d_3))
-register_format(SeparableConv1D, LayerFormat(config_in=_separable1d_1))
-register_format(Conv3DTranspose, LayerFormat(config_in=_conv3d_transpose_1))
+def _separable1d_3(layer, state, converted):
+    if not state.plain():
+        raise ExportError('layer %s (SeparableConv1D) on a channels-first image is not exported'
+                          % layer.name)
+    weights = [('depthwise_kernel', layer.weights[0]), ('pointwise_kernel', layer.weights[1])]
+    if layer.bias:
+        weights.append(('bias', layer.weights[2]))
+    config = {'filters': layer.nb_filter, 'kernel_size': [layer.filter_length],
+              'strides': [layer.subsample_length], 'padding': layer.border_mode,
+              'data_format': layer.data_format, 'dilation_rate': [1],
+              'depth_multiplier': layer.depth_multiplier,
+              'activation': keras3_activation(layer, layer.activation),
+              'use_bias': bool(layer.bias)}
+    config.update(_separable_options_3(layer))
+    return [('SeparableConv1D', config, weights)], ExportedTensor(layer.output_shape)
+
+
+def _conv3d_transpose_3(layer, state, converted):
+    check_volume_layer_3(layer, state)
+    weights = [('kernel', layer.weights[0])]
+    if layer.bias:
+        weights.append(('bias', layer.weights[1]))
+    config = {'filters': layer.nb_filter, 'kernel_size': list(layer.kernel_size),
+              'strides': list(layer.subsample), 'padding': layer.border_mode,
+              'output_padding': None if layer.output_padding is None else
+              list(layer.output_padding),
+              'data_format': 'channels_last', 'dilation_rate': [1, 1, 1],
+              'activation': keras3_activation(layer, layer.activation),
+              'use_bias': bool(layer.bias),
+              'kernel_initializer': keras3_initializer(layer.init),
+              'bias_initializer': {'class_name': 'Zeros', 'config': {}}}
+    config.update(keras3_weight_options(layer))
+    return [('Conv3DTranspose', config, weights)], ExportedTensor(layer.output_shape)
+
+
+register_format(SeparableConv1D, LayerFormat(config_in=_separable1d_1,
+                                             keras3_out=_separable1d_3))
+register_format(Conv3DTranspose, LayerFormat(config_in=_conv3d_transpose_1,
+                                             keras3_out=_conv3d_transpose_3))
 register_format(UpSampling3D, LayerFormat(
     config_in=_upsampling3d_1,
     keras3_out=volume_passthrough_3('UpSampling3D', lambda l: {'size': list(l.size)})))
