@@ -6,7 +6,7 @@
 
 For each convolution of the models in suite_models.py (below, with the
 batch each model runs it at; mnist_acgan's at batch 20 instead of 100/200,
-to keep the run short), the best time per call of the forward, input
+to keep the run short; VGG16's at batch 1, as its input-gradient step), the best time per call of the forward, input
 gradient and weight gradient kernels, their nominal rate (2*N*F*C*KH*KW*OH*OW
 FLOP per call), and that rate as a percentage of NumPy's float32 matrix
 product on the same shapes: (F, C*KH*KW) @ (C*KH*KW, N*OH*OW) (the columns
@@ -39,6 +39,17 @@ CONVS = [
     ('mnist_acgan', 'G conv1', 20, (128, 14, 14), 256, 5, 1, 'same'),
     ('mnist_acgan', 'G conv2', 20, (256, 28, 28), 128, 5, 1, 'same'),
     ('mnist_acgan', 'G conv3', 20, (128, 28, 28), 1, 2, 1, 'same'),
+    # vgg16_input_gradient: every distinct convolution of VGG16 on one 224x224
+    # image (conv3_3, conv4_3 and conv5_2/5_3 repeat conv3_2, conv4_2, conv5_1)
+    ('vgg16', 'conv1_1', 1, (3, 224, 224), 64, 3, 1, 'same'),
+    ('vgg16', 'conv1_2', 1, (64, 224, 224), 64, 3, 1, 'same'),
+    ('vgg16', 'conv2_1', 1, (64, 112, 112), 128, 3, 1, 'same'),
+    ('vgg16', 'conv2_2', 1, (128, 112, 112), 128, 3, 1, 'same'),
+    ('vgg16', 'conv3_1', 1, (128, 56, 56), 256, 3, 1, 'same'),
+    ('vgg16', 'conv3_2', 1, (256, 56, 56), 256, 3, 1, 'same'),
+    ('vgg16', 'conv4_1', 1, (256, 28, 28), 512, 3, 1, 'same'),
+    ('vgg16', 'conv4_2', 1, (512, 28, 28), 512, 3, 1, 'same'),
+    ('vgg16', 'conv5_1', 1, (512, 14, 14), 512, 3, 1, 'same'),
 ]
 KINDS = ('forward', 'backward_input', 'backward_weights')
 
@@ -49,6 +60,8 @@ def parse_args(argv=None):
                                 epilog=__doc__.split('\n', 1)[1])
     p.add_argument('--threads', default=None,
                    help='comma-separated thread counts (default: 1 and the Numba default)')
+    p.add_argument('--models', default=None,
+                   help='comma-separated models of the table to run (default: all)')
     p.add_argument('--repeat', type=int, default=3, help='timing repeats (default 3)')
     p.add_argument('--min-time', type=float, default=0.05)
     p.add_argument('--wait-idle', type=float, default=10, metavar='SECONDS')
@@ -84,7 +97,10 @@ def main(argv=None):
               else sorted({1, default}))
     rng = np.random.RandomState(0)
     cases = []
+    wanted = set(args.models.split(',')) if args.models else None
     for model, layer, N, (C, H, W), F, K, s, mode in CONVS:
+        if wanted is not None and model not in wanted:
+            continue
         pt, OH = conv2d.conv_padding(H, K, mode, s)
         pl, OW = conv2d.conv_padding(W, K, mode, s)
         x = rng.standard_normal((N, C, H, W)).astype(np.float32)
@@ -104,7 +120,7 @@ def main(argv=None):
         a = rng.standard_normal((F, C * K * K)).astype(np.float32)
         bm = rng.standard_normal((C * K * K, cols)).astype(np.float32)
         gemm = (lambda a=a, bm=bm: np.matmul(a, bm), 2.0 * F * C * K * K * cols)
-        path = 'im2col+sgemm' if conv2d_gemm.use_gemm(C, F, K, K, s > 1) else 'direct'
+        path = 'im2col+sgemm' if conv2d_gemm.use_gemm(C, F, K, K, s > 1, N) else 'direct'
         cases.append(dict(model=model, layer=layer, shape='x(%d, %d, %d, %d) w(%d, %d, %d, %d)%s%s'
                           % (N, C, H, W, F, C, K, K, ' s%d' % s if s > 1 else '',
                              ' ' + mode if mode != 'valid' else ''),

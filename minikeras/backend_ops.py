@@ -1035,7 +1035,9 @@ def _graph_aware(function, name=None, on_graph=None):
 
     @functools.wraps(function)
     def graph_aware(*args, **kwargs):
-        if _has_keras_tensor(args) or _has_keras_tensor(kwargs):
+        # arrays alone (every batch of a model) need no search for graph tensors
+        if (kwargs or not builtins.all(type(a) is np.ndarray for a in args)) and \
+                (_has_keras_tensor(args) or _has_keras_tensor(kwargs)):
             return _symbolic_apply(on_graph, args, kwargs, name)
         return function(*args, **kwargs)
     return graph_aware

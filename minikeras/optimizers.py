@@ -7,6 +7,8 @@ SGD, Adagrad, Adadelta and RMSprop when `decay > 0`). Each parameter is
 updated by one compiled pass (`minikeras.kernels.optimizers`) that computes
 the same float32 operations, in the same order, as the NumPy formula.
 """
+import threading
+
 import numpy as np
 
 from .compat import keras0, keras2
@@ -24,9 +26,25 @@ from .utils.generic_utils import get_from_module
 _F = np.float32
 
 
+_pending = threading.local()
+
+
 def _run(kernel, p, g, *args):
-    """kernel(p, g, *args, lo, hi) over every element, spread over the kernel threads."""
-    threads.run_ranges(kernel, p.shape[0], p.shape[0], p, g, *args)
+    """kernel(p, g, *args, lo, hi) over every element, spread over the kernel
+    threads; inside `Optimizer.update`, queued so that every weight's update
+    runs in one pool call."""
+    calls = getattr(_pending, 'calls', None)
+    if calls is None:
+        threads.run_ranges(kernel, p.shape[0], p.shape[0], p, g, *args)
+    else:
+        calls.append((kernel, p.shape[0], (p, g) + args))
+
+
+def _run_pending():
+    calls = _pending.calls
+    if calls:
+        threads.run_range_calls(calls)
+        del calls[:]
 
 
 def _variable(value):
@@ -104,15 +122,21 @@ class Optimizer(object):
         flat_slots = [self._flat_slots(index, p) for index, p in enumerate(params)]
         scale, bound = self._clip_factors(flat_grads)
         lr = self._decayed_lr()
-        for index, (p, g) in enumerate(zip(params, flat_grads)):
-            constraint = constraints[index] if constraints is not None else None
-            in_place = constraint is None and p.dtype == np.float32 and p.flags.c_contiguous
-            new_p = p if in_place else np.array(p, dtype=np.float32, order='C')
-            self._apply(new_p.reshape(-1), g, flat_slots[index], lr, scale, bound)
-            if constraint is not None:
-                new_p = constraint(new_p)
-            if new_p is not p:
-                p[...] = new_p
+        _pending.calls = []
+        try:
+            for index, (p, g) in enumerate(zip(params, flat_grads)):
+                constraint = constraints[index] if constraints is not None else None
+                in_place = constraint is None and p.dtype == np.float32 and p.flags.c_contiguous
+                new_p = p if in_place else np.array(p, dtype=np.float32, order='C')
+                self._apply(new_p.reshape(-1), g, flat_slots[index], lr, scale, bound)
+                if new_p is not p:
+                    _run_pending()  # the new value is needed now
+                    if constraint is not None:
+                        new_p = constraint(new_p)
+                    p[...] = new_p
+            _run_pending()
+        finally:
+            _pending.calls = None
         if self.decay > 0 or self._counts_iterations_always:
             self.iterations += 1.
 

@@ -266,13 +266,16 @@ def test_conv_real_shapes(shape):
     (4, 1, 32, 28, 28, 3, 2, 'same'),     # ... its first: one channel, stride 2
     (1, 128, 80, 30, 30, 5, 1, 'same'),   # a sample cut into blocks of rows
     (5, 64, 129, 7, 6, 3, 1, 'full'),     # odd filter count, 'full' border
+    (1, 64, 48, 100, 90, 3, 1, 'same'),   # one image (VGG16's step): blocks of rows on threads
+    (2, 16, 24, 9, 11, 3, 1, 'valid'),    # a small batch of small images: split products
+    (9, 64, 128, 5, 6, 3, 1, 'same'),     # more filters than channels: input gradient by col2im
 ])
 def test_conv_wide_layers_match_reference(shape):
     from minikeras.kernels.conv2d_gemm import _plan, use_gemm
     N, C, F, H, W, K, s, mode = shape
     pt, OH = conv_padding(H, K, mode, s)
     pl, OW = conv_padding(W, K, mode, s)
-    assert use_gemm(C, F, K, K, s > 1)
+    assert use_gemm(C, F, K, K, s > 1, N)
     if H == 30:
         assert _plan(N, C, K, K, OH, OW)[1] < OH
     _check_conv((N, C, F, H, W, K, K, s, s, pt, pl, OH, OW), seed=C + F)
@@ -288,6 +291,8 @@ def _thread_counts():
     (19, 2, 3, 9, 8, 3, 2, 2, 3, 1, 0, 5, 3),      # any-stride path
     (21, 64, 128, 6, 5, 3, 3, 1, 1, 1, 1, 6, 5),   # matrix-product path
     (3, 40, 16, 24, 20, 5, 5, 2, 1, 2, 2, 12, 20),  # matrix products, blocks of rows
+    (1, 64, 48, 100, 90, 3, 3, 1, 1, 1, 1, 100, 90),  # one image: blocks of rows on threads
+    (1, 64, 48, 9, 7, 3, 3, 1, 1, 1, 1, 9, 7),      # one small image: split products
 ])
 def test_conv_deterministic_across_runs_and_threads(case):
     before = numba.get_num_threads()

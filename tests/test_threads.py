@@ -66,6 +66,40 @@ def test_run_ranges_covers_the_range_in_order_pieces(count, work):
     assert all(lo < hi for lo, hi in pieces)
 
 
+@pytest.mark.parametrize('sizes', [[1], [3, 5], [401408, 512, 262144, 512, 5120, 10],
+                                   [1 << 20, 0, 7]])
+def test_run_range_calls_covers_every_call_once_in_ranges_set_by_the_sizes(sizes):
+    def cover(workers):
+        pieces = {k: [] for k in range(len(sizes))}
+        lock = threading.Lock()
+
+        def kernel(tag, lo, hi):
+            with lock:
+                pieces[tag].append((lo, hi))
+
+        old = numba.get_num_threads()
+        numba.set_num_threads(workers)
+        try:
+            threads.run_range_calls([(kernel, n, (k,)) for k, n in enumerate(sizes)])
+        finally:
+            numba.set_num_threads(old)
+        return {k: sorted(p) for k, p in pieces.items()}
+
+    for workers in _thread_counts():
+        pieces = cover(workers)
+        for k, n in enumerate(sizes):
+            p = pieces[k]
+            if n == 0:
+                assert p == []
+                continue
+            assert p[0][0] == 0 and p[-1][1] == n
+            assert all(a[1] == b[0] for a, b in zip(p, p[1:]))
+    if len(_thread_counts()) > 1:
+        many = cover(2)
+        assert cover(2) == many  # the same ranges every time
+        assert max(len(p) for p in many.values()) > 1 or sum(sizes) < (1 << 17)
+
+
 @pytest.mark.parametrize('M,K,N', [(128, 784, 512), (784, 128, 512), (100, 256, 128),
                                    (300, 70, 1000), (33, 1000, 700)])
 def test_matmul_matches_numpy_and_is_deterministic_across_threads(M, K, N):

@@ -78,11 +78,13 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
     wanted = set(wanted)
     records = []
     penalty = 0.
+    # nothing to follow for backprop (prediction, evaluation): no bookkeeping
+    tracking = bool(need_backprop or carries or wanted)
     for node in nodes:
         layer = node.outbound_layer
         args = [values[id(t)] for t in node.input_tensors]
         in_masks = [masks.get(id(t)) for t in node.input_tensors]
-        need_input = any(id(t) in carries for t in node.input_tensors)
+        need_input = tracking and any(id(t) in carries for t in node.input_tensors)
         # a call made with training=True/False runs in that phase (Keras 2)
         node_phase = getattr(node, 'forced_training', training)
         if isinstance(layer, Container):
@@ -109,6 +111,8 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
                 masks[id(t)] = mask
         if training and node_phase:
             record_updates(layer, node, values)
+        if not tracking:
+            continue
         if need_input or (layer.weight_gradients_wanted and layer.trainable_pairs()):
             carries.update(id(t) for t in node.output_tensors)
             if need_backprop:

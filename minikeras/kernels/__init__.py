@@ -12,6 +12,7 @@
 - `prepare`: compiling the kernels ahead of their first use.
 - `recurrent`: SimpleRNN, GRU and LSTM sequences, forward and backprop
   through time (per step: a BLAS matmul and compiled fused passes).
+- `dropout`: a dropout mask drawn (counter-based generator) and applied in one pass.
 - `optimizers`: each optimizer's update of a weight in one pass;
   `embedding`: an embedding's weight gradient as a scatter of rows.
 

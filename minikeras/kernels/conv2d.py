@@ -40,9 +40,9 @@ How the stride-1 path is laid out (it is the one real models hit):
 
 Strides above 1 take plain loops over the valid output range of each tap.
 
-The public kernels send wide layers and strided ones
-(`conv2d_gemm.use_gemm`) to the matrix-product path of conv2d_gemm.py
-instead: same contract, im2col + sgemm.
+The public kernels send wide layers, strided ones and small batches of
+wide enough layers (`conv2d_gemm.use_gemm`) to the matrix-product path of
+conv2d_gemm.py instead: same contract, im2col + sgemm.
 """
 import numba
 import numpy as np
@@ -813,7 +813,8 @@ def conv2d_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left):
     if b.shape[0] != w.shape[0]:
         raise ValueError('conv2d_forward: b must have one entry per filter (w.shape[0])')
     F, C, KH, KW = w.shape
-    if not _empty(*out.shape) and conv2d_gemm.use_gemm(C, F, KH, KW, stride_h > 1 or stride_w > 1):
+    strided = stride_h > 1 or stride_w > 1
+    if not _empty(*out.shape) and conv2d_gemm.use_gemm(C, F, KH, KW, strided, x.shape[0]):
         conv2d_gemm.gemm_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left)
     else:
         _direct_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left)
@@ -828,7 +829,9 @@ def conv2d_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left):
     _check_arrays('conv2d_backward_input', dout=dout, w=w, dx=dx)
     _check_conv.py_func(dx.shape, w.shape, dout.shape, stride_h, stride_w, pad_top, pad_left)
     F, C, KH, KW = w.shape
-    if not _empty(*dout.shape) and not _empty(*dx.shape) and conv2d_gemm.use_gemm(C, F, KH, KW, stride_h > 1 or stride_w > 1):
+    strided = stride_h > 1 or stride_w > 1
+    if not _empty(*dout.shape) and not _empty(*dx.shape) \
+            and conv2d_gemm.use_gemm(C, F, KH, KW, strided, dx.shape[0]):
         conv2d_gemm.gemm_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left)
     else:
         _direct_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left)
@@ -845,7 +848,8 @@ def conv2d_backward_weights(x, dout, dw, db, stride_h, stride_w, pad_top, pad_le
     if db.shape[0] != dw.shape[0]:
         raise ValueError('conv2d_backward_weights: db must have one entry per filter')
     F, C, KH, KW = dw.shape
-    if not _empty(*dout.shape) and conv2d_gemm.use_gemm(C, F, KH, KW, stride_h > 1 or stride_w > 1):
+    strided = stride_h > 1 or stride_w > 1
+    if not _empty(*dout.shape) and conv2d_gemm.use_gemm(C, F, KH, KW, strided, x.shape[0]):
         conv2d_gemm.gemm_backward_weights(x, dout, dw, db, stride_h, stride_w, pad_top, pad_left)
     else:
         _direct_backward_weights(x, dout, dw, db, stride_h, stride_w, pad_top, pad_left)

@@ -5,26 +5,30 @@ cross-correlation, any stride and padding); `conv2d` sends a call here when
 the layer is wide enough for a matrix product to beat its direct loops (see
 `use_gemm`).
 
-The batch is cut into tasks of whole samples; a sample too large for one
-block is cut further, inside its task, into blocks of output rows. For one
-block of Q output positions (over the task's samples and rows):
+The batch is cut into blocks of whole samples; a sample too large for one
+block is cut further into blocks of output rows. For one block of Q output
+positions (over the block's samples and rows):
 
 - `cols` (C*KH*KW, Q): column q holds the input values under the window of
   output position q, row (c*KH + ki)*KW + kj the tap (c, ki, kj); 0 where the
   window lies over padding.
 - forward: acc (F, Q) = w (F, C*KH*KW) @ cols, then out = acc + b.
 - weight gradient: dw += dout (F, Q) @ cols.T, db += the row sums of dout.
-- input gradient: dcols = w.T @ dout (C*KH*KW, Q), added back onto the
-  input positions the windows read (the adjoint of building `cols`).
+- input gradient: the forward correlation of dout with the flipped kernel
+  (each block owns its rows of dx; stride 1, see gemm_backward_input for
+  when), or dcols = w.T @ dout (C*KH*KW, Q), added back onto the input
+  positions the windows read (the adjoint of building `cols`), the blocks of
+  one group of samples in order.
 
-Tasks run on the threads of `threads.run_tasks`, each with single-threaded
-BLAS. The cut into tasks and blocks depends on the shapes only. For the
-weight gradient, at most 16 tasks each accumulate a run of consecutive
-blocks, in order, into their own partial sum, and the partial sums are added
-in task order: results are bit-identical whatever the number of threads,
-and the partial sums take at most 16 kernels' worth of memory. (OpenBLAS splits a product between threads by rows and columns
-of the result, never along the summed dimension; here every product runs on
-one thread anyway.)
+Blocks run as tasks on the threads of `threads.run_tasks`, each with
+single-threaded BLAS; a call with fewer than _MIN_BLOCK_TASKS blocks runs
+them in turn, each product split by `threads.matmul`. The cut into blocks
+depends on the shapes only. For the weight gradient, at most 16 tasks each accumulate a
+run of consecutive blocks, in order, into their own partial sum, and the
+partial sums are added in task order: results are bit-identical whatever the
+number of threads, and the partial sums take at most 16 kernels' worth of
+memory. (OpenBLAS splits a product between threads by rows and columns of
+the result, never along the summed dimension.)
 """
 import numba
 import numpy as np
@@ -41,19 +45,33 @@ _MIN_COLUMNS = 256
 # The weight gradient keeps at most this many partial sums (memory: each is
 # the size of the kernel).
 _MAX_PARTS = 16
+_PART_COLUMNS = 1024
 # At least this many tasks per call when the batch allows it (balance on
 # 1, 2, 4 or 8 threads, and slack for a thread that is descheduled).
 _MIN_TASKS = 8
+# Small batches take the matrix products from this many channels in and out
+# (a product with 3 rows, as VGG16's first input gradient, runs at a third
+# of the direct loops' rate; at 64 it beats them by a third, on one thread).
+_SMALL_BATCH_CHANNELS = 16
+# A call with at least this many blocks runs them as tasks; with fewer, in
+# turn, each product split over the threads.
+_MIN_BLOCK_TASKS = 4
 
 
-def use_gemm(C, F, KH, KW, strided):
+def use_gemm(C, F, KH, KW, strided, batch=None):
     """Whether a (F, C, KH, KW) kernel runs faster as matrix products than as
     the direct loops of conv2d.py. Measured on the benchmark suite's shapes:
     the direct stride-1 loops match BLAS up to about 32 to 64 channels in and
     out and lose beyond (2x at 128 -> 256 channels); their any-stride loops
-    are slow whatever the width."""
+    are slow whatever the width. The direct loops share out whole samples
+    between threads, so a batch of fewer than _MIN_TASKS samples (VGG16 on
+    one image) leaves threads idle there, while the matrix products cut each
+    sample into blocks of rows: such a batch goes to them as soon as both
+    channel counts are wide enough for BLAS (_SMALL_BATCH_CHANNELS)."""
     if strided:
         return F * C * KH * KW >= 64
+    if batch is not None and batch < _MIN_TASKS and min(C, F) >= _SMALL_BATCH_CHANNELS:
+        return True
     return F * C >= 8192
 
 
@@ -212,55 +230,81 @@ def _sum_parts(parts, total):
 
 
 def _blocks(N, OH, samples, rows):
-    """[(first sample, samples, [(row0, row1), ...])] per task."""
-    tasks = []
-    for n0 in range(0, N, samples):
-        m = min(samples, N - n0)
-        tasks.append((n0, m, [(i0, min(OH, i0 + rows)) for i0 in range(0, OH, rows)]))
-    return tasks
+    """[(first sample, samples, first output row, end row)]: the blocks of a
+    call, in order; each covers whole rows of `samples` consecutive samples."""
+    return [(n0, min(samples, N - n0), i0, min(OH, i0 + rows))
+            for n0 in range(0, N, samples) for i0 in range(0, OH, rows)]
 
 
 def gemm_forward(x, w, b, out, sh, sw, pt, pl):
-    """conv2d_forward's contract (see conv2d.py), computed as matrix products."""
+    """conv2d_forward's contract (see conv2d.py), computed as matrix products.
+
+    With at least _MIN_BLOCK_TASKS blocks, each block is one task (its
+    columns and its product on one thread). With fewer (a small batch of
+    small images, as VGG16's last layers on one image), the blocks run one
+    after the other, each product split over the kernel threads by
+    `threads.matmul`.
+    Either way every output element comes from one product of the same
+    operands, so results do not depend on the thread count."""
     N, C, H, W = x.shape
     F, _, KH, KW = w.shape
     OH, OW = out.shape[2], out.shape[3]
     wm = w.reshape(F, C * KH * KW)
-    tasks = _blocks(N, OH, *_plan(N, C, KH, KW, OH, OW))
+    blocks = _blocks(N, OH, *_plan(N, C, KH, KW, OH, OW))
 
-    def task(t):
-        n0, m, rows = tasks[t]
-        for i0, i1 in rows:
-            Q = m * (i1 - i0) * OW
-            cols = np.empty((C * KH * KW, Q), np.float32)
-            _im2col(x, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW, cols)
-            acc = np.matmul(wm, cols)
-            _scatter_out(acc, b, out, n0, m, i0, i1)
+    def block(t, product):
+        n0, m, i0, i1 = blocks[t]
+        cols = np.empty((C * KH * KW, m * (i1 - i0) * OW), np.float32)
+        _im2col(x, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW, cols)
+        _scatter_out(product(wm, cols), b, out, n0, m, i0, i1)
 
     threads.blas_threads(1)
-    threads.run_tasks(task, len(tasks))
+    if len(blocks) >= _MIN_BLOCK_TASKS:
+        threads.run_tasks(lambda t: block(t, np.matmul), len(blocks))
+    else:
+        for t in range(len(blocks)):
+            block(t, threads.matmul)
+
+
+def _flipped_swapped(w):
+    """wt[c, f, ki, kj] = w[f, c, KH-1-ki, KW-1-kj], C-contiguous."""
+    return np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
 
 
 def gemm_backward_input(dout, w, dx, sh, sw, pt, pl):
-    """conv2d_backward_input's contract, computed as matrix products."""
+    """conv2d_backward_input's contract, computed as matrix products.
+
+    Stride 1, with no more filters than channels (F <= C) or a batch too
+    small to share out by samples: the input gradient is the forward
+    correlation of dout, padded by (KH-1-pt, KW-1-pl), with the flipped,
+    channel-swapped kernel, so it runs as gemm_forward (every block owns its
+    rows of dx: parallel at any batch size; its products sum over F*KH*KW).
+    Otherwise: dcols = w.T @ dout per block (a product summing over F),
+    added back onto dx (col2im), the blocks of one group of samples in
+    order."""
     N, C, H, W = dx.shape
     F, _, KH, KW = w.shape
+    if sh == 1 and sw == 1 and (F <= C or N < _MIN_TASKS):
+        gemm_forward(dout, _flipped_swapped(w), np.zeros(C, np.float32), dx,
+                     1, 1, KH - 1 - pt, KW - 1 - pl)
+        return
     OH, OW = dout.shape[2], dout.shape[3]
     wt = np.ascontiguousarray(w.reshape(F, C * KH * KW).T)
-    tasks = _blocks(N, OH, *_plan(N, C, KH, KW, OH, OW))
+    samples, rows = _plan(N, C, KH, KW, OH, OW)
+    blocks = _blocks(N, OH, samples, rows)
+    per_task = -(-OH // rows)  # the blocks of one group of samples share dx rows
 
     def task(t):
-        n0, m, rows = tasks[t]
+        n0, m = blocks[t * per_task][:2]
         _zero_samples(dx, n0, m)
-        for i0, i1 in rows:
-            Q = m * (i1 - i0) * OW
-            d = np.empty((F, Q), np.float32)
+        for _, _, i0, i1 in blocks[t * per_task:(t + 1) * per_task]:
+            d = np.empty((F, m * (i1 - i0) * OW), np.float32)
             _gather_dout(dout, n0, m, i0, i1, d)
             dcols = np.matmul(wt, d)
             _col2im_add(dcols, dx, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW)
 
     threads.blas_threads(1)
-    threads.run_tasks(task, len(tasks))
+    threads.run_tasks(task, len(blocks) // per_task)
 
 
 def gemm_backward_weights(x, dout, dw, db, sh, sw, pt, pl):
@@ -271,23 +315,28 @@ def gemm_backward_weights(x, dout, dw, db, sh, sw, pt, pl):
     K = C * KH * KW
     blocks = _blocks(N, OH, *_plan(N, C, KH, KW, OH, OW))
     # At most _MAX_PARTS partial sums (each the size of dw), each over a run
-    # of consecutive blocks: the order of every sum depends on the shapes only.
-    parts = min(len(blocks), _MAX_PARTS)
+    # of consecutive blocks and at least _PART_COLUMNS output positions (a
+    # partial sum costs a pass over dw's size of memory): the order of every
+    # sum depends on the shapes only.
+    columns = N * OH * OW
+    parts = max(1, min(len(blocks), _MAX_PARTS, columns // _PART_COLUMNS))
     bounds = [len(blocks) * k // parts for k in range(parts + 1)]
-    part_w = np.zeros((parts, F * K), np.float32)
+    part_w = np.empty((parts, F * K), np.float32)
     part_b = np.zeros((parts, F), np.float32)
 
     def task(t):
         pw = part_w[t].reshape(F, K)
-        for n0, m, rows in blocks[bounds[t]:bounds[t + 1]]:
-            for i0, i1 in rows:
-                Q = m * (i1 - i0) * OW
-                cols = np.empty((K, Q), np.float32)
-                _im2col(x, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW, cols)
-                d = np.empty((F, Q), np.float32)
-                _gather_dout(dout, n0, m, i0, i1, d)
+        for k, (n0, m, i0, i1) in enumerate(blocks[bounds[t]:bounds[t + 1]]):
+            Q = m * (i1 - i0) * OW
+            cols = np.empty((K, Q), np.float32)
+            _im2col(x, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW, cols)
+            d = np.empty((F, Q), np.float32)
+            _gather_dout(dout, n0, m, i0, i1, d)
+            if k == 0:
+                np.matmul(d, cols.T, out=pw)
+            else:
                 pw += np.matmul(d, cols.T)
-                _row_sums_add(d, part_b[t])
+            _row_sums_add(d, part_b[t])
 
     threads.blas_threads(1)
     threads.run_tasks(task, parts)

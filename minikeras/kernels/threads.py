@@ -29,7 +29,7 @@ import threading
 
 import numpy as np
 
-__all__ = ['run_tasks', 'run_ranges', 'pool_threads', 'blas_threads', 'kernel_blas',
+__all__ = ['run_tasks', 'run_ranges', 'run_range_calls', 'pool_threads', 'blas_threads', 'kernel_blas',
            'matmul',
            'BLAS_PARALLEL_FLOP']
 
@@ -195,6 +195,39 @@ def run_ranges(kernel, count, work, *args):
         kernel(*(args + (bounds[t], bounds[t + 1])))
 
     run_tasks(task, pieces, workers)
+
+
+def run_range_calls(calls):
+    """Runs several `run_ranges` calls as one pool call: kernel(*args, lo, hi)
+    over ranges covering [0, count) of each (kernel, count, args) in `calls`,
+    where an item's work is one unit. One wake-up of the threads for all of
+    them (the update of every weight of a model, say) instead of one each;
+    the ranges of a call depend on the sizes in `calls` only.
+
+    # Arguments
+        calls: list of (kernel, count, args) tuples, as for `run_ranges`.
+    """
+    calls = [call for call in calls if call[1] > 0]  # nothing to do for empty ones
+    total = sum(count for _, count, _ in calls)
+    workers = pool_threads()
+    pieces = int(min(workers * _TASKS_PER_THREAD, max(1, total // _MIN_TASK_WORK)))
+    if workers == 1 or pieces <= 1:
+        for kernel, count, args in calls:
+            kernel(*(args + (0, count)))
+        return
+    # one range at most this long; a call shorter than it stays whole
+    longest = -(-total // pieces)
+    tasks = []
+    for kernel, count, args in calls:
+        cut = -(-count // longest)
+        for k in range(cut):
+            tasks.append((kernel, args, count * k // cut, count * (k + 1) // cut))
+
+    def task(t):
+        kernel, args, lo, hi = tasks[t]
+        kernel(*(args + (lo, hi)))
+
+    run_tasks(task, len(tasks), workers)
 
 
 # ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from .. import activations, constraints, initializations, regularizers
 from .. import backend as K  # noqa: F401  (functions loaded from configs use it)
 from ..compat import keras0, keras2
 from ..engine.base_layer import Layer
+from ..kernels import dropout as kernel_dropout
 from ..kernels import threads as kernel_threads
 from ..engine.merge import Merge  # noqa: F401  (Keras 1 exported Merge here too)
 from ..utils.conv_utils import resolve_dim_ordering
@@ -246,9 +247,18 @@ class Dropout(Layer):
         mask_shape = self._mask_shape(x.shape)
         if not training or self.p == 0.:
             return x, lambda dy: dy
-        scaled_mask = (self._random.random_sample(mask_shape) >= self.p).astype(x.dtype)
-        scaled_mask *= np.float32(1. / (1. - self.p))
-        y = x * scaled_mask
+        if tuple(mask_shape) == x.shape and x.dtype == np.float32:
+            # one uniform per unit from a counter-based stream keyed by one
+            # draw of the layer's generator, drawn and applied in one pass
+            x = np.ascontiguousarray(x)
+            y, scaled_mask = np.empty_like(x), np.empty_like(x)
+            key = self._random.randint(np.iinfo(np.int64).max, dtype=np.int64)
+            kernel_dropout.dropout_forward(x, key, kernel_dropout.dropout_threshold(self.p),
+                                           np.float32(1. / (1. - self.p)), y, scaled_mask)
+        else:
+            scaled_mask = (self._random.random_sample(mask_shape) >= self.p).astype(x.dtype)
+            scaled_mask *= np.float32(1. / (1. - self.p))
+            y = x * scaled_mask
 
         def backprop(dy):
             return dy * scaled_mask
