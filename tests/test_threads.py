@@ -27,6 +27,23 @@ def test_run_tasks_runs_every_task_once(count):
         assert sorted(seen) == list(range(count))
 
 
+def test_a_worker_late_for_its_call_takes_no_task_of_the_next_one():
+    # A worker that woke after its call ended asks for tasks with that call's
+    # generation; while the next call runs, it must get none of them (it would
+    # run them with the ended call's function, or with None).
+    pool = threads._POOL
+    answers, done = [], []
+    lock = threading.Lock()
+
+    def task(t):
+        with lock:
+            answers.append(pool._take(pool._generation - 1))
+            done.append(t)
+    threads.run_tasks(task, 6, 2)
+    assert sorted(done) == list(range(6))
+    assert answers == [None] * 6
+
+
 def test_run_tasks_reraises_the_first_error_and_stays_usable():
     def task(t):
         if t == 3:

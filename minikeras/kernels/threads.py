@@ -76,17 +76,19 @@ class _Pool(object):
             self._workers.append(thread)
             thread.start()
 
-    def _take(self):
+    def _take(self, generation):
+        """The next task of call `generation`, or None when that call has no
+        task left (or is over: a late worker must not take the next call's)."""
         with self._cond:
             task = self._next
-            if task >= self._count:
+            if generation != self._generation or task >= self._count:
                 return None
             self._next = task + 1
             return task
 
-    def _drain(self, function):
+    def _drain(self, function, generation):
         while True:
-            task = self._take()
+            task = self._take(generation)
             if task is None:
                 return
             try:
@@ -109,7 +111,8 @@ class _Pool(object):
                 seen = self._generation
                 function = self._function
                 self._busy += 1
-            self._drain(function)
+            if function is not None:  # None: the call ended before this worker woke
+                self._drain(function, seen)
             with self._cond:
                 self._busy -= 1
                 if self._busy == 0:
@@ -130,8 +133,9 @@ class _Pool(object):
                 self._error = None
                 self._wanted = helpers
                 self._generation += 1
+                generation = self._generation
                 self._cond.notify_all()
-            self._drain(function)
+            self._drain(function, generation)
             with self._cond:
                 while self._busy or self._next < self._count:
                     self._cond.wait()
