@@ -162,3 +162,16 @@ def test_keras1_merge_configs_load():
               'output_mask_type': 'raw', 'arguments': {}, 'mode_type': 'raw'}
     layer = Merge.from_config(config)
     assert layer.mode == 'concat' and layer(([a, b])).shape == (None, 6)
+
+
+@pytest.mark.parametrize('name, args, kwargs, shape', [
+    ('Conv3DTranspose', (2, 3), {}, (None, 4, 4, 4, None)),
+    ('Convolution3D', (2, 3, 3, 3), {'dim_ordering': 'tf'}, (None, 4, 4, 4, None)),
+    ('SeparableConvolution2D', (2, 3, 3), {'dim_ordering': 'tf'}, (None, 5, 5, None)),
+])
+def test_weight_layers_refuse_an_unknown_channel_count(name, args, kwargs, shape):
+    from minikeras import layers
+    layer = getattr(layers, name)(*args, **kwargs)
+    with pytest.raises(ValueError, match=r'Layer \S+ \(%s\): the number of input channels '
+                                         r'must be known, got input shape' % name):
+        layer.build(shape)

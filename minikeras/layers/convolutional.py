@@ -11,9 +11,9 @@ from ..kernels import conv2d as conv_kernels
 from ..kernels import convnd
 from ..utils.conv_utils import (from_channels_first, image_axes, image_shape,
                                 resolve_dim_ordering, to_channels_first)
-from ..utils.layer_checks import (check_image_rank, check_rank, image_axis_names,
-                                  input_shape_from_dim, layer_label, one_of, positive_int,
-                                  positive_ints)
+from ..utils.layer_checks import (check_image_rank, check_known_channels, check_rank,
+                                  image_axis_names, input_shape_from_dim, layer_label, one_of,
+                                  positive_int, positive_ints)
 from .core import _config_or_none, _weight_layer_config, _weight_layer_settings
 # Keras 1 exported the pooling layers from here too.
 from .pooling import (AveragePooling1D, AveragePooling2D, MaxPooling1D,  # noqa: F401
@@ -826,9 +826,7 @@ class _VolumeConvolution(Layer):
     def build(self, input_shape):
         self._output_sizes(input_shape)
         channels = _channels(input_shape, self.dim_ordering)
-        if channels is None:
-            raise ValueError('%s: the number of input channels must be known, got input '
-                             'shape %s' % (layer_label(self), tuple(input_shape)))
+        check_known_channels(self, channels, input_shape)
         if self.dim_ordering == 'th':
             shape = (self.nb_filter, channels) + self._kernel_size()
         else:
@@ -1195,9 +1193,7 @@ class SeparableConvolution2D(Layer):
     def build(self, input_shape):
         self._geometry(input_shape)
         channels = image_axes(input_shape, self.dim_ordering)[0]
-        if channels is None:
-            raise ValueError('%s: the number of input channels must be known, got input '
-                             'shape %s' % (layer_label(self), tuple(input_shape)))
+        check_known_channels(self, channels, input_shape)
         depthwise, pointwise = self._kernel_shapes(channels)
         self.depthwise_kernel = self.add_weight(
             depthwise, self.init, name=self.name + '_depthwise_kernel',

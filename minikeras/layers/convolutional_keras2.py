@@ -13,8 +13,8 @@ from ..engine.base_layer import Layer
 from ..kernels import conv2d as conv_kernels
 from ..kernels import convnd
 from ..utils.conv_utils import image_axes, image_shape, resolve_dim_ordering
-from ..utils.layer_checks import (check_image_rank, check_rank, layer_label, one_of,
-                                  positive_int, positive_ints)
+from ..utils.layer_checks import (check_image_rank, check_known_channels, check_rank,
+                                  layer_label, one_of, positive_int, positive_ints)
 from .convolutional import (Convolution2D, Deconvolution2D, SeparableConvolution2D,
                             _channels, _conv_geometry, _from_volume, _spatial_sizes, _to_volume,
                             _volume_shape, transposed_forward)
@@ -238,9 +238,7 @@ class DepthwiseConv2D(Layer):
     def build(self, input_shape):
         self._geometry(input_shape)
         channels = image_axes(input_shape, self.dim_ordering)[0]
-        if channels is None:
-            raise ValueError('%s: the number of input channels must be known, got input '
-                             'shape %s' % (layer_label(self), tuple(input_shape)))
+        check_known_channels(self, channels, input_shape)
         # Keras 2 keeps this kernel channels-last whatever the data_format.
         self.depthwise_kernel = self.add_weight(
             self.kernel_size + (channels, self.depth_multiplier), self.depthwise_initializer,
@@ -491,9 +489,7 @@ class Conv3DTranspose(Layer):
     def build(self, input_shape):
         self._output_sizes(input_shape)
         channels = _channels(input_shape, self.dim_ordering)
-        if channels is None:
-            raise ValueError('%s: the number of input channels must be known, got input '
-                             'shape %s' % (layer_label(self), tuple(input_shape)))
+        check_known_channels(self, channels, input_shape)
         self.W = self.add_weight(self.kernel_size + (self.nb_filter, channels), self.init,
                                  name=self.name + '_W', regularizer=self.W_regularizer,
                                  constraint=self.W_constraint, dim_ordering='tf')

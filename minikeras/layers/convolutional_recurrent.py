@@ -27,7 +27,8 @@ from ..compat import keras2
 from ..engine.base_layer import Layer, any_mask_flag
 from ..kernels import conv2d as conv_kernels
 from ..utils.conv_utils import resolve_dim_ordering
-from ..utils.layer_checks import fraction, layer_label, one_of, positive_int, positive_ints
+from ..utils.layer_checks import (check_known_channels, fraction, layer_label, one_of,
+                                   positive_int, positive_ints)
 from .core import _config_or_none
 
 __all__ = ['ConvLSTM2D']
@@ -210,9 +211,7 @@ class ConvLSTM2D(Layer):
 
     def build(self, input_shape):
         channels, rows, cols = self._frame_axes(input_shape)
-        if channels is None:
-            raise ValueError('%s: the number of input channels must be known, got input shape '
-                             '%s' % (layer_label(self), tuple(input_shape)))
+        check_known_channels(self, channels, input_shape)
         self._state_size(rows, cols)
         n = self.nb_filter
         if self.dim_ordering == 'th':

@@ -13,6 +13,14 @@ def layer_label(layer):
     return 'Layer %s (%s)' % (layer.name, type(layer).__name__)
 
 
+def check_known_channels(layer, channels, input_shape):
+    """A ValueError naming the layer when the input's channel count, which
+    its weight shapes need, is None."""
+    if channels is None:
+        raise ValueError('%s: the number of input channels must be known, got input shape %s'
+                         % (layer_label(layer), tuple(input_shape)))
+
+
 def noise_mask_shape(layer, noise_shape, shape):
     """The shape of a dropout mask for inputs of `shape`: `shape` itself, or
     Keras 2's `noise_shape` with its None entries filled from `shape`; each
