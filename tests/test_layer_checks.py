@@ -165,7 +165,7 @@ def test_keras1_merge_configs_load():
 
 
 @pytest.mark.parametrize('name, args, kwargs, shape', [
-    ('Conv3DTranspose', (2, 3), {}, (None, 4, 4, 4, None)),
+    ('Conv3DTranspose', (2, 3), {'data_format': 'channels_last'}, (None, 4, 4, 4, None)),
     ('Convolution3D', (2, 3, 3, 3), {'dim_ordering': 'tf'}, (None, 4, 4, 4, None)),
     ('SeparableConvolution2D', (2, 3, 3), {'dim_ordering': 'tf'}, (None, 5, 5, None)),
 ])
