@@ -1,0 +1,187 @@
+"""Which batch rows of each tensor a requested gradient depends on.
+
+A gradient walk (`execution.run_nodes`) follows the tensors that depend on
+the tensors whose gradient is wanted. Along the batch axis that dependence is
+often partial: neural style transfer concatenates two constant images and
+the variable one into a batch of three, and every VGG layer computes each
+batch row from the same row of its input alone, so only the third row of each
+feature map depends on the variable, and only that row's backward pass is
+needed for its gradient.
+
+The walk keeps, for such tensors, the sorted tuple of rows that depend on the
+wanted ones (a tensor absent from its table depends on them through every
+row), and each node maps its inputs' rows to its outputs' rows:
+
+- a layer whose class declares `independent_batch_rows` (True, or a function
+  of the layer and the phase; `layers/batch_rows.py` declares them) keeps
+  the rows of its one input;
+- `K.concatenate` / `np.concatenate` on the batch axis, and slicing the batch
+  axis with a slice, map them to the rows of the output;
+- any other operation, and a layer whose weights' gradients are wanted,
+  depend on the wanted tensors through every row of their outputs.
+
+A batch-row independent layer whose input depends on the wanted tensors
+through some rows only runs twice: on those rows with its backward pass kept,
+and on the others without; its output is the two parts put back in place and
+the gradients of its output and input are kept for those rows only. Every
+number is the one the whole-batch layer computes, row by row.
+"""
+import numpy as np
+
+
+def _defining_class(cls, name):
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            return klass
+    return None
+
+
+def independent_rows(layer, x, training):
+    """Whether `layer` computes each batch row of its output from the same
+    row of its input `x` alone, with the same numbers whatever the other rows
+    (in the phase `training`)."""
+    cls = type(layer)
+    declaring = _defining_class(cls, 'independent_batch_rows')
+    if declaring is None or np.ndim(x) < 2:
+        return False
+    # a subclass with a computation of its own (a custom layer deriving from
+    # Dense) is not covered by its parent's declaration
+    if any(_defining_class(cls, name) not in declaring.__mro__ for name in ('forward', 'call')):
+        return False
+    rule = vars(declaring)['independent_batch_rows']
+    if callable(rule):
+        return bool(rule(layer, training))
+    return bool(rule)
+
+
+def take_rows(array, rows):
+    """`array[rows]` along the first axis, a view when the rows are consecutive."""
+    if rows and rows[-1] - rows[0] == len(rows) - 1:
+        return array[rows[0]:rows[-1] + 1]
+    return np.take(array, rows, axis=0)
+
+
+def other_rows(rows, batch):
+    """The rows of a batch of `batch` rows that are not in `rows`, as a tuple."""
+    chosen = set(rows)
+    return tuple(r for r in range(batch) if r not in chosen)
+
+
+def expand_rows(gradient, rows, shape):
+    """A gradient of shape `shape` that is `gradient` on `rows` and zero
+    elsewhere (the rows whose gradient the walk does not follow)."""
+    full = np.zeros(shape, dtype=np.result_type(gradient, np.float32))
+    full[list(rows)] = gradient
+    return full
+
+
+def split_forward(layer, x, rows, training, forward_kwargs):
+    """Runs the batch-row independent `layer` on the `rows` of `x` with its
+    backward pass, and on the other rows without one.
+
+    # Returns
+        `(y, backprop)`: the output for the whole batch, and the layer's
+        backprop closure for the rows `rows` (output gradient of those rows
+        in, input gradient of those rows out).
+    """
+    rest = other_rows(rows, x.shape[0])
+    y_rows, backprop = layer.forward(take_rows(x, rows), training=training,
+                                     need_input_grad=True, **forward_kwargs)
+    y_rest, _ = layer.forward(take_rows(x, rest), training=training,
+                              need_input_grad=False, **forward_kwargs)
+    y_rows, y_rest = np.asarray(y_rows), np.asarray(y_rest)
+    if y_rows.shape[1:] != y_rest.shape[1:] or y_rows.ndim == 0:
+        raise ValueError('Layer %s (%s) declares independent batch rows, but its output on '
+                         'rows %s has shape %s and on the other rows %s'
+                         % (layer.name, type(layer).__name__, rows, y_rows.shape, y_rest.shape))
+    y = np.empty((x.shape[0],) + y_rows.shape[1:], dtype=np.result_type(y_rows, y_rest))
+    y[list(rows)] = y_rows
+    y[list(rest)] = y_rest
+    return y, backprop
+
+
+def _normalized_axis(axis, ndim):
+    return axis + ndim if isinstance(axis, (int, np.integer)) and axis < 0 else axis
+
+
+def _slot_value(op, slot, args):
+    return args[slot.index] if slot.kind == 'tensor' else op._trainable_weights[slot.index]
+
+
+def _concatenate_rows(op, input_rows, args, output):
+    """Rows of `K.concatenate(parts, axis)` / `np.concatenate(parts, axis)`."""
+    from .operation import _Slot
+    positional, keywords = op._template
+    parts = positional[0] if positional else keywords.get('tensors', keywords.get('arrays'))
+    default = -1 if op.op_name == 'K.concatenate' else 0
+    axis = positional[1] if len(positional) > 1 else keywords.get('axis', default)
+    if not isinstance(parts, (list, tuple)) or \
+            _normalized_axis(axis, np.ndim(output)) != 0:
+        return None
+    found, offset = [], 0
+    for part in parts:
+        value = _slot_value(op, part, args) if isinstance(part, _Slot) else part
+        size = np.shape(value)[0] if np.ndim(value) else None
+        if size is None:
+            return None
+        if isinstance(part, _Slot) and part.kind == 'tensor':
+            rows = input_rows[part.index]
+            if rows is None:
+                rows = range(size)
+            found.extend(offset + r for r in rows)
+        offset += size
+    return tuple(sorted(set(found)))
+
+
+def _getitem_rows(op, input_rows, args, output):
+    """Rows of `x[key]` when the key slices the batch axis with a slice and
+    keeps it: the output rows whose source row depends on the wanted tensors."""
+    from .operation import _Slot
+    (source, key), _ = op._template
+    if not isinstance(source, _Slot) or source.kind != 'tensor':
+        return None
+    first = key[0] if type(key) is tuple and key else key
+    if not isinstance(first, slice) or any(
+            k is None or k is Ellipsis or isinstance(k, (list, np.ndarray, _Slot))
+            for k in (key if type(key) is tuple else (key,))):
+        return None
+    rows = input_rows[source.index]
+    if rows is None:
+        return None
+    batch = np.shape(args[source.index])[0]
+    chosen = set(rows)
+    return tuple(i for i, r in enumerate(range(*first.indices(batch))) if r in chosen)
+
+
+_OPERATION_RULES = {
+    'K.concatenate': _concatenate_rows,
+    'np.concatenate': _concatenate_rows,
+    'getitem': _getitem_rows,
+}
+
+
+def output_rows(layer, input_rows, args, output, training):
+    """The rows of the (single) output of `layer` that depend on the wanted
+    tensors, as a sorted tuple; None for every row.
+
+    # Arguments
+        input_rows: per input tensor, the tuple of its rows that depend on
+            the wanted tensors, None for every row, () for none.
+        args: the input values.
+        output: the output value.
+    """
+    from .operation import Operation
+    if np.ndim(output) == 0:
+        return None
+    if isinstance(layer, Operation):
+        rule = _OPERATION_RULES.get(layer.op_name)
+        if rule is None:
+            return None
+        rows = rule(layer, input_rows, args, output)
+    elif len(input_rows) == 1 and independent_rows(layer, args[0], training):
+        rows = input_rows[0]
+    else:
+        return None
+    if rows is None or len(rows) == np.shape(output)[0]:
+        return None
+    return rows
