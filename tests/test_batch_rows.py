@@ -26,11 +26,25 @@ def split_calls(monkeypatch):
     calls = []
     original = batch_rows.split_forward
 
-    def counting(layer, x, rows, training, kwargs):
+    def counting(layer, x, rows, training, kwargs, *cache):
         calls.append((type(layer).__name__, rows))
-        return original(layer, x, rows, training, kwargs)
+        return original(layer, x, rows, training, kwargs, *cache)
     monkeypatch.setattr(batch_rows, 'split_forward', counting)
     return calls
+
+
+@pytest.fixture
+def reuses(monkeypatch):
+    """Per split layer run, whether its other rows' output was reused."""
+    found = []
+    original = batch_rows.split_forward
+
+    def recording(*args):
+        y, backprop, reused = original(*args)
+        found.append(reused)
+        return y, backprop, reused
+    monkeypatch.setattr(batch_rows, 'split_forward', recording)
+    return found
 
 
 def _loss(y):
@@ -209,3 +223,75 @@ def test_finite_differences():
     indices, numeric = numeric_gradient(
         lambda: float(value_of([x.astype('float32')])[0]), x, eps=1e-2)
     np.testing.assert_allclose(analytic[indices], numeric, rtol=2e-2, atol=2e-3)
+
+
+def _style_graph(constants, norm=None):
+    conv1 = Convolution2D(4, 3, 3, activation='relu', border_mode='same')
+    conv2 = Convolution2D(3, 3, 3, activation='tanh')
+    layers = [conv1, MaxPooling2D((2, 2))] + ([norm] if norm is not None else []) + [conv2]
+    network = _sequence(*layers)
+    variable = K.placeholder((1,) + SHAPE)
+    loss = _loss(network(K.concatenate([constants, variable], axis=0)))
+    fed = K.placeholder((2,) + SHAPE)
+    full_loss = _loss(network(K.concatenate([fed, variable], axis=0)))
+    restricted = K.function([variable, K.learning_phase()],
+                            [loss, K.gradients(loss, variable)])
+    full = K.function([variable, fed, K.learning_phase()],
+                      [full_loss] + K.gradients(full_loss, [variable, fed]))
+    return restricted, full, conv2
+
+
+def _agree(restricted, full, x, constants, phase=0):
+    loss_a, grad_a = restricted([x, phase])
+    loss_b, grad_b, _ = full([x, constants, phase])
+    assert np.isclose(loss_a, loss_b, rtol=1e-6)
+    np.testing.assert_allclose(grad_a, grad_b, rtol=0, atol=1e-6 * np.abs(grad_b).max())
+    return grad_a
+
+
+def test_the_other_rows_are_reused_while_nothing_changes(reuses):
+    r = np.random.RandomState(4)
+    values = r.uniform(-1, 1, (2,) + SHAPE).astype('float32')
+    constants = K.variable(values)
+    restricted, full, conv2 = _style_graph(constants)
+    x = r.uniform(-1, 1, (1,) + SHAPE).astype('float32')
+    first = _agree(restricted, full, x, values)
+    assert reuses and not any(reuses)
+    del reuses[:]
+    # a new variable image: the constant rows' outputs are those of the last call
+    x2 = r.uniform(-1, 1, (1,) + SHAPE).astype('float32')
+    second = _agree(restricted, full, x2, values)
+    assert reuses and all(reuses)
+    assert not np.allclose(first, second)
+
+
+def test_a_changed_variable_or_weight_is_not_reused(reuses):
+    r = np.random.RandomState(6)
+    values = r.uniform(-1, 1, (2,) + SHAPE).astype('float32')
+    constants = K.variable(values)
+    restricted, full, conv2 = _style_graph(constants)
+    x = r.uniform(-1, 1, (1,) + SHAPE).astype('float32')
+    _agree(restricted, full, x, values)
+    # the constant image changed in place (K.set_value): every layer recomputes
+    del reuses[:]
+    values = r.uniform(-1, 1, (2,) + SHAPE).astype('float32')
+    K.set_value(constants, values)
+    _agree(restricted, full, x, values)
+    assert reuses and not any(reuses)
+    # the last convolution's weights changed: it recomputes, the layers before it do not
+    del reuses[:]
+    conv2.set_weights([w + 0.5 for w in conv2.get_weights()])
+    _agree(restricted, full, x, values)
+    assert reuses[:-1] and all(reuses[:-1]) and not reuses[-1]
+
+
+def test_the_phase_is_part_of_what_is_reused(reuses):
+    r = np.random.RandomState(8)
+    values = r.uniform(-1, 1, (2,) + SHAPE).astype('float32')
+    norm = BatchNormalization(mode=1)
+    restricted, full, _ = _style_graph(K.variable(values), norm=norm)
+    x = r.uniform(-1, 1, (1,) + SHAPE).astype('float32')
+    _agree(restricted, full, x, values, phase=0)
+    del reuses[:]
+    _agree(restricted, full, x, values, phase=1)
+    assert reuses and not any(reuses)

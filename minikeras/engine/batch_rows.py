@@ -16,7 +16,9 @@ row), and each node maps its inputs' rows to its outputs' rows:
   of the layer and the phase; `layers/batch_rows.py` declares them) keeps
   the rows of its one input;
 - `K.concatenate` / `np.concatenate` on the batch axis, and slicing the batch
-  axis with a slice, map them to the rows of the output;
+  axis with a slice, map them to the rows of the output; indexing it with an
+  integer gives every row of the output, or none (the output then does not
+  depend on the wanted tensors at all, and its backward pass is skipped);
 - any other operation, and a layer whose weights' gradients are wanted,
   depend on the wanted tensors through every row of their outputs.
 
@@ -75,21 +77,66 @@ def expand_rows(gradient, rows, shape):
     return full
 
 
-def split_forward(layer, x, rows, training, forward_kwargs):
+class _OtherRows(object):
+    """The output of a layer on the rows a walk does not follow, with what it
+    was computed from: the rows, the phase, copies of the layer's weights, and
+    a copy of the input rows when no earlier layer of the walk vouches for them."""
+
+    def __init__(self, layer, rows, training, x_rest, keep_input, output):
+        self.rows, self.training = rows, training
+        # a view (a reshape of the input) would follow its base if it changed
+        self.output = output if output.flags.owndata else np.array(output)
+        self.weights = [np.array(w) for w in layer.weights]
+        self.input = np.array(x_rest) if keep_input else None
+
+    def matches(self, layer, rows, training, x_rest, input_unchanged):
+        if self.rows != rows or self.training != training:
+            return False
+        weights = layer.weights
+        if len(weights) != len(self.weights) or not all(
+                np.array_equal(w, old) for w, old in zip(weights, self.weights)):
+            return False
+        if input_unchanged:
+            return True
+        return self.input is not None and self.input.shape == x_rest.shape and \
+            np.array_equal(self.input, x_rest)
+
+
+def split_forward(layer, x, rows, training, forward_kwargs, cache=None, key=None,
+                  input_state=None):
     """Runs the batch-row independent `layer` on the `rows` of `x` with its
     backward pass, and on the other rows without one.
 
+    The other rows' output can come from `cache` ({key: entry}, kept by the
+    caller from one walk to the next): when the layer's weights, the phase
+    and those rows of its input are what they were, it is the same.
+    `input_state` says what is known of those input rows: 'unchanged' (an
+    earlier layer of this walk reused its own), 'computed' (an earlier
+    layer recomputed them) or None (they come from elsewhere: compared by
+    value).
+
     # Returns
-        `(y, backprop)`: the output for the whole batch, and the layer's
+        `(y, backprop, reused)`: the output for the whole batch; the layer's
         backprop closure for the rows `rows` (output gradient of those rows
-        in, input gradient of those rows out).
+        in, input gradient of those rows out); and whether the other rows'
+        output came from the cache.
     """
     rest = other_rows(rows, x.shape[0])
     y_rows, backprop = layer.forward(take_rows(x, rows), training=training,
                                      need_input_grad=True, **forward_kwargs)
-    y_rest, _ = layer.forward(take_rows(x, rest), training=training,
-                              need_input_grad=False, **forward_kwargs)
-    y_rows, y_rest = np.asarray(y_rows), np.asarray(y_rest)
+    x_rest = take_rows(x, rest)
+    entry = cache.get(key) if cache is not None else None
+    reused = entry is not None and entry.matches(layer, rows, training, x_rest,
+                                                 input_state == 'unchanged')
+    if reused:
+        y_rest = entry.output
+    else:
+        y_rest, _ = layer.forward(x_rest, training=training, need_input_grad=False,
+                                  **forward_kwargs)
+        y_rest = np.asarray(y_rest)
+        if cache is not None:
+            cache[key] = _OtherRows(layer, rows, training, x_rest, input_state is None, y_rest)
+    y_rows = np.asarray(y_rows)
     if y_rows.shape[1:] != y_rest.shape[1:] or y_rows.ndim == 0:
         raise ValueError('Layer %s (%s) declares independent batch rows, but its output on '
                          'rows %s has shape %s and on the other rows %s'
@@ -97,7 +144,7 @@ def split_forward(layer, x, rows, training, forward_kwargs):
     y = np.empty((x.shape[0],) + y_rows.shape[1:], dtype=np.result_type(y_rows, y_rest))
     y[list(rows)] = y_rows
     y[list(rest)] = y_rest
-    return y, backprop
+    return y, backprop, reused
 
 
 def _normalized_axis(axis, ndim):
@@ -134,21 +181,27 @@ def _concatenate_rows(op, input_rows, args, output):
 
 
 def _getitem_rows(op, input_rows, args, output):
-    """Rows of `x[key]` when the key slices the batch axis with a slice and
-    keeps it: the output rows whose source row depends on the wanted tensors."""
+    """Rows of `x[key]` when the key indexes the batch axis with an integer
+    (every row of the output, or none when that row does not depend on the
+    wanted tensors) or a slice (the output rows whose source row depends on
+    them)."""
     from .operation import _Slot
     (source, key), _ = op._template
     if not isinstance(source, _Slot) or source.kind != 'tensor':
         return None
-    first = key[0] if type(key) is tuple and key else key
-    if not isinstance(first, slice) or any(
-            k is None or k is Ellipsis or isinstance(k, (list, np.ndarray, _Slot))
-            for k in (key if type(key) is tuple else (key,))):
+    parts = key if type(key) is tuple else (key,)
+    if not parts or any(k is None or k is Ellipsis or isinstance(k, (list, np.ndarray, _Slot))
+                        for k in parts):
         return None
     rows = input_rows[source.index]
     if rows is None:
         return None
     batch = np.shape(args[source.index])[0]
+    first = parts[0]
+    if isinstance(first, (int, np.integer)) and not isinstance(first, (bool, np.bool_)):
+        return None if first % batch in rows else ()
+    if not isinstance(first, slice):
+        return None
     chosen = set(rows)
     return tuple(i for i, r in enumerate(range(*first.indices(batch))) if r in chosen)
 
@@ -162,7 +215,7 @@ _OPERATION_RULES = {
 
 def output_rows(layer, input_rows, args, output, training):
     """The rows of the (single) output of `layer` that depend on the wanted
-    tensors, as a sorted tuple; None for every row.
+    tensors, as a sorted tuple: None for every row, () for none.
 
     # Arguments
         input_rows: per input tensor, the tuple of its rows that depend on
@@ -182,6 +235,6 @@ def output_rows(layer, input_rows, args, output, training):
         rows = input_rows[0]
     else:
         return None
-    if rows is None or len(rows) == np.shape(output)[0]:
+    if rows is None or (rows and len(rows) == np.shape(output)[0]):
         return None
     return rows

@@ -42,7 +42,8 @@ def order_nodes(outputs, fed, owner):
     return order
 
 
-def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), masks=None):
+def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), masks=None,
+              row_cache=None):
     """Runs `nodes` (in order) on the values in `feeds` ({id(tensor): array}).
 
     Masks ride with the values: each layer gets the mask of its input (layers
@@ -58,6 +59,9 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
             Where these reach a tensor through some of its batch rows only,
             the walk follows those rows alone (`batch_rows`).
         masks: {id(tensor): mask} for the fed tensors that carry one.
+        row_cache: a dict kept from one walk to the next, where a layer run
+            on some rows keeps its output on the others, reused while its
+            weights and input rows stay the same (`batch_rows.split_forward`).
 
     # Returns
         `(values, backprop, penalty, masks)`: {id(tensor): value} for every tensor
@@ -82,6 +86,9 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
     # {id(tensor): the rows through which it depends on the carried and
     # wanted tensors}, for tensors that do through some rows only
     row_sets = {}
+    # how the other rows of a split layer's output came about: 'unchanged'
+    # (taken from `row_cache`) or 'computed'
+    other_rows_state = {}
     records = []
     penalty = 0.
     # nothing to follow for backprop (prediction, evaluation): no bookkeeping
@@ -111,8 +118,11 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
                 and not (layer.weight_gradients_wanted and layer.trainable_pairs()) \
                 and batch_rows.independent_rows(layer, x, node_phase)
             if split:
-                out, backprop = batch_rows.split_forward(layer, x, rows, node_phase,
-                                                         mask_argument(layer, mask))
+                out, backprop, reused = batch_rows.split_forward(
+                    layer, x, rows, node_phase, mask_argument(layer, mask), row_cache, id(node),
+                    other_rows_state.get(id(node.input_tensors[0])))
+                other_rows_state[id(node.output_tensors[0])] = \
+                    'unchanged' if reused else 'computed'
             else:
                 out, backprop = layer.forward(x, training=node_phase, need_input_grad=need_input,
                                               **mask_argument(layer, mask))
@@ -131,17 +141,22 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
         if not tracking:
             continue
         own_weights = bool(layer.weight_gradients_wanted and layer.trainable_pairs())
+        out_rows = None
+        if split:
+            out_rows = rows
+        elif need_input and not own_weights and len(node.output_tensors) == 1 and \
+                not isinstance(layer, Container) and id(node.output_tensors[0]) not in wanted:
+            input_rows = [row_sets.get(id(t)) if id(t) in carries else ()
+                          for t in node.input_tensors]
+            out_rows = batch_rows.output_rows(layer, input_rows, args, outs[0], node_phase)
+        if out_rows == ():
+            # it reads the carried tensors through rows the gradient does not
+            # follow only (the constant image of a batch): nothing to carry
+            continue
         if need_input or own_weights:
             carries.update(id(t) for t in node.output_tensors)
-            if split:
-                row_sets[id(node.output_tensors[0])] = rows
-            elif need_input and not own_weights and len(node.output_tensors) == 1 and \
-                    not isinstance(layer, Container) and id(node.output_tensors[0]) not in wanted:
-                input_rows = [row_sets.get(id(t)) if id(t) in carries else ()
-                              for t in node.input_tensors]
-                out_rows = batch_rows.output_rows(layer, input_rows, args, outs[0], node_phase)
-                if out_rows is not None:
-                    row_sets[id(node.output_tensors[0])] = out_rows
+            if out_rows is not None:
+                row_sets[id(node.output_tensors[0])] = out_rows
             if need_backprop:
                 records.append((node, backprop, need_input, split))
         elif any(id(t) in wanted for t in node.output_tensors):
