@@ -56,11 +56,22 @@ def independent_rows(layer, x, training):
     return bool(rule)
 
 
+def _consecutive(rows):
+    return bool(rows) and rows[-1] - rows[0] == len(rows) - 1
+
+
 def take_rows(array, rows):
     """`array[rows]` along the first axis, a view when the rows are consecutive."""
-    if rows and rows[-1] - rows[0] == len(rows) - 1:
+    if _consecutive(rows):
         return array[rows[0]:rows[-1] + 1]
     return np.take(array, rows, axis=0)
+
+
+def _put_rows(array, rows, values):
+    if _consecutive(rows):
+        array[rows[0]:rows[-1] + 1] = values
+    else:
+        array[list(rows)] = values
 
 
 def other_rows(rows, batch):
@@ -73,7 +84,7 @@ def expand_rows(gradient, rows, shape):
     """A gradient of shape `shape` that is `gradient` on `rows` and zero
     elsewhere (the rows whose gradient the walk does not follow)."""
     full = np.zeros(shape, dtype=np.result_type(gradient, np.float32))
-    full[list(rows)] = gradient
+    _put_rows(full, rows, gradient)
     return full
 
 
@@ -142,8 +153,8 @@ def split_forward(layer, x, rows, training, forward_kwargs, cache=None, key=None
                          'rows %s has shape %s and on the other rows %s'
                          % (layer.name, type(layer).__name__, rows, y_rows.shape, y_rest.shape))
     y = np.empty((x.shape[0],) + y_rows.shape[1:], dtype=np.result_type(y_rows, y_rest))
-    y[list(rows)] = y_rows
-    y[list(rest)] = y_rest
+    _put_rows(y, rows, y_rows)
+    _put_rows(y, rest, y_rest)
     return y, backprop, reused
 
 
