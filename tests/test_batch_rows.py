@@ -295,3 +295,70 @@ def test_the_phase_is_part_of_what_is_reused(reuses):
     del reuses[:]
     _agree(restricted, full, x, values, phase=1)
     assert reuses and not any(reuses)
+
+
+def _declared_cases():
+    from minikeras import layers as L
+    image, steps, vector, volume = (3, 8, 8), (6, 4), (5,), (2, 4, 4, 4)
+    return [
+        (lambda: L.AtrousConvolution2D(2, 3, 3, atrous_rate=(2, 2)), image),
+        (lambda: L.SeparableConvolution2D(4, 3, 3, dim_ordering='tf'), (8, 8, 3)),
+        (lambda: L.Cropping2D(((1, 2), (2, 1))), image),
+        (lambda: L.UpSampling2D((2, 2)), image),
+        (lambda: L.GlobalMaxPooling2D(), image),
+        (lambda: L.GlobalAveragePooling2D(), image),
+        (lambda: L.LocallyConnected2D(2, 3, 3), image),
+        (lambda: L.PReLU(), image),
+        (lambda: L.ELU(0.7), image),
+        (lambda: L.SReLU(), image),
+        (lambda: L.ThresholdedReLU(0.1), image),
+        (lambda: L.ParametricSoftplus(), image),
+        (lambda: L.Reshape((3, 64)), image),
+        (lambda: L.Permute((2, 1, 3)), image),
+        (lambda: L.SpatialDropout2D(0.5), image),
+        (lambda: L.GaussianNoise(0.5), image),
+        (lambda: L.GaussianDropout(0.5), image),
+        (lambda: L.Convolution1D(3, 3), steps),
+        (lambda: L.AtrousConvolution1D(3, 2, atrous_rate=2), steps),
+        (lambda: L.MaxPooling1D(2), steps),
+        (lambda: L.AveragePooling1D(2), steps),
+        (lambda: L.ZeroPadding1D(1), steps),
+        (lambda: L.Cropping1D((1, 2)), steps),
+        (lambda: L.UpSampling1D(2), steps),
+        (lambda: L.GlobalMaxPooling1D(), steps),
+        (lambda: L.GlobalAveragePooling1D(), steps),
+        (lambda: L.LocallyConnected1D(3, 3), steps),
+        (lambda: L.TimeDistributedDense(5), steps),
+        (lambda: L.Highway(activation='tanh'), vector),
+        (lambda: L.MaxoutDense(4), vector),
+        (lambda: L.RepeatVector(3), vector),
+        (lambda: L.Convolution3D(2, 3, 3, 3), volume),
+        (lambda: L.MaxPooling3D((2, 2, 2)), volume),
+        (lambda: L.AveragePooling3D((2, 2, 2)), volume),
+        (lambda: L.ZeroPadding3D((1, 1, 1)), volume),
+        (lambda: L.UpSampling3D((2, 2, 2)), volume),
+        (lambda: L.Cropping3D(((1, 0), (0, 1), (1, 1))), volume),
+        (lambda: L.GlobalMaxPooling3D(), volume),
+    ]
+
+
+@pytest.mark.parametrize('make, shape', _declared_cases())
+def test_every_declared_layer(make, shape, split_calls):
+    layer = make()
+    _compare(_sequence(layer), shape=shape, phase=0)
+    assert (type(layer).__name__, (2,)) in split_calls
+
+
+def test_a_model_built_on_the_batch_as_applications_build_it(split_calls):
+    # VGG16(input_tensor=...): Input(tensor=...) then the layers; the loss
+    # reads the layers' outputs
+    from minikeras.engine import Input
+    from minikeras.models import Model
+    conv, pool = Convolution2D(4, 3, 3, activation='relu'), MaxPooling2D((2, 2))
+
+    def network(t):
+        inputs = Input(tensor=t)
+        model = Model(inputs, pool(conv(inputs)))
+        return model.outputs[0]
+    _compare(network)
+    assert [name for name, _ in split_calls] == ['InputLayer', 'Convolution2D', 'MaxPooling2D']
