@@ -25,8 +25,12 @@ row), and each node maps its inputs' rows to its outputs' rows:
 A batch-row independent layer whose input depends on the wanted tensors
 through some rows only runs twice: on those rows with its backward pass kept,
 and on the others without; its output is the two parts put back in place and
-the gradients of its output and input are kept for those rows only. Every
-number is the one the whole-batch layer computes, row by row.
+the gradients of its output and input are kept for those rows only. Its
+output on the other rows can be kept from one walk to the next (`K.gradients`
+keeps it while the layer's weights, the phase and those input rows are the
+same). The numbers are the whole-batch layer's, up to float32 rounding: a
+kernel may sum in another order for fewer rows (a matrix product instead of
+direct loops), about 1e-7 relative.
 """
 import numpy as np
 
