@@ -5,7 +5,8 @@ from ..engine.merge import merge
 from ..engine.training import Model
 from ..layers import (Activation, AveragePooling2D, BatchNormalization, Convolution2D, Dense,
                       Flatten, MaxPooling2D, ZeroPadding2D)
-from ._common import check_weights_argument, image_input, load_imagenet_weights
+from ._common import (check_weights_argument, image_input, keras_1_input_shape,
+                      load_imagenet_weights)
 from .imagenet_utils import decode_predictions, preprocess_input  # noqa: F401
 
 
@@ -57,8 +58,7 @@ def ResNet50(include_top=True, weights='imagenet', input_tensor=None, input_shap
         A `Model`.
     """
     check_weights_argument(weights, include_top, classes)
-    img_input = image_input(input_tensor, input_shape, default_size=224, min_size=197,
-                            include_top=include_top)
+    img_input = image_input(input_tensor, keras_1_input_shape(input_shape, 224, 197, include_top))
     x = ZeroPadding2D((3, 3))(img_input)
     x = Convolution2D(64, 7, 7, subsample=(2, 2), name='conv1')(x)
     x = BatchNormalization(axis=_bn_axis(), name='bn_conv1')(x)

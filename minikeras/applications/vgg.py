@@ -2,7 +2,8 @@
 layer names, so that Keras's weight files load by layer."""
 from ..engine.training import Model
 from ..layers import Convolution2D, Dense, Flatten, MaxPooling2D
-from ._common import check_weights_argument, image_input, load_imagenet_weights
+from ._common import (check_weights_argument, image_input, keras_1_input_shape,
+                      load_imagenet_weights)
 
 # convolutions per block; every block ends with a 2x2 max pooling
 _BLOCKS = {'vgg16': (2, 2, 3, 3, 3), 'vgg19': (2, 2, 4, 4, 4)}
@@ -11,8 +12,7 @@ _FILTERS = (64, 128, 256, 512, 512)
 
 def _vgg(name, include_top, weights, input_tensor, input_shape, classes):
     check_weights_argument(weights, include_top, classes)
-    img_input = image_input(input_tensor, input_shape, default_size=224, min_size=48,
-                            include_top=include_top)
+    img_input = image_input(input_tensor, keras_1_input_shape(input_shape, 224, 48, include_top))
     x = img_input
     for block, (count, filters) in enumerate(zip(_BLOCKS[name], _FILTERS), start=1):
         for conv in range(1, count + 1):

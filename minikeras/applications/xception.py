@@ -14,7 +14,8 @@ from ..engine.merge import merge
 from ..engine.training import Model
 from ..layers import (Activation, BatchNormalization, Convolution2D, Dense,
                       GlobalAveragePooling2D, MaxPooling2D, SeparableConvolution2D)
-from ._common import check_weights_argument, image_input, load_imagenet_weights
+from ._common import (check_weights_argument, image_input, keras_1_input_shape,
+                      load_imagenet_weights)
 from .imagenet_utils import decode_predictions  # noqa: F401
 
 
@@ -89,8 +90,7 @@ def Xception(include_top=True, weights='imagenet', input_tensor=None, input_shap
 
 
 def _xception(include_top, weights, input_tensor, input_shape, classes):
-    img_input = image_input(input_tensor, input_shape, default_size=299, min_size=71,
-                            include_top=include_top)
+    img_input = image_input(input_tensor, keras_1_input_shape(input_shape, 299, 71, include_top))
     x = Convolution2D(32, 3, 3, subsample=(2, 2), bias=False, name='block1_conv1')(img_input)
     x = BatchNormalization(name='block1_conv1_bn')(x)
     x = Activation('relu', name='block1_conv1_act')(x)
