@@ -4,8 +4,8 @@ InceptionV3 is 2.2.4's network): `tests/fixtures/make_inception_v3_k2_fixture.py
 wrote the layout and the outputs; the test writes the random file itself
 (`keras2_weight_files`)."""
 import os
+import warnings
 
-import h5py
 import numpy as np
 import pytest
 
@@ -52,11 +52,13 @@ def models_cache(tmp_path, monkeypatch):
     return tmp_path / 'models'
 
 
-@pytest.fixture
-def data_format():
-    previous = K.image_data_format()
-    yield K.set_image_data_format
-    K.set_image_data_format(previous)
+@pytest.fixture(autouse=True)
+def _image_settings_unchanged():
+    """Keras 1's ordering and Keras 2's data format as they were (setting one
+    sets both)."""
+    saved = K._IMAGE_DIM_ORDERING, K._IMAGE_DATA_FORMAT
+    yield
+    K._IMAGE_DIM_ORDERING, K._IMAGE_DATA_FORMAT = saved
 
 
 def _fixture_outputs():
@@ -108,10 +110,10 @@ def test_keras_2_file_loads_and_predicts_what_keras_3_predicts(keras_2, models_c
                                atol=1e-6, rtol=1e-4)
 
 
-def test_channels_first_loads_the_same_file(keras_2, models_cache, data_format):
+def test_channels_first_loads_the_same_file(keras_2, models_cache):
     expected = _fixture_outputs()
     write_random_weights(str(models_cache / NOTOP_FILE), LAYOUT, seed=0)
-    data_format('channels_first')
+    K.set_image_data_format('channels_first')
     model = InceptionV3(weights='imagenet', include_top=False, input_shape=(3, 75, 75))
     assert model.output_shape == (None, 2048, 1, 1)
     x = np.transpose(expected['x'], (0, 3, 1, 2))
@@ -149,13 +151,9 @@ def test_a_file_of_the_other_generation_is_refused_by_name(keras_2, models_cache
     # and a Keras 1 call refuses 2.2.4's file
     monkeypatch.setenv('MINIKERAS_KERAS_VERSION', '1')
     write_random_weights(str(models_cache / NOTOP_FILE), LAYOUT, seed=0)
-    previous = K.image_dim_ordering()
     K.set_image_dim_ordering('tf')
-    try:
-        with pytest.raises(ValueError, match=r"Keras 1\.2\.2's inception_v3 \(release v0\.2"):
-            InceptionV3(weights='imagenet', include_top=False)
-    finally:
-        K.set_image_dim_ordering(previous)
+    with pytest.raises(ValueError, match=r"Keras 1\.2\.2's inception_v3 \(release v0\.2"):
+        InceptionV3(weights='imagenet', include_top=False)
 
 
 def test_missing_file_is_downloaded_from_keras_224s_release(keras_2, models_cache,
@@ -190,3 +188,111 @@ def test_keras_2_preprocess_input(keras_2):
     np.testing.assert_allclose(torch[..., 1], (batch[..., 1] / 255 - .456) / .224)
     with pytest.raises(ValueError, match="mode must be 'caffe', 'tf' or 'torch'"):
         imagenet_utils.preprocess_input(batch, mode='inception')
+
+
+def _randomize(model, seed):
+    rng = np.random.RandomState(seed)
+    # positive, so that the moving variances are
+    model.set_weights([np.abs(rng.normal(0, .05, w.shape)).astype('float32')
+                       for w in model.weights])
+
+
+def test_keras_2_resnet50_is_keras_224s(keras_2, models_cache):
+    from minikeras.applications import ResNet50
+    # Keras 2.2.4: 25,636,712 parameters with the top (as 1.2.2), and new layers around the blocks
+    full = ResNet50(weights=None)
+    assert full.count_params() == 25636712
+    names = [layer.name for layer in full.layers]
+    assert names[1:7] == ['conv1_pad', 'conv1', 'bn_conv1', 'activation_1', 'pool1_pad',
+                          'max_pooling2d_1']
+    assert names[-2:] == ['avg_pool', 'fc1000'] and 'add_16' in names
+    with pytest.warns(UserWarning, match='has been changed since Keras 2.2.0'):
+        features = ResNet50(include_top=False, weights=None)
+    assert features.output_shape == (None, None, None, 2048)
+    # the 'pool1_pad' padding: 224 -> 112 -> 56 (Keras 1.2.2: 55) before the blocks
+    small = ResNet50(include_top=False, weights=None, input_shape=(224, 224, 3), pooling='max')
+    assert small.get_layer('max_pooling2d_3').output_shape == (None, 56, 56, 64)
+    assert small.output_shape == (None, 2048)
+    with pytest.raises(ValueError, match='at least 32x32'):
+        ResNet50(include_top=False, weights=None, input_shape=(31, 31, 3))
+
+
+def test_keras_2_resnet50_loads_the_v02_file_keras_1_wrote(models_cache, monkeypatch):
+    from minikeras.applications import ResNet50
+    K.set_image_dim_ordering('tf')
+    source = ResNet50(include_top=False, weights=None, input_shape=(197, 197, 3))
+    _randomize(source, 2)
+    source.save_weights(str(models_cache / 'resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5'))
+    monkeypatch.setenv('MINIKERAS_KERAS_VERSION', '2')
+    with pytest.warns(UserWarning, match='has been changed since Keras 2.2.0'):
+        model = ResNet50(include_top=False, weights='imagenet', input_shape=(32, 32, 3))
+    assert model.output_shape == (None, 1, 1, 2048)
+    for saved, loaded in zip(source.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(saved, loaded)
+
+
+def test_keras_2_vgg_sizes_pooling_and_the_tf_file(models_cache):
+    from minikeras.applications import VGG16, VGG19
+    K.set_image_dim_ordering('tf')
+    source = VGG16(include_top=False, weights=None, input_shape=(64, 64, 3))
+    _randomize(source, 3)
+    source.save_weights(str(models_cache / 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5'))
+    # a Keras 1 script's defaults; `pooling` makes the calls Keras 2's
+    K._IMAGE_DIM_ORDERING, K._IMAGE_DATA_FORMAT = 'th', 'channels_last'
+    # Keras 2's layout (channels_last), the 'tf' file, 32x32 accepted (Keras 1.2.2: 48x48)
+    model = VGG16(include_top=False, weights='imagenet', input_shape=(64, 64, 3), pooling='avg')
+    assert model.output_shape == (None, 512)
+    x = np.random.RandomState(4).uniform(0, 1, (2, 64, 64, 3)).astype('float32')
+    np.testing.assert_allclose(model.predict(x), source.predict(x).mean(axis=(1, 2)),
+                               rtol=1e-5, atol=1e-6)
+    assert VGG19(include_top=False, weights=None, input_shape=(32, 32, 3),
+                 pooling='max').output_shape == (None, 512)
+    with pytest.raises(ValueError, match='at least 32x32'):
+        VGG16(include_top=False, weights=None, input_shape=(31, 31, 3), pooling=None,
+              classes=10)
+    with pytest.raises(ValueError, match='at least 48x48'):
+        VGG16(include_top=False, weights=None, input_shape=(3, 32, 32))
+
+
+def test_keras_2_xception_and_the_settings_it_restores(keras_2):
+    from minikeras.applications import Xception
+    # any size with the top in Keras 2.2.4 (1.2.2: 299x299 only); 22,910,480 parameters
+    model = Xception(weights=None, input_shape=(71, 71, 3))
+    assert model.count_params() == 22910480 and model.output_shape == (None, 1000)
+    K.set_image_data_format('channels_first')
+    with pytest.warns(UserWarning, match='input data format "channels_last"'):
+        pooled = Xception(include_top=False, weights=None, pooling='max')
+    assert pooled.input_shape == (None, None, None, 3) and pooled.output_shape == (None, 2048)
+    assert K.image_data_format() == 'channels_first'
+
+
+def test_keras_1_xception_keeps_keras_2s_data_format_setting():
+    from minikeras.applications import Xception
+    K._IMAGE_DIM_ORDERING, K._IMAGE_DATA_FORMAT = 'th', 'channels_last'
+    with pytest.warns(UserWarning, match='dimension ordering "tf"'):
+        Xception(include_top=False, weights=None, input_shape=(71, 71, 3))
+    assert (K._IMAGE_DIM_ORDERING, K._IMAGE_DATA_FORMAT) == ('th', 'channels_last')
+
+
+@pytest.mark.parametrize('name, md5', [
+    ('resnet50', 'a268eb855778b3df3c7506639542a6af'),
+    ('vgg19', '253f8cb515780f3b799900260a226db6'),
+    ('xception', 'b0042744bf5b25fce3cb969f33bebb97')])
+def test_keras_2_files_are_downloaded_with_keras_224s_hash(keras_2, models_cache, monkeypatch,
+                                                          name, md5):
+    from minikeras import applications
+    from minikeras.utils import data_utils
+    calls = []
+    monkeypatch.setattr(data_utils, 'get_file', lambda *a, **k: calls.append((a, k)) or
+                        (_ for _ in ()).throw(data_utils.DownloadError('offline')))
+    build = {'resnet50': applications.ResNet50, 'vgg19': applications.VGG19,
+             'xception': applications.Xception}[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')   # ResNet50's note on its output shape
+        with pytest.raises(data_utils.DownloadError):
+            build(include_top=False, input_shape=(75, 75, 3))
+    (fname, origin), options = calls[0]
+    assert fname == '%s_weights_tf_dim_ordering_tf_kernels_notop.h5' % name
+    assert origin.endswith('/v%s/%s' % ({'resnet50': '0.2', 'vgg19': '0.1',
+                                         'xception': '0.4'}[name], fname))
+    assert options['md5_hash'] == md5

@@ -1,4 +1,5 @@
 """What the applications share: the input tensor and the pretrained weights."""
+import contextlib
 import os
 
 from .. import backend as K
@@ -13,7 +14,15 @@ _RELEASE = {'vgg16': 'v0.1', 'vgg19': 'v0.1', 'resnet50': 'v0.2', 'inception_v3'
 # Keras 2.2.4's (keras_applications 1.0.6): the release per model, and the md5 of
 # each file (with the top, without it) that its get_file checked.
 _RELEASE_2 = {'inception_v3': ('v0.5', '9a0d58056eeedaa3f26cb7ebd46da564',
-                               'bcbd6486424b2319ff4ef7d526e38f63')}
+                               'bcbd6486424b2319ff4ef7d526e38f63'),
+              'resnet50': ('v0.2', 'a7b3fe01876f51b976af0dea6bc144eb',
+                           'a268eb855778b3df3c7506639542a6af'),
+              'vgg16': ('v0.1', '64373286793e3c8b2b4e3219cbf3544b',
+                        '6d6bbae143d832006294945121d1f1fc'),
+              'vgg19': ('v0.1', 'cbe5617147190e668d6c5d5026f83318',
+                        '253f8cb515780f3b799900260a226db6'),
+              'xception': ('v0.4', '0a58e3b7378bc2990ea3b43d5981f1f6',
+                           'b0042744bf5b25fce3cb969f33bebb97')}
 
 
 def check_weights_argument(weights, include_top, classes):
@@ -37,6 +46,19 @@ def check_weights_argument_2(weights, include_top, classes, pooling):
                          '`classes` should be 1000')
     if pooling not in (None, 'avg', 'max'):
         raise ValueError("`pooling` should be None, 'avg' or 'max', got %r" % (pooling,))
+
+
+@contextlib.contextmanager
+def channels_last():
+    """Builds layers in the 'tf' ordering (channels_last), then restores both
+    settings as they were (Keras 1's ordering and Keras 2's data format are
+    remembered apart)."""
+    saved = K._IMAGE_DIM_ORDERING, K._IMAGE_DATA_FORMAT
+    K.set_image_dim_ordering('tf')
+    try:
+        yield
+    finally:
+        K._IMAGE_DIM_ORDERING, K._IMAGE_DATA_FORMAT = saved
 
 
 def image_input(input_tensor, shape):
@@ -79,7 +101,7 @@ def load_imagenet_weights_2(model, prefix, include_top):
     A cached file is taken as it is (as Keras 1.2.2 took its files): a file of
     the same name in another generation's layout is refused when loaded, with
     an error naming both releases."""
-    release, md5_top, md5_notop = _RELEASE_2.get(prefix, (_RELEASE[prefix], None, None))
+    release, md5_top, md5_notop = _RELEASE_2[prefix]
     fname = '%s_weights_tf_dim_ordering_tf_kernels%s.h5' % (prefix,
                                                               '' if include_top else '_notop')
     origin = _ORIGIN % (release, fname)
@@ -98,7 +120,7 @@ def _load(model, path, prefix, generation, release, original_backend=None):
     try:
         saving.load_weights(model, path, original_backend=original_backend)
     except ValueError as error:
-        if prefix not in _RELEASE_2:
+        if _RELEASE_2[prefix][0] == _RELEASE[prefix]:
             raise
         raise ValueError(
             '%s does not hold the weights of %s\'s %s (release %s of '

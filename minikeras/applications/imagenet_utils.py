@@ -114,6 +114,28 @@ def preprocess_input_2(x, data_format=None, mode='caffe'):
     return x
 
 
+def scale_to_unit_range(x, data_format=None):
+    """Inception V3's and Xception's `preprocess_input`: pixels from [0, 255]
+    to [-1, 1], returned (a float array is changed in place).
+
+    In a Keras 2 script (or with Keras 2's `data_format`) this is Keras
+    2.2.4's, mode 'tf' of `preprocess_input_2`: `x / 127.5 - 1`, other arrays
+    converted to floatx first; otherwise Keras 1.2.2's `(x / 255 - 0.5) * 2`,
+    which rounds differently in float32.
+
+    # Arguments
+        x: NumPy array of images.
+        data_format: Keras 2's argument (every channel is scaled alike).
+    """
+    from ..compat import version
+    if data_format is not None or version.is_keras_2():
+        return preprocess_input_2(x, data_format=data_format, mode='tf')
+    x /= 255.
+    x -= 0.5
+    x *= 2.
+    return x
+
+
 def decode_predictions(preds, top=5):
     """The `top` classes of each prediction, as lists of
     `(class_name, class_description, score)`, best first.

@@ -26,6 +26,7 @@ from . import imagenet_utils
 from ._common import (check_weights_argument, check_weights_argument_2, image_input,
                       keras_1_input_shape, load_imagenet_weights, load_imagenet_weights_2)
 from .imagenet_utils import decode_predictions  # noqa: F401
+from .imagenet_utils import scale_to_unit_range as preprocess_input  # noqa: F401
 
 
 class _Keras1Units(object):
@@ -209,24 +210,3 @@ def InceptionV3(include_top=True, weights='imagenet', input_tensor=None, input_s
     if weights == 'imagenet':
         load_imagenet_weights(model, 'inception_v3', include_top)
     return model
-
-
-def preprocess_input(x, data_format=None):
-    """Scales pixels from [0, 255] to [-1, 1] and returns the result, as
-    Inception V3's weights expect. A float array is changed in place.
-
-    In a Keras 2 script this is Keras 2.2.4's (`imagenet_utils`'s mode
-    'tf': `x / 127.5 - 1`, integer arrays converted to floatx first);
-    otherwise Keras 1.2.2's (`(x / 255 - 0.5) * 2`), which rounds
-    differently in float32.
-
-    # Arguments
-        x: NumPy array of images.
-        data_format: Keras 2's argument; 'tf' mode scales every channel alike.
-    """
-    if data_format is not None or keras2.version.is_keras_2():
-        return imagenet_utils.preprocess_input_2(x, data_format=data_format, mode='tf')
-    x /= 255.
-    x -= 0.5
-    x *= 2.
-    return x
