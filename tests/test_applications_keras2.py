@@ -296,3 +296,40 @@ def test_keras_2_files_are_downloaded_with_keras_224s_hash(keras_2, models_cache
     assert origin.endswith('/v%s/%s' % ({'resnet50': '0.2', 'vgg19': '0.1',
                                          'xception': '0.4'}[name], fname))
     assert options['md5_hash'] == md5
+
+
+MIRROR = os.environ.get('LEGACY_KERAS_GIT', '/work/.mirror/keras-team+keras/repo')
+
+
+@pytest.mark.slow
+def test_keras_224s_deep_dream_runs_with_the_file_in_the_cache(tmp_path):
+    """Keras 2.2.4's examples/deep_dream.py, unchanged, under `minikeras run`,
+    with a random InceptionV3 file in Keras 2.2.4's layout in its HOME's cache
+    (the example checker's HOME has none) and a 160x160 image (its smallest
+    octave, 81x81, is above InceptionV3's 75x75)."""
+    import subprocess
+    import sys
+    pytest.importorskip('PIL')
+    from PIL import Image
+    if not os.path.isdir(MIRROR):
+        pytest.skip('no fetched keras-team/keras at %s (set LEGACY_KERAS_GIT)' % MIRROR)
+    source = subprocess.run(['git', '-C', MIRROR, 'show', '2.2.4:examples/deep_dream.py'],
+                            capture_output=True, text=True, check=True).stdout
+    (tmp_path / 'deep_dream.py').write_text(source)
+    models = tmp_path / 'home' / '.keras' / 'models'
+    os.makedirs(str(models))
+    write_random_weights(str(models / NOTOP_FILE), LAYOUT, seed=0)
+    pixels = np.random.RandomState(0).randint(0, 255, (160, 160, 3)).astype('uint8')
+    Image.fromarray(pixels).save(str(tmp_path / 'img.png'))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('KERAS_HOME', 'MINIKERAS_KERAS_VERSION')}
+    env.update(HOME=str(tmp_path / 'home'), PYTHONPATH=root, MPLBACKEND='Agg')
+    result = subprocess.run([sys.executable, '-m', 'minikeras', 'run', 'deep_dream.py',
+                             'img.png', str(tmp_path / 'dream')], cwd=str(tmp_path), env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert 'Model loaded.' in result.stdout
+    assert '..Loss value at 0 :' in result.stdout
+    assert 'Processing image shape (81, 81)' in result.stdout
+    assert (tmp_path / 'dream.png').stat().st_size > 0
