@@ -54,9 +54,11 @@ def models_cache(tmp_path, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _image_settings_unchanged():
-    """Keras 1's ordering and Keras 2's data format as they were (setting one
-    sets both)."""
+    """Each test starts from the defaults ('th' for Keras 1 calls,
+    channels_last for Keras 2 calls), and leaves both settings as they were
+    (setting one sets both)."""
     saved = K._IMAGE_DIM_ORDERING, K._IMAGE_DATA_FORMAT
+    K._IMAGE_DIM_ORDERING, K._IMAGE_DATA_FORMAT = 'th', 'channels_last'
     yield
     K._IMAGE_DIM_ORDERING, K._IMAGE_DATA_FORMAT = saved
 
@@ -279,7 +281,7 @@ def test_keras_1_xception_keeps_keras_2s_data_format_setting():
     ('vgg19', '253f8cb515780f3b799900260a226db6'),
     ('xception', 'b0042744bf5b25fce3cb969f33bebb97')])
 def test_keras_2_files_are_downloaded_with_keras_224s_hash(keras_2, models_cache, monkeypatch,
-                                                          name, md5):
+                                                           name, md5):
     from minikeras import applications
     from minikeras.utils import data_utils
     calls = []

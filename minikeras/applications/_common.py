@@ -102,8 +102,8 @@ def load_imagenet_weights_2(model, prefix, include_top):
     the same name in another generation's layout is refused when loaded, with
     an error naming both releases."""
     release, md5_top, md5_notop = _RELEASE_2[prefix]
-    fname = '%s_weights_tf_dim_ordering_tf_kernels%s.h5' % (prefix,
-                                                              '' if include_top else '_notop')
+    fname = '%s_weights_tf_dim_ordering_tf_kernels%s.h5' % (
+        prefix, '' if include_top else '_notop')
     origin = _ORIGIN % (release, fname)
     cached = os.path.join(data_utils._cache_folder(None, 'models'), fname)
     if os.path.exists(cached):

@@ -6,6 +6,11 @@ SeparableConvolution2D was TensorFlow's): with the 'th' ordering set, it
 warns and builds the model for 'tf' inputs all the same, as Keras did.
 minikeras has its own separable convolution, so unlike Keras 1.2.2 on
 Theano it does not refuse to build it.
+
+Keras 2.2.4 (keras_applications 1.0.6) built the same network from the same
+file (release v0.4); a Keras 2 call (see `compat.keras2.keras2_application`)
+follows its rules around it: any input size with the top, `pooling`,
+`weights` as a path, its warning about channels_first.
 """
 import warnings
 
@@ -92,12 +97,18 @@ def Xception(include_top=True, weights='imagenet', input_tensor=None, input_shap
     follow the 'tf' dimension ordering (rows, cols, channels) whatever the
     setting, as in Keras 1.2.2, which warned when the setting was 'th'.
 
+    A Keras 2 call (one with `pooling`, or any call in a Keras 2 script)
+    takes Keras 2's arguments `(include_top, weights, input_tensor,
+    input_shape, pooling, classes)` and Keras 2.2.4's rules.
+
     # Arguments
         include_top: whether to include the final Dense layer.
-        weights: None (random initialization) or 'imagenet'.
+        weights: None (random initialization) or 'imagenet' (in a Keras 2
+            call also the path of a weight file).
         input_tensor: optional Keras tensor to use as image input.
-        input_shape: optional image shape, only without the top; at least
-            71x71 with 3 channels, e.g. (150, 150, 3).
+        input_shape: optional image shape, only without the top (Keras 2:
+            with it too); at least 71x71 with 3 channels, e.g. (150, 150, 3).
+        pooling: Keras 2 only: without the top, None, 'avg' or 'max'.
         classes: the number of classes, only without ImageNet weights.
 
     # Returns
