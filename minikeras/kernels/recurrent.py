@@ -45,7 +45,8 @@ import numpy as np
 from . import threads
 
 __all__ = ['ACTIVATIONS', 'rnn_forward', 'rnn_backward', 'gru_forward', 'gru_backward',
-           'lstm_forward', 'lstm_backward', 'mask_inputs', 'gather_input_gradient']
+           'lstm_forward', 'lstm_backward', 'mask_inputs', 'gather_input_gradient',
+           'one_hot_columns', 'project_one_hot', 'one_hot_weight_gradient']
 
 LINEAR, TANH, SIGMOID, HARD_SIGMOID, RELU, SOFTPLUS, SOFTSIGN, ELU = range(8)
 
@@ -634,3 +635,71 @@ def gather_input_gradient(per_gate, w_mask, reverse, dx, lo, hi):
                 source, keep = per_gate[g, t, b], w_mask[g, b]
                 for j in range(target.shape[0]):
                     target[j] += source[j] * keep[j]
+
+
+# ---------------------------------------------------------------------------
+# One-hot inputs (characters, categories): when every input vector is all
+# zeros or a single 1, x @ W + b is a lookup of rows of W, and the gradient
+# of W, x.T @ dz, a sum of rows of dz. Both are far cheaper than the dense
+# products (a one-hot input's width is often an awkward size for BLAS, 57
+# characters, say). The lookup gives what the dense product gives (1 * w
+# plus exact zeros is w) for finite weights; the gradient sums the same
+# terms in another order (within float32 rounding of the dense product).
+
+
+@numba.njit(**_VECTOR_OPTIONS)
+def one_hot_columns(x, reverse, columns):
+    """True if every vector x[b, s] (x (B, T, D)) is all zeros or zeros and a
+    single 1; then columns (T, B) int64 holds, time-major (s = t, or
+    T - 1 - t with `reverse`), the position of the 1, or -1 for a zero
+    vector. False as soon as a vector is neither (columns then partly
+    filled): a dense input is usually refused at its first vector."""
+    steps = x.shape[1]
+    for b in range(x.shape[0]):
+        for s in range(steps):
+            vector = x[b, s]
+            found = -1
+            for j in range(vector.shape[0]):
+                value = vector[j]
+                if value != np.float32(0.):
+                    if value != np.float32(1.) or found >= 0:
+                        return False
+                    found = j
+            columns[steps - 1 - s if reverse else s, b] = found
+    return True
+
+
+@numba.njit(**_VECTOR_OPTIONS)
+def project_one_hot(W, b, columns, out, lo, hi):
+    """out[r] = W[columns[r]] + b (b where columns[r] is -1), for the rows r
+    in [lo, hi). W (D, G), b (G,), columns (R,), out (R, G)."""
+    width = W.shape[1]
+    for r in range(lo, hi):
+        target = out[r]
+        k = columns[r]
+        if k < 0:
+            for j in range(width):
+                target[j] = b[j]
+        else:
+            source = W[k]
+            for j in range(width):
+                target[j] = source[j] + b[j]
+
+
+@numba.njit(**_VECTOR_OPTIONS)
+def one_hot_weight_gradient(columns, dz, dW, lo, hi):
+    """dW[:, lo:hi] = x.T @ dz[:, lo:hi] for the one-hot x of `columns` (R,):
+    zeroed, then each row r of dz added into dW[columns[r]] in the order of r.
+    The sums of a column do not depend on the range it comes in."""
+    zero = np.float32(0.)
+    for k in range(dW.shape[0]):
+        target = dW[k, lo:hi]
+        for j in range(target.shape[0]):
+            target[j] = zero
+    for r in range(columns.shape[0]):
+        k = columns[r]
+        if k >= 0:
+            target = dW[k, lo:hi]
+            source = dz[r, lo:hi]
+            for j in range(target.shape[0]):
+                target[j] += source[j]
