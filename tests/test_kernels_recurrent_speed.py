@@ -39,6 +39,9 @@ def test_batch_shards_cover_the_batch_and_depend_on_its_size_only():
     assert recurrent_kernels.batch_shards(3) == [0, 3]
     assert recurrent_kernels.batch_shards(32) == [0, 16, 32]
     assert recurrent_kernels.batch_shards(40) == [0, 20, 40]
+    assert recurrent_kernels.batch_shards(64) == [0, 32, 64]
+    assert recurrent_kernels.batch_shards(128) == [0, 64, 128]
+    assert recurrent_kernels.batch_shards(256) == [0, 64, 128, 192, 256]
     assert recurrent_kernels.batch_shards(1000) == [0, 250, 500, 750, 1000]
 
 

@@ -320,10 +320,14 @@ def gru_backward(dout, gates, hs, mask, Uzr_t, Uh_t, Ugt, mu, gate_masks, act, i
 
 def batch_shards(batch):
     """Bounds of the groups of samples whose sequences run as separate tasks
-    (the samples of a batch are independent through time): one group per 16
-    samples, at most 4. They depend on the batch size only, so results do
-    not depend on the thread count."""
-    count = max(1, min(4, batch // 16))
+    (the samples of a batch are independent through time). Each step of a
+    group is one small matrix product (samples x n by n x 4n), which BLAS
+    runs faster per sample the more rows it has (packing U is paid once per
+    product): groups of at least 64 samples where the batch makes two of
+    them, otherwise two groups of at least 16 so that two threads work, and
+    at most 4 groups. They depend on the batch size only, so results do not
+    depend on the thread count."""
+    count = max(min(2, batch // 16), min(4, batch // 64), 1)
     return [batch * k // count for k in range(count + 1)]
 
 
