@@ -219,3 +219,25 @@ def test_one_hot_inputs_match_the_traced_step(cls, consume_less, go_backwards):
     np.testing.assert_allclose(dx1, dx2, rtol=1e-4, atol=1e-5)
     for a, b in zip(g1, g2):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize('rows', [700, 2048, 5121])
+def test_tall_product_is_the_product_and_does_not_depend_on_the_thread_count(rows):
+    import numba
+    rng = np.random.RandomState(rows)
+    left = rng.standard_normal((rows, 9)).astype('float32')
+    right = rng.standard_normal((rows, 13)).astype('float32')
+    before = numba.get_num_threads()
+    results = []
+    try:
+        for threads in (1, before):
+            numba.set_num_threads(threads)
+            out = np.full((9, 13), np.nan, 'float32')
+            results.append((recurrent_kernels.tall_product(left, right),
+                            recurrent_kernels.tall_product(left, right, out=out)))
+    finally:
+        numba.set_num_threads(before)
+    exact = left.astype('float64').T @ right.astype('float64')
+    for got in results[0] + results[1]:
+        np.testing.assert_allclose(got, exact, rtol=1e-5, atol=1e-4)
+        np.testing.assert_array_equal(got, results[0][0])

@@ -599,7 +599,7 @@ class _FusedCell(Recurrent):
                                           dz_flat.size, columns, dz_flat, dW)
                 dx = matmul(dz_flat, W.T) if need_input_grad else None
             elif w_mask is None:
-                dW = matmul(flat.T, dz_flat)
+                dW = kernels.tall_product(flat, dz_flat)
                 dx = matmul(dz_flat, W.T) if need_input_grad else None
             else:
                 dW = np.empty_like(W)
@@ -607,7 +607,7 @@ class _FusedCell(Recurrent):
                     if need_input_grad else None
                 for g in range(gates):
                     cols = slice(g * n, (g + 1) * n)
-                    matmul(masked_inputs[g].T, dz_flat[:, cols], out=dW[:, cols])
+                    dW[:, cols] = kernels.tall_product(masked_inputs[g], dz_flat[:, cols])
                     if per_gate is not None:
                         matmul(dz_flat[:, cols], W[:, cols].T, out=per_gate[g])
                 self._add_concatenated_gradients(dW, dU, db)
@@ -712,15 +712,14 @@ class _FusedCell(Recurrent):
         n, gates = self.output_dim, len(self._GATES)
         h_prev = cache['hs'][:-1].reshape(steps * batch, n)
         if not gate_masks:
-            return kernel_threads.matmul(h_prev.T, dz_flat)
+            return kernels.tall_product(h_prev, dz_flat)
         dU = np.empty((n, gates * n), 'float32')
         for g in range(gates):
             if 'masked_states' in cache:  # h * mu[g], kept by the forward kernel
                 scaled = cache['masked_states'][g, :-1].reshape(steps * batch, n)
             else:
                 scaled = (cache['hs'][:-1] * mu[g]).reshape(steps * batch, n)
-            dU[:, g * n:(g + 1) * n] = kernel_threads.matmul(scaled.T,
-                                                            dz_flat[:, g * n:(g + 1) * n])
+            dU[:, g * n:(g + 1) * n] = kernels.tall_product(scaled, dz_flat[:, g * n:(g + 1) * n])
         return dU
 
     def get_constants(self, x):
