@@ -175,10 +175,21 @@ def test_one_hot_kernels_are_the_dense_products():
         recurrent_kernels.project_one_hot(W, b, columns, out, 20, steps * batch)
         # W[k] + b is one correctly rounded float32 sum: the float64 product, rounded
         np.testing.assert_array_equal(out, (flat @ W + b).astype('float32'))
-        dW = np.full((dim, width), np.nan, 'float32')
-        recurrent_kernels.one_hot_weight_gradient(columns, dz, dW, 0, 7)
-        recurrent_kernels.one_hot_weight_gradient(columns, dz, dW, 7, width)
+        dW, db = recurrent_kernels.one_hot_gradients(columns, dz, dim)
         np.testing.assert_allclose(dW, flat.T @ dz, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(db, dz.astype('float64').sum(axis=0), rtol=1e-5, atol=1e-5)
+
+
+def test_one_hot_gradients_over_several_ranges_of_rows():
+    rng = np.random.RandomState(8)
+    rows, dim, width = 3000, 7, 10  # two ranges of rows
+    columns = rng.randint(-1, dim, rows).astype('int64')
+    dz = rng.standard_normal((rows, width)).astype('float32')
+    x = np.zeros((rows, dim))
+    x[columns >= 0, columns[columns >= 0]] = 1
+    dW, db = recurrent_kernels.one_hot_gradients(columns, dz, dim)
+    np.testing.assert_allclose(dW, x.T @ dz, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(db, dz.astype('float64').sum(axis=0), rtol=1e-5, atol=1e-4)
 
 
 def test_inputs_that_are_not_one_hot_are_refused():

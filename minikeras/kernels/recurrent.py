@@ -46,7 +46,7 @@ from . import threads
 
 __all__ = ['ACTIVATIONS', 'rnn_forward', 'rnn_backward', 'gru_forward', 'gru_backward',
            'lstm_forward', 'lstm_backward', 'mask_inputs', 'gather_input_gradient',
-           'one_hot_columns', 'project_one_hot', 'one_hot_weight_gradient', 'tall_product']
+           'one_hot_columns', 'project_one_hot', 'one_hot_gradients', 'tall_product']
 
 LINEAR, TANH, SIGMOID, HARD_SIGMOID, RELU, SOFTPLUS, SOFTSIGN, ELU = range(8)
 
@@ -698,22 +698,47 @@ def project_one_hot(W, b, columns, out, lo, hi):
 
 
 @numba.njit(**_VECTOR_OPTIONS)
-def one_hot_weight_gradient(columns, dz, dW, lo, hi):
-    """dW[:, lo:hi] = x.T @ dz[:, lo:hi] for the one-hot x of `columns` (R,):
-    zeroed, then each row r of dz added into dW[columns[r]] in the order of r.
-    The sums of a column do not depend on the range it comes in."""
+def _one_hot_gradient_rows(columns, dz, dW, db, lo, hi):
+    """dW = x[lo:hi].T @ dz[lo:hi] for the one-hot x of `columns` (R,), and
+    db = the sum of dz[lo:hi]: zeroed, then the rows added in their order."""
     zero = np.float32(0.)
     for k in range(dW.shape[0]):
-        target = dW[k, lo:hi]
+        target = dW[k]
         for j in range(target.shape[0]):
             target[j] = zero
-    for r in range(columns.shape[0]):
+    for j in range(db.shape[0]):
+        db[j] = zero
+    for r in range(lo, hi):
+        source = dz[r]
+        for j in range(db.shape[0]):
+            db[j] += source[j]
         k = columns[r]
         if k >= 0:
-            target = dW[k, lo:hi]
-            source = dz[r, lo:hi]
+            target = dW[k]
             for j in range(target.shape[0]):
                 target[j] += source[j]
+
+
+def one_hot_gradients(columns, dz, inputs):
+    """(dW (inputs, G), db (G,)): x.T @ dz and the sum of dz's rows, for the
+    one-hot x (R, inputs) of `columns` (R,) and dz (R, G). One pass over dz,
+    row by row, in up to TALL_PARTS ranges of rows (as `tall_product`) on
+    the kernel threads, each into its own sums; the ranges' sums are added
+    in order, so results do not depend on the thread count."""
+    rows = dz.shape[0]
+    parts = max(1, min(TALL_PARTS, rows // TALL_PART_ROWS))
+    bounds = [rows * k // parts for k in range(parts + 1)]
+    dW = np.empty((parts, inputs, dz.shape[1]), np.float32)
+    db = np.empty((parts, dz.shape[1]), np.float32)
+
+    def part(k):
+        _one_hot_gradient_rows(columns, dz, dW[k], db[k], bounds[k], bounds[k + 1])
+
+    threads.run_tasks(part, parts)
+    for k in range(1, parts):
+        dW[0] += dW[k]
+        db[0] += db[k]
+    return dW[0], db[0]
 
 
 # ---------------------------------------------------------------------------

@@ -592,16 +592,15 @@ class _FusedCell(Recurrent):
                 dz[:steps - self.truncate_gradient] = 0.
             dz_flat = dz.reshape(steps * batch, gates * n)
             dU = self._recurrent_weight_gradient(cache, dz_flat, mu, gate_masks, steps, batch)
-            db = dz_flat.sum(axis=0)
             if columns is not None:
-                dW = np.empty(W.shape, 'float32')
-                kernel_threads.run_ranges(kernels.one_hot_weight_gradient, gates * n,
-                                          dz_flat.size, columns, dz_flat, dW)
+                dW, db = kernels.one_hot_gradients(columns, dz_flat, input_dim)
                 dx = matmul(dz_flat, W.T) if need_input_grad else None
             elif w_mask is None:
+                db = dz_flat.sum(axis=0)
                 dW = kernels.tall_product(flat, dz_flat)
                 dx = matmul(dz_flat, W.T) if need_input_grad else None
             else:
+                db = dz_flat.sum(axis=0)
                 dW = np.empty_like(W)
                 per_gate = np.empty((gates, steps * batch, input_dim), 'float32') \
                     if need_input_grad else None
