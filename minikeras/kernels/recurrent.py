@@ -476,11 +476,15 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
     if gate_masks:
         np.multiply(h0[None], mu, out=masked_states[:, 0])
     bounds = batch_shards(B)
+    zero_start = not h0.any()  # the first product is then zero: not computed
 
     def shard(task):
         lo, hi = bounds[task], bounds[task + 1]
         for t in range(T):
-            if gate_masks:
+            if t == 0 and zero_start:
+                flat[lo:hi] = 0.
+                per_gate[:, lo:hi] = 0.
+            elif gate_masks:
                 np.matmul(masked_states[:, t, lo:hi], Ug, out=per_gate[:, lo:hi])
             else:
                 np.matmul(hs[t, lo:hi], U, out=flat[lo:hi])
@@ -598,6 +602,8 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
             lstm_step_backward(dout[t], carry, dh, dc, back, per_gate_back, gate_masks, mu,
                                mask[t + 1] if t + 1 < T else no_next, gates[t], cs[t], act_c[t],
                                mask[t], act, inner_act, dz[t], lo, hi)
+            if t == 0:
+                break  # the gradient of the initial state is not asked for
             if gate_masks:  # dz_t's gates as (4, samples, n) views, one product per gate
                 dz_gates = dz[t, lo:hi].reshape(hi - lo, 4, n).transpose(1, 0, 2)
                 np.matmul(dz_gates, Ugt, out=per_gate_back[:, lo:hi])
