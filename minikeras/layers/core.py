@@ -88,11 +88,13 @@ class Dense(Layer):
             # Every vector along the last axis is one row of a 2D product.
             x = x.reshape(-1, shape[-1])
         z = kernel_threads.matmul(x, self.W)
-        if self.b is not None:
-            z += self.b
         # z is this call's own array: relu, tanh and sigmoid overwrite it
-        # with the output (their derivative needs the output only).
-        y = activations.apply(self.activation, z, in_place=True)
+        # with the output (their derivative needs the output only), in the
+        # same pass as the bias.
+        if self.b is not None:
+            y = activations.apply_with_bias(self.activation, z, self.b)
+        else:
+            y = activations.apply(self.activation, z, in_place=True)
 
         def backprop(dy):
             dy = dy.reshape(z.shape)
