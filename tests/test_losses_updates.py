@@ -2,10 +2,12 @@
 `add_loss`, `add_update`, `get_losses_for`, `get_updates_for`, the
 regularizers' penalties as graph tensors, checked against NumPy."""
 import numpy as np
+import pytest
 
 from minikeras import backend as K
 from minikeras import regularizers
 from minikeras.layers import Dense, Input, TimeDistributed
+from minikeras.engine.topology import Layer
 from minikeras.models import Model, Sequential
 
 
@@ -161,3 +163,57 @@ def test_time_distributed_batchnorm_declares_and_applies_its_updates():
     mean, var = _moving_reference(before, x.reshape(-1, 3))
     np.testing.assert_allclose(bn.running_mean, mean, rtol=1e-6)
     np.testing.assert_allclose(bn.running_std, var, rtol=1e-6)
+
+
+class _BatchStatistics(Layer):
+    """A Keras 1 custom layer that keeps, through updates made in `call`, the
+    number of training batches it saw and the mean of the last one."""
+
+    def __init__(self, assign, **kwargs):
+        self.assign = assign
+        super(_BatchStatistics, self).__init__(**kwargs)
+
+    def build(self, input_shape):
+        self.seen = K.variable(0.)
+        self.last_mean = K.variable(np.zeros(input_shape[1]))
+
+    def call(self, x, mask=None):
+        pairs = [K.update_add(self.seen, 1.), K.update(self.last_mean, K.mean(x, axis=0))]
+        if self.assign:
+            self.updates = pairs
+        else:
+            self.add_update(pairs)
+        return x
+
+
+@pytest.mark.parametrize('assign', [False, True], ids=['add_update', 'assigned'])
+def test_updates_made_in_call_are_applied_once_per_training_batch(assign):
+    model = Sequential([Dense(3, input_dim=4), _BatchStatistics(assign)])
+    model.compile('sgd', 'mse')
+    x = np.random.RandomState(0).randn(10, 4).astype('float32')
+    y = np.zeros((10, 3), 'float32')
+    stats = model.layers[1]
+    model.fit(x, y, batch_size=4, nb_epoch=2, shuffle=False, verbose=0)
+    assert K.get_value(stats.seen) == 6.  # 3 batches (4, 4, 2) in each of 2 epochs
+    # the last batch's mean, of the outputs of the weights before that batch's step
+    before = [w.copy() for w in model.layers[0].get_weights()]
+    model.train_on_batch(x[:5], y[:5])
+    assert K.get_value(stats.seen) == 7.
+    expected = (x[:5] @ before[0] + before[1]).mean(axis=0)
+    np.testing.assert_allclose(K.get_value(stats.last_mean), expected, rtol=1e-5, atol=1e-6)
+    # prediction and evaluation apply nothing, and the layer's lists do not grow
+    model.predict(x)
+    model.evaluate(x, y, verbose=0)
+    assert K.get_value(stats.seen) == 7.
+    assert len(stats.updates) == 0 and len(stats.get_updates_for(None)) == 0
+
+
+def test_a_model_called_twice_inside_another_lists_its_updates_per_call():
+    from minikeras.layers import BatchNormalization, merge
+    inner = Sequential([Dense(4, input_dim=3), BatchNormalization(mode=0)])
+    a, b = Input((3,)), Input((3,))
+    outer = Model([a, b], merge([inner(a), inner(b)], mode='sum'))
+    assert len(inner.updates) == 2  # moving mean and variance
+    assert len(inner.get_updates_for(a)) == 2 and len(inner.get_updates_for(b)) == 2
+    assert len(inner.get_updates_for(None)) == 0
+    assert len(outer.updates) == 4

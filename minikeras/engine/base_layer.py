@@ -11,7 +11,7 @@ import collections
 import numpy as np
 
 from .. import initializations
-from .losses_updates import LossesAndUpdates
+from .losses_updates import LossesAndUpdates, updates_of_one_call
 from .graph import KerasTensor, Node, to_list
 
 _UIDS = collections.defaultdict(int)
@@ -331,7 +331,8 @@ class Layer(LossesAndUpdates):
             finally:
                 for restore in reversed(undo):
                     restore()
-        y, backprop = traced_forward(traced_call, [x], weights, self._gradients, training)
+        with updates_of_one_call(self, training):
+            y, backprop = traced_forward(traced_call, [x], weights, self._gradients, training)
         return np.asarray(y, dtype='float32'), lambda dy: backprop(dy)[0]
 
     def __call__(self, x, mask=None, training=None):

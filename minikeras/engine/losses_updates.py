@@ -18,7 +18,8 @@ after each call, and the training step for the calls of the layers it runs
 in the training phase (`collecting_updates`, `record_updates`): each layer
 call's conditional updates are evaluated from the values the step computed,
 and applied after the weights' update, as Keras 1.2.2's training function
-applied `model.updates`.
+applied `model.updates`. A Keras 1 layer's `call` runs on arrays at every
+step, so the updates it adds there are that step's (`updates_of_one_call`).
 """
 import contextlib
 import threading
@@ -96,17 +97,57 @@ def record_updates(layer, node, values):
     from .execution import order_nodes, run_nodes
     from .graph import KerasTensor
     for pair in pairs:
-        if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and
-                isinstance(pair[0], np.ndarray)):
-            raise TypeError('layer %s: each update must be a pair (variable, new value) as '
-                            'K.update makes it, got %r' % (layer.name, pair))
-        variable, new = pair
+        variable, new = _checked_pair(layer, pair)
         if isinstance(new, KerasTensor):
             nodes = order_nodes([new], set(values), 'the updates of layer %s' % layer.name)
             value = run_nodes(nodes, values, True, need_backprop=False)[0][id(new)]
         else:
             value = new
         pending.append((variable, value))
+
+
+@contextlib.contextmanager
+def updates_of_one_call(layer, training):
+    """Around one run of a Keras 1 layer's `call` on arrays: the updates the
+    call adds (`add_update`, `self.updates = [...]`, `self.updates.append`)
+    belong to that step alone. In a training step they are recorded (their
+    new values taken from the traced values) to be applied with the others;
+    either way the layer's lists are left as they were, so they do not grow
+    step after step. (Keras 1.2.2 ran `call` once, on symbolic tensors.)"""
+    per_input = layer._conditional('_per_input_updates')
+    saved_per_input = {key: list(pairs) for key, pairs in per_input.items()}
+    saved_list = layer._own_updates()
+    saved_items = list(saved_list)
+    try:
+        yield
+    finally:
+        added = []
+        current = layer.__dict__.get('_updates')
+        if current is not saved_list:  # `self.updates = [...]` in call
+            added += list(current or [])
+        else:
+            added += current[len(saved_items):]
+        seen = {id(pair) for pair in added}
+        for key, pairs in per_input.items():
+            added += [pair for pair in pairs[len(saved_per_input.get(key, ())):]
+                      if id(pair) not in seen]
+        saved_list[:] = saved_items
+        layer.__dict__['_updates'] = saved_list
+        per_input.clear()
+        per_input.update(saved_per_input)
+    pending = getattr(_collecting, 'pending', None)
+    if training and pending is not None:
+        for pair in added:
+            variable, new = _checked_pair(layer, pair)
+            pending.append((variable, np.array(getattr(new, 'value', new))))
+
+
+def _checked_pair(layer, pair):
+    if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and
+            isinstance(pair[0], np.ndarray)):
+        raise TypeError('layer %s: each update must be a pair (variable, new value) as '
+                        'K.update makes it, got %r' % (layer.name, pair))
+    return pair
 
 
 def apply_updates(pairs):
@@ -291,6 +332,18 @@ class ModelLossesAndUpdates(object):
     def updates(self, value):
         # as in Keras 1.2.2, a model's updates are its layers': not settable
         pass
+
+    def get_updates_for(self, inputs):
+        """The updates added for `inputs`; for the inputs of a call of this
+        model inside another, its layers' updates too (that call runs them,
+        as Keras 1.2.2's called container declared them for its inputs)."""
+        found = LossesAndUpdates.get_updates_for(self, inputs)
+        key = _inputs_key(inputs)
+        own_inputs = _inputs_key(getattr(self, 'inputs', None))
+        if key is not None and key != own_inputs and any(
+                _inputs_key(node.input_tensors) == key for node in self.inbound_nodes):
+            found += self.updates
+        return found
 
     @property
     def state_updates(self):
