@@ -300,3 +300,22 @@ def test_dense_bias_and_activation_in_one_pass_equal_adding_then_applying():
         assert got is in_place and got.tobytes() == expected.tobytes(), name
     with pytest.raises(ValueError, match='b must have 70 elements'):
         elementwise.bias_activation_forward(elementwise.RELU, z, b[:5], np.empty_like(z))
+
+
+def test_backend_tanh_and_sigmoid_use_the_kernel_on_float32_arrays_only():
+    from minikeras import backend_ops
+    rng = np.random.RandomState(9)
+    x = (rng.standard_normal((6, 5)) * 3).astype(np.float32)
+    for function, code in ((backend_ops.tanh, elementwise.TANH),
+                           (backend_ops.sigmoid, elementwise.SIGMOID)):
+        expected = np.empty_like(x)
+        elementwise.activation_forward(code, x, expected)
+        assert function(x).tobytes() == expected.tobytes()
+        # any layout: the result of the same values in C order
+        assert np.array_equal(function(np.asfortranarray(x)), expected)
+        assert function(x.T).shape == (5, 6) and np.array_equal(function(x.T), expected.T)
+        scalar = function(np.array(0.25, np.float32))
+        assert scalar.shape == () and scalar.dtype == np.float32
+    x64 = x.astype(np.float64)
+    assert backend_ops.tanh(x64).tobytes() == np.tanh(x64).tobytes()
+    assert backend_ops.sigmoid(x64).tobytes() == (0.5 * (np.tanh(0.5 * x64) + 1.)).tobytes()

@@ -274,7 +274,8 @@ def activation_backward(code, y, dy, dx):
 
 
 def _new_result(code, x):
-    x = np.ascontiguousarray(x)
+    if not x.flags.c_contiguous:  # (ascontiguousarray would make a 0-d array 1-d)
+        x = np.ascontiguousarray(x)
     y = np.empty_like(x)
     activation_forward(code, x, y)
     return y

@@ -57,14 +57,18 @@ def _pooling():
 
 
 def _elementwise():
-    from .elementwise import (RELU, SIGMOID, TANH, activation_backward, activation_forward,
-                              bias_activation_forward)
+    from .elementwise import (LINEAR, RELU, SIGMOID, TANH, activation_backward,
+                              activation_forward, bias_activation_forward)
     x, b = _arrays((2, 3), (3,))
     codes = (TANH, RELU, SIGMOID)
     backward = [lambda code=code: activation_backward(code, x, x, np.empty_like(x))
                 for code in codes]
     forward = [lambda code=code: activation_forward(code, x, np.empty_like(x)) for code in codes]
-    return backward, forward, lambda: bias_activation_forward(RELU, x, b, np.empty_like(x))
+
+    def biased():
+        for code in (LINEAR,) + codes:
+            bias_activation_forward(code, x, b, np.empty_like(x))
+    return backward, forward, biased
 
 
 def steps():
