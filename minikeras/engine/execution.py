@@ -42,6 +42,19 @@ def order_nodes(outputs, fed, owner):
     return order
 
 
+def _forward_naming_layer(layer, x, training, need_input, mask_kwargs):
+    """`layer.forward`, whose ValueError (an input the layer cannot take,
+    found by a kernel) names the layer and the input's shape."""
+    try:
+        return layer.forward(x, training=training, need_input_grad=need_input, **mask_kwargs)
+    except ValueError as error:
+        if layer.name in str(error):
+            raise
+        shapes = [np.shape(v) for v in x] if isinstance(x, list) else np.shape(x)
+        raise ValueError('Layer %s (%s) on an input of shape %s: %s'
+                         % (layer.name, type(layer).__name__, shapes, error)) from error
+
+
 def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), masks=None,
               row_cache=None):
     """Runs `nodes` (in order) on the values in `feeds` ({id(tensor): array}).
@@ -124,8 +137,8 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
                 other_rows_state[id(node.output_tensors[0])] = \
                     'unchanged' if reused else 'computed'
             else:
-                out, backprop = layer.forward(x, training=node_phase, need_input_grad=need_input,
-                                              **mask_argument(layer, mask))
+                out, backprop = _forward_naming_layer(layer, x, node_phase, need_input,
+                                                      mask_argument(layer, mask))
             outs = list(out) if len(node.output_tensors) > 1 else [out]
             regularizer = layer.activity_regularizer
             if regularizer is not None:
