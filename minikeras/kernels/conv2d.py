@@ -63,6 +63,7 @@ _MAX_GROUP = 16
 # 1, 2, 4 or 8 threads. (A constant: asking Numba for the thread count inside
 # a kernel would stop it from caching the kernel on disk.)
 _GROUP_MULTIPLE = 8
+_TAP_FASTMATH = {'contract'}
 
 
 # ---------------------------------------------------------------------------
@@ -241,7 +242,7 @@ def _out_to_wide(src, OH, OW, pitch, dst):
 # loop variable plus constants only, which is what lets LLVM vectorise.
 # ---------------------------------------------------------------------------
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=_TAP_FASTMATH)
 def _row3_x4(a0, a1, a2, a3, x, off, w, f, c, ki):
     L = a0.shape[0]
     u0 = w[f, c, ki, 0]; u1 = w[f, c, ki, 1]; u2 = w[f, c, ki, 2]
@@ -257,7 +258,7 @@ def _row3_x4(a0, a1, a2, a3, x, off, w, f, c, ki):
         a3[p] += z0 * x0 + z1 * x1 + z2 * x2
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=_TAP_FASTMATH)
 def _row5_x4(a0, a1, a2, a3, x, off, w, f, c, ki):
     L = a0.shape[0]
     u0 = w[f, c, ki, 0]; u1 = w[f, c, ki, 1]; u2 = w[f, c, ki, 2]
@@ -277,7 +278,7 @@ def _row5_x4(a0, a1, a2, a3, x, off, w, f, c, ki):
         a3[p] += z0 * x0 + z1 * x1 + z2 * x2 + z3 * x3 + z4 * x4
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=_TAP_FASTMATH)
 def _tap_x4(a0, a1, a2, a3, x, off, w, f, c, ki, kj):
     L = a0.shape[0]
     u = w[f, c, ki, kj]; v = w[f + 1, c, ki, kj]
@@ -291,7 +292,7 @@ def _tap_x4(a0, a1, a2, a3, x, off, w, f, c, ki, kj):
         a3[p] += z * t
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=_TAP_FASTMATH)
 def _row3_x1(a0, x, off, w, f, c, ki):
     L = a0.shape[0]
     u0 = w[f, c, ki, 0]; u1 = w[f, c, ki, 1]; u2 = w[f, c, ki, 2]
@@ -300,7 +301,7 @@ def _row3_x1(a0, x, off, w, f, c, ki):
         a0[p] += u0 * r[p] + u1 * r[p + 1] + u2 * r[p + 2]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=_TAP_FASTMATH)
 def _row5_x1(a0, x, off, w, f, c, ki):
     L = a0.shape[0]
     u0 = w[f, c, ki, 0]; u1 = w[f, c, ki, 1]; u2 = w[f, c, ki, 2]
@@ -310,7 +311,7 @@ def _row5_x1(a0, x, off, w, f, c, ki):
         a0[p] += u0 * r[p] + u1 * r[p + 1] + u2 * r[p + 2] + u3 * r[p + 3] + u4 * r[p + 4]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=_TAP_FASTMATH)
 def _tap_x1(a0, x, off, w, f, c, ki, kj):
     L = a0.shape[0]
     u = w[f, c, ki, kj]
@@ -558,7 +559,7 @@ def _sum_parts(part_w, part_b, dw, db):
 # run and across thread counts (each dot product runs on one thread).
 # ---------------------------------------------------------------------------
 
-_REDUCE_FASTMATH = {'reassoc'}
+_REDUCE_FASTMATH = {'reassoc', 'contract'}
 
 
 @numba.njit(cache=True, fastmath=_REDUCE_FASTMATH)
@@ -575,6 +576,30 @@ def _dots_row3(d0, d1, x, off, L):
         s00 += g * x0; s01 += g * x1; s02 += g * x2
         s10 += h * x0; s11 += h * x1; s12 += h * x2
     return s00, s01, s02, s10, s11, s12
+
+
+@numba.njit(cache=True, fastmath=_REDUCE_FASTMATH)
+def _dots_row3_x4(d0, d1, d2, d3, x, off, L):
+    """sum_p d{0,1,2,3}[p] * x[off + kj + p] for kj = 0, 1, 2: twelve dot
+    products from four loads of the output gradients and three of the input."""
+    e0 = d0[:L]
+    e1 = d1[:L]
+    e2 = d2[:L]
+    e3 = d3[:L]
+    r = x[off:off + L + 2]
+    s00 = s01 = s02 = s10 = s11 = s12 = np.float32(0.0)
+    s20 = s21 = s22 = s30 = s31 = s32 = np.float32(0.0)
+    for p in range(L):
+        x0 = r[p]; x1 = r[p + 1]; x2 = r[p + 2]
+        g = e0[p]
+        s00 += g * x0; s01 += g * x1; s02 += g * x2
+        g = e1[p]
+        s10 += g * x0; s11 += g * x1; s12 += g * x2
+        g = e2[p]
+        s20 += g * x0; s21 += g * x1; s22 += g * x2
+        g = e3[p]
+        s30 += g * x0; s31 += g * x1; s32 += g * x2
+    return s00, s01, s02, s10, s11, s12, s20, s21, s22, s30, s31, s32
 
 
 @numba.njit(cache=True, fastmath=_REDUCE_FASTMATH)
@@ -629,7 +654,23 @@ def _bw_group(ds, xs, pitch, L, dw, db):
         db[f] = _sum(ds[f], L)
     for c in range(C):
         x = xs[c]
-        for f0 in range(0, F, 2):
+        f0 = 0
+        if KW == 3:
+            while f0 + 4 <= F:
+                d0 = ds[f0]; d1 = ds[f0 + 1]; d2 = ds[f0 + 2]; d3 = ds[f0 + 3]
+                for ki in range(KH):
+                    (s00, s01, s02, s10, s11, s12,
+                     s20, s21, s22, s30, s31, s32) = _dots_row3_x4(d0, d1, d2, d3, x,
+                                                                   ki * pitch, L)
+                    dw[f0, c, ki, 0] = s00; dw[f0, c, ki, 1] = s01; dw[f0, c, ki, 2] = s02
+                    dw[f0 + 1, c, ki, 0] = s10; dw[f0 + 1, c, ki, 1] = s11
+                    dw[f0 + 1, c, ki, 2] = s12
+                    dw[f0 + 2, c, ki, 0] = s20; dw[f0 + 2, c, ki, 1] = s21
+                    dw[f0 + 2, c, ki, 2] = s22
+                    dw[f0 + 3, c, ki, 0] = s30; dw[f0 + 3, c, ki, 1] = s31
+                    dw[f0 + 3, c, ki, 2] = s32
+                f0 += 4
+        while f0 < F:
             f1 = min(f0 + 1, F - 1)
             d0 = ds[f0]
             d1 = ds[f1]
@@ -651,6 +692,7 @@ def _bw_group(ds, xs, pitch, L, dw, db):
                         s0, s1 = _dots_one(d0, d1, x, off + kj, L)
                         dw[f0, c, ki, kj] = s0
                         dw[f1, c, ki, kj] = s1
+            f0 += 2
 
 
 @numba.njit(cache=True, nogil=True)
