@@ -259,6 +259,35 @@ def test_conv_real_shapes(shape):
     _check_conv((N, C, F, H, W, K, K, 1, 1, 0, 0, H - K + 1, W - K + 1), seed=N + C)
 
 
+@pytest.mark.parametrize('mode', ['valid', 'same', 'full'])
+@pytest.mark.parametrize('C,F', [(1, 4), (3, 5), (1, 7), (3, 9), (2, 6), (3, 32)])
+def test_conv_3x3_filter_blocks(mode, C, F):
+    """3x3 kernels on the direct path: the weight gradient's blocks of four
+    filters, then a pair and a single filter for what is left; 1 and 3
+    channels; planes whose wide rows (and stacked groups) are not a multiple
+    of the 8-float vectors."""
+    from minikeras.kernels.conv2d_gemm import use_gemm
+    N, H, W = 5, 11, 7
+    assert not use_gemm(C, F, 3, 3, False, N)
+    pt, OH = conv_padding(H, 3, mode, 1)
+    pl, OW = conv_padding(W, 3, mode, 1)
+    _check_conv((N, C, F, H, W, 3, 3, 1, 1, pt, pl, OH, OW), seed=C * 10 + F)
+
+
+@pytest.mark.parametrize('L,off', [(1, 0), (7, 3), (8, 0), (13, 5), (61, 2), (200, 9)])
+def test_dots_row3_x4_against_float64_loop(L, off):
+    """The twelve dot products of the weight gradient's inner loop, on lengths
+    that leave a remainder after the vectors, against a float64 loop."""
+    from minikeras.kernels.conv2d import _dots_row3_x4
+    rng = np.random.RandomState(L + off)
+    d = rng.standard_normal((4, L + 3)).astype(np.float32)
+    x = rng.standard_normal(off + L + 2).astype(np.float32)
+    got = _dots_row3_x4(d[0], d[1], d[2], d[3], x, off, L)
+    want = [sum(float(d[f, p]) * float(x[off + kj + p]) for p in range(L))
+            for f in range(4) for kj in range(3)]
+    np.testing.assert_allclose(np.array(got, np.float64), want, rtol=1e-5, atol=1e-5 * L)
+
+
 @pytest.mark.parametrize('shape', [
     # N, C, F, H, W, K, stride, border mode: wide layers, run as matrix products
     (3, 128, 256, 7, 7, 3, 1, 'same'),    # mnist_acgan's discriminator, last convolution

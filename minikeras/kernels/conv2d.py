@@ -239,7 +239,10 @@ def _out_to_wide(src, OH, OW, pitch, dst):
 # the accumulators of a block of four filters (a0..a3: filters f, f+1, f+2,
 # f+3) or of one filter. Four filters share each input load; more would make
 # LLVM spill the broadcast weights. Every helper indexes slices with the bare
-# loop variable plus constants only, which is what lets LLVM vectorise.
+# loop variable plus constants only, which is what lets LLVM vectorise, and is
+# compiled with fastmath 'contract' alone: each multiply-add becomes one FMA
+# (half the floating-point instructions where the CPU has FMA), in an order
+# fixed at compile time.
 # ---------------------------------------------------------------------------
 
 @numba.njit(cache=True, fastmath=_TAP_FASTMATH)
@@ -548,15 +551,18 @@ def _sum_parts(part_w, part_b, dw, db):
 # ---------------------------------------------------------------------------
 # Stride-1 weight gradient: dot products over stacked wide planes
 #
-# The dot helpers are the only code compiled with fastmath: 'reassoc' alone
-# (no contraction into FMA, no NaN/Inf assumptions), which lets LLVM keep one
-# vector of partial sums per dot product in registers and add the lanes at
-# the end. In strict source order LLVM cannot vectorise a float sum at all
-# (and Numba leaves the SLP vectoriser off), so with _REDUCE_FASTMATH = False
-# the weight gradient runs six to eight times slower (about 10 GFLOP/s per
-# core instead of 60-80 at the seed model's shapes). The summation order is
-# fixed when the function is compiled, so results stay bit-identical run to
-# run and across thread counts (each dot product runs on one thread).
+# The dot helpers are compiled with fastmath 'reassoc' and 'contract' (no
+# NaN/Inf assumptions). 'reassoc' lets LLVM keep one vector of partial sums
+# per dot product in registers and add the lanes at the end: in strict
+# source order LLVM cannot vectorise a float sum at all (and Numba leaves the
+# SLP vectoriser off), and the weight gradient runs six to eight times slower
+# (about 10 GFLOP/s per core instead of 60-80 at the seed model's shapes).
+# 'contract' makes each multiply-add one FMA (one rounding instead of two).
+# 3-wide kernels take four filters at once (_dots_row3_x4): twelve partial
+# sums, enough to cover the FMA latency, fed by seven loads per twelve FMAs
+# (two filters: five loads per six). The summation order is fixed when the
+# function is compiled, so results stay bit-identical run to run and across
+# thread counts (each dot product runs on one thread).
 # ---------------------------------------------------------------------------
 
 _REDUCE_FASTMATH = {'reassoc', 'contract'}
