@@ -274,6 +274,26 @@ def test_conv_3x3_filter_blocks(mode, C, F):
     _check_conv((N, C, F, H, W, 3, 3, 1, 1, pt, pl, OH, OW), seed=C * 10 + F)
 
 
+@pytest.mark.parametrize('pads', ['valid', 'same', 'full', (0, 1, 2, 0), (2, 0, 1, 2)])
+@pytest.mark.parametrize('KH,KW', [(3, 3), (2, 4), (5, 3)])
+def test_conv_shared_padding_in_sample_groups(pads, KH, KW):
+    """Stacked samples share the zero rows between them, and wide rows the zero
+    columns between them: groups of several samples (40 samples of small
+    planes), every border mode and uneven pads (top, bottom, left, right)."""
+    from minikeras.kernels.conv2d import _wide_geometry
+    N, C, F, H, W = 40, 3, 5, 6, 7
+    if isinstance(pads, str):
+        pt, OH = conv_padding(H, KH, pads, 1)
+        pl, OW = conv_padding(W, KW, pads, 1)
+        pb, pr = OH + KH - 1 - H - pt, OW + KW - 1 - W - pl
+    else:
+        pt, pb, pl, pr = [min(p, k - 1) for p, k in zip(pads, (KH, KH, KW, KW))]
+        OH, OW = H + pt + pb - KH + 1, W + pl + pr - KW + 1
+    pitch, rows, _ = _wide_geometry.py_func(H, W, OH, OW, KH, KW, pt, pl)
+    assert pitch == OW + KW - 1 - min(pl, pr) and rows == OH + KH - 1 - min(pt, pb)
+    _check_conv((N, C, F, H, W, KH, KW, 1, 1, pt, pl, OH, OW), seed=KH * 7 + KW)
+
+
 @pytest.mark.parametrize('L,off', [(1, 0), (7, 3), (8, 0), (13, 5), (61, 2), (200, 9)])
 def test_dots_row3_x4_against_float64_loop(L, off):
     """The twelve dot products of the weight gradient's inner loop, on lengths
