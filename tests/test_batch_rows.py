@@ -59,9 +59,15 @@ def _loss(y):
     return total
 
 
-def _compare(network, constant_rows=2, variable_at=None, rtol=1e-6, shape=SHAPE, phase=None):
+def _compare(network, constant_rows=2, variable_at=None, rtol=5e-6, shape=SHAPE, phase=None):
     """Gradient with respect to the placeholder: through the row-restricted
-    walk and through the whole backward pass. Returns both and the values."""
+    walk and through the whole backward pass. Returns both and the values.
+
+    (The two walks run the layers on one row and on all rows, and float32
+    rounding differs between them: over twelve draws of the initial weights,
+    test_dense_and_activations's gradients differed by up to 1.8e-6 of their
+    largest entry, with the convolution kernels before FMA contraction as
+    after; hence rtol.)"""
     r = np.random.RandomState(0)
     constants = [r.uniform(-1, 1, (1,) + shape).astype('float32') for _ in range(constant_rows)]
     x = r.uniform(-1, 1, (1,) + shape).astype('float32')

@@ -37,8 +37,8 @@ How the stride-1 path is laid out (it is the one real models hit):
   ones (rows per sample = OH + KH - 1 - min(pad_top, pad_bottom)). A tap
   that runs past a row's end (or a sample's) should read padding, and reads
   the padding that starts the next row (or sample), which is zero too;
-  the stack ends in a zero tail. For 'same' 3x3 on 15x15 planes, 256 stored
-  positions per sample instead of 289, the same number of them computed.
+  the stack ends in a zero tail. For 'same' 3x3 on 15x15 planes, 256
+  positions per sample are stored and computed instead of 289.
 - The loops run over a multiple of _VECTOR_ROUND positions, so that no
   remainder runs one float at a time.
 - The gradient for the input is the same correlation, run on the output
