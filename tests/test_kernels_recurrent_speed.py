@@ -56,6 +56,24 @@ def test_lstm_over_several_groups_matches_a_numpy_loop_with_masks(batch, go_back
     np.testing.assert_allclose(got, reference(layer, x, mask), rtol=1e-5, atol=1e-5)
 
 
+def _assert_fused_matches_traced(fused, traced, x, mask, dy, seed):
+    """One training forward and backward of each layer from zeroed
+    gradients, with the same dropout masks (numpy seeded alike): outputs,
+    input gradients and weight gradients agree."""
+    results = []
+    for layer in (fused, traced):
+        for grad in layer.gradients:
+            grad.fill(0.)
+        np.random.seed(seed)
+        y, backprop = layer.forward(x, training=True, mask=mask)
+        results.append((y, backprop(dy), [g.copy() for g in layer.gradients]))
+    (y1, dx1, g1), (y2, dx2, g2) = results
+    np.testing.assert_allclose(y1, y2, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dx1, dx2, rtol=1e-4, atol=1e-5)
+    for a, b in zip(g1, g2):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize('consume_less', ['cpu', 'gpu'])
 def test_lstm_gradients_over_several_groups_match_the_traced_step(consume_less):
     """Dropout on both sides, a mask, a batch of four groups: the fused
@@ -67,18 +85,7 @@ def test_lstm_gradients_over_several_groups_match_the_traced_step(consume_less):
     x = data((64, 6, 3), seed=9) * 2
     mask = np.random.RandomState(2).rand(64, 6) < 0.8
     dy = data((64, 6, 5), seed=3)
-    results = []
-    for layer in (fused, traced):
-        for grad in layer.gradients:
-            grad.fill(0.)
-        np.random.seed(11)  # the same dropout masks for both
-        y, backprop = layer.forward(x, training=True, mask=mask)
-        results.append((y, backprop(dy), [g.copy() for g in layer.gradients]))
-    (y1, dx1, g1), (y2, dx2, g2) = results
-    np.testing.assert_allclose(y1, y2, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(dx1, dx2, rtol=1e-4, atol=1e-5)
-    for a, b in zip(g1, g2):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    _assert_fused_matches_traced(fused, traced, x, mask, dy, seed=11)
 
 
 def test_lstm_results_do_not_depend_on_the_thread_count():
@@ -218,18 +225,7 @@ def test_one_hot_inputs_match_the_traced_step(cls, consume_less, go_backwards):
     assert recurrent_kernels.one_hot_columns(x, False, np.empty((6, 40), 'int64'))
     mask = np.random.RandomState(2).rand(40, 6) < 0.8
     dy = data((40, 6, 5), seed=4)
-    results = []
-    for layer in (fused, traced):
-        for grad in layer.gradients:
-            grad.fill(0.)
-        np.random.seed(5)
-        y, backprop = layer.forward(x, training=True, mask=mask)
-        results.append((y, backprop(dy), [g.copy() for g in layer.gradients]))
-    (y1, dx1, g1), (y2, dx2, g2) = results
-    np.testing.assert_allclose(y1, y2, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(dx1, dx2, rtol=1e-4, atol=1e-5)
-    for a, b in zip(g1, g2):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    _assert_fused_matches_traced(fused, traced, x, mask, dy, seed=5)
 
 
 @pytest.mark.parametrize('rows', [700, 2048, 5121])

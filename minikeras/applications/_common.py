@@ -115,6 +115,17 @@ def load_imagenet_weights_2(model, prefix, include_top):
     return model
 
 
+def apply_weights_2(model, weights, prefix, include_top):
+    """The end of every Keras 2.2.4 builder: `weights` 'imagenet' loads Keras
+    2.2.4's file (`load_imagenet_weights_2`), a path loads that file, None
+    leaves the model as built. Returns the model."""
+    if weights == 'imagenet':
+        load_imagenet_weights_2(model, prefix, include_top)
+    elif weights is not None:
+        model.load_weights(weights)
+    return model
+
+
 def _load(model, path, prefix, generation, release, original_backend=None):
     from ..engine import saving
     try:

@@ -14,8 +14,8 @@ from ..engine.training import Model
 from ..layers import (Convolution2D, Dense, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D,
                       MaxPooling2D)
 from . import imagenet_utils
-from ._common import (check_weights_argument, check_weights_argument_2, image_input,
-                      keras_1_input_shape, load_imagenet_weights, load_imagenet_weights_2)
+from ._common import (apply_weights_2, check_weights_argument, check_weights_argument_2,
+                      image_input, keras_1_input_shape, load_imagenet_weights)
 
 # convolutions per block; every block ends with a 2x2 max pooling
 _BLOCKS = {'vgg16': (2, 2, 3, 3, 3), 'vgg19': (2, 2, 4, 4, 4)}
@@ -59,11 +59,7 @@ def _vgg_keras_2(name, include_top, weights, input_tensor, input_shape, pooling,
                                                 require_flatten=include_top, weights=weights)
     model = _network(name, image_input(input_tensor, shape), include_top, classes,
                      K.dim_ordering_of(data_format), pooling)
-    if weights == 'imagenet':
-        load_imagenet_weights_2(model, name, include_top)
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+    return apply_weights_2(model, weights, name, include_top)
 
 
 def _vgg16_keras_2(include_top=True, weights='imagenet', input_tensor=None, input_shape=None,

@@ -22,9 +22,9 @@ from ..layers import (Activation, BatchNormalization, Convolution2D, Dense,
                       GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D,
                       SeparableConvolution2D)
 from . import imagenet_utils
-from ._common import (channels_last, check_weights_argument, check_weights_argument_2,
-                      image_input, keras_1_input_shape, load_imagenet_weights,
-                      load_imagenet_weights_2)
+from ._common import (apply_weights_2, channels_last, check_weights_argument,
+                      check_weights_argument_2, image_input, keras_1_input_shape,
+                      load_imagenet_weights)
 from .imagenet_utils import decode_predictions  # noqa: F401
 from .imagenet_utils import scale_to_unit_range as preprocess_input  # noqa: F401
 
@@ -82,11 +82,7 @@ def _xception_keras_2(include_top=True, weights='imagenet', input_tensor=None, i
                                                     data_format='channels_last',
                                                     require_flatten=False, weights=weights)
         model = _xception(image_input(input_tensor, shape), include_top, classes, pooling)
-    if weights == 'imagenet':
-        load_imagenet_weights_2(model, 'xception', include_top)
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+    return apply_weights_2(model, weights, 'xception', include_top)
 
 
 @keras2.keras2_application(_xception_keras_2)
