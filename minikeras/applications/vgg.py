@@ -11,11 +11,10 @@ data format (1.2.2 took the 'th' file for the 'th' ordering).
 from .. import backend as K
 from ..compat import keras2
 from ..engine.training import Model
-from ..layers import (Convolution2D, Dense, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D,
-                      MaxPooling2D)
+from ..layers import Convolution2D, Dense, Flatten, MaxPooling2D
 from . import imagenet_utils
 from ._common import (apply_weights_2, check_weights_argument, check_weights_argument_2,
-                      image_input, keras_1_input_shape, load_imagenet_weights)
+                      global_pooling, image_input, keras_1_input_shape, load_imagenet_weights)
 
 # convolutions per block; every block ends with a 2x2 max pooling
 _BLOCKS = {'vgg16': (2, 2, 3, 3, 3), 'vgg19': (2, 2, 4, 4, 4)}
@@ -35,10 +34,8 @@ def _network(name, img_input, include_top, classes, ordering, pooling=None):
         x = Dense(4096, activation='relu', name='fc1')(x)
         x = Dense(4096, activation='relu', name='fc2')(x)
         x = Dense(classes, activation='softmax', name='predictions')(x)
-    elif pooling == 'avg':
-        x = GlobalAveragePooling2D(dim_ordering=ordering)(x)
-    elif pooling == 'max':
-        x = GlobalMaxPooling2D(dim_ordering=ordering)(x)
+    else:
+        x = global_pooling(x, pooling, dim_ordering=ordering)
     return Model(img_input, x, name=name)
 
 

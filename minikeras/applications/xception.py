@@ -19,11 +19,10 @@ from ..compat import keras2
 from ..engine.merge import merge
 from ..engine.training import Model
 from ..layers import (Activation, BatchNormalization, Convolution2D, Dense,
-                      GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D,
-                      SeparableConvolution2D)
+                      GlobalAveragePooling2D, MaxPooling2D, SeparableConvolution2D)
 from . import imagenet_utils
 from ._common import (apply_weights_2, channels_last, check_weights_argument,
-                      check_weights_argument_2, image_input, keras_1_input_shape,
+                      check_weights_argument_2, global_pooling, image_input, keras_1_input_shape,
                       load_imagenet_weights)
 from .imagenet_utils import decode_predictions  # noqa: F401
 from .imagenet_utils import scale_to_unit_range as preprocess_input  # noqa: F401
@@ -153,8 +152,6 @@ def _xception(img_input, include_top, classes, pooling=None):
     if include_top:
         x = GlobalAveragePooling2D(name='avg_pool')(x)
         x = Dense(classes, activation='softmax', name='predictions')(x)
-    elif pooling == 'avg':
-        x = GlobalAveragePooling2D()(x)
-    elif pooling == 'max':
-        x = GlobalMaxPooling2D()(x)
+    else:
+        x = global_pooling(x, pooling)
     return Model(img_input, x, name='xception')
