@@ -94,24 +94,43 @@ def _blocks(T, per_block):
 # Transforms
 # ---------------------------------------------------------------------------
 
+@numba.njit(cache=True)
+def _g_rows(g0, g1, g2):
+    """(G g) for one column (g0, g1, g2) of a 3x3 kernel: its four entries."""
+    h = np.float32(0.5)
+    return g0, h * (g0 + g1 + g2), h * (g0 - g1 + g2), g2
+
+
 @numba.njit(cache=True, nogil=True)
-def _kernel_transform(w, U):
-    """U[k, f, c] = (G w[f, c] G^T)[k // 4, k % 4]; w (F, C, 3, 3), U (16, F, C)."""
-    F, C = w.shape[0], w.shape[1]
-    t = np.empty((4, 3), np.float32)
-    for f in range(F):
+def _kernel_transform(w, order, U, f0, f1):
+    """U[order[k], f, c] = (G w[f, c] G^T)[k // 4, k % 4] for f0 <= f < f1;
+    w (F, C, 3, 3), U (16, F, C), order a permutation of 0..15."""
+    C = w.shape[1]
+    for f in range(f0, f1):
+        wf = w[f]
+        U0, U1, U2, U3 = U[order[0], f], U[order[1], f], U[order[2], f], U[order[3], f]
+        U4, U5, U6, U7 = U[order[4], f], U[order[5], f], U[order[6], f], U[order[7], f]
+        U8, U9, U10, U11 = U[order[8], f], U[order[9], f], U[order[10], f], U[order[11], f]
+        U12, U13, U14, U15 = U[order[12], f], U[order[13], f], U[order[14], f], U[order[15], f]
         for c in range(C):
-            g = w[f, c]
-            for j in range(3):  # G g: rows 0..3, columns j
-                t[0, j] = g[0, j]
-                t[1, j] = np.float32(0.5) * (g[0, j] + g[1, j] + g[2, j])
-                t[2, j] = np.float32(0.5) * (g[0, j] - g[1, j] + g[2, j])
-                t[3, j] = g[2, j]
-            for a in range(4):  # (G g) G^T
-                U[a * 4 + 0, f, c] = t[a, 0]
-                U[a * 4 + 1, f, c] = np.float32(0.5) * (t[a, 0] + t[a, 1] + t[a, 2])
-                U[a * 4 + 2, f, c] = np.float32(0.5) * (t[a, 0] - t[a, 1] + t[a, 2])
-                U[a * 4 + 3, f, c] = t[a, 2]
+            # G g, column by column: (a_j, b_j, c_j, d_j) is column j of G g
+            a0, b0, c0, d0 = _g_rows(wf[c, 0, 0], wf[c, 1, 0], wf[c, 2, 0])
+            a1, b1, c1, d1 = _g_rows(wf[c, 0, 1], wf[c, 1, 1], wf[c, 2, 1])
+            a2, b2, c2, d2 = _g_rows(wf[c, 0, 2], wf[c, 1, 2], wf[c, 2, 2])
+            # (G g) G^T, row by row
+            U0[c], U1[c], U2[c], U3[c] = _g_rows(a0, a1, a2)
+            U4[c], U5[c], U6[c], U7[c] = _g_rows(b0, b1, b2)
+            U8[c], U9[c], U10[c], U11[c] = _g_rows(c0, c1, c2)
+            U12[c], U13[c], U14[c], U15[c] = _g_rows(d0, d1, d2)
+
+
+# Flipping a 3x3 kernel (rows and columns reversed) swaps rows 0 and 3 of
+# G g (G with its columns reversed is G with rows 0 and 3 swapped), so the
+# flipped kernel's transform is the kernel's with rows and columns 0 and 3 of
+# each 4x4 swapped.
+_SAME = np.arange(16, dtype=np.int64)
+_FLIPPED = np.array([(3 - a if a in (0, 3) else a) * 4 + (3 - b if b in (0, 3) else b)
+                     for a in range(4) for b in range(4)], dtype=np.int64)
 
 
 @numba.njit(cache=True)
@@ -146,10 +165,9 @@ def _segment(t, t1, TH, TW):
 
 
 @numba.njit(cache=True, nogil=True)
-def _input_transform(x, pt, pl, TH, TW, t0, t1, V):
-    """V[k, c, t - t0] = (B^T d B)[k // 4, k % 4] for tiles t0 <= t < t1,
-    d the 4x4 input patch of tile t in channel c."""
-    C = x.shape[1]
+def _input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V):
+    """V[k, c, t - t0] = (B^T d B)[k // 4, k % 4] for tiles t0 <= t < t1 and
+    channels c0 <= c < c1, d the 4x4 input patch of tile t in channel c."""
     width = 2 * TW + 2
     bufs = np.empty((4, width), np.float32)
     comb = np.empty((4, width), np.float32)
@@ -159,7 +177,7 @@ def _input_transform(x, pt, pl, TH, TW, t0, t1, V):
         span = 2 * nj + 2
         col0 = 2 * j0 - pl
         q = t - t0
-        for c in range(C):
+        for c in range(c0, c1):
             plane = x[n, c]
             r0 = _row(plane, 2 * ti - pt, col0, span, bufs[0])
             r1 = _row(plane, 2 * ti - pt + 1, col0, span, bufs[1])
@@ -205,16 +223,16 @@ def _store_row(o, col0, nj, OW, e0, e1, e2, e3, bf):
 
 
 @numba.njit(cache=True, nogil=True)
-def _output_transform(M, b, out, TH, TW, t0, t1):
+def _output_transform(M, b, out, TH, TW, t0, t1, f0, f1):
     """out[n, f, 2i:2i+2, 2j:2j+2] = A^T M[:, f, t - t0] (as 4x4) A + b[f] for
-    tiles t0 <= t < t1 (the parts inside out)."""
-    F, OH, OW = out.shape[1], out.shape[2], out.shape[3]
+    tiles t0 <= t < t1 and channels f0 <= f < f1 (the parts inside out)."""
+    OH, OW = out.shape[2], out.shape[3]
     tmp = np.empty((8, TW), np.float32)
     t = t0
     while t < t1:
         n, ti, j0, nj = _segment(t, t1, TH, TW)
         q = t - t0
-        for f in range(F):
+        for f in range(f0, f1):
             # A^T M, over the whole run (rows 0 and 1 of every tile)
             for e in range(4):
                 m0 = M[e, f, q:q + nj]
@@ -238,15 +256,30 @@ def _output_transform(M, b, out, TH, TW, t0, t1):
 # Public kernels (checked by conv2d.py)
 # ---------------------------------------------------------------------------
 
-def winograd_forward(x, w, b, out, pad_top, pad_left):
-    """conv2d_forward's contract (see conv2d.py) for a 3x3 kernel at stride 1."""
-    N, C = x.shape[0], x.shape[1]
+def _ranges(count, parts):
+    """[(start, end)]: 0..count cut into at most `parts` near-equal ranges."""
+    parts = max(1, min(parts, count))
+    return [(count * k // parts, count * (k + 1) // parts) for k in range(parts)]
+
+
+def _transform_kernel(w, order):
+    """The (16, F, C) transform of w (order: _SAME or _FLIPPED), filters
+    shared out between the threads."""
     F = w.shape[0]
+    U = np.empty((16, F, w.shape[1]), np.float32)
+    ranges = _ranges(F, _MIN_TASKS)
+    threads.run_tasks(lambda k: _kernel_transform(w, order, U, *ranges[k]), len(ranges))
+    return U
+
+
+def _winograd(x, U, b, out, pad_top, pad_left):
+    """out = the correlation of x with the kernel whose transform is U
+    (16, F, C; any strides), plus b."""
+    N, C = x.shape[0], x.shape[1]
+    F = U.shape[1]
     OH, OW = out.shape[2], out.shape[3]
     TH, TW = (OH + 1) // 2, (OW + 1) // 2
     T = N * TH * TW
-    U = np.empty((16, F, C), np.float32)
-    _kernel_transform(w, U)
     blocks = _blocks(T, _plan(T, C, F))
     threads.blas_threads(1)
 
@@ -254,22 +287,34 @@ def winograd_forward(x, w, b, out, pad_top, pad_left):
         def block(k):
             t0, t1 = blocks[k]
             V = np.empty((16, C, t1 - t0), np.float32)
-            _input_transform(x, pad_top, pad_left, TH, TW, t0, t1, V)
-            _output_transform(np.matmul(U, V), b, out, TH, TW, t0, t1)
+            _input_transform(x, pad_top, pad_left, TH, TW, t0, t1, 0, C, V)
+            _output_transform(np.matmul(U, V), b, out, TH, TW, t0, t1, 0, F)
         threads.run_tasks(block, len(blocks))
         return
+    # Few blocks: each step of a block shared out (channels, products, filters).
+    c_ranges = _ranges(C, _MIN_TASKS)
+    f_ranges = _ranges(F, _MIN_TASKS)
     for t0, t1 in blocks:
         V = np.empty((16, C, t1 - t0), np.float32)
-        _input_transform(x, pad_top, pad_left, TH, TW, t0, t1, V)
+        threads.run_tasks(lambda k: _input_transform(x, pad_top, pad_left, TH, TW, t0, t1,
+                                                     c_ranges[k][0], c_ranges[k][1], V),
+                          len(c_ranges))
         M = np.empty((16, F, t1 - t0), np.float32)
         threads.run_tasks(lambda k: np.matmul(U[k], V[k], out=M[k]), 16)
-        _output_transform(M, b, out, TH, TW, t0, t1)
+        threads.run_tasks(lambda k: _output_transform(M, b, out, TH, TW, t0, t1,
+                                                      f_ranges[k][0], f_ranges[k][1]),
+                          len(f_ranges))
+
+
+def winograd_forward(x, w, b, out, pad_top, pad_left):
+    """conv2d_forward's contract (see conv2d.py) for a 3x3 kernel at stride 1."""
+    _winograd(x, _transform_kernel(w, _SAME), b, out, pad_top, pad_left)
 
 
 def winograd_backward_input(dout, w, dx, pad_top, pad_left):
     """conv2d_backward_input's contract for a 3x3 kernel at stride 1: the
     forward correlation of dout, padded by 2 - pad_top, 2 - pad_left, with
-    the flipped, channel-swapped kernel."""
-    wt = np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
-    winograd_forward(dout, wt, np.zeros(wt.shape[0], np.float32), dx,
-                     2 - pad_top, 2 - pad_left)
+    the flipped, channel-swapped kernel: the transform of the flipped kernel
+    (see _FLIPPED), read as (16, C, F) through a transposed view (no copy)."""
+    _winograd(dout, _transform_kernel(w, _FLIPPED).transpose(0, 2, 1),
+              np.zeros(w.shape[1], np.float32), dx, 2 - pad_top, 2 - pad_left)

@@ -56,15 +56,25 @@ def _pooling():
             lambda: avgpool2d_forward(x, np.empty_like(dout), 2, 2, 2, 2, 0, 0)]
 
 
+def _winograd():
+    """The Winograd path's kernels (wide 3x3 layers on large planes), called
+    directly on tiny arrays: through the public kernels it takes 64 channels."""
+    from .conv2d_winograd import winograd_backward_input, winograd_forward
+    x, w, b, dout = _arrays((1, 2, 5, 5), (2, 2, 3, 3), (2,), (1, 2, 5, 5))
+    return lambda: (winograd_backward_input(dout, w, np.empty_like(x), 1, 1),
+                    winograd_forward(x, w, b, np.empty_like(dout), 1, 1))
+
+
 def steps():
     """The compilation steps, in the order the child runs them: the backward
     kernels of the direct convolutions, pooling, then the matrix-product path
-    (wide layers), the strided direct loops, and the forward kernels last."""
+    (wide layers), the Winograd path (wide 3x3 layers), the strided direct
+    loops, and the forward kernels last."""
     direct_back, direct_fwd = _conv(2, 4, 3, 1, 0)
     wide_back, wide_fwd = _conv(2, 64, 3, 2, 1)
     strided_back, strided_fwd = _conv(1, 2, 3, 2, 1)
     pool = _pooling()
-    return [direct_back, pool[0], pool[1], wide_back, wide_fwd, pool[2], pool[3],
+    return [direct_back, pool[0], pool[1], wide_back, wide_fwd, _winograd(), pool[2], pool[3],
             strided_back, strided_fwd, direct_fwd]
 
 
