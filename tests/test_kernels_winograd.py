@@ -173,3 +173,32 @@ def test_winograd_deterministic_across_runs_and_threads(shape):
     finally:
         numba.set_num_threads(before)
     assert all(r == results[0] for r in results[1:])
+
+
+@pytest.mark.parametrize('ordering', ['th', 'tf'])
+@pytest.mark.parametrize('border_mode', ['same', 'valid'])
+def test_convolution2d_layer_on_the_winograd_path(monkeypatch, ordering, border_mode):
+    """A wide 3x3 Convolution2D on one image, in either dim ordering: output
+    against the NumPy loop, input and weight gradients against finite
+    differences (the weight gradient runs as im2col + sgemm)."""
+    from minikeras.layers import Convolution2D
+    from gradcheck import check_layer_gradients
+    calls = []
+    original = conv2d_winograd.winograd_forward
+    monkeypatch.setattr(conv2d_winograd, 'winograd_forward',
+                        lambda *a: (calls.append('forward'), original(*a))[1])
+    C, F, H, W = 64, 64, 19, 20
+    sample = (C, H, W) if ordering == 'th' else (H, W, C)
+    layer = Convolution2D(F, 3, 3, border_mode=border_mode, dim_ordering=ordering,
+                          input_shape=sample)
+    layer.build((None,) + sample)
+    x = np.random.RandomState(2).standard_normal((1,) + sample).astype(np.float32)
+    x_th = x if ordering == 'th' else x.transpose(0, 3, 1, 2)
+    w_th = layer.W if ordering == 'th' else layer.W.transpose(3, 2, 0, 1)
+    pt, pl, OH, OW = _geometry(H, W, border_mode)
+    want = ref_forward(x_th, w_th, layer.b, pt, pl, OH, OW)
+    if ordering == 'tf':
+        want = want.transpose(0, 2, 3, 1)
+    _assert_close(layer.call(x), want)
+    assert calls == ['forward']
+    check_layer_gradients(layer, x)
