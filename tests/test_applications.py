@@ -21,6 +21,15 @@ def _layer_numbering_unchanged():
     base_layer._UIDS.update(saved)
 
 
+@pytest.fixture(autouse=True)
+def _image_settings_unchanged():
+    """Both image settings as they were: restoring one with its setter would
+    set the other too."""
+    saved = K._IMAGE_DIM_ORDERING, K._IMAGE_DATA_FORMAT
+    yield
+    K._IMAGE_DIM_ORDERING, K._IMAGE_DATA_FORMAT = saved
+
+
 @pytest.fixture
 def keras_home(tmp_path, monkeypatch):
     monkeypatch.setenv('KERAS_HOME', str(tmp_path))

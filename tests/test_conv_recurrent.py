@@ -245,12 +245,12 @@ def test_keras_2_spelling():
     assert layer.inner_activation.__name__ == 'sigmoid'
     assert (layer.dropout_W, layer.dropout_U, layer.forget_bias_init) == (0.1, 0.2, 'zero')
     from minikeras import backend as K
-    saved = K.image_data_format()
+    saved = K._IMAGE_DIM_ORDERING, K._IMAGE_DATA_FORMAT   # a setter would set both
     K.set_image_data_format('channels_last')
     try:
         assert ConvLSTM2D(8, (3, 3)).dim_ordering == 'tf'     # Keras 2's default data_format
     finally:
-        K.set_image_data_format(saved)
+        K._IMAGE_DIM_ORDERING, K._IMAGE_DATA_FORMAT = saved
     with pytest.raises(ValueError, match='use_bias=False has no Keras 1 equivalent'):
         ConvLSTM2D(4, (3, 3), use_bias=False)
     with pytest.raises(TypeError, match="unknown argument 'filter'"):

@@ -1,6 +1,7 @@
 """ImageNet helpers of Keras 1.2.2's applications: the input preprocessing
 the pretrained weights expect, and decoding of the 1000 class scores."""
 import json
+import warnings
 
 import numpy as np
 
@@ -14,18 +15,28 @@ CLASS_INDEX_PATH = ('https://s3.amazonaws.com/deep-learning-models/image-models/
 CLASS_INDEX = None
 
 
-def preprocess_input(x, dim_ordering='default'):
+def preprocess_input(x, dim_ordering='default', data_format=None, mode=None):
     """Turns a batch of RGB images (0-255) into the networks' input: channels
     reversed to BGR and the ImageNet mean pixel subtracted. Like Keras 1.2.2,
     it works on the array given (a float array is changed in place).
 
+    A call with Keras 2's arguments (`data_format`, `mode`) is Keras 2.2.4's
+    (`preprocess_input_2`).
+
     # Arguments
         x: 4D NumPy array, a batch of images.
         dim_ordering: 'th', 'tf' or 'default' (the configured ordering).
+        data_format: Keras 2: 'channels_first', 'channels_last' or None.
+        mode: Keras 2: 'caffe' (this), 'tf' or 'torch'.
 
     # Returns
         The preprocessed array.
     """
+    if data_format is not None or mode is not None:
+        if dim_ordering != 'default':
+            raise TypeError('preprocess_input: both dim_ordering (Keras 1) and data_format or '
+                            'mode (Keras 2) given; keep one')
+        return preprocess_input_2(x, data_format=data_format, mode=mode or 'caffe')
     if dim_ordering == 'default':
         dim_ordering = K.image_dim_ordering()
     if dim_ordering not in ('th', 'tf'):
@@ -43,6 +54,85 @@ def preprocess_input(x, dim_ordering='default'):
         index = [slice(None)] * 4
         index[channel_axis] = channel
         x[tuple(index)] -= mean
+    return x
+
+
+# ImageNet's per-channel mean and standard deviation of [0, 1] RGB pixels (mode 'torch')
+_RGB_MEAN_01 = (0.485, 0.456, 0.406)
+_RGB_STD_01 = (0.229, 0.224, 0.225)
+
+
+def preprocess_input_2(x, data_format=None, mode='caffe'):
+    """Keras 2.2.4's `preprocess_input` of a 3D image or 4D batch (changed in
+    place when it is a float array; other arrays are converted to floatx).
+
+    # Arguments
+        x: NumPy array of RGB values in [0, 255].
+        data_format: 'channels_first', 'channels_last' or None
+            (`K.image_data_format()`).
+        mode: 'caffe' (RGB to BGR, the ImageNet mean pixel subtracted), 'tf'
+            (scaled to [-1, 1]) or 'torch' (scaled to [0, 1], then each
+            channel normalized by ImageNet's mean and deviation).
+
+    # Returns
+        The preprocessed array.
+    """
+    if data_format is None:
+        data_format = K.image_data_format()
+    if data_format not in ('channels_first', 'channels_last'):
+        raise ValueError("preprocess_input: data_format must be 'channels_first' or "
+                         "'channels_last', got %r" % (data_format,))
+    if mode not in ('caffe', 'tf', 'torch'):
+        raise ValueError("preprocess_input: mode must be 'caffe', 'tf' or 'torch', got %r"
+                         % (mode,))
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(K.floatx())
+    if mode == 'tf':
+        x /= 127.5
+        x -= 1.
+        return x
+    if x.ndim not in (3, 4):
+        raise ValueError('preprocess_input expects a 3D image or a 4D batch, got shape %s'
+                         % (x.shape,))
+    channel_axis = x.ndim - 3 if data_format == 'channels_first' else x.ndim - 1
+    if x.shape[channel_axis] != 3:
+        raise ValueError('preprocess_input expects 3 channels on axis %d (%s), got shape %s'
+                         % (channel_axis, data_format, x.shape))
+    if mode == 'torch':
+        x /= 255.
+        mean, std = _RGB_MEAN_01, _RGB_STD_01
+    else:
+        x = np.flip(x, axis=channel_axis)
+        mean, std = BGR_MEAN, None
+    for channel in range(3):
+        index = [slice(None)] * x.ndim
+        index[channel_axis] = channel
+        x[tuple(index)] -= mean[channel]
+        if std is not None:
+            x[tuple(index)] /= std[channel]
+    return x
+
+
+def scale_to_unit_range(x, data_format=None):
+    """Inception V3's and Xception's `preprocess_input`: pixels from [0, 255]
+    to [-1, 1], returned (a float array is changed in place).
+
+    In a Keras 2 script (or with Keras 2's `data_format`) this is Keras
+    2.2.4's, mode 'tf' of `preprocess_input_2`: `x / 127.5 - 1`, other arrays
+    converted to floatx first; otherwise Keras 1.2.2's `(x / 255 - 0.5) * 2`,
+    which rounds differently in float32.
+
+    # Arguments
+        x: NumPy array of images.
+        data_format: Keras 2's argument (every channel is scaled alike).
+    """
+    from ..compat import version
+    if data_format is not None or version.is_keras_2():
+        return preprocess_input_2(x, data_format=data_format, mode='tf')
+    x /= 255.
+    x -= 0.5
+    x *= 2.
     return x
 
 
@@ -95,4 +185,46 @@ def _obtain_input_shape(input_shape, default_size, min_size, dim_ordering, inclu
     if any(d is not None and d < min_size for d in spatial):
         raise ValueError('Input size must be at least %dx%d, got `input_shape=%s`'
                          % (min_size, min_size, input_shape))
+    return input_shape
+
+
+def obtain_input_shape_2(input_shape, default_size, min_size, data_format, require_flatten,
+                         weights=None):
+    """The image shape of a model (one sample), checked as Keras 2.2.4 did:
+    with ImageNet weights and a flattening top, the default size; otherwise
+    any size of at least `min_size` (None for unknown), 3 channels only with
+    ImageNet weights."""
+    first = data_format == 'channels_first'
+    channels = 3
+    if weights != 'imagenet' and input_shape and len(input_shape) == 3:
+        channels = input_shape[0] if first else input_shape[-1]
+        if channels not in (1, 3):
+            warnings.warn('This model usually expects 1 or 3 input channels. However, it was '
+                          'passed an input_shape with %s input channels.' % (channels,))
+    default = (channels, default_size, default_size) if first else \
+        (default_size, default_size, channels)
+    if weights == 'imagenet' and require_flatten:
+        if input_shape is not None and tuple(input_shape) != default:
+            raise ValueError('When setting`include_top=True` and loading `imagenet` weights, '
+                             '`input_shape` should be %s.' % (default,))
+        return default
+    if input_shape:
+        input_shape = tuple(input_shape)
+        if len(input_shape) != 3:
+            raise ValueError('`input_shape` must be a tuple of three integers.')
+        given = input_shape[0] if first else input_shape[-1]
+        if given != 3 and weights == 'imagenet':
+            raise ValueError('The input must have 3 channels; got `input_shape=%s`'
+                             % (input_shape,))
+        spatial = input_shape[1:] if first else input_shape[:2]
+        if any(d is not None and d < min_size for d in spatial):
+            raise ValueError('Input size must be at least %dx%d; got `input_shape=%s`'
+                             % (min_size, min_size, input_shape))
+    elif require_flatten:
+        input_shape = default
+    else:
+        input_shape = (3, None, None) if first else (None, None, 3)
+    if require_flatten and None in input_shape:
+        raise ValueError('If `include_top` is True, you should specify a static `input_shape`. '
+                         'Got `input_shape=%s`' % (input_shape,))
     return input_shape

@@ -6,16 +6,27 @@ SeparableConvolution2D was TensorFlow's): with the 'th' ordering set, it
 warns and builds the model for 'tf' inputs all the same, as Keras did.
 minikeras has its own separable convolution, so unlike Keras 1.2.2 on
 Theano it does not refuse to build it.
+
+Keras 2.2.4 (keras_applications 1.0.6) built the same network from the same
+file (release v0.4); a Keras 2 call (see `compat.keras2.keras2_application`)
+follows its rules around it: any input size with the top, `pooling`,
+`weights` as a path, its warning about channels_first.
 """
 import warnings
 
 from .. import backend as K
+from ..compat import keras2
 from ..engine.merge import merge
 from ..engine.training import Model
 from ..layers import (Activation, BatchNormalization, Convolution2D, Dense,
-                      GlobalAveragePooling2D, MaxPooling2D, SeparableConvolution2D)
-from ._common import check_weights_argument, image_input, load_imagenet_weights
+                      GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D,
+                      SeparableConvolution2D)
+from . import imagenet_utils
+from ._common import (channels_last, check_weights_argument, check_weights_argument_2,
+                      image_input, keras_1_input_shape, load_imagenet_weights,
+                      load_imagenet_weights_2)
 from .imagenet_utils import decode_predictions  # noqa: F401
+from .imagenet_utils import scale_to_unit_range as preprocess_input  # noqa: F401
 
 
 def _separable(x, filters, name, activate_first=True):
@@ -54,6 +65,31 @@ def _downsampling_block(x, filters, block, activate_first=True):
     return merge([x, shortcut], mode='sum')
 
 
+def _xception_keras_2(include_top=True, weights='imagenet', input_tensor=None, input_shape=None,
+                      pooling=None, classes=1000):
+    """Keras 2.2.4's Xception (keras_applications 1.0.6): the same network,
+    any input size with the top, `pooling`, `weights` as a path."""
+    check_weights_argument_2(weights, include_top, classes, pooling)
+    if K.image_data_format() != 'channels_last':
+        warnings.warn('The Xception model is only available for the input data format '
+                      '"channels_last" (width, height, channels). However your settings '
+                      'specify the default data format "channels_first" (channels, width, '
+                      'height). You should set `image_data_format="channels_last"` in your '
+                      'Keras config located at ~/.keras/keras.json. The model being returned '
+                      'right now will expect inputs to follow the "channels_last" data format.')
+    with channels_last():
+        shape = imagenet_utils.obtain_input_shape_2(input_shape, default_size=299, min_size=71,
+                                                    data_format='channels_last',
+                                                    require_flatten=False, weights=weights)
+        model = _xception(image_input(input_tensor, shape), include_top, classes, pooling)
+    if weights == 'imagenet':
+        load_imagenet_weights_2(model, 'xception', include_top)
+    elif weights is not None:
+        model.load_weights(weights)
+    return model
+
+
+@keras2.keras2_application(_xception_keras_2)
 def Xception(include_top=True, weights='imagenet', input_tensor=None, input_shape=None,
              classes=1000):
     """The Xception network, optionally with the ImageNet weights Keras 1.2.2
@@ -61,36 +97,41 @@ def Xception(include_top=True, weights='imagenet', input_tensor=None, input_shap
     follow the 'tf' dimension ordering (rows, cols, channels) whatever the
     setting, as in Keras 1.2.2, which warned when the setting was 'th'.
 
+    A Keras 2 call (one with `pooling`, or any call in a Keras 2 script)
+    takes Keras 2's arguments `(include_top, weights, input_tensor,
+    input_shape, pooling, classes)` and Keras 2.2.4's rules.
+
     # Arguments
         include_top: whether to include the final Dense layer.
-        weights: None (random initialization) or 'imagenet'.
+        weights: None (random initialization) or 'imagenet' (in a Keras 2
+            call also the path of a weight file).
         input_tensor: optional Keras tensor to use as image input.
-        input_shape: optional image shape, only without the top; at least
-            71x71 with 3 channels, e.g. (150, 150, 3).
+        input_shape: optional image shape, only without the top (Keras 2:
+            with it too); at least 71x71 with 3 channels, e.g. (150, 150, 3).
+        pooling: Keras 2 only: without the top, None, 'avg' or 'max'.
         classes: the number of classes, only without ImageNet weights.
 
     # Returns
         A `Model`.
     """
     check_weights_argument(weights, include_top, classes)
-    old_dim_ordering = K.image_dim_ordering()
-    if old_dim_ordering != 'tf':
+    if K.image_dim_ordering() != 'tf':
         warnings.warn('The Xception model is only available for the input dimension ordering '
                       '"tf" (width, height, channels). However your settings specify the '
                       'default dimension ordering "th" (channels, width, height). You should '
                       'set `image_dim_ordering="tf"` in your Keras config located at '
                       '~/.keras/keras.json. The model being returned right now will expect '
                       'inputs to follow the "tf" dimension ordering.')
-        K.set_image_dim_ordering('tf')
-    try:
-        return _xception(include_top, weights, input_tensor, input_shape, classes)
-    finally:
-        K.set_image_dim_ordering(old_dim_ordering)
+    with channels_last():
+        img_input = image_input(input_tensor,
+                                keras_1_input_shape(input_shape, 299, 71, include_top))
+        model = _xception(img_input, include_top, classes)
+        if weights == 'imagenet':
+            load_imagenet_weights(model, 'xception', include_top)
+    return model
 
 
-def _xception(include_top, weights, input_tensor, input_shape, classes):
-    img_input = image_input(input_tensor, input_shape, default_size=299, min_size=71,
-                            include_top=include_top)
+def _xception(img_input, include_top, classes, pooling=None):
     x = Convolution2D(32, 3, 3, subsample=(2, 2), bias=False, name='block1_conv1')(img_input)
     x = BatchNormalization(name='block1_conv1_bn')(x)
     x = Activation('relu', name='block1_conv1_act')(x)
@@ -116,16 +157,8 @@ def _xception(include_top, weights, input_tensor, input_shape, classes):
     if include_top:
         x = GlobalAveragePooling2D(name='avg_pool')(x)
         x = Dense(classes, activation='softmax', name='predictions')(x)
-    model = Model(img_input, x, name='xception')
-    if weights == 'imagenet':
-        load_imagenet_weights(model, 'xception', include_top)
-    return model
-
-
-def preprocess_input(x):
-    """Scales pixels from [0, 255] to [-1, 1] in place (Keras 1.2.2's
-    Xception preprocessing) and returns `x`."""
-    x /= 255.
-    x -= 0.5
-    x *= 2.
-    return x
+    elif pooling == 'avg':
+        x = GlobalAveragePooling2D()(x)
+    elif pooling == 'max':
+        x = GlobalMaxPooling2D()(x)
+    return Model(img_input, x, name='xception')

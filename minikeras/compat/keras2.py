@@ -906,6 +906,29 @@ def optimizer_arguments(init):
     return wrapper
 
 
+# -- keras.applications ---------------------------------------------------------
+
+
+def keras2_application(keras_2_model):
+    """Decorates a `keras.applications` constructor of Keras 1.2.2 so that a
+    Keras 2 call builds Keras 2.2.4's model with `keras_2_model` instead.
+
+    A call is Keras 2's when it passes `pooling` (an argument only Keras 2.2.4
+    has) or the script is Keras 2's (`version`): `InceptionV3(weights='imagenet',
+    include_top=False)` says nothing either way. Positional arguments follow
+    the generation's own order (Keras 2.2.4 put `pooling` before `classes`).
+    """
+    def decorate(keras_1_model):
+        @functools.wraps(keras_1_model)
+        def wrapper(*args, **kwargs):
+            if 'pooling' in kwargs or version.is_keras_2():
+                return keras_2_model(*args, **kwargs)
+            return keras_1_model(*args, **kwargs)
+        wrapper.keras_2_model = keras_2_model
+        return wrapper
+    return decorate
+
+
 # -- the script's generation -------------------------------------------------
 
 # Keyword arguments only Keras 2 spells so; and Keras 2 names a script imports.
