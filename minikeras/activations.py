@@ -136,6 +136,26 @@ def apply(function, x, in_place=False):
     return y
 
 
+def apply_with_bias(function, z, b):
+    """Returns `function(z + b)` (b added along the last axis), overwriting `z`
+    (the caller owns it and needs only the output), in one compiled pass
+    when the function is linear or has a kernel and the arrays are
+    C-contiguous float32; the same values as adding, then applying.
+
+    # Arguments
+        function: an activation function (see `get`).
+        z: the pre-activation without its bias, an array the caller owns.
+        b: the bias, of shape (z.shape[-1],).
+    """
+    code = elementwise.LINEAR if function is linear else getattr(function, 'kernel_code', None)
+    if (code is None or not (_fast_array(z) and _fast_array(b)) or not z.flags.writeable
+            or z.ndim < 1 or b.shape != z.shape[-1:]):
+        z += b
+        return apply(function, z, in_place=True)
+    elementwise.bias_activation_forward(code, z, b, z)
+    return z
+
+
 def gradient(function, x, y, dy):
     """Returns the gradient of the input of `y = function(x)` given the
     gradient `dy` of its output, in one compiled pass when the function has

@@ -227,3 +227,95 @@ def test_other_layers_with_an_activation_train_as_with_an_activation_layer(kind,
                                    rtol=1e-6)
     for a, b in zip(fused.get_weights(), unfused.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def _ulp_distance(a, b):
+    """|a - b| in units in the last place of float32 (ordered bit patterns)."""
+    def ordered(v):
+        bits = v.view(np.int32).astype(np.int64)
+        return np.where(bits < 0, -(bits & 0x7FFFFFFF), bits)
+    return np.abs(ordered(a) - ordered(b))
+
+
+def _every_float32(lo, hi):
+    """Every float32 in [lo, hi), in slices of at most 2**22."""
+    first = int(np.float32(lo).view(np.int32))
+    last = int(np.float32(hi).view(np.int32))
+    for start in range(first, last, 1 << 22):
+        yield np.arange(start, min(last, start + (1 << 22)), dtype=np.int32).view(np.float32)
+
+
+# Every float32 of these ranges (about 48 million values): the tiny inputs
+# returned as they are, both sides of k = 0 and 1 of the exponential's range
+# reduction, the bulk of pre-activations, and the approach to saturation.
+@pytest.mark.parametrize('lo,hi', [(2.0 ** -14, 2.0 ** -11), (0.125, 1.0), (1.0, 4.0),
+                                   (4.0, 9.75)])
+def test_tanh_is_within_3_ulp_of_the_correctly_rounded_tanh_on_every_float32(lo, hi):
+    worst = 0
+    for x in _every_float32(lo, hi):
+        y = np.empty_like(x)
+        elementwise.activation_forward(elementwise.TANH, x, y)
+        exact = np.tanh(x.astype(np.float64)).astype(np.float32)
+        worst = max(worst, int(_ulp_distance(y, exact).max()))
+        # odd: tanh(-x) is -tanh(x), bit for bit
+        negative = np.empty_like(x)
+        elementwise.activation_forward(elementwise.TANH, -x, negative)
+        assert np.array_equal(negative.view(np.int32), (-y).view(np.int32))
+    assert worst <= 3
+
+
+def test_tanh_and_sigmoid_of_special_values():
+    x = np.array([0.0, -0.0, 1e-45, -1e-45, 1e-30, 9.5, 10.0, 88.0, 3e38, np.inf, -np.inf,
+                  np.nan], np.float32)
+    x = np.tile(x, 3)  # the vectorised body and the scalar tail
+    y = np.empty_like(x)
+    elementwise.activation_forward(elementwise.TANH, x, y)
+    with np.errstate(over='ignore'):
+        exact = np.tanh(x.astype(np.float64)).astype(np.float32)
+    # signed zeros and tiny values come back as they are, saturation is +-1 exactly
+    assert y.view(np.int32)[~np.isnan(x)].tolist() == exact.view(np.int32)[~np.isnan(x)].tolist()
+    assert np.isnan(y[np.isnan(x)]).all()
+    s = np.empty_like(x)
+    elementwise.activation_forward(elementwise.SIGMOID, x, s)
+    with np.errstate(over='ignore'):
+        exact_s = (1 / (1 + np.exp(-x.astype(np.float64)))).astype(np.float32)
+    finite = ~np.isnan(x)
+    np.testing.assert_allclose(s[finite], exact_s[finite], rtol=3e-7, atol=1e-7)
+    assert np.isnan(s[~finite]).all()
+
+
+def test_dense_bias_and_activation_in_one_pass_equal_adding_then_applying():
+    rng = np.random.RandomState(7)
+    z = (rng.standard_normal((33, 70)) * 3).astype(np.float32)
+    b = rng.standard_normal(70).astype(np.float32)
+    for name, code in sorted(CODES.items()) + [('linear', elementwise.LINEAR)]:
+        y = np.empty_like(z)
+        elementwise.bias_activation_forward(code, z, b, y)
+        expected = z + b
+        if name != 'linear':
+            elementwise.activation_forward(code, z + b, expected)
+        assert y.tobytes() == expected.tobytes(), name
+        in_place = z.copy()
+        got = activations.apply_with_bias(activations.get(name), in_place, b)
+        assert got is in_place and got.tobytes() == expected.tobytes(), name
+    with pytest.raises(ValueError, match='b must have 70 elements'):
+        elementwise.bias_activation_forward(elementwise.RELU, z, b[:5], np.empty_like(z))
+
+
+def test_backend_tanh_and_sigmoid_use_the_kernel_on_float32_arrays_only():
+    from minikeras import backend_ops
+    rng = np.random.RandomState(9)
+    x = (rng.standard_normal((6, 5)) * 3).astype(np.float32)
+    for function, code in ((backend_ops.tanh, elementwise.TANH),
+                           (backend_ops.sigmoid, elementwise.SIGMOID)):
+        expected = np.empty_like(x)
+        elementwise.activation_forward(code, x, expected)
+        assert function(x).tobytes() == expected.tobytes()
+        # any layout: the result of the same values in C order
+        assert np.array_equal(function(np.asfortranarray(x)), expected)
+        assert function(x.T).shape == (5, 6) and np.array_equal(function(x.T), expected.T)
+        scalar = function(np.array(0.25, np.float32))
+        assert scalar.shape == () and scalar.dtype == np.float32
+    x64 = x.astype(np.float64)
+    assert backend_ops.tanh(x64).tobytes() == np.tanh(x64).tobytes()
+    assert backend_ops.sigmoid(x64).tobytes() == (0.5 * (np.tanh(0.5 * x64) + 1.)).tobytes()

@@ -9,7 +9,7 @@ import pytest
 
 from minikeras.kernels import embedding
 from minikeras.kernels import recurrent as recurrent_kernels
-from minikeras.layers import LSTM
+from minikeras.layers import GRU, LSTM, SimpleRNN
 
 from test_recurrent import data, make, reference
 
@@ -39,6 +39,9 @@ def test_batch_shards_cover_the_batch_and_depend_on_its_size_only():
     assert recurrent_kernels.batch_shards(3) == [0, 3]
     assert recurrent_kernels.batch_shards(32) == [0, 16, 32]
     assert recurrent_kernels.batch_shards(40) == [0, 20, 40]
+    assert recurrent_kernels.batch_shards(64) == [0, 32, 64]
+    assert recurrent_kernels.batch_shards(128) == [0, 64, 128]
+    assert recurrent_kernels.batch_shards(256) == [0, 64, 128, 192, 256]
     assert recurrent_kernels.batch_shards(1000) == [0, 250, 500, 750, 1000]
 
 
@@ -143,3 +146,109 @@ def test_input_dropout_kernels_are_the_numpy_formulas_bit_for_bit(reverse):
     recurrent_kernels.gather_input_gradient(per_gate, w_mask, reverse, dx, 0, 4)
     recurrent_kernels.gather_input_gradient(per_gate, w_mask, reverse, dx, 4, steps)
     np.testing.assert_array_equal(dx, expected)
+
+
+def _one_hot(batch, steps, dim, seed):
+    """One-hot vectors, a fifth of them all zero (as padding leaves them)."""
+    rng = np.random.RandomState(seed)
+    x = np.zeros((batch, steps, dim), 'float32')
+    x[np.arange(batch)[:, None], np.arange(steps), rng.randint(0, dim, (batch, steps))] = 1
+    x[rng.rand(batch, steps) < 0.2] = 0
+    return x
+
+
+def test_one_hot_kernels_are_the_dense_products():
+    rng = np.random.RandomState(7)
+    batch, steps, dim, width = 9, 6, 11, 20
+    x = _one_hot(batch, steps, dim, 7)
+    W = rng.standard_normal((dim, width)).astype('float32')
+    b = rng.standard_normal(width).astype('float32')
+    dz = rng.standard_normal((steps * batch, width)).astype('float32')
+    for reverse in (False, True):
+        columns = np.empty((steps, batch), 'int64')
+        assert recurrent_kernels.one_hot_columns(x, reverse, columns)
+        x_tm = x.transpose(1, 0, 2)[::-1] if reverse else x.transpose(1, 0, 2)
+        flat = x_tm.reshape(steps * batch, dim).astype('float64')
+        columns = columns.reshape(-1)
+        out = np.full((steps * batch, width), np.nan, 'float32')
+        recurrent_kernels.project_one_hot(W, b, columns, out, 0, 20)
+        recurrent_kernels.project_one_hot(W, b, columns, out, 20, steps * batch)
+        # W[k] + b is one correctly rounded float32 sum: the float64 product, rounded
+        np.testing.assert_array_equal(out, (flat @ W + b).astype('float32'))
+        dW, db = recurrent_kernels.one_hot_gradients(columns, dz, dim)
+        np.testing.assert_allclose(dW, flat.T @ dz, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(db, dz.astype('float64').sum(axis=0), rtol=1e-5, atol=1e-5)
+
+
+def test_one_hot_gradients_over_several_ranges_of_rows():
+    rng = np.random.RandomState(8)
+    rows, dim, width = 3000, 7, 10  # two ranges of rows
+    columns = rng.randint(-1, dim, rows).astype('int64')
+    dz = rng.standard_normal((rows, width)).astype('float32')
+    x = np.zeros((rows, dim))
+    x[columns >= 0, columns[columns >= 0]] = 1
+    dW, db = recurrent_kernels.one_hot_gradients(columns, dz, dim)
+    np.testing.assert_allclose(dW, x.T @ dz, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(db, dz.astype('float64').sum(axis=0), rtol=1e-5, atol=1e-4)
+
+
+def test_inputs_that_are_not_one_hot_are_refused():
+    columns = np.empty((3, 2), 'int64')
+    x = _one_hot(2, 3, 5, 1)
+    assert recurrent_kernels.one_hot_columns(x, False, columns)
+    for vector in ([0, 1, 0, 1, 0], [0, 0, 2, 0, 0], [0.5, 0, 0, 0, 0], [0, 0, 0, 0, -1],
+                   [1, 0, 0, 0, 1e-30], [0, np.nan, 0, 0, 0]):
+        bad = x.copy()
+        bad[1, 2] = vector
+        assert not recurrent_kernels.one_hot_columns(bad, False, columns), vector
+
+
+@pytest.mark.parametrize('cls', [SimpleRNN, GRU, LSTM])
+@pytest.mark.parametrize('consume_less', ['cpu', 'gpu'])
+@pytest.mark.parametrize('go_backwards', [False, True])
+def test_one_hot_inputs_match_the_traced_step(cls, consume_less, go_backwards):
+    """One-hot inputs take the lookup path (forward, weight and input
+    gradients): the same results as K.rnn running Keras 1.2.2's step."""
+    traced_cls = type('Traced' + cls.__name__, (cls,),
+                      {'step': lambda self, x, states: cls.step(self, x, states)})
+    kwargs = dict(n=5, sample_shape=(6, 4), return_sequences=True, consume_less=consume_less,
+                  go_backwards=go_backwards, dropout_U=0.3, seed=2)
+    fused, traced = make(cls, **kwargs), make(traced_cls, **kwargs)
+    x = _one_hot(40, 6, 4, 3)
+    assert recurrent_kernels.one_hot_columns(x, False, np.empty((6, 40), 'int64'))
+    mask = np.random.RandomState(2).rand(40, 6) < 0.8
+    dy = data((40, 6, 5), seed=4)
+    results = []
+    for layer in (fused, traced):
+        for grad in layer.gradients:
+            grad.fill(0.)
+        np.random.seed(5)
+        y, backprop = layer.forward(x, training=True, mask=mask)
+        results.append((y, backprop(dy), [g.copy() for g in layer.gradients]))
+    (y1, dx1, g1), (y2, dx2, g2) = results
+    np.testing.assert_allclose(y1, y2, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dx1, dx2, rtol=1e-4, atol=1e-5)
+    for a, b in zip(g1, g2):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize('rows', [700, 2048, 5121])
+def test_tall_product_is_the_product_and_does_not_depend_on_the_thread_count(rows):
+    import numba
+    rng = np.random.RandomState(rows)
+    left = rng.standard_normal((rows, 9)).astype('float32')
+    right = rng.standard_normal((rows, 13)).astype('float32')
+    before = numba.get_num_threads()
+    results = []
+    try:
+        for threads in (1, before):
+            numba.set_num_threads(threads)
+            out = np.full((9, 13), np.nan, 'float32')
+            results.append((recurrent_kernels.tall_product(left, right),
+                            recurrent_kernels.tall_product(left, right, out=out)))
+    finally:
+        numba.set_num_threads(before)
+    exact = left.astype('float64').T @ right.astype('float64')
+    for got in results[0] + results[1]:
+        np.testing.assert_allclose(got, exact, rtol=1e-5, atol=1e-4)
+        np.testing.assert_array_equal(got, results[0][0])

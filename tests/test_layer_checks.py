@@ -175,3 +175,14 @@ def test_weight_layers_refuse_an_unknown_channel_count(name, args, kwargs, shape
     with pytest.raises(ValueError, match=r'Layer \S+ \(%s\): the number of input channels '
                                          r'must be known, got input shape' % name):
         layer.build(shape)
+
+
+def test_an_input_too_small_found_at_run_time_names_the_layer_and_shape():
+    # the model takes any size; the kernel finds that this one is too small
+    from minikeras.layers import Conv2D, Input
+    from minikeras.models import Model
+    x = Input((None, None, 3))
+    model = Model(x, Conv2D(4, (3, 3), data_format='channels_last', name='small_conv')(x))
+    with pytest.raises(ValueError, match=r'Layer small_conv \(Convolution2D\) on an input of '
+                                         r'shape \(1, 2, 2, 3\): .*does not fit'):
+        model.predict(np.zeros((1, 2, 2, 3), 'float32'))

@@ -42,7 +42,21 @@ def order_nodes(outputs, fed, owner):
     return order
 
 
-def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), masks=None):
+def _forward_naming_layer(layer, x, training, need_input, mask_kwargs):
+    """`layer.forward`, whose ValueError (an input the layer cannot take,
+    found by a kernel) names the layer and the input's shape."""
+    try:
+        return layer.forward(x, training=training, need_input_grad=need_input, **mask_kwargs)
+    except ValueError as error:
+        if layer.name in str(error):
+            raise
+        shapes = [np.shape(v) for v in x] if isinstance(x, list) else np.shape(x)
+        raise ValueError('Layer %s (%s) on an input of shape %s: %s'
+                         % (layer.name, type(layer).__name__, shapes, error)) from error
+
+
+def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), masks=None,
+              row_cache=None):
     """Runs `nodes` (in order) on the values in `feeds` ({id(tensor): array}).
 
     Masks ride with the values: each layer gets the mask of its input (layers
@@ -55,7 +69,12 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
         need_backprop: whether to keep the layers' backprop closures.
         carried: ids of fed tensors whose gradient is wanted.
         wanted: ids of intermediate tensors whose gradient is wanted.
+            Where these reach a tensor through some of its batch rows only,
+            the walk follows those rows alone (`batch_rows`).
         masks: {id(tensor): mask} for the fed tensors that carry one.
+        row_cache: a dict kept from one walk to the next, where a layer run
+            on some rows keeps its output on the others, reused while its
+            weights and input rows stay the same (`batch_rows.split_forward`).
 
     # Returns
         `(values, backprop, penalty, masks)`: {id(tensor): value} for every tensor
@@ -65,6 +84,7 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
         activity-regularization loss; and {id(tensor): mask} for the tensors
         that carry a mask.
     """
+    from . import batch_rows
     from .base_layer import mask_argument
     from .container import Container
     from .input_layer import learning_phase_tensor
@@ -76,6 +96,12 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
         values[id(phase)] = np.array(1 if training else 0, dtype='int32')
     carries = set(carried)
     wanted = set(wanted)
+    # {id(tensor): the rows through which it depends on the carried and
+    # wanted tensors}, for tensors that do through some rows only
+    row_sets = {}
+    # how the other rows of a split layer's output came about: 'unchanged'
+    # (taken from `row_cache`) or 'computed'
+    other_rows_state = {}
     records = []
     penalty = 0.
     # nothing to follow for backprop (prediction, evaluation): no bookkeeping
@@ -87,6 +113,7 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
         need_input = tracking and any(id(t) in carries for t in node.input_tensors)
         # a call made with training=True/False runs in that phase (Keras 2)
         node_phase = getattr(node, 'forced_training', training)
+        split = False
         if isinstance(layer, Container):
             outs, backprop, inner_penalty, out_masks = layer._run_masked(
                 args, node_phase, need_backprop, need_input, in_masks)
@@ -97,8 +124,21 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
             out_masks = layer.compute_mask(x, mask)
             if not (isinstance(out_masks, list) and len(node.output_tensors) > 1):
                 out_masks = [out_masks]
-            out, backprop = layer.forward(x, training=node_phase, need_input_grad=need_input,
-                                          **mask_argument(layer, mask))
+            rows = row_sets.get(id(node.input_tensors[0])) \
+                if need_input and len(args) == 1 and len(node.output_tensors) == 1 else None
+            split = rows is not None and mask is None and layer.activity_regularizer is None \
+                and id(node.output_tensors[0]) not in wanted \
+                and not (layer.weight_gradients_wanted and layer.trainable_pairs()) \
+                and batch_rows.independent_rows(layer, x, node_phase)
+            if split:
+                out, backprop, reused = batch_rows.split_forward(
+                    layer, x, rows, node_phase, mask_argument(layer, mask), row_cache, id(node),
+                    other_rows_state.get(id(node.input_tensors[0])))
+                other_rows_state[id(node.output_tensors[0])] = \
+                    'unchanged' if reused else 'computed'
+            else:
+                out, backprop = _forward_naming_layer(layer, x, node_phase, need_input,
+                                                      mask_argument(layer, mask))
             outs = list(out) if len(node.output_tensors) > 1 else [out]
             regularizer = layer.activity_regularizer
             if regularizer is not None:
@@ -113,10 +153,25 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
             record_updates(layer, node, values)
         if not tracking:
             continue
-        if need_input or (layer.weight_gradients_wanted and layer.trainable_pairs()):
+        own_weights = bool(layer.weight_gradients_wanted and layer.trainable_pairs())
+        out_rows = None
+        if split:
+            out_rows = rows
+        elif need_input and not own_weights and len(node.output_tensors) == 1 and \
+                not isinstance(layer, Container) and id(node.output_tensors[0]) not in wanted:
+            input_rows = [row_sets.get(id(t)) if id(t) in carries else ()
+                          for t in node.input_tensors]
+            out_rows = batch_rows.output_rows(layer, input_rows, args, outs[0], node_phase)
+        if out_rows == ():
+            # it reads the carried tensors through rows the gradient does not
+            # follow only (the constant image of a batch): nothing to carry
+            continue
+        if need_input or own_weights:
             carries.update(id(t) for t in node.output_tensors)
+            if out_rows is not None:
+                row_sets[id(node.output_tensors[0])] = out_rows
             if need_backprop:
-                records.append((node, backprop, need_input))
+                records.append((node, backprop, need_input, split))
         elif any(id(t) in wanted for t in node.output_tensors):
             carries.update(id(t) for t in node.output_tensors)
 
@@ -124,14 +179,22 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
         grads, found, owned = {}, {}, set()
         for t, g in seeds:
             if g is not None:
+                if id(t) in row_sets:
+                    g = batch_rows.take_rows(np.asarray(g), row_sets[id(t)])
                 _accumulate(grads, id(t), g)
-        for node, backprop, need_input in reversed(records):
+        for node, backprop, need_input, split in reversed(records):
             outs = [grads.pop(id(t), None) for t in node.output_tensors]
             for t, g in zip(node.output_tensors, outs):
                 if id(t) in wanted and g is not None:
                     found[id(t)] = g
             if all(g is None for g in outs):
                 continue
+            if not split:
+                # a gradient kept for some rows only, given to a backward
+                # pass that takes the whole batch
+                outs = [batch_rows.expand_rows(g, row_sets[id(t)], np.shape(values[id(t)]))
+                        if g is not None and id(t) in row_sets else g
+                        for t, g in zip(node.output_tensors, outs)]
             outs = [np.zeros_like(values[id(t)]) if g is None else g
                     for t, g in zip(node.output_tensors, outs)]
             if isinstance(node.outbound_layer, Container):
@@ -143,6 +206,8 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
             if need_input:
                 for t, g in zip(node.input_tensors, input_grads):
                     if g is not None:
+                        if not split and id(t) in row_sets:
+                            g = batch_rows.take_rows(np.asarray(g), row_sets[id(t)])
                         _accumulate(grads, id(t), g, owned)
         for key, g in grads.items():
             if key in wanted or key in carried:

@@ -90,6 +90,9 @@ class Gradients(Layer):
             self.sources = _boundary(self._nodes, self.variables)
             self._nodes = order_nodes([loss], {id(t) for t in self.sources}, 'K.gradients')
         self._verdict = None
+        # the outputs of layers on the batch rows the gradient does not
+        # follow, kept from one evaluation to the next (`run_nodes`)
+        self._row_cache = {}
         self.built = True
 
     def compute_mask(self, x, mask=None):
@@ -150,7 +153,8 @@ class Gradients(Layer):
         with weight_gradients_only_for(self._nodes, weight_ids), not_collecting_updates():
             vals, backprop, _, _ = run_nodes(self._nodes, feeds, training, True,
                                           carried=[i for i in tensor_ids if i in feeds],
-                                          wanted=[i for i in tensor_ids if i not in feeds])
+                                          wanted=[i for i in tensor_ids if i not in feeds],
+                                          row_cache=self._row_cache)
             seed = np.ones_like(np.asarray(vals[id(self.loss)], dtype='float32'))
             found = backprop([(self.loss, seed)])
         grads = []

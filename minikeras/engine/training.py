@@ -718,9 +718,9 @@ class Model(Container):
         total += penalty + self._weight_penalty()
         results = self._batch_results(total, per_output, outputs, targets)
         parameters = self._parameters()
-        for _, grad, _, _ in parameters:
-            grad.fill(0.)
+        writers = _start_gradients(self._leaf_layers())
         backprop(output_grads)
+        _finish_gradients(writers)
         for weight, grad, _, regularizers in parameters:
             for regularizer in regularizers:
                 grad += regularizer.gradient(weight)
@@ -1280,6 +1280,35 @@ def _loss_coefficients(score_shape, sample_weight, mask, output_name):
     nonzero = nonzero if nonzero > 0 else 1.
     weight = sample_weight.reshape(sample_weight.shape + (1,) * (len(score_shape) - weight_ndim))
     return (coefficients * weight / np.float32(nonzero * averaged * count)).astype('float32')
+
+
+def _start_gradients(leaf_layers):
+    """Before a training step's backprop: zeroes the gradient buffers of the
+    trainable layers, except those of layers that can write their first
+    gradient instead of adding it (`writes_first_gradient` in their own
+    class, Dense): those are marked `_gradients_unset`, saving a pass over
+    the buffer and a temporary the size of the weights. Returns the marked
+    layers."""
+    writers = []
+    for layer, trainable in leaf_layers:
+        if not trainable:
+            continue
+        # declared by the layer's own class: a subclass may add instead
+        if type(layer).__dict__.get('writes_first_gradient', False):
+            layer._gradients_unset = True
+            writers.append(layer)
+        else:
+            for grad in layer._gradients:
+                grad.fill(0.)
+    return writers
+
+
+def _finish_gradients(writers):
+    """After backprop: the buffers of marked layers that no gradient reached are zeroed."""
+    for layer in writers:
+        if layer.__dict__.pop('_gradients_unset', False):
+            for grad in layer._gradients:
+                grad.fill(0.)
 
 
 def _slice_all(arrays, start, stop):

@@ -65,17 +65,35 @@ def _winograd():
                     winograd_forward(x, w, b, np.empty_like(dout), 1, 1))
 
 
+def _elementwise():
+    from .elementwise import (LINEAR, RELU, SIGMOID, TANH, activation_backward,
+                              activation_forward, bias_activation_forward)
+    x, b = _arrays((2, 3), (3,))
+    codes = (TANH, RELU, SIGMOID)
+    backward = [lambda code=code: activation_backward(code, x, x, np.empty_like(x))
+                for code in codes]
+    forward = [lambda code=code: activation_forward(code, x, np.empty_like(x)) for code in codes]
+
+    def biased():
+        for code in (LINEAR,) + codes:
+            bias_activation_forward(code, x, b, np.empty_like(x))
+    return backward, forward, biased
+
+
 def steps():
-    """The compilation steps, in the order the child runs them: the backward
-    kernels of the direct convolutions, pooling, then the matrix-product path
-    (wide layers), the Winograd path (wide 3x3 layers), the strided direct
-    loops, and the forward kernels last."""
+    """The compilation steps, in the order the child runs them: the
+    activations' derivatives, the backward kernels of the direct
+    convolutions, pooling, then the matrix-product path (wide layers), the
+    Winograd path (wide 3x3 layers), the strided direct loops, and the
+    forward kernels last."""
     direct_back, direct_fwd = _conv(2, 4, 3, 1, 0)
     wide_back, wide_fwd = _conv(2, 64, 3, 2, 1)
     strided_back, strided_fwd = _conv(1, 2, 3, 2, 1)
     pool = _pooling()
-    return [direct_back, pool[0], pool[1], wide_back, wide_fwd, _winograd(), pool[2], pool[3],
-            strided_back, strided_fwd, direct_fwd]
+    activation_back, activation_fwd, bias_fwd = _elementwise()
+    return (activation_back + [direct_back, pool[0], pool[1], wide_back, wide_fwd, _winograd(),
+                               pool[2], pool[3], strided_back, strided_fwd, bias_fwd]
+            + activation_fwd + [direct_fwd])
 
 
 def compile_all():

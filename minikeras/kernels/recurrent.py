@@ -45,7 +45,8 @@ import numpy as np
 from . import threads
 
 __all__ = ['ACTIVATIONS', 'rnn_forward', 'rnn_backward', 'gru_forward', 'gru_backward',
-           'lstm_forward', 'lstm_backward', 'mask_inputs', 'gather_input_gradient']
+           'lstm_forward', 'lstm_backward', 'mask_inputs', 'gather_input_gradient',
+           'one_hot_columns', 'project_one_hot', 'one_hot_gradients', 'tall_product']
 
 LINEAR, TANH, SIGMOID, HARD_SIGMOID, RELU, SOFTPLUS, SOFTSIGN, ELU = range(8)
 
@@ -319,21 +320,32 @@ def gru_backward(dout, gates, hs, mask, Uzr_t, Uh_t, Ugt, mu, gate_masks, act, i
 
 def batch_shards(batch):
     """Bounds of the groups of samples whose sequences run as separate tasks
-    (the samples of a batch are independent through time): one group per 16
-    samples, at most 4. They depend on the batch size only, so results do
-    not depend on the thread count."""
-    count = max(1, min(4, batch // 16))
+    (the samples of a batch are independent through time). Each step of a
+    group is one small matrix product (samples x n by n x 4n), which BLAS
+    runs faster per sample the more rows it has (packing U is paid once per
+    product): groups of at least 64 samples where the batch makes two of
+    them, otherwise two groups of at least 16 so that two threads work, and
+    at most 4 groups. They depend on the batch size only, so results do not
+    depend on the thread count."""
+    count = max(min(2, batch // 16), min(4, batch // 64), 1)
     return [batch * k // count for k in range(count + 1)]
 
 
 @numba.njit(inline='always', **_VECTOR_OPTIONS)
 def _exp_nonpositive(y):
     """exp(y) for y in [-20, 0], in float64: Taylor at y / 32 (relative error
-    below 1e-12 there), squared five times."""
+    below 1e-12 there), squared five times. The polynomial is evaluated in
+    Estrin's scheme (pairs of terms, then pairs of pairs by s^2, s^4, s^8):
+    a third of Horner's chain of dependent operations, which is what bounds
+    a vectorised loop of it."""
     s = y * 0.03125
-    p = 1. + s * (1. + s * (0.5 + s * (1. / 6 + s * (1. / 24 + s * (1. / 120 + s * (
-        1. / 720 + s * (1. / 5040 + s * (1. / 40320 + s * (1. / 362880 + s * (
-            1. / 3628800))))))))))
+    s2 = s * s
+    s4 = s2 * s2
+    s8 = s4 * s4
+    low = (1. + s) + s2 * (0.5 + s * (1. / 6))
+    middle = (1. / 24 + s * (1. / 120)) + s2 * (1. / 720 + s * (1. / 5040))
+    high = (1. / 40320 + s * (1. / 362880)) + s2 * (1. / 3628800)
+    p = (low + s4 * middle) + s8 * high
     p = p * p
     p = p * p
     p = p * p
@@ -464,11 +476,15 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
     if gate_masks:
         np.multiply(h0[None], mu, out=masked_states[:, 0])
     bounds = batch_shards(B)
+    zero_start = not h0.any()  # the first product is then zero: not computed
 
     def shard(task):
         lo, hi = bounds[task], bounds[task + 1]
         for t in range(T):
-            if gate_masks:
+            if t == 0 and zero_start:
+                flat[lo:hi] = 0.
+                per_gate[:, lo:hi] = 0.
+            elif gate_masks:
                 np.matmul(masked_states[:, t, lo:hi], Ug, out=per_gate[:, lo:hi])
             else:
                 np.matmul(hs[t, lo:hi], U, out=flat[lo:hi])
@@ -586,6 +602,8 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
             lstm_step_backward(dout[t], carry, dh, dc, back, per_gate_back, gate_masks, mu,
                                mask[t + 1] if t + 1 < T else no_next, gates[t], cs[t], act_c[t],
                                mask[t], act, inner_act, dz[t], lo, hi)
+            if t == 0:
+                break  # the gradient of the initial state is not asked for
             if gate_masks:  # dz_t's gates as (4, samples, n) views, one product per gate
                 dz_gates = dz[t, lo:hi].reshape(hi - lo, 4, n).transpose(1, 0, 2)
                 np.matmul(dz_gates, Ugt, out=per_gate_back[:, lo:hi])
@@ -634,3 +652,142 @@ def gather_input_gradient(per_gate, w_mask, reverse, dx, lo, hi):
                 source, keep = per_gate[g, t, b], w_mask[g, b]
                 for j in range(target.shape[0]):
                     target[j] += source[j] * keep[j]
+
+
+# ---------------------------------------------------------------------------
+# One-hot inputs (characters, categories): when every input vector is all
+# zeros or a single 1, x @ W + b is a lookup of rows of W, and the gradient
+# of W, x.T @ dz, a sum of rows of dz. Both are far cheaper than the dense
+# products (a one-hot input's width is often an awkward size for BLAS, 57
+# characters, say). The lookup gives what the dense product gives (1 * w
+# plus exact zeros is w) for finite weights; the gradient sums the same
+# terms in another order (within float32 rounding of the dense product).
+
+
+@numba.njit(**_VECTOR_OPTIONS)
+def one_hot_columns(x, reverse, columns):
+    """True if every vector x[b, s] (x (B, T, D)) is all zeros or zeros and a
+    single 1; then columns (T, B) int64 holds, time-major (s = t, or
+    T - 1 - t with `reverse`), the position of the 1, or -1 for a zero
+    vector. False as soon as a vector is neither (columns then partly
+    filled): a dense input is usually refused at its first vector."""
+    steps = x.shape[1]
+    for b in range(x.shape[0]):
+        for s in range(steps):
+            vector = x[b, s]
+            found = -1
+            for j in range(vector.shape[0]):
+                value = vector[j]
+                if value != np.float32(0.):
+                    if value != np.float32(1.) or found >= 0:
+                        return False
+                    found = j
+            columns[steps - 1 - s if reverse else s, b] = found
+    return True
+
+
+@numba.njit(**_VECTOR_OPTIONS)
+def project_one_hot(W, b, columns, out, lo, hi):
+    """out[r] = W[columns[r]] + b (b where columns[r] is -1), for the rows r
+    in [lo, hi). W (D, G), b (G,), columns (R,), out (R, G)."""
+    width = W.shape[1]
+    for r in range(lo, hi):
+        target = out[r]
+        k = columns[r]
+        if k < 0:
+            for j in range(width):
+                target[j] = b[j]
+        else:
+            source = W[k]
+            for j in range(width):
+                target[j] = source[j] + b[j]
+
+
+@numba.njit(**_VECTOR_OPTIONS)
+def _one_hot_gradient_rows(columns, dz, dW, db, lo, hi):
+    """dW = x[lo:hi].T @ dz[lo:hi] for the one-hot x of `columns` (R,), and
+    db = the sum of dz[lo:hi]: zeroed, then the rows added in their order."""
+    zero = np.float32(0.)
+    for k in range(dW.shape[0]):
+        target = dW[k]
+        for j in range(target.shape[0]):
+            target[j] = zero
+    for j in range(db.shape[0]):
+        db[j] = zero
+    for r in range(lo, hi):
+        source = dz[r]
+        for j in range(db.shape[0]):
+            db[j] += source[j]
+        k = columns[r]
+        if k >= 0:
+            target = dW[k]
+            for j in range(target.shape[0]):
+                target[j] += source[j]
+
+
+def one_hot_gradients(columns, dz, inputs):
+    """(dW (inputs, G), db (G,)): x.T @ dz and the sum of dz's rows, for the
+    one-hot x (R, inputs) of `columns` (R,) and dz (R, G). One pass over dz,
+    row by row, in up to TALL_PARTS ranges of rows (as `tall_product`) on
+    the kernel threads, each into its own sums; the ranges' sums are added
+    in order, so results do not depend on the thread count."""
+    rows = dz.shape[0]
+    parts = max(1, min(TALL_PARTS, rows // TALL_PART_ROWS))
+    bounds = [rows * k // parts for k in range(parts + 1)]
+    dW = np.empty((parts, inputs, dz.shape[1]), np.float32)
+    db = np.empty((parts, dz.shape[1]), np.float32)
+
+    def part(k):
+        _one_hot_gradient_rows(columns, dz, dW[k], db[k], bounds[k], bounds[k + 1])
+
+    threads.run_tasks(part, parts)
+    for k in range(1, parts):
+        dW[0] += dW[k]
+        db[0] += db[k]
+    return dW[0], db[0]
+
+
+# ---------------------------------------------------------------------------
+# Weight gradients over every timestep: left.T @ right with thousands of
+# rows (timesteps x samples) and a few hundred columns on each side. Cutting
+# the output into blocks of columns for the threads makes BLAS pack `left`
+# once per block (a fifth slower with four blocks); cutting the rows instead
+# costs nothing measurable, and the partial products are added in order.
+
+TALL_PART_ROWS = 1024  # rows per part at least: BLAS keeps its speed above it
+TALL_PARTS = 4
+
+
+def tall_product(left, right, out=None):
+    """left.T @ right for left (R, M) and right (R, N): the R rows cut into up
+    to TALL_PARTS consecutive ranges of at least TALL_PART_ROWS, multiplied
+    on the kernel threads (single-threaded BLAS each) and added in their
+    order. The ranges depend on R only, so results do not depend on the
+    thread count; they differ from one product's by float32 rounding (the
+    sum is grouped otherwise). Fewer rows: `threads.matmul`.
+
+    # Arguments
+        left: float32 array (R, M).
+        right: float32 array (R, N).
+        out: optional C-contiguous float32 array (M, N).
+    """
+    rows = left.shape[0]
+    parts = min(TALL_PARTS, rows // TALL_PART_ROWS)
+    if parts < 2:
+        return threads.matmul(left.T, right, out=out)
+    bounds = [rows * k // parts for k in range(parts + 1)]
+    partial = np.empty((parts, left.shape[1], right.shape[1]), np.float32)
+
+    def part(k):
+        lo, hi = bounds[k], bounds[k + 1]
+        np.matmul(left[lo:hi].T, right[lo:hi], out=partial[k])
+
+    threads.blas_threads(1)
+    threads.run_tasks(part, parts)
+    if out is None:
+        out = partial[0]
+    else:
+        out[...] = partial[0]
+    for k in range(1, parts):
+        out += partial[k]
+    return out

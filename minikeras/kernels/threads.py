@@ -171,7 +171,7 @@ def run_tasks(function, count, threads=None):
 # tasks for a thread to take over the share of one the scheduler took away,
 # few enough that handing them out (a few microseconds each) stays small.
 _TASKS_PER_THREAD = 4
-_MIN_TASK_WORK = 1 << 16
+_MIN_TASK_WORK = MIN_TASK_WORK = 1 << 16
 
 
 def run_ranges(kernel, count, work, *args):

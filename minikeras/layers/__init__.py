@@ -32,6 +32,7 @@ from .pooling import (AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling
                       MaxPooling3D)
 from . import formats  # noqa: F401  (registers each layer class's file formats)
 from . import second_order  # noqa: F401  (declares the piecewise-linear layers)
+from . import batch_rows  # noqa: F401  (declares the batch-row independent layers)
 
 from ..compat import keras0 as _keras0
 from ..compat.unsupported import module_getattr as _module_getattr

@@ -51,6 +51,10 @@ class Dense(Layer):
         `(nb_samples, ..., output_dim)`.
     """
 
+    # The training loop may leave the gradient buffers unzeroed before
+    # backprop (`_gradients_unset`): the first backprop writes them.
+    writes_first_gradient = True
+
     @keras2.keras2_arguments(keras2.DENSE)
     @keras0.legacy_arguments(keras0.dense_arguments)
     def __init__(self, output_dim, init='glorot_uniform', activation=None, weights=None,
@@ -88,20 +92,28 @@ class Dense(Layer):
             # Every vector along the last axis is one row of a 2D product.
             x = x.reshape(-1, shape[-1])
         z = kernel_threads.matmul(x, self.W)
-        if self.b is not None:
-            z += self.b
         # z is this call's own array: relu, tanh and sigmoid overwrite it
-        # with the output (their derivative needs the output only).
-        y = activations.apply(self.activation, z, in_place=True)
+        # with the output (their derivative needs the output only), in the
+        # same pass as the bias.
+        if self.b is not None:
+            y = activations.apply_with_bias(self.activation, z, self.b)
+        else:
+            y = activations.apply(self.activation, z, in_place=True)
 
         def backprop(dy):
             dy = dy.reshape(z.shape)
             dz = activations.gradient(self.activation, z, y, dy)
             if self.weight_gradients_wanted:
                 grads = self.gradients
-                grads[0] += kernel_threads.matmul(x.T, dz)
-                if self.b is not None:
-                    grads[1] += dz.sum(axis=0)
+                if self.__dict__.pop('_gradients_unset', False):
+                    # the training loop left the buffers unzeroed for this first write
+                    kernel_threads.matmul(x.T, dz, out=grads[0])
+                    if self.b is not None:
+                        np.sum(dz, axis=0, out=grads[1])
+                else:
+                    grads[0] += kernel_threads.matmul(x.T, dz)
+                    if self.b is not None:
+                        grads[1] += dz.sum(axis=0)
             if not need_input_grad:
                 return None
             return kernel_threads.matmul(dz, self.W.T).reshape(shape)

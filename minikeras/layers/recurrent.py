@@ -541,11 +541,20 @@ class _FusedCell(Recurrent):
             mask_tm = np.ascontiguousarray(mask_tm[::-1])
         masked_inputs = []
         matmul = kernel_threads.matmul  # the large products on every kernel thread
-        if w_mask is None:
+        columns = np.empty((steps, batch), 'int64') if w_mask is None else None
+        if columns is not None and kernels.one_hot_columns(x, self.go_backwards, columns):
+            # one-hot input vectors: the projection is a lookup of rows of W
+            columns = columns.reshape(steps * batch)
+            xp = np.empty((steps * batch, gates * n), 'float32')
+            kernel_threads.run_ranges(kernels.project_one_hot, steps * batch, xp.size, W, b,
+                                      columns, xp)
+        elif w_mask is None:
+            columns = None
             x_tm = x.transpose(1, 0, 2)
             x_tm = np.ascontiguousarray(x_tm[::-1] if self.go_backwards else x_tm)
             flat = x_tm.reshape(steps * batch, input_dim)
             xp = matmul(flat, W)
+            xp += b
         else:
             # each gate's masked input, time-major (and reversed for go_backwards)
             masked = np.empty((gates, steps, batch, input_dim), 'float32')
@@ -556,7 +565,7 @@ class _FusedCell(Recurrent):
             for g in range(gates):
                 cols = slice(g * n, (g + 1) * n)
                 matmul(masked_inputs[g], W[:, cols], out=xp[:, cols])
-        xp += b
+            xp += b
         xp = xp.reshape(steps, batch, gates * n)
         gate_masks = u_mask is not None
         mu = u_mask if gate_masks else np.ones((gates, 1, 1), 'float32')
@@ -583,17 +592,21 @@ class _FusedCell(Recurrent):
                 dz[:steps - self.truncate_gradient] = 0.
             dz_flat = dz.reshape(steps * batch, gates * n)
             dU = self._recurrent_weight_gradient(cache, dz_flat, mu, gate_masks, steps, batch)
-            db = dz_flat.sum(axis=0)
-            if w_mask is None:
-                dW = matmul(flat.T, dz_flat)
+            if columns is not None:
+                dW, db = kernels.one_hot_gradients(columns, dz_flat, input_dim)
+                dx = matmul(dz_flat, W.T) if need_input_grad else None
+            elif w_mask is None:
+                db = dz_flat.sum(axis=0)
+                dW = kernels.tall_product(flat, dz_flat)
                 dx = matmul(dz_flat, W.T) if need_input_grad else None
             else:
+                db = dz_flat.sum(axis=0)
                 dW = np.empty_like(W)
                 per_gate = np.empty((gates, steps * batch, input_dim), 'float32') \
                     if need_input_grad else None
                 for g in range(gates):
                     cols = slice(g * n, (g + 1) * n)
-                    matmul(masked_inputs[g].T, dz_flat[:, cols], out=dW[:, cols])
+                    dW[:, cols] = kernels.tall_product(masked_inputs[g], dz_flat[:, cols])
                     if per_gate is not None:
                         matmul(dz_flat[:, cols], W[:, cols].T, out=per_gate[g])
                 self._add_concatenated_gradients(dW, dU, db)
@@ -698,15 +711,14 @@ class _FusedCell(Recurrent):
         n, gates = self.output_dim, len(self._GATES)
         h_prev = cache['hs'][:-1].reshape(steps * batch, n)
         if not gate_masks:
-            return kernel_threads.matmul(h_prev.T, dz_flat)
+            return kernels.tall_product(h_prev, dz_flat)
         dU = np.empty((n, gates * n), 'float32')
         for g in range(gates):
             if 'masked_states' in cache:  # h * mu[g], kept by the forward kernel
                 scaled = cache['masked_states'][g, :-1].reshape(steps * batch, n)
             else:
                 scaled = (cache['hs'][:-1] * mu[g]).reshape(steps * batch, n)
-            dU[:, g * n:(g + 1) * n] = kernel_threads.matmul(scaled.T,
-                                                            dz_flat[:, g * n:(g + 1) * n])
+            dU[:, g * n:(g + 1) * n] = kernels.tall_product(scaled, dz_flat[:, g * n:(g + 1) * n])
         return dU
 
     def get_constants(self, x):
