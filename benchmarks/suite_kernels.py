@@ -12,8 +12,9 @@ FLOP per call), and that rate as a percentage of NumPy's float32 matrix
 product on the same shapes: (F, C*KH*KW) @ (C*KH*KW, N*OH*OW) (the columns
 capped at 16,384), with BLAS on the same number of threads. Which path ran
 (direct loops, im2col + sgemm, `conv2d_gemm.use_gemm`, or for the forward
-pass and input gradient Winograd F(2x2, 3x3), `conv2d_winograd.use_winograd`;
-the weight gradient of a 'winograd' row runs as im2col + sgemm) is listed too.
+pass and input gradient Winograd F(2x2, 3x3), `conv2d_winograd.use_winograd`,
+the input gradient on 64x64+ planes F(4x4, 3x3); the weight gradient of a
+'winograd' row runs as im2col + sgemm) is listed too.
 """
 import argparse
 import os

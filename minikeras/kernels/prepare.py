@@ -57,12 +57,14 @@ def _pooling():
 
 
 def _winograd():
-    """The Winograd path's kernels (wide 3x3 layers on large planes), called
-    directly on tiny arrays: through the public kernels it takes 64 channels."""
+    """The Winograd path's kernels (wide 3x3 layers on large planes), both
+    tile sizes, called directly on tiny arrays: through the public kernels it
+    takes 64 channels."""
     from .conv2d_winograd import winograd_backward_input, winograd_forward
     x, w, b, dout = _arrays((1, 2, 5, 5), (2, 2, 3, 3), (2,), (1, 2, 5, 5))
-    return lambda: (winograd_backward_input(dout, w, np.empty_like(x), 1, 1),
-                    winograd_forward(x, w, b, np.empty_like(dout), 1, 1))
+    return lambda: [(winograd_backward_input(dout, w, np.empty_like(x), 1, 1, tile),
+                     winograd_forward(x, w, b, np.empty_like(dout), 1, 1, tile))
+                    for tile in (2, 4)]
 
 
 def _elementwise():
