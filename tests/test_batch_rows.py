@@ -241,6 +241,18 @@ def _style_graph(constants, norm=None):
     return restricted, full, conv2
 
 
+def _style_setup(seed):
+    """Two constant images (a variable), the style graph on them (and its
+    last convolution), and a variable image; the generator for what the
+    test draws next."""
+    r = np.random.RandomState(seed)
+    values = r.uniform(-1, 1, (2,) + SHAPE).astype('float32')
+    constants = K.variable(values)
+    restricted, full, conv2 = _style_graph(constants)
+    x = r.uniform(-1, 1, (1,) + SHAPE).astype('float32')
+    return r, values, constants, restricted, full, conv2, x
+
+
 def _agree(restricted, full, x, constants, phase=0):
     loss_a, grad_a = restricted([x, phase])
     loss_b, grad_b, _ = full([x, constants, phase])
@@ -250,11 +262,7 @@ def _agree(restricted, full, x, constants, phase=0):
 
 
 def test_the_other_rows_are_reused_while_nothing_changes(reuses):
-    r = np.random.RandomState(4)
-    values = r.uniform(-1, 1, (2,) + SHAPE).astype('float32')
-    constants = K.variable(values)
-    restricted, full, conv2 = _style_graph(constants)
-    x = r.uniform(-1, 1, (1,) + SHAPE).astype('float32')
+    r, values, constants, restricted, full, _, x = _style_setup(4)
     first = _agree(restricted, full, x, values)
     assert reuses and not any(reuses)
     del reuses[:]
@@ -266,11 +274,7 @@ def test_the_other_rows_are_reused_while_nothing_changes(reuses):
 
 
 def test_a_changed_variable_or_weight_is_not_reused(reuses):
-    r = np.random.RandomState(6)
-    values = r.uniform(-1, 1, (2,) + SHAPE).astype('float32')
-    constants = K.variable(values)
-    restricted, full, conv2 = _style_graph(constants)
-    x = r.uniform(-1, 1, (1,) + SHAPE).astype('float32')
+    r, values, constants, restricted, full, conv2, x = _style_setup(6)
     _agree(restricted, full, x, values)
     # the constant image changed in place (K.set_value): every layer recomputes
     del reuses[:]

@@ -56,6 +56,24 @@ def test_lstm_over_several_groups_matches_a_numpy_loop_with_masks(batch, go_back
     np.testing.assert_allclose(got, reference(layer, x, mask), rtol=1e-5, atol=1e-5)
 
 
+def _assert_fused_matches_traced(fused, traced, x, mask, dy, seed):
+    """One training forward and backward of each layer from zeroed
+    gradients, with the same dropout masks (numpy seeded alike): outputs,
+    input gradients and weight gradients agree."""
+    results = []
+    for layer in (fused, traced):
+        for grad in layer.gradients:
+            grad.fill(0.)
+        np.random.seed(seed)
+        y, backprop = layer.forward(x, training=True, mask=mask)
+        results.append((y, backprop(dy), [g.copy() for g in layer.gradients]))
+    (y1, dx1, g1), (y2, dx2, g2) = results
+    np.testing.assert_allclose(y1, y2, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dx1, dx2, rtol=1e-4, atol=1e-5)
+    for a, b in zip(g1, g2):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize('consume_less', ['cpu', 'gpu'])
 def test_lstm_gradients_over_several_groups_match_the_traced_step(consume_less):
     """Dropout on both sides, a mask, a batch of four groups: the fused
@@ -67,18 +85,7 @@ def test_lstm_gradients_over_several_groups_match_the_traced_step(consume_less):
     x = data((64, 6, 3), seed=9) * 2
     mask = np.random.RandomState(2).rand(64, 6) < 0.8
     dy = data((64, 6, 5), seed=3)
-    results = []
-    for layer in (fused, traced):
-        for grad in layer.gradients:
-            grad.fill(0.)
-        np.random.seed(11)  # the same dropout masks for both
-        y, backprop = layer.forward(x, training=True, mask=mask)
-        results.append((y, backprop(dy), [g.copy() for g in layer.gradients]))
-    (y1, dx1, g1), (y2, dx2, g2) = results
-    np.testing.assert_allclose(y1, y2, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(dx1, dx2, rtol=1e-4, atol=1e-5)
-    for a, b in zip(g1, g2):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    _assert_fused_matches_traced(fused, traced, x, mask, dy, seed=11)
 
 
 def test_lstm_results_do_not_depend_on_the_thread_count():
@@ -218,18 +225,7 @@ def test_one_hot_inputs_match_the_traced_step(cls, consume_less, go_backwards):
     assert recurrent_kernels.one_hot_columns(x, False, np.empty((6, 40), 'int64'))
     mask = np.random.RandomState(2).rand(40, 6) < 0.8
     dy = data((40, 6, 5), seed=4)
-    results = []
-    for layer in (fused, traced):
-        for grad in layer.gradients:
-            grad.fill(0.)
-        np.random.seed(5)
-        y, backprop = layer.forward(x, training=True, mask=mask)
-        results.append((y, backprop(dy), [g.copy() for g in layer.gradients]))
-    (y1, dx1, g1), (y2, dx2, g2) = results
-    np.testing.assert_allclose(y1, y2, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(dx1, dx2, rtol=1e-4, atol=1e-5)
-    for a, b in zip(g1, g2):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    _assert_fused_matches_traced(fused, traced, x, mask, dy, seed=5)
 
 
 @pytest.mark.parametrize('rows', [700, 2048, 5121])
@@ -252,3 +248,40 @@ def test_tall_product_is_the_product_and_does_not_depend_on_the_thread_count(row
     for got in results[0] + results[1]:
         np.testing.assert_allclose(got, exact, rtol=1e-5, atol=1e-4)
         np.testing.assert_array_equal(got, results[0][0])
+
+
+@pytest.mark.parametrize('rows', [700, 2560])
+def test_products_sharing_one_call_of_the_threads_are_the_separate_products(rows):
+    """The recurrent layers' backward runs every gate's weight and input
+    products as the tasks of one call (`tall_product_tasks`,
+    `threads.matmul_tasks`), into column slices of one array: the same
+    bits as each product alone, and the products within float32 rounding."""
+    from minikeras.kernels import threads
+    rng = np.random.RandomState(rows)
+    left = [rng.standard_normal((rows, 24)).astype('float32') for _ in range(3)]
+    right = rng.standard_normal((rows, 3 * 40)).astype('float32')
+    weights = rng.standard_normal((3 * 40, 24)).astype('float32')
+    weight_grad = np.full((24, 3 * 40), np.nan, 'float32')
+    input_grads = np.full((3, rows, 24), np.nan, 'float32')
+    finishers, tasks = [], []
+    for g in range(3):
+        cols = slice(g * 40, (g + 1) * 40)
+        finish, more = recurrent_kernels.tall_product_tasks(left[g], right[:, cols],
+                                                             weight_grad[:, cols])
+        finishers.append(finish)
+        tasks += more
+        tasks += threads.matmul_tasks(right[:, cols], weights[cols], input_grads[g])[1]
+    unfinished, more = recurrent_kernels.tall_product_tasks(left[0], right)
+    threads.run_all(tasks + more)
+    for g, finish in enumerate(finishers):
+        cols = slice(g * 40, (g + 1) * 40)
+        assert np.shares_memory(finish(), weight_grad)  # written in place
+        alone = recurrent_kernels.tall_product(left[g], right[:, cols])
+        np.testing.assert_array_equal(weight_grad[:, cols], alone)
+        exact = left[g].astype('float64').T @ right[:, cols].astype('float64')
+        np.testing.assert_allclose(weight_grad[:, cols], exact, rtol=1e-5, atol=1e-4)
+        np.testing.assert_array_equal(input_grads[g], threads.matmul(right[:, cols],
+                                                                    weights[cols]))
+        np.testing.assert_allclose(input_grads[g], right[:, cols].astype('float64') @
+                                   weights[cols].astype('float64'), rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(unfinished(), recurrent_kernels.tall_product(left[0], right))

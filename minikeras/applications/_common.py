@@ -115,6 +115,30 @@ def load_imagenet_weights_2(model, prefix, include_top):
     return model
 
 
+def global_pooling(x, pooling, **ordering):
+    """The `pooling` argument of a model built without its top (Keras 2.2.4's;
+    VGG's in Keras 1.2.2 too): 'avg' or 'max' pools the last feature maps
+    over space, None leaves them. `ordering`: the layer's data format
+    argument, in the builder's spelling."""
+    from ..layers import GlobalAveragePooling2D, GlobalMaxPooling2D
+    if pooling == 'avg':
+        return GlobalAveragePooling2D(**ordering)(x)
+    if pooling == 'max':
+        return GlobalMaxPooling2D(**ordering)(x)
+    return x
+
+
+def apply_weights_2(model, weights, prefix, include_top):
+    """The end of every Keras 2.2.4 builder: `weights` 'imagenet' loads Keras
+    2.2.4's file (`load_imagenet_weights_2`), a path loads that file, None
+    leaves the model as built. Returns the model."""
+    if weights == 'imagenet':
+        load_imagenet_weights_2(model, prefix, include_top)
+    elif weights is not None:
+        model.load_weights(weights)
+    return model
+
+
 def _load(model, path, prefix, generation, release, original_backend=None):
     from ..engine import saving
     try:

@@ -20,11 +20,10 @@ from ..compat import keras2
 from ..engine.merge import merge
 from ..engine.training import Model
 from ..layers import (Activation, AveragePooling2D, BatchNormalization, Concatenate,
-                      Convolution2D, Dense, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D,
-                      MaxPooling2D)
+                      Convolution2D, Dense, Flatten, GlobalAveragePooling2D, MaxPooling2D)
 from . import imagenet_utils
-from ._common import (check_weights_argument, check_weights_argument_2, image_input,
-                      keras_1_input_shape, load_imagenet_weights, load_imagenet_weights_2)
+from ._common import (apply_weights_2, check_weights_argument, check_weights_argument_2,
+                      global_pooling, image_input, keras_1_input_shape, load_imagenet_weights)
 from .imagenet_utils import decode_predictions  # noqa: F401
 from .imagenet_utils import scale_to_unit_range as preprocess_input  # noqa: F401
 
@@ -156,16 +155,10 @@ def _inception_v3_keras_2(include_top=True, weights='imagenet', input_tensor=Non
     if include_top:
         x = GlobalAveragePooling2D(name='avg_pool', data_format=data_format)(x)
         x = Dense(classes, activation='softmax', name='predictions')(x)
-    elif pooling == 'avg':
-        x = GlobalAveragePooling2D(data_format=data_format)(x)
-    elif pooling == 'max':
-        x = GlobalMaxPooling2D(data_format=data_format)(x)
+    else:
+        x = global_pooling(x, pooling, data_format=data_format)
     model = Model(img_input, x, name='inception_v3')
-    if weights == 'imagenet':
-        load_imagenet_weights_2(model, 'inception_v3', include_top)
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+    return apply_weights_2(model, weights, 'inception_v3', include_top)
 
 
 @keras2.keras2_application(_inception_v3_keras_2)

@@ -17,11 +17,10 @@ from ..compat import keras2
 from ..engine.merge import merge
 from ..engine.training import Model
 from ..layers import (Activation, Add, AveragePooling2D, BatchNormalization, Convolution2D,
-                      Dense, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D,
-                      ZeroPadding2D)
+                      Dense, Flatten, GlobalAveragePooling2D, MaxPooling2D, ZeroPadding2D)
 from . import imagenet_utils
-from ._common import (check_weights_argument, check_weights_argument_2, image_input,
-                      keras_1_input_shape, load_imagenet_weights, load_imagenet_weights_2)
+from ._common import (apply_weights_2, check_weights_argument, check_weights_argument_2,
+                      global_pooling, image_input, keras_1_input_shape, load_imagenet_weights)
 from .imagenet_utils import decode_predictions, preprocess_input  # noqa: F401
 
 
@@ -112,19 +111,13 @@ def _resnet50_keras_2(include_top=True, weights='imagenet', input_tensor=None, i
     if include_top:
         x = GlobalAveragePooling2D(data_format=data_format, name='avg_pool')(x)
         x = Dense(classes, activation='softmax', name='fc1000')(x)
-    elif pooling == 'avg':
-        x = GlobalAveragePooling2D(data_format=data_format)(x)
-    elif pooling == 'max':
-        x = GlobalMaxPooling2D(data_format=data_format)(x)
-    else:
+    elif pooling is None:
         warnings.warn('The output shape of `ResNet50(include_top=False)` has been changed since '
                       'Keras 2.2.0.')
+    else:
+        x = global_pooling(x, pooling, data_format=data_format)
     model = Model(img_input, x, name='resnet50')
-    if weights == 'imagenet':
-        load_imagenet_weights_2(model, 'resnet50', include_top)
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+    return apply_weights_2(model, weights, 'resnet50', include_top)
 
 
 @keras2.keras2_application(_resnet50_keras_2)

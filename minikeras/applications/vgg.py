@@ -11,11 +11,10 @@ data format (1.2.2 took the 'th' file for the 'th' ordering).
 from .. import backend as K
 from ..compat import keras2
 from ..engine.training import Model
-from ..layers import (Convolution2D, Dense, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D,
-                      MaxPooling2D)
+from ..layers import Convolution2D, Dense, Flatten, MaxPooling2D
 from . import imagenet_utils
-from ._common import (check_weights_argument, check_weights_argument_2, image_input,
-                      keras_1_input_shape, load_imagenet_weights, load_imagenet_weights_2)
+from ._common import (apply_weights_2, check_weights_argument, check_weights_argument_2,
+                      global_pooling, image_input, keras_1_input_shape, load_imagenet_weights)
 
 # convolutions per block; every block ends with a 2x2 max pooling
 _BLOCKS = {'vgg16': (2, 2, 3, 3, 3), 'vgg19': (2, 2, 4, 4, 4)}
@@ -35,10 +34,8 @@ def _network(name, img_input, include_top, classes, ordering, pooling=None):
         x = Dense(4096, activation='relu', name='fc1')(x)
         x = Dense(4096, activation='relu', name='fc2')(x)
         x = Dense(classes, activation='softmax', name='predictions')(x)
-    elif pooling == 'avg':
-        x = GlobalAveragePooling2D(dim_ordering=ordering)(x)
-    elif pooling == 'max':
-        x = GlobalMaxPooling2D(dim_ordering=ordering)(x)
+    else:
+        x = global_pooling(x, pooling, dim_ordering=ordering)
     return Model(img_input, x, name=name)
 
 
@@ -59,11 +56,7 @@ def _vgg_keras_2(name, include_top, weights, input_tensor, input_shape, pooling,
                                                 require_flatten=include_top, weights=weights)
     model = _network(name, image_input(input_tensor, shape), include_top, classes,
                      K.dim_ordering_of(data_format), pooling)
-    if weights == 'imagenet':
-        load_imagenet_weights_2(model, name, include_top)
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+    return apply_weights_2(model, weights, name, include_top)
 
 
 def _vgg16_keras_2(include_top=True, weights='imagenet', input_tensor=None, input_shape=None,

@@ -19,12 +19,11 @@ from ..compat import keras2
 from ..engine.merge import merge
 from ..engine.training import Model
 from ..layers import (Activation, BatchNormalization, Convolution2D, Dense,
-                      GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D,
-                      SeparableConvolution2D)
+                      GlobalAveragePooling2D, MaxPooling2D, SeparableConvolution2D)
 from . import imagenet_utils
-from ._common import (channels_last, check_weights_argument, check_weights_argument_2,
-                      image_input, keras_1_input_shape, load_imagenet_weights,
-                      load_imagenet_weights_2)
+from ._common import (apply_weights_2, channels_last, check_weights_argument,
+                      check_weights_argument_2, global_pooling, image_input, keras_1_input_shape,
+                      load_imagenet_weights)
 from .imagenet_utils import decode_predictions  # noqa: F401
 from .imagenet_utils import scale_to_unit_range as preprocess_input  # noqa: F401
 
@@ -82,11 +81,7 @@ def _xception_keras_2(include_top=True, weights='imagenet', input_tensor=None, i
                                                     data_format='channels_last',
                                                     require_flatten=False, weights=weights)
         model = _xception(image_input(input_tensor, shape), include_top, classes, pooling)
-    if weights == 'imagenet':
-        load_imagenet_weights_2(model, 'xception', include_top)
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+    return apply_weights_2(model, weights, 'xception', include_top)
 
 
 @keras2.keras2_application(_xception_keras_2)
@@ -157,8 +152,6 @@ def _xception(img_input, include_top, classes, pooling=None):
     if include_top:
         x = GlobalAveragePooling2D(name='avg_pool')(x)
         x = Dense(classes, activation='softmax', name='predictions')(x)
-    elif pooling == 'avg':
-        x = GlobalAveragePooling2D()(x)
-    elif pooling == 'max':
-        x = GlobalMaxPooling2D()(x)
+    else:
+        x = global_pooling(x, pooling)
     return Model(img_input, x, name='xception')

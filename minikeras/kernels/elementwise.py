@@ -110,7 +110,11 @@ def _sigmoid(v):
 
 
 # One small kernel per activation (and per pass), so that a model compiles
-# only those it uses (a second or two each on a new machine).
+# only those it uses (a second or two each on a new machine). They are
+# written out one by one because Numba 0.68 caches none of the shorter ways:
+# kernels made by a factory closing over the scalar function, or taking it
+# as an argument, recompile in every process; a literal activation code
+# (`numba.literally`) caches but costs ~0.1 s per call.
 _FORWARD = dict(fastmath={'contract'}, **_OPTIONS)
 
 

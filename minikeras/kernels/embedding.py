@@ -1,20 +1,44 @@
-"""The gradient of an embedding lookup: rows added into a table.
+"""Embedding lookups and their gradient: rows of a table, read or added into.
 
-Plain arrays in, the table updated in place: `table` (V, D) float32, the
-looked-up `indices` (N,) int64 (all in [0, V), checked by the caller), the
-gradient of each looked-up row `rows` (N, D) float32, and `keep` (V,)
-float32, the multiplier of each table row (the layer's dropout over its
-vocabulary; not read when `scaled` is False). Row k adds
-`rows[k] * keep[indices[k]]` into `table[indices[k]]`, in the order of k,
-as `np.add.at` does, so the sums are bit-identical to it; only the touched
-rows are visited. Serial, hence deterministic.
+Plain arrays in, preallocated arrays out: `table` (V, D) float32, the
+looked-up `indices` (N,) int64 (all in [0, V), checked by the caller), and
+`keep` (V,) float32, the multiplier of each table row (the layer's dropout
+over its vocabulary; not read when `scaled` is False).
+
+- `gather_rows`: out[k] = table[indices[k]] * keep[indices[k]], the float32
+  product NumPy's `table[indices] * keep[indices][:, None]` computes, in
+  one pass and without its two temporaries; for the rows [lo, hi), so that
+  `threads.run_ranges` spreads it.
+- `add_rows`: row k adds `rows[k] * keep[indices[k]]` (`rows` (N, D) the
+  gradient of each looked-up row) into `table[indices[k]]`, in the order of
+  k, as `np.add.at` does, so the sums are bit-identical to it; only the
+  touched rows are visited. Serial, hence deterministic.
+- `zero_rows`: table[indices[k]] = 0 for every k: a gradient table whose
+  only non-zero rows are known is cleared without a pass over all of it.
 """
 import numba
 
-__all__ = ['add_rows']
+__all__ = ['gather_rows', 'add_rows', 'zero_rows']
+
+_OPTIONS = dict(cache=True, nogil=True, fastmath=False, boundscheck=False)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=False, boundscheck=False)
+@numba.njit(**_OPTIONS)
+def gather_rows(table, indices, keep, scaled, out, lo, hi):
+    width = table.shape[1]
+    for k in range(lo, hi):
+        row = indices[k]
+        source, target = table[row], out[k]
+        if scaled:
+            factor = keep[row]
+            for j in range(width):
+                target[j] = source[j] * factor
+        else:
+            for j in range(width):
+                target[j] = source[j]
+
+
+@numba.njit(**_OPTIONS)
 def add_rows(table, indices, rows, keep, scaled):
     width = table.shape[1]
     for k in range(indices.shape[0]):
@@ -26,3 +50,12 @@ def add_rows(table, indices, rows, keep, scaled):
         else:
             for j in range(width):
                 table[row, j] += rows[k, j]
+
+
+@numba.njit(**_OPTIONS)
+def zero_rows(table, indices):
+    zero = table.dtype.type(0)
+    for k in range(indices.shape[0]):
+        target = table[indices[k]]
+        for j in range(target.shape[0]):
+            target[j] = zero

@@ -46,7 +46,8 @@ from . import threads
 
 __all__ = ['ACTIVATIONS', 'rnn_forward', 'rnn_backward', 'gru_forward', 'gru_backward',
            'lstm_forward', 'lstm_backward', 'mask_inputs', 'gather_input_gradient',
-           'one_hot_columns', 'project_one_hot', 'one_hot_gradients', 'tall_product']
+           'one_hot_columns', 'project_one_hot', 'one_hot_gradients', 'tall_product',
+           'tall_product_tasks']
 
 LINEAR, TANH, SIGMOID, HARD_SIGMOID, RELU, SOFTPLUS, SOFTSIGN, ELU = range(8)
 
@@ -772,22 +773,39 @@ def tall_product(left, right, out=None):
         out: optional C-contiguous float32 array (M, N).
     """
     rows = left.shape[0]
+    if min(TALL_PARTS, rows // TALL_PART_ROWS) < 2:
+        return threads.matmul(left.T, right, out=out)
+    finish, tasks = tall_product_tasks(left, right, out)
+    threads.run_all(tasks)
+    return finish()
+
+
+def tall_product_tasks(left, right, out=None):
+    """(finish, tasks): `tall_product(left, right, out)` as callables without
+    arguments for `threads.run_all` (its ranges of rows, or the blocks of
+    `threads.matmul_tasks`), so that several products share one call of the
+    threads; once every task has run, `finish()` adds the ranges' products
+    in their order and returns the result."""
+    rows = left.shape[0]
     parts = min(TALL_PARTS, rows // TALL_PART_ROWS)
     if parts < 2:
-        return threads.matmul(left.T, right, out=out)
+        result, tasks = threads.matmul_tasks(left.T, right, out)
+        return (lambda: result), tasks
     bounds = [rows * k // parts for k in range(parts + 1)]
     partial = np.empty((parts, left.shape[1], right.shape[1]), np.float32)
 
     def part(k):
         lo, hi = bounds[k], bounds[k + 1]
-        np.matmul(left[lo:hi].T, right[lo:hi], out=partial[k])
+        return lambda: np.matmul(left[lo:hi].T, right[lo:hi], out=partial[k])
 
-    threads.blas_threads(1)
-    threads.run_tasks(part, parts)
-    if out is None:
-        out = partial[0]
-    else:
-        out[...] = partial[0]
-    for k in range(1, parts):
-        out += partial[k]
-    return out
+    def finish():
+        result = out
+        if result is None:
+            result = partial[0]
+        else:
+            result[...] = partial[0]
+        for k in range(1, parts):
+            result += partial[k]
+        return result
+
+    return finish, [part(k) for k in range(parts)]

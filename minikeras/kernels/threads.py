@@ -30,7 +30,7 @@ import threading
 import numpy as np
 
 __all__ = ['run_tasks', 'run_ranges', 'run_range_calls', 'pool_threads', 'blas_threads', 'kernel_blas',
-           'matmul',
+           'matmul', 'matmul_tasks', 'run_all',
            'BLAS_PARALLEL_FLOP']
 
 # A matrix product of at least this many FLOP (2*M*N*K) runs on every
@@ -325,24 +325,46 @@ def matmul(a, b, out=None):
             or a.dtype != np.float32 or b.dtype != np.float32):
         blas_threads(1)
         return np.matmul(a, b, out=out)
+    out, tasks = matmul_tasks(a, b, out)
+    run_all(tasks)
+    return out
+
+
+def matmul_tasks(a, b, out=None):
+    """(out, tasks): a @ b as `matmul` computes it, each of its blocks a
+    callable without arguments (one for a product too small to cut), for
+    `run_all`, so that several products share one call of the threads.
+    `out` is filled once every task has run.
+
+    # Arguments
+        a: float32 array (M, K).
+        b: float32 array (K, N).
+        out: optional C-contiguous float32 array (M, N) to write into.
+    """
+    M, K = a.shape
+    N = b.shape[1]
     if out is None:
         out = np.empty((M, N), np.float32)
+    if 2.0 * M * K * N < BLAS_PARALLEL_FLOP:
+        return out, [lambda: np.matmul(a, b, out=out)]
     by_rows = M >= N
     length = M if by_rows else N
     step = max(_SPLIT_ALIGN, -(-length // _SPLIT_BLOCKS) // _SPLIT_ALIGN * _SPLIT_ALIGN)
-    starts = list(range(0, length, step))
 
-    def task(t):
-        lo = starts[t]
+    def block(lo):
         hi = min(length, lo + step)
         if by_rows:
-            np.matmul(a[lo:hi], b, out=out[lo:hi])
-        else:
-            np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
+            return lambda: np.matmul(a[lo:hi], b, out=out[lo:hi])
+        return lambda: np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
 
+    return out, [block(lo) for lo in range(0, length, step)]
+
+
+def run_all(tasks):
+    """Runs callables without arguments (`matmul_tasks`' and the like) in one
+    call of the kernel threads, each with single-threaded BLAS."""
     blas_threads(1)
-    run_tasks(task, len(starts))
-    return out
+    run_tasks(lambda t: tasks[t](), len(tasks))
 
 
 # matmul's blocks: about this many per product, a multiple of this many rows

@@ -5,8 +5,12 @@ from .. import constraints, initializations, regularizers
 from ..compat import keras2
 from ..engine.base_layer import Layer
 from ..kernels import embedding as embedding_kernels
+from ..kernels import threads as kernel_threads
 from ..utils.layer_checks import check_rank, fraction, layer_label, positive_int
 from .core import _config_or_none
+
+
+_NO_KEEP = np.ones(1, 'float32')  # no dropout: the kernels do not read it
 
 
 class Embedding(Layer):
@@ -48,6 +52,12 @@ class Embedding(Layer):
         With `mask_zero=True`, `(samples, sequence_length)`: True where the
         index is not 0.
     """
+
+    # The training loop may leave the gradient buffer unzeroed before backprop
+    # (`_gradients_unset`): the first backprop clears it, only the rows written
+    # since it was last cleared where they are known (`_written_rows`), which
+    # spares a pass over the whole (input_dim, output_dim) table per batch.
+    writes_first_gradient = True
 
     @keras2.keras2_arguments(keras2.EMBEDDING)
     def __init__(self, input_dim, output_dim, init='uniform', input_length=None,
@@ -108,20 +118,39 @@ class Embedding(Layer):
     def forward(self, x, training=False, need_input_grad=True):
         indices = self._indices(x)
         input_shape = np.shape(x)
+        flat = np.ascontiguousarray(indices.reshape(-1))
         keep = None
         if training and 0. < self.dropout < 1.:
             retain = 1. - self.dropout
             keep = (np.random.random_sample(self.input_dim) < retain).astype('float32')
             keep *= np.float32(1. / retain)
-            y = self.W[indices] * keep[indices][..., None]
-        else:
-            y = self.W[indices]
+        W = np.ascontiguousarray(self.W)
+        y = np.empty((flat.shape[0], self.output_dim), W.dtype)
+        # W[indices] * keep[indices][..., None], in one pass
+        kernel_threads.run_ranges(embedding_kernels.gather_rows, flat.shape[0], y.size, W, flat,
+                                  _NO_KEEP if keep is None else keep, keep is not None, y)
+        y = y.reshape(indices.shape + (self.output_dim,))
 
         def backprop(dy):
             rows = np.ascontiguousarray(dy, dtype='float32').reshape(-1, self.output_dim)
-            embedding_kernels.add_rows(self.gradients[0], indices.reshape(-1), rows,
-                                       keep if keep is not None else rows[0],
+            grad = self.gradients[0]
+            known = getattr(self, '_written_rows', None)
+            if self.__dict__.pop('_gradients_unset', False):
+                if known is None:
+                    grad.fill(0.)
+                else:
+                    embedding_kernels.zero_rows(grad, known)
+                known = flat
+            elif known is not None:
+                known = np.concatenate([known, flat])
+            embedding_kernels.add_rows(grad, flat, rows,
+                                       keep if keep is not None else _NO_KEEP,
                                        keep is not None)
+            # a regularizer's gradient is added into every row after backprop
+            # (and a list longer than the table is no saving)
+            unknown = self.weight_regularizers or (known is not None and
+                                                  known.shape[0] > grad.shape[0])
+            self._written_rows = None if unknown else known
             # The indices are not differentiable: their gradient is zero.
             return np.zeros(input_shape, dtype='float32') if need_input_grad else None
         return y, backprop

@@ -562,9 +562,11 @@ class _FusedCell(Recurrent):
                                       self.go_backwards, masked)
             masked_inputs = [masked[g].reshape(steps * batch, input_dim) for g in range(gates)]
             xp = np.empty((steps * batch, gates * n), 'float32')
+            tasks = []  # every gate's product in one call of the threads
             for g in range(gates):
                 cols = slice(g * n, (g + 1) * n)
-                matmul(masked_inputs[g], W[:, cols], out=xp[:, cols])
+                tasks += kernel_threads.matmul_tasks(masked_inputs[g], W[:, cols], xp[:, cols])[1]
+            kernel_threads.run_all(tasks)
             xp += b
         xp = xp.reshape(steps, batch, gates * n)
         gate_masks = u_mask is not None
@@ -591,24 +593,45 @@ class _FusedCell(Recurrent):
                 # Theano's scan computed the gradient of the last k steps only
                 dz[:steps - self.truncate_gradient] = 0.
             dz_flat = dz.reshape(steps * batch, gates * n)
-            dU = self._recurrent_weight_gradient(cache, dz_flat, mu, gate_masks, steps, batch)
+            # the weight and input gradients' products, in one call of the threads
+            finish_dU, tasks = self._recurrent_weight_gradient_tasks(cache, dz_flat, mu,
+                                                                     gate_masks, steps, batch)
+            dx = None
             if columns is not None:
+                if need_input_grad:
+                    dx, dx_tasks = kernel_threads.matmul_tasks(dz_flat, np.transpose(W))
+                    tasks += dx_tasks
+                kernel_threads.run_all(tasks)
                 dW, db = kernels.one_hot_gradients(columns, dz_flat, input_dim)
-                dx = matmul(dz_flat, W.T) if need_input_grad else None
             elif w_mask is None:
+                finish_dW, dW_tasks = kernels.tall_product_tasks(flat, dz_flat)
+                tasks += dW_tasks
+                if need_input_grad:
+                    dx, dx_tasks = kernel_threads.matmul_tasks(dz_flat, np.transpose(W))
+                    tasks += dx_tasks
+                kernel_threads.run_all(tasks)
                 db = dz_flat.sum(axis=0)
-                dW = kernels.tall_product(flat, dz_flat)
-                dx = matmul(dz_flat, W.T) if need_input_grad else None
+                dW = finish_dW()
             else:
-                db = dz_flat.sum(axis=0)
                 dW = np.empty_like(W)
                 per_gate = np.empty((gates, steps * batch, input_dim), 'float32') \
                     if need_input_grad else None
+                finishers = []
                 for g in range(gates):
                     cols = slice(g * n, (g + 1) * n)
-                    dW[:, cols] = kernels.tall_product(masked_inputs[g], dz_flat[:, cols])
+                    finish_dW, dW_tasks = kernels.tall_product_tasks(
+                        masked_inputs[g], dz_flat[:, cols], dW[:, cols])
+                    finishers.append(finish_dW)
+                    tasks += dW_tasks
                     if per_gate is not None:
-                        matmul(dz_flat[:, cols], W[:, cols].T, out=per_gate[g])
+                        tasks += kernel_threads.matmul_tasks(dz_flat[:, cols],
+                                                             np.transpose(W[:, cols]),
+                                                             per_gate[g])[1]
+                kernel_threads.run_all(tasks)
+                for finish_dW in finishers:
+                    finish_dW()
+                db = dz_flat.sum(axis=0)
+                dU = finish_dU()
                 self._add_concatenated_gradients(dW, dU, db)
                 if per_gate is None:
                     return None
@@ -618,7 +641,7 @@ class _FusedCell(Recurrent):
                                           per_gate.reshape(gates, steps, batch, input_dim),
                                           w_mask, self.go_backwards, dx)
                 return dx
-            self._add_concatenated_gradients(dW, dU, db)
+            self._add_concatenated_gradients(dW, finish_dU(), db)
             if dx is None:
                 return None
             dx = dx.reshape(steps, batch, input_dim)
@@ -707,19 +730,30 @@ class _FusedCell(Recurrent):
             return [dx] + d_initial if given else dx
         return outputs, backprop
 
-    def _recurrent_weight_gradient(self, cache, dz_flat, mu, gate_masks, steps, batch):
+    def _recurrent_weight_gradient_tasks(self, cache, dz_flat, mu, gate_masks, steps, batch):
+        """(finish, tasks): the gradient of U as `kernels.tall_product_tasks`
+        gives it (tasks for `threads.run_all`, then `finish()` returns it)."""
         n, gates = self.output_dim, len(self._GATES)
         h_prev = cache['hs'][:-1].reshape(steps * batch, n)
         if not gate_masks:
-            return kernels.tall_product(h_prev, dz_flat)
+            return kernels.tall_product_tasks(h_prev, dz_flat)
         dU = np.empty((n, gates * n), 'float32')
+        finishers, tasks = [], []
         for g in range(gates):
             if 'masked_states' in cache:  # h * mu[g], kept by the forward kernel
                 scaled = cache['masked_states'][g, :-1].reshape(steps * batch, n)
             else:
                 scaled = (cache['hs'][:-1] * mu[g]).reshape(steps * batch, n)
-            dU[:, g * n:(g + 1) * n] = kernels.tall_product(scaled, dz_flat[:, g * n:(g + 1) * n])
-        return dU
+            finish, gate_tasks = kernels.tall_product_tasks(
+                scaled, dz_flat[:, g * n:(g + 1) * n], dU[:, g * n:(g + 1) * n])
+            finishers.append(finish)
+            tasks += gate_tasks
+
+        def finish():
+            for finish_gate in finishers:
+                finish_gate()
+            return dU
+        return finish, tasks
 
     def get_constants(self, x):
         """The dropout multipliers of every step: [recurrent masks, input masks],
@@ -950,7 +984,7 @@ class GRU(_FusedCell):
                              Ugt, mu, gate_masks, act, inner, dz)
         return dz
 
-    def _recurrent_weight_gradient(self, cache, dz_flat, mu, gate_masks, steps, batch):
+    def _recurrent_weight_gradient_tasks(self, cache, dz_flat, mu, gate_masks, steps, batch):
         n = self.output_dim
         dU = np.empty((n, 3 * n), 'float32')
         for g in range(2):
@@ -960,7 +994,7 @@ class GRU(_FusedCell):
             dU[:, g * n:(g + 1) * n] = h_prev.reshape(steps * batch, n).T @ \
                 dz_flat[:, g * n:(g + 1) * n]
         dU[:, 2 * n:] = cache['rh'].reshape(steps * batch, n).T @ dz_flat[:, 2 * n:]
-        return dU
+        return (lambda: dU), []
 
 
 class LSTM(_FusedCell):
