@@ -72,20 +72,25 @@ from . import threads
 
 __all__ = ['use_winograd', 'winograd_tile', 'winograd_forward', 'winograd_backward_input']
 
-# Tiles per block. m = 2: max(C, F) * _BLOCK_WIDTH tiles and at least
-# _MIN_TILES (U, 16 F x C floats, is read once per block: a block of 2 C
-# tiles reads as much of U as of V and M together); m = 4 runs on narrow
-# layers (64 and 128 channels, large planes) in blocks of _TILES4 tiles,
-# whose V and M (36 x 64 x 64 floats each) stay in a core's L2 cache.
-# Measured on VGG16's layers (interleaved runs under load, 2-core AMD Zen 3):
-# the earlier 128-256 tile blocks for m = 2 read U 7 times over at 56x56 and
-# ran 1.2-1.4x slower than im2col + sgemm there.
-_BLOCK_WIDTH = 2
+# Tiles per block. m = 2 with a small U (16 F x C floats, at most
+# _SMALL_U_FLOATS: up to 128 channels in and out): each product of a block
+# (max(C, F), T) floats at most about _BLOCK_FLOATS (64 KB: V stays in a
+# core's L2 cache between the transform and the products), and at least
+# _MIN_TILES tiles (thinner products run below BLAS's speed). With a larger
+# U, which BLAS reads again for every block, max(C, F) * _BLOCK_WIDTH tiles:
+# a block of 2 C tiles reads as much of U as of V and M together. Measured
+# on VGG16's layers (interleaved runs under load, 2-core AMD Zen 3): blocks
+# of 128 tiles read U 7 times over at 56x56 and 256 channels, 1.1x slower.
+# m = 4 runs on narrow layers (64 and 128 channels, large planes) in blocks
+# of _TILES4 tiles, whose V and M (36 x 64 x 64 floats each) stay in L2.
+_BLOCK_FLOATS = 1 << 14
 _MIN_TILES = 128
+_SMALL_U_FLOATS = 16 * 128 * 128
+_BLOCK_WIDTH = 2
 _TILES4 = 64
-# m = 4: at least this many blocks per call when the tiles allow (balance
-# on 1, 2, 4 or 8 threads). With fewer than _MIN_BLOCK_TASKS blocks, the
-# steps of each block are shared out instead.
+# At least this many blocks per call when the tiles allow (m = 4, and m = 2
+# with a small U; balance on 1, 2, 4 or 8 threads). With fewer than
+# _MIN_BLOCK_TASKS blocks, the steps of each block are shared out instead.
 _MIN_TASKS = 8
 _MIN_BLOCK_TASKS = 4
 # Which of the calls that conv2d.py gives to im2col + sgemm (wide layers,
@@ -119,10 +124,13 @@ def use_winograd(C, F, KH, KW, strided, OH, OW):
 
 def _plan(T, C, F, tile):
     """Tiles per block, from the shapes only."""
-    if tile == 2:
-        per_block = max(_MIN_TILES, _BLOCK_WIDTH * max(C, F))
+    if tile == 4:
+        return min(_TILES4, max(1, -(-T // _MIN_TASKS)), T)
+    if 16 * C * F <= _SMALL_U_FLOATS:
+        per_block = max(_MIN_TILES, _BLOCK_FLOATS // max(C, F))
+        per_block = min(per_block, max(_MIN_TILES, -(-T // _MIN_TASKS)))
     else:
-        per_block = min(_TILES4, max(1, -(-T // _MIN_TASKS)))
+        per_block = max(_MIN_TILES, _BLOCK_WIDTH * max(C, F))
     return min(per_block, T)
 
 
