@@ -506,7 +506,10 @@ def vjp(function, *arrays):
 def vjp_of_values(function, *arrays):
     """`vjp` for arguments that nothing changes in place while `backward`
     may still run (the values of a graph walk, which every consumer shares):
-    the float arguments are traced without being copied first."""
+    the float arguments are traced without being copied first, and a
+    gradient that is a view of an array of the backward pass alone (a
+    reshape, a transpose) is handed out without a copy: the caller reads it
+    or adds to it, never writes into it in place."""
     return _vjp(function, arrays, (True,) * len(arrays), copy_inputs=False)
 
 
@@ -548,6 +551,20 @@ def _fresh(gradient, dtype, dy):
             not np.may_share_memory(gradient, dy))
 
 
+def _private_view(gradient, dtype, dy, handed, inputs):
+    """Whether `gradient`, a view (a reshape or transpose of an array made
+    during the backward pass), shares memory with nothing the caller sees:
+    not `dy`, not a gradient handed out before it, not an input's value.
+    Handed out as it is, it saves a copy of a whole feature map where the
+    caller only reads it (`vjp_of_values`)."""
+    if not (isinstance(gradient, np.ndarray) and gradient.dtype == dtype and
+            gradient.flags.writeable) or np.may_share_memory(gradient, dy):
+        return False
+    others = list(handed) + [x.value if isinstance(x, Tensor) else x for x in inputs]
+    return not any(isinstance(other, np.ndarray) and np.may_share_memory(gradient, other)
+                   for other in others)
+
+
 def _vjp(function, arrays, traced, copy_inputs=True):
     inputs = []
     for position, (array, trace) in enumerate(zip(arrays, traced)):
@@ -585,7 +602,8 @@ def _vjp(function, arrays, traced, copy_inputs=True):
             g = grads.get(id(x)) if isinstance(x, Tensor) else None
             if g is None:
                 g = np.zeros(value.shape, dtype=dtype)
-            elif id(g) in handed or not _fresh(g, dtype, dy):
+            elif id(g) in handed or not (_fresh(g, dtype, dy) or (
+                    not copy_inputs and _private_view(g, dtype, dy, result, inputs))):
                 # a view or shared array: the caller gets its own copy
                 g = np.array(g, dtype=dtype)
             handed.add(id(g))

@@ -366,3 +366,60 @@ def test_a_model_built_on_the_batch_as_applications_build_it(split_calls):
         return model.outputs[0]
     _compare(network)
     assert [name for name, _ in split_calls] == ['InputLayer', 'Convolution2D', 'MaxPooling2D']
+
+
+def _gram_loss(y):
+    """Neural style transfer's loss on one feature map: the Gram matrix of
+    the last row against the first's, and the last row against the second."""
+    def gram(features):
+        flat = K.batch_flatten(features)
+        return K.dot(flat, K.transpose(flat))
+    last = y[2, :, :, :]
+    return K.sum(K.square(gram(y[0, :, :, :]) - gram(last))) * 0.01 + \
+        0.5 * K.sum(K.square(last - y[1, :, :, :]))
+
+
+def test_gram_matrices_of_rows_agree_with_the_whole_backward_and_finite_differences():
+    r = np.random.RandomState(11)
+    values = r.uniform(-1, 1, (2,) + SHAPE).astype('float32')
+    conv = Convolution2D(4, 3, 3, activation='relu', border_mode='same')
+    network = _sequence(conv, MaxPooling2D((2, 2)), Convolution2D(5, 3, 3, border_mode='same'))
+    variable = K.placeholder((1,) + SHAPE)
+    loss = _gram_loss(network(K.concatenate([K.variable(values), variable], axis=0)))
+    fed = K.placeholder((2,) + SHAPE)
+    full_loss = _gram_loss(network(K.concatenate([fed, variable], axis=0)))
+    restricted = K.function([variable], [loss, K.gradients(loss, variable)])
+    full = K.function([variable, fed], [full_loss] + K.gradients(full_loss, [variable, fed]))
+    for _ in range(2):  # the second call reuses the constant rows' outputs
+        x = r.uniform(-1, 1, (1,) + SHAPE).astype('float32')
+        loss_a, grad_a = restricted([x])
+        loss_b, grad_b, _ = full([x, values])
+        assert np.isclose(loss_a, loss_b, rtol=1e-6)
+        np.testing.assert_allclose(grad_a, grad_b, rtol=0, atol=1e-6 * np.abs(grad_b).max())
+    value_of = K.function([variable], [loss])
+    x = x.astype('float64')
+    indices, numeric = numeric_gradient(
+        lambda: float(value_of([x.astype('float32')])[0]), x, eps=1e-2)
+    np.testing.assert_allclose(grad_a.reshape(-1)[indices], numeric, rtol=2e-2,
+                               atol=2e-3 * np.abs(numeric).max())
+
+
+def test_a_layer_output_handed_out_is_not_changed_by_the_next_call():
+    """The split layers keep their batch output from one call to the next and
+    write the followed rows into it: K.function hands out copies of it."""
+    r = np.random.RandomState(12)
+    values = r.uniform(-1, 1, (2,) + SHAPE).astype('float32')
+    conv = Convolution2D(4, 3, 3, border_mode='same')
+    variable = K.placeholder((1,) + SHAPE)
+    features = conv(K.concatenate([K.variable(values), variable], axis=0))
+    loss = K.sum(K.square(features[2] - features[0]))
+    f = K.function([variable], [features, features[2], K.gradients(loss, variable)])
+    x1 = r.uniform(-1, 1, (1,) + SHAPE).astype('float32')
+    first, first_row, _ = f([x1])
+    kept_first, kept_row = first.copy(), first_row.copy()
+    second, second_row, _ = f([r.uniform(-1, 1, (1,) + SHAPE).astype('float32')])
+    np.testing.assert_array_equal(first, kept_first)
+    np.testing.assert_array_equal(first_row, kept_row)
+    assert not np.array_equal(first[2], second[2])
+    np.testing.assert_array_equal(first[:2], second[:2])
+    np.testing.assert_allclose(second_row, second[2])

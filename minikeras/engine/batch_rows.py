@@ -95,12 +95,15 @@ def expand_rows(gradient, rows, shape):
 class _OtherRows(object):
     """The output of a layer on the rows a walk does not follow, with what it
     was computed from: the rows, the phase, copies of the layer's weights, and
-    a copy of the input rows when no earlier layer of the walk vouches for them."""
+    a copy of the input rows when no earlier layer of the walk vouches for them.
 
-    def __init__(self, layer, rows, training, x_rest, keep_input, output):
+    `full` is the layer's whole-batch output, those rows filled in: a walk
+    that reuses them writes the followed rows into it, instead of putting a
+    new batch together (the feature maps of a style transfer are 40 MB a row)."""
+
+    def __init__(self, layer, rows, training, x_rest, keep_input, full):
         self.rows, self.training = rows, training
-        # a view (a reshape of the input) would follow its base if it changed
-        self.output = output if output.flags.owndata else np.array(output)
+        self.full = full
         self.weights = [np.array(w) for w in layer.weights]
         self.input = np.array(x_rest) if keep_input else None
 
@@ -117,6 +120,13 @@ class _OtherRows(object):
             np.array_equal(self.input, x_rest)
 
 
+def kept_outputs(cache):
+    """The whole-batch arrays a `split_forward` cache writes into from one walk
+    to the next: a value of a walk that shares memory with one of them changes
+    at the next walk, so a caller that hands it out copies it first."""
+    return [entry.full for entry in cache.values()]
+
+
 def split_forward(layer, x, rows, training, forward_kwargs, cache=None, key=None,
                   input_state=None):
     """Runs the batch-row independent `layer` on the `rows` of `x` with its
@@ -130,6 +140,9 @@ def split_forward(layer, x, rows, training, forward_kwargs, cache=None, key=None
     layer recomputed them) or None (they come from elsewhere: compared by
     value).
 
+    With a cache, the whole-batch output `y` is the cache's array, which the
+    next walk writes into (see `kept_outputs`).
+
     # Returns
         `(y, backprop, reused)`: the output for the whole batch; the layer's
         backprop closure for the rows `rows` (output gradient of those rows
@@ -139,27 +152,39 @@ def split_forward(layer, x, rows, training, forward_kwargs, cache=None, key=None
     rest = other_rows(rows, x.shape[0])
     y_rows, backprop = layer.forward(take_rows(x, rows), training=training,
                                      need_input_grad=True, **forward_kwargs)
+    y_rows = np.asarray(y_rows)
     x_rest = take_rows(x, rest)
     entry = cache.get(key) if cache is not None else None
     reused = entry is not None and entry.matches(layer, rows, training, x_rest,
                                                  input_state == 'unchanged')
     if reused:
-        y_rest = entry.output
-    else:
+        y = entry.full
+        _check_parts(layer, rows, y_rows, y[:0])
+        if y.dtype != np.result_type(y_rows, y):
+            reused = False
+    if not reused:
         y_rest, _ = layer.forward(x_rest, training=training, need_input_grad=False,
                                   **forward_kwargs)
         y_rest = np.asarray(y_rest)
+        _check_parts(layer, rows, y_rows, y_rest)
+        shape = (x.shape[0],) + y_rows.shape[1:]
+        dtype = np.result_type(y_rows, y_rest)
+        # the old buffer's pages are already mapped: no page faults to fill them
+        y = entry.full if entry is not None and entry.full.shape == shape and \
+            entry.full.dtype == dtype else np.empty(shape, dtype=dtype)
+        _put_rows(y, rest, y_rest)
         if cache is not None:
-            cache[key] = _OtherRows(layer, rows, training, x_rest, input_state is None, y_rest)
-    y_rows = np.asarray(y_rows)
+            cache[key] = _OtherRows(layer, rows, training, x_rest, input_state is None, y)
+    _put_rows(y, rows, y_rows)
+    return y, backprop, reused
+
+
+def _check_parts(layer, rows, y_rows, y_rest):
     if y_rows.shape[1:] != y_rest.shape[1:] or y_rows.ndim == 0:
         raise ValueError('Layer %s (%s) declares independent batch rows, but its output on '
                          'rows %s has shape %s and on the other rows %s'
-                         % (layer.name, type(layer).__name__, rows, y_rows.shape, y_rest.shape))
-    y = np.empty((x.shape[0],) + y_rows.shape[1:], dtype=np.result_type(y_rows, y_rest))
-    _put_rows(y, rows, y_rows)
-    _put_rows(y, rest, y_rest)
-    return y, backprop, reused
+                         % (layer.name, type(layer).__name__, rows, y_rows.shape,
+                            y_rest.shape[1:]))
 
 
 def _normalized_axis(axis, ndim):
@@ -219,6 +244,50 @@ def _getitem_rows(op, input_rows, args, output):
         return None
     chosen = set(rows)
     return tuple(i for i, r in enumerate(range(*first.indices(batch))) if r in chosen)
+
+
+def row_getitem_backprop(op, input_rows, args):
+    """For `x[i, ...]` (an integer index of the batch axis, basic indices
+    after it) where `x` is followed on `input_rows` and row i is one of them:
+    a backprop closure that gives the gradient of `x` on those rows only
+    (the traced one builds a zero gradient of the whole batch, which the walk
+    then cuts down to the rows). None for any other operation.
+    """
+    from .operation import _Slot
+    if getattr(op, 'op_name', None) != 'getitem' or op._trainable_weights:
+        return None
+    (source, key), _ = op._template
+    if not isinstance(source, _Slot) or source.kind != 'tensor' or len(input_rows) != 1:
+        return None
+    rows = input_rows[0]
+    parts = key if type(key) is tuple else (key,)
+    value = args[source.index]
+    if rows is None or not parts or not isinstance(value, np.ndarray) or \
+            value.dtype.kind != 'f' or value.ndim == 0:
+        return None
+    first = parts[0]
+    if not isinstance(first, (int, np.integer)) or isinstance(first, (bool, np.bool_)):
+        return None
+    if not all(isinstance(k, slice) or (isinstance(k, (int, np.integer)) and
+                                        not isinstance(k, (bool, np.bool_)))
+               for k in parts[1:]):
+        return None
+    batch = value.shape[0]
+    if not -batch <= first < batch or first % batch not in rows:
+        return None
+    at = rows.index(first % batch)
+    rest = tuple(parts[1:])
+    whole = len(rows) == 1 and all(k == slice(None) for k in rest)
+    shape = (len(rows),) + value.shape[1:]
+
+    def backprop_rows(dy):
+        dy = np.asarray(dy, dtype=value.dtype)
+        if whole and dy.shape == shape[1:]:
+            return dy[np.newaxis]
+        grad = np.zeros(shape, dtype=value.dtype)
+        grad[at][rest] = dy
+        return grad
+    return backprop_rows
 
 
 _OPERATION_RULES = {

@@ -162,6 +162,12 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
             input_rows = [row_sets.get(id(t)) if id(t) in carries else ()
                           for t in node.input_tensors]
             out_rows = batch_rows.output_rows(layer, input_rows, args, outs[0], node_phase)
+            if out_rows != ():
+                row_backprop = batch_rows.row_getitem_backprop(layer, input_rows, args)
+                if row_backprop is not None:
+                    # its input's gradient comes on the followed rows, as a
+                    # split layer's does
+                    backprop, split = row_backprop, True
         if out_rows == ():
             # it reads the carried tensors through rows the gradient does not
             # follow only (the constant image of a batch): nothing to carry

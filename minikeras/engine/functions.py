@@ -1,6 +1,7 @@
 """`K.function` and `K.gradients`: clients of the graph walk (`execution`)."""
 import numpy as np
 
+from . import batch_rows
 from .base_layer import Layer, get_uid
 from .execution import order_nodes, run_nodes, weight_gradients_only_for, weight_owners
 from .graph import KerasTensor, Node, shape_repr
@@ -471,8 +472,18 @@ class Function(object):
             for array, old in zip(state, saved):
                 array[...] = old
 
+        # a layer output the gradient walk keeps in its row cache is written
+        # over at the next call: the caller gets a copy of it
+        kept = [array for node in self._nodes if isinstance(node.outbound_layer, Gradients)
+                for array in batch_rows.kept_outputs(node.outbound_layer._row_cache)]
+
         def value(o):
-            return np.asarray(computed[id(o)]) if isinstance(o, KerasTensor) else np.asarray(o)
+            if not isinstance(o, KerasTensor):
+                return np.asarray(o)
+            array = np.asarray(computed[id(o)])
+            if any(np.may_share_memory(array, k) for k in kept):
+                array = np.array(array)
+            return array
         results = [value(o) for o in self.outputs]
         new_values = [value(new) for _, new in self.updates]
         for (variable, _), new in zip(self.updates, new_values):

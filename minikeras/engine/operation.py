@@ -142,11 +142,100 @@ def _probe(tensor, batch):
     return np.zeros(dims, dtype=tensor.dtype)
 
 
+def _argument_spec(op, value):
+    """(shape, dtype) of an argument of `op`: a tensor slot or a float array
+    it reads; None for anything else."""
+    if isinstance(value, _Slot):
+        if value.kind == 'tensor':
+            tensor = op.input_tensors[value.index]
+            return tuple(tensor.shape), np.dtype(tensor.dtype)
+        array = op._trainable_weights[value.index]
+        return array.shape, array.dtype
+    return None
+
+
+def _getitem_shape(op, args):
+    source, key = args
+    spec = _argument_spec(op, source)
+    if spec is None or _holds_slot(key):
+        return None
+    shape, dtype = spec
+    shapes = []
+    for unknown in ((2, 3) if None in shape else (2,)):
+        # a zero-stride array of the shape: indexing it costs no memory
+        probe = np.broadcast_to(np.zeros((), dtype), tuple(unknown if d is None else d
+                                                             for d in shape))
+        shapes.append(probe[key].shape)
+    if len(shapes) == 2 and len(shapes[0]) != len(shapes[1]):
+        return None
+    found = tuple(a if a == b else None for a, b in zip(shapes[0], shapes[-1]))
+    return found, dtype
+
+
+def _dot_shape(op, args):
+    specs = [_argument_spec(op, a) for a in args]
+    if len(specs) != 2 or None in specs:
+        return None
+    (x, x_dtype), (y, y_dtype) = specs
+    if len(x) < 2 or len(y) < 2 or (x[-1] is not None and y[-2] is not None and
+                                    x[-1] != y[-2]):
+        return None
+    return tuple(x[:-1]) + tuple(y[:-2]) + tuple(y[-1:]), np.result_type(x_dtype, y_dtype)
+
+
+def _transpose_shape(op, args):
+    spec = _argument_spec(op, args[0]) if len(args) == 1 else None
+    return None if spec is None else (tuple(reversed(spec[0])), spec[1])
+
+
+def _batch_flatten_shape(op, args):
+    spec = _argument_spec(op, args[0]) if len(args) == 1 else None
+    if spec is None or len(spec[0]) < 2 or None in spec[0][1:]:
+        return None
+    shape, dtype = spec
+    return (shape[0], int(np.prod(shape[1:]))), dtype
+
+
+def _holds_slot(value):
+    if isinstance(value, _Slot):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_slot(v) for v in value)
+    return False
+
+
+# Output shapes by rule, for operations whose gradient the tracer is known to
+# take (so the probe's other job, finding an operation it cannot trace, is
+# not needed): running them on zeros costs a whole computation on a feature
+# map, several seconds for the Gram matrices of a style transfer.
+_SHAPE_RULES = {
+    'getitem': _getitem_shape,
+    'K.dot': _dot_shape,
+    'K.transpose': _transpose_shape,
+    'K.batch_flatten': _batch_flatten_shape,
+}
+
+
+def _shape_by_rule(op):
+    """(shape, dtype name) of `op`'s output from its rule, or None when it has
+    none for these arguments (the caller probes)."""
+    rule = _SHAPE_RULES.get(op.op_name)
+    args, kwargs = op._template
+    if rule is None or kwargs:
+        return None
+    found = rule(op, args)
+    return None if found is None else (found[0], np.dtype(found[1]).name)
+
+
 def _output_shape(op):
-    """The output shape and dtype, from running the function on zeros twice,
+    """The output shape and dtype, by rule for a few operations
+    (`_SHAPE_RULES`), else from running the function on zeros twice,
     with unknown dimensions (None) as 2 and then 3: the dimensions that change
     with them are unknown in the output too."""
     from .. import backend_ops
+    by_rule = _shape_by_rule(op)
+    if by_rule is not None:
+        return by_rule
     known = all(d is not None for t in op.input_tensors for d in t.shape)
     outputs = []
     for batch in ((2,) if known else (2, 3)):
