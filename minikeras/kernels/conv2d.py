@@ -52,12 +52,16 @@ Strides above 1 take plain loops over the valid output range of each tap.
 
 The public kernels send wide layers, strided ones and small batches of
 wide enough layers (`conv2d_gemm.use_gemm`) to the matrix-product path of
-conv2d_gemm.py instead: same contract, im2col + sgemm.
+conv2d_gemm.py instead: same contract, im2col + sgemm. Of those, 3x3
+stride-1 calls with enough channels on large enough planes
+(`conv2d_winograd.use_winograd`) go to conv2d_winograd.py for the forward
+pass and the input gradient: Winograd's F(2x2, 3x3), 2.25x fewer
+multiplications, as 16 matrix products.
 """
 import numba
 import numpy as np
 
-from . import conv2d_gemm, threads
+from . import conv2d_gemm, conv2d_winograd, threads
 
 __all__ = ['conv_output_length', 'conv_padding', 'conv2d_forward',
            'conv2d_backward_input', 'conv2d_backward_weights']
@@ -911,7 +915,10 @@ def conv2d_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left):
     F, C, KH, KW = w.shape
     strided = stride_h > 1 or stride_w > 1
     if not _empty(*out.shape) and conv2d_gemm.use_gemm(C, F, KH, KW, strided, x.shape[0]):
-        conv2d_gemm.gemm_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left)
+        if conv2d_winograd.use_winograd(C, F, KH, KW, strided, out.shape[2], out.shape[3]):
+            conv2d_winograd.winograd_forward(x, w, b, out, pad_top, pad_left)
+        else:
+            conv2d_gemm.gemm_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left)
     else:
         _direct_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left)
 
@@ -928,7 +935,11 @@ def conv2d_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left):
     strided = stride_h > 1 or stride_w > 1
     if not _empty(*dout.shape) and not _empty(*dx.shape) \
             and conv2d_gemm.use_gemm(C, F, KH, KW, strided, dx.shape[0]):
-        conv2d_gemm.gemm_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left)
+        # The input gradient is a correlation from F channels to C on dx's planes.
+        if conv2d_winograd.use_winograd(F, C, KH, KW, strided, dx.shape[2], dx.shape[3]):
+            conv2d_winograd.winograd_backward_input(dout, w, dx, pad_top, pad_left)
+        else:
+            conv2d_gemm.gemm_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left)
     else:
         _direct_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left)
 

@@ -56,6 +56,17 @@ def _pooling():
             lambda: avgpool2d_forward(x, np.empty_like(dout), 2, 2, 2, 2, 0, 0)]
 
 
+def _winograd():
+    """The Winograd path's kernels (wide 3x3 layers on large planes), both
+    tile sizes, called directly on tiny arrays: through the public kernels it
+    takes 64 channels."""
+    from .conv2d_winograd import winograd_backward_input, winograd_forward
+    x, w, b, dout = _arrays((1, 2, 5, 5), (2, 2, 3, 3), (2,), (1, 2, 5, 5))
+    return lambda: [(winograd_backward_input(dout, w, np.empty_like(x), 1, 1, tile),
+                     winograd_forward(x, w, b, np.empty_like(dout), 1, 1, tile))
+                    for tile in (2, 4)]
+
+
 def _elementwise():
     from .elementwise import (LINEAR, RELU, SIGMOID, TANH, activation_backward,
                               activation_forward, bias_activation_forward)
@@ -75,14 +86,15 @@ def steps():
     """The compilation steps, in the order the child runs them: the
     activations' derivatives, the backward kernels of the direct
     convolutions, pooling, then the matrix-product path (wide layers), the
-    strided direct loops, and the forward kernels last."""
+    Winograd path (wide 3x3 layers), the strided direct loops, and the
+    forward kernels last."""
     direct_back, direct_fwd = _conv(2, 4, 3, 1, 0)
     wide_back, wide_fwd = _conv(2, 64, 3, 2, 1)
     strided_back, strided_fwd = _conv(1, 2, 3, 2, 1)
     pool = _pooling()
     activation_back, activation_fwd, bias_fwd = _elementwise()
-    return (activation_back + [direct_back, pool[0], pool[1], wide_back, wide_fwd, pool[2],
-                               pool[3], strided_back, strided_fwd, bias_fwd]
+    return (activation_back + [direct_back, pool[0], pool[1], wide_back, wide_fwd, _winograd(),
+                               pool[2], pool[3], strided_back, strided_fwd, bias_fwd]
             + activation_fwd + [direct_fwd])
 
 

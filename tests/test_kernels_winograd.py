@@ -1,0 +1,221 @@
+"""Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions (kernels/conv2d_winograd.py) against a NumPy loop.
+
+The reference is written from the definition of the convolution (a loop over
+the nine taps of zero-padded input, in float64) and shares no code with the
+kernels. Output buffers are filled with NaN before each call, to check that
+every element is written.
+"""
+import numba
+import numpy as np
+import pytest
+
+from minikeras.kernels import conv2d_backward_input, conv2d_forward, conv_padding
+from minikeras.kernels import conv2d_winograd
+from minikeras.kernels.conv2d_winograd import (use_winograd, winograd_backward_input,
+                                               winograd_forward, winograd_tile)
+
+pytestmark = pytest.mark.filterwarnings('error::numba.core.errors.NumbaWarning')
+
+
+def ref_forward(x, w, b, pt, pl, OH, OW):
+    """out[n, f, i, j] = b[f] + sum x[n, c, i + ki - pt, j + kj - pl] w[f, c, ki, kj]."""
+    N, C, H, W = x.shape
+    F = w.shape[0]
+    xp = np.zeros((N, C, OH + 2, OW + 2))
+    # the window of output (i, j) reads rows i - pt .. i - pt + 2 of x
+    r0, r1 = max(0, -pt), min(H, OH + 2 - pt)
+    c0, c1 = max(0, -pl), min(W, OW + 2 - pl)
+    if r1 > r0 and c1 > c0:
+        xp[:, :, r0 + pt:r1 + pt, c0 + pl:c1 + pl] = x[:, :, r0:r1, c0:c1]
+    out = np.zeros((N, F, OH, OW)) + np.asarray(b, np.float64)[None, :, None, None]
+    for ki in range(3):
+        for kj in range(3):
+            out += np.einsum('nchw,fc->nfhw', xp[:, :, ki:ki + OH, kj:kj + OW],
+                             w[:, :, ki, kj].astype(np.float64))
+    return out
+
+
+def ref_backward_input(dout, w, x_shape, pt, pl):
+    """Each output gradient added back onto the nine inputs its window read."""
+    N, C, H, W = x_shape
+    OH, OW = dout.shape[2], dout.shape[3]
+    dxp = np.zeros((N, C, OH + 2, OW + 2))
+    for ki in range(3):
+        for kj in range(3):
+            dxp[:, :, ki:ki + OH, kj:kj + OW] += np.einsum(
+                'nfhw,fc->nchw', dout.astype(np.float64), w[:, :, ki, kj].astype(np.float64))
+    dx = np.zeros((N, C, H, W))
+    r0, r1 = max(0, -pt), min(H, OH + 2 - pt)
+    c0, c1 = max(0, -pl), min(W, OW + 2 - pl)
+    if r1 > r0 and c1 > c0:
+        dx[:, :, r0:r1, c0:c1] = dxp[:, :, r0 + pt:r1 + pt, c0 + pl:c1 + pl]
+    return dx
+
+
+def _arrays(N, C, F, H, W, pt, pl, OH, OW, seed):
+    rng = np.random.RandomState(seed)
+    x = rng.standard_normal((N, C, H, W)).astype(np.float32)
+    w = (rng.standard_normal((F, C, 3, 3)) / np.sqrt(9 * C)).astype(np.float32)
+    b = rng.standard_normal(F).astype(np.float32)
+    dout = rng.standard_normal((N, F, OH, OW)).astype(np.float32)
+    return x, w, b, dout
+
+
+def _assert_close(got, want, tile=2):
+    # float32 rounding of sums of 9*C products: relative to the largest entry.
+    # F(4x4, 3x3)'s transforms (factors up to 8, 6 terms) round about 20
+    # times more: measured up to 1e-5 of the largest entry at 64-512 channels.
+    if tile == 2:
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-6 * np.abs(want).max())
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=2e-5 * np.abs(want).max())
+
+
+def _geometry(H, W, mode):
+    pt, OH = conv_padding(H, 3, mode, 1)
+    pl, OW = conv_padding(W, 3, mode, 1)
+    return pt, pl, OH, OW
+
+
+SHAPES = [
+    # N, C, F, H, W, border mode
+    (1, 3, 2, 4, 4, 'valid'),      # one tile
+    (2, 5, 7, 9, 11, 'same'),      # odd sizes: half tiles at the bottom and right
+    (3, 4, 6, 7, 6, 'valid'),      # odd output rows, even columns
+    (2, 3, 5, 5, 8, 'full'),       # 'full' border (padding 2)
+    (1, 2, 3, 3, 3, 'same'),       # a plane smaller than a tile
+    (5, 16, 24, 13, 10, 'same'),   # tiles of several samples in one block
+    (1, 64, 64, 56, 56, 'same'),   # VGG16-like, one image: blocks as tasks
+    (1, 128, 96, 14, 14, 'same'),  # VGG16-like small plane: one block, products as tasks
+    (4, 64, 32, 30, 31, 'valid'),  # a batch, odd width
+]
+
+
+@pytest.mark.parametrize('tile', [2, 4])
+@pytest.mark.parametrize('shape', SHAPES)
+def test_winograd_forward_matches_reference(shape, tile):
+    N, C, F, H, W, mode = shape
+    pt, pl, OH, OW = _geometry(H, W, mode)
+    x, w, b, _ = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=C + F)
+    out = np.full((N, F, OH, OW), np.nan, np.float32)
+    winograd_forward(x, w, b, out, pt, pl, tile)
+    _assert_close(out, ref_forward(x, w, b, pt, pl, OH, OW), tile)
+
+
+@pytest.mark.parametrize('tile', [2, 4])
+@pytest.mark.parametrize('shape', SHAPES)
+def test_winograd_backward_input_matches_reference(shape, tile):
+    N, C, F, H, W, mode = shape
+    pt, pl, OH, OW = _geometry(H, W, mode)
+    x, w, _, dout = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=C * F)
+    dx = np.full(x.shape, np.nan, np.float32)
+    winograd_backward_input(dout, w, dx, pt, pl, tile)
+    _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl), tile)
+
+
+@pytest.mark.parametrize('tile', [2, 4])
+def test_winograd_any_padding_and_output_size(tile):
+    # Padding above 2 (input gradient: a negative padding) and an output
+    # that does not reach the input's last rows.
+    N, C, F, H, W = 2, 3, 4, 6, 7
+    pt, pl, OH, OW = 3, 1, 5, 9
+    x, w, b, dout = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=5)
+    out = np.full((N, F, OH, OW), np.nan, np.float32)
+    winograd_forward(x, w, b, out, pt, pl, tile)
+    _assert_close(out, ref_forward(x, w, b, pt, pl, OH, OW), tile)
+    dx = np.full(x.shape, np.nan, np.float32)
+    winograd_backward_input(dout, w, dx, pt, pl, tile)
+    _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl), tile)
+
+
+def test_rule_picks_wide_3x3_stride1_layers_on_large_planes():
+    assert use_winograd(64, 64, 3, 3, False, 224, 224)
+    assert use_winograd(512, 512, 3, 3, False, 28, 28)
+    assert not use_winograd(512, 512, 3, 3, False, 14, 14)   # small plane
+    assert not use_winograd(32, 64, 3, 3, False, 56, 56)     # few channels
+    assert not use_winograd(64, 64, 3, 3, True, 56, 56)      # strided
+    assert not use_winograd(64, 64, 5, 5, False, 56, 56)     # not 3x3
+
+
+def test_tile_rule_takes_4x4_for_input_gradients_on_large_planes():
+    assert winograd_tile(224, 224, True) == 4
+    assert winograd_tile(64, 80, True) == 4
+    assert winograd_tile(56, 56, True) == 2
+    assert winograd_tile(224, 224, False) == 2   # forward values keep F(2x2, 3x3)
+
+
+@pytest.mark.parametrize('N,C,F,H,mode,expect', [
+    (1, 64, 128, 32, 'same', True),    # one image, wide: im2col + sgemm before, Winograd now
+    (2, 128, 64, 20, 'valid', True),   # F < C, a small batch
+    (1, 64, 128, 12, 'same', False),   # small plane: stays on im2col + sgemm
+    (16, 64, 64, 20, 'same', False),   # a batch at 64 x 64 channels: the direct loops
+    (1, 64, 64, 66, 'same', True),     # a large plane: the input gradient on 4x4 tiles
+])
+def test_public_kernels_route_and_match_reference(monkeypatch, N, C, F, H, mode, expect):
+    calls = []
+    for name in ('winograd_forward', 'winograd_backward_input'):
+        original = getattr(conv2d_winograd, name)
+        monkeypatch.setattr(conv2d_winograd, name,
+                            lambda *a, _f=original, _n=name: (calls.append(_n), _f(*a))[1])
+    pt, pl, OH, OW = _geometry(H, H, mode)
+    x, w, b, dout = _arrays(N, C, F, H, H, pt, pl, OH, OW, seed=N + C)
+    out = np.full((N, F, OH, OW), np.nan, np.float32)
+    conv2d_forward(x, w, b, out, 1, 1, pt, pl)
+    dx = np.full(x.shape, np.nan, np.float32)
+    conv2d_backward_input(dout, w, dx, 1, 1, pt, pl)
+    want = ['winograd_forward', 'winograd_backward_input']
+    assert calls == (want if expect else [])
+    _assert_close(out, ref_forward(x, w, b, pt, pl, OH, OW))
+    _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl), winograd_tile(H, H, True))
+
+
+@pytest.mark.parametrize('tile', [2, 4])
+@pytest.mark.parametrize('shape', [(1, 64, 64, 40, 36, 'same'), (1, 96, 64, 14, 15, 'valid'),
+                                   (6, 16, 8, 11, 9, 'same'), (1, 64, 64, 70, 66, 'same')])
+def test_winograd_deterministic_across_runs_and_threads(shape, tile):
+    N, C, F, H, W, mode = shape
+    pt, pl, OH, OW = _geometry(H, W, mode)
+    x, w, b, dout = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=3)
+    before = numba.get_num_threads()
+    results = []
+    try:
+        for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+            numba.set_num_threads(threads)
+            for _ in range(2):
+                out = np.full((N, F, OH, OW), np.nan, np.float32)
+                winograd_forward(x, w, b, out, pt, pl, tile)
+                dx = np.full(x.shape, np.nan, np.float32)
+                winograd_backward_input(dout, w, dx, pt, pl, tile)
+                results.append((out.tobytes(), dx.tobytes()))
+    finally:
+        numba.set_num_threads(before)
+    assert all(r == results[0] for r in results[1:])
+
+
+@pytest.mark.parametrize('ordering', ['th', 'tf'])
+@pytest.mark.parametrize('border_mode', ['same', 'valid'])
+def test_convolution2d_layer_on_the_winograd_path(monkeypatch, ordering, border_mode):
+    """A wide 3x3 Convolution2D on one image, in either dim ordering: output
+    against the NumPy loop, input and weight gradients against finite
+    differences (the weight gradient runs as im2col + sgemm)."""
+    from minikeras.layers import Convolution2D
+    from gradcheck import check_layer_gradients
+    calls = []
+    original = conv2d_winograd.winograd_forward
+    monkeypatch.setattr(conv2d_winograd, 'winograd_forward',
+                        lambda *a: (calls.append('forward'), original(*a))[1])
+    C, F, H, W = 64, 64, 19, 20
+    sample = (C, H, W) if ordering == 'th' else (H, W, C)
+    layer = Convolution2D(F, 3, 3, border_mode=border_mode, dim_ordering=ordering,
+                          input_shape=sample)
+    layer.build((None,) + sample)
+    x = np.random.RandomState(2).standard_normal((1,) + sample).astype(np.float32)
+    x_th = x if ordering == 'th' else x.transpose(0, 3, 1, 2)
+    w_th = layer.W if ordering == 'th' else layer.W.transpose(3, 2, 0, 1)
+    pt, pl, OH, OW = _geometry(H, W, border_mode)
+    want = ref_forward(x_th, w_th, layer.b, pt, pl, OH, OW)
+    if ordering == 'tf':
+        want = want.transpose(0, 2, 3, 1)
+    _assert_close(layer.call(x), want)
+    assert calls == ['forward']
+    check_layer_gradients(layer, x)
