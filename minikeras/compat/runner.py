@@ -6,6 +6,7 @@ import runpy
 import sys
 import types
 
+from ..utils import allocator
 from . import aliases, float_slices, neighbours, py2, version
 
 USAGE = '''minikeras run [--data PATH] [--keras-version {0.3,1.2.2,2}] SCRIPT.py [ARGS...]
@@ -84,7 +85,7 @@ def run_script(script, args=(), data=None, keras_version=None):
     aliases.install()
     neighbours.install(os.path.dirname(script))
     py2.install_local_translation(os.path.dirname(script))
-    _keep_freed_memory()
+    allocator.keep_freed_memory()  # at once: a script may run K.function, never fit
     from ..kernels import cache_is_warm, prepare
     if not cache_is_warm():
         print('minikeras: first run on this machine: the kernels compile during the first '
@@ -102,33 +103,6 @@ def run_script(script, args=(), data=None, keras_version=None):
         runpy.run_path(script, run_name='__main__')
     else:
         _run_code_as_main(code, script)
-
-
-# glibc's mallopt parameters, and the values the runner gives them
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_TRIM_THRESHOLD = 1 << 30
-_MMAP_THRESHOLD = 32 << 20   # glibc's largest
-
-
-def _keep_freed_memory():
-    """Has glibc keep up to 1 GiB of freed memory, and serve blocks under
-    32 MiB from it, instead of giving it back to the system and mapping it
-    anew (zeroed page by page) at the next allocation: a script that runs
-    the same network again and again (the image column blocks of the
-    convolution threads, the feature maps of a style transfer) otherwise
-    spends a fifth of its time in page faults. Settings made through
-    glibc's MALLOC_*_ variables are left as they are; elsewhere than glibc,
-    nothing happens."""
-    if any(name in os.environ for name in ('MALLOC_TRIM_THRESHOLD_', 'MALLOC_MMAP_THRESHOLD_')):
-        return
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return
-    mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
-    mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
 
 
 def _translate_python2(script):
