@@ -187,6 +187,11 @@ def _check_parts(layer, rows, y_rows, y_rest):
                             y_rest.shape[1:]))
 
 
+def _is_integer_index(key):
+    """An integer index (not a bool, which NumPy reads as a mask)."""
+    return isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_))
+
+
 def _normalized_axis(axis, ndim):
     return axis + ndim if isinstance(axis, (int, np.integer)) and axis < 0 else axis
 
@@ -238,7 +243,7 @@ def _getitem_rows(op, input_rows, args, output):
         return None
     batch = np.shape(args[source.index])[0]
     first = parts[0]
-    if isinstance(first, (int, np.integer)) and not isinstance(first, (bool, np.bool_)):
+    if _is_integer_index(first):
         return None if first % batch in rows else ()
     if not isinstance(first, slice):
         return None
@@ -266,11 +271,9 @@ def row_getitem_backprop(op, input_rows, args):
             value.dtype.kind != 'f' or value.ndim == 0:
         return None
     first = parts[0]
-    if not isinstance(first, (int, np.integer)) or isinstance(first, (bool, np.bool_)):
+    if not _is_integer_index(first):
         return None
-    if not all(isinstance(k, slice) or (isinstance(k, (int, np.integer)) and
-                                        not isinstance(k, (bool, np.bool_)))
-               for k in parts[1:]):
+    if not all(isinstance(k, slice) or _is_integer_index(k) for k in parts[1:]):
         return None
     batch = value.shape[0]
     if not -batch <= first < batch or first % batch not in rows:

@@ -772,9 +772,6 @@ def tall_product(left, right, out=None):
         right: float32 array (R, N).
         out: optional C-contiguous float32 array (M, N).
     """
-    rows = left.shape[0]
-    if min(TALL_PARTS, rows // TALL_PART_ROWS) < 2:
-        return threads.matmul(left.T, right, out=out)
     finish, tasks = tall_product_tasks(left, right, out)
     threads.run_all(tasks)
     return finish()
