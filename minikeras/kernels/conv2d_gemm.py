@@ -20,6 +20,11 @@ positions (over the block's samples and rows):
   positions the windows read (the adjoint of building `cols`), the blocks of
   one group of samples in order.
 
+Stride-1 layers with wide windows (5x5 and up) and deep inputs skip `cols`
+altogether: each tap is one product reading the padded input in place (see
+"shifted products" below), through NumPy's BLAS called directly
+(`blas.sgemm`), when it can be.
+
 Blocks run as tasks on the threads of `threads.run_tasks`, each with
 single-threaded BLAS; a call with fewer than _MIN_BLOCK_TASKS blocks runs
 them in turn, each product split by `threads.matmul`. The cut into blocks
@@ -33,7 +38,7 @@ the result, never along the summed dimension.)
 import numba
 import numpy as np
 
-from . import threads
+from . import blas, conv2d as _direct, threads
 
 __all__ = ['use_gemm', 'gemm_forward', 'gemm_backward_input', 'gemm_backward_weights']
 
@@ -56,6 +61,13 @@ _SMALL_BATCH_CHANNELS = 16
 # A call with at least this many blocks runs them as tasks; with fewer, in
 # turn, each product split over the threads.
 _MIN_BLOCK_TASKS = 4
+# Stride-1 windows of at least this many taps run as shifted products (see
+# _shifted_plan): im2col copies its input once per tap, and at 5x5 that copy
+# costs two thirds of the product itself.
+_SHIFTED_MIN_TAPS = 25
+# ... when each product sums over at least this many channels (BLAS runs a
+# product of depth 128 or 256 at its full rate).
+_SHIFTED_MIN_DEPTH = 64
 
 
 def use_gemm(C, F, KH, KW, strided, batch=None):
@@ -246,6 +258,9 @@ def gemm_forward(x, w, b, out, sh, sw, pt, pl):
     `threads.matmul`.
     Either way every output element comes from one product of the same
     operands, so results do not depend on the thread count."""
+    if _shifted_applies(x.shape, w.shape, out.shape, sh, sw, pt, pl):
+        _shifted_forward(x, w, b, out, pt, pl)
+        return
     N, C, H, W = x.shape
     F, _, KH, KW = w.shape
     OH, OW = out.shape[2], out.shape[3]
@@ -309,6 +324,9 @@ def gemm_backward_input(dout, w, dx, sh, sw, pt, pl):
 
 def gemm_backward_weights(x, dout, dw, db, sh, sw, pt, pl):
     """conv2d_backward_weights's contract, computed as matrix products."""
+    if _shifted_applies(x.shape, dw.shape, dout.shape, sh, sw, pt, pl):
+        _shifted_backward_weights(x, dout, dw, db, pt, pl)
+        return
     N, C, H, W = x.shape
     F, _, KH, KW = dw.shape
     OH, OW = dout.shape[2], dout.shape[3]
@@ -341,4 +359,151 @@ def gemm_backward_weights(x, dout, dw, db, sh, sw, pt, pl):
     threads.blas_threads(1)
     threads.run_tasks(task, parts)
     _sum_parts(part_w, dw.reshape(F * K))
+    _sum_parts(part_b, db)
+
+
+# ---------------------------------------------------------------------------
+# Stride-1 convolution as shifted products (no im2col)
+#
+# The padded planes of a group of samples are stacked as conv2d.py's direct
+# stride-1 loops store them (`_stack_planes`: pitch floats per row, rows per
+# sample, P = rows*pitch per sample, padding shared between neighbouring
+# rows and samples): output (s, i, j) sits at wide position
+# q = s*P + i*pitch + j, and tap (ki, kj) of every output of the group is the
+# stack read from offset ki*pitch + kj. So the forward is KH*KW products
+#   acc (F, Q) += w[:, :, ki, kj] (F, C) @ xs[:, ki*pitch + kj :][:, :Q],
+# each reading the stack in place (blas.sgemm, its leading dimension the
+# stack's row length), and the weight gradient KH*KW products
+#   dw[:, :, ki, kj] += dout_wide (F, Q) @ xs[:, ki*pitch + kj :][:, :Q].T,
+# dout_wide holding 0 at the positions that are no output. The copy is the
+# padded input once instead of im2col's KH*KW times.
+# ---------------------------------------------------------------------------
+
+def _shifted_plan(N, C, F, H, W, KH, KW, OH, OW, pt, pl):
+    """(pitch, rows, size, samples per block) of the shifted products for a
+    stride-1 layer, or None when they do not apply: a window of fewer than
+    _SHIFTED_MIN_TAPS taps, fewer than _SHIFTED_MIN_DEPTH channels, one
+    sample's accumulator (F x its wide positions) larger than _BLOCK_FLOATS,
+    or no BLAS to call directly."""
+    if KH * KW < _SHIFTED_MIN_TAPS or C < _SHIFTED_MIN_DEPTH:
+        return None
+    pitch, rows, size = _direct._wide_geometry(H, W, OH, OW, KH, KW, pt, pl)
+    if F * rows * pitch > _BLOCK_FLOATS or not blas.available():
+        return None
+    # Samples per block: enough for _MIN_COLUMNS wide positions, but no fewer
+    # than _MIN_TASKS blocks when the batch has the samples.
+    samples = max(1, min(-(-_MIN_COLUMNS // (rows * pitch)), N // _MIN_TASKS))
+    return pitch, rows, size, samples
+
+
+def _shifted_applies(x_shape, w_shape, out_shape, sh, sw, pt, pl):
+    """Whether the stride-1 layer runs as shifted products."""
+    N, C, H, W = x_shape
+    F, _, KH, KW = w_shape
+    return sh == 1 and sw == 1 and _shifted_plan(
+        N, C, F, H, W, KH, KW, out_shape[2], out_shape[3], pt, pl) is not None
+
+
+@numba.njit(cache=True, nogil=True)
+def _wide_to_samples(acc, b, out, n0, m, P, pitch):
+    """out[n0+s, f, i, j] = acc[f, s*P + i*pitch + j] + b[f]."""
+    F = out.shape[1]
+    OH = out.shape[2]
+    OW = out.shape[3]
+    for s in range(m):
+        for f in range(F):
+            bf = b[f]
+            plane = out[n0 + s, f]
+            for i in range(OH):
+                src = acc[f, s * P + i * pitch:s * P + i * pitch + OW]
+                dst = plane[i]
+                for j in range(OW):
+                    dst[j] = src[j] + bf
+
+
+@numba.njit(cache=True, nogil=True)
+def _samples_to_wide(dout, n0, m, P, pitch, d):
+    """d[f, s*P + i*pitch + j] = dout[n0+s, f, i, j], and 0 at every other
+    position of d (those are no output)."""
+    F = dout.shape[1]
+    OH = dout.shape[2]
+    OW = dout.shape[3]
+    for f in range(F):
+        row = d[f]
+        for q in range(row.shape[0]):
+            row[q] = 0.0
+        for s in range(m):
+            plane = dout[n0 + s, f]
+            for i in range(OH):
+                dst = row[s * P + i * pitch:s * P + i * pitch + OW]
+                src = plane[i]
+                for j in range(OW):
+                    dst[j] = src[j]
+
+
+def _shifted_blocks(N, samples):
+    return [(n0, min(samples, N - n0)) for n0 in range(0, N, samples)]
+
+
+def _shifted_forward(x, w, b, out, pt, pl):
+    """gemm_forward for a layer `_shifted_applies` accepts: one task per
+    block of samples; every output element comes from the same KH*KW
+    products in the same order, whatever the thread count."""
+    N, C, H, W = x.shape
+    F, _, KH, KW = w.shape
+    OH, OW = out.shape[2], out.shape[3]
+    pitch, rows, size, samples = _shifted_plan(N, C, F, H, W, KH, KW, OH, OW, pt, pl)
+    P = rows * pitch
+    taps = np.ascontiguousarray(w.transpose(2, 3, 0, 1))  # (KH, KW, F, C)
+    xf = x.reshape(N, C, H * W)
+    blocks = _shifted_blocks(N, samples)
+
+    def task(t):
+        n0, m = blocks[t]
+        xs = _direct._stack_planes(xf, n0, m, H, W, pitch, rows, size, pt, pl)
+        Q = (m - 1) * P + (OH - 1) * pitch + OW  # through the last output
+        acc = np.empty((F, Q), np.float32)
+        for ki in range(KH):
+            for kj in range(KW):
+                blas.sgemm(F, Q, C, taps[ki, kj], C, xs, ki * pitch + kj, xs.shape[1],
+                           acc, Q, accumulate=ki > 0 or kj > 0)
+        _wide_to_samples(acc, b, out, n0, m, P, pitch)
+
+    threads.blas_threads(1)
+    threads.run_tasks(task, len(blocks))
+
+
+def _shifted_backward_weights(x, dout, dw, db, pt, pl):
+    """gemm_backward_weights for a layer `_shifted_applies` accepts: partial
+    sums over runs of consecutive blocks, as the im2col path keeps them."""
+    N, C, H, W = x.shape
+    F, _, KH, KW = dw.shape
+    OH, OW = dout.shape[2], dout.shape[3]
+    pitch, rows, size, samples = _shifted_plan(N, C, F, H, W, KH, KW, OH, OW, pt, pl)
+    P = rows * pitch
+    xf = x.reshape(N, C, H * W)
+    blocks = _shifted_blocks(N, samples)
+    parts = max(1, min(len(blocks), _MAX_PARTS, N * OH * OW // _PART_COLUMNS))
+    bounds = [len(blocks) * k // parts for k in range(parts + 1)]
+    part_w = np.empty((parts, KH * KW * F * C), np.float32)  # (KH, KW, F, C) each
+    part_b = np.zeros((parts, F), np.float32)
+
+    def task(t):
+        pw = part_w[t].reshape(KH, KW, F, C)
+        for k, (n0, m) in enumerate(blocks[bounds[t]:bounds[t + 1]]):
+            xs = _direct._stack_planes(xf, n0, m, H, W, pitch, rows, size, pt, pl)
+            Q = (m - 1) * P + (OH - 1) * pitch + OW  # through the last output
+            d = np.empty((F, Q), np.float32)
+            _samples_to_wide(dout, n0, m, P, pitch, d)
+            for ki in range(KH):
+                for kj in range(KW):
+                    blas.sgemm(F, C, Q, d, Q, xs, ki * pitch + kj, xs.shape[1],
+                               pw[ki, kj], C, accumulate=k > 0, transpose_b=True)
+            _row_sums_add(d, part_b[t])
+
+    threads.blas_threads(1)
+    threads.run_tasks(task, parts)
+    total = np.empty(KH * KW * F * C, np.float32)
+    _sum_parts(part_w, total)
+    dw[...] = total.reshape(KH, KW, F, C).transpose(2, 3, 0, 1)
     _sum_parts(part_b, db)
