@@ -30,11 +30,13 @@ def test_sgemm_strided_operand_matches_matmul(accumulate, transpose_b):
 CASES = [
     # N, C, F, H, W, K, border mode
     (4, 128, 64, 14, 14, 5, 'same'),   # mnist_acgan's generator, shrunk
-    (3, 64, 80, 9, 7, 5, 'same'),      # W != H
+    (4, 64, 80, 9, 7, 5, 'same'),      # W != H
     (9, 64, 72, 5, 6, 5, 'valid'),     # no padding; several samples per block
-    (2, 96, 70, 6, 8, 5, 'full'),      # padding of 4 on every side
+    (4, 96, 70, 6, 8, 5, 'full'),      # padding of 4 on every side
     (17, 64, 64, 4, 4, 5, 'same'),     # planes smaller than the window
-    (3, 70, 65, 8, 9, 7, 'same'),      # 7x7
+    (5, 70, 65, 8, 9, 7, 'same'),      # 7x7
+    (6, 128, 256, 7, 7, 3, 'same'),    # mnist_acgan's discriminator, last convolution
+    (5, 64, 66, 6, 9, 3, 'valid'),     # 3x3, no padding
 ]
 
 
@@ -75,9 +77,14 @@ def test_shifted_products_match_reference(case):
 
 
 def test_shifted_products_leave_other_layers_to_im2col():
-    # 3x3 windows, few channels, or an accumulator beyond the block size.
-    assert not conv2d_gemm._shifted_applies((8, 128, 14, 14), (128, 128, 3, 3), (8, 128, 14, 14),
+    # 2x2 windows, a layer for Winograd, a batch of 3, few channels, an
+    # accumulator beyond the block size, stride 2.
+    assert not conv2d_gemm._shifted_applies((8, 128, 14, 14), (128, 128, 2, 2), (8, 128, 15, 15),
                                             1, 1, 1, 1)
+    assert not conv2d_gemm._shifted_applies((8, 128, 28, 28), (128, 128, 3, 3), (8, 128, 28, 28),
+                                            1, 1, 1, 1)
+    assert not conv2d_gemm._shifted_applies((3, 128, 14, 14), (128, 128, 5, 5), (3, 128, 14, 14),
+                                            1, 1, 2, 2)
     assert not conv2d_gemm._shifted_applies((8, 32, 14, 14), (256, 32, 5, 5), (8, 256, 14, 14),
                                             1, 1, 2, 2)
     assert not conv2d_gemm._shifted_applies((2, 64, 112, 112), (64, 64, 5, 5), (2, 64, 112, 112),

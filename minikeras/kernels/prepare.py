@@ -71,7 +71,7 @@ def _shifted():
     """The shifted products of conv2d_gemm (wide 5x5 layers), called directly:
     through the public kernels they take 64 channels or more."""
     from .conv2d_gemm import gemm_backward_weights, gemm_forward
-    x, w, b, dout = _arrays((1, 64, 3, 3), (1, 64, 5, 5), (1,), (1, 1, 3, 3))
+    x, w, b, dout = _arrays((4, 64, 3, 3), (1, 64, 5, 5), (1,), (4, 1, 3, 3))
 
     def backward():
         gemm_backward_weights(x, dout, np.empty_like(w), np.empty_like(b), 1, 1, 2, 2)
