@@ -16,14 +16,15 @@ pytestmark = [pytest.mark.filterwarnings('error::numba.core.errors.NumbaWarning'
 @pytest.mark.parametrize('accumulate', [False, True])
 @pytest.mark.parametrize('transpose_b', [False, True])
 def test_sgemm_strided_operand_matches_matmul(accumulate, transpose_b):
-    a, b, c = _data(3, (5, 7), (9, 40), (5, 6))
+    a, b, c = _data(3, (6, 7), (9, 40), (5, 6))
     expected = c.astype(np.float64) if accumulate else np.zeros((5, 6))
     # op(b): the matrix starting 11 floats into b, its rows 40 floats apart:
     # (6, 7) transposed, or (7, 6).
     rows, cols = (6, 7) if transpose_b else (7, 6)
     matrix = np.lib.stride_tricks.as_strided(b.reshape(-1)[11:], (rows, cols), (160, 4))
-    expected += a.astype(np.float64) @ (matrix.T if transpose_b else matrix)
-    blas.sgemm(5, 6, 7, a, 7, b, 11, 40, c, 6, accumulate, transpose_b=transpose_b)
+    # op(a): a's last five rows.
+    expected += a[1:].astype(np.float64) @ (matrix.T if transpose_b else matrix)
+    blas.sgemm(5, 6, 7, a, 7, 7, b, 11, 40, c, 6, accumulate, transpose_b=transpose_b)
     np.testing.assert_allclose(c, expected, rtol=1e-5, atol=1e-5)
 
 

@@ -70,17 +70,18 @@ def available():
     return _SGEMM[0] is not None
 
 
-def sgemm(M, N, K, a, lda, b, b_offset, ldb, c, ldc, accumulate, transpose_b=False):
-    """c[:M, :N] (+)= a[:M, :K] @ op(b), row-major, float32, with leading
-    dimensions lda, ldb, ldc (floats between rows).
+def sgemm(M, N, K, a, a_offset, lda, b, b_offset, ldb, c, ldc, accumulate, transpose_b=False):
+    """c[:M, :N] (+)= op_a @ op_b, row-major, float32: op_a the (M, K) matrix
+    starting `a_offset` floats into a's buffer, its rows lda floats apart;
+    op_b the (K, N) matrix starting `b_offset` floats into b's, rows ldb
+    apart, or with `transpose_b` the transpose of the (N, K) matrix there;
+    c's rows ldc floats apart. `accumulate` adds the product to c; otherwise
+    c is overwritten.
 
-    op(b) is the (K, N) matrix starting `b_offset` floats into b's buffer, or
-    with `transpose_b` the transpose of the (N, K) matrix starting there.
-    `accumulate` adds the product to c; otherwise c is overwritten.
-    a, b and c are C-contiguous float32 arrays; only the bounds of the
-    matrices described are read or written (the caller makes sure they lie
-    inside the arrays). Call `available()` first.
+    a, b and c are C-contiguous float32 arrays; only the matrices described
+    are read or written (the caller makes sure they lie inside the arrays).
+    Call `available()` first.
     """
     _SGEMM[0](_ROW_MAJOR, _NO_TRANS, _TRANS if transpose_b else _NO_TRANS, M, N, K, 1.0,
-              a.ctypes.data, lda, b.ctypes.data + 4 * b_offset, ldb,
+              a.ctypes.data + 4 * a_offset, lda, b.ctypes.data + 4 * b_offset, ldb,
               1.0 if accumulate else 0.0, c.ctypes.data, ldc)

@@ -375,7 +375,7 @@ def gemm_backward_weights(x, dout, dw, db, sh, sw, pt, pl):
 #   acc (F, Q) += w[:, :, ki, kj] (F, C) @ xs[:, ki*pitch + kj :][:, :Q],
 # each reading the stack in place (blas.sgemm, its leading dimension the
 # stack's row length), and the weight gradient KH*KW products
-#   dw[:, :, ki, kj] += dout_wide (F, Q) @ xs[:, ki*pitch + kj :][:, :Q].T,
+#   dw[:, :, ki, kj].T += xs[:, ki*pitch + kj :][:, :Q] @ dout_wide.T (Q, F),
 # dout_wide holding 0 at the positions that are no output. The copy is the
 # padded input once instead of im2col's KH*KW times.
 # ---------------------------------------------------------------------------
@@ -427,23 +427,31 @@ def _wide_to_samples(acc, b, out, n0, m, P, pitch):
 
 
 @numba.njit(cache=True, nogil=True)
-def _samples_to_wide(dout, n0, m, P, pitch, d):
-    """d[f, s*P + i*pitch + j] = dout[n0+s, f, i, j], and 0 at every other
-    position of d (those are no output)."""
+def _samples_to_wide_t(dout, n0, m, P, pitch, dt):
+    """dt[s*P + i*pitch + j, f] = dout[n0+s, f, i, j], and 0 in every other
+    row of dt (those positions are no output)."""
     F = dout.shape[1]
     OH = dout.shape[2]
     OW = dout.shape[3]
-    for f in range(F):
-        row = d[f]
-        for q in range(row.shape[0]):
-            row[q] = 0.0
-        for s in range(m):
-            plane = dout[n0 + s, f]
-            for i in range(OH):
-                dst = row[s * P + i * pitch:s * P + i * pitch + OW]
-                src = plane[i]
-                for j in range(OW):
-                    dst[j] = src[j]
+    for q in range(dt.shape[0]):
+        row = dt[q]
+        for f in range(F):
+            row[f] = 0.0
+    for s in range(m):
+        for i in range(OH):
+            for j in range(OW):
+                row = dt[s * P + i * pitch + j]
+                for f in range(F):
+                    row[f] = dout[n0 + s, f, i, j]
+
+
+@numba.njit(cache=True, nogil=True)
+def _column_sums_add(dt, db):
+    """db[f] += sum of dt[:, f] (in order of rows)."""
+    for q in range(dt.shape[0]):
+        row = dt[q]
+        for f in range(dt.shape[1]):
+            db[f] += row[f]
 
 
 def _shifted_blocks(N, samples):
@@ -470,7 +478,7 @@ def _shifted_forward(x, w, b, out, pt, pl):
         acc = np.empty((F, Q), np.float32)
         for ki in range(KH):
             for kj in range(KW):
-                blas.sgemm(F, Q, C, taps[ki, kj], C, xs, ki * pitch + kj, xs.shape[1],
+                blas.sgemm(F, Q, C, taps[ki, kj], 0, C, xs, ki * pitch + kj, xs.shape[1],
                            acc, Q, accumulate=ki > 0 or kj > 0)
         _wide_to_samples(acc, b, out, n0, m, P, pitch)
 
@@ -490,25 +498,27 @@ def _shifted_backward_weights(x, dout, dw, db, pt, pl):
     blocks = _shifted_blocks(N, samples)
     parts = max(1, min(len(blocks), _MAX_PARTS, N * OH * OW // _PART_COLUMNS))
     bounds = [len(blocks) * k // parts for k in range(parts + 1)]
-    part_w = np.empty((parts, KH * KW * F * C), np.float32)  # (KH, KW, F, C) each
+    part_w = np.empty((parts, KH * KW * C * F), np.float32)  # (KH, KW, C, F) each
     part_b = np.zeros((parts, F), np.float32)
 
     def task(t):
-        pw = part_w[t].reshape(KH, KW, F, C)
+        pw = part_w[t].reshape(KH, KW, C, F)
         for k, (n0, m) in enumerate(blocks[bounds[t]:bounds[t + 1]]):
             xs = _direct._stack_planes(xf, n0, m, H, W, pitch, rows, size, pt, pl)
             Q = (m - 1) * P + (OH - 1) * pitch + OW  # through the last output
-            d = np.empty((F, Q), np.float32)
-            _samples_to_wide(dout, n0, m, P, pitch, d)
+            dt = np.empty((Q, F), np.float32)
+            _samples_to_wide_t(dout, n0, m, P, pitch, dt)
+            # dw[:, :, ki, kj].T (C, F) += the tap's inputs (C, Q) @ dt (Q, F):
+            # 15% faster than its transpose, with the strided stack as a.
             for ki in range(KH):
                 for kj in range(KW):
-                    blas.sgemm(F, C, Q, d, Q, xs, ki * pitch + kj, xs.shape[1],
-                               pw[ki, kj], C, accumulate=k > 0, transpose_b=True)
-            _row_sums_add(d, part_b[t])
+                    blas.sgemm(C, F, Q, xs, ki * pitch + kj, xs.shape[1], dt, 0, F,
+                               pw[ki, kj], F, accumulate=k > 0)
+            _column_sums_add(dt, part_b[t])
 
     threads.blas_threads(1)
     threads.run_tasks(task, parts)
-    total = np.empty(KH * KW * F * C, np.float32)
+    total = np.empty(KH * KW * C * F, np.float32)
     _sum_parts(part_w, total)
-    dw[...] = total.reshape(KH, KW, F, C).transpose(2, 3, 0, 1)
+    dw[...] = total.reshape(KH, KW, C, F).transpose(3, 2, 0, 1)
     _sum_parts(part_b, db)
