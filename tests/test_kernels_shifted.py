@@ -109,3 +109,15 @@ def test_shifted_products_deterministic_across_threads(case):
         for a, b in zip(results[0], other):
             assert a.tobytes() == b.tobytes()
 
+
+
+def test_without_callable_blas_layers_stay_with_im2col(monkeypatch):
+    monkeypatch.setattr(blas, '_SGEMM', [None])
+    case = CASES[0]
+    N, C, F, H, W, K, mode = case
+    pt, pl, OH, OW = _geometry(case)
+    assert not conv2d_gemm._shifted_applies((N, C, H, W), (F, C, K, K), (N, F, OH, OW),
+                                            1, 1, pt, pl)
+    (x, w, b, dout), (out, dx, dw, db) = _run(case, seed=3)
+    np.testing.assert_allclose(out, ref_conv_forward(x, w, b, 1, 1, pt, pl, OH, OW),
+                               rtol=1e-5, atol=1e-5 + 1e-7 * C * K * K)
