@@ -66,9 +66,9 @@ def _find_sgemm():
 
 @numba.njit(inline='always', cache=True, nogil=True)
 def product(sgemm, a, b, c):
-    """c = a @ b through `sgemm` (from `sgemm_function`): a (M, K) and c
-    (M, N) with rows of unit stride (a's may be farther apart, a view of
-    columns), b (K, N) C-contiguous, as np.matmul passes them to BLAS."""
+    """c = a @ b through `sgemm` (from `sgemm_function`) for float32 matrices
+    whose rows are of unit stride, with the leading dimensions np.matmul
+    passes to BLAS (the rows' distances: a view of some columns is fine)."""
     sgemm(_ROW_MAJOR, _NO_TRANS, _NO_TRANS, a.shape[0], b.shape[1], a.shape[1], np.float32(1.),
-          a.ctypes.data, a.strides[0] // 4, b.ctypes.data, b.shape[1], np.float32(0.),
+          a.ctypes.data, a.strides[0] // 4, b.ctypes.data, b.strides[0] // 4, np.float32(0.),
           c.ctypes.data, c.strides[0] // 4)

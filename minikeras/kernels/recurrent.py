@@ -481,7 +481,7 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
         np.multiply(h0[None], mu, out=masked_states[:, 0])
     bounds = batch_shards(B)
     zero_start = not h0.any()  # the first product is then zero: not computed
-    sgemm = _compiled_products(bounds, n)
+    sgemm = _compiled_products(bounds, n, U, Ug, hs, masked_states)
 
     def shard(task):
         lo, hi = bounds[task], bounds[task + 1]
@@ -503,12 +503,15 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
     threads.run_tasks(shard, len(bounds) - 1)
 
 
-def _compiled_products(bounds, n):
+def _compiled_products(bounds, n, *operands):
     """NumPy's sgemm for the compiled time loops (`blas.sgemm_function`), or
-    None where they cannot give np.matmul's results: without it, and where
+    None where they cannot give np.matmul's results: without it, where
     np.matmul would not call sgemm (a group of one sample or a state of one
-    unit makes it a matrix-vector product)."""
+    unit makes it a matrix-vector product), and where an operand's rows are
+    not of unit stride (np.matmul copies it first)."""
     if n < 2 or min(hi - lo for lo, hi in zip(bounds[:-1], bounds[1:])) < 2:
+        return None
+    if any(array.strides[-1] != array.itemsize for array in operands):
         return None
     return blas.sgemm_function()
 
@@ -637,7 +640,7 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
     per_gate_back = np.zeros((4, B, n), np.float32)
     no_next = np.zeros(B, np.uint8)
     bounds = batch_shards(B)
-    sgemm = _compiled_products(bounds, n)
+    sgemm = _compiled_products(bounds, n, Ut, Ugt, dz)
 
     def shard(task):
         lo, hi = bounds[task], bounds[task + 1]
