@@ -327,8 +327,8 @@ def _lstm_kernels(compiled, batch, n, steps, gate_masks, seed):
     masked = np.empty((4, steps + 1 if gate_masks else 1, batch, n), 'float32')
     dout, dz = normal(steps, batch, n), np.empty((steps, batch, 4 * n), 'float32')
     act, inner = recurrent_kernels.TANH, recurrent_kernels.HARD_SIGMOID
-    found = blas._FOUND[:]
-    blas._FOUND[:] = found if compiled else [None]
+    found = blas._SGEMM[:]
+    blas._SGEMM[:] = found if compiled else [None]
     try:
         recurrent_kernels.lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner, gates,
                                        hs, cs, act_c, out, masked)
@@ -336,7 +336,7 @@ def _lstm_kernels(compiled, batch, n, steps, gate_masks, seed):
                                         np.ascontiguousarray(Ug.transpose(0, 2, 1)), mu,
                                         gate_masks, act, inner, dz)
     finally:
-        blas._FOUND[:] = found
+        blas._SGEMM[:] = found
     return out, hs, cs, dz
 
 
