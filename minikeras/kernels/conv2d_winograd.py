@@ -45,7 +45,9 @@ Where the time goes (VGG16 on one image, one thread): the products are a
 third to a half of it; the transforms touch each element of V and M once or
 twice for a few additions, so they run at the speed of memory, not of the
 arithmetic: V and M go through the caches (a block's V and M are taken from
-a per-thread scratch buffer, not allocated per block), and U, which BLAS
+a per-thread scratch buffer, not allocated per block; the transforms go
+channel by channel, each writing its channel's rows of V or reading M's in
+sequence, 1.3-2x faster than tile row by tile row), and U, which BLAS
 reads again for every block, weighs 16 or 36 F x C floats (37 MB at 512
 channels for m = 4). Blocks are therefore larger for wider layers (_plan),
 and m = 4 is kept for large planes, whose narrow layers have a small U.
@@ -206,13 +208,13 @@ def _input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V):
     width = 2 * TW + 2
     bufs = np.empty((4, width), np.float32)
     comb = np.empty((4, width), np.float32)
-    t = t0
-    while t < t1:
-        n, ti, j0, nj = _segment(t, t1, TH, TW)
-        span = 2 * nj + 2
-        col0 = 2 * j0 - pl
-        q = t - t0
-        for c in range(c0, c1):
+    for c in range(c0, c1):
+        t = t0
+        while t < t1:
+            n, ti, j0, nj = _segment(t, t1, TH, TW)
+            span = 2 * nj + 2
+            col0 = 2 * j0 - pl
+            q = t - t0
             plane = x[n, c]
             r0 = _row(plane, 2 * ti - pt, col0, span, bufs[0])
             r1 = _row(plane, 2 * ti - pt + 1, col0, span, bufs[1])
@@ -241,7 +243,7 @@ def _input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V):
                     v1[j] = s[p + 1] + s[p + 2]
                     v2[j] = s[p + 2] - s[p + 1]
                     v3[j] = s[p + 1] - s[p + 3]
-        t += nj
+            t += nj
 
 
 @numba.njit(cache=True)
@@ -263,11 +265,11 @@ def _output_transform(M, b, out, TH, TW, t0, t1, f0, f1):
     tiles t0 <= t < t1 and channels f0 <= f < f1 (the parts inside out)."""
     OH, OW = out.shape[2], out.shape[3]
     tmp = np.empty((8, TW), np.float32)
-    t = t0
-    while t < t1:
-        n, ti, j0, nj = _segment(t, t1, TH, TW)
-        q = t - t0
-        for f in range(f0, f1):
+    for f in range(f0, f1):
+        t = t0
+        while t < t1:
+            n, ti, j0, nj = _segment(t, t1, TH, TW)
+            q = t - t0
             # A^T M, over the whole run (rows 0 and 1 of every tile)
             for e in range(4):
                 m0 = M[e, f, q:q + nj]
@@ -284,7 +286,7 @@ def _output_transform(M, b, out, TH, TW, t0, t1, f0, f1):
             if 2 * ti + 1 < OH:
                 _store_row(out[n, f, 2 * ti + 1], 2 * j0, nj, OW, tmp[4], tmp[5], tmp[6],
                            tmp[7], bf)
-        t += nj
+            t += nj
 
 
 # ---------------------------------------------------------------------------
@@ -343,14 +345,14 @@ def _input_transform6(x, pt, pl, TH, TW, t0, t1, c0, c1, V):
     width = 4 * TW + 2
     bufs = np.empty((6, width), np.float32)
     comb = np.empty((6, width), np.float32)
-    t = t0
-    while t < t1:
-        n, ti, j0, nj = _segment(t, t1, TH, TW)
-        span = 4 * nj + 2
-        col0 = 4 * j0 - pl
-        row0 = 4 * ti - pt
-        q = t - t0
-        for c in range(c0, c1):
+    for c in range(c0, c1):
+        t = t0
+        while t < t1:
+            n, ti, j0, nj = _segment(t, t1, TH, TW)
+            span = 4 * nj + 2
+            col0 = 4 * j0 - pl
+            row0 = 4 * ti - pt
+            q = t - t0
             plane = x[n, c]
             r0 = _row(plane, row0, col0, span, bufs[0])
             r1 = _row(plane, row0 + 1, col0, span, bufs[1])
@@ -375,7 +377,7 @@ def _input_transform6(x, pt, pl, TH, TW, t0, t1, c0, c1, V):
                     p = 4 * j
                     v0[j], v1[j], v2[j], v3[j], v4[j], v5[j] = \
                         _b6(s[p], s[p + 1], s[p + 2], s[p + 3], s[p + 4], s[p + 5])
-        t += nj
+            t += nj
 
 
 @numba.njit(cache=True)
@@ -395,14 +397,14 @@ def _output_transform6(M, b, out, TH, TW, t0, t1, f0, f1):
     tiles t0 <= t < t1 and channels f0 <= f < f1 (the parts inside out)."""
     OH, OW = out.shape[2], out.shape[3]
     tmp = np.empty((24, TW), np.float32)
-    t = t0
-    while t < t1:
-        n, ti, j0, nj = _segment(t, t1, TH, TW)
-        q = t - t0
-        rows = min(4, OH - 4 * ti)
-        # tiles whose four columns all lie inside out
-        full = min(nj, (OW - 4 * j0) // 4)
-        for f in range(f0, f1):
+    for f in range(f0, f1):
+        t = t0
+        while t < t1:
+            n, ti, j0, nj = _segment(t, t1, TH, TW)
+            q = t - t0
+            rows = min(4, OH - 4 * ti)
+            # tiles whose four columns all lie inside out
+            full = min(nj, (OW - 4 * j0) // 4)
             # A^T M, over the whole run: tmp[4e + r] = row r, column e of every tile
             for e in range(6):
                 m0 = M[e, f, q:q + nj]
@@ -429,7 +431,7 @@ def _output_transform6(M, b, out, TH, TW, t0, t1, f0, f1):
                     z = _a6(s0[full], s1[full], s2[full], s3[full], s4[full], s5[full])
                     for k in range(OW - 4 * (j0 + full)):
                         d[4 * full + k] = z[k] + bf
-        t += nj
+            t += nj
 
 
 # ---------------------------------------------------------------------------
