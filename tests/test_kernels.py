@@ -354,6 +354,13 @@ def test_conv_wide_layers_match_reference(shape):
     _check_conv((N, C, F, H, W, K, K, s, s, pt, pl, OH, OW), seed=C + F)
 
 
+@pytest.mark.parametrize('shape', [(37, 21, 3, 2), (16, 32, 3, 3), (1, 5, 1, 4)])
+def test_flipped_swapped_kernel_matches_numpy_view(shape):
+    from minikeras.kernels.conv2d_gemm import _flipped_swapped
+    w = np.random.RandomState(0).standard_normal(shape).astype(np.float32)
+    np.testing.assert_array_equal(_flipped_swapped(w), w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
+
+
 def _thread_counts():
     return sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)})
 
