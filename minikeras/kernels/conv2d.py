@@ -294,7 +294,7 @@ def _stack_planes(xf, n0, m, H, W, pitch, rows, size, pad_top, pad_left):
 # the accumulators of a block of four filters (a0..a3: filters f, f+1, f+2,
 # f+3) or of one filter; for 3x3 kernels, all nine taps of the channel at
 # once (_plane3x3_x4), so that each accumulator is loaded and stored once per
-# 9 multiply-adds instead of per 3: 1.15-1.3x faster at 32-64 channels.
+# 9 multiply-adds instead of per 3: 1.0-1.4x less CPU time at 32-64 channels.
 # Four filters share each input load; more would make LLVM spill the
 # broadcast weights (with nine taps it keeps about two thirds in registers
 # and reads the rest from the stack, which costs less than the stores saved;
