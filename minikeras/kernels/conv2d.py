@@ -298,8 +298,9 @@ def _stack_planes(xf, n0, m, H, W, pitch, rows, size, pad_top, pad_left):
 # Four filters share each input load; more would make LLVM spill the
 # broadcast weights (with nine taps it keeps about two thirds in registers
 # and reads the rest from the stack, which costs less than the stores saved;
-# eight filters, or two channels at once, measured slower). Every helper indexes slices with the bare
-# loop variable plus constants only, which is what lets LLVM vectorise, and is
+# eight filters, or two channels at once, measured slower). Every helper
+# indexes slices with the bare loop variable plus constants only, which is
+# what lets LLVM vectorise, and is
 # compiled with fastmath 'contract' alone: each multiply-add becomes one FMA
 # (half the floating-point instructions where the CPU has FMA), in an order
 # fixed at compile time.
