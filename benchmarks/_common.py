@@ -77,8 +77,13 @@ def simd_flags():
     wanted = ['sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl',
               'avx512_vnni', 'avx512_bf16', 'amx_tile']
     have = [f for f in wanted if f in flags]
-    return '%s; AVX-512: %s' % (', '.join(have) or 'none',
-                                'yes' if 'avx512f' in flags else 'no')
+    if 'avx512f' not in flags:
+        avx512 = 'no'
+    elif os.environ.get('NUMBA_CPU_NAME') or os.environ.get('NUMBA_CPU_FEATURES'):
+        avx512 = 'yes (Numba target set by NUMBA_CPU_*)'
+    else:
+        avx512 = 'yes (minikeras kernels use 512-bit vectors: kernels/vector_width.py)'
+    return '%s; AVX-512: %s' % (', '.join(have) or 'none', avx512)
 
 
 def tree_info():

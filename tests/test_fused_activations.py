@@ -264,6 +264,20 @@ def test_tanh_is_within_3_ulp_of_the_correctly_rounded_tanh_on_every_float32(lo,
     assert worst <= 3
 
 
+@numba.njit
+def _powers_of_two(ks):
+    out = np.empty(ks.shape[0], np.float32)
+    for i in range(ks.shape[0]):
+        out[i] = elementwise._pow2(ks[i])
+    return out
+
+
+def test_pow2_builds_exact_powers_of_two_from_the_exponent_bits():
+    ks = np.arange(128)
+    assert _powers_of_two(ks).tolist() == [2.0 ** k for k in range(128)]
+    assert _powers_of_two(ks.astype(np.int32)).tolist() == [2.0 ** k for k in range(128)]
+
+
 def test_tanh_and_sigmoid_of_special_values():
     x = np.array([0.0, -0.0, 1e-45, -1e-45, 1e-30, 9.5, 10.0, 88.0, 3e38, np.inf, -np.inf,
                   np.nan], np.float32)

@@ -308,6 +308,30 @@ def test_dots_row3_x4_against_float64_loop(L, off):
     np.testing.assert_allclose(np.array(got, np.float64), want, rtol=1e-5, atol=1e-5 * L)
 
 
+
+@pytest.mark.parametrize('L,pitch', [(1, 3), (7, 5), (8, 3), (13, 9), (61, 16), (200, 31)])
+def test_plane3x3_against_float64_loop(L, pitch):
+    """The forward pass's inner loops (nine taps of one channel added into the
+    accumulators of four filters, or of one), on lengths that leave a
+    remainder after the vectors, against a float64 loop."""
+    from minikeras.kernels.conv2d import _plane3x3_x1, _plane3x3_x4
+    rng = np.random.RandomState(L + pitch)
+    x = rng.standard_normal(L + 2 * pitch + 2).astype(np.float32)
+    w = rng.standard_normal((6, 2, 3, 3)).astype(np.float32)
+    start = rng.standard_normal((4, L)).astype(np.float32)
+    want = start.astype(np.float64)
+    for f in range(4):
+        for p in range(L):
+            for ki in range(3):
+                for kj in range(3):
+                    want[f, p] += float(w[f + 2, 1, ki, kj]) * float(x[p + ki * pitch + kj])
+    acc = start.copy()
+    _plane3x3_x4(acc[0], acc[1], acc[2], acc[3], x, pitch, w, 2, 1)
+    np.testing.assert_allclose(acc, want, rtol=1e-5, atol=1e-5)
+    one = start[0].copy()
+    _plane3x3_x1(one, x, pitch, w, 2, 1)
+    np.testing.assert_allclose(one, want[0], rtol=1e-5, atol=1e-5)
+
 @pytest.mark.parametrize('shape', [
     # N, C, F, H, W, K, stride, border mode: wide layers, run as matrix products
     (3, 128, 256, 7, 7, 3, 1, 'same'),    # mnist_acgan's discriminator, last convolution
@@ -328,6 +352,13 @@ def test_conv_wide_layers_match_reference(shape):
     if H == 30:
         assert _plan(N, C, K, K, OH, OW)[1] < OH
     _check_conv((N, C, F, H, W, K, K, s, s, pt, pl, OH, OW), seed=C + F)
+
+
+@pytest.mark.parametrize('shape', [(37, 21, 3, 2), (16, 32, 3, 3), (1, 5, 1, 4)])
+def test_flipped_swapped_kernel_matches_numpy_view(shape):
+    from minikeras.kernels.conv2d_gemm import _flipped_swapped
+    w = np.random.RandomState(0).standard_normal(shape).astype(np.float32)
+    np.testing.assert_array_equal(_flipped_swapped(w), w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
 
 
 def _thread_counts():

@@ -285,3 +285,69 @@ def test_products_sharing_one_call_of_the_threads_are_the_separate_products(rows
         np.testing.assert_allclose(input_grads[g], right[:, cols].astype('float64') @
                                    weights[cols].astype('float64'), rtol=1e-4, atol=1e-4)
     np.testing.assert_array_equal(unfinished(), recurrent_kernels.tall_product(left[0], right))
+
+
+def test_numpys_sgemm_from_numba_is_np_matmul_bit_for_bit():
+    from minikeras.kernels import blas
+    sgemm = blas.sgemm_function()
+    if sgemm is None:
+        pytest.skip("NumPy's BLAS exports no 64-bit cblas_sgemm: the NumPy loops run")
+    import numba
+
+    @numba.njit
+    def product(sgemm, a, b, c):
+        blas.product(sgemm, a, b, c)
+
+    rng = np.random.RandomState(0)
+    wide = rng.standard_normal((37, 4 * 29)).astype('float32')
+    b = rng.standard_normal((29, 53)).astype('float32')
+    for a in (wide[:, :29].copy(), wide[:, 2 * 29:3 * 29]):  # rows apart as in dz's gates
+        c = np.full((37, 53), np.nan, np.float32)
+        product(sgemm, a, b, c)
+        np.testing.assert_array_equal(c, np.matmul(a, b))
+
+
+def _lstm_kernels(compiled, batch, n, steps, gate_masks, seed):
+    """Outputs and dz of lstm_forward and lstm_backward, with the compiled time
+    loops or with NumPy's (`compiled` False hides NumPy's sgemm from them)."""
+    from minikeras.kernels import blas
+    rng = np.random.RandomState(seed)
+
+    def normal(*shape):
+        return (rng.standard_normal(shape) * 0.4).astype('float32')
+
+    xp, U = normal(steps, batch, 4 * n), normal(n, 4 * n)
+    Ug = np.ascontiguousarray(U.reshape(n, 4, n).transpose(1, 0, 2))
+    mu = (rng.rand(4, batch, n) > 0.2).astype('float32') / np.float32(0.8)
+    h0, c0 = normal(batch, n), normal(batch, n)
+    mask = (rng.rand(steps, batch) < 0.7).astype('uint8')
+    gates = np.empty((steps, batch, 4 * n), 'float32')
+    hs, cs = np.empty((2, steps + 1, batch, n), 'float32')
+    act_c, out = np.empty((2, steps, batch, n), 'float32')
+    masked = np.empty((4, steps + 1 if gate_masks else 1, batch, n), 'float32')
+    dout, dz = normal(steps, batch, n), np.empty((steps, batch, 4 * n), 'float32')
+    act, inner = recurrent_kernels.TANH, recurrent_kernels.HARD_SIGMOID
+    found = blas._SGEMM[:]
+    blas._SGEMM[:] = found if compiled else [None]
+    try:
+        recurrent_kernels.lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner, gates,
+                                       hs, cs, act_c, out, masked)
+        recurrent_kernels.lstm_backward(dout, gates, cs, act_c, mask, np.ascontiguousarray(U.T),
+                                        np.ascontiguousarray(Ug.transpose(0, 2, 1)), mu,
+                                        gate_masks, act, inner, dz)
+    finally:
+        blas._SGEMM[:] = found
+    return out, hs, cs, dz
+
+
+@pytest.mark.parametrize('gate_masks', [False, True])
+@pytest.mark.parametrize('batch, n', [(32, 9), (70, 5), (3, 4)])
+def test_lstm_compiled_time_loops_are_the_numpy_loops_bit_for_bit(gate_masks, batch, n):
+    from minikeras.kernels import blas
+    if blas.sgemm_function() is None:
+        pytest.skip("NumPy's BLAS exports no 64-bit cblas_sgemm: the NumPy loops run")
+    compiled = _lstm_kernels(True, batch, n, 6, gate_masks, seed=batch)
+    numpy_loops = _lstm_kernels(False, batch, n, 6, gate_masks, seed=batch)
+    for got, expected in zip(compiled, numpy_loops):
+        np.testing.assert_array_equal(got, expected)
+    assert np.isfinite(compiled[-1]).all() and np.abs(compiled[-1]).max() > 0

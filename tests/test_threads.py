@@ -163,3 +163,26 @@ def test_kernel_blas_restores_the_blas_thread_count():
         with threads.kernel_blas():
             assert all(lib.num_threads == 1 for lib in blas.lib_controllers)
         assert all(lib.num_threads == 2 for lib in blas.lib_controllers)
+
+
+def test_pool_threads_follows_numba_set_num_threads_in_each_thread():
+    before = numba.get_num_threads()
+    seen_elsewhere = []
+
+    def elsewhere():
+        numba.set_num_threads(1)
+        seen_elsewhere.append(threads.pool_threads())
+
+    try:
+        for count in _thread_counts():
+            numba.set_num_threads(count)
+            assert threads.pool_threads() == count == numba.get_num_threads()
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        other = threading.Thread(target=elsewhere)
+        other.start()
+        other.join()
+        # the count is the calling thread's, as numba.get_num_threads() is
+        assert seen_elsewhere == [1]
+        assert threads.pool_threads() == numba.config.NUMBA_NUM_THREADS
+    finally:
+        numba.set_num_threads(before)

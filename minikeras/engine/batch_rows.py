@@ -313,7 +313,12 @@ def output_rows(layer, input_rows, args, output, training):
     from .operation import Operation
     if np.ndim(output) == 0:
         return None
-    if isinstance(layer, Operation):
+    is_operation = isinstance(layer, Operation)
+    if not is_operation and (len(input_rows) != 1 or input_rows[0] is None):
+        # the common case of every batch of a fit, decided without looking
+        # the layer's class up: a layer follows the rows of one input only
+        return None
+    if is_operation:
         rule = _OPERATION_RULES.get(layer.op_name)
         if rule is None:
             return None

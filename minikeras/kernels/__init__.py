@@ -16,11 +16,16 @@
 - `optimizers`: each optimizer's update of a weight in one pass;
   `embedding`: an embedding's weight gradient as a scatter of rows.
 
-Compiled on first use and cached on disk (`cache=True`).
+Compiled on first use and cached on disk (`cache=True`), with the CPU's
+widest vectors (`vector_width`: set here, before anything compiles).
 """
-from .conv2d import (conv2d_backward_input, conv2d_backward_weights, conv2d_forward,
+from .vector_width import use_full_vector_width
+
+use_full_vector_width()
+
+from .conv2d import (conv2d_backward_input, conv2d_backward_weights, conv2d_forward,  # noqa: E402
                      conv_output_length, conv_padding)
-from .pooling import maxpool2d_backward, maxpool2d_forward, pool_output_length, pool_padding
+from .pooling import maxpool2d_backward, maxpool2d_forward, pool_output_length, pool_padding  # noqa: E402
 
 
 def cache_is_warm():

@@ -292,9 +292,15 @@ def _stack_planes(xf, n0, m, H, W, pitch, rows, size, pad_top, pad_left):
 #
 # The tap helpers add one kernel row (or one tap) of one input channel into
 # the accumulators of a block of four filters (a0..a3: filters f, f+1, f+2,
-# f+3) or of one filter. Four filters share each input load; more would make
-# LLVM spill the broadcast weights. Every helper indexes slices with the bare
-# loop variable plus constants only, which is what lets LLVM vectorise, and is
+# f+3) or of one filter; for 3x3 kernels, all nine taps of the channel at
+# once (_plane3x3_x4), so that each accumulator is loaded and stored once per
+# 9 multiply-adds instead of per 3: 1.0-1.4x less CPU time at 32-64 channels.
+# Four filters share each input load; more would make LLVM spill the
+# broadcast weights (with nine taps it keeps about two thirds in registers
+# and reads the rest from the stack, which costs less than the stores saved;
+# eight filters, or two channels at once, measured slower). Every helper
+# indexes slices with the bare loop variable plus constants only, which is
+# what lets LLVM vectorise, and is
 # compiled with fastmath 'contract' alone: each multiply-add becomes one FMA
 # (half the floating-point instructions where the CPU has FMA), in an order
 # fixed at compile time.
@@ -378,6 +384,61 @@ def _tap_x1(a0, x, off, w, f, c, ki, kj):
         a0[p] += u * r[p]
 
 
+@numba.njit(cache=True, fastmath=_TAP_FASTMATH)
+def _plane3x3_x4(a0, a1, a2, a3, x, pitch, w, f, c):
+    """All nine taps of a 3x3 kernel over one input channel, for four filters:
+    the accumulators are loaded and stored once per nine taps (36 FMAs)
+    instead of once per kernel row."""
+    L = a0.shape[0]
+    u00 = w[f, c, 0, 0]; u01 = w[f, c, 0, 1]; u02 = w[f, c, 0, 2]
+    u10 = w[f, c, 1, 0]; u11 = w[f, c, 1, 1]; u12 = w[f, c, 1, 2]
+    u20 = w[f, c, 2, 0]; u21 = w[f, c, 2, 1]; u22 = w[f, c, 2, 2]
+    v00 = w[f + 1, c, 0, 0]; v01 = w[f + 1, c, 0, 1]; v02 = w[f + 1, c, 0, 2]
+    v10 = w[f + 1, c, 1, 0]; v11 = w[f + 1, c, 1, 1]; v12 = w[f + 1, c, 1, 2]
+    v20 = w[f + 1, c, 2, 0]; v21 = w[f + 1, c, 2, 1]; v22 = w[f + 1, c, 2, 2]
+    y00 = w[f + 2, c, 0, 0]; y01 = w[f + 2, c, 0, 1]; y02 = w[f + 2, c, 0, 2]
+    y10 = w[f + 2, c, 1, 0]; y11 = w[f + 2, c, 1, 1]; y12 = w[f + 2, c, 1, 2]
+    y20 = w[f + 2, c, 2, 0]; y21 = w[f + 2, c, 2, 1]; y22 = w[f + 2, c, 2, 2]
+    z00 = w[f + 3, c, 0, 0]; z01 = w[f + 3, c, 0, 1]; z02 = w[f + 3, c, 0, 2]
+    z10 = w[f + 3, c, 1, 0]; z11 = w[f + 3, c, 1, 1]; z12 = w[f + 3, c, 1, 2]
+    z20 = w[f + 3, c, 2, 0]; z21 = w[f + 3, c, 2, 1]; z22 = w[f + 3, c, 2, 2]
+    r0 = x[:L + 2]
+    r1 = x[pitch:pitch + L + 2]
+    r2 = x[2 * pitch:2 * pitch + L + 2]
+    for p in range(L):
+        # Tap by tap, the four filters side by side: four independent FMA
+        # chains, each starting from the accumulator.
+        s0 = a0[p]; s1 = a1[p]; s2 = a2[p]; s3 = a3[p]
+        t = r0[p]; s0 += u00 * t; s1 += v00 * t; s2 += y00 * t; s3 += z00 * t
+        t = r0[p + 1]; s0 += u01 * t; s1 += v01 * t; s2 += y01 * t; s3 += z01 * t
+        t = r0[p + 2]; s0 += u02 * t; s1 += v02 * t; s2 += y02 * t; s3 += z02 * t
+        t = r1[p]; s0 += u10 * t; s1 += v10 * t; s2 += y10 * t; s3 += z10 * t
+        t = r1[p + 1]; s0 += u11 * t; s1 += v11 * t; s2 += y11 * t; s3 += z11 * t
+        t = r1[p + 2]; s0 += u12 * t; s1 += v12 * t; s2 += y12 * t; s3 += z12 * t
+        t = r2[p]; s0 += u20 * t; s1 += v20 * t; s2 += y20 * t; s3 += z20 * t
+        t = r2[p + 1]; s0 += u21 * t; s1 += v21 * t; s2 += y21 * t; s3 += z21 * t
+        t = r2[p + 2]; s0 += u22 * t; s1 += v22 * t; s2 += y22 * t; s3 += z22 * t
+        a0[p] = s0; a1[p] = s1; a2[p] = s2; a3[p] = s3
+
+
+@numba.njit(cache=True, fastmath=_TAP_FASTMATH)
+def _plane3x3_x1(a0, x, pitch, w, f, c):
+    """_plane3x3_x4 for one filter."""
+    L = a0.shape[0]
+    u00 = w[f, c, 0, 0]; u01 = w[f, c, 0, 1]; u02 = w[f, c, 0, 2]
+    u10 = w[f, c, 1, 0]; u11 = w[f, c, 1, 1]; u12 = w[f, c, 1, 2]
+    u20 = w[f, c, 2, 0]; u21 = w[f, c, 2, 1]; u22 = w[f, c, 2, 2]
+    r0 = x[:L + 2]
+    r1 = x[pitch:pitch + L + 2]
+    r2 = x[2 * pitch:2 * pitch + L + 2]
+    for p in range(L):
+        s0 = a0[p]
+        s0 += u00 * r0[p]; s0 += u01 * r0[p + 1]; s0 += u02 * r0[p + 2]
+        s0 += u10 * r1[p]; s0 += u11 * r1[p + 1]; s0 += u12 * r1[p + 2]
+        s0 += u20 * r2[p]; s0 += u21 * r2[p + 1]; s0 += u22 * r2[p + 2]
+        a0[p] = s0
+
+
 @numba.njit(cache=True)
 def _corr_s1_group(xs, pitch, w, b, acc, L):
     """Wide correlation of a stacked group: acc[f, :L] = b[f] + taps of xs.
@@ -397,6 +458,9 @@ def _corr_s1_group(xs, pitch, w, b, acc, L):
             a3[p] = b3
         for c in range(C):
             x = xs[c]
+            if KH == 3 and KW == 3:
+                _plane3x3_x4(a0, a1, a2, a3, x, pitch, w, f, c)
+                continue
             for ki in range(KH):
                 off = ki * pitch
                 if KW == 3:
@@ -414,6 +478,9 @@ def _corr_s1_group(xs, pitch, w, b, acc, L):
             a0[p] = b0
         for c in range(C):
             x = xs[c]
+            if KH == 3 and KW == 3:
+                _plane3x3_x1(a0, x, pitch, w, f, c)
+                continue
             for ki in range(KH):
                 off = ki * pitch
                 if KW == 3:

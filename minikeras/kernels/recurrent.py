@@ -31,8 +31,11 @@ the samples of a batch run in a few independent groups (`batch_shards`) on
 the kernel threads, since the recurrence never mixes samples.
 Backward, one compiled pass per step takes the derivatives of every gate
 from the saved activations and the mask, with no transcendental function.
-The loop over timesteps is a Python loop of those calls; nothing runs in
-Python per element. Backward returns the gradients of the pre-activations
+The loop over timesteps is a Python loop of those calls (nothing runs in
+Python per element), except for LSTM where NumPy's sgemm can be called from
+compiled code (`blas`): there each group of samples runs its whole time loop,
+products included, in one compiled call without the GIL
+(`lstm_forward_group`, `lstm_backward_group`), with the same products. Backward returns the gradients of the pre-activations
 `dz` (T, B, G*n); the caller turns them into weight and input gradients
 with a few large matmuls. The compiled passes are serial (their work is
 small next to the matmul), hence deterministic.
@@ -42,7 +45,7 @@ import math
 import numba
 import numpy as np
 
-from . import threads
+from . import blas, threads
 
 __all__ = ['ACTIVATIONS', 'rnn_forward', 'rnn_backward', 'gru_forward', 'gru_backward',
            'lstm_forward', 'lstm_backward', 'mask_inputs', 'gather_input_gradient',
@@ -478,10 +481,15 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
         np.multiply(h0[None], mu, out=masked_states[:, 0])
     bounds = batch_shards(B)
     zero_start = not h0.any()  # the first product is then zero: not computed
+    sgemm = _compiled_products(bounds, n, U, Ug, hs, masked_states)
 
     def shard(task):
         lo, hi = bounds[task], bounds[task + 1]
-        for t in range(T):
+        if sgemm is not None:
+            return lstm_forward_group(sgemm, xp, U, Ug, mu, gate_masks, zero_start, mask, act,
+                                      inner_act, gates, hs, cs, act_c, out, masked_states, flat,
+                                      per_gate, zeros, lo, hi, 0, T)
+        for t in range(T):  # NumPy's products, the step compiled
             if t == 0 and zero_start:
                 flat[lo:hi] = 0.
                 per_gate[:, lo:hi] = 0.
@@ -489,11 +497,47 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
                 np.matmul(masked_states[:, t, lo:hi], Ug, out=per_gate[:, lo:hi])
             else:
                 np.matmul(hs[t, lo:hi], U, out=flat[lo:hi])
-            lstm_step_forward(xp[t], flat, per_gate, gate_masks, cs[t], hs[t],
-                              out[t - 1] if t else zeros, mask[t], act, inner_act, mu, gates[t],
-                              act_c[t], cs[t + 1], hs[t + 1], out[t], masked_states, t + 1,
-                              lo, hi)
+            lstm_forward_group(None, xp, U, Ug, mu, gate_masks, zero_start, mask, act, inner_act,
+                               gates, hs, cs, act_c, out, masked_states, flat, per_gate, zeros,
+                               lo, hi, t, t + 1)
     threads.run_tasks(shard, len(bounds) - 1)
+
+
+def _compiled_products(bounds, n, *operands):
+    """NumPy's sgemm for the compiled time loops (`blas.sgemm_function`), or
+    None where they cannot give np.matmul's results: without it, where
+    np.matmul would not call sgemm (a group of one sample or a state of one
+    unit makes it a matrix-vector product), and where an operand's rows are
+    not of unit stride (np.matmul copies it first)."""
+    if n < 2 or min(hi - lo for lo, hi in zip(bounds[:-1], bounds[1:])) < 2:
+        return None
+    if any(array.strides[-1] != array.itemsize for array in operands):
+        return None
+    return blas.sgemm_function()
+
+
+@numba.njit(**_VECTOR_OPTIONS)
+def lstm_forward_group(sgemm, xp, U, Ug, mu, gate_masks, zero_start, mask, act, inner_act,
+                       gates, hs, cs, act_c, out, masked_states, flat, per_gate, zeros, lo, hi,
+                       start, stop):
+    """The steps [start, stop) of `lstm_forward`'s time loop for the samples
+    [lo, hi), compiled: each step's recurrent product through NumPy's `sgemm`
+    (`blas.product`), then `lstm_step_forward`; the whole loop without the
+    GIL and without a return to Python per step. With `sgemm` None, the
+    products are the caller's, made before the call."""
+    for t in range(start, stop):
+        if sgemm is not None:
+            if t == 0 and zero_start:
+                flat[lo:hi] = 0.
+                per_gate[:, lo:hi] = 0.
+            elif gate_masks:
+                for g in range(4):
+                    blas.product(sgemm, masked_states[g, t, lo:hi], Ug[g], per_gate[g, lo:hi])
+            else:
+                blas.product(sgemm, hs[t, lo:hi], U, flat[lo:hi])
+        lstm_step_forward(xp[t], flat, per_gate, gate_masks, cs[t], hs[t],
+                          out[t - 1] if t else zeros, mask[t], act, inner_act, mu, gates[t],
+                          act_c[t], cs[t + 1], hs[t + 1], out[t], masked_states, t + 1, lo, hi)
 
 
 @numba.njit(**_VECTOR_OPTIONS)
@@ -596,21 +640,50 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
     per_gate_back = np.zeros((4, B, n), np.float32)
     no_next = np.zeros(B, np.uint8)
     bounds = batch_shards(B)
+    sgemm = _compiled_products(bounds, n, Ut, Ugt, dz)
 
     def shard(task):
         lo, hi = bounds[task], bounds[task + 1]
-        for t in range(T - 1, -1, -1):
-            lstm_step_backward(dout[t], carry, dh, dc, back, per_gate_back, gate_masks, mu,
-                               mask[t + 1] if t + 1 < T else no_next, gates[t], cs[t], act_c[t],
-                               mask[t], act, inner_act, dz[t], lo, hi)
-            if t == 0:
-                break  # the gradient of the initial state is not asked for
+        if sgemm is not None:
+            return lstm_backward_group(sgemm, dout, gates, cs, act_c, mask, Ut, Ugt, mu,
+                                       gate_masks, act, inner_act, dz, dh, dc, carry, back,
+                                       per_gate_back, no_next, lo, hi, T, 0)
+        for t in range(T - 1, 0, -1):  # the step compiled, NumPy's products
+            lstm_backward_group(None, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act,
+                                inner_act, dz, dh, dc, carry, back, per_gate_back, no_next, lo,
+                                hi, t + 1, t)
             if gate_masks:  # dz_t's gates as (4, samples, n) views, one product per gate
                 dz_gates = dz[t, lo:hi].reshape(hi - lo, 4, n).transpose(1, 0, 2)
                 np.matmul(dz_gates, Ugt, out=per_gate_back[:, lo:hi])
             else:
                 np.matmul(dz[t, lo:hi], Ut, out=back[lo:hi])
+        lstm_backward_group(None, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act,
+                            inner_act, dz, dh, dc, carry, back, per_gate_back, no_next, lo, hi,
+                            1, 0)
     threads.run_tasks(shard, len(bounds) - 1)
+
+
+@numba.njit(**_VECTOR_OPTIONS)
+def lstm_backward_group(sgemm, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act,
+                        inner_act, dz, dh, dc, carry, back, per_gate_back, no_next, lo, hi,
+                        start, stop):
+    """The steps start - 1 down to stop of `lstm_backward`'s time loop for the
+    samples [lo, hi), compiled as `lstm_forward_group`'s; each step's product
+    for the step before it follows it (with `sgemm` None, the caller makes
+    it after the call)."""
+    T, n = dout.shape[0], dout.shape[2]
+    for t in range(start - 1, stop - 1, -1):
+        lstm_step_backward(dout[t], carry, dh, dc, back, per_gate_back, gate_masks, mu,
+                           mask[t + 1] if t + 1 < T else no_next, gates[t], cs[t], act_c[t],
+                           mask[t], act, inner_act, dz[t], lo, hi)
+        if t == 0 or sgemm is None:
+            continue  # the gradient of the initial state is not asked for
+        if gate_masks:  # one product per gate, from dz_t's columns of that gate
+            for g in range(4):
+                blas.product(sgemm, dz[t, lo:hi, g * n:(g + 1) * n], Ugt[g],
+                             per_gate_back[g, lo:hi])
+        else:
+            blas.product(sgemm, dz[t, lo:hi], Ut, back[lo:hi])
 
 
 # ---------------------------------------------------------------------------

@@ -41,11 +41,35 @@ __all__ = ['run_tasks', 'run_ranges', 'run_range_calls', 'pool_threads', 'blas_t
 BLAS_PARALLEL_FLOP = 1 << 24
 
 
+_read_numba_threads = None   # the fastest reader of Numba's thread count, once found
+
+
+def _numba_thread_reader():
+    """A function returning Numba's thread count for the calling thread.
+    `numba.get_num_threads()` takes its threading layer's locks on every call
+    (about 5 microseconds, and the kernels and dense layers ask ten times a
+    batch); once the layer is up, its plain C getter (which it calls itself)
+    answers the same in a tenth of a microsecond. Numba versions without that
+    getter keep the public function."""
+    import numba
+    numba.get_num_threads()  # starts the threading layer
+    try:
+        from numba.np.ufunc import parallel
+        getter = parallel._get_num_threads
+        if int(getter()) == numba.get_num_threads():
+            return getter
+    except Exception:  # another Numba's internals: the public function
+        pass
+    return numba.get_num_threads
+
+
 def pool_threads():
     """How many threads run kernel tasks: Numba's thread count."""
+    global _read_numba_threads
     try:
-        import numba
-        return max(1, int(numba.get_num_threads()))
+        if _read_numba_threads is None:
+            _read_numba_threads = _numba_thread_reader()
+        return max(1, int(_read_numba_threads()))
     except Exception:  # Numba's threading layer unavailable: run serially
         return 1
 
