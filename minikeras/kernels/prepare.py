@@ -67,6 +67,27 @@ def _winograd():
                     for tile in (2, 4)]
 
 
+def _shifted():
+    """The shifted products of conv2d_gemm (wide 5x5 layers), called directly:
+    through the public kernels they take 64 channels or more."""
+    from .conv2d_gemm import gemm_backward_weights, gemm_forward
+    x, w, b, dout = _arrays((4, 64, 3, 3), (1, 64, 5, 5), (1,), (4, 1, 3, 3))
+
+    def backward():
+        gemm_backward_weights(x, dout, np.empty_like(w), np.empty_like(b), 1, 1, 2, 2)
+
+    def forward():
+        gemm_forward(x, w, b, np.empty_like(dout), 1, 1, 2, 2)
+    return backward, forward
+
+
+def _upsampling():
+    from .upsampling import upsample2d_backward, upsample2d_forward
+    x, dy = _arrays((2, 3, 3), (2, 6, 6))
+    return (lambda: upsample2d_backward(dy, np.empty_like(x), 2, 2),
+            lambda: upsample2d_forward(x, np.empty_like(dy), 2, 2))
+
+
 def _elementwise():
     from .elementwise import (LINEAR, RELU, SIGMOID, TANH, activation_backward,
                               activation_forward, bias_activation_forward)
@@ -87,17 +108,20 @@ def steps():
     activations' derivatives, the backward kernels of the direct
     convolutions, pooling, then the matrix-product path (wide layers, and
     the stride-1 input gradient of small batches), the Winograd path (wide
-    3x3 layers), the strided direct loops, and the forward kernels last."""
+    3x3 layers), the shifted products (wide stride-1 layers), the upsampling
+    gradient, the strided direct loops, and the forward kernels last."""
     direct_back, direct_fwd = _conv(2, 4, 3, 1, 0)
     wide_back, wide_fwd = _conv(2, 64, 3, 2, 1)
     small_batch_back, _ = _conv(16, 16, 3, 1, 1)
     strided_back, strided_fwd = _conv(1, 2, 3, 2, 1)
+    shifted_back, shifted_fwd = _shifted()
+    upsample_back, upsample_fwd = _upsampling()
     pool = _pooling()
     activation_back, activation_fwd, bias_fwd = _elementwise()
     return (activation_back + [direct_back, pool[0], pool[1], wide_back, small_batch_back,
-                               wide_fwd, _winograd(), pool[2], pool[3], strided_back,
-                               strided_fwd, bias_fwd]
-            + activation_fwd + [direct_fwd])
+                               wide_fwd, _winograd(), shifted_back, shifted_fwd, upsample_back,
+                               pool[2], pool[3], strided_back, strided_fwd, bias_fwd]
+            + activation_fwd + [direct_fwd, upsample_fwd])
 
 
 def compile_all():

@@ -9,6 +9,7 @@ from ..compat import keras0, keras2
 from ..engine.base_layer import Layer
 from ..kernels import conv2d as conv_kernels
 from ..kernels import convnd
+from ..kernels import upsampling as upsampling_kernels
 from ..utils.conv_utils import (from_channels_first, image_axes, image_shape,
                                 resolve_dim_ordering, to_channels_first)
 from ..utils.layer_checks import (check_image_rank, check_known_channels, check_rank,
@@ -453,6 +454,8 @@ class UpSampling2D(Layer):
 
     def forward(self, x, training=False, need_input_grad=True):
         _check_image_input(self, x.shape)
+        if self.dim_ordering == 'th' and x.dtype == np.float32:
+            return self._forward_planes(x)
         row_axis, col_axis = (2, 3) if self.dim_ordering == 'th' else (1, 2)
         y = np.repeat(np.repeat(x, self.size[0], axis=row_axis), self.size[1], axis=col_axis)
         shape = x.shape
@@ -463,6 +466,22 @@ class UpSampling2D(Layer):
             split.insert(col_axis + 1, self.size[1])
             split.insert(row_axis + 1, self.size[0])
             return dy.reshape(split).sum(axis=(row_axis + 1, col_axis + 2))
+        return y, backprop
+
+    def _forward_planes(self, x):
+        """forward for channels-first float32 images, by the upsampling kernels."""
+        N, C, H, W = x.shape
+        fh, fw = self.size
+        y = np.empty((N, C, H * fh, W * fw), np.float32)
+        upsampling_kernels.upsample2d_forward(
+            np.ascontiguousarray(x).reshape(N * C, H, W), y, fh, fw)
+
+        def backprop(dy):
+            dx = np.empty((N, C, H, W), np.float32)
+            upsampling_kernels.upsample2d_backward(
+                np.ascontiguousarray(dy, np.float32).reshape(N * C, -1), dx.reshape(N * C, H, W),
+                fh, fw)
+            return dx
         return y, backprop
 
     def get_config(self):
