@@ -11,7 +11,9 @@ gradient and weight gradient kernels, their nominal rate (2*N*F*C*KH*KW*OH*OW
 FLOP per call), and that rate as a percentage of NumPy's float32 matrix
 product on the same shapes: (F, C*KH*KW) @ (C*KH*KW, N*OH*OW) (the columns
 capped at 16,384), with BLAS on the same number of threads. Which path ran
-(direct loops, im2col + sgemm, `conv2d_gemm.use_gemm`, or for the forward
+(direct loops, im2col + sgemm, `conv2d_gemm.use_gemm`, of which stride-1
+layers with wide windows and many channels as one sgemm per tap over the
+padded planes ('shifted sgemm'), or for the forward
 pass and input gradient Winograd F(2x2, 3x3), `conv2d_winograd.use_winograd`,
 the input gradient on 64x64+ planes F(4x4, 3x3); the weight gradient of a
 'winograd' row runs as im2col + sgemm) is listed too.
@@ -124,6 +126,9 @@ def main(argv=None):
         bm = rng.standard_normal((C * K * K, cols)).astype(np.float32)
         gemm = (lambda a=a, bm=bm: np.matmul(a, bm), 2.0 * F * C * K * K * cols)
         path = 'im2col+sgemm' if conv2d_gemm.use_gemm(C, F, K, K, s > 1, N) else 'direct'
+        if path != 'direct' and conv2d_gemm._shifted_applies(x.shape, w.shape, out.shape,
+                                                              s, s, pt, pl):
+            path = 'shifted sgemm'  # forward and weight gradient (conv2d_gemm's notes)
         if path != 'direct' and conv2d_winograd.use_winograd(C, F, K, K, s > 1, OH, OW):
             path = 'winograd'  # forward; the input gradient by the same rule on (F, C, H, W)
             if not conv2d_winograd.use_winograd(F, C, K, K, s > 1, H, W):
