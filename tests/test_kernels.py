@@ -8,7 +8,6 @@ that the kernels overwrite every element.
 """
 import math
 
-import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -16,6 +15,7 @@ from hypothesis import given, settings, strategies as st
 from minikeras.kernels import (conv2d_backward_input, conv2d_backward_weights, conv2d_forward,
                                conv_output_length, conv_padding, maxpool2d_backward,
                                maxpool2d_forward, pool_output_length, pool_padding)
+from thread_counts import assert_same_bits_on_each_thread_count
 
 SETTINGS = settings(max_examples=30, deadline=None)
 
@@ -361,10 +361,6 @@ def test_flipped_swapped_kernel_matches_numpy_view(shape):
     np.testing.assert_array_equal(_flipped_swapped(w), w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
 
 
-def _thread_counts():
-    return sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)})
-
-
 @pytest.mark.parametrize('case', [
     (37, 3, 6, 10, 9, 3, 3, 1, 1, 1, 1, 10, 9),    # stride-1 path, 'same'
     (23, 2, 5, 9, 9, 5, 5, 1, 1, 0, 0, 5, 5),      # stride-1 path, 'valid'
@@ -375,18 +371,7 @@ def _thread_counts():
     (1, 64, 48, 9, 7, 3, 3, 1, 1, 1, 1, 9, 7),      # one small image: split products
 ])
 def test_conv_deterministic_across_runs_and_threads(case):
-    before = numba.get_num_threads()
-    try:
-        results = []
-        for threads in _thread_counts():
-            numba.set_num_threads(threads)
-            for _ in range(2):
-                results.append(_run_conv(case, seed=7)[1])
-    finally:
-        numba.set_num_threads(before)
-    for other in results[1:]:
-        for a, b in zip(results[0], other):
-            assert a.tobytes() == b.tobytes()
+    assert_same_bits_on_each_thread_count(lambda: _run_conv(case, seed=7)[1], repeats=2)
 
 
 def test_conv_rejects_mismatched_shapes():
@@ -567,17 +552,12 @@ def test_maxpool_backward_rejects_bad_argmax():
 def test_maxpool_deterministic_across_threads():
     (x,) = _data(3, (41, 5, 13, 11))
     case_geometry = (3, 3, 2, 2, 1, 1)  # pool, strides, pads: 13x11 -> 7x6
-    before = numba.get_num_threads()
-    try:
-        results = []
-        for threads in _thread_counts():
-            numba.set_num_threads(threads)
-            out = _garbage((41, 5, 7, 6))
-            argmax = _garbage((41, 5, 7, 6), np.int32)
-            maxpool2d_forward(x, out, argmax, *case_geometry)
-            dx = _garbage(x.shape)
-            maxpool2d_backward(out, argmax, dx)
-            results.append((out.tobytes(), argmax.tobytes(), dx.tobytes()))
-    finally:
-        numba.set_num_threads(before)
-    assert all(r == results[0] for r in results)
+
+    def run():
+        out = _garbage((41, 5, 7, 6))
+        argmax = _garbage((41, 5, 7, 6), np.int32)
+        maxpool2d_forward(x, out, argmax, *case_geometry)
+        dx = _garbage(x.shape)
+        maxpool2d_backward(out, argmax, dx)
+        return out, argmax, dx
+    assert_same_bits_on_each_thread_count(run)

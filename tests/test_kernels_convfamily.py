@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from minikeras.kernels import convnd, local, pooling3d
+from thread_counts import assert_same_bits_on_each_thread_count
 
 pytestmark = pytest.mark.filterwarnings('error::numba.core.errors.NumbaWarning')
 
@@ -101,16 +102,10 @@ def test_convnd_is_deterministic_and_chunks_agree(monkeypatch):
     np.testing.assert_allclose(chunked[1], first[1], rtol=1e-5, atol=1e-5)
 
 
-def _thread_counts():
-    import numba
-    return sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)})
-
-
 @pytest.mark.parametrize('groups', [1, 4])
 def test_convnd_and_pooling3d_do_not_depend_on_the_thread_count(groups):
     # Large enough for the kernel threads to split both the windows' copies
     # and the products (threads.BLAS_PARALLEL_FLOP).
-    import numba
     rng = np.random.RandomState(groups)
     x = rng.standard_normal((6, 8, 6, 10, 10)).astype('float32')
     w = rng.standard_normal((16, 8 // groups, 3, 3, 3)).astype('float32')
@@ -118,31 +113,25 @@ def test_convnd_and_pooling3d_do_not_depend_on_the_thread_count(groups):
     dout = rng.standard_normal((6, 16, 6, 10, 10)).astype('float32')
     geometry = ((1, 1, 1), (1, 1, 1), (1, 1, 1))
     pool = [np.array(v, np.int64) for v in ((2, 2, 2), (2, 2, 2), (0, 0, 0))]
-    results = []
-    before = numba.get_num_threads()
-    try:
-        for count in _thread_counts():
-            numba.set_num_threads(count)
-            out = np.empty_like(dout)
-            convnd.convnd_forward(x, w, b, out, *geometry, groups=groups)
-            dx = np.empty_like(x)
-            convnd.convnd_backward_input(dout, w, dx, *geometry, groups=groups)
-            dw, db = np.empty_like(w), np.empty(16, 'float32')
-            convnd.convnd_backward_weights(x, dout, dw, db, *geometry, groups=groups)
-            pooled = np.empty((6, 8, 3, 5, 5), 'float32')
-            argmax = np.empty(pooled.shape, np.int64)
-            pooling3d.maxpool3d_forward(x, pooled, argmax, *pool)
-            routed = np.empty_like(x)
-            pooling3d.maxpool3d_backward(pooled, argmax, routed)
-            averaged = np.empty_like(pooled)
-            pooling3d.avgpool3d_forward(x, averaged, *pool)
-            shared = np.empty_like(x)
-            pooling3d.avgpool3d_backward(averaged, shared, *pool)
-            results.append([a.tobytes() for a in (out, dx, dw, db, pooled, argmax, routed,
-                                                   averaged, shared)])
-    finally:
-        numba.set_num_threads(before)
-    assert all(r == results[0] for r in results)
+
+    def run():
+        out = np.empty_like(dout)
+        convnd.convnd_forward(x, w, b, out, *geometry, groups=groups)
+        dx = np.empty_like(x)
+        convnd.convnd_backward_input(dout, w, dx, *geometry, groups=groups)
+        dw, db = np.empty_like(w), np.empty(16, 'float32')
+        convnd.convnd_backward_weights(x, dout, dw, db, *geometry, groups=groups)
+        pooled = np.empty((6, 8, 3, 5, 5), 'float32')
+        argmax = np.empty(pooled.shape, np.int64)
+        pooling3d.maxpool3d_forward(x, pooled, argmax, *pool)
+        routed = np.empty_like(x)
+        pooling3d.maxpool3d_backward(pooled, argmax, routed)
+        averaged = np.empty_like(pooled)
+        pooling3d.avgpool3d_forward(x, averaged, *pool)
+        shared = np.empty_like(x)
+        pooling3d.avgpool3d_backward(averaged, shared, *pool)
+        return out, dx, dw, db, pooled, argmax, routed, averaged, shared
+    assert_same_bits_on_each_thread_count(run)
 
 
 def test_convnd_rejects_mismatched_groups():

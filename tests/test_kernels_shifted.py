@@ -1,13 +1,13 @@
 """conv2d_gemm's shifted products (stride 1, wide windows) and blas.sgemm,
 against the float64 references of test_kernels.py and np.matmul."""
-import numba
 import numpy as np
 import pytest
 
 from minikeras.kernels import blas, conv2d_gemm
 from minikeras.kernels.conv2d import conv_padding
-from test_kernels import (_data, _garbage, _thread_counts, ref_conv_backward_input,
-                          ref_conv_backward_weights, ref_conv_forward)
+from test_kernels import (_data, _garbage, ref_conv_backward_input, ref_conv_backward_weights,
+                          ref_conv_forward)
+from thread_counts import assert_same_bits_on_each_thread_count
 
 pytestmark = [pytest.mark.filterwarnings('error::numba.core.errors.NumbaWarning'),
               pytest.mark.skipif(not blas.available(), reason="NumPy's BLAS not callable")]
@@ -96,18 +96,7 @@ def test_shifted_products_leave_other_layers_to_im2col():
 
 @pytest.mark.parametrize('case', [CASES[0], CASES[2]])
 def test_shifted_products_deterministic_across_threads(case):
-    before = numba.get_num_threads()
-    try:
-        results = []
-        for count in _thread_counts():
-            numba.set_num_threads(count)
-            for _ in range(2):
-                results.append(_run(case, seed=11)[1])
-    finally:
-        numba.set_num_threads(before)
-    for other in results[1:]:
-        for a, b in zip(results[0], other):
-            assert a.tobytes() == b.tobytes()
+    assert_same_bits_on_each_thread_count(lambda: _run(case, seed=11)[1], repeats=2)
 
 
 

@@ -6,10 +6,7 @@ import numpy as np
 import pytest
 
 from minikeras.kernels import threads
-
-
-def _thread_counts():
-    return sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)})
+from thread_counts import thread_counts
 
 
 @pytest.mark.parametrize('count', [0, 1, 2, 7, 40])
@@ -102,7 +99,7 @@ def test_run_range_calls_covers_every_call_once_in_ranges_set_by_the_sizes(sizes
             numba.set_num_threads(old)
         return {k: sorted(p) for k, p in pieces.items()}
 
-    for workers in _thread_counts():
+    for workers in thread_counts():
         pieces = cover(workers)
         for k, n in enumerate(sizes):
             p = pieces[k]
@@ -111,7 +108,7 @@ def test_run_range_calls_covers_every_call_once_in_ranges_set_by_the_sizes(sizes
                 continue
             assert p[0][0] == 0 and p[-1][1] == n
             assert all(a[1] == b[0] for a, b in zip(p, p[1:]))
-    if len(_thread_counts()) > 1:
+    if len(thread_counts()) > 1:
         many = cover(2)
         assert cover(2) == many  # the same ranges every time
         assert max(len(p) for p in many.values()) > 1 or sum(sizes) < (1 << 17)
@@ -127,7 +124,7 @@ def test_matmul_matches_numpy_and_is_deterministic_across_threads(M, K, N):
     before = numba.get_num_threads()
     results = []
     try:
-        for count in _thread_counts():
+        for count in thread_counts():
             numba.set_num_threads(count)
             for _ in range(2):
                 results.append(threads.matmul(a, b))
@@ -174,7 +171,7 @@ def test_pool_threads_follows_numba_set_num_threads_in_each_thread():
         seen_elsewhere.append(threads.pool_threads())
 
     try:
-        for count in _thread_counts():
+        for count in thread_counts():
             numba.set_num_threads(count)
             assert threads.pool_threads() == count == numba.get_num_threads()
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
