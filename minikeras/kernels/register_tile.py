@@ -32,8 +32,12 @@ from numba.extending import intrinsic, models, register_model
 
 
 def _target_features():
+    """The features Numba compiles for: NUMBA_CPU_FEATURES, else the host's
+    (none known, hence the narrowest rule, for another NUMBA_CPU_NAME)."""
     features = numba.config.CPU_FEATURES
     if features is None:
+        if numba.config.CPU_NAME not in (None, 'host'):
+            return set()
         features = llvm.get_host_cpu_features().flatten()
     return set(features.split(','))
 
