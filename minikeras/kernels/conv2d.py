@@ -514,6 +514,8 @@ def _corr_s1_group(xs, pitch, w, packed, b, acc, L):
         start = L // TILE_LANES * TILE_LANES
         _plane3x3_tiles(xs, pitch, packed, b, acc, start)
     f = 0
+    if start == L:
+        f = F // 4 * 4
     while f + 4 <= F:
         a0 = acc[f, start:L]; a1 = acc[f + 1, start:L]
         a2 = acc[f + 2, start:L]; a3 = acc[f + 3, start:L]
