@@ -332,6 +332,34 @@ def test_plane3x3_against_float64_loop(L, pitch):
     _plane3x3_x1(one, x, pitch, w, 2, 1)
     np.testing.assert_allclose(one, want[0], rtol=1e-5, atol=1e-5)
 
+@pytest.mark.parametrize('F,C,pitch', [(4, 1, 3), (8, 3, 26), (12, 2, 31)])
+def test_plane3x3_tiles_against_float64_loop_and_channel_loop(F, C, pitch):
+    """The forward pass's register tiles (four filters by TILE_LANES positions,
+    over every channel) against a float64 loop, and bit for bit against the
+    channel-at-a-time loop (_plane3x3_x4), which sums in the same order."""
+    from minikeras.kernels.conv2d import _pack_3x3_blocks, _plane3x3_tiles, _plane3x3_x4
+    from minikeras.kernels.register_tile import TILE_LANES
+    rng = np.random.RandomState(F + C + pitch)
+    L = 3 * TILE_LANES
+    xs = rng.standard_normal((C, L + 2 * pitch + 2)).astype(np.float32)
+    w = rng.standard_normal((F, C, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(F).astype(np.float32)
+    acc = np.full((F, L + 5), np.nan, np.float32)
+    _plane3x3_tiles(xs, pitch, _pack_3x3_blocks(w), b, acc, L)
+    assert np.isnan(acc[:, L:]).all()
+    want = np.repeat(b.astype(np.float64)[:, None], L, axis=1)
+    for ki in range(3):
+        for kj in range(3):
+            tap = xs[:, ki * pitch + kj:ki * pitch + kj + L].astype(np.float64)
+            want += np.einsum('fc,cp->fp', w[:, :, ki, kj].astype(np.float64), tap)
+    np.testing.assert_allclose(acc[:, :L], want, rtol=1e-5, atol=1e-5 * C)
+    loop = np.repeat(b[:, None], L, axis=1)
+    for f in range(0, F, 4):
+        for c in range(C):
+            _plane3x3_x4(loop[f], loop[f + 1], loop[f + 2], loop[f + 3], xs[c], pitch, w, f, c)
+    assert np.array_equal(acc[:, :L], loop)
+
+
 @pytest.mark.parametrize('shape', [
     # N, C, F, H, W, K, stride, border mode: wide layers, run as matrix products
     (3, 128, 256, 7, 7, 3, 1, 'same'),    # mnist_acgan's discriminator, last convolution

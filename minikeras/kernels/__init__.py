@@ -15,6 +15,9 @@
 - `dropout`: a dropout mask drawn (counter-based generator) and applied in one pass.
 - `optimizers`: each optimizer's update of a weight in one pass;
   `embedding`: an embedding's weight gradient as a scatter of rows.
+- `register_tile`: a row of float32s held in vector registers (an LLVM
+  vector type and its loads, stores and multiply-adds), for accumulators
+  that live across a kernel's loops.
 
 Compiled on first use and cached on disk (`cache=True`), with the CPU's
 widest vectors (`vector_width`: set here, before anything compiles).

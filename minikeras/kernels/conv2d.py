@@ -41,6 +41,10 @@ How the stride-1 path is laid out (it is the one real models hit):
   positions per sample are stored and computed instead of 289.
 - The loops run over a multiple of _VECTOR_ROUND positions, so that no
   remainder runs one float at a time.
+- 3x3 kernels keep four filters' accumulators for a tile of positions in
+  vector registers through every channel and tap (`register_tile`,
+  _plane3x3_tiles), and store each once; the positions past the last whole
+  tile, and filters past the last block of four, run a channel at a time.
 - The gradient for the input is the same correlation, run on the output
   gradient padded by KH - 1 - pad_top, KW - 1 - pad_left, with the kernel
   flipped and its two channel axes swapped.
@@ -62,6 +66,7 @@ import numba
 import numpy as np
 
 from . import conv2d_gemm, conv2d_winograd, threads
+from .register_tile import TILE_LANES, tile_fma, tile_load, tile_splat, tile_store
 
 __all__ = ['conv_output_length', 'conv_padding', 'conv2d_forward',
            'conv2d_backward_input', 'conv2d_backward_weights']
@@ -440,24 +445,88 @@ def _plane3x3_x1(a0, x, pitch, w, f, c):
 
 
 @numba.njit(cache=True)
-def _corr_s1_group(xs, pitch, w, b, acc, L):
+def _pack_3x3_blocks(w):
+    """w (F, C, 3, 3) as blocks of four filters: packed[((f//4)*C + c)*36 + 4*k + f%4]
+    = w[f, c, k//3, k%3], for the filters of whole blocks."""
+    F, C, KH, KW = w.shape
+    packed = np.empty(F // 4 * C * 36, np.float32)
+    wf = w.reshape((F, C * 9))
+    for f in range(F // 4 * 4):
+        for c in range(C):
+            for k in range(9):
+                packed[((f // 4) * C + c) * 36 + 4 * k + f % 4] = wf[f, c * 9 + k]
+    return packed
+
+
+@numba.njit(inline='always')
+def _row3_x4_tiles(s0, s1, s2, s3, x, at, q, k):
+    """One kernel row (three taps) into four filters' tiles, weights q[k:k+12]."""
+    for kj in range(3):
+        r = tile_load(x, at + kj)
+        s0 = tile_fma(s0, r, q[k]); s1 = tile_fma(s1, r, q[k + 1])
+        s2 = tile_fma(s2, r, q[k + 2]); s3 = tile_fma(s3, r, q[k + 3])
+        k += 4
+    return s0, s1, s2, s3
+
+
+@numba.njit(cache=True)
+def _plane3x3_tiles(xs, pitch, packed, b, acc, L):
+    """acc[f, :L] = b[f] + the nine taps of every input channel, for the
+    filters of whole blocks of four (weights from _pack_3x3_blocks); L a
+    multiple of TILE_LANES.
+
+    Four filters by TILE_LANES positions of accumulators stay in registers
+    through the whole loop over channels and taps (register_tile), and each
+    is stored once: 36 multiply-adds per tile of input loaded, with the
+    weights broadcast from memory. The sums run in the same order as
+    _plane3x3_x4's (bias, then channel by channel, taps row by row), so
+    both give the same bits.
+    """
+    C = xs.shape[0]
+    blocks = packed.shape[0] // (C * 36)
+    for fb in range(blocks):
+        f = 4 * fb
+        for t in range(0, L, TILE_LANES):
+            s0 = tile_splat(b[f]); s1 = tile_splat(b[f + 1])
+            s2 = tile_splat(b[f + 2]); s3 = tile_splat(b[f + 3])
+            for c in range(C):
+                x = xs[c]
+                q = packed[(fb * C + c) * 36:(fb * C + c) * 36 + 36]
+                s0, s1, s2, s3 = _row3_x4_tiles(s0, s1, s2, s3, x, t, q, 0)
+                s0, s1, s2, s3 = _row3_x4_tiles(s0, s1, s2, s3, x, t + pitch, q, 12)
+                s0, s1, s2, s3 = _row3_x4_tiles(s0, s1, s2, s3, x, t + 2 * pitch, q, 24)
+            tile_store(acc[f], t, s0); tile_store(acc[f + 1], t, s1)
+            tile_store(acc[f + 2], t, s2); tile_store(acc[f + 3], t, s3)
+
+
+@numba.njit(cache=True)
+def _corr_s1_group(xs, pitch, w, packed, b, acc, L):
     """Wide correlation of a stacked group: acc[f, :L] = b[f] + taps of xs.
 
     xs: (C, >= L + (KH-1)*pitch + KW-1) stacked padded planes; w: (F, C, KH, KW);
-    acc: (F, >= L).
+    packed: w by _pack_3x3_blocks for 3x3 kernels (else unused); acc: (F, >= L).
     """
     F, C, KH, KW = w.shape
+    # Blocks of four filters: 3x3 kernels in register tiles up to the last
+    # whole tile, the rest (and other kernels) a channel at a time.
+    start = 0
+    if KH == 3 and KW == 3 and F >= 4:
+        start = L // TILE_LANES * TILE_LANES
+        _plane3x3_tiles(xs, pitch, packed, b, acc, start)
     f = 0
+    if start == L:
+        f = F // 4 * 4
     while f + 4 <= F:
-        a0 = acc[f, :L]; a1 = acc[f + 1, :L]; a2 = acc[f + 2, :L]; a3 = acc[f + 3, :L]
+        a0 = acc[f, start:L]; a1 = acc[f + 1, start:L]
+        a2 = acc[f + 2, start:L]; a3 = acc[f + 3, start:L]
         b0 = b[f]; b1 = b[f + 1]; b2 = b[f + 2]; b3 = b[f + 3]
-        for p in range(L):
+        for p in range(L - start):
             a0[p] = b0
             a1[p] = b1
             a2[p] = b2
             a3[p] = b3
         for c in range(C):
-            x = xs[c]
+            x = xs[c, start:]
             if KH == 3 and KW == 3:
                 _plane3x3_x4(a0, a1, a2, a3, x, pitch, w, f, c)
                 continue
@@ -517,13 +586,14 @@ def _corr_s1_groups(x, w, b, out, pad_top, pad_left, gs, g0, g1):
     P = rows * pitch
     xf = x.reshape((N, C, H * W))
     outf = out.reshape((N, F, OH * OW))
+    packed = _pack_3x3_blocks(w) if KH == 3 and KW == 3 else np.empty(0, np.float32)
     for g in range(g0, g1):
         n0 = g * gs
         m = min(N, n0 + gs) - n0
         xs = _stack_planes(xf, n0, m, H, W, pitch, rows, size, pad_top, pad_left)
         L = _round_length((m - 1) * P + (OH - 1) * pitch + OW)
         acc = np.empty((F, L), np.float32)
-        _corr_s1_group(xs, pitch, w, b, acc, L)
+        _corr_s1_group(xs, pitch, w, packed, b, acc, L)
         for s in range(m):
             for f in range(F):
                 _wide_to_out(acc[f, s * P:], pitch, outf[n0 + s, f], OH, OW)

@@ -1,0 +1,135 @@
+"""A row of float32s held in vector registers, for kernels that keep their
+accumulators in registers across a long reduction.
+
+LLVM's loop vectoriser only keeps a value in registers within one loop; an
+accumulator that must live across a run-time loop (over input channels, say)
+goes through memory on each trip. `Tile` is an LLVM vector of `TILE_LANES`
+float32s: a local of that type stays in registers for as long as the kernel
+holds it, and LLVM splits it into as many machine vectors as it takes.
+
+`TILE_LANES` follows one rule, on the target's features: a tile is as many
+machine vectors as an eighth of the vector registers, so that a kernel
+holding four tiles keeps half the registers for its accumulators (AVX-512
+compiled for 512 bits: 4 x 16 = 64 lanes; AVX2 / AVX: 2 x 8 = 16; SSE: 2 x 4
+= 8). Numba's cache key holds the target features, so a kernel compiled for
+one width is never loaded under another.
+
+Operations (all inlined into the calling kernel):
+
+- `tile_load(a, i)`: a[i : i + TILE_LANES] of a 1D float32 array
+- `tile_store(a, i, t)`: a[i : i + TILE_LANES] = t
+- `tile_splat(s)`: a tile of copies of a float32
+- `tile_fma(acc, t, s)`: acc + t * s, one multiply-add per lane, contracted
+  into an FMA where the CPU has one (fastmath 'contract', as the kernels)
+
+Loads and stores are not bounds checked: the caller guarantees the range.
+"""
+import numba
+from llvmlite import binding as llvm
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic, models, register_model
+
+
+def _target_features():
+    """The features Numba compiles for: NUMBA_CPU_FEATURES, else the host's
+    (none known, hence the narrowest rule, for another NUMBA_CPU_NAME)."""
+    features = numba.config.CPU_FEATURES
+    if features is None:
+        if numba.config.CPU_NAME not in (None, 'host'):
+            return set()
+        features = llvm.get_host_cpu_features().flatten()
+    return set(features.split(','))
+
+
+def tile_lanes(features):
+    """Lanes of a tile for a set of LLVM target features ('+avx2', ...)."""
+    if '+avx512f' in features:
+        # vector_width.use_full_vector_width lifts LLVM's 256-bit preference.
+        registers = 32
+        bits = 512 if '-prefer-256-bit' in features else 256
+    elif '+avx' in features:
+        registers, bits = 16, 256
+    else:
+        registers, bits = 16, 128
+    return bits // 32 * (registers // 8)
+
+
+TILE_LANES = tile_lanes(_target_features())
+_CONTRACT = ('contract',)
+
+
+class Tile(types.Type):
+    def __init__(self, lanes):
+        self.lanes = lanes
+        super().__init__(name='Tile(%d)' % lanes)
+
+
+@register_model(Tile)
+class _TileModel(models.PrimitiveModel):
+    def __init__(self, dmm, fe_type):
+        super().__init__(dmm, fe_type, ir.VectorType(ir.FloatType(), fe_type.lanes))
+
+
+_TILE = Tile(TILE_LANES)
+_VECTOR = ir.VectorType(ir.FloatType(), TILE_LANES)
+
+
+def _is_float32_vector(a):
+    return isinstance(a, types.Array) and a.ndim == 1 and a.dtype == types.float32
+
+
+def _pointer(context, builder, array_type, array, index):
+    data = context.make_array(array_type)(context, builder, array).data
+    return builder.bitcast(builder.gep(data, [index]), _VECTOR.as_pointer())
+
+
+def _splat(builder, scalar):
+    one = builder.insert_element(ir.Constant(_VECTOR, ir.Undefined), scalar,
+                                 ir.Constant(ir.IntType(32), 0))
+    return builder.shuffle_vector(one, ir.Constant(_VECTOR, ir.Undefined),
+                                  ir.Constant(ir.VectorType(ir.IntType(32), TILE_LANES), None))
+
+
+@intrinsic
+def tile_load(typingctx, a, i):
+    if not (_is_float32_vector(a) and isinstance(i, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.load(_pointer(context, builder, signature.args[0], args[0], args[1]),
+                            align=4)
+    return _TILE(a, i), codegen
+
+
+@intrinsic
+def tile_store(typingctx, a, i, t):
+    if not (_is_float32_vector(a) and isinstance(i, types.Integer) and t == _TILE):
+        return None
+
+    def codegen(context, builder, signature, args):
+        builder.store(args[2], _pointer(context, builder, signature.args[0], args[0], args[1]),
+                      align=4)
+        return context.get_dummy_value()
+    return types.none(a, i, t), codegen
+
+
+@intrinsic
+def tile_splat(typingctx, s):
+    if s != types.float32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return _splat(builder, args[0])
+    return _TILE(s), codegen
+
+
+@intrinsic
+def tile_fma(typingctx, acc, t, s):
+    if not (acc == _TILE and t == _TILE and s == types.float32):
+        return None
+
+    def codegen(context, builder, signature, args):
+        product = builder.fmul(args[1], _splat(builder, args[2]), flags=_CONTRACT)
+        return builder.fadd(args[0], product, flags=_CONTRACT)
+    return _TILE(acc, t, s), codegen

@@ -1,0 +1,40 @@
+"""register_tile: the lane-count rule and the tile operations against NumPy."""
+import numba
+import numpy as np
+import pytest
+
+from minikeras.kernels.register_tile import (TILE_LANES, tile_fma, tile_lanes, tile_load,
+                                             tile_splat, tile_store)
+
+
+@pytest.mark.parametrize('features,lanes', [
+    ({'+avx512f', '+avx2', '+avx', '-prefer-256-bit'}, 64),  # AVX-512 at 512 bits: 4 x 16
+    ({'+avx512f', '+avx2', '+avx'}, 32),                     # AVX-512 kept at 256 bits: 4 x 8
+    ({'+avx2', '+avx', '+fma', '-avx512f'}, 16),            # AMD Zen 3: 2 x 8
+    ({'+sse4.2', '-avx'}, 8),                                # SSE only: 2 x 4
+])
+def test_tile_lanes_rule(features, lanes):
+    assert tile_lanes(features) == lanes
+
+
+@numba.njit(fastmath={'contract'})
+def _tile_ops(a, offsets, weights, bias, out, at):
+    t = tile_splat(bias)
+    for k in range(offsets.shape[0]):
+        t = tile_fma(t, tile_load(a, offsets[k]), weights[k])
+    tile_store(out, at, t)
+
+
+def test_tile_ops_against_float64():
+    rng = np.random.RandomState(0)
+    a = rng.standard_normal(3 * TILE_LANES + 5).astype(np.float32)
+    offsets = np.array([0, 1, 7, 2 * TILE_LANES + 5])
+    weights = rng.standard_normal(4).astype(np.float32)
+    out = np.full(TILE_LANES + 6, np.nan, np.float32)
+    _tile_ops(a, offsets, weights, np.float32(0.5), out, 3)
+    want = np.full(TILE_LANES, 0.5)
+    for o, wk in zip(offsets, weights):
+        want += float(wk) * a[o:o + TILE_LANES].astype(np.float64)
+    np.testing.assert_allclose(out[3:3 + TILE_LANES], want, rtol=1e-5, atol=1e-5)
+    # Only the tile's own lanes are written.
+    assert np.isnan(out[:3]).all() and np.isnan(out[3 + TILE_LANES:]).all()
