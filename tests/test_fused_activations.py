@@ -103,6 +103,13 @@ def test_kernels_reject_bad_arrays_with_a_clear_error():
         elementwise.activation_forward(elementwise.RELU, x.T, np.zeros((6, 4), np.float32))
     with pytest.raises(ValueError, match='dx must have 24 elements'):
         elementwise.activation_backward(elementwise.TANH, x, x, np.zeros(5, np.float32))
+    # in place means the same memory: an output shifted over the input is refused
+    run = np.zeros(30, np.float32)
+    with pytest.raises(ValueError, match='not overlap'):
+        elementwise.activation_forward(elementwise.TANH, run[:24], run[6:])
+    with pytest.raises(ValueError, match='not overlap'):
+        elementwise.bias_activation_forward(elementwise.TANH, run[:24].reshape(4, 6),
+                                            np.zeros(6, np.float32), run[6:].reshape(4, 6))
 
 
 def test_apply_and_gradient_fall_back_for_other_arrays_and_functions():

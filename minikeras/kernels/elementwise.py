@@ -157,6 +157,30 @@ def _sigmoid_forward(x, y, lo, hi):
         y[i] = _sigmoid(x[i])
 
 
+# The same in place, on one array: with `x` and `y` the same array, the
+# loops above fail LLVM's run-time overlap check and run one element at a
+# time (tanh and sigmoid about eight times slower than out of place).
+@numba.njit(**_FORWARD)
+def _relu_in_place(y, lo, hi):
+    y = y[lo:hi]
+    for i in range(y.shape[0]):
+        y[i] = _relu(y[i])
+
+
+@numba.njit(**_FORWARD)
+def _tanh_in_place(y, lo, hi):
+    y = y[lo:hi]
+    for i in range(y.shape[0]):
+        y[i] = _tanh(y[i])
+
+
+@numba.njit(**_FORWARD)
+def _sigmoid_in_place(y, lo, hi):
+    y = y[lo:hi]
+    for i in range(y.shape[0]):
+        y[i] = _sigmoid(y[i])
+
+
 # z and y are (rows, N), b is (N,): y = activation(z + b) for rows [lo, hi).
 @numba.njit(**_FORWARD)
 def _bias_linear_rows(z, b, y, lo, hi):
@@ -194,6 +218,43 @@ def _bias_sigmoid_rows(z, b, y, lo, hi):
             out[j] = _sigmoid(row[j] + b[j])
 
 
+# y is (rows, N), b is (N,): y = activation(y + b) in place, rows [lo, hi).
+@numba.njit(**_FORWARD)
+def _bias_linear_rows_in_place(y, b, lo, hi):
+    y = y[lo:hi]
+    for i in range(y.shape[0]):
+        row = y[i]
+        for j in range(row.shape[0]):
+            row[j] = row[j] + b[j]
+
+
+@numba.njit(**_FORWARD)
+def _bias_relu_rows_in_place(y, b, lo, hi):
+    y = y[lo:hi]
+    for i in range(y.shape[0]):
+        row = y[i]
+        for j in range(row.shape[0]):
+            row[j] = _relu(row[j] + b[j])
+
+
+@numba.njit(**_FORWARD)
+def _bias_tanh_rows_in_place(y, b, lo, hi):
+    y = y[lo:hi]
+    for i in range(y.shape[0]):
+        row = y[i]
+        for j in range(row.shape[0]):
+            row[j] = _tanh(row[j] + b[j])
+
+
+@numba.njit(**_FORWARD)
+def _bias_sigmoid_rows_in_place(y, b, lo, hi):
+    y = y[lo:hi]
+    for i in range(y.shape[0]):
+        row = y[i]
+        for j in range(row.shape[0]):
+            row[j] = _sigmoid(row[j] + b[j])
+
+
 @numba.njit(**_OPTIONS)
 def _relu_backward(y, dy, dx, lo, hi):
     y, dy, dx = y[lo:hi], dy[lo:hi], dx[lo:hi]
@@ -221,6 +282,9 @@ _FORWARD_KERNELS = {RELU: _relu_forward, TANH: _tanh_forward, SIGMOID: _sigmoid_
 _BIAS_KERNELS = {LINEAR: _bias_linear_rows, RELU: _bias_relu_rows, TANH: _bias_tanh_rows,
                  SIGMOID: _bias_sigmoid_rows}
 _BACKWARD_KERNELS = {RELU: _relu_backward, TANH: _tanh_backward, SIGMOID: _sigmoid_backward}
+_IN_PLACE_KERNELS = {RELU: _relu_in_place, TANH: _tanh_in_place, SIGMOID: _sigmoid_in_place}
+_BIAS_IN_PLACE_KERNELS = {LINEAR: _bias_linear_rows_in_place, RELU: _bias_relu_rows_in_place,
+                          TANH: _bias_tanh_rows_in_place, SIGMOID: _bias_sigmoid_rows_in_place}
 
 
 def _flat(name, a, size=None):
@@ -251,7 +315,20 @@ def activation_forward(code, x, y):
     flat_x = _flat('x', x)
     flat_y = _flat('y', y, flat_x.size)
     n = flat_x.size
-    threads.run_ranges(_FORWARD_KERNELS[code], n, n, flat_x, flat_y)
+    if _same_memory(x, y):
+        threads.run_ranges(_IN_PLACE_KERNELS[code], n, n, flat_y)
+    else:
+        threads.run_ranges(_FORWARD_KERNELS[code], n, n, flat_x, flat_y)
+
+
+def _same_memory(x, y):
+    """Whether two C-contiguous arrays of one size are the same memory (an
+    in-place call); partly overlapping arrays are refused."""
+    if x.ctypes.data == y.ctypes.data:
+        return True
+    if np.may_share_memory(x, y):
+        raise ValueError('the output must be the input itself or not overlap it')
+    return False
 
 
 def bias_activation_forward(code, z, b, y):
@@ -274,7 +351,10 @@ def bias_activation_forward(code, z, b, y):
     width = max(1, z.shape[-1])
     rows = z.size // width
     z2, y2 = z.reshape(rows, width), y.reshape(rows, width)
-    threads.run_ranges(_BIAS_KERNELS[code], rows, z.size, z2, b.reshape(-1), y2)
+    if _same_memory(z, y):
+        threads.run_ranges(_BIAS_IN_PLACE_KERNELS[code], rows, z.size, y2, b.reshape(-1))
+    else:
+        threads.run_ranges(_BIAS_KERNELS[code], rows, z.size, z2, b.reshape(-1), y2)
 
 
 def activation_backward(code, y, dy, dx):

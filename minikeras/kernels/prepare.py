@@ -95,11 +95,19 @@ def _elementwise():
     codes = (TANH, RELU, SIGMOID)
     backward = [lambda code=code: activation_backward(code, x, x, np.empty_like(x))
                 for code in codes]
-    forward = [lambda code=code: activation_forward(code, x, np.empty_like(x)) for code in codes]
+    def forward_both_ways(code):
+        # an Activation layer writes a new array; Dense and Convolution2D
+        # write over their own pre-activation (the in-place kernels)
+        activation_forward(code, x, np.empty_like(x))
+        own = x.copy()
+        activation_forward(code, own, own)
+    forward = [lambda code=code: forward_both_ways(code) for code in codes]
 
     def biased():
         for code in (LINEAR,) + codes:
             bias_activation_forward(code, x, b, np.empty_like(x))
+            own = x.copy()
+            bias_activation_forward(code, own, b, own)
     return backward, forward, biased
 
 
