@@ -88,6 +88,15 @@ def _upsampling():
             lambda: upsample2d_forward(x, np.empty_like(dy), 2, 2))
 
 
+def _upsampled_phases():
+    """conv2d_upsampled's copies between the phases and the planes (a wide
+    5x5 layer after an upsampling), called directly on tiny arrays."""
+    from .conv2d_upsampled import _phases_to_planes, _planes_to_phases
+    z, out = _arrays((1, 4, 2, 2), (1, 1, 4, 4))
+    return (lambda: _planes_to_phases(out, 2, 2, np.empty_like(z), 0, 1),
+            lambda: _phases_to_planes(z, 2, 2, np.empty_like(out), 0, 1))
+
+
 def _elementwise():
     from .elementwise import (LINEAR, RELU, SIGMOID, TANH, activation_backward,
                               activation_forward, bias_activation_forward)
@@ -109,19 +118,21 @@ def steps():
     convolutions, pooling, then the matrix-product path (wide layers, and
     the stride-1 input gradient of small batches), the Winograd path (wide
     3x3 layers), the shifted products (wide stride-1 layers), the upsampling
-    gradient, the strided direct loops, and the forward kernels last."""
+    gradient and the phases of a convolution after an upsampling, the
+    strided direct loops, and the forward kernels last."""
     direct_back, direct_fwd = _conv(2, 4, 3, 1, 0)
     wide_back, wide_fwd = _conv(2, 64, 3, 2, 1)
     small_batch_back, _ = _conv(16, 16, 3, 1, 1)
     strided_back, strided_fwd = _conv(1, 2, 3, 2, 1)
     shifted_back, shifted_fwd = _shifted()
     upsample_back, upsample_fwd = _upsampling()
+    phases_back, phases_fwd = _upsampled_phases()
     pool = _pooling()
     activation_back, activation_fwd, bias_fwd = _elementwise()
     return (activation_back + [direct_back, pool[0], pool[1], wide_back, small_batch_back,
                                wide_fwd, _winograd(), shifted_back, shifted_fwd, upsample_back,
-                               pool[2], pool[3], strided_back, strided_fwd, bias_fwd]
-            + activation_fwd + [direct_fwd, upsample_fwd])
+                               phases_back, pool[2], pool[3], strided_back, strided_fwd, bias_fwd]
+            + activation_fwd + [direct_fwd, upsample_fwd, phases_fwd])
 
 
 def compile_all():
