@@ -75,21 +75,60 @@ def _planes_to_phases(dout, fh, fw, dz, lo, hi):
     ZH = dz.shape[2]
     ZW = dz.shape[3]
     for n in range(lo, hi):
-        for p in range(fh):
-            for q in range(fw):
-                for f in range(F):
-                    plane = dz[n, (p * fw + q) * F + f]
-                    for i in range(ZH):
-                        row = plane[i]
-                        r = i * fh + p
-                        inside = 0
-                        if r < OH:
-                            src = dout[n, f, r]
-                            inside = min(ZW, (OW - q + fw - 1) // fw)
-                            for j in range(inside):
-                                row[j] = src[j * fw + q]
-                        for j in range(inside, ZW):
-                            row[j] = 0.0
+        for f in range(F):
+            for r in range(OH):
+                i = r // fh
+                p = r - i * fh
+                src = dout[n, f, r]
+                for q in range(fw):
+                    row = dz[n, (p * fw + q) * F + f, i]
+                    inside = (OW - q + fw - 1) // fw
+                    for j in range(inside):
+                        row[j] = src[j * fw + q]
+                    for j in range(inside, ZW):
+                        row[j] = 0.0
+            for p in range(fh):
+                for i in range((OH - p + fh - 1) // fh, ZH):
+                    for q in range(fw):
+                        dz[n, (p * fw + q) * F + f, i] = 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _fold_taps(w, row_taps, col_taps, folded):
+    """folded[p, q, f, c, e, e'] = the sum (over ki, then kj) of the taps
+    w[f, c, ki, kj] with row_taps[p, ki] = e and col_taps[q, kj] = e'."""
+    F, C, KH, KW = w.shape
+    fh, fw = row_taps.shape[0], col_taps.shape[0]
+    folded[...] = 0.0
+    for p in range(fh):
+        for q in range(fw):
+            for f in range(F):
+                for c in range(C):
+                    dst = folded[p, q, f, c]
+                    src = w[f, c]
+                    for ki in range(KH):
+                        e = row_taps[p, ki]
+                        for kj in range(KW):
+                            dst[e, col_taps[q, kj]] += src[ki, kj]
+
+
+@numba.njit(cache=True, nogil=True)
+def _unfold_taps(folded, row_taps, col_taps, w):
+    """The adjoint of _fold_taps: w[f, c, ki, kj] = the sum over p, then q,
+    of folded[p, q, f, c, row_taps[p, ki], col_taps[q, kj]]."""
+    F, C, KH, KW = w.shape
+    fh, fw = row_taps.shape[0], col_taps.shape[0]
+    for f in range(F):
+        for c in range(C):
+            dst = w[f, c]
+            for ki in range(KH):
+                for kj in range(KW):
+                    s = folded[0, 0, f, c, row_taps[0, ki], col_taps[0, kj]]
+                    for p in range(fh):
+                        for q in range(fw):
+                            if p > 0 or q > 0:
+                                s += folded[p, q, f, c, row_taps[p, ki], col_taps[q, kj]]
+                    dst[ki, kj] = s
 
 
 class UpsampledCorrelation(object):
@@ -101,19 +140,15 @@ class UpsampledCorrelation(object):
     def __init__(self, w, b, factors, out_hw, rows, cols):
         self.w_shape = w.shape
         self.factors = factors
-        F, C, KH, KW = w.shape
+        F, C = w.shape[:2]
         fh, fw = factors
         row_taps, row_lo, EH = rows
         col_taps, col_lo, EW = cols
         self._row_taps, self._col_taps = row_taps, col_taps
         self._pad_top, self._pad_left = -row_lo, -col_lo
         self._z_hw = (-(-out_hw[0] // fh), -(-out_hw[1] // fw))
-        folded = np.zeros((fh, fw, F, C, EH, EW), np.float32)
-        for p in range(fh):
-            for q in range(fw):
-                for ki in range(KH):
-                    for kj in range(KW):
-                        folded[p, q, :, :, row_taps[p, ki], col_taps[q, kj]] += w[:, :, ki, kj]
+        folded = np.empty((fh, fw, F, C, EH, EW), np.float32)
+        _fold_taps(np.ascontiguousarray(w, np.float32), row_taps, col_taps, folded)
         self.w_folded = folded.reshape(fh * fw * F, C, EH, EW)
         self.b_folded = np.tile(np.asarray(b, np.float32), fh * fw)
 
@@ -160,22 +195,14 @@ class UpsampledCorrelation(object):
 
     def backward_weights(self, x, dz, dw, db):
         """Fills dw (F, C, KH, KW) and db (F,), for dz = self.phases(dout)."""
-        F, C, KH, KW = self.w_shape
+        F, C = self.w_shape[:2]
         fh, fw = self.factors
         EH, EW = self.w_folded.shape[2:]
         dw_folded = np.empty_like(self.w_folded)
         db_folded = np.empty(fh * fw * F, np.float32)
         conv2d.conv2d_backward_weights(x, dz, dw_folded, db_folded, *self._geometry())
-        dw_folded = dw_folded.reshape(fh, fw, F, C, EH, EW)
-        row_taps, col_taps = self._row_taps, self._col_taps
-        for ki in range(KH):
-            for kj in range(KW):
-                tap = dw[:, :, ki, kj]
-                tap[...] = dw_folded[0, 0, :, :, row_taps[0, ki], col_taps[0, kj]]
-                for p in range(fh):
-                    for q in range(fw):
-                        if p or q:
-                            tap += dw_folded[p, q, :, :, row_taps[p, ki], col_taps[q, kj]]
+        _unfold_taps(dw_folded.reshape(fh, fw, F, C, EH, EW), self._row_taps, self._col_taps,
+                     dw)
         db_phases = db_folded.reshape(fh * fw, F)
         db[...] = db_phases[0]
         for k in range(1, fh * fw):

@@ -89,12 +89,21 @@ def _upsampling():
 
 
 def _upsampled_phases():
-    """conv2d_upsampled's copies between the phases and the planes (a wide
-    5x5 layer after an upsampling), called directly on tiny arrays."""
-    from .conv2d_upsampled import _phases_to_planes, _planes_to_phases
-    z, out = _arrays((1, 4, 2, 2), (1, 1, 4, 4))
-    return (lambda: _planes_to_phases(out, 2, 2, np.empty_like(z), 0, 1),
-            lambda: _phases_to_planes(z, 2, 2, np.empty_like(out), 0, 1))
+    """conv2d_upsampled's copies between the phases and the planes, and its
+    folding of the kernel's taps (a 5x5 layer after an upsampling), called
+    directly on tiny arrays."""
+    from .conv2d_upsampled import _fold_taps, _phases_to_planes, _planes_to_phases, _unfold_taps
+    z, out, w, folded = _arrays((1, 4, 2, 2), (1, 1, 4, 4), (1, 1, 5, 5), (2, 2, 1, 1, 3, 3))
+    taps = np.array([[0, 0, 1, 1, 2], [0, 1, 1, 2, 2]])
+
+    def backward():
+        _planes_to_phases(out, 2, 2, np.empty_like(z), 0, 1)
+        _unfold_taps(folded, taps, taps, np.empty_like(w))
+
+    def forward():
+        _fold_taps(w, taps, taps, np.empty_like(folded))
+        _phases_to_planes(z, 2, 2, np.empty_like(out), 0, 1)
+    return backward, forward
 
 
 def _elementwise():
