@@ -342,6 +342,8 @@ def test_plane3x3_against_float64_loop(L, pitch):
     (1, 64, 48, 100, 90, 3, 1, 'same'),   # one image (VGG16's step): blocks of rows on threads
     (2, 16, 24, 9, 11, 3, 1, 'valid'),    # a small batch of small images: split products
     (9, 64, 128, 5, 6, 3, 1, 'same'),     # more filters than channels: input gradient by col2im
+    (1, 96, 96, 14, 14, 3, 1, 'same'),    # VGG16's 14x14 layers, narrower: split col2im
+    (2, 128, 128, 14, 13, 5, 1, 'same'),  # a small batch in blocks of rows: split col2im
 ])
 def test_conv_wide_layers_match_reference(shape):
     from minikeras.kernels.conv2d_gemm import _plan, use_gemm
@@ -352,6 +354,24 @@ def test_conv_wide_layers_match_reference(shape):
     if H == 30:
         assert _plan(N, C, K, K, OH, OW)[1] < OH
     _check_conv((N, C, F, H, W, K, K, s, s, pt, pl, OH, OW), seed=C + F)
+
+
+@pytest.mark.parametrize('N,C,F,H,expect', [
+    (1, 512, 512, 14, True),    # VGG16's conv5_x on one image: no flipped copy of the kernel
+    (2, 128, 128, 14, True),    # a small batch of square layers
+    (1, 64, 48, 100, False),    # fewer filters on a large plane: the flipped kernel
+    (8, 512, 512, 14, False),   # a batch to share out by samples
+])
+def test_small_batch_input_gradient_route(monkeypatch, N, C, F, H, expect):
+    from minikeras.kernels import conv2d_gemm
+    calls = []
+    monkeypatch.setattr(conv2d_gemm, '_backward_input_in_turn', lambda *a: calls.append(a))
+    monkeypatch.setattr(conv2d_gemm, 'gemm_forward', lambda *a: calls.append(None))
+    monkeypatch.setattr(conv2d_gemm, '_col2im_add', lambda *a: None)
+    dx = np.zeros((N, C, H, H), np.float32)
+    conv2d_gemm.gemm_backward_input(np.zeros((N, F, H, H), np.float32),
+                                    np.zeros((F, C, 3, 3), np.float32), dx, 1, 1, 1, 1)
+    assert (calls[0] is not None) == expect
 
 
 @pytest.mark.parametrize('shape', [(37, 21, 3, 2), (16, 32, 3, 3), (1, 5, 1, 4)])
@@ -369,6 +389,7 @@ def test_flipped_swapped_kernel_matches_numpy_view(shape):
     (3, 40, 16, 24, 20, 5, 5, 2, 1, 2, 2, 12, 20),  # matrix products, blocks of rows
     (1, 64, 48, 100, 90, 3, 3, 1, 1, 1, 1, 100, 90),  # one image: blocks of rows on threads
     (1, 64, 48, 9, 7, 3, 3, 1, 1, 1, 1, 9, 7),      # one small image: split products
+    (2, 128, 128, 14, 13, 5, 5, 1, 1, 2, 2, 14, 13),  # split col2im, blocks of rows
 ])
 def test_conv_deterministic_across_runs_and_threads(case):
     assert_same_bits_on_each_thread_count(lambda: _run_conv(case, seed=7)[1], repeats=2)

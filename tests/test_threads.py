@@ -1,5 +1,7 @@
 """The kernels' thread pool and per-product BLAS threads (minikeras.kernels.threads)."""
+import sys
 import threading
+import types
 
 import numba
 import numpy as np
@@ -183,3 +185,22 @@ def test_pool_threads_follows_numba_set_num_threads_in_each_thread():
         assert threads.pool_threads() == numba.config.NUMBA_NUM_THREADS
     finally:
         numba.set_num_threads(before)
+
+
+def test_blas_libraries_are_looked_up_again_after_an_import(monkeypatch):
+    threadpoolctl = pytest.importorskip('threadpoolctl')
+    threads._blas_libraries()
+    scans = []
+    real_controller = threadpoolctl.ThreadpoolController
+
+    def counting_controller():
+        scans.append(1)
+        return real_controller()
+
+    monkeypatch.setattr(threadpoolctl, 'ThreadpoolController', counting_controller)
+    threads._blas_libraries()
+    assert scans == []   # nothing imported since the last look-up
+    monkeypatch.setitem(sys.modules, 'minikeras_test_freshly_imported',
+                        types.ModuleType('minikeras_test_freshly_imported'))
+    threads._blas_libraries()
+    assert scans == [1]

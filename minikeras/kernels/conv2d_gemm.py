@@ -316,14 +316,23 @@ def gemm_backward_input(dout, w, dx, sh, sw, pt, pl):
     rows of dx: parallel at any batch size; its products sum over F*KH*KW).
     Otherwise: dcols = w.T @ dout per block (a product summing over F),
     added back onto dx (col2im), the blocks of one group of samples in
-    order."""
+    order. A stride-1 batch too small to share out takes that second way,
+    its products and additions split over the threads
+    (_backward_input_in_turn), unless the flipped kernel is the smaller copy:
+    flipping copies F*C*KH*KW floats and then builds cols of F*KH*KW rows,
+    where the additions add C*KH*KW rows, so the second way is taken when
+    F*C >= (C - F) * (the batch's output positions) (VGG16's 14x14 layers,
+    where the flip of a 512 x 512 kernel cost more than its product)."""
     N, C, H, W = dx.shape
     F, _, KH, KW = w.shape
+    OH, OW = dout.shape[2], dout.shape[3]
+    if sh == 1 and sw == 1 and N < _MIN_TASKS and F * C >= (C - F) * N * OH * OW:
+        _backward_input_in_turn(dout, w, dx, sh, sw, pt, pl)
+        return
     if sh == 1 and sw == 1 and (F <= C or N < _MIN_TASKS):
         gemm_forward(dout, _flipped_swapped(w), np.zeros(C, np.float32), dx,
                      1, 1, KH - 1 - pt, KW - 1 - pl)
         return
-    OH, OW = dout.shape[2], dout.shape[3]
     wt = np.ascontiguousarray(w.reshape(F, C * KH * KW).T)
     samples, rows = _plan(N, C, KH, KW, OH, OW)
     blocks = _blocks(N, OH, samples, rows)
@@ -340,6 +349,38 @@ def gemm_backward_input(dout, w, dx, sh, sw, pt, pl):
 
     threads.blas_threads(1)
     threads.run_tasks(task, len(blocks) // per_task)
+
+
+def _backward_input_in_turn(dout, w, dx, sh, sw, pt, pl):
+    """gemm_backward_input for a batch too small to share out by samples
+    (each block then holds one sample's rows, see _plan): the blocks in
+    turn, each dcols = w.T @ dout split over the threads by `threads.matmul`
+    (w.T a transposed view, which BLAS reads as is), then added back onto
+    dx by ranges of channels, one task each. The rows of dcols added into a
+    channel of dx are that channel's only, so the ranges are independent,
+    and each range adds its blocks in order: the result does not depend on
+    the thread count."""
+    N, C, H, W = dx.shape
+    F, _, KH, KW = w.shape
+    OH, OW = dout.shape[2], dout.shape[3]
+    taps = KH * KW
+    wt = w.reshape(F, C * taps).T
+    blocks = _blocks(N, OH, *_plan(N, C, KH, KW, OH, OW))
+    parts = max(1, min(_MIN_TASKS, C))
+    channels = [(C * k // parts, C * (k + 1) // parts) for k in range(parts)]
+    _zero_samples(dx, 0, N)
+    threads.blas_threads(1)
+    for n0, m, i0, i1 in blocks:
+        d = np.empty((F, m * (i1 - i0) * OW), np.float32)
+        _gather_dout(dout, n0, m, i0, i1, d)
+        dcols = threads.matmul(wt, d)
+
+        def add(k, n0=n0, i0=i0, i1=i1, dcols=dcols):
+            c0, c1 = channels[k]
+            # one sample (m = 1): dx[n0:n0+1, c0:c1] is C-contiguous
+            _col2im_add(dcols[c0 * taps:c1 * taps], dx[n0:n0 + 1, c0:c1], 0, 1, i0, i1,
+                        KH, KW, sh, sw, pt, pl, OW)
+        threads.run_tasks(add, parts)
 
 
 def gemm_backward_weights(x, dout, dw, db, sh, sw, pt, pl):

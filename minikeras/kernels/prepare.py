@@ -125,13 +125,15 @@ def steps():
     """The compilation steps, in the order the child runs them: the
     activations' derivatives, the backward kernels of the direct
     convolutions, pooling, then the matrix-product path (wide layers, and
-    the stride-1 input gradient of small batches), the Winograd path (wide
-    3x3 layers), the shifted products (wide stride-1 layers), the upsampling
-    gradient and the phases of a convolution after an upsampling, the
-    strided direct loops, and the forward kernels last."""
+    the stride-1 input gradient of small batches, by col2im or by the
+    flipped kernel), the Winograd path (wide 3x3 layers), the shifted
+    products (wide stride-1 layers), the upsampling gradient and the phases
+    of a convolution after an upsampling, the strided direct loops, and the
+    forward kernels last."""
     direct_back, direct_fwd = _conv(2, 4, 3, 1, 0)
     wide_back, wide_fwd = _conv(2, 64, 3, 2, 1)
     small_batch_back, _ = _conv(16, 16, 3, 1, 1)
+    flipped_back, _ = _conv(64, 16, 3, 1, 1)
     strided_back, strided_fwd = _conv(1, 2, 3, 2, 1)
     shifted_back, shifted_fwd = _shifted()
     upsample_back, upsample_fwd = _upsampling()
@@ -139,8 +141,9 @@ def steps():
     pool = _pooling()
     activation_back, activation_fwd, bias_fwd = _elementwise()
     return (activation_back + [direct_back, pool[0], pool[1], wide_back, small_batch_back,
-                               wide_fwd, _winograd(), shifted_back, shifted_fwd, upsample_back,
-                               phases_back, pool[2], pool[3], strided_back, strided_fwd, bias_fwd]
+                               flipped_back, wide_fwd, _winograd(), shifted_back, shifted_fwd,
+                               upsample_back, phases_back, pool[2], pool[3], strided_back,
+                               strided_fwd, bias_fwd]
             + activation_fwd + [direct_fwd, upsample_fwd, phases_fwd])
 
 

@@ -25,6 +25,7 @@ The pool has `numba.get_num_threads()` threads (NUMBA_NUM_THREADS, or
 `numba.set_num_threads`), so one setting controls every kernel.
 """
 import os
+import sys
 import threading
 
 import numpy as np
@@ -262,26 +263,30 @@ def run_range_calls(calls):
 # BLAS threads
 # ---------------------------------------------------------------------------
 
-_BLAS = None   # list of (setter, getter) for NumPy's BLAS libraries, once found
+_BLAS = None   # threadpoolctl's controllers of the BLAS libraries loaded, once found
+_BLAS_MODULES = 0   # len(sys.modules) when they were found
 _LOCAL_SETTERS = []
 
 
 def _blas_libraries():
-    global _BLAS
-    if _BLAS is None:
-        found = []
+    """The BLAS libraries in the process. Looked up again after an import,
+    since a module imported later (SciPy's own OpenBLAS) may bring one."""
+    global _BLAS, _BLAS_MODULES
+    if _BLAS is None or len(sys.modules) != _BLAS_MODULES:
         try:
             from threadpoolctl import ThreadpoolController
             controllers = ThreadpoolController().select(user_api='blas').lib_controllers
         except Exception:  # threadpoolctl missing or unable to inspect: leave BLAS alone
             controllers = []
+        setters = []
         for controller in controllers:
-            found.append(controller)
             local = getattr(getattr(controller, 'dynlib', None),
                             'openblas_set_num_threads_local', None)
             if local is not None:
-                _LOCAL_SETTERS.append(local)
-        _BLAS = found
+                setters.append(local)
+        _LOCAL_SETTERS[:] = setters
+        _BLAS = list(controllers)
+        _BLAS_MODULES = len(sys.modules)
     return _BLAS
 
 
