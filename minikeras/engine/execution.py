@@ -104,6 +104,8 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
     other_rows_state = {}
     records = []
     penalty = 0.
+    # {id(tensor): (the tensor it upsamples, factors)}, see _forward_on_upsampled
+    upsampled = {}
     # nothing to follow for backprop (prediction, evaluation): no bookkeeping
     tracking = bool(need_backprop or carries or wanted)
     for node in nodes:
@@ -114,6 +116,7 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
         # a call made with training=True/False runs in that phase (Keras 2)
         node_phase = getattr(node, 'forced_training', training)
         split = False
+        record_node = node
         if isinstance(layer, Container):
             outs, backprop, inner_penalty, out_masks = layer._run_masked(
                 args, node_phase, need_backprop, need_input, in_masks)
@@ -137,8 +140,14 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
                 other_rows_state[id(node.output_tensors[0])] = \
                     'unchanged' if reused else 'computed'
             else:
-                out, backprop = _forward_naming_layer(layer, x, node_phase, need_input,
-                                                      mask_argument(layer, mask))
+                fused = _forward_on_upsampled(layer, node, upsampled, values, node_phase,
+                                              need_input, mask, wanted, row_sets)
+                if fused is not None:
+                    (out, backprop), record_node = fused
+                else:
+                    out, backprop = _forward_naming_layer(layer, x, node_phase, need_input,
+                                                          mask_argument(layer, mask))
+            _note_upsampling(layer, node, mask, upsampled)
             outs = list(out) if len(node.output_tensors) > 1 else [out]
             regularizer = layer.activity_regularizer
             if regularizer is not None:
@@ -158,6 +167,7 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
         if split:
             out_rows = rows
         elif need_input and not own_weights and len(node.output_tensors) == 1 and \
+                record_node is node and \
                 not isinstance(layer, Container) and id(node.output_tensors[0]) not in wanted:
             input_rows = [row_sets.get(id(t)) if id(t) in carries else ()
                           for t in node.input_tensors]
@@ -177,7 +187,7 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
             if out_rows is not None:
                 row_sets[id(node.output_tensors[0])] = out_rows
             if need_backprop:
-                records.append((node, backprop, need_input, split))
+                records.append((record_node, backprop, need_input, split))
         elif any(id(t) in wanted for t in node.output_tensors):
             carries.update(id(t) for t in node.output_tensors)
 
@@ -220,6 +230,50 @@ def run_nodes(nodes, feeds, training, need_backprop, carried=(), wanted=(), mask
                 found[key] = g
         return found
     return values, backprop_all, penalty, masks
+
+
+class _NodeReading(object):
+    """A node seen as reading `inputs` in place of its own input tensors."""
+
+    def __init__(self, node, inputs):
+        self.outbound_layer = node.outbound_layer
+        self.output_tensors = node.output_tensors
+        self.input_tensors = inputs
+
+
+def _note_upsampling(layer, node, mask, upsampled):
+    """Notes in `upsampled` the output of a layer that repeats its input
+    (nearest-neighbour upsampling: `nearest_upsampling()` gives the factors)."""
+    upsampling = getattr(layer, 'nearest_upsampling', None)
+    if upsampling is None or mask is not None or len(node.input_tensors) != 1 \
+            or len(node.output_tensors) != 1:
+        return
+    factors = upsampling()
+    if factors is not None:
+        upsampled[id(node.output_tensors[0])] = (node.input_tensors[0], factors)
+
+
+def _forward_on_upsampled(layer, node, upsampled, values, training, need_input, mask, wanted,
+                          row_sets):
+    """A layer reading the output of an upsampling layer may compute from
+    the upsampling's input instead (`forward_on_upsampled`: fewer
+    multiplications). Then ((y, backprop), the node as reading that input):
+    its backprop gives the gradient of the input before the upsampling, and
+    any other use of the upsampled tensor still reaches it through the
+    upsampling layer's backprop. None where it does not apply."""
+    compute = getattr(layer, 'forward_on_upsampled', None)
+    if compute is None or mask is not None or len(node.input_tensors) != 1 \
+            or len(node.output_tensors) != 1:
+        return None
+    t = node.input_tensors[0]
+    source = upsampled.get(id(t))
+    if source is None or id(t) in wanted or id(t) in row_sets or id(source[0]) in row_sets:
+        return None
+    result = compute(values[id(source[0])], source[1], training=training,
+                     need_input_grad=need_input)
+    if result is None:
+        return None
+    return result, _NodeReading(node, [source[0]])
 
 
 def _accumulate(grads, key, grad, owned=None):

@@ -88,6 +88,24 @@ def _upsampling():
             lambda: upsample2d_forward(x, np.empty_like(dy), 2, 2))
 
 
+def _upsampled_phases():
+    """conv2d_upsampled's copies between the phases and the planes, and its
+    folding of the kernel's taps (a 5x5 layer after an upsampling), called
+    directly on tiny arrays."""
+    from .conv2d_upsampled import _fold_taps, _phases_to_planes, _planes_to_phases, _unfold_taps
+    z, out, w, folded = _arrays((1, 4, 2, 2), (1, 1, 4, 4), (1, 1, 5, 5), (2, 2, 1, 1, 3, 3))
+    taps = np.array([[0, 0, 1, 1, 2], [0, 1, 1, 2, 2]])
+
+    def backward():
+        _planes_to_phases(out, 2, 2, np.empty_like(z), 0, 1)
+        _unfold_taps(folded, taps, taps, np.empty_like(w))
+
+    def forward():
+        _fold_taps(w, taps, taps, np.empty_like(folded))
+        _phases_to_planes(z, 2, 2, np.empty_like(out), 0, 1)
+    return backward, forward
+
+
 def _elementwise():
     from .elementwise import (LINEAR, RELU, SIGMOID, TANH, activation_backward,
                               activation_forward, bias_activation_forward)
@@ -116,9 +134,10 @@ def steps():
     activations' derivatives, the backward kernels of the direct
     convolutions, pooling, then the matrix-product path (wide layers, and
     the stride-1 input gradient of small batches, by col2im or by the
-    flipped kernel), the Winograd path (wide
-    3x3 layers), the shifted products (wide stride-1 layers), the upsampling
-    gradient, the strided direct loops, and the forward kernels last."""
+    flipped kernel), the Winograd path (wide 3x3 layers), the shifted
+    products (wide stride-1 layers), the upsampling gradient and the phases
+    of a convolution after an upsampling, the strided direct loops, and the
+    forward kernels last."""
     direct_back, direct_fwd = _conv(2, 4, 3, 1, 0)
     wide_back, wide_fwd = _conv(2, 64, 3, 2, 1)
     small_batch_back, _ = _conv(16, 16, 3, 1, 1)
@@ -126,12 +145,14 @@ def steps():
     strided_back, strided_fwd = _conv(1, 2, 3, 2, 1)
     shifted_back, shifted_fwd = _shifted()
     upsample_back, upsample_fwd = _upsampling()
+    phases_back, phases_fwd = _upsampled_phases()
     pool = _pooling()
     activation_back, activation_fwd, bias_fwd = _elementwise()
     return (activation_back + [direct_back, pool[0], pool[1], wide_back, small_batch_back,
-                               flipped_back, wide_fwd, _winograd(), shifted_back, shifted_fwd, upsample_back,
-                               pool[2], pool[3], strided_back, strided_fwd, bias_fwd]
-            + activation_fwd + [direct_fwd, upsample_fwd])
+                               flipped_back, wide_fwd, _winograd(), shifted_back, shifted_fwd,
+                               upsample_back, phases_back, pool[2], pool[3], strided_back,
+                               strided_fwd, bias_fwd]
+            + activation_fwd + [direct_fwd, upsample_fwd, phases_fwd])
 
 
 def compile_all():
