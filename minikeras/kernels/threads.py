@@ -354,7 +354,7 @@ def matmul(a, b, out=None):
     return out
 
 
-def matmul_tasks(a, b, out=None):
+def matmul_tasks(a, b, out=None, bias=None):
     """(out, tasks): a @ b as `matmul` computes it, each of its blocks a
     callable without arguments (one for a product too small to cut), for
     `run_all`, so that several products share one call of the threads.
@@ -364,13 +364,22 @@ def matmul_tasks(a, b, out=None):
         a: float32 array (M, K).
         b: float32 array (K, N).
         out: optional C-contiguous float32 array (M, N) to write into.
+        bias: optional float32 array (N,), added to each block by the task
+            that computed it (the sums of `out += bias` after the product,
+            without a serial pass over `out`).
     """
     M, K = a.shape
     N = b.shape[1]
     if out is None:
         out = np.empty((M, N), np.float32)
+
+    def product(a_part, b_part, out_part, bias_part):
+        np.matmul(a_part, b_part, out=out_part)
+        if bias_part is not None:
+            out_part += bias_part
+
     if 2.0 * M * K * N < BLAS_PARALLEL_FLOP:
-        return out, [lambda: np.matmul(a, b, out=out)]
+        return out, [lambda: product(a, b, out, bias)]
     by_rows = M >= N
     length = M if by_rows else N
     step = max(_SPLIT_ALIGN, -(-length // _SPLIT_BLOCKS) // _SPLIT_ALIGN * _SPLIT_ALIGN)
@@ -378,8 +387,9 @@ def matmul_tasks(a, b, out=None):
     def block(lo):
         hi = min(length, lo + step)
         if by_rows:
-            return lambda: np.matmul(a[lo:hi], b, out=out[lo:hi])
-        return lambda: np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
+            return lambda: product(a[lo:hi], b, out[lo:hi], bias)
+        return lambda: product(a, b[:, lo:hi], out[:, lo:hi],
+                               None if bias is None else bias[lo:hi])
 
     return out, [block(lo) for lo in range(0, length, step)]
 
