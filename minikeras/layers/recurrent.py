@@ -46,9 +46,11 @@ def _fraction(layer_name, class_name, arg, value):
 
 def _dropout_masks(count, batch, size, p):
     """`count` masks (count, batch, size) of Keras's K.dropout on ones: kept
-    with probability 1 - p, scaled by 1 / (1 - p)."""
+    with probability 1 - p, scaled by 1 / (1 - p). A uniform draw below
+    1 - p is K.dropout's binomial draw in distribution, at a third of the
+    cost of NumPy's binomial sampler (as Embedding's dropout draws)."""
     retain = 1. - p
-    keep = np.random.binomial(1, retain, size=(count, batch, size)).astype('float32')
+    keep = (np.random.random_sample((count, batch, size)) < retain).astype('float32')
     keep *= np.float32(1. / retain)
     return keep
 
