@@ -24,13 +24,14 @@ Two pieces, both plain Python:
 The pool has `numba.get_num_threads()` threads (NUMBA_NUM_THREADS, or
 `numba.set_num_threads`), so one setting controls every kernel.
 """
+import functools
 import os
 import threading
 
 import numpy as np
 
-__all__ = ['run_tasks', 'run_ranges', 'run_range_calls', 'pool_threads', 'blas_threads', 'kernel_blas',
-           'matmul', 'matmul_tasks', 'run_all',
+__all__ = ['run_tasks', 'run_ranges', 'range_tasks', 'run_range_calls', 'pool_threads',
+           'blas_threads', 'kernel_blas', 'matmul', 'matmul_tasks', 'run_all',
            'BLAS_PARALLEL_FLOP']
 
 # A matrix product of at least this many FLOP (2*M*N*K) runs on every
@@ -212,17 +213,33 @@ def run_ranges(kernel, count, work, *args):
         work: number, the total work of the call.
         *args: the kernel's other arguments.
     """
-    workers = pool_threads()
-    pieces = int(min(count, workers * _TASKS_PER_THREAD, max(1, work // _MIN_TASK_WORK)))
-    if workers == 1 or pieces <= 1:
+    bounds = _range_bounds(count, work)
+    if len(bounds) == 2:
         kernel(*(args + (0, count)))
         return
-    bounds = [count * k // pieces for k in range(pieces + 1)]
 
     def task(t):
         kernel(*(args + (bounds[t], bounds[t + 1])))
 
-    run_tasks(task, pieces, workers)
+    run_tasks(task, len(bounds) - 1)
+
+
+def range_tasks(kernel, count, work, *args):
+    """The calls `run_ranges(kernel, count, work, *args)` makes, as callables
+    without arguments for `run_all`, so that they share one call of the
+    threads with other tasks."""
+    bounds = _range_bounds(count, work)
+    return [functools.partial(kernel, *(args + (lo, hi)))
+            for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def _range_bounds(count, work):
+    """run_ranges' ranges: [0, count] alone for one thread or one piece."""
+    workers = pool_threads()
+    pieces = int(min(count, workers * _TASKS_PER_THREAD, max(1, work // _MIN_TASK_WORK)))
+    if workers == 1 or pieces <= 1:
+        return [0, count]
+    return [count * k // pieces for k in range(pieces + 1)]
 
 
 def run_range_calls(calls):

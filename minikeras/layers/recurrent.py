@@ -632,17 +632,16 @@ class _FusedCell(Recurrent):
                                                              np.transpose(W[:, cols]),
                                                              per_gate[g])[1]
                 kernel_threads.run_all(tasks)
-                for finish_dW in finishers:
-                    finish_dW()
-                dU = finish_dU()
-                self._add_concatenated_gradients(dW, dU, db)
-                if per_gate is None:
-                    return None
-                # sum_g (dz_g W_g.T) * mask_g, batch-major and in the input's time order
-                dx = np.empty((batch, steps, input_dim), 'float32')
-                kernel_threads.run_ranges(kernels.gather_input_gradient, steps, per_gate.size,
-                                          per_gate.reshape(gates, steps, batch, input_dim),
-                                          w_mask, self.go_backwards, dx)
+                # one more call: the sums of the products' parts, and
+                # dx = sum_g (dz_g W_g.T) * mask_g, batch-major and in the input's time order
+                dx = None if per_gate is None else np.empty((batch, steps, input_dim), 'float32')
+                gather = [] if dx is None else kernel_threads.range_tasks(
+                    kernels.gather_input_gradient, steps, per_gate.size,
+                    per_gate.reshape(gates, steps, batch, input_dim), w_mask, self.go_backwards,
+                    dx)
+                dU = []
+                kernel_threads.run_all(finishers + [lambda: dU.append(finish_dU())] + gather)
+                self._add_concatenated_gradients(dW, dU[0], db)
                 return dx
             self._add_concatenated_gradients(dW, finish_dU(), db)
             if dx is None:
