@@ -95,8 +95,10 @@ def test_gather_rows_is_numpy_lookup_bit_for_bit():
 
 
 def test_zero_rows_clears_the_listed_rows_only():
-    table = np.arange(24, dtype='float32').reshape(6, 4) + 1
-    embedding_kernels.zero_rows(table, np.array([4, 1, 4], 'int64'))
     expected = np.arange(24, dtype='float32').reshape(6, 4) + 1
     expected[[1, 4]] = 0.
-    assert np.array_equal(table, expected)
+    for bounds in ([0, 6], [0, 2, 4, 5, 6]):  # whole, and in ranges of table rows
+        table = np.arange(24, dtype='float32').reshape(6, 4) + 1
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            embedding_kernels.zero_rows(table, np.array([4, 1, 4], 'int64'), lo, hi)
+        assert np.array_equal(table, expected)

@@ -23,9 +23,11 @@ def test_add_rows_is_np_add_at_bit_for_bit():
     for scaled in (False, True):
         expected = start.copy()
         np.add.at(expected, indices, rows * keep[indices][:, None] if scaled else rows)
-        got = start.copy()
-        embedding.add_rows(got, indices, rows, keep, scaled)
-        np.testing.assert_array_equal(got, expected)
+        for bounds in ([0, 40], [0, 13, 14, 40]):  # whole, and in ranges of table rows
+            got = start.copy()
+            for lo, hi in zip(bounds[:-1], bounds[1:]):
+                embedding.add_rows(got, indices, rows, keep, scaled, lo, hi)
+            np.testing.assert_array_equal(got, expected)
 
 
 class _TracedLSTM(LSTM):

@@ -82,6 +82,22 @@ def test_run_ranges_covers_the_range_in_order_pieces(count, work):
     assert all(lo < hi for lo, hi in pieces)
 
 
+@pytest.mark.parametrize('count,work', [(1, 10), (5, 1 << 30), (100, 1 << 30), (9, 3 << 16)])
+def test_range_tasks_are_the_calls_of_run_ranges(count, work):
+    pieces = []
+    lock = threading.Lock()
+
+    def kernel(tag, lo, hi):
+        with lock:
+            pieces.append((tag, lo, hi))
+
+    threads.run_ranges(kernel, count, work, 'run')
+    for task in threads.range_tasks(kernel, count, work, 'task'):
+        task()
+    assert sorted(p[1:] for p in pieces if p[0] == 'run') == \
+        [p[1:] for p in pieces if p[0] == 'task']
+
+
 @pytest.mark.parametrize('sizes', [[1], [3, 5], [401408, 512, 262144, 512, 5120, 10],
                                    [1 << 20, 0, 7]])
 def test_run_range_calls_covers_every_call_once_in_ranges_set_by_the_sizes(sizes):
@@ -141,6 +157,21 @@ def test_matmul_matches_numpy_and_is_deterministic_across_threads(M, K, N):
     np.testing.assert_allclose(results[0], reference, rtol=1e-4, atol=1e-3 * np.sqrt(K))
     for other in results[1:]:
         assert other.tobytes() == results[0].tobytes()
+
+
+@pytest.mark.parametrize('M,K,N', [(2560, 128, 128), (100, 256, 128), (64, 128, 1000)])
+def test_matmul_tasks_with_a_bias_add_it_as_numpy_does_after_the_product(M, K, N):
+    rng = np.random.default_rng(M + N)
+    a = rng.standard_normal((M, K)).astype(np.float32)
+    b = rng.standard_normal((K, N)).astype(np.float32)
+    bias = rng.standard_normal(N).astype(np.float32)
+    expected = threads.matmul(a, b)
+    expected += bias
+    wide = np.full((M, N + 5), np.nan, np.float32)  # into a view with longer rows
+    out, tasks = threads.matmul_tasks(a, b, wide[:, 2:N + 2], bias=bias)
+    threads.run_all(tasks)
+    assert out.tobytes() == expected.tobytes()
+    assert np.isnan(wide[:, :2]).all() and np.isnan(wide[:, N + 2:]).all()
 
 
 def test_matmul_keeps_other_dtypes():

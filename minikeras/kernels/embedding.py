@@ -12,9 +12,12 @@ over its vocabulary; not read when `scaled` is False).
 - `add_rows`: row k adds `rows[k] * keep[indices[k]]` (`rows` (N, D) the
   gradient of each looked-up row) into `table[indices[k]]`, in the order of
   k, as `np.add.at` does, so the sums are bit-identical to it; only the
-  touched rows are visited. Serial, hence deterministic.
-- `zero_rows`: table[indices[k]] = 0 for every k: a gradient table whose
-  only non-zero rows are known is cleared without a pass over all of it.
+  touched rows are visited. For the table rows [lo, hi) only: each call
+  scans every k and skips the others' rows, so that `threads.run_ranges`
+  can spread it over table rows while each row's sum keeps its order.
+- `zero_rows`: table[indices[k]] = 0 for every k whose row is in [lo, hi):
+  a gradient table whose only non-zero rows are known is cleared without a
+  pass over all of it.
 """
 import numba
 
@@ -39,10 +42,12 @@ def gather_rows(table, indices, keep, scaled, out, lo, hi):
 
 
 @numba.njit(**_OPTIONS)
-def add_rows(table, indices, rows, keep, scaled):
+def add_rows(table, indices, rows, keep, scaled, lo, hi):
     width = table.shape[1]
     for k in range(indices.shape[0]):
         row = indices[k]
+        if row < lo or row >= hi:
+            continue
         if scaled:
             factor = keep[row]
             for j in range(width):
@@ -53,9 +58,12 @@ def add_rows(table, indices, rows, keep, scaled):
 
 
 @numba.njit(**_OPTIONS)
-def zero_rows(table, indices):
+def zero_rows(table, indices, lo, hi):
     zero = table.dtype.type(0)
     for k in range(indices.shape[0]):
-        target = table[indices[k]]
+        row = indices[k]
+        if row < lo or row >= hi:
+            continue
+        target = table[row]
         for j in range(target.shape[0]):
             target[j] = zero

@@ -24,14 +24,15 @@ Two pieces, both plain Python:
 The pool has `numba.get_num_threads()` threads (NUMBA_NUM_THREADS, or
 `numba.set_num_threads`), so one setting controls every kernel.
 """
+import functools
 import os
 import sys
 import threading
 
 import numpy as np
 
-__all__ = ['run_tasks', 'run_ranges', 'run_range_calls', 'pool_threads', 'blas_threads', 'kernel_blas',
-           'matmul', 'matmul_tasks', 'run_all',
+__all__ = ['run_tasks', 'run_ranges', 'range_tasks', 'run_range_calls', 'pool_threads',
+           'blas_threads', 'kernel_blas', 'matmul', 'matmul_tasks', 'run_all',
            'BLAS_PARALLEL_FLOP']
 
 # A matrix product of at least this many FLOP (2*M*N*K) runs on every
@@ -213,17 +214,33 @@ def run_ranges(kernel, count, work, *args):
         work: number, the total work of the call.
         *args: the kernel's other arguments.
     """
-    workers = pool_threads()
-    pieces = int(min(count, workers * _TASKS_PER_THREAD, max(1, work // _MIN_TASK_WORK)))
-    if workers == 1 or pieces <= 1:
+    bounds = _range_bounds(count, work)
+    if len(bounds) == 2:
         kernel(*(args + (0, count)))
         return
-    bounds = [count * k // pieces for k in range(pieces + 1)]
 
     def task(t):
         kernel(*(args + (bounds[t], bounds[t + 1])))
 
-    run_tasks(task, pieces, workers)
+    run_tasks(task, len(bounds) - 1)
+
+
+def range_tasks(kernel, count, work, *args):
+    """The calls `run_ranges(kernel, count, work, *args)` makes, as callables
+    without arguments for `run_all`, so that they share one call of the
+    threads with other tasks."""
+    bounds = _range_bounds(count, work)
+    return [functools.partial(kernel, *(args + (lo, hi)))
+            for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def _range_bounds(count, work):
+    """run_ranges' ranges: [0, count] alone for one thread or one piece."""
+    workers = pool_threads()
+    pieces = int(min(count, workers * _TASKS_PER_THREAD, max(1, work // _MIN_TASK_WORK)))
+    if workers == 1 or pieces <= 1:
+        return [0, count]
+    return [count * k // pieces for k in range(pieces + 1)]
 
 
 def run_range_calls(calls):
@@ -359,7 +376,7 @@ def matmul(a, b, out=None):
     return out
 
 
-def matmul_tasks(a, b, out=None):
+def matmul_tasks(a, b, out=None, bias=None):
     """(out, tasks): a @ b as `matmul` computes it, each of its blocks a
     callable without arguments (one for a product too small to cut), for
     `run_all`, so that several products share one call of the threads.
@@ -369,13 +386,22 @@ def matmul_tasks(a, b, out=None):
         a: float32 array (M, K).
         b: float32 array (K, N).
         out: optional C-contiguous float32 array (M, N) to write into.
+        bias: optional float32 array (N,), added to each block by the task
+            that computed it (the sums of `out += bias` after the product,
+            without a serial pass over `out`).
     """
     M, K = a.shape
     N = b.shape[1]
     if out is None:
         out = np.empty((M, N), np.float32)
+
+    def product(a_part, b_part, out_part, bias_part):
+        np.matmul(a_part, b_part, out=out_part)
+        if bias_part is not None:
+            out_part += bias_part
+
     if 2.0 * M * K * N < BLAS_PARALLEL_FLOP:
-        return out, [lambda: np.matmul(a, b, out=out)]
+        return out, [lambda: product(a, b, out, bias)]
     by_rows = M >= N
     length = M if by_rows else N
     step = max(_SPLIT_ALIGN, -(-length // _SPLIT_BLOCKS) // _SPLIT_ALIGN * _SPLIT_ALIGN)
@@ -383,8 +409,9 @@ def matmul_tasks(a, b, out=None):
     def block(lo):
         hi = min(length, lo + step)
         if by_rows:
-            return lambda: np.matmul(a[lo:hi], b, out=out[lo:hi])
-        return lambda: np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
+            return lambda: product(a[lo:hi], b, out[lo:hi], bias)
+        return lambda: product(a, b[:, lo:hi], out[:, lo:hi],
+                               None if bias is None else bias[lo:hi])
 
     return out, [block(lo) for lo in range(0, length, step)]
 

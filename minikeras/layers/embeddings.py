@@ -139,13 +139,14 @@ class Embedding(Layer):
                 if known is None:
                     grad.fill(0.)
                 else:
-                    embedding_kernels.zero_rows(grad, known)
+                    kernel_threads.run_ranges(embedding_kernels.zero_rows, grad.shape[0],
+                                              known.shape[0] * self.output_dim, grad, known)
                 known = flat
             elif known is not None:
                 known = np.concatenate([known, flat])
-            embedding_kernels.add_rows(grad, flat, rows,
-                                       keep if keep is not None else _NO_KEEP,
-                                       keep is not None)
+            kernel_threads.run_ranges(embedding_kernels.add_rows, grad.shape[0], rows.size, grad,
+                                      flat, rows, keep if keep is not None else _NO_KEEP,
+                                      keep is not None)
             # a regularizer's gradient is added into every row after backprop
             # (and a list longer than the table is no saving)
             unknown = self.weight_regularizers or (known is not None and

@@ -46,9 +46,11 @@ def _fraction(layer_name, class_name, arg, value):
 
 def _dropout_masks(count, batch, size, p):
     """`count` masks (count, batch, size) of Keras's K.dropout on ones: kept
-    with probability 1 - p, scaled by 1 / (1 - p)."""
+    with probability 1 - p, scaled by 1 / (1 - p). A uniform draw below
+    1 - p is K.dropout's binomial draw in distribution, at a third of the
+    cost of NumPy's binomial sampler (as Embedding's dropout draws)."""
     retain = 1. - p
-    keep = np.random.binomial(1, retain, size=(count, batch, size)).astype('float32')
+    keep = (np.random.random_sample((count, batch, size)) < retain).astype('float32')
     keep *= np.float32(1. / retain)
     return keep
 
@@ -540,7 +542,6 @@ class _FusedCell(Recurrent):
         if self.go_backwards:
             mask_tm = np.ascontiguousarray(mask_tm[::-1])
         masked_inputs = []
-        matmul = kernel_threads.matmul  # the large products on every kernel thread
         columns = np.empty((steps, batch), 'int64') if w_mask is None else None
         if columns is not None and kernels.one_hot_columns(x, self.go_backwards, columns):
             # one-hot input vectors: the projection is a lookup of rows of W
@@ -553,8 +554,9 @@ class _FusedCell(Recurrent):
             x_tm = x.transpose(1, 0, 2)
             x_tm = np.ascontiguousarray(x_tm[::-1] if self.go_backwards else x_tm)
             flat = x_tm.reshape(steps * batch, input_dim)
-            xp = matmul(flat, W)
-            xp += b
+            # the bias added by each block's task: no serial pass over xp
+            xp, tasks = kernel_threads.matmul_tasks(flat, W, bias=b)
+            kernel_threads.run_all(tasks)
         else:
             # each gate's masked input, time-major (and reversed for go_backwards)
             masked = np.empty((gates, steps, batch, input_dim), 'float32')
@@ -565,9 +567,9 @@ class _FusedCell(Recurrent):
             tasks = []  # every gate's product in one call of the threads
             for g in range(gates):
                 cols = slice(g * n, (g + 1) * n)
-                tasks += kernel_threads.matmul_tasks(masked_inputs[g], W[:, cols], xp[:, cols])[1]
+                tasks += kernel_threads.matmul_tasks(masked_inputs[g], W[:, cols], xp[:, cols],
+                                                     bias=b[cols])[1]
             kernel_threads.run_all(tasks)
-            xp += b
         xp = xp.reshape(steps, batch, gates * n)
         gate_masks = u_mask is not None
         mu = u_mask if gate_masks else np.ones((gates, 1, 1), 'float32')
@@ -597,6 +599,9 @@ class _FusedCell(Recurrent):
             finish_dU, tasks = self._recurrent_weight_gradient_tasks(cache, dz_flat, mu,
                                                                      gate_masks, steps, batch)
             dx = None
+            if columns is None:  # the bias gradient: one more task of the same call
+                db = np.empty(gates * n, 'float32')
+                tasks.append(lambda: np.sum(dz_flat, axis=0, out=db))
             if columns is not None:
                 if need_input_grad:
                     dx, dx_tasks = kernel_threads.matmul_tasks(dz_flat, np.transpose(W))
@@ -610,7 +615,6 @@ class _FusedCell(Recurrent):
                     dx, dx_tasks = kernel_threads.matmul_tasks(dz_flat, np.transpose(W))
                     tasks += dx_tasks
                 kernel_threads.run_all(tasks)
-                db = dz_flat.sum(axis=0)
                 dW = finish_dW()
             else:
                 dW = np.empty_like(W)
@@ -628,18 +632,16 @@ class _FusedCell(Recurrent):
                                                              np.transpose(W[:, cols]),
                                                              per_gate[g])[1]
                 kernel_threads.run_all(tasks)
-                for finish_dW in finishers:
-                    finish_dW()
-                db = dz_flat.sum(axis=0)
-                dU = finish_dU()
-                self._add_concatenated_gradients(dW, dU, db)
-                if per_gate is None:
-                    return None
-                # sum_g (dz_g W_g.T) * mask_g, batch-major and in the input's time order
-                dx = np.empty((batch, steps, input_dim), 'float32')
-                kernel_threads.run_ranges(kernels.gather_input_gradient, steps, per_gate.size,
-                                          per_gate.reshape(gates, steps, batch, input_dim),
-                                          w_mask, self.go_backwards, dx)
+                # one more call: the sums of the products' parts, and
+                # dx = sum_g (dz_g W_g.T) * mask_g, batch-major and in the input's time order
+                dx = None if per_gate is None else np.empty((batch, steps, input_dim), 'float32')
+                gather = [] if dx is None else kernel_threads.range_tasks(
+                    kernels.gather_input_gradient, steps, per_gate.size,
+                    per_gate.reshape(gates, steps, batch, input_dim), w_mask, self.go_backwards,
+                    dx)
+                dU = []
+                kernel_threads.run_all(finishers + [lambda: dU.append(finish_dU())] + gather)
+                self._add_concatenated_gradients(dW, dU[0], db)
                 return dx
             self._add_concatenated_gradients(dW, finish_dU(), db)
             if dx is None:
