@@ -94,8 +94,9 @@ __all__ = ['use_winograd', 'winograd_tile', 'winograd_forward', 'winograd_backwa
 # m = 4 with a small U (64 and 128 channels) in blocks of _TILES4 tiles,
 # whose V and M (36 x 64 x 64 floats each) stay in L2; with a larger U (256
 # channels on 56x56 planes) as m = 2: a whole 56x56 plane at 256 channels is
-# one block, 1.1-1.3x as fast as m = 2, where blocks of 25 tiles (64 at the
-# most, and 8 tasks) read the 9 MB U 8 times over and ran 0.6x as fast.
+# one block, 1.1-1.4x as fast as m = 2, where blocks of 25 tiles (64 at the
+# most, and 8 tasks) read the 9 MB U 8 times over and ran 0.6x as fast
+# (input gradients, interleaved runs under load, 2-core Emerald Rapids Xeon).
 _BLOCK_FLOATS = 1 << 14
 _MIN_TILES = 128
 _SMALL_U_CHANNELS = 128 * 128
@@ -120,7 +121,7 @@ _MIN_CHANNELS = 64
 _MIN_PLANE_SIDE = 16
 # m = 4 from this plane side (12 tiles a row): on VGG16's 112x112 and
 # 224x224 layers it ran 1.2-1.8x as fast as m = 2 (forward and input
-# gradient, interleaved runs under load), on 56x56 planes 1.1-1.3x (input
+# gradient, interleaved runs under load), on 56x56 planes 1.1-1.4x (input
 # gradient, 256 channels, blocks as above); on 28x28 planes it lost 0.8-0.9x
 # (products of 49 tiles at batch 1, a 512-channel U of 37 MB).
 # Only input gradients take it (see winograd_tile).
