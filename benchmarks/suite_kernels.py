@@ -15,7 +15,7 @@ capped at 16,384), with BLAS on the same number of threads. Which path ran
 layers with wide windows and many channels as one sgemm per tap over the
 padded planes ('shifted sgemm'), or for the forward
 pass and input gradient Winograd F(2x2, 3x3), `conv2d_winograd.use_winograd`,
-the input gradient on 64x64+ planes F(4x4, 3x3); the weight gradient of a
+the input gradient on 48x48+ planes F(4x4, 3x3); the weight gradient of a
 'winograd' row runs as im2col + sgemm) is listed too.
 """
 import argparse

@@ -6,7 +6,7 @@ it would give to im2col + sgemm (conv2d_gemm.py) when channels and planes
 are wide enough to pay (see `use_winograd`).
 
 The output is cut into m x m tiles (m = 2, or 4 for the input gradient on
-large planes: `winograd_tile`), tile
+planes of 48 and more: `winograd_tile`), tile
 (i, j) of sample n covering output rows mi .. mi+m-1 and columns mj ..
 mj+m-1; it reads the (m+2) x (m+2) input patch d starting at row mi -
 pad_top, column mj - pad_left (0 outside the input). For m = 2,
@@ -15,14 +15,19 @@ pad_top, column mj - pad_left (0 outside the input). For m = 2,
     G   = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]
     A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]
 
-and for m = 4 (interpolation points 0, 1, -1, 2, -2 and infinity),
+and for m = 4 (interpolation points 0, 1, -1, 1/2, -2 and infinity, the
+Toom-Cook matrices: G's row of point p is (1, p, p^2) / prod over the other
+finite points q of (p - q)),
 
-    B^T = [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
-           [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]]
-    G   = [[1/4, 0, 0], [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6],
-           [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]]
-    A^T = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0],
-           [0, 1, -1, 8, -8, 1]]
+    B^T = [[1, -3/2, -2, 3/2, 1, 0], [0, -1, 1/2, 5/2, 1, 0],
+           [0, 1, -5/2, 1/2, 1, 0], [0, -2, -1, 2, 1, 0],
+           [0, 1/2, -1, -1/2, 1, 0], [0, 1, -3/2, -2, 3/2, 1]]
+    G   = [[1, 0, 0], [1/3, 1/3, 1/3], [-1/3, 1/3, -1/3],
+           [-16/15, -8/15, -4/15], [1/15, -2/15, 4/15], [0, 0, 1]]
+    A^T = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 1/2, -2, 0], [0, 1, 1, 1/4, 4, 0],
+           [0, 1, -1, 1/8, -8, 1]]
+
+(1/2 in place of the usual 2 rounds 2-3x less: see docs/winograd-error.md)
 
 the tile of output channel f is  A^T [sum over c of U[f, c] * V[c]] A,
 where U[f, c] = G w[f, c] G^T and V[c] = B^T d[c] B ((m+2) x (m+2)), `*`
@@ -31,8 +36,8 @@ transforms that sum over c is one matrix product, M[k] (F, T) = U[k] (F, C)
 @ V[k] (C, T) over a block of T tiles, through NumPy's sgemm: 16 products of
 2*F*C*T FLOP for 4 outputs a tile (m = 2, 2.25x fewer than the direct
 loops' 9 per output), 36 for 16 outputs (m = 4, 4x fewer). The input and
-output transforms are Numba loops; the kernel's is one (16, 9) @ (9, F*C)
-matrix product for m = 2, a loop in float64 for m = 4.
+output transforms are Numba loops; the kernel's is one (16, 9) or (36, 9)
+@ (9, F*C) matrix product.
 
 - input gradient: the forward correlation of dout, padded by 2 - pad_top,
   2 - pad_left, with the flipped, channel-swapped kernel (the same path).
@@ -62,9 +67,11 @@ products one per task, the output transform by filters. Results are
 bit-identical whatever the number of threads; they differ from the direct
 loops' by float32 rounding: the transforms add up to 4 (m = 2) or 6 (m = 4,
 with factors up to 8) terms per row and column. Measured against a float64
-loop at 64 to 512 channels, relative to the largest output: at most 3e-7 to
-6e-7 for m = 2 (im2col + sgemm: 3e-7 to 4e-7), 5e-6 to 1e-5 for m = 4 (rms
-3e-7 to 6e-7, against 5e-8).
+loop at 64 to 512 channels (relu inputs, He-scaled weights), relative to
+the largest output: at most 3e-7 to 6e-7 for m = 2 (im2col + sgemm: 3e-7 to
+5e-7), 1e-6 to 5e-6 for m = 4 (rms 1.4e-7 to 3.6e-7, against 5e-8); most
+of m = 4's comes from rounding the products' sums, which A^T multiplies by
+up to 8 (docs/winograd-error.md).
 """
 import threading
 
@@ -75,8 +82,8 @@ from . import threads
 
 __all__ = ['use_winograd', 'winograd_tile', 'winograd_forward', 'winograd_backward_input']
 
-# Tiles per block. m = 2 with a small U (16 F x C floats, at most
-# _SMALL_U_FLOATS: up to 128 channels in and out): each product of a block
+# Tiles per block. m = 2 with a small U (16 F x C floats, F x C at most
+# _SMALL_U_CHANNELS: up to 128 channels in and out): each product of a block
 # (max(C, F), T) floats at most about _BLOCK_FLOATS (64 KB: V stays in a
 # core's L2 cache between the transform and the products), and at least
 # _MIN_TILES tiles (thinner products run below BLAS's speed). With a larger
@@ -84,11 +91,15 @@ __all__ = ['use_winograd', 'winograd_tile', 'winograd_forward', 'winograd_backwa
 # a block of 2 C tiles reads as much of U as of V and M together. Measured
 # on VGG16's layers (interleaved runs under load, 2-core AMD Zen 3): blocks
 # of 128 tiles read U 7 times over at 56x56 and 256 channels, 1.1x slower.
-# m = 4 runs on narrow layers (64 and 128 channels, large planes) in blocks
-# of _TILES4 tiles, whose V and M (36 x 64 x 64 floats each) stay in L2.
+# m = 4 with a small U (64 and 128 channels) in blocks of _TILES4 tiles,
+# whose V and M (36 x 64 x 64 floats each) stay in L2; with a larger U (256
+# channels on 56x56 planes) as m = 2: a whole 56x56 plane at 256 channels is
+# one block, 1.1-1.4x as fast as m = 2, where blocks of 25 tiles (64 at the
+# most, and 8 tasks) read the 9 MB U 8 times over and ran 0.6x as fast
+# (input gradients, interleaved runs under load, 2-core Emerald Rapids Xeon).
 _BLOCK_FLOATS = 1 << 14
 _MIN_TILES = 128
-_SMALL_U_FLOATS = 16 * 128 * 128
+_SMALL_U_CHANNELS = 128 * 128
 _BLOCK_WIDTH = 2
 _TILES4 = 64
 # At least this many blocks per call when the tiles allow (m = 4, and m = 2
@@ -108,12 +119,13 @@ _MIN_BLOCK_TASKS = 4
 # channels at batch 32 or 128) they lose 0.3-0.9x, so those keep them.
 _MIN_CHANNELS = 64
 _MIN_PLANE_SIDE = 16
-# m = 4 from this plane side: on VGG16's 112x112 and 224x224 layers it ran
-# 1.2-1.8x as fast as m = 2 (forward and input gradient, interleaved runs
-# under load); on 28x28 planes it lost (a 512-channel U of 37 MB, products
-# of 49 tiles), at 56x56 neither won clearly, and m = 2 rounds less.
+# m = 4 from this plane side (12 tiles a row): on VGG16's 112x112 and
+# 224x224 layers it ran 1.2-1.8x as fast as m = 2 (forward and input
+# gradient, interleaved runs under load), on 56x56 planes 1.1-1.4x (input
+# gradient, 256 channels, blocks as above); on 28x28 planes it lost 0.8-0.9x
+# (products of 49 tiles at batch 1, a 512-channel U of 37 MB).
 # Only input gradients take it (see winograd_tile).
-_MIN_TILE4_SIDE = 64
+_MIN_TILE4_SIDE = 48
 
 
 def use_winograd(C, F, KH, KW, strided, OH, OW):
@@ -127,22 +139,23 @@ def use_winograd(C, F, KH, KW, strided, OH, OW):
 
 def _plan(T, C, F, tile):
     """Tiles per block, from the shapes only."""
-    if tile == 4:
-        return min(_TILES4, max(1, -(-T // _MIN_TASKS)), T)
-    if 16 * C * F <= _SMALL_U_FLOATS:
+    if C * F > _SMALL_U_CHANNELS:
+        per_block = max(_MIN_TILES, _BLOCK_WIDTH * max(C, F))
+    elif tile == 4:
+        per_block = min(_TILES4, max(1, -(-T // _MIN_TASKS)))
+    else:
         per_block = max(_MIN_TILES, _BLOCK_FLOATS // max(C, F))
         per_block = min(per_block, max(_MIN_TILES, -(-T // _MIN_TASKS)))
-    else:
-        per_block = max(_MIN_TILES, _BLOCK_WIDTH * max(C, F))
     return min(per_block, T)
 
 
 def winograd_tile(OH, OW, gradient):
     """The output tile side m: 4 (F(4x4, 3x3)) for an input gradient (OH, OW:
     the input's planes) on planes of at least _MIN_TILE4_SIDE on each side,
-    else 2. The forward pass keeps m = 2: m = 4's rounding error (up to 1e-5
-    of the largest output) is within the tolerance of gradients, not of
-    forward values (1e-6)."""
+    else 2. The forward pass keeps m = 2: m = 4's rounding error (up to 5e-6
+    of the largest output, 5-10x a direct float32 sum's) is within the
+    tolerance of gradients (1e-5 of the largest entry), not of forward
+    values (1e-6)."""
     return 4 if gradient and min(OH, OW) >= _MIN_TILE4_SIDE else 2
 
 
@@ -154,20 +167,25 @@ def _blocks(T, per_block):
 # Transforms
 # ---------------------------------------------------------------------------
 
-def _kernel_transform_matrix(flipped):
-    """The (16, 9) matrix T with (G g G^T).flat = T @ g.flat for a 3x3 kernel
-    g (the entries of G are 0, +-1/2 and 1: T holds them and their products
-    exactly); for flipped, of the kernel with rows and columns reversed.
-    Flipping a 3x3 kernel swaps rows 0 and 3 of G g (G with its columns
-    reversed is G with rows 0 and 3 swapped), hence rows and columns 0 and 3
-    of each 4x4."""
-    G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
-    if flipped:
-        G = G[[3, 1, 2, 0]]
-    return np.einsum('ai,bj->abij', G, G).reshape(16, 9).astype(np.float32)
+# G of F(2x2, 3x3) and F(4x4, 3x3) (rows: the interpolation points, then infinity)
+_G = {2: np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]]),
+      4: np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 1.0], [-1.0, 1.0, -1.0], [-16.0, -8.0, -4.0],
+                   [1.0, -2.0, 4.0], [0.0, 0.0, 15.0]]) / np.array([1, 3, 3, 15, 15, 15])[:, None]}
 
 
-_TRANSFORM = {False: _kernel_transform_matrix(False), True: _kernel_transform_matrix(True)}
+def _kernel_transform_matrix(tile, flipped):
+    """The (A*A, 9) matrix T with (G g G^T).flat = T @ g.flat for a 3x3 kernel
+    g (A = tile + 2); for flipped, of the kernel with rows and columns
+    reversed (G with its columns reversed). For tile 2 the entries of G are
+    0, +-1/2 and 1: T holds them and their products exactly; for tile 4, T
+    is computed in float64 and rounded once."""
+    G = _G[tile][:, ::-1] if flipped else _G[tile]
+    alpha = tile + 2
+    return np.einsum('ai,bj->abij', G, G).reshape(alpha * alpha, 9).astype(np.float32)
+
+
+_TRANSFORM = {(tile, flipped): _kernel_transform_matrix(tile, flipped)
+              for tile in (2, 4) for flipped in (False, True)}
 
 
 @numba.njit(cache=True)
@@ -294,47 +312,15 @@ def _output_transform(M, b, out, TH, TW, t0, t1, f0, f1):
 # ---------------------------------------------------------------------------
 
 @numba.njit(cache=True)
-def _g6(g0, g1, g2):
-    """G g for one column (g0, g1, g2) of a 3x3 kernel (float64): its six entries."""
-    return (g0 / 4.0, -(g0 + g1 + g2) / 6.0, -(g0 - g1 + g2) / 6.0,
-            g0 / 24.0 + g1 / 12.0 + g2 / 6.0, g0 / 24.0 - g1 / 12.0 + g2 / 6.0, g2)
-
-
-@numba.njit(cache=True, nogil=True)
-def _kernel_transform6(w, flip, U, f0, f1):
-    """U[6a + b, f, c] = (G g G^T)[a, b] for f0 <= f < f1, g = w[f, c] (rows
-    and columns reversed when flip); w (F, C, 3, 3), U (36, F, C). Computed
-    in float64, rounded once."""
-    C = w.shape[1]
-    g = np.empty((3, 3))
-    col = np.empty((6, 3))
-    for f in range(f0, f1):
-        for c in range(C):
-            for i in range(3):
-                for j in range(3):
-                    g[i, j] = w[f, c, 2 - i, 2 - j] if flip else w[f, c, i, j]
-            for j in range(3):
-                col[0, j], col[1, j], col[2, j], col[3, j], col[4, j], col[5, j] = \
-                    _g6(g[0, j], g[1, j], g[2, j])
-            for a in range(6):
-                u0, u1, u2, u3, u4, u5 = _g6(col[a, 0], col[a, 1], col[a, 2])
-                U[6 * a, f, c] = u0
-                U[6 * a + 1, f, c] = u1
-                U[6 * a + 2, f, c] = u2
-                U[6 * a + 3, f, c] = u3
-                U[6 * a + 4, f, c] = u4
-                U[6 * a + 5, f, c] = u5
-
-
-@numba.njit(cache=True)
 def _b6(d0, d1, d2, d3, d4, d5):
     """B^T d for six consecutive entries d0..d5 (float32): its six entries."""
+    half = np.float32(0.5)
+    one_half = np.float32(1.5)
     two = np.float32(2.0)
-    four = np.float32(4.0)
-    five = np.float32(5.0)
-    return (four * d0 - five * d2 + d4, d3 + d4 - four * (d1 + d2),
-            four * (d1 - d2) + d4 - d3, two * (d3 - d1) + d4 - d2,
-            two * (d1 - d3) + d4 - d2, four * d1 - five * d3 + d5)
+    two_half = np.float32(2.5)
+    return (d0 - two * d2 + d4 + one_half * (d3 - d1), d4 - d1 + half * d2 + two_half * d3,
+            d1 + d4 + half * d3 - two_half * d2, d4 - d2 + two * (d3 - d1),
+            d4 - d2 + half * (d1 - d3), d1 + d5 - two * d3 + one_half * (d4 - d2))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -383,12 +369,15 @@ def _input_transform6(x, pt, pl, TH, TW, t0, t1, c0, c1, V):
 @numba.njit(cache=True)
 def _a6(m0, m1, m2, m3, m4, m5):
     """A^T m for six entries: its four."""
+    half = np.float32(0.5)
+    quarter = np.float32(0.25)
+    eighth = np.float32(0.125)
     two = np.float32(2.0)
     four = np.float32(4.0)
     eight = np.float32(8.0)
     p12, d12 = m1 + m2, m1 - m2
-    p34, d34 = m3 + m4, m3 - m4
-    return m0 + p12 + p34, d12 + two * d34, p12 + four * p34, d12 + eight * d34 + m5
+    return (m0 + p12 + m3 + m4, d12 + half * m3 - two * m4, p12 + quarter * m3 + four * m4,
+            d12 + eighth * m3 - eight * m4 + m5)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -474,19 +463,16 @@ def _transform_kernel(w, tile, flipped):
     alpha = tile + 2
     U = np.empty((alpha * alpha, F, w.shape[1]), np.float32)
     ranges = _ranges(F, _MIN_TASKS)
-    if tile == 2:
-        # U (16, F*C) = T (16, 9) @ w (F*C, 9).T: one thin matrix product, a
-        # few times faster than transforming kernel by kernel in a loop.
-        transform, C = _TRANSFORM[flipped], w.shape[1]
-        flat_w, flat_U = w.reshape(F * C, 9), U.reshape(16, F * C)
+    # U (A*A, F*C) = T (A*A, 9) @ w (F*C, 9).T: one thin matrix product, a
+    # few times faster than transforming kernel by kernel in a loop.
+    transform, C = _TRANSFORM[tile, flipped], w.shape[1]
+    flat_w, flat_U = w.reshape(F * C, 9), U.reshape(alpha * alpha, F * C)
 
-        def part(k):
-            lo, hi = ranges[k][0] * C, ranges[k][1] * C
-            np.matmul(transform, flat_w[lo:hi].T, out=flat_U[:, lo:hi])
-        threads.blas_threads(1)
-        threads.run_tasks(part, len(ranges))
-    else:
-        threads.run_tasks(lambda k: _kernel_transform6(w, flipped, U, *ranges[k]), len(ranges))
+    def part(k):
+        lo, hi = ranges[k][0] * C, ranges[k][1] * C
+        np.matmul(transform, flat_w[lo:hi].T, out=flat_U[:, lo:hi])
+    threads.blas_threads(1)
+    threads.run_tasks(part, len(ranges))
     return U
 
 
