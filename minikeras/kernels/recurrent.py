@@ -27,9 +27,8 @@ one compiled pass per step combines the gates, the cell and the mask
 that does all the rest, with a vectorisable tanh of its own (`_tanh`:
 within half an ulp of the exact value, where NumPy's float32 tanh is
 within about 1.4 ulp);
-the samples of a batch run in independent groups (`batch_shards`), more of
-them than threads for large batches, on the kernel threads, since the
-recurrence never mixes samples.
+the samples of a batch run in a few independent groups (`batch_shards`) on
+the kernel threads, since the recurrence never mixes samples.
 Backward, one compiled pass per step takes the derivatives of every gate
 from the saved activations and the mask, with no transcendental function.
 The loop over timesteps is a Python loop of those calls (nothing runs in
@@ -330,18 +329,19 @@ def batch_shards(batch):
 
     Each step of a group is one small matrix product (samples x n by
     n x 4n), and BLAS packs the n x 4n side anew on every call, a cost of
-    about ten samples' rows: groups of 64 run the product within a few per
-    cent of a whole batch of 128 per sample, groups of 32 a fifth slower,
-    groups of 16 half again. Against that, more groups than threads let a
-    thread that the scheduler took away leave its remaining groups to the
-    others instead of stalling the batch. The groups are of at least 32
-    samples, as many as the batch makes up to 8 (a batch of 128: four
-    groups, two per thread), and at least two of 16 samples or more so that
-    two threads work on small batches. They depend on the batch size only,
-    so results do not depend on the thread count. (With OpenBLAS they do
-    not depend on the grouping either: its products sum every row in the
-    same order whatever the number of rows.)"""
-    count = max(min(2, batch // 16), min(8, batch // 32), 1)
+    about ten samples' rows: per sample, groups of 64 run the product within
+    a few per cent of a whole batch of 128, groups of 32 a fifth slower,
+    groups of 16 half again. Hence groups of at least 64 samples where the
+    batch makes two of them, otherwise two groups of at least 16 so that
+    two threads work, and at most 4 groups. (Four groups of 32 for a batch
+    of 128, so that a thread the scheduler takes away leaves its remaining
+    groups to the other, cost lstm_text_generation's epoch about 5% more
+    CPU time on one thread, for no wall-time gain measurable on a loaded
+    machine.) The groups depend on the batch size only, so results do not
+    depend on the thread count; with OpenBLAS they do not depend on the
+    grouping either (its products sum every row in the same order whatever
+    the number of rows)."""
+    count = max(min(2, batch // 16), min(4, batch // 64), 1)
     return [batch * k // count for k in range(count + 1)]
 
 
