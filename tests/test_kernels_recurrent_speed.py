@@ -47,7 +47,65 @@ def test_batch_shards_cover_the_batch_and_depend_on_its_size_only():
     assert recurrent_kernels.batch_shards(1000) == [0, 250, 500, 750, 1000]
 
 
-@pytest.mark.parametrize('batch', [32, 50, 70])
+def _lstm_kernels_run(batch, gate_masks, seed):
+    """out and dz of `lstm_forward` and `lstm_backward` on random data with
+    recurrent dropout masks (when `gate_masks`) and masked steps."""
+    steps, n = 6, 9
+    rng = np.random.RandomState(seed)
+    xp = rng.standard_normal((steps, batch, 4 * n)).astype('float32')
+    U = (rng.standard_normal((n, 4 * n)) * 0.5).astype('float32')
+    Ug = np.ascontiguousarray(U.reshape(n, 4, n).transpose(1, 0, 2))
+    mu = (rng.rand(4, batch, n) < 0.7).astype('float32') / np.float32(0.7)
+    h0 = np.zeros((batch, n), 'float32')
+    mask = (rng.rand(steps, batch) < 0.8).astype('uint8')
+    dout = rng.standard_normal((steps, batch, n)).astype('float32')
+    gates = np.empty((steps, batch, 4 * n), 'float32')
+    hs = np.empty((steps + 1, batch, n), 'float32')
+    cs = np.empty_like(hs)
+    act_c = np.empty((steps, batch, n), 'float32')
+    out = np.empty_like(act_c)
+    masked_states = np.empty((4, steps + 1 if gate_masks else 1, batch, n), 'float32')
+    dz = np.empty_like(gates)
+    codes = recurrent_kernels.TANH, recurrent_kernels.HARD_SIGMOID
+    recurrent_kernels.lstm_forward(xp, U, Ug, mu, gate_masks, h0, h0, mask, *codes, gates, hs,
+                                   cs, act_c, out, masked_states)
+    recurrent_kernels.lstm_backward(dout, gates, cs, act_c, mask, np.ascontiguousarray(U.T),
+                                    np.ascontiguousarray(Ug.transpose(0, 2, 1)), mu, gate_masks,
+                                    *codes, dz)
+    return out, dz
+
+
+@pytest.mark.parametrize('gate_masks', [False, True])
+def test_lstm_kernels_give_the_same_numbers_for_any_grouping_and_thread_count(monkeypatch,
+                                                                              gate_masks):
+    """The groups of samples are independent sequences: one group, the
+    default groups, and other cuts of the batch, on one thread and on all,
+    give the same outputs and gradients bit for bit."""
+    import numba
+    batch = 128
+    expected = None
+    default = recurrent_kernels.batch_shards
+    before = numba.get_num_threads()
+    try:
+        for count in (1, 2, 3, 4, 7, 8):
+            monkeypatch.setattr(recurrent_kernels, 'batch_shards',
+                                lambda size, count=count: [size * k // count
+                                                           for k in range(count + 1)])
+            for threads in (1, before):
+                numba.set_num_threads(threads)
+                got = _lstm_kernels_run(batch, gate_masks, seed=3)
+                if expected is None:
+                    expected = got
+                for a, b in zip(got, expected):
+                    np.testing.assert_array_equal(a, b)
+        monkeypatch.setattr(recurrent_kernels, 'batch_shards', default)
+        for a, b in zip(_lstm_kernels_run(batch, gate_masks, seed=3), expected):
+            np.testing.assert_array_equal(a, b)
+    finally:
+        numba.set_num_threads(before)
+
+
+@pytest.mark.parametrize('batch', [32, 50, 70, 200])
 @pytest.mark.parametrize('go_backwards', [False, True])
 def test_lstm_over_several_groups_matches_a_numpy_loop_with_masks(batch, go_backwards):
     layer = make(LSTM, n=6, sample_shape=(7, 4), return_sequences=True,
