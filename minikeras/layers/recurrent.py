@@ -596,54 +596,34 @@ class _FusedCell(Recurrent):
                 dz[:steps - self.truncate_gradient] = 0.
             dz_flat = dz.reshape(steps * batch, gates * n)
             # the weight and input gradients' products, in one call of the threads
-            finish_dU, tasks = self._recurrent_weight_gradient_tasks(cache, dz_flat, mu,
-                                                                     gate_masks, steps, batch)
+            dU, finish_dU, tasks = self._recurrent_weight_gradient_tasks(cache, dz_flat, mu,
+                                                                         gate_masks, steps, batch)
             dx = None
-            if columns is None:  # the bias gradient: one more task of the same call
-                db = np.empty(gates * n, 'float32')
-                tasks.append(lambda: np.sum(dz_flat, axis=0, out=db))
-            if columns is not None:
+            if columns is not None:  # one-hot inputs: W's and b's gradients are sums of rows
                 if need_input_grad:
                     dx, dx_tasks = kernel_threads.matmul_tasks(dz_flat, np.transpose(W))
                     tasks += dx_tasks
                 kernel_threads.run_all(tasks)
                 dW, db = kernels.one_hot_gradients(columns, dz_flat, input_dim)
-            elif w_mask is None:
-                finish_dW, dW_tasks = kernels.tall_product_tasks(flat, dz_flat)
-                tasks += dW_tasks
-                if need_input_grad:
-                    dx, dx_tasks = kernel_threads.matmul_tasks(dz_flat, np.transpose(W))
-                    tasks += dx_tasks
-                kernel_threads.run_all(tasks)
-                dW = finish_dW()
+                finish_dU()
             else:
-                dW = np.empty_like(W)
-                per_gate = np.empty((gates, steps * batch, input_dim), 'float32') \
-                    if need_input_grad else None
-                finishers = []
-                for g in range(gates):
-                    cols = slice(g * n, (g + 1) * n)
-                    finish_dW, dW_tasks = kernels.tall_product_tasks(
-                        masked_inputs[g], dz_flat[:, cols], dW[:, cols])
-                    finishers.append(finish_dW)
+                db = np.empty(gates * n, 'float32')
+                tasks.append(lambda: np.sum(dz_flat, axis=0, out=db))
+                if w_mask is None:
+                    finish_dW, dW_tasks = kernels.tall_product_tasks(flat, dz_flat)
                     tasks += dW_tasks
-                    if per_gate is not None:
-                        tasks += kernel_threads.matmul_tasks(dz_flat[:, cols],
-                                                             np.transpose(W[:, cols]),
-                                                             per_gate[g])[1]
-                kernel_threads.run_all(tasks)
-                # one more call: the sums of the products' parts, and
-                # dx = sum_g (dz_g W_g.T) * mask_g, batch-major and in the input's time order
-                dx = None if per_gate is None else np.empty((batch, steps, input_dim), 'float32')
-                gather = [] if dx is None else kernel_threads.range_tasks(
-                    kernels.gather_input_gradient, steps, per_gate.size,
-                    per_gate.reshape(gates, steps, batch, input_dim), w_mask, self.go_backwards,
-                    dx)
-                dU = []
-                kernel_threads.run_all(finishers + [lambda: dU.append(finish_dU())] + gather)
-                self._add_concatenated_gradients(dW, dU[0], db)
-                return dx
-            self._add_concatenated_gradients(dW, finish_dU(), db)
+                    if need_input_grad:
+                        dx, dx_tasks = kernel_threads.matmul_tasks(dz_flat, np.transpose(W))
+                        tasks += dx_tasks
+                    kernel_threads.run_all(tasks)
+                    dW = finish_dW()
+                    finish_dU()
+                else:
+                    dW, dx = self._masked_input_gradients(tasks, finish_dU, masked_inputs,
+                                                          dz_flat, W, w_mask, need_input_grad)
+                    self._add_concatenated_gradients(dW, dU, db)
+                    return dx
+            self._add_concatenated_gradients(dW, dU, db)
             if dx is None:
                 return None
             dx = dx.reshape(steps, batch, input_dim)
@@ -732,14 +712,46 @@ class _FusedCell(Recurrent):
             return [dx] + d_initial if given else dx
         return outputs, backprop
 
+    def _masked_input_gradients(self, tasks, finish_dU, masked_inputs, dz_flat, W, w_mask,
+                                need_input_grad):
+        """(dW, dx) under input dropout: each gate's part of W's gradient from
+        that gate's masked inputs, and dx = sum_g (dz_g W_g.T) * mask_g,
+        batch-major in the input's time order (None unless need_input_grad).
+        `tasks` and `finish_dU` (U's and b's gradients) share the threads' calls."""
+        gates, n = len(self._GATES), self.output_dim
+        batch, input_dim = w_mask.shape[1:]
+        steps = dz_flat.shape[0] // batch
+        dW = np.empty_like(W)
+        per_gate = np.empty((gates, steps * batch, input_dim), 'float32') \
+            if need_input_grad else None
+        finishers = []
+        for g in range(gates):
+            cols = slice(g * n, (g + 1) * n)
+            finish_dW, dW_tasks = kernels.tall_product_tasks(masked_inputs[g], dz_flat[:, cols],
+                                                             dW[:, cols])
+            finishers.append(finish_dW)
+            tasks += dW_tasks
+            if per_gate is not None:
+                tasks += kernel_threads.matmul_tasks(dz_flat[:, cols], np.transpose(W[:, cols]),
+                                                     per_gate[g])[1]
+        kernel_threads.run_all(tasks)
+        # one more call: the sums of the products' parts, and dx from per_gate
+        dx = None if per_gate is None else np.empty((batch, steps, input_dim), 'float32')
+        gather = [] if dx is None else kernel_threads.range_tasks(
+            kernels.gather_input_gradient, steps, per_gate.size,
+            per_gate.reshape(gates, steps, batch, input_dim), w_mask, self.go_backwards, dx)
+        kernel_threads.run_all(finishers + [finish_dU] + gather)
+        return dW, dx
+
     def _recurrent_weight_gradient_tasks(self, cache, dz_flat, mu, gate_masks, steps, batch):
-        """(finish, tasks): the gradient of U as `kernels.tall_product_tasks`
-        gives it (tasks for `threads.run_all`, then `finish()` returns it)."""
+        """(dU, finish, tasks): the gradient of U, written into dU once the
+        tasks have run (`threads.run_all`) and then `finish()`, as
+        `kernels.tall_product_tasks` computes it."""
         n, gates = self.output_dim, len(self._GATES)
         h_prev = cache['hs'][:-1].reshape(steps * batch, n)
-        if not gate_masks:
-            return kernels.tall_product_tasks(h_prev, dz_flat)
         dU = np.empty((n, gates * n), 'float32')
+        if not gate_masks:
+            return (dU,) + kernels.tall_product_tasks(h_prev, dz_flat, dU)
         finishers, tasks = [], []
         for g in range(gates):
             if 'masked_states' in cache:  # h * mu[g], kept by the forward kernel
@@ -754,8 +766,7 @@ class _FusedCell(Recurrent):
         def finish():
             for finish_gate in finishers:
                 finish_gate()
-            return dU
-        return finish, tasks
+        return dU, finish, tasks
 
     def get_constants(self, x):
         """The dropout multipliers of every step: [recurrent masks, input masks],
@@ -996,7 +1007,7 @@ class GRU(_FusedCell):
             dU[:, g * n:(g + 1) * n] = h_prev.reshape(steps * batch, n).T @ \
                 dz_flat[:, g * n:(g + 1) * n]
         dU[:, 2 * n:] = cache['rh'].reshape(steps * batch, n).T @ dz_flat[:, 2 * n:]
-        return (lambda: dU), []
+        return dU, (lambda: None), []
 
 
 class LSTM(_FusedCell):
