@@ -723,23 +723,12 @@ def _backward_weights_general_range(x, dout, part_w, part_b, sh, sw, pt, pl, n0,
         _backward_weights_general_sample(x[n], dout[n], part_w[n], part_b[n], sh, sw, pt, pl)
 
 
-@numba.njit(cache=True, nogil=True)
 def _sum_parts(part_w, part_b, dw, db):
-    """dw, db = the sums of part_w, part_b over their first axis, in order."""
-    G = part_w.shape[0]
-    F, C, KH, KW = dw.shape
-    for f in range(F):
-        s = np.float32(0.0)
-        for g in range(G):
-            s += part_b[g, f]
-        db[f] = s
-        for c in range(C):
-            for ki in range(KH):
-                for kj in range(KW):
-                    s = np.float32(0.0)
-                    for g in range(G):
-                        s += part_w[g, f, c, ki, kj]
-                    dw[f, c, ki, kj] = s
+    """dw, db = the sums of part_w, part_b over their first axis, in order
+    (whole rows of partial sums at a time: vector adds over contiguous
+    memory)."""
+    conv2d_gemm._sum_parts(part_w.reshape((part_w.shape[0], -1)), dw.reshape(-1))
+    conv2d_gemm._sum_parts(part_b, db)
 
 
 # ---------------------------------------------------------------------------
