@@ -869,18 +869,20 @@ def _dw_row3_x3(s0, s1, s2, t0, t1, t2, u0, u1, u2, x, at, g0, g1, g2):
 
 
 @numba.njit(cache=True)
-def _dw3x3_tiles(ds, xs, pitch, L, dw, f_end):
+def _dw3x3_tiles(ds, xs, pitch, L, dw):
     """dw[f, c, ki, kj] = sum_p ds[f, p] * xs[c, p + ki*pitch + kj] over
-    p < L (a multiple of VECTOR_LANES), for filters f < f_end (a multiple of
-    three), in register tiles (see above). The filters' gradient rows (three
-    of them, a few kB each) stay in the L1 cache through the loop over
-    channels; each input plane is read once per block of filters.
+    p < L (a multiple of VECTOR_LANES), in register tiles (see above). The
+    filters' gradient rows (three of them, a few kB each) stay in the L1
+    cache through the loop over channels; each input plane is read once per
+    block of filters. A last block of one or two filters runs as a whole
+    block, the last filter repeated and its copies not stored (half again
+    the time of a whole block, against twice that for the row dot products).
     """
-    C = xs.shape[0]
-    for f in range(0, f_end, 3):
+    F, C = dw.shape[0], dw.shape[1]
+    for f in range(0, F, 3):
         d0 = ds[f]
-        d1 = ds[f + 1]
-        d2 = ds[f + 2]
+        d1 = ds[min(f + 1, F - 1)]
+        d2 = ds[min(f + 2, F - 1)]
         for c in range(C):
             x = xs[c]
             a00 = a01 = a02 = a10 = a11 = a12 = a20 = a21 = a22 = vector_zero()
@@ -901,16 +903,18 @@ def _dw3x3_tiles(ds, xs, pitch, L, dw, f_end):
             dw[f, c, 1, 1] = vector_sum(a11); dw[f, c, 1, 2] = vector_sum(a12)
             dw[f, c, 2, 0] = vector_sum(a20); dw[f, c, 2, 1] = vector_sum(a21)
             dw[f, c, 2, 2] = vector_sum(a22)
-            dw[f + 1, c, 0, 0] = vector_sum(b00); dw[f + 1, c, 0, 1] = vector_sum(b01)
-            dw[f + 1, c, 0, 2] = vector_sum(b02); dw[f + 1, c, 1, 0] = vector_sum(b10)
-            dw[f + 1, c, 1, 1] = vector_sum(b11); dw[f + 1, c, 1, 2] = vector_sum(b12)
-            dw[f + 1, c, 2, 0] = vector_sum(b20); dw[f + 1, c, 2, 1] = vector_sum(b21)
-            dw[f + 1, c, 2, 2] = vector_sum(b22)
-            dw[f + 2, c, 0, 0] = vector_sum(e00); dw[f + 2, c, 0, 1] = vector_sum(e01)
-            dw[f + 2, c, 0, 2] = vector_sum(e02); dw[f + 2, c, 1, 0] = vector_sum(e10)
-            dw[f + 2, c, 1, 1] = vector_sum(e11); dw[f + 2, c, 1, 2] = vector_sum(e12)
-            dw[f + 2, c, 2, 0] = vector_sum(e20); dw[f + 2, c, 2, 1] = vector_sum(e21)
-            dw[f + 2, c, 2, 2] = vector_sum(e22)
+            if f + 1 < F:
+                dw[f + 1, c, 0, 0] = vector_sum(b00); dw[f + 1, c, 0, 1] = vector_sum(b01)
+                dw[f + 1, c, 0, 2] = vector_sum(b02); dw[f + 1, c, 1, 0] = vector_sum(b10)
+                dw[f + 1, c, 1, 1] = vector_sum(b11); dw[f + 1, c, 1, 2] = vector_sum(b12)
+                dw[f + 1, c, 2, 0] = vector_sum(b20); dw[f + 1, c, 2, 1] = vector_sum(b21)
+                dw[f + 1, c, 2, 2] = vector_sum(b22)
+            if f + 2 < F:
+                dw[f + 2, c, 0, 0] = vector_sum(e00); dw[f + 2, c, 0, 1] = vector_sum(e01)
+                dw[f + 2, c, 0, 2] = vector_sum(e02); dw[f + 2, c, 1, 0] = vector_sum(e10)
+                dw[f + 2, c, 1, 1] = vector_sum(e11); dw[f + 2, c, 1, 2] = vector_sum(e12)
+                dw[f + 2, c, 2, 0] = vector_sum(e20); dw[f + 2, c, 2, 1] = vector_sum(e21)
+                dw[f + 2, c, 2, 2] = vector_sum(e22)
 
 
 @numba.njit(cache=True)
@@ -919,15 +923,15 @@ def _bw_group(ds, xs, pitch, L, dw, db, tiles):
 
     ds: (F, >= L) stacked wide output gradients, zero outside valid outputs;
     xs: (C, >= L + (KH-1)*pitch + KW - 1) stacked padded input planes;
-    tiles: whether 3x3 kernels take _dw3x3_tiles for whole blocks of filters.
+    tiles: whether 3x3 kernels take _dw3x3_tiles.
     """
     F, C, KH, KW = dw.shape
     for f in range(F):
         db[f] = _sum(ds[f], L)
     first = 0
     if tiles and KH == 3 and KW == 3:
-        first = F // _TILE_FILTERS * _TILE_FILTERS
-        _dw3x3_tiles(ds, xs, pitch, L, dw, first)
+        first = F
+        _dw3x3_tiles(ds, xs, pitch, L, dw)
     for c in range(C):
         x = xs[c]
         f0 = first
