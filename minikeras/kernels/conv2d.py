@@ -868,6 +868,16 @@ def _dw_row3_x3(s0, s1, s2, t0, t1, t2, u0, u1, u2, x, at, g0, g1, g2):
     return s0, s1, s2, t0, t1, t2, u0, u1, u2
 
 
+@numba.njit(inline='always')
+def _store_taps(dw, f, c, t00, t01, t02, t10, t11, t12, t20, t21, t22):
+    """dw[f, c] = the lane sums of one filter's nine tap accumulators."""
+    dw[f, c, 0, 0] = vector_sum(t00); dw[f, c, 0, 1] = vector_sum(t01)
+    dw[f, c, 0, 2] = vector_sum(t02); dw[f, c, 1, 0] = vector_sum(t10)
+    dw[f, c, 1, 1] = vector_sum(t11); dw[f, c, 1, 2] = vector_sum(t12)
+    dw[f, c, 2, 0] = vector_sum(t20); dw[f, c, 2, 1] = vector_sum(t21)
+    dw[f, c, 2, 2] = vector_sum(t22)
+
+
 @numba.njit(cache=True)
 def _dw3x3_tiles(ds, xs, pitch, L, dw):
     """dw[f, c, ki, kj] = sum_p ds[f, p] * xs[c, p + ki*pitch + kj] over
@@ -898,23 +908,11 @@ def _dw3x3_tiles(ds, xs, pitch, L, dw):
                     a10, a11, a12, b10, b11, b12, e10, e11, e12, x, p + pitch, g0, g1, g2)
                 a20, a21, a22, b20, b21, b22, e20, e21, e22 = _dw_row3_x3(
                     a20, a21, a22, b20, b21, b22, e20, e21, e22, x, p + 2 * pitch, g0, g1, g2)
-            dw[f, c, 0, 0] = vector_sum(a00); dw[f, c, 0, 1] = vector_sum(a01)
-            dw[f, c, 0, 2] = vector_sum(a02); dw[f, c, 1, 0] = vector_sum(a10)
-            dw[f, c, 1, 1] = vector_sum(a11); dw[f, c, 1, 2] = vector_sum(a12)
-            dw[f, c, 2, 0] = vector_sum(a20); dw[f, c, 2, 1] = vector_sum(a21)
-            dw[f, c, 2, 2] = vector_sum(a22)
+            _store_taps(dw, f, c, a00, a01, a02, a10, a11, a12, a20, a21, a22)
             if f + 1 < F:
-                dw[f + 1, c, 0, 0] = vector_sum(b00); dw[f + 1, c, 0, 1] = vector_sum(b01)
-                dw[f + 1, c, 0, 2] = vector_sum(b02); dw[f + 1, c, 1, 0] = vector_sum(b10)
-                dw[f + 1, c, 1, 1] = vector_sum(b11); dw[f + 1, c, 1, 2] = vector_sum(b12)
-                dw[f + 1, c, 2, 0] = vector_sum(b20); dw[f + 1, c, 2, 1] = vector_sum(b21)
-                dw[f + 1, c, 2, 2] = vector_sum(b22)
+                _store_taps(dw, f + 1, c, b00, b01, b02, b10, b11, b12, b20, b21, b22)
             if f + 2 < F:
-                dw[f + 2, c, 0, 0] = vector_sum(e00); dw[f + 2, c, 0, 1] = vector_sum(e01)
-                dw[f + 2, c, 0, 2] = vector_sum(e02); dw[f + 2, c, 1, 0] = vector_sum(e10)
-                dw[f + 2, c, 1, 1] = vector_sum(e11); dw[f + 2, c, 1, 2] = vector_sum(e12)
-                dw[f + 2, c, 2, 0] = vector_sum(e20); dw[f + 2, c, 2, 1] = vector_sum(e21)
-                dw[f + 2, c, 2, 2] = vector_sum(e22)
+                _store_taps(dw, f + 2, c, e00, e01, e02, e10, e11, e12, e20, e21, e22)
 
 
 @numba.njit(cache=True)
@@ -928,13 +926,12 @@ def _bw_group(ds, xs, pitch, L, dw, db, tiles):
     F, C, KH, KW = dw.shape
     for f in range(F):
         db[f] = _sum(ds[f], L)
-    first = 0
     if tiles and KH == 3 and KW == 3:
-        first = F
         _dw3x3_tiles(ds, xs, pitch, L, dw)
+        return
     for c in range(C):
         x = xs[c]
-        f0 = first
+        f0 = 0
         if KW == 3:
             while f0 + 4 <= F:
                 d0 = ds[f0]; d1 = ds[f0 + 1]; d2 = ds[f0 + 2]; d3 = ds[f0 + 3]
