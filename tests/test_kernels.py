@@ -309,6 +309,53 @@ def test_dots_row3_x4_against_float64_loop(L, off):
 
 
 
+@pytest.mark.parametrize('F,C,pitch,vectors', [(3, 1, 3, 1), (7, 2, 26, 3), (8, 3, 17, 40),
+                                                (1, 2, 5, 2)])
+def test_dw3x3_tiles_against_float64_loop(F, C, pitch, vectors):
+    """The weight gradient's register tiles (three filters by nine taps, over
+    the positions a machine vector at a time; a last block of one or two
+    filters) against a float64 loop."""
+    from minikeras.kernels.conv2d import _dw3x3_tiles
+    from minikeras.kernels.register_tile import VECTOR_LANES
+    rng = np.random.RandomState(F + C + pitch)
+    L = vectors * VECTOR_LANES
+    ds = rng.standard_normal((F, L + 3)).astype(np.float32)
+    xs = rng.standard_normal((C, L + 2 * pitch + 2)).astype(np.float32)
+    dw = np.full((F, C, 3, 3), np.nan, np.float32)
+    _dw3x3_tiles(ds, xs, pitch, L, dw)
+    want = np.empty((F, C, 3, 3))
+    for ki in range(3):
+        for kj in range(3):
+            tap = xs[:, ki * pitch + kj:ki * pitch + kj + L].astype(np.float64)
+            want[:, :, ki, kj] = ds[:, :L].astype(np.float64) @ tap.T
+    np.testing.assert_allclose(dw, want, rtol=1e-5, atol=1e-6 * L)
+
+
+def test_weight_tiles_rule():
+    """Register tiles for the 3x3 weight gradient where 31 vector registers
+    are free (AVX-512's 32), the row dot products with AVX2's 16."""
+    from minikeras.kernels.conv2d import weight_tiles_fit
+    assert weight_tiles_fit(32) and not weight_tiles_fit(16)
+
+
+@pytest.mark.parametrize('tiles', [False, True])
+@pytest.mark.parametrize('shape', [(5, 3, 7, 11, 9, 'same'), (4, 2, 8, 9, 8, 'valid')])
+def test_stride1_weight_gradient_either_path(tiles, shape):
+    """Both 3x3 weight-gradient paths (the register tiles and the row dot
+    products, which CPUs without 32 vector registers take) against the
+    reference, whichever this CPU picks."""
+    from minikeras.kernels.conv2d import _backward_weights_s1
+    N, C, F, H, W, mode = shape
+    pt, OH = conv_padding(H, 3, mode, 1)
+    pl, OW = conv_padding(W, 3, mode, 1)
+    x, dout = _data(F, (N, C, H, W), (N, F, OH, OW))
+    dw, db = _garbage((F, C, 3, 3)), _garbage((F,))
+    _backward_weights_s1(x, dout, dw, db, pt, pl, tiles)
+    ref_dw, ref_db = ref_conv_backward_weights(x, dout, 3, 3, 1, 1, pt, pl)
+    np.testing.assert_allclose(dw, ref_dw, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(db, ref_db, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize('L,pitch', [(1, 3), (7, 5), (8, 3), (13, 9), (61, 16), (200, 31)])
 def test_plane3x3_against_float64_loop(L, pitch):
     """The forward pass's inner loops (nine taps of one channel added into the

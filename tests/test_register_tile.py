@@ -3,8 +3,10 @@ import numba
 import numpy as np
 import pytest
 
-from minikeras.kernels.register_tile import (TILE_LANES, tile_fma, tile_lanes, tile_load,
-                                             tile_splat, tile_store)
+from minikeras.kernels.register_tile import (TILE_LANES, VECTOR_LANES, tile_fma, tile_lanes,
+                                             tile_load, tile_splat, tile_store, vector_fma,
+                                             vector_load, vector_registers, vector_sum,
+                                             vector_zero)
 
 
 @pytest.mark.parametrize('features,lanes', [
@@ -38,3 +40,50 @@ def test_tile_ops_against_float64():
     np.testing.assert_allclose(out[3:3 + TILE_LANES], want, rtol=1e-5, atol=1e-5)
     # Only the tile's own lanes are written.
     assert np.isnan(out[:3]).all() and np.isnan(out[3 + TILE_LANES:]).all()
+
+
+@pytest.mark.parametrize('features,registers,lanes', [
+    ({'+avx512f', '+avx2', '+avx', '-prefer-256-bit'}, 32, 16),
+    ({'+avx512f', '+avx2', '+avx'}, 32, 8),
+    ({'+avx2', '+avx', '+fma', '-avx512f'}, 16, 8),
+    ({'+sse4.2', '-avx'}, 16, 4),
+])
+def test_vector_registers_rule(features, registers, lanes):
+    assert vector_registers(features) == (registers, lanes)
+
+
+@numba.njit(fastmath={'contract'})
+def _vector_ops(u, v, offsets):
+    acc = vector_zero()
+    for k in range(offsets.shape[0]):
+        acc = vector_fma(acc, vector_load(u, offsets[k]), vector_load(v, k))
+    return vector_sum(acc)
+
+
+@numba.njit
+def _vector_lanes_sum(a):
+    return vector_sum(vector_load(a, 0))
+
+
+def test_vector_ops_against_float64():
+    rng = np.random.RandomState(1)
+    u = rng.standard_normal(3 * VECTOR_LANES + 5).astype(np.float32)
+    v = rng.standard_normal(4 * VECTOR_LANES).astype(np.float32)
+    offsets = np.array([0, 3, 1, 2 * VECTOR_LANES + 5])
+    want = sum(u[o:o + VECTOR_LANES].astype(np.float64) @ v[k:k + VECTOR_LANES].astype(np.float64)
+               for k, o in enumerate(offsets))
+    np.testing.assert_allclose(_vector_ops(u, v, offsets), want, rtol=1e-5, atol=1e-5)
+
+
+def test_vector_sum_adds_by_halves():
+    """Lanes i and i + n/2 first, down to one: with values where float32
+    rounding depends on the order, the result is that order's, exactly."""
+    rng = np.random.RandomState(2)
+    a = (rng.standard_normal(VECTOR_LANES) * 10.0 ** rng.randint(-4, 5, VECTOR_LANES)).astype(
+        np.float32)
+    want = a.copy()
+    n = VECTOR_LANES
+    while n > 1:
+        n //= 2
+        want = (want[:n] + want[n:2 * n]).astype(np.float32)
+    assert _vector_lanes_sum(a) == want[0]

@@ -22,6 +22,16 @@ Operations (all inlined into the calling kernel):
 - `tile_fma(acc, t, s)`: acc + t * s, one multiply-add per lane, contracted
   into an FMA where the CPU has one (fastmath 'contract', as the kernels)
 
+A `Vector` is one machine vector (`VECTOR_LANES` float32s: 16 with
+AVX-512 at 512 bits, 8 with AVX2, 4 with SSE), for kernels that hold many
+accumulators at once, one per register (`VECTOR_REGISTERS` of them):
+
+- `vector_load(a, i)`: a[i : i + VECTOR_LANES]
+- `vector_zero()`: a vector of zeros
+- `vector_fma(acc, u, v)`: acc + u * v lane by lane (contracted as tile_fma)
+- `vector_sum(v)`: the sum of the lanes, by halves (lanes i and i + n/2
+  first, down to one), an order fixed at compile time
+
 Loads and stores are not bounds checked: the caller guarantees the range.
 """
 import numba
@@ -42,8 +52,9 @@ def _target_features():
     return set(features.split(','))
 
 
-def tile_lanes(features):
-    """Lanes of a tile for a set of LLVM target features ('+avx2', ...)."""
+def vector_registers(features):
+    """(vector registers, float32 lanes of one) for a set of LLVM target
+    features ('+avx2', ...)."""
     if '+avx512f' in features:
         # vector_width.use_full_vector_width lifts LLVM's 256-bit preference.
         registers = 32
@@ -52,9 +63,16 @@ def tile_lanes(features):
         registers, bits = 16, 256
     else:
         registers, bits = 16, 128
-    return bits // 32 * (registers // 8)
+    return registers, bits // 32
 
 
+def tile_lanes(features):
+    """Lanes of a tile for a set of LLVM target features ('+avx2', ...)."""
+    registers, lanes = vector_registers(features)
+    return lanes * (registers // 8)
+
+
+VECTOR_REGISTERS, VECTOR_LANES = vector_registers(_target_features())
 TILE_LANES = tile_lanes(_target_features())
 _CONTRACT = ('contract',)
 
@@ -133,3 +151,58 @@ def tile_fma(typingctx, acc, t, s):
         product = builder.fmul(args[1], _splat(builder, args[2]), flags=_CONTRACT)
         return builder.fadd(args[0], product, flags=_CONTRACT)
     return _TILE(acc, t, s), codegen
+
+
+_ONE = Tile(VECTOR_LANES)
+_MACHINE_VECTOR = ir.VectorType(ir.FloatType(), VECTOR_LANES)
+
+
+@intrinsic
+def vector_load(typingctx, a, i):
+    if not (_is_float32_vector(a) and isinstance(i, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        pointer = builder.bitcast(builder.gep(data, [args[1]]), _MACHINE_VECTOR.as_pointer())
+        return builder.load(pointer, align=4)
+    return _ONE(a, i), codegen
+
+
+@intrinsic
+def vector_zero(typingctx):
+    def codegen(context, builder, signature, args):
+        return ir.Constant(_MACHINE_VECTOR, None)
+    return _ONE(), codegen
+
+
+@intrinsic
+def vector_fma(typingctx, acc, u, v):
+    if not (acc == _ONE and u == _ONE and v == _ONE):
+        return None
+
+    def codegen(context, builder, signature, args):
+        product = builder.fmul(args[1], args[2], flags=_CONTRACT)
+        return builder.fadd(args[0], product, flags=_CONTRACT)
+    return _ONE(acc, u, v), codegen
+
+
+@intrinsic
+def vector_sum(typingctx, v):
+    if v != _ONE:
+        return None
+
+    def codegen(context, builder, signature, args):
+        value = args[0]
+        lanes = VECTOR_LANES
+        while lanes > 1:
+            lanes //= 2
+            low = ir.Constant(ir.VectorType(ir.IntType(32), lanes),
+                              [ir.Constant(ir.IntType(32), k) for k in range(lanes)])
+            high = ir.Constant(ir.VectorType(ir.IntType(32), lanes),
+                               [ir.Constant(ir.IntType(32), lanes + k) for k in range(lanes)])
+            undefined = ir.Constant(value.type, ir.Undefined)
+            value = builder.fadd(builder.shuffle_vector(value, undefined, low),
+                                 builder.shuffle_vector(value, undefined, high))
+        return builder.extract_element(value, ir.Constant(ir.IntType(32), 0))
+    return types.float32(v), codegen
