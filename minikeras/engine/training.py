@@ -370,16 +370,19 @@ class Model(Container):
     def _training_leaves(self):
         """[(layer, trainable)] as the optimizer sees them. Keras 1.2.2 (and
         2.x) collect the trainable weights when the model is compiled: a
-        `trainable` set afterwards (a GAN's discriminator, frozen after its
-        own compile and before the combined model's) changes what is trained
-        at the next compile only. Layers the compile did not see take their
-        flag as it is now."""
+        nested model's `trainable` set afterwards (a GAN's discriminator,
+        frozen after its own compile and before the combined model's)
+        changes what is trained at the next compile only. A layer's own
+        `trainable` is read as it is now (an optimizer then refuses the
+        changed count of weights), as is the flag of a layer the compile did
+        not see."""
         at_compile = getattr(self, '_trainable_at_compile', None) or {}
         leaves = []
         for layer, trainable in self._leaf_layers():
             seen = at_compile.get(id(layer))
-            leaves.append((layer, seen[1] if seen is not None and seen[0] is layer
-                           else trainable))
+            if seen is not None and seen[0] is layer:
+                trainable = seen[1] and layer.trainable
+            leaves.append((layer, trainable))
         return leaves
 
     def _find_graph_losses(self):
