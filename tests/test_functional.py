@@ -144,6 +144,60 @@ def test_frozen_layer_is_not_updated():
     assert len(model.trainable_weights) == 2 and len(model.non_trainable_weights) == 2
 
 
+def gan_parts():
+    generator = Sequential([Dense(4, input_dim=3, activation='tanh')])
+    discriminator = Sequential([Dense(5, input_dim=4, activation='tanh'),
+                                Dense(1, activation='sigmoid')])
+    discriminator.compile(optimizer='sgd', loss='binary_crossentropy')
+    discriminator.trainable = False
+    z = Input(shape=(3,))
+    combined = Model(input=z, output=discriminator(generator(z)))
+    combined.compile(optimizer='sgd', loss='binary_crossentropy')
+    return generator, discriminator, combined
+
+
+def changed(before, after):
+    return [not np.array_equal(old, new) for old, new in zip(before, after)]
+
+
+def test_trainable_is_read_at_compile_as_keras_1_did():
+    """Keras 1.2.2's GAN recipe (examples/mnist_acgan.py): the discriminator
+    is compiled, frozen, then compiled into the combined model. Its own
+    training still updates it until it is compiled again; the combined
+    model's leaves it alone and trains the generator."""
+    generator, discriminator, combined = gan_parts()
+    noise, images = arrays((8, 3), (8, 4))
+    labels = np.ones((8, 1), 'float32')
+    before = discriminator.get_weights()
+    discriminator.train_on_batch(images, labels)
+    assert all(changed(before, discriminator.get_weights()))
+
+    before, generated = discriminator.get_weights(), generator.get_weights()
+    combined.train_on_batch(noise, labels)
+    assert not any(changed(before, discriminator.get_weights()))
+    assert all(changed(generated, generator.get_weights()))
+
+    discriminator.compile(optimizer='sgd', loss='binary_crossentropy')
+    discriminator.train_on_batch(images, labels)
+    assert not any(changed(before, discriminator.get_weights()))
+
+
+def test_a_frozen_nested_model_passes_gradients_without_its_own():
+    """The combined model's step computes no gradient of the frozen
+    discriminator's weights (their buffers keep what they held), and the
+    generator's step matches finite differences."""
+    generator, discriminator, combined = gan_parts()
+    noise = arrays((8, 3), seed=1)[0]
+    labels = np.ones((8, 1), 'float32')
+    for layer in discriminator.layers:
+        for grad in layer.gradients:
+            grad.fill(7.)
+    check_model_gradients(combined, noise, labels)
+    for layer in discriminator.layers:
+        for grad in layer.gradients:
+            assert (grad == 7.).all()
+
+
 def test_a_model_built_for_any_length_called_on_a_fixed_length_has_its_shape():
     """2.2.4's babi_memnn: Sequential([Embedding(...)]) without input_length, called
     on Input((12,)), gives (None, 12, 8), as Keras computed it for that call."""

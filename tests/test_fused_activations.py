@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from gradcheck import away_from_zero, built, check_layer_gradients
+from thread_counts import assert_same_bits_on_each_thread_count
 from minikeras import activations
 from minikeras.kernels import elementwise
 from minikeras.layers import Activation, Convolution2D, Dense, Flatten
@@ -340,3 +341,50 @@ def test_backend_tanh_and_sigmoid_use_the_kernel_on_float32_arrays_only():
     x64 = x.astype(np.float64)
     assert backend_ops.tanh(x64).tobytes() == np.tanh(x64).tobytes()
     assert backend_ops.sigmoid(x64).tobytes() == (0.5 * (np.tanh(0.5 * x64) + 1.)).tobytes()
+
+
+@pytest.mark.parametrize('alpha', [0.3, 0.0, -0.5, 1e-3])
+def test_leaky_relu_kernels_are_the_numpy_formula_bit_for_bit(alpha):
+    """x * where(x > 0, 1, alpha) and dy * the same slope, float32 (the
+    LeakyReLU layer's NumPy path), on special values in the vectorised body
+    and a ragged tail, and on random values under each thread count."""
+    special = np.array([-0.0, 0.0, np.nan, -np.inf, np.inf, -1e-45, 1e-45, -3.0, 2.5],
+                       np.float32)
+    rng = np.random.RandomState(5)
+    for x in (np.concatenate([np.tile(special, 20), special[::-1]]),
+              rng.standard_normal((7, 5, 33, 31)).astype(np.float32) * 3):
+        dy = rng.standard_normal(x.shape).astype(np.float32)
+        slope = np.where(x > 0, np.float32(1), np.float32(alpha))
+
+        def run():
+            y, dx = np.empty_like(x), np.empty_like(x)
+            elementwise.leaky_relu_forward(x, alpha, y)
+            elementwise.leaky_relu_backward(x, alpha, dy, dx)
+            return y, dx
+        y, dx = run()
+        with np.errstate(invalid='ignore'):  # inf * 0 where alpha is 0
+            assert y.tobytes() == (x * slope).tobytes()
+        assert dx.tobytes() == (dy * slope).tobytes()
+        assert_same_bits_on_each_thread_count(run)
+        in_place = dy.copy()
+        elementwise.leaky_relu_backward(x, alpha, in_place, in_place)
+        assert in_place.tobytes() == dx.tobytes()
+    with pytest.raises(ValueError, match='overlap'):
+        elementwise.leaky_relu_forward(x, alpha, x)
+
+
+def test_leaky_relu_layer_takes_the_kernel_on_float32_arrays_only():
+    from minikeras.layers import LeakyReLU
+    layer = LeakyReLU(0.2)
+    rng = np.random.RandomState(6)
+    x = rng.standard_normal((4, 3, 5, 6)).astype(np.float32)
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    slope = np.where(x > 0, np.float32(1), np.float32(0.2))
+    for given in (x, x.transpose(0, 2, 3, 1), x.astype(np.float64)):
+        y, backprop = layer.forward(given)
+        expected = given * np.where(given > 0, np.float32(1), np.float32(0.2))
+        assert y.dtype == expected.dtype and y.tobytes() == expected.tobytes()
+    y, backprop = layer.forward(x)
+    assert backprop(dy).tobytes() == (dy * slope).tobytes()
+    # a gradient in another layout or type is made a float32 array first
+    assert backprop(np.asfortranarray(dy)).tobytes() == (dy * slope).tobytes()

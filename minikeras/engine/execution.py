@@ -299,37 +299,46 @@ def _with_activity_gradient(backprop, regularizer, output):
 
 
 @contextlib.contextmanager
-def weight_gradients_only_for(nodes, weight_ids):
-    """Within the block, the layers among `nodes` (nested models' and
-    wrappers' layers included) skip the gradients of their weights unless
-    one of them is in `weight_ids`: a gradient with respect to an input walks
-    back through the layers without computing what nobody asked for."""
-    from .container import Container
-    switched = []
-
-    def switch_off(layer):
-        if layer.weight_gradients_wanted and not any(
-                id(w) in weight_ids for w, _ in layer.trainable_pairs()):
-            layer.weight_gradients_wanted = False
+def weight_gradients_off(layers):
+    """Within the block, `layers` skip the gradients of their weights in
+    the walk and in backprop (each layer's class default shows through
+    again after it)."""
+    switched, seen = [], set()
+    for layer in layers:
+        if layer.weight_gradients_wanted and id(layer) not in seen:
+            seen.add(id(layer))
             switched.append(layer)
-
-    for node in nodes:
-        layer = node.outbound_layer
-        leaves = [leaf for leaf, _ in layer._leaf_layers()] \
-            if isinstance(layer, Container) else [layer]
-        for leaf in leaves:
-            stack = [leaf]
-            while stack:
-                current = stack.pop()
-                switch_off(current)
-                stack.extend(current.sublayers)
-        switch_off(layer)
+    for layer in switched:
+        layer.weight_gradients_wanted = False
     try:
         yield
     finally:
         for layer in switched:
-            # the class default (True) shows through again
             del layer.weight_gradients_wanted
+
+
+def weight_gradients_only_for(nodes, weight_ids):
+    """A `weight_gradients_off` block for the layers among `nodes` (nested
+    models' and wrappers' layers included) that hold none of the weights in
+    `weight_ids`: a gradient with respect to an input walks back through the
+    layers without computing what nobody asked for."""
+    from .container import Container
+    def unwanted(layer):
+        return not any(id(w) in weight_ids for w, _ in layer.trainable_pairs())
+
+    off = []
+    for node in nodes:
+        layer = node.outbound_layer
+        stack = [leaf for leaf, _ in layer._leaf_layers()] \
+            if isinstance(layer, Container) else [layer]
+        while stack:
+            current = stack.pop()
+            if unwanted(current):
+                off.append(current)
+            stack.extend(current.sublayers)
+        if unwanted(layer):
+            off.append(layer)
+    return weight_gradients_off(off)
 
 
 def weight_owners(nodes):
@@ -348,4 +357,5 @@ def weight_owners(nodes):
     return pairs
 
 
-__all__ = ['order_nodes', 'run_nodes', 'weight_gradients_only_for', 'weight_owners']
+__all__ = ['order_nodes', 'run_nodes', 'weight_gradients_off', 'weight_gradients_only_for',
+           'weight_owners']

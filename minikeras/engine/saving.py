@@ -386,8 +386,8 @@ def _training_config(model):
 def _trained_layers(model):
     """[(layer, trainable)] in the order the optimizer sees the weights
     (the model's `_parameters`: leaf layers, nested models opened)."""
-    if hasattr(model, '_leaf_layers'):
-        return model._leaf_layers()
+    if hasattr(model, '_training_leaves'):
+        return model._training_leaves()
     return [(layer, layer.trainable) for layer in model.layers]
 
 

@@ -363,7 +363,27 @@ class Model(Container):
         self._set_metrics(self.metrics)
         self._graph_losses = self._find_graph_losses()
         self._graph_loss_nodes = None
+        self._trainable_at_compile = {id(layer): (layer, trainable)
+                                      for layer, trainable in self._leaf_layers()}
         self._compiled = True
+
+    def _training_leaves(self):
+        """[(layer, trainable)] as the optimizer sees them. Keras 1.2.2 (and
+        2.x) collect the trainable weights when the model is compiled: a
+        nested model's `trainable` set afterwards (a GAN's discriminator,
+        frozen after its own compile and before the combined model's)
+        changes what is trained at the next compile only. A layer's own
+        `trainable` is read as it is now (an optimizer then refuses the
+        changed count of weights), as is the flag of a layer the compile did
+        not see."""
+        at_compile = getattr(self, '_trainable_at_compile', None) or {}
+        leaves = []
+        for layer, trainable in self._leaf_layers():
+            seen = at_compile.get(id(layer))
+            if seen is not None and seen[0] is layer:
+                trainable = seen[1] and layer.trainable
+            leaves.append((layer, trainable))
+        return leaves
 
     def _find_graph_losses(self):
         """{output index: (target placeholder, loss tensor)} for the losses
@@ -627,7 +647,7 @@ class Model(Container):
     def _parameters(self):
         """[(weight, gradient buffer, constraint, regularizers)] for the optimizer, in order."""
         parameters = []
-        for layer, trainable in self._leaf_layers():
+        for layer, trainable in self._training_leaves():
             if not trainable:
                 continue
             regularizers = {}
@@ -709,18 +729,24 @@ class Model(Container):
             return self._train_arrays_unlimited(inputs, targets, weights)
 
     def _train_arrays_unlimited(self, inputs, targets, weights):
+        from .execution import weight_gradients_off
         from .losses_updates import apply_updates, collecting_updates
-        with collecting_updates() as updates:
-            outputs, backprop, penalty, masks, scores, added = self._run_for_loss(
-                inputs, targets, training=True, need_backprop=True)
-        total, per_output, output_grads = self._losses(outputs, targets, weights, True, masks,
-                                                       scores, added)
-        total += penalty + self._weight_penalty()
-        results = self._batch_results(total, per_output, outputs, targets)
-        parameters = self._parameters()
-        writers = _start_gradients(self._leaf_layers())
-        backprop(output_grads)
-        _finish_gradients(writers)
+        leaves = self._training_leaves()
+        # the layers the optimizer leaves alone (a frozen nested model, as a
+        # GAN's discriminator in the combined model) pass gradients on
+        # without computing their weights' own
+        with weight_gradients_off([layer for layer, trainable in leaves if not trainable]):
+            with collecting_updates() as updates:
+                outputs, backprop, penalty, masks, scores, added = self._run_for_loss(
+                    inputs, targets, training=True, need_backprop=True)
+            total, per_output, output_grads = self._losses(outputs, targets, weights, True,
+                                                           masks, scores, added)
+            total += penalty + self._weight_penalty()
+            results = self._batch_results(total, per_output, outputs, targets)
+            parameters = self._parameters()
+            writers = _start_gradients(leaves)
+            backprop(output_grads)
+            _finish_gradients(writers)
         for weight, grad, _, regularizers in parameters:
             for regularizer in regularizers:
                 grad += regularizer.gradient(weight)

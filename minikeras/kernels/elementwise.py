@@ -55,7 +55,8 @@ from numba.extending import intrinsic
 from . import threads
 
 __all__ = ['LINEAR', 'RELU', 'TANH', 'SIGMOID', 'activation_forward', 'activation_backward',
-           'bias_activation_forward', 'tanh', 'sigmoid']
+           'bias_activation_forward', 'leaky_relu_forward', 'leaky_relu_backward', 'tanh',
+           'sigmoid']
 
 LINEAR = 0
 RELU = 1
@@ -278,6 +279,21 @@ def _sigmoid_backward(y, dy, dx, lo, hi):
         dx[i] = (dy[i] * v) * (_ONE - v)
 
 
+@numba.njit(**_OPTIONS)
+def _leaky_relu_forward(x, alpha, y, lo, hi):
+    x, y = x[lo:hi], y[lo:hi]
+    for i in range(x.shape[0]):
+        v = x[i]
+        y[i] = v * (_ONE if v > _ZERO else alpha)
+
+
+@numba.njit(**_OPTIONS)
+def _leaky_relu_backward(x, alpha, dy, dx, lo, hi):
+    x, dy, dx = x[lo:hi], dy[lo:hi], dx[lo:hi]
+    for i in range(x.shape[0]):
+        dx[i] = dy[i] * (_ONE if x[i] > _ZERO else alpha)
+
+
 _FORWARD_KERNELS = {RELU: _relu_forward, TANH: _tanh_forward, SIGMOID: _sigmoid_forward}
 _BIAS_KERNELS = {LINEAR: _bias_linear_rows, RELU: _bias_relu_rows, TANH: _bias_tanh_rows,
                  SIGMOID: _bias_sigmoid_rows}
@@ -373,6 +389,41 @@ def activation_backward(code, y, dy, dx):
     flat_dx = _flat('dx', dx, flat_y.size)
     n = flat_y.size
     threads.run_ranges(_BACKWARD_KERNELS[code], n, n, flat_y, flat_dy, flat_dx)
+
+
+def leaky_relu_forward(x, alpha, y):
+    """y = x * (1 where x > 0, else alpha), element by element (LeakyReLU's
+    `x * where(x > 0, 1, alpha)` in float32, bit for bit; NaN stays NaN).
+
+    # Arguments
+        x: C-contiguous float32 array.
+        alpha: the slope for x <= 0 (taken as float32).
+        y: C-contiguous float32 array with as many elements as x, not
+            overlapping it.
+    """
+    flat_x = _flat('x', x)
+    flat_y = _flat('y', y, flat_x.size)
+    if np.may_share_memory(x, y):
+        raise ValueError('leaky_relu_forward: y must not overlap x')
+    n = flat_x.size
+    threads.run_ranges(_leaky_relu_forward, n, n, flat_x, np.float32(alpha), flat_y)
+
+
+def leaky_relu_backward(x, alpha, dy, dx):
+    """dx = dy * (1 where x > 0, else alpha), from the forward input x; `dx`
+    may be `dy` (in place).
+
+    # Arguments
+        x: C-contiguous float32 array, the forward input.
+        alpha: the slope for x <= 0 (taken as float32).
+        dy: C-contiguous float32 array, the gradient of the output.
+        dx: C-contiguous float32 array, filled with the gradient of x.
+    """
+    flat_x = _flat('x', x)
+    flat_dy = _flat('dy', dy, flat_x.size)
+    flat_dx = _flat('dx', dx, flat_x.size)
+    n = flat_x.size
+    threads.run_ranges(_leaky_relu_backward, n, n, flat_x, np.float32(alpha), flat_dy, flat_dx)
 
 
 def _new_result(code, x):

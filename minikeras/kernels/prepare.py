@@ -108,11 +108,13 @@ def _upsampled_phases():
 
 def _elementwise():
     from .elementwise import (LINEAR, RELU, SIGMOID, TANH, activation_backward,
-                              activation_forward, bias_activation_forward)
+                              activation_forward, bias_activation_forward,
+                              leaky_relu_backward, leaky_relu_forward)
     x, b = _arrays((2, 3), (3,))
     codes = (TANH, RELU, SIGMOID)
     backward = [lambda code=code: activation_backward(code, x, x, np.empty_like(x))
                 for code in codes]
+    backward.append(lambda: leaky_relu_backward(x, 0.3, x, np.empty_like(x)))
     def forward_both_ways(code):
         # an Activation layer writes a new array; Dense and Convolution2D
         # write over their own pre-activation (the in-place kernels)
@@ -120,6 +122,7 @@ def _elementwise():
         own = x.copy()
         activation_forward(code, own, own)
     forward = [lambda code=code: forward_both_ways(code) for code in codes]
+    forward.append(lambda: leaky_relu_forward(x, 0.3, np.empty_like(x)))
 
     def biased():
         for code in (LINEAR,) + codes:
