@@ -182,6 +182,25 @@ def test_trainable_is_read_at_compile_as_keras_1_did():
     assert not any(changed(before, discriminator.get_weights()))
 
 
+def test_a_layer_frozen_after_compile_asks_for_a_new_compile():
+    """Keras 1.2.2 kept training such a layer until the next compile;
+    minikeras stops with an error that says what to do, weights unchanged."""
+    x = Input(shape=(3,))
+    hidden = Dense(4)
+    model = Model(input=x, output=Dense(1)(hidden(x)))
+    model.compile(optimizer='sgd', loss='mse')
+    inputs, targets = arrays((8, 3), (8, 1))
+    model.train_on_batch(inputs, targets)
+    hidden.trainable = False
+    before = model.get_weights()
+    with pytest.raises(ValueError, match='trainable.*changed after compile.*compiled again'):
+        model.train_on_batch(inputs, targets)
+    assert not any(changed(before, model.get_weights()))
+    model.compile(optimizer='sgd', loss='mse')
+    model.train_on_batch(inputs, targets)
+    assert changed(before, model.get_weights()) == [False, False, True, True]
+
+
 def test_a_frozen_nested_model_passes_gradients_without_its_own():
     """The combined model's step computes no gradient of the frozen
     discriminator's weights (their buffers keep what they held), and the
