@@ -356,6 +356,35 @@ def test_stride1_weight_gradient_either_path(tiles, shape):
     np.testing.assert_allclose(db, ref_db, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize('tiles', [False, True])
+@pytest.mark.parametrize('shape', [(19, 2, 5, 2, 'same'), (20, 3, 4, 4, 'same'),
+                                   (11, 1, 6, 9, 'valid')])
+def test_stride1_weight_gradient_groups_in_one_range(tiles, shape):
+    """A range of sample groups reuses one wide output-gradient buffer: the
+    per-group partials are bit for bit those of each group run alone, also
+    for a short last group whose rounded length reads past its own samples
+    (2x2 planes), and they add up to the reference."""
+    from minikeras.kernels.conv2d import (_GROUP_MULTIPLE, _backward_weights_s1_groups,
+                                          _group_size, _wide_geometry)
+    N, C, F, H, mode = shape
+    pad, OH = conv_padding(H, 3, mode, 1)
+    x, dout = _data(N + H, (N, C, H, H), (N, F, OH, OH))
+    pitch, rows, _ = _wide_geometry.py_func(H, H, OH, OH, 3, 3, pad, pad)
+    gs = _group_size.py_func(N, rows * pitch, _GROUP_MULTIPLE)
+    ng = -(-N // gs)
+    assert gs > 1 and N % gs != 0
+    together = _garbage((ng, F, C, 3, 3)), _garbage((ng, F))
+    _backward_weights_s1_groups(x, dout, together[0], together[1], pad, pad, gs, tiles, 0, ng)
+    alone = _garbage((ng, F, C, 3, 3)), _garbage((ng, F))
+    for g in range(ng):
+        _backward_weights_s1_groups(x, dout, alone[0], alone[1], pad, pad, gs, tiles, g, g + 1)
+    for a, b in zip(together, alone):
+        assert np.array_equal(a.view(np.int32), b.view(np.int32))
+    ref_dw, ref_db = ref_conv_backward_weights(x, dout, 3, 3, 1, 1, pad, pad)
+    np.testing.assert_allclose(together[0].sum(axis=0), ref_dw, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(together[1].sum(axis=0), ref_db, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize('L,pitch', [(1, 3), (7, 5), (8, 3), (13, 9), (61, 16), (200, 31)])
 def test_plane3x3_against_float64_loop(L, pitch):
     """The forward pass's inner loops (nine taps of one channel added into the

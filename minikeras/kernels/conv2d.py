@@ -984,11 +984,21 @@ def _backward_weights_s1_groups(x, dout, part_w, part_b, pad_top, pad_left, gs, 
     P = rows * pitch
     xf = x.reshape((N, C, H * W))
     df = dout.reshape((N, F, OH * OW))
+    # One wide output gradient buffer for the whole range, zeroed once: every
+    # group writes the same valid positions of it, so its thrown-away columns
+    # and rows stay zero, and only a short last group has stale samples past
+    # its own to clear.
+    ds = np.zeros((F, max(gs * P, _round_length((gs - 1) * P + (OH - 1) * pitch + OW))),
+                  np.float32)
     for g in range(g0, g1):
         n0 = g * gs
         m = min(N, n0 + gs) - n0
         L = _round_length((m - 1) * P + (OH - 1) * pitch + OW)
-        ds = np.zeros((F, max(m * P, L)), np.float32)
+        if m < gs:
+            for f in range(F):
+                stale = ds[f, m * P:]
+                for k in range(stale.shape[0]):
+                    stale[k] = 0.0
         for s in range(m):
             for f in range(F):
                 _out_to_wide(df[n0 + s, f], OH, OW, pitch, ds[f, s * P:(s + 1) * P])
