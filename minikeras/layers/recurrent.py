@@ -558,18 +558,13 @@ class _FusedCell(Recurrent):
             xp, tasks = kernel_threads.matmul_tasks(flat, W, bias=b)
             kernel_threads.run_all(tasks)
         else:
-            # each gate's masked input, time-major (and reversed for go_backwards)
+            # each gate's masked input, time-major (and reversed for go_backwards),
+            # and its product, in one call of the threads
             masked = np.empty((gates, steps, batch, input_dim), 'float32')
-            kernel_threads.run_ranges(kernels.mask_inputs, steps, masked.size, x, w_mask,
-                                      self.go_backwards, masked)
-            masked_inputs = [masked[g].reshape(steps * batch, input_dim) for g in range(gates)]
             xp = np.empty((steps * batch, gates * n), 'float32')
-            tasks = []  # every gate's product in one call of the threads
-            for g in range(gates):
-                cols = slice(g * n, (g + 1) * n)
-                tasks += kernel_threads.matmul_tasks(masked_inputs[g], W[:, cols], xp[:, cols],
-                                                     bias=b[cols])[1]
-            kernel_threads.run_all(tasks)
+            kernel_threads.run_all(kernels.masked_projection_tasks(
+                x, w_mask, self.go_backwards, W, b, masked, xp))
+            masked_inputs = [masked[g].reshape(steps * batch, input_dim) for g in range(gates)]
         xp = xp.reshape(steps, batch, gates * n)
         gate_masks = u_mask is not None
         mu = u_mask if gate_masks else np.ones((gates, 1, 1), 'float32')
@@ -603,8 +598,10 @@ class _FusedCell(Recurrent):
                 if need_input_grad:
                     dx, dx_tasks = kernel_threads.matmul_tasks(dz_flat, np.transpose(W))
                     tasks += dx_tasks
-                kernel_threads.run_all(tasks)
-                dW, db = kernels.one_hot_gradients(columns, dz_flat, input_dim)
+                finish_one_hot, one_hot_tasks = kernels.one_hot_gradient_tasks(columns, dz_flat,
+                                                                               input_dim)
+                kernel_threads.run_all(tasks + one_hot_tasks)
+                dW, db = finish_one_hot()
                 finish_dU()
             else:
                 db = np.empty(gates * n, 'float32')
@@ -731,16 +728,15 @@ class _FusedCell(Recurrent):
                                                              dW[:, cols])
             finishers.append(finish_dW)
             tasks += dW_tasks
-            if per_gate is not None:
-                tasks += kernel_threads.matmul_tasks(dz_flat[:, cols], np.transpose(W[:, cols]),
-                                                     per_gate[g])[1]
+        dx = None
+        if need_input_grad:  # each range of steps' products, then its part of dx
+            dx = np.empty((batch, steps, input_dim), 'float32')
+            tasks += kernels.masked_input_gradient_tasks(dz_flat, W, w_mask, self.go_backwards,
+                                                         per_gate, dx)
         kernel_threads.run_all(tasks)
-        # one more call: the sums of the products' parts, and dx from per_gate
-        dx = None if per_gate is None else np.empty((batch, steps, input_dim), 'float32')
-        gather = [] if dx is None else kernel_threads.range_tasks(
-            kernels.gather_input_gradient, steps, per_gate.size,
-            per_gate.reshape(gates, steps, batch, input_dim), w_mask, self.go_backwards, dx)
-        kernel_threads.run_all(finishers + [finish_dU] + gather)
+        # the sums of the products' parts: a few small additions, on this thread
+        for finish in finishers + [finish_dU]:
+            finish()
         return dW, dx
 
     def _recurrent_weight_gradient_tasks(self, cache, dz_flat, mu, gate_masks, steps, batch):
