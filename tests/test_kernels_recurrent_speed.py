@@ -306,6 +306,11 @@ def test_one_hot_kernels_are_the_dense_products():
         recurrent_kernels.project_one_hot(W, b, columns, out, 20, steps * batch)
         # W[k] + b is one correctly rounded float32 sum: the float64 product, rounded
         np.testing.assert_array_equal(out, (flat @ W + b).astype('float32'))
+        by_samples = np.full_like(out, np.nan)  # ranges of samples, every step
+        recurrent_kernels.project_one_hot_samples(W, b, columns, by_samples, steps, batch, 0, 4)
+        recurrent_kernels.project_one_hot_samples(W, b, columns, by_samples, steps, batch, 4,
+                                                  batch)
+        np.testing.assert_array_equal(by_samples, out)
         dW, db = recurrent_kernels.one_hot_gradients(columns, dz, dim)
         np.testing.assert_allclose(dW, flat.T @ dz, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(db, dz.astype('float64').sum(axis=0), rtol=1e-5, atol=1e-5)

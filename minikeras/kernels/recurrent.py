@@ -50,10 +50,9 @@ from . import blas, threads
 
 __all__ = ['ACTIVATIONS', 'rnn_forward', 'rnn_backward', 'gru_forward', 'gru_backward',
            'lstm_forward', 'lstm_backward', 'mask_inputs', 'gather_input_gradient',
-           'one_hot_columns', 'project_one_hot', 'one_hot_gradients', 'one_hot_gradient_tasks',
-           'tall_product',
-           'tall_product_tasks', 'masked_projection_tasks',
-           'masked_input_gradient_tasks']
+           'masked_projection_tasks', 'masked_input_gradient_tasks', 'one_hot_columns',
+           'project_one_hot', 'project_one_hot_samples', 'one_hot_gradients',
+           'one_hot_gradient_tasks', 'tall_product', 'tall_product_tasks']
 
 LINEAR, TANH, SIGMOID, HARD_SIGMOID, RELU, SOFTPLUS, SOFTSIGN, ELU = range(8)
 
@@ -477,12 +476,14 @@ def lstm_step_forward(xp_t, rec, per_gate, gate_masks, c_prev, h_prev, out_prev,
 
 
 def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
-                 gates, hs, cs, act_c, out, masked_states):
+                 gates, hs, cs, act_c, out, masked_states, fill_inputs=None):
     """Fills gates (T, B, 4n) with i, f, the candidate a(.), o; hs and cs
     (T + 1, B, n) (hs[0] = h0, cs[0] = c0); act_c (T, B, n) = a(c_new);
     out (T, B, n); with gate masks, masked_states (4, T + 1, B, n) with
     h_t * mu[g] (the input of U_g); without them, masked_states is any
-    (4, 1, B, n) array, not read."""
+    (4, 1, B, n) array, not read. `fill_inputs(lo, hi)`, if given, fills
+    xp for the samples [lo, hi) (every step); each group's task calls it
+    before its time loop, which saves a call of the threads."""
     T, B, n4 = xp.shape
     n = n4 // 4
     flat = np.empty((B, n4), np.float32)
@@ -498,6 +499,8 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
 
     def shard(task):
         lo, hi = bounds[task], bounds[task + 1]
+        if fill_inputs is not None:
+            fill_inputs(lo, hi)
         if sgemm is not None:
             return lstm_forward_group(sgemm, xp, U, Ug, mu, gate_masks, zero_start, mask, act,
                                       inner_act, gates, hs, cs, act_c, out, masked_states, flat,
@@ -842,6 +845,14 @@ def project_one_hot(W, b, columns, out, lo, hi):
             source = W[k]
             for j in range(width):
                 target[j] = source[j] + b[j]
+
+
+@numba.njit(**_VECTOR_OPTIONS)
+def project_one_hot_samples(W, b, columns, out, steps, batch, lo, hi):
+    """`project_one_hot` for the samples [lo, hi) of every step, the rows
+    t * batch + [lo, hi) of columns (steps * batch,) and out."""
+    for t in range(steps):
+        project_one_hot(W, b, columns, out, t * batch + lo, t * batch + hi)
 
 
 @numba.njit(**_VECTOR_OPTIONS)
