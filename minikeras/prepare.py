@@ -47,6 +47,9 @@ def _tiny_models():
                                   layer(6, go_backwards=True), Dense(1)])
         families.append((dense_input, rng.rand(4, 5, 3).astype('float32'),
                          rng.rand(4, 1).astype('float32'), 'mse'))
+        one_hot = Sequential([layer(6, input_shape=(5, 3)), Dense(1)])  # characters, say
+        families.append((one_hot, np.eye(3, dtype='float32')[rng.randint(0, 3, (4, 5))],
+                         rng.rand(4, 1).astype('float32'), 'mse'))
     return families
 
 

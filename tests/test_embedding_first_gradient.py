@@ -102,3 +102,27 @@ def test_zero_rows_clears_the_listed_rows_only():
         for lo, hi in zip(bounds[:-1], bounds[1:]):
             embedding_kernels.zero_rows(table, np.array([4, 1, 4], 'int64'), lo, hi)
         assert np.array_equal(table, expected)
+
+
+@pytest.mark.parametrize('threads', [1, 2])
+def test_clearing_and_adding_over_ranges_of_rows_is_np_add_at(threads):
+    """A table and a batch large enough for several ranges of table rows,
+    each cleared (the rows the last batch wrote) and then summed into by one
+    task: np.add.at's bits on one thread and on several."""
+    import numba
+    layer = Embedding(20000, 128, input_length=80)
+    layer.build((None, 80))
+    rng = np.random.RandomState(3)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        for step in range(3):
+            x = rng.randint(0, 20000, (32, 80))
+            dy = rng.standard_normal((32, 80, 128)).astype('float32')
+            layer._gradients_unset = True
+            layer.forward(x, training=True)[1](dy)
+            reference = np.zeros_like(layer.W)
+            np.add.at(reference, x.reshape(-1), dy.reshape(-1, 128))
+            assert np.array_equal(layer.gradients[0], reference)
+    finally:
+        numba.set_num_threads(before)

@@ -215,6 +215,70 @@ def test_input_dropout_kernels_are_the_numpy_formulas_bit_for_bit(reverse):
     np.testing.assert_array_equal(dx, expected)
 
 
+def _run_tasks_on(tasks, thread_count, reverse_order=False):
+    """Runs callables on `thread_count` kernel threads (the tasks in reverse
+    order with `reverse_order`: their results must not depend on it)."""
+    import numba
+    from minikeras.kernels import threads as kernel_threads
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(thread_count)
+        kernel_threads.run_all(tasks[::-1] if reverse_order else tasks)
+    finally:
+        numba.set_num_threads(before)
+
+
+@pytest.mark.parametrize('reverse', [False, True])
+def test_masked_projection_and_input_gradient_tasks_match_float64(reverse):
+    import numba
+    rng = np.random.RandomState(9)
+    # several ranges of steps: the call is above threads.BLAS_PARALLEL_FLOP
+    batch, steps, dim, n, gates = 48, 11, 128, 40, 4
+    x = rng.standard_normal((batch, steps, dim)).astype('float32')
+    w_mask = (rng.rand(gates, batch, dim) < 0.7).astype('float32') / np.float32(0.7)
+    W = rng.standard_normal((dim, gates * n)).astype('float32')
+    b = rng.standard_normal(gates * n).astype('float32')
+    dz = rng.standard_normal((steps * batch, gates * n)).astype('float32')
+    x_tm = (x.transpose(1, 0, 2)[::-1] if reverse else x.transpose(1, 0, 2)).astype('float64')
+    masked_ref = x_tm[None] * w_mask[:, None].astype('float64')     # (G, T, B, D)
+    xp_ref = np.concatenate([masked_ref[g].reshape(steps * batch, dim) @ W[:, g * n:(g + 1) * n]
+                             for g in range(gates)], axis=1) + b
+    dx_ref = sum((dz[:, g * n:(g + 1) * n].astype('float64') @ W[:, g * n:(g + 1) * n].T)
+                 .reshape(steps, batch, dim) * w_mask[g] for g in range(gates))
+    dx_ref = (dx_ref[::-1] if reverse else dx_ref).transpose(1, 0, 2)
+    results = []
+    for thread_count, reverse_order in ((1, False), (max(2, numba.get_num_threads()), True)):
+        masked = np.full((gates, steps, batch, dim), np.nan, 'float32')
+        xp = np.full((steps * batch, gates * n), np.nan, 'float32')
+        tasks = recurrent_kernels.masked_projection_tasks(x, w_mask, reverse, W, b, masked, xp)
+        assert len(tasks) > 1
+        _run_tasks_on(tasks, thread_count, reverse_order)
+        per_gate = np.full((gates, steps * batch, dim), np.nan, 'float32')
+        dx = np.full((batch, steps, dim), np.nan, 'float32')
+        tasks = recurrent_kernels.masked_input_gradient_tasks(dz, W, w_mask, reverse, per_gate, dx)
+        assert len(tasks) > 1
+        _run_tasks_on(tasks, thread_count, reverse_order)
+        np.testing.assert_array_equal(masked, masked_ref.astype('float32'))
+        np.testing.assert_allclose(xp, xp_ref, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(dx, dx_ref, rtol=1e-4, atol=1e-4)
+        results.append((xp, dx))
+    for a, b in zip(*results):  # the same bits on one thread and on several
+        np.testing.assert_array_equal(a, b)
+
+
+def test_one_hot_gradient_tasks_are_one_hot_gradients_bit_for_bit():
+    rng = np.random.RandomState(10)
+    rows, dim, width = 3000, 7, 10  # two ranges of rows
+    columns = rng.randint(-1, dim, rows).astype('int64')
+    dz = rng.standard_normal((rows, width)).astype('float32')
+    dW, db = recurrent_kernels.one_hot_gradients(columns, dz, dim)
+    finish, tasks = recurrent_kernels.one_hot_gradient_tasks(columns, dz, dim)
+    assert len(tasks) == 2
+    _run_tasks_on(tasks, 2, reverse_order=True)
+    got_dW, got_db = finish()
+    np.testing.assert_array_equal(got_dW, dW)
+    np.testing.assert_array_equal(got_db, db)
+
 def _one_hot(batch, steps, dim, seed):
     """One-hot vectors, a fifth of them all zero (as padding leaves them)."""
     rng = np.random.RandomState(seed)
@@ -242,6 +306,11 @@ def test_one_hot_kernels_are_the_dense_products():
         recurrent_kernels.project_one_hot(W, b, columns, out, 20, steps * batch)
         # W[k] + b is one correctly rounded float32 sum: the float64 product, rounded
         np.testing.assert_array_equal(out, (flat @ W + b).astype('float32'))
+        by_samples = np.full_like(out, np.nan)  # ranges of samples, every step
+        recurrent_kernels.project_one_hot_samples(W, b, columns, by_samples, steps, batch, 0, 4)
+        recurrent_kernels.project_one_hot_samples(W, b, columns, by_samples, steps, batch, 4,
+                                                  batch)
+        np.testing.assert_array_equal(by_samples, out)
         dW, db = recurrent_kernels.one_hot_gradients(columns, dz, dim)
         np.testing.assert_allclose(dW, flat.T @ dz, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(db, dz.astype('float64').sum(axis=0), rtol=1e-5, atol=1e-5)

@@ -40,6 +40,7 @@ products included, in one compiled call without the GIL
 with a few large matmuls. The compiled passes are serial (their work is
 small next to the matmul), hence deterministic.
 """
+import functools
 import math
 
 import numba
@@ -49,8 +50,9 @@ from . import blas, threads
 
 __all__ = ['ACTIVATIONS', 'rnn_forward', 'rnn_backward', 'gru_forward', 'gru_backward',
            'lstm_forward', 'lstm_backward', 'mask_inputs', 'gather_input_gradient',
-           'one_hot_columns', 'project_one_hot', 'one_hot_gradients', 'tall_product',
-           'tall_product_tasks']
+           'masked_projection_tasks', 'masked_input_gradient_tasks', 'one_hot_columns',
+           'project_one_hot', 'project_one_hot_samples', 'one_hot_gradients',
+           'one_hot_gradient_tasks', 'tall_product', 'tall_product_tasks']
 
 LINEAR, TANH, SIGMOID, HARD_SIGMOID, RELU, SOFTPLUS, SOFTSIGN, ELU = range(8)
 
@@ -474,12 +476,14 @@ def lstm_step_forward(xp_t, rec, per_gate, gate_masks, c_prev, h_prev, out_prev,
 
 
 def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
-                 gates, hs, cs, act_c, out, masked_states):
+                 gates, hs, cs, act_c, out, masked_states, fill_inputs=None):
     """Fills gates (T, B, 4n) with i, f, the candidate a(.), o; hs and cs
     (T + 1, B, n) (hs[0] = h0, cs[0] = c0); act_c (T, B, n) = a(c_new);
     out (T, B, n); with gate masks, masked_states (4, T + 1, B, n) with
     h_t * mu[g] (the input of U_g); without them, masked_states is any
-    (4, 1, B, n) array, not read."""
+    (4, 1, B, n) array, not read. `fill_inputs(lo, hi)`, if given, fills
+    xp for the samples [lo, hi) (every step); each group's task calls it
+    before its time loop, which saves a call of the threads."""
     T, B, n4 = xp.shape
     n = n4 // 4
     flat = np.empty((B, n4), np.float32)
@@ -495,6 +499,8 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
 
     def shard(task):
         lo, hi = bounds[task], bounds[task + 1]
+        if fill_inputs is not None:
+            fill_inputs(lo, hi)
         if sgemm is not None:
             return lstm_forward_group(sgemm, xp, U, Ug, mu, gate_masks, zero_start, mask, act,
                                       inner_act, gates, hs, cs, act_c, out, masked_states, flat,
@@ -738,6 +744,60 @@ def gather_input_gradient(per_gate, w_mask, reverse, dx, lo, hi):
                     target[j] += source[j] * keep[j]
 
 
+def _step_ranges(steps, flop):
+    """Consecutive ranges of steps covering [0, steps) for the tasks of the
+    two functions below: one range for a call smaller than
+    threads.BLAS_PARALLEL_FLOP (too small to gain from a second thread),
+    else up to four. They depend on the shapes only."""
+    pieces = 1 if flop < threads.BLAS_PARALLEL_FLOP else min(steps, 4)
+    return [(steps * k // pieces, steps * (k + 1) // pieces) for k in range(pieces)]
+
+
+def masked_projection_tasks(x, w_mask, reverse, W, b, masked, xp):
+    """Callables without arguments for `threads.run_all` that fill, for
+    ranges of steps, masked (G, T, B, D) as `mask_inputs` and then
+    xp (T * B, G * n)'s rows of those steps, gate g's columns the product
+    masked[g] @ W[:, g's columns] + b[g's columns]: the masking and the
+    products of a range in one task, so one call of the threads does both.
+    x (B, T, D), w_mask (G, B, D), W (D, G * n), b (G * n,)."""
+    gates, steps, batch, dim = masked.shape
+    n = W.shape[1] // gates
+    flat = masked.reshape(gates, steps * batch, dim)
+
+    def task(lo, hi):
+        mask_inputs(x, w_mask, reverse, masked, lo, hi)
+        rows = slice(lo * batch, hi * batch)
+        for g in range(gates):
+            cols = slice(g * n, (g + 1) * n)
+            np.matmul(flat[g, rows], W[:, cols], out=xp[rows, cols])
+            xp[rows, cols] += b[cols]
+
+    ranges = _step_ranges(steps, 2.0 * steps * batch * dim * W.shape[1])
+    return [functools.partial(task, lo, hi) for lo, hi in ranges]
+
+
+def masked_input_gradient_tasks(dz, W, w_mask, reverse, per_gate, dx):
+    """Callables without arguments for `threads.run_all` that fill, for
+    ranges of steps, per_gate (G, T * B, D)'s rows of those steps with
+    dz[:, g's columns] @ W[:, g's columns].T and then dx (B, T, D) from them
+    as `gather_input_gradient`: the products and the gathering of a range in
+    one task. dz (T * B, G * n), w_mask (G, B, D)."""
+    gates, rows, dim = per_gate.shape
+    batch = w_mask.shape[1]
+    steps = rows // batch
+    n = W.shape[1] // gates
+    per_gate_tm = per_gate.reshape(gates, steps, batch, dim)
+
+    def task(lo, hi):
+        rows = slice(lo * batch, hi * batch)
+        for g in range(gates):
+            cols = slice(g * n, (g + 1) * n)
+            np.matmul(dz[rows, cols], W[:, cols].T, out=per_gate[g, rows])
+        gather_input_gradient(per_gate_tm, w_mask, reverse, dx, lo, hi)
+
+    ranges = _step_ranges(steps, 2.0 * rows * dim * W.shape[1])
+    return [functools.partial(task, lo, hi) for lo, hi in ranges]
+
 # ---------------------------------------------------------------------------
 # One-hot inputs (characters, categories): when every input vector is all
 # zeros or a single 1, x @ W + b is a lookup of rows of W, and the gradient
@@ -788,6 +848,14 @@ def project_one_hot(W, b, columns, out, lo, hi):
 
 
 @numba.njit(**_VECTOR_OPTIONS)
+def project_one_hot_samples(W, b, columns, out, steps, batch, lo, hi):
+    """`project_one_hot` for the samples [lo, hi) of every step, the rows
+    t * batch + [lo, hi) of columns (steps * batch,) and out."""
+    for t in range(steps):
+        project_one_hot(W, b, columns, out, t * batch + lo, t * batch + hi)
+
+
+@numba.njit(**_VECTOR_OPTIONS)
 def _one_hot_gradient_rows(columns, dz, dW, db, lo, hi):
     """dW = x[lo:hi].T @ dz[lo:hi] for the one-hot x of `columns` (R,), and
     db = the sum of dz[lo:hi]: zeroed, then the rows added in their order."""
@@ -815,20 +883,30 @@ def one_hot_gradients(columns, dz, inputs):
     row by row, in up to TALL_PARTS ranges of rows (as `tall_product`) on
     the kernel threads, each into its own sums; the ranges' sums are added
     in order, so results do not depend on the thread count."""
+    finish, tasks = one_hot_gradient_tasks(columns, dz, inputs)
+    threads.run_all(tasks)
+    return finish()
+
+
+def one_hot_gradient_tasks(columns, dz, inputs):
+    """(finish, tasks): `one_hot_gradients(columns, dz, inputs)` as callables
+    without arguments for `threads.run_all`, so that they share one call of
+    the threads with other tasks; once every task has run, `finish()` adds
+    the ranges' sums in their order and returns (dW, db)."""
     rows = dz.shape[0]
     parts = max(1, min(TALL_PARTS, rows // TALL_PART_ROWS))
     bounds = [rows * k // parts for k in range(parts + 1)]
     dW = np.empty((parts, inputs, dz.shape[1]), np.float32)
     db = np.empty((parts, dz.shape[1]), np.float32)
 
-    def part(k):
-        _one_hot_gradient_rows(columns, dz, dW[k], db[k], bounds[k], bounds[k + 1])
+    def finish():
+        for k in range(1, parts):
+            dW[0] += dW[k]
+            db[0] += db[k]
+        return dW[0], db[0]
 
-    threads.run_tasks(part, parts)
-    for k in range(1, parts):
-        dW[0] += dW[k]
-        db[0] += db[k]
-    return dW[0], db[0]
+    return finish, [functools.partial(_one_hot_gradient_rows, columns, dz, dW[k], db[k],
+                                      bounds[k], bounds[k + 1]) for k in range(parts)]
 
 
 # ---------------------------------------------------------------------------

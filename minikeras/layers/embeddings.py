@@ -135,18 +135,27 @@ class Embedding(Layer):
             rows = np.ascontiguousarray(dy, dtype='float32').reshape(-1, self.output_dim)
             grad = self.gradients[0]
             known = getattr(self, '_written_rows', None)
+            to_zero = None  # the rows the last update left, cleared range by range
             if self.__dict__.pop('_gradients_unset', False):
                 if known is None:
                     grad.fill(0.)
                 else:
-                    kernel_threads.run_ranges(embedding_kernels.zero_rows, grad.shape[0],
-                                              known.shape[0] * self.output_dim, grad, known)
+                    to_zero = known
                 known = flat
             elif known is not None:
                 known = np.concatenate([known, flat])
-            kernel_threads.run_ranges(embedding_kernels.add_rows, grad.shape[0], rows.size, grad,
-                                      flat, rows, keep if keep is not None else _NO_KEEP,
-                                      keep is not None)
+            keep_or_none = keep if keep is not None else _NO_KEEP
+
+            def clear_and_add(lo, hi):
+                # both kernels work on the table rows [lo, hi) only: one call of
+                # the threads does the clearing and the sums
+                if to_zero is not None:
+                    embedding_kernels.zero_rows(grad, to_zero, lo, hi)
+                embedding_kernels.add_rows(grad, flat, rows, keep_or_none, keep is not None,
+                                           lo, hi)
+
+            work = rows.size + (0 if to_zero is None else to_zero.shape[0] * self.output_dim)
+            kernel_threads.run_ranges(clear_and_add, grad.shape[0], work)
             # a regularizer's gradient is added into every row after backprop
             # (and a list longer than the table is no saving)
             unknown = self.weight_regularizers or (known is not None and

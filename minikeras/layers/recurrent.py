@@ -20,6 +20,8 @@ Keras 1.2.2 details kept as they were (they change what a script computes):
   with `consume_less='cpu'`.
 - with `go_backwards`, the returned sequence is in the reversed order.
 """
+import functools
+
 import numpy as np
 
 from .. import activations, initializations, regularizers
@@ -412,10 +414,14 @@ class Recurrent(Layer):
 class _FusedCell(Recurrent):
     """The built-in cells: the weights as Keras 1.2.2 laid them out, run by
     the fused kernels. `_GATES` names the gates in the kernels' order;
-    `_SAVED_ORDER` is the order of the per-gate weights in `get_weights()`."""
+    `_SAVED_ORDER` is the order of the per-gate weights in `get_weights()`.
+    A cell whose kernel runs groups of samples as tasks (`_PROJECTS_IN_GROUPS`)
+    takes a one-hot input's projection as `fill_inputs(lo, hi)` for its
+    `_run_kernel` to call in each group's task; the others get it made."""
 
     _GATES = ()
     _SAVED_ORDER = ()
+    _PROJECTS_IN_GROUPS = False
 
     def __init__(self, output_dim, init='glorot_uniform', inner_init='orthogonal',
                  activation='tanh', inner_activation='hard_sigmoid', W_regularizer=None,
@@ -542,13 +548,17 @@ class _FusedCell(Recurrent):
         if self.go_backwards:
             mask_tm = np.ascontiguousarray(mask_tm[::-1])
         masked_inputs = []
+        fill_inputs = None
         columns = np.empty((steps, batch), 'int64') if w_mask is None else None
         if columns is not None and kernels.one_hot_columns(x, self.go_backwards, columns):
             # one-hot input vectors: the projection is a lookup of rows of W
             columns = columns.reshape(steps * batch)
             xp = np.empty((steps * batch, gates * n), 'float32')
-            kernel_threads.run_ranges(kernels.project_one_hot, steps * batch, xp.size, W, b,
-                                      columns, xp)
+            fill_inputs = functools.partial(kernels.project_one_hot_samples, W, b, columns, xp,
+                                            steps, batch)
+            if not self._PROJECTS_IN_GROUPS:
+                kernel_threads.run_ranges(fill_inputs, batch, xp.size)
+                fill_inputs = None
         elif w_mask is None:
             columns = None
             x_tm = x.transpose(1, 0, 2)
@@ -558,24 +568,20 @@ class _FusedCell(Recurrent):
             xp, tasks = kernel_threads.matmul_tasks(flat, W, bias=b)
             kernel_threads.run_all(tasks)
         else:
-            # each gate's masked input, time-major (and reversed for go_backwards)
+            # each gate's masked input, time-major (and reversed for go_backwards),
+            # and its product, in one call of the threads
             masked = np.empty((gates, steps, batch, input_dim), 'float32')
-            kernel_threads.run_ranges(kernels.mask_inputs, steps, masked.size, x, w_mask,
-                                      self.go_backwards, masked)
-            masked_inputs = [masked[g].reshape(steps * batch, input_dim) for g in range(gates)]
             xp = np.empty((steps * batch, gates * n), 'float32')
-            tasks = []  # every gate's product in one call of the threads
-            for g in range(gates):
-                cols = slice(g * n, (g + 1) * n)
-                tasks += kernel_threads.matmul_tasks(masked_inputs[g], W[:, cols], xp[:, cols],
-                                                     bias=b[cols])[1]
-            kernel_threads.run_all(tasks)
+            kernel_threads.run_all(kernels.masked_projection_tasks(
+                x, w_mask, self.go_backwards, W, b, masked, xp))
+            masked_inputs = [masked[g].reshape(steps * batch, input_dim) for g in range(gates)]
         xp = xp.reshape(steps, batch, gates * n)
         gate_masks = u_mask is not None
         mu = u_mask if gate_masks else np.ones((gates, 1, 1), 'float32')
         Ug = np.ascontiguousarray(U.reshape(n, gates, n).transpose(1, 0, 2))
         initial = self._initial_state_values(batch)
-        out, cache, final_states = self._run_kernel(xp, U, Ug, mu, gate_masks, initial, mask_tm)
+        out, cache, final_states = self._run_kernel(xp, U, Ug, mu, gate_masks, initial, mask_tm,
+                                                    fill_inputs)
 
         if self.return_sequences:
             y = np.ascontiguousarray(out.transpose(1, 0, 2))
@@ -603,8 +609,10 @@ class _FusedCell(Recurrent):
                 if need_input_grad:
                     dx, dx_tasks = kernel_threads.matmul_tasks(dz_flat, np.transpose(W))
                     tasks += dx_tasks
-                kernel_threads.run_all(tasks)
-                dW, db = kernels.one_hot_gradients(columns, dz_flat, input_dim)
+                finish_one_hot, one_hot_tasks = kernels.one_hot_gradient_tasks(columns, dz_flat,
+                                                                               input_dim)
+                kernel_threads.run_all(tasks + one_hot_tasks)
+                dW, db = finish_one_hot()
                 finish_dU()
             else:
                 db = np.empty(gates * n, 'float32')
@@ -731,16 +739,15 @@ class _FusedCell(Recurrent):
                                                              dW[:, cols])
             finishers.append(finish_dW)
             tasks += dW_tasks
-            if per_gate is not None:
-                tasks += kernel_threads.matmul_tasks(dz_flat[:, cols], np.transpose(W[:, cols]),
-                                                     per_gate[g])[1]
+        dx = None
+        if need_input_grad:  # each range of steps' products, then its part of dx
+            dx = np.empty((batch, steps, input_dim), 'float32')
+            tasks += kernels.masked_input_gradient_tasks(dz_flat, W, w_mask, self.go_backwards,
+                                                         per_gate, dx)
         kernel_threads.run_all(tasks)
-        # one more call: the sums of the products' parts, and dx from per_gate
-        dx = None if per_gate is None else np.empty((batch, steps, input_dim), 'float32')
-        gather = [] if dx is None else kernel_threads.range_tasks(
-            kernels.gather_input_gradient, steps, per_gate.size,
-            per_gate.reshape(gates, steps, batch, input_dim), w_mask, self.go_backwards, dx)
-        kernel_threads.run_all(finishers + [finish_dU] + gather)
+        # the sums of the products' parts: a few small additions, on this thread
+        for finish in finishers + [finish_dU]:
+            finish()
         return dW, dx
 
     def _recurrent_weight_gradient_tasks(self, cache, dz_flat, mu, gate_masks, steps, batch):
@@ -872,7 +879,7 @@ class SimpleRNN(_FusedCell):
         output = self.activation(h + K.dot(prev_output * B_U, self.U))
         return output, [output]
 
-    def _run_kernel(self, xp, U, Ug, mu, gate_masks, initial, mask_tm):
+    def _run_kernel(self, xp, U, Ug, mu, gate_masks, initial, mask_tm, fill_inputs=None):
         steps, batch, n = xp.shape
         hs = np.empty((steps + 1, batch, n), 'float32')
         out = np.empty((steps, batch, n), 'float32')
@@ -974,7 +981,7 @@ class GRU(_FusedCell):
         h = z * h_tm1 + (1 - z) * hh
         return h, [h]
 
-    def _run_kernel(self, xp, U, Ug, mu, gate_masks, initial, mask_tm):
+    def _run_kernel(self, xp, U, Ug, mu, gate_masks, initial, mask_tm, fill_inputs=None):
         steps, batch, n3 = xp.shape
         n = n3 // 3
         gates = np.empty((steps, batch, 3 * n), 'float32')
@@ -1038,6 +1045,7 @@ class LSTM(_FusedCell):
     _SAVED_ORDER = ('i', 'c', 'f', 'o')
     _STATE_CELL = 'lstm'
     _STATE_COUNT = 2
+    _PROJECTS_IN_GROUPS = True
 
     @keras2.keras2_arguments(keras2.LSTM)
     @keras0.legacy_arguments(keras0.recurrent_arguments)
@@ -1074,7 +1082,7 @@ class LSTM(_FusedCell):
         h = o * self.activation(c)
         return h, [h, c]
 
-    def _run_kernel(self, xp, U, Ug, mu, gate_masks, initial, mask_tm):
+    def _run_kernel(self, xp, U, Ug, mu, gate_masks, initial, mask_tm, fill_inputs=None):
         steps, batch, n4 = xp.shape
         n = n4 // 4
         gates = np.empty((steps, batch, 4 * n), 'float32')
@@ -1086,7 +1094,8 @@ class LSTM(_FusedCell):
         act, inner = self._activation_codes()
         kernels.lstm_forward(xp, np.ascontiguousarray(U), Ug, mu, gate_masks,
                              np.ascontiguousarray(initial[0]), np.ascontiguousarray(initial[1]),
-                             mask_tm, act, inner, gates, hs, cs, act_c, out, masked_states)
+                             mask_tm, act, inner, gates, hs, cs, act_c, out, masked_states,
+                             fill_inputs)
         cache = {'hs': hs, 'cs': cs, 'gates': gates, 'act_c': act_c,
                  'masked_states': masked_states}
         return out, cache, [hs[-1], cs[-1]]
