@@ -203,11 +203,11 @@ _MIN_TASK_WORK = MIN_TASK_WORK = 1 << 16
 # A sleeping thread starts a task tens of microseconds after it is woken (a
 # futex wake-up, then the GIL; a few hundred under load), and the caller,
 # when it finishes first, waits as long again to be woken at the end: the
-# second thread pays only when its half of the call outlasts both. Sixteen
-# MIN_TASK_WORK: some 160 microseconds of a convolution's multiply-adds, 500
+# second thread pays only when its half of the call outlasts both. Eight
+# MIN_TASK_WORK: some 80 microseconds of a convolution's multiply-adds, 250
 # of an activation or pooling pass over elements (the seed model's 8x22x22
 # tanh and max-pooling calls: a fifth less CPU and wall on one thread).
-WAKE_WORK = 16 * MIN_TASK_WORK
+WAKE_WORK = 8 * MIN_TASK_WORK
 
 
 def run_ranges(kernel, count, work, *args):
