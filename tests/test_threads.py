@@ -98,31 +98,6 @@ def test_range_tasks_are_the_calls_of_run_ranges(count, work):
         [p[1:] for p in pieces if p[0] == 'task']
 
 
-def test_run_ranges_wakes_the_other_threads_from_wake_work_only():
-    def ranges(work):
-        pieces = []
-        lock = threading.Lock()
-
-        def kernel(lo, hi):
-            with lock:
-                pieces.append((lo, hi, threading.get_ident()))
-
-        old = numba.get_num_threads()
-        numba.set_num_threads(2)
-        try:
-            threads.run_ranges(kernel, 64, work)
-        finally:
-            numba.set_num_threads(old)
-        return sorted(pieces)
-
-    caller = threading.get_ident()
-    assert ranges(threads.WAKE_WORK - 1) == [(0, 64, caller)]
-    if numba.config.NUMBA_NUM_THREADS > 1:
-        cut = ranges(threads.WAKE_WORK)
-        assert len(cut) == 8  # four ranges per thread
-        assert [lo for lo, _, _ in cut] == [64 * k // 8 for k in range(8)]
-
-
 @pytest.mark.parametrize('sizes', [[1], [3, 5], [401408, 512, 262144, 512, 5120, 10],
                                    [1 << 20, 0, 7]])
 def test_run_range_calls_covers_every_call_once_in_ranges_set_by_the_sizes(sizes):

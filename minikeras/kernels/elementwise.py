@@ -66,8 +66,8 @@ _CODES = (RELU, TANH, SIGMOID)
 _NAMES = 'RELU (%d), TANH (%d) or SIGMOID (%d)' % (RELU, TANH, SIGMOID)
 
 # The least elements of one range (threads.run_ranges cuts a call into at
-# most four ranges per thread, of at least this many units of work); an
-# array of fewer than threads.WAKE_WORK elements runs on the calling thread.
+# most four ranges per thread, of at least this many units of work): a
+# smaller array runs on the calling thread.
 _CHUNK = threads.MIN_TASK_WORK
 
 _F32 = np.float32

@@ -33,7 +33,7 @@ import numpy as np
 
 __all__ = ['run_tasks', 'run_ranges', 'range_tasks', 'run_range_calls', 'pool_threads',
            'blas_threads', 'kernel_blas', 'matmul', 'matmul_tasks', 'run_all',
-           'BLAS_PARALLEL_FLOP', 'WAKE_WORK']
+           'BLAS_PARALLEL_FLOP']
 
 # A matrix product of at least this many FLOP (2*M*N*K) runs on every
 # kernel thread; smaller ones run on one. Measured on 2 cores: 784x128 @
@@ -199,24 +199,13 @@ def run_tasks(function, count, threads=None):
 _TASKS_PER_THREAD = 4
 _MIN_TASK_WORK = MIN_TASK_WORK = 1 << 16
 
-# A run_ranges call of less work than this runs on the calling thread alone.
-# A sleeping thread starts a task tens of microseconds after it is woken (a
-# futex wake-up, then the GIL; a few hundred under load), and the caller,
-# when it finishes first, waits as long again to be woken at the end: the
-# second thread pays only when its half of the call outlasts both. Eight
-# MIN_TASK_WORK: some 80 microseconds of a convolution's multiply-adds, 250
-# of an activation or pooling pass over elements (the seed model's 8x22x22
-# tanh and max-pooling calls: a fifth less CPU and wall on one thread).
-WAKE_WORK = 8 * MIN_TASK_WORK
-
 
 def run_ranges(kernel, count, work, *args):
     """Calls kernel(*args, lo, hi) on consecutive ranges [lo, hi) covering
     [0, count), spread over the kernel threads. `work` (the call's total work,
     in any unit of which _MIN_TASK_WORK is worth ten microseconds or so) sets
-    how finely to cut, and a call of less than WAKE_WORK runs on the calling
-    thread. The kernel must give the same result for an item whatever range
-    it comes in.
+    how finely to cut. The kernel must give the same result for an item
+    whatever range it comes in.
 
     # Arguments
         kernel: a Numba function compiled with nogil=True whose last two
@@ -246,11 +235,10 @@ def range_tasks(kernel, count, work, *args):
 
 
 def _range_bounds(count, work):
-    """run_ranges' ranges: [0, count] alone for one thread, one piece or
-    less work than WAKE_WORK."""
+    """run_ranges' ranges: [0, count] alone for one thread or one piece."""
     workers = pool_threads()
     pieces = int(min(count, workers * _TASKS_PER_THREAD, max(1, work // _MIN_TASK_WORK)))
-    if workers == 1 or pieces <= 1 or work < WAKE_WORK:
+    if workers == 1 or pieces <= 1:
         return [0, count]
     return [count * k // pieces for k in range(pieces + 1)]
 
