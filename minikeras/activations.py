@@ -111,10 +111,6 @@ tanh.kernel_code = elementwise.TANH
 sigmoid.kernel_code = elementwise.SIGMOID
 
 
-def _fast_array(a):
-    return isinstance(a, np.ndarray) and a.dtype == np.float32 and a.flags.c_contiguous
-
-
 def apply(function, x, in_place=False):
     """Returns `function(x)`, in one compiled pass over the array when the
     function has one (relu, tanh, sigmoid) and `x` is a C-contiguous float32
@@ -129,7 +125,7 @@ def apply(function, x, in_place=False):
             these functions.
     """
     code = getattr(function, 'kernel_code', None)
-    if code is None or not _fast_array(x) or (in_place and not x.flags.writeable):
+    if code is None or not elementwise.takes(x) or (in_place and not x.flags.writeable):
         return function(x)
     y = x if in_place else np.empty_like(x)
     elementwise.activation_forward(code, x, y)
@@ -148,8 +144,8 @@ def apply_with_bias(function, z, b):
         b: the bias, of shape (z.shape[-1],).
     """
     code = elementwise.LINEAR if function is linear else getattr(function, 'kernel_code', None)
-    if (code is None or not (_fast_array(z) and _fast_array(b)) or not z.flags.writeable
-            or z.ndim < 1 or b.shape != z.shape[-1:]):
+    if (code is None or not (elementwise.takes(z) and elementwise.takes(b))
+            or not z.flags.writeable or z.ndim < 1 or b.shape != z.shape[-1:]):
         z += b
         return apply(function, z, in_place=True)
     elementwise.bias_activation_forward(code, z, b, z)
@@ -170,7 +166,7 @@ def gradient(function, x, y, dy):
         dy: the gradient of the output, of y's shape.
     """
     code = getattr(function, 'kernel_code', None)
-    if code is None or not (_fast_array(y) and _fast_array(dy)) or y.shape != dy.shape:
+    if code is None or not (elementwise.takes(y) and elementwise.takes(dy)) or y.shape != dy.shape:
         return function.backward(x, y, dy)
     dx = np.empty_like(y)
     elementwise.activation_backward(code, y, dy, dx)

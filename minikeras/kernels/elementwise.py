@@ -303,6 +303,12 @@ _BIAS_IN_PLACE_KERNELS = {LINEAR: _bias_linear_rows_in_place, RELU: _bias_relu_r
                           TANH: _bias_tanh_rows_in_place, SIGMOID: _bias_sigmoid_rows_in_place}
 
 
+def takes(a):
+    """Whether the kernels here take `a` as it is: a C-contiguous float32
+    array (callers with any other array keep their NumPy path)."""
+    return isinstance(a, np.ndarray) and a.dtype == np.float32 and a.flags.c_contiguous
+
+
 def _flat(name, a, size=None):
     if not isinstance(a, np.ndarray) or a.dtype != np.float32 or not a.flags.c_contiguous:
         raise ValueError('%s must be a C-contiguous float32 array, got %s'

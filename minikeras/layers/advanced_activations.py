@@ -23,10 +23,6 @@ def _shared_param_shape(layer, input_shape, shared_axes):
     return tuple(param_shape)
 
 
-def _float32_array(a):
-    return isinstance(a, np.ndarray) and a.dtype == np.float32 and a.flags.c_contiguous
-
-
 def _reduce_to(grad, shape):
     """Sums a gradient of the input's shape down to a parameter of `shape`
     (the batch axis and the shared axes)."""
@@ -55,13 +51,13 @@ class LeakyReLU(Layer):
         self.alpha = alpha
 
     def forward(self, x, training=False, need_input_grad=True, mask=None):
-        if _float32_array(x):
+        if elementwise.takes(x):
             # one compiled pass each way, on the kernel threads; same bits
             y = np.empty_like(x)
             elementwise.leaky_relu_forward(x, self.alpha, y)
 
             def backprop(dy):
-                if not _float32_array(dy):
+                if not elementwise.takes(dy):
                     dy = np.ascontiguousarray(dy, dtype=np.float32)
                 dx = np.empty_like(dy)
                 elementwise.leaky_relu_backward(x, self.alpha, dy, dx)
