@@ -183,27 +183,47 @@ def test_tile_rule_takes_4x4_for_input_gradients_on_large_planes():
     (1, 64, 64, 66, 'same', True),     # a large plane: the input gradient on 4x4 tiles
 ])
 def test_public_kernels_route_and_match_reference(monkeypatch, N, C, F, H, mode, expect):
+    _check_route(monkeypatch, ('winograd_forward', 'winograd_backward_input'),
+                 N, C, F, H, mode, expect, winograd_tile(H, H, True))
+
+
+def _record_calls(monkeypatch, names):
+    """A list that the functions of conv2d_winograd so named append their
+    name to when called."""
     calls = []
-    for name in ('winograd_forward', 'winograd_backward_input'):
+    for name in names:
         original = getattr(conv2d_winograd, name)
         monkeypatch.setattr(conv2d_winograd, name,
                             lambda *a, _f=original, _n=name: (calls.append(_n), _f(*a))[1])
+    return calls
+
+
+def _check_route(monkeypatch, names, N, C, F, H, mode, expect, dx_tile=2):
+    """conv2d_forward and conv2d_backward_input call `names` (forward, input
+    gradient) when expect, else neither, and match the NumPy loop."""
+    calls = _record_calls(monkeypatch, names)
     pt, pl, OH, OW = _geometry(H, H, mode)
     x, w, b, dout = _arrays(N, C, F, H, H, pt, pl, OH, OW, seed=N + C)
     out = np.full((N, F, OH, OW), np.nan, np.float32)
     conv2d_forward(x, w, b, out, 1, 1, pt, pl)
     dx = np.full(x.shape, np.nan, np.float32)
     conv2d_backward_input(dout, w, dx, 1, 1, pt, pl)
-    want = ['winograd_forward', 'winograd_backward_input']
-    assert calls == (want if expect else [])
+    assert calls == (list(names) if expect else [])
     _assert_close(out, ref_forward(x, w, b, pt, pl, OH, OW))
-    _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl), winograd_tile(H, H, True))
+    _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl), dx_tile)
 
 
 @pytest.mark.parametrize('tile', [2, 4])
 @pytest.mark.parametrize('shape', [(1, 64, 64, 40, 36, 'same'), (1, 96, 64, 14, 15, 'valid'),
                                    (6, 16, 8, 11, 9, 'same'), (1, 64, 64, 70, 66, 'same')])
 def test_winograd_deterministic_across_runs_and_threads(shape, tile):
+    _check_deterministic(shape, lambda *a: winograd_forward(*a, tile),
+                         lambda *a: winograd_backward_input(*a, tile))
+
+
+def _check_deterministic(shape, forward, backward_input):
+    """forward(x, w, b, out, pt, pl) and backward_input(dout, w, dx, pt, pl)
+    give the same bits twice on 1 thread and twice on 2."""
     N, C, F, H, W, mode = shape
     pt, pl, OH, OW = _geometry(H, W, mode)
     x, w, b, dout = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=3)
@@ -214,9 +234,9 @@ def test_winograd_deterministic_across_runs_and_threads(shape, tile):
             numba.set_num_threads(threads)
             for _ in range(2):
                 out = np.full((N, F, OH, OW), np.nan, np.float32)
-                winograd_forward(x, w, b, out, pt, pl, tile)
+                forward(x, w, b, out, pt, pl)
                 dx = np.full(x.shape, np.nan, np.float32)
-                winograd_backward_input(dout, w, dx, pt, pl, tile)
+                backward_input(dout, w, dx, pt, pl)
                 results.append((out.tobytes(), dx.tobytes()))
     finally:
         numba.set_num_threads(before)
@@ -250,3 +270,105 @@ def test_convolution2d_layer_on_the_winograd_path(monkeypatch, ordering, border_
     _assert_close(layer.call(x), want)
     assert calls == ['forward']
     check_layer_gradients(layer, x)
+
+
+# ---------------------------------------------------------------------------
+# The samples path: blocks of whole samples, channels last (small planes)
+# ---------------------------------------------------------------------------
+
+SAMPLE_SHAPES = [
+    # N, C, F, H, W, border mode
+    (1, 3, 2, 4, 4, 'valid'),       # one tile, channels below a vector
+    (9, 5, 7, 9, 11, 'same'),       # odd sizes, a last block of fewer samples
+    (8, 17, 33, 7, 6, 'valid'),     # channels past a whole vector
+    (10, 16, 8, 5, 8, 'full'),      # 'full' border (padding 2)
+    (8, 2, 3, 3, 3, 'same'),        # a plane smaller than a tile
+    (12, 64, 64, 15, 15, 'valid'),  # cifar10_cnn's fourth convolution
+    (8, 64, 32, 15, 15, 'same'),
+]
+
+
+@pytest.mark.parametrize('shape', SAMPLE_SHAPES)
+def test_winograd_samples_forward_matches_reference(shape):
+    N, C, F, H, W, mode = shape
+    pt, pl, OH, OW = _geometry(H, W, mode)
+    x, w, b, _ = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=C + F)
+    out = np.full((N, F, OH, OW), np.nan, np.float32)
+    conv2d_winograd.winograd_samples_forward(x, w, b, out, pt, pl)
+    _assert_close(out, ref_forward(x, w, b, pt, pl, OH, OW))
+
+
+@pytest.mark.parametrize('shape', SAMPLE_SHAPES)
+def test_winograd_samples_backward_input_matches_reference(shape):
+    N, C, F, H, W, mode = shape
+    pt, pl, OH, OW = _geometry(H, W, mode)
+    x, w, _, dout = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=C * F)
+    dx = np.full(x.shape, np.nan, np.float32)
+    conv2d_winograd.winograd_samples_backward_input(dout, w, dx, pt, pl)
+    _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl))
+
+
+def test_winograd_samples_any_padding_and_output_size():
+    # Padding above 2 (input gradient: a negative padding) and an output
+    # that does not reach the input's last rows.
+    N, C, F, H, W = 9, 3, 4, 6, 7
+    pt, pl, OH, OW = 3, 1, 5, 9
+    x, w, b, dout = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=5)
+    out = np.full((N, F, OH, OW), np.nan, np.float32)
+    conv2d_winograd.winograd_samples_forward(x, w, b, out, pt, pl)
+    _assert_close(out, ref_forward(x, w, b, pt, pl, OH, OW))
+    dx = np.full(x.shape, np.nan, np.float32)
+    conv2d_winograd.winograd_samples_backward_input(dout, w, dx, pt, pl)
+    _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl))
+
+
+def test_winograd_samples_error_within_a_small_multiple_of_a_direct_float32_sum():
+    # cifar10_cnn-like data: relu activations, He-scaled weights, 64 channels.
+    rng = np.random.RandomState(64)
+    N, C, H = 16, 64, 15
+    x = np.maximum(rng.standard_normal((N, C, H, H)), 0).astype(np.float32)
+    w = (rng.standard_normal((C, C, 3, 3)) * np.sqrt(2.0 / (9 * C))).astype(np.float32)
+    b = np.zeros(C, np.float32)
+    want = ref_forward(x, w, b, 0, 0, H - 2, H - 2)
+    direct_error = np.abs(_direct_float32(x, w, 0, 0, H - 2, H - 2) - want).max()
+    out = np.full(want.shape, np.nan, np.float32)
+    conv2d_winograd.winograd_samples_forward(x, w, b, out, 0, 0)
+    assert np.abs(out - want).max() <= 3 * direct_error
+    assert np.abs(out - want).max() <= 1e-6 * np.abs(want).max()
+
+
+@pytest.mark.parametrize('shape', [(12, 64, 64, 15, 15, 'valid'), (9, 5, 7, 9, 11, 'same')])
+def test_winograd_samples_deterministic_across_runs_and_threads(shape):
+    _check_deterministic(shape, conv2d_winograd.winograd_samples_forward,
+                         conv2d_winograd.winograd_samples_backward_input)
+
+
+@pytest.mark.parametrize('N,C,F,H,mode,expect', [
+    (8, 64, 64, 15, 'valid', True),     # cifar10_cnn's fourth convolution
+    (32, 64, 96, 15, 'same', True),
+    (8, 32, 64, 15, 'same', False),     # 32 channels in: the direct loops
+    (8, 64, 32, 15, 'same', False),     # 32 channels out: the direct loops
+    (7, 64, 64, 15, 'valid', False),    # a small batch: im2col + sgemm
+    (8, 64, 64, 18, 'valid', False),    # a 16x16 plane: the direct loops
+])
+def test_public_kernels_route_to_the_samples_path(monkeypatch, N, C, F, H, mode, expect):
+    _check_route(monkeypatch, ('winograd_samples_forward', 'winograd_samples_backward_input'),
+                 N, C, F, H, mode, expect)
+
+
+def test_convolution2d_layer_on_the_samples_path(monkeypatch):
+    """A 64 -> 64 3x3 Convolution2D on a batch of small planes: output
+    against the NumPy loop, input and weight gradients against finite
+    differences, with both of its calls on the samples path."""
+    from minikeras.layers import Convolution2D
+    from gradcheck import check_layer_gradients
+    calls = _record_calls(monkeypatch, ('winograd_samples_forward',
+                                        'winograd_samples_backward_input'))
+    C, F, H, W = 64, 64, 9, 8
+    layer = Convolution2D(F, 3, 3, border_mode='same', input_shape=(C, H, W))
+    layer.build((None, C, H, W))
+    x = np.random.RandomState(4).standard_normal((8, C, H, W)).astype(np.float32)
+    pt, pl, OH, OW = _geometry(H, W, 'same')
+    _assert_close(layer.call(x), ref_forward(x, layer.W, layer.b, pt, pl, OH, OW))
+    check_layer_gradients(layer, x)
+    assert 'winograd_samples_forward' in calls and 'winograd_samples_backward_input' in calls

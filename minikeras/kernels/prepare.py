@@ -58,13 +58,20 @@ def _pooling():
 
 def _winograd():
     """The Winograd path's kernels (wide 3x3 layers on large planes), both
-    tile sizes, called directly on tiny arrays: through the public kernels it
-    takes 64 channels."""
-    from .conv2d_winograd import winograd_backward_input, winograd_forward
+    tile sizes, and its samples path (64 channels on small planes), called
+    directly on tiny arrays: through the public kernels they take 64
+    channels."""
+    from .conv2d_winograd import (winograd_backward_input, winograd_forward,
+                                  winograd_samples_backward_input, winograd_samples_forward)
     x, w, b, dout = _arrays((1, 2, 5, 5), (2, 2, 3, 3), (2,), (1, 2, 5, 5))
-    return lambda: [(winograd_backward_input(dout, w, np.empty_like(x), 1, 1, tile),
-                     winograd_forward(x, w, b, np.empty_like(dout), 1, 1, tile))
-                    for tile in (2, 4)]
+
+    def both_paths():
+        for tile in (2, 4):
+            winograd_backward_input(dout, w, np.empty_like(x), 1, 1, tile)
+            winograd_forward(x, w, b, np.empty_like(dout), 1, 1, tile)
+        winograd_samples_backward_input(dout, w, np.empty_like(x), 1, 1)
+        winograd_samples_forward(x, w, b, np.empty_like(dout), 1, 1)
+    return both_paths
 
 
 def _shifted():

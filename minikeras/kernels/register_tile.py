@@ -27,7 +27,9 @@ AVX-512 at 512 bits, 8 with AVX2, 4 with SSE), for kernels that hold many
 accumulators at once, one per register (`VECTOR_REGISTERS` of them):
 
 - `vector_load(a, i)`: a[i : i + VECTOR_LANES]
+- `vector_store(a, i, v)`: a[i : i + VECTOR_LANES] = v
 - `vector_zero()`: a vector of zeros
+- `vector_add(u, v)`, `vector_sub(u, v)`: u + v, u - v lane by lane
 - `vector_fma(acc, u, v)`: acc + u * v lane by lane (contracted as tile_fma)
 - `vector_sum(v)`: the sum of the lanes, by halves (lanes i and i + n/2
   first, down to one), an order fixed at compile time
@@ -167,6 +169,37 @@ def vector_load(typingctx, a, i):
         pointer = builder.bitcast(builder.gep(data, [args[1]]), _MACHINE_VECTOR.as_pointer())
         return builder.load(pointer, align=4)
     return _ONE(a, i), codegen
+
+
+@intrinsic
+def vector_store(typingctx, a, i, v):
+    if not (_is_float32_vector(a) and isinstance(i, types.Integer) and v == _ONE):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        pointer = builder.bitcast(builder.gep(data, [args[1]]), _MACHINE_VECTOR.as_pointer())
+        builder.store(args[2], pointer, align=4)
+        return context.get_dummy_value()
+    return types.none(a, i, v), codegen
+
+
+def _lane_operation(name):
+    """An intrinsic applying the LLVM float instruction `name` lane by lane
+    to two vectors."""
+    @intrinsic
+    def operation(typingctx, u, v):
+        if not (u == _ONE and v == _ONE):
+            return None
+
+        def codegen(context, builder, signature, args):
+            return getattr(builder, name)(args[0], args[1])
+        return _ONE(u, v), codegen
+    return operation
+
+
+vector_add = _lane_operation('fadd')
+vector_sub = _lane_operation('fsub')
 
 
 @intrinsic
