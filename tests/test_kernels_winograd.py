@@ -200,7 +200,8 @@ def _record_calls(monkeypatch, names):
 
 def _check_route(monkeypatch, names, N, C, F, H, mode, expect, dx_tile=2):
     """conv2d_forward and conv2d_backward_input call `names` (forward, input
-    gradient) when expect, else neither, and match the NumPy loop."""
+    gradient): both when expect is True, neither when False, else the ones
+    listed in expect; and match the NumPy loop."""
     calls = _record_calls(monkeypatch, names)
     pt, pl, OH, OW = _geometry(H, H, mode)
     x, w, b, dout = _arrays(N, C, F, H, H, pt, pl, OH, OW, seed=N + C)
@@ -208,7 +209,7 @@ def _check_route(monkeypatch, names, N, C, F, H, mode, expect, dx_tile=2):
     conv2d_forward(x, w, b, out, 1, 1, pt, pl)
     dx = np.full(x.shape, np.nan, np.float32)
     conv2d_backward_input(dout, w, dx, 1, 1, pt, pl)
-    assert calls == (list(names) if expect else [])
+    assert calls == (list(names) if expect is True else list(expect or []))
     _assert_close(out, ref_forward(x, w, b, pt, pl, OH, OW))
     _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl), dx_tile)
 
@@ -288,42 +289,48 @@ SAMPLE_SHAPES = [
 ]
 
 
+@pytest.mark.parametrize('tile', [2, 4])
 @pytest.mark.parametrize('shape', SAMPLE_SHAPES)
-def test_winograd_samples_forward_matches_reference(shape):
+def test_winograd_samples_forward_matches_reference(shape, tile):
     N, C, F, H, W, mode = shape
     pt, pl, OH, OW = _geometry(H, W, mode)
     x, w, b, _ = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=C + F)
     out = np.full((N, F, OH, OW), np.nan, np.float32)
-    conv2d_winograd.winograd_samples_forward(x, w, b, out, pt, pl)
-    _assert_close(out, ref_forward(x, w, b, pt, pl, OH, OW))
+    conv2d_winograd.winograd_samples_forward(x, w, b, out, pt, pl, tile)
+    _assert_close(out, ref_forward(x, w, b, pt, pl, OH, OW), tile)
 
 
+@pytest.mark.parametrize('tile', [2, 4])
 @pytest.mark.parametrize('shape', SAMPLE_SHAPES)
-def test_winograd_samples_backward_input_matches_reference(shape):
+def test_winograd_samples_backward_input_matches_reference(shape, tile):
     N, C, F, H, W, mode = shape
     pt, pl, OH, OW = _geometry(H, W, mode)
     x, w, _, dout = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=C * F)
     dx = np.full(x.shape, np.nan, np.float32)
-    conv2d_winograd.winograd_samples_backward_input(dout, w, dx, pt, pl)
-    _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl))
+    conv2d_winograd.winograd_samples_backward_input(dout, w, dx, pt, pl, tile)
+    _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl), tile)
 
 
-def test_winograd_samples_any_padding_and_output_size():
+@pytest.mark.parametrize('tile', [2, 4])
+def test_winograd_samples_any_padding_and_output_size(tile):
     # Padding above 2 (input gradient: a negative padding) and an output
     # that does not reach the input's last rows.
     N, C, F, H, W = 9, 3, 4, 6, 7
     pt, pl, OH, OW = 3, 1, 5, 9
     x, w, b, dout = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=5)
     out = np.full((N, F, OH, OW), np.nan, np.float32)
-    conv2d_winograd.winograd_samples_forward(x, w, b, out, pt, pl)
-    _assert_close(out, ref_forward(x, w, b, pt, pl, OH, OW))
+    conv2d_winograd.winograd_samples_forward(x, w, b, out, pt, pl, tile)
+    _assert_close(out, ref_forward(x, w, b, pt, pl, OH, OW), tile)
     dx = np.full(x.shape, np.nan, np.float32)
-    conv2d_winograd.winograd_samples_backward_input(dout, w, dx, pt, pl)
-    _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl))
+    conv2d_winograd.winograd_samples_backward_input(dout, w, dx, pt, pl, tile)
+    _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl), tile)
 
 
-def test_winograd_samples_error_within_a_small_multiple_of_a_direct_float32_sum():
-    # cifar10_cnn-like data: relu activations, He-scaled weights, 64 channels.
+@pytest.mark.parametrize('tile,factor,bound', [(2, 3, 1e-6), (4, 10, 1e-5)])
+def test_winograd_samples_error_within_a_small_multiple_of_a_direct_float32_sum(tile, factor,
+                                                                               bound):
+    # cifar10_cnn-like data: relu activations, He-scaled weights, 64 channels;
+    # within the forward values' tolerance on 2x2 tiles, the gradients' on 4x4.
     rng = np.random.RandomState(64)
     N, C, H = 16, 64, 15
     x = np.maximum(rng.standard_normal((N, C, H, H)), 0).astype(np.float32)
@@ -332,28 +339,32 @@ def test_winograd_samples_error_within_a_small_multiple_of_a_direct_float32_sum(
     want = ref_forward(x, w, b, 0, 0, H - 2, H - 2)
     direct_error = np.abs(_direct_float32(x, w, 0, 0, H - 2, H - 2) - want).max()
     out = np.full(want.shape, np.nan, np.float32)
-    conv2d_winograd.winograd_samples_forward(x, w, b, out, 0, 0)
-    assert np.abs(out - want).max() <= 3 * direct_error
-    assert np.abs(out - want).max() <= 1e-6 * np.abs(want).max()
+    conv2d_winograd.winograd_samples_forward(x, w, b, out, 0, 0, tile)
+    assert np.abs(out - want).max() <= factor * direct_error
+    assert np.abs(out - want).max() <= bound * np.abs(want).max()
 
 
+@pytest.mark.parametrize('tile', [2, 4])
 @pytest.mark.parametrize('shape', [(12, 64, 64, 15, 15, 'valid'), (9, 5, 7, 9, 11, 'same')])
-def test_winograd_samples_deterministic_across_runs_and_threads(shape):
-    _check_deterministic(shape, conv2d_winograd.winograd_samples_forward,
-                         conv2d_winograd.winograd_samples_backward_input)
+def test_winograd_samples_deterministic_across_runs_and_threads(shape, tile):
+    _check_deterministic(shape, lambda *a: conv2d_winograd.winograd_samples_forward(*a, tile),
+                         lambda *a: conv2d_winograd.winograd_samples_backward_input(*a, tile))
 
 
 @pytest.mark.parametrize('N,C,F,H,mode,expect', [
     (8, 64, 64, 15, 'valid', True),     # cifar10_cnn's fourth convolution
-    (32, 64, 96, 15, 'same', True),
-    (8, 32, 64, 15, 'same', False),     # 32 channels in: the direct loops
-    (8, 64, 32, 15, 'same', False),     # 32 channels out: the direct loops
+    (32, 64, 96, 14, 'same', True),
+    (8, 32, 64, 15, 'same', ['winograd_samples_backward_input']),  # forward: 32 channels in
+    (8, 64, 32, 15, 'same', ['winograd_samples_backward_input']),  # forward: 32 channels out
+    (8, 32, 32, 15, 'same', False),     # 32 channels: the direct loops
+    (8, 16, 64, 15, 'same', False),     # 16 channels in: the direct loops
     (7, 64, 64, 15, 'valid', False),    # a small batch: im2col + sgemm
     (8, 64, 64, 18, 'valid', False),    # a 16x16 plane: the direct loops
+    (8, 64, 64, 11, 'same', False),     # an 11x11 plane: the direct loops
 ])
 def test_public_kernels_route_to_the_samples_path(monkeypatch, N, C, F, H, mode, expect):
     _check_route(monkeypatch, ('winograd_samples_forward', 'winograd_samples_backward_input'),
-                 N, C, F, H, mode, expect)
+                 N, C, F, H, mode, expect, dx_tile=4)
 
 
 def test_convolution2d_layer_on_the_samples_path(monkeypatch):
@@ -364,7 +375,7 @@ def test_convolution2d_layer_on_the_samples_path(monkeypatch):
     from gradcheck import check_layer_gradients
     calls = _record_calls(monkeypatch, ('winograd_samples_forward',
                                         'winograd_samples_backward_input'))
-    C, F, H, W = 64, 64, 9, 8
+    C, F, H, W = 64, 64, 13, 12
     layer = Convolution2D(F, 3, 3, border_mode='same', input_shape=(C, H, W))
     layer.build((None, C, H, W))
     x = np.random.RandomState(4).standard_normal((8, C, H, W)).astype(np.float32)

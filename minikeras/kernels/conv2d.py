@@ -64,7 +64,8 @@ stride-1 calls with enough channels on large enough planes
 pass and the input gradient: Winograd's F(2x2, 3x3), 2.25x fewer
 multiplications, as 16 matrix products. Batches of 3x3 stride-1 layers of 64
 channels and more on small planes (`conv2d_winograd.use_winograd_samples`)
-go there too, from the direct loops, for the same two calls.
+go there too, from the direct loops, for the same two calls (the input
+gradient on F(4x4, 3x3): 4x fewer multiplications).
 """
 import numba
 import numpy as np
@@ -1151,7 +1152,7 @@ def conv2d_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left):
         else:
             conv2d_gemm.gemm_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left)
     elif not _empty(*out.shape) and conv2d_winograd.use_winograd_samples(
-            C, F, KH, KW, strided, x.shape[0], out.shape[2], out.shape[3]):
+            C, F, KH, KW, strided, x.shape[0], out.shape[2], out.shape[3], False):
         conv2d_winograd.winograd_samples_forward(x, w, b, out, pad_top, pad_left)
     else:
         _direct_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left)
@@ -1176,7 +1177,7 @@ def conv2d_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left):
             conv2d_gemm.gemm_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left)
     elif not _empty(*dout.shape) and not _empty(*dx.shape) \
             and conv2d_winograd.use_winograd_samples(F, C, KH, KW, strided, dx.shape[0],
-                                                     dx.shape[2], dx.shape[3]):
+                                                     dx.shape[2], dx.shape[3], True):
         conv2d_winograd.winograd_samples_backward_input(dout, w, dx, pad_top, pad_left)
     else:
         _direct_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left)

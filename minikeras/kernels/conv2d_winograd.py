@@ -4,9 +4,9 @@ The same operation, arrays and layouts as `conv2d.py` (channels-first,
 cross-correlation, any padding); `conv2d` sends here the 3x3 stride-1 calls
 it would give to im2col + sgemm (conv2d_gemm.py) when channels and planes
 are wide enough to pay (see `use_winograd`), and, to the samples path at the
-end of this file (F(2x2, 3x3) on blocks of whole samples, channels last),
-those of 64 channels and more on small planes that it would give to its
-direct loops (see `use_winograd_samples`).
+end of this file (blocks of whole samples, channels last; F(4x4, 3x3) for
+input gradients), those of 64 channels and more on small planes that it
+would give to its direct loops (see `use_winograd_samples`).
 
 The output is cut into m x m tiles (m = 2, or 4 for the input gradient on
 planes of 48 and more: `winograd_tile`), tile
@@ -82,8 +82,8 @@ import numba
 import numpy as np
 
 from . import threads
-from .register_tile import (VECTOR_LANES, vector_add, vector_load, vector_store,
-                            vector_sub)
+from .register_tile import (VECTOR_LANES, vector_add, vector_load, vector_scale,
+                            vector_store, vector_sub)
 
 __all__ = ['use_winograd', 'winograd_tile', 'winograd_forward', 'winograd_backward_input',
            'use_winograd_samples', 'winograd_samples_forward',
@@ -582,22 +582,26 @@ def _channels_last(x, n, pt, pl, xp):
 
 
 @numba.njit(cache=True, nogil=True)
-def _input_transform_samples(x, pt, pl, TH, TW, n0, n1, xp, V, step):
-    """V[k*step + t*Cp + c] = (B^T d B)[k // 4, k % 4] for the tiles of
-    samples n0 <= n < n1, t = ((n - n0)*TH + i)*TW + j, d the 4x4 input
-    patch of tile (i, j) in channel c; xp (Hp, Wp, Cp) is scratch for one
-    sample, Cp a multiple of VECTOR_LANES."""
+def _input_transform_samples(x, pt, pl, TH, TW, n0, n1, xp, V, step, tile):
+    """V[k*step + t*Cp + c] = (B^T d B)[k // A, k % A] for the tiles of
+    samples n0 <= n < n1, t = ((n - n0)*TH + i)*TW + j, d the A x A input
+    patch of tile (i, j) in channel c (A = tile + 2); xp (Hp, Wp, Cp) is
+    scratch for one sample, Cp a multiple of VECTOR_LANES."""
     Cp = xp.shape[2]
     row = xp.shape[1] * Cp
     flat = xp.reshape(xp.size)
+    rows = np.empty(36 * VECTOR_LANES, np.float32)   # F(4x4, 3x3)'s B^T d, one vector
     for n in range(n0, n1):
         _channels_last(x, n, pt, pl, xp)
         for i in range(TH):
             for j in range(TW):
                 to = (((n - n0) * TH + i) * TW + j) * Cp
                 for c in range(0, Cp, VECTOR_LANES):
-                    at = (2 * i * xp.shape[1] + 2 * j) * Cp + c
-                    _patch_transform(flat, at, row, Cp, V, to + c, step)
+                    at = (tile * i * xp.shape[1] + tile * j) * Cp + c
+                    if tile == 2:
+                        _patch_transform(flat, at, row, Cp, V, to + c, step)
+                    else:
+                        _patch_transform6(flat, at, row, Cp, V, to + c, step, rows)
 
 
 @numba.njit(cache=True)
@@ -636,32 +640,38 @@ def _columns_transform(s0, s1, s2, s3, V, to, step):
 
 
 @numba.njit(cache=True, nogil=True)
-def _output_transform_samples(M, step, b, out, TH, TW, n0, n1, band):
-    """out[n, f, 2i:2i+2, 2j:2j+2] = A^T m A + b[f] for the tiles of samples
-    n0 <= n < n1 (numbered as in _input_transform_samples), m[k // 4, k % 4]
-    = M[k*step + t*Fp + f]; band (2, 2*TW, Fp) is scratch, b has Fp entries.
-    The parts inside out."""
+def _output_transform_samples(M, step, b, out, TH, TW, n0, n1, band, tile):
+    """out[n, f, tile*i + r, tile*j + e] = (A^T m A)[r, e] + b[f] for the tiles
+    of samples n0 <= n < n1 (numbered as in _input_transform_samples),
+    m[k // A, k % A] = M[k*step + t*Fp + f]; band (tile, tile*TW, Fp) is
+    scratch, b has Fp entries. The parts inside out."""
     F, OH, OW = out.shape[1], out.shape[2], out.shape[3]
     Fp = band.shape[2]
     flat = band.reshape(band.size)
-    half = 2 * TW * Fp
+    line = tile * TW * Fp
+    rows = np.empty(24 * VECTOR_LANES, np.float32)   # F(4x4, 3x3)'s A^T m, one vector
     for n in range(n0, n1):
         for i in range(TH):
             for j in range(TW):
                 at = (((n - n0) * TH + i) * TW + j) * Fp
                 for f in range(0, Fp, VECTOR_LANES):
-                    _tile_output(M, at + f, step, vector_load(b, f), flat, 2 * j * Fp + f, Fp,
-                                 half)
-            for a in range(min(2, OH - 2 * i)):
+                    to = tile * j * Fp + f
+                    if tile == 2:
+                        _tile_output(M, at + f, step, vector_load(b, f), flat, to, Fp, line)
+                    else:
+                        _tile_output6(M, at + f, step, vector_load(b, f), flat, to, Fp, line,
+                                      rows)
+            # the band's rows into the channels-first planes
+            for r in range(min(tile, OH - tile * i)):
                 for f in range(F):
-                    line = out[n, f, 2 * i + a]
+                    d = out[n, f, tile * i + r]
                     for q in range(OW):
-                        line[q] = band[a, q, f]
+                        d[q] = band[r, q, f]
 
 
 @numba.njit(cache=True)
-def _tile_output(M, at, step, bias, band, to, Fp, half):
-    """One vector of filters of one tile: band[to + a*half + e*Fp] = (A^T m
+def _tile_output(M, at, step, bias, band, to, Fp, line):
+    """One vector of filters of one tile: band[to + a*line + e*Fp] = (A^T m
     A)[a, e] + bias, m[k // 4, k % 4] the vector at M[at + k*step]."""
     # A^T m: rows m0 + m1 + m2 and m1 - m2 - m3, column by column
     m00, m01 = vector_load(M, at), vector_load(M, at + step)
@@ -683,8 +693,88 @@ def _tile_output(M, at, step, bias, band, to, Fp, half):
     # (A^T m) A
     vector_store(band, to, vector_add(vector_add(vector_add(s0, s1), s2), bias))
     vector_store(band, to + Fp, vector_add(vector_sub(vector_sub(s1, s2), s3), bias))
-    vector_store(band, to + half, vector_add(vector_add(vector_add(u0, u1), u2), bias))
-    vector_store(band, to + half + Fp, vector_add(vector_sub(vector_sub(u1, u2), u3), bias))
+    vector_store(band, to + line, vector_add(vector_add(vector_add(u0, u1), u2), bias))
+    vector_store(band, to + line + Fp, vector_add(vector_sub(vector_sub(u1, u2), u3), bias))
+
+
+# The float32 factors of F(4x4, 3x3)'s transforms (_b6, _a6), for their vector forms
+_HALF = np.float32(0.5)
+_QUARTER = np.float32(0.25)
+_EIGHTH = np.float32(0.125)
+_ONE_HALF = np.float32(1.5)
+_TWO = np.float32(2.0)
+_TWO_HALF = np.float32(2.5)
+_FOUR = np.float32(4.0)
+_EIGHT = np.float32(8.0)
+
+
+@numba.njit(cache=True)
+def _b6_vectors(d0, d1, d2, d3, d4, d5):
+    """_b6 on six vectors of channels: B^T d for F(4x4, 3x3)."""
+    d31, d42 = vector_sub(d3, d1), vector_sub(d4, d2)
+    return (vector_add(vector_add(vector_sub(d0, vector_scale(d2, _TWO)), d4),
+                       vector_scale(d31, _ONE_HALF)),
+            vector_add(vector_add(vector_sub(d4, d1), vector_scale(d2, _HALF)),
+                       vector_scale(d3, _TWO_HALF)),
+            vector_sub(vector_add(vector_add(d1, d4), vector_scale(d3, _HALF)),
+                       vector_scale(d2, _TWO_HALF)),
+            vector_add(d42, vector_scale(d31, _TWO)),
+            vector_sub(d42, vector_scale(d31, _HALF)),
+            vector_add(vector_sub(vector_add(d1, d5), vector_scale(d3, _TWO)),
+                       vector_scale(d42, _ONE_HALF)))
+
+
+@numba.njit(cache=True)
+def _a6_vectors(m0, m1, m2, m3, m4, m5):
+    """_a6 on six vectors of filters: A^T m for F(4x4, 3x3)."""
+    p12, d12 = vector_add(m1, m2), vector_sub(m1, m2)
+    return (vector_add(vector_add(vector_add(m0, p12), m3), m4),
+            vector_sub(vector_add(d12, vector_scale(m3, _HALF)), vector_scale(m4, _TWO)),
+            vector_add(vector_add(p12, vector_scale(m3, _QUARTER)), vector_scale(m4, _FOUR)),
+            vector_add(vector_sub(vector_add(d12, vector_scale(m3, _EIGHTH)),
+                                  vector_scale(m4, _EIGHT)), m5))
+
+
+@numba.njit(cache=True)
+def _six(a, at, stride):
+    """The six vectors at a[at + k*stride], k = 0 .. 5."""
+    return (vector_load(a, at), vector_load(a, at + stride), vector_load(a, at + 2 * stride),
+            vector_load(a, at + 3 * stride), vector_load(a, at + 4 * stride),
+            vector_load(a, at + 5 * stride))
+
+
+@numba.njit(cache=True)
+def _patch_transform6(xp, at, row, Cp, V, to, step, rows):
+    """_patch_transform for F(4x4, 3x3): V[to + k*step] = (B^T d B)[k // 6,
+    k % 6], d[a, b] the vector at xp[at + a*row + b*Cp]; rows: scratch for
+    36 vectors."""
+    # B^T d, column by column: rows[(6a + b) * lanes]
+    for b in range(6):
+        o = _b6_vectors(*_six(xp, at + b * Cp, row))
+        for a in range(6):
+            vector_store(rows, (6 * a + b) * VECTOR_LANES, o[a])
+    # (B^T d) B, row by row
+    for a in range(6):
+        o = _b6_vectors(*_six(rows, 6 * a * VECTOR_LANES, VECTOR_LANES))
+        for b in range(6):
+            vector_store(V, to + (6 * a + b) * step, o[b])
+
+
+@numba.njit(cache=True)
+def _tile_output6(M, at, step, bias, band, to, Fp, line, rows):
+    """_tile_output for F(4x4, 3x3): band[to + r*line + e*Fp] = (A^T m A)[r,
+    e] + bias, m[k // 6, k % 6] the vector at M[at + k*step]; rows: scratch
+    for 24 vectors."""
+    # A^T m, column by column: rows[(6r + e) * lanes]
+    for e in range(6):
+        y = _a6_vectors(*_six(M, at + e * step, 6 * step))
+        for r in range(4):
+            vector_store(rows, (6 * r + e) * VECTOR_LANES, y[r])
+    # (A^T m) A, row by row, plus the bias
+    for r in range(4):
+        z = _a6_vectors(*_six(rows, 6 * r * VECTOR_LANES, VECTOR_LANES))
+        for e in range(4):
+            vector_store(band, to + r * line + e * Fp, vector_add(z[e], bias))
 
 
 def _skewed_scratch(name, rows, columns):
@@ -704,22 +794,22 @@ def _samples_per_block(N, tiles_per_sample):
 
 
 def _padded_kernel(U, C, F):
-    """(16, Cp, Fp): U (16, C, F) with zero rows and columns up to whole
+    """(A*A, Cp, Fp): U (A*A, C, F) with zero rows and columns up to whole
     machine vectors."""
     Cp, Fp = _round_up(C, VECTOR_LANES), _round_up(F, VECTOR_LANES)
-    padded = np.zeros((16, Cp, Fp), np.float32)
+    padded = np.zeros((U.shape[0], Cp, Fp), np.float32)
     padded[:, :C, :F] = U
     return padded
 
 
-def _winograd_samples(x, U, b, out, pad_top, pad_left):
-    """out = the correlation of x with the kernel whose F(2x2, 3x3) transform
-    is U (16, C, F, any strides), plus b: blocks of whole samples, channels
-    last (see above)."""
+def _winograd_samples(x, U, b, out, pad_top, pad_left, tile):
+    """out = the correlation of x with the kernel whose transform is U (A*A,
+    C, F; any strides), plus b, on tiles of tile x tile outputs (A = tile +
+    2): blocks of whole samples, channels last (see above)."""
     N, C = x.shape[0], x.shape[1]
-    F = U.shape[2]
+    elements, F = U.shape[0], U.shape[2]
     OH, OW = out.shape[2], out.shape[3]
-    TH, TW = -(-OH // 2), -(-OW // 2)
+    TH, TW = -(-OH // tile), -(-OW // tile)
     Up = _padded_kernel(U, C, F)
     Cp, Fp = Up.shape[1], Up.shape[2]
     bias = np.zeros(Fp, np.float32)
@@ -730,46 +820,60 @@ def _winograd_samples(x, U, b, out, pad_top, pad_left):
     def block(k):
         n0, n1 = k * per_block, min(N, (k + 1) * per_block)
         tiles = (n1 - n0) * TH * TW
-        xp = _scratch('xp', (2 * TH + 2, 2 * TW + 2, Cp))
-        flat_V, step_V, V = _skewed_scratch('Vs', 16, tiles * Cp)
-        _input_transform_samples(x, pad_top, pad_left, TH, TW, n0, n1, xp, flat_V, step_V)
-        flat_M, step_M, M = _skewed_scratch('Ms', 16, tiles * Fp)
-        np.matmul(V.reshape(16, tiles, Cp), Up, out=M.reshape(16, tiles, Fp))
-        band = _scratch('band', (2, 2 * TW, Fp))
-        _output_transform_samples(flat_M, step_M, bias, out, TH, TW, n0, n1, band)
+        xp = _scratch('xp', (tile * TH + 2, tile * TW + 2, Cp))
+        flat_V, step_V, V = _skewed_scratch('Vs', elements, tiles * Cp)
+        _input_transform_samples(x, pad_top, pad_left, TH, TW, n0, n1, xp, flat_V, step_V, tile)
+        flat_M, step_M, M = _skewed_scratch('Ms', elements, tiles * Fp)
+        np.matmul(V.reshape(elements, tiles, Cp), Up, out=M.reshape(elements, tiles, Fp))
+        band = _scratch('band', (tile, tile * TW, Fp))
+        _output_transform_samples(flat_M, step_M, bias, out, TH, TW, n0, n1, band, tile)
     threads.run_tasks(block, -(-N // per_block))
 
 
 # Which calls that conv2d.py gives to its direct loops come to the samples
-# path: 3x3 stride 1, at least _MIN_SAMPLES_CHANNELS channels in and out,
-# output planes below _MIN_PLANE_SIDE (larger ones are unmeasured), and at
-# least _MIN_TASKS samples to share out. Measured on the benchmark suite's
-# layers (CPU time, interleaved runs, 2-core Emerald Rapids Xeon, 1 and 2
-# threads): cifar10_cnn's 64 -> 64 on 15x15 planes, 'valid', batch 32,
-# forward 1.1-1.4x as fast as the direct loops, input gradient 1.0-1.2x; with
-# 32 channels in or out (its 32 -> 64 layer, mnist_cnn's and cifar10_cnn's
-# 32 -> 32) it lost 0.75-0.95x: products of 32 channels run below BLAS's speed
-# and the copy to channels last costs as much per channel as at 64.
+# path: 3x3 stride 1, output planes of _MIN_SAMPLES_SIDE to _MIN_PLANE_SIDE - 1
+# on each side (others are unmeasured), at least _MIN_TASKS samples to share
+# out, and channels: for the forward pass (F(2x2, 3x3)) at least
+# _MIN_SAMPLES_CHANNELS in and out, for the input gradient (F(4x4, 3x3):
+# 36 products for 16 outputs) that many on one side and half on the other.
+# Measured on the benchmark suite's layers (CPU time, interleaved runs, 2-core
+# Emerald Rapids Xeon, 1 and 2 threads, batch 32) against the direct loops:
+# cifar10_cnn's 64 -> 64 on 15x15 planes, 'valid', forward 1.1-1.4x as fast,
+# input gradient 1.5x (1.0-1.2x on 2x2 tiles); its 32 -> 64 'same' layer's
+# input gradient 1.3x, its forward pass 0.9-1.07x; 32 -> 32 (cifar10_cnn on
+# 32x32 planes, mnist_cnn on 26x26 at batch 128) forward 0.75-0.8x, input
+# gradient 0.85-1.15x: products of 32 channels run below BLAS's speed and the
+# copy to channels last costs as much per channel as at 64.
 _MIN_SAMPLES_CHANNELS = 64
+_MIN_SAMPLES_SIDE = 12
 
 
-def use_winograd_samples(C, F, KH, KW, strided, N, OH, OW):
+def use_winograd_samples(C, F, KH, KW, strided, N, OH, OW, gradient):
     """Whether a call that would run as the direct loops, with a (F, C, KH,
     KW) kernel, N samples and (OH, OW) output planes, runs faster on the
-    samples path (see _MIN_SAMPLES_CHANNELS)."""
-    return (KH == 3 and KW == 3 and not strided and min(C, F) >= _MIN_SAMPLES_CHANNELS
-            and max(OH, OW) < _MIN_PLANE_SIDE and N >= _MIN_TASKS)
+    samples path: a forward pass, or for gradient an input gradient (then C
+    and F are the correlation's: the layer's F and C, OH and OW its input's
+    planes). See _MIN_SAMPLES_CHANNELS."""
+    if gradient:
+        channels = min(max(C, F), 2 * min(C, F))
+    else:
+        channels = min(C, F)
+    return (KH == 3 and KW == 3 and not strided and channels >= _MIN_SAMPLES_CHANNELS
+            and _MIN_SAMPLES_SIDE <= min(OH, OW) and max(OH, OW) < _MIN_PLANE_SIDE
+            and N >= _MIN_TASKS)
 
 
-def winograd_samples_forward(x, w, b, out, pad_top, pad_left):
-    """winograd_forward's contract (F(2x2, 3x3)), blocks of whole samples."""
-    U = _transform_kernel(w, 2, False).transpose(0, 2, 1)
-    _winograd_samples(x, U, b, out, pad_top, pad_left)
+def winograd_samples_forward(x, w, b, out, pad_top, pad_left, tile=2):
+    """winograd_forward's contract, blocks of whole samples; tile 2 (the
+    forward pass's, see winograd_tile) or 4."""
+    U = _transform_kernel(w, tile, False).transpose(0, 2, 1)
+    _winograd_samples(x, U, b, out, pad_top, pad_left, tile)
 
 
-def winograd_samples_backward_input(dout, w, dx, pad_top, pad_left):
-    """winograd_backward_input's contract (F(2x2, 3x3)), blocks of whole
-    samples: the transform of the flipped kernel, (16, F, C), is the one of
-    the correlation from dout's F channels to dx's C."""
-    _winograd_samples(dout, _transform_kernel(w, 2, True), np.zeros(w.shape[1], np.float32),
-                      dx, 2 - pad_top, 2 - pad_left)
+def winograd_samples_backward_input(dout, w, dx, pad_top, pad_left, tile=4):
+    """winograd_backward_input's contract, blocks of whole samples: the
+    transform of the flipped kernel, (A*A, F, C), is the one of the
+    correlation from dout's F channels to dx's C. Tile 4 (the input
+    gradient's, within its tolerance: see winograd_tile) or 2."""
+    _winograd_samples(dout, _transform_kernel(w, tile, True), np.zeros(w.shape[1], np.float32),
+                      dx, 2 - pad_top, 2 - pad_left, tile)

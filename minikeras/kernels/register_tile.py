@@ -30,6 +30,7 @@ accumulators at once, one per register (`VECTOR_REGISTERS` of them):
 - `vector_store(a, i, v)`: a[i : i + VECTOR_LANES] = v
 - `vector_zero()`: a vector of zeros
 - `vector_add(u, v)`, `vector_sub(u, v)`: u + v, u - v lane by lane
+- `vector_scale(v, s)`: v * s, s a float32
 - `vector_fma(acc, u, v)`: acc + u * v lane by lane (contracted as tile_fma)
 - `vector_sum(v)`: the sum of the lanes, by halves (lanes i and i + n/2
   first, down to one), an order fixed at compile time
@@ -200,6 +201,21 @@ def _lane_operation(name):
 
 vector_add = _lane_operation('fadd')
 vector_sub = _lane_operation('fsub')
+
+
+@intrinsic
+def vector_scale(typingctx, v, s):
+    if not (v == _ONE and s == types.float32):
+        return None
+
+    def codegen(context, builder, signature, args):
+        one = builder.insert_element(ir.Constant(_MACHINE_VECTOR, ir.Undefined), args[1],
+                                     ir.Constant(ir.IntType(32), 0))
+        splat = builder.shuffle_vector(
+            one, ir.Constant(_MACHINE_VECTOR, ir.Undefined),
+            ir.Constant(ir.VectorType(ir.IntType(32), VECTOR_LANES), None))
+        return builder.fmul(args[0], splat)
+    return _ONE(v, s), codegen
 
 
 @intrinsic
