@@ -837,13 +837,18 @@ def _winograd_samples(x, U, b, out, pad_top, pad_left, tile):
 # _MIN_SAMPLES_CHANNELS in and out, for the input gradient (F(4x4, 3x3):
 # 36 products for 16 outputs) that many on one side and half on the other.
 # Measured on the benchmark suite's layers (CPU time, interleaved runs, 2-core
-# Emerald Rapids Xeon, 1 and 2 threads, batch 32) against the direct loops:
-# cifar10_cnn's 64 -> 64 on 15x15 planes, 'valid', forward 1.1-1.4x as fast,
-# input gradient 1.5x (1.0-1.2x on 2x2 tiles); its 32 -> 64 'same' layer's
-# input gradient 1.3x, its forward pass 0.9-1.07x; 32 -> 32 (cifar10_cnn on
+# Emerald Rapids Xeon under load, 1 and 2 threads, batch 32) against the
+# direct loops, alone / inside training epochs (calls alternating between
+# the two paths): cifar10_cnn's 64 -> 64 on 15x15 planes, 'valid', forward
+# 1.1-1.4x / 1.14x as fast, input gradient 1.5x / 1.21x (1.0-1.2x alone on
+# 2x2 tiles); its 32 -> 64 'same' layer's input gradient 1.3-1.4x / 1.08x,
+# its forward pass 0.9-1.07x alone; mnist_acgan's 32 -> 64 on 14x14 input
+# gradient (batch 100 and 200) 1.1-1.17x alone; 32 -> 32 (cifar10_cnn on
 # 32x32 planes, mnist_cnn on 26x26 at batch 128) forward 0.75-0.8x, input
-# gradient 0.85-1.15x: products of 32 channels run below BLAS's speed and the
-# copy to channels last costs as much per channel as at 64.
+# gradient 0.85-1.25x: products of 32 channels run below BLAS's speed and the
+# copy to channels last costs as much per channel as at 64. Inside an epoch
+# the products and transforms lose more to the other core's work (shared
+# caches) than the direct loops do.
 _MIN_SAMPLES_CHANNELS = 64
 _MIN_SAMPLES_SIDE = 12
 
