@@ -16,7 +16,10 @@ layers with wide windows and many channels as one sgemm per tap over the
 padded planes ('shifted sgemm'), or for the forward
 pass and input gradient Winograd F(2x2, 3x3), `conv2d_winograd.use_winograd`,
 the input gradient on 48x48+ planes F(4x4, 3x3); the weight gradient of a
-'winograd' row runs as im2col + sgemm) is listed too.
+'winograd' row runs as im2col + sgemm; of the direct loops' layers, 3x3
+stride-1 ones of 64 channels on small planes run their forward pass and
+input gradient (or the input gradient only) on Winograd's samples path,
+'winograd samples', `conv2d_winograd.use_winograd_samples`) is listed too.
 """
 import argparse
 import os
@@ -133,6 +136,11 @@ def main(argv=None):
             path = 'winograd'  # forward; the input gradient by the same rule on (F, C, H, W)
             if not conv2d_winograd.use_winograd(F, C, K, K, s > 1, H, W):
                 path = 'winograd (forward only)'
+        if path == 'direct':
+            samples = (conv2d_winograd.use_winograd_samples(C, F, K, K, s > 1, N, OH, OW, False),
+                       conv2d_winograd.use_winograd_samples(F, C, K, K, s > 1, N, H, W, True))
+            path = {(True, True): 'winograd samples', (False, True):
+                    'winograd samples (input gradient)'}.get(samples, path)
         cases.append(dict(model=model, layer=layer, shape='x(%d, %d, %d, %d) w(%d, %d, %d, %d)%s%s'
                           % (N, C, H, W, F, C, K, K, ' s%d' % s if s > 1 else '',
                              ' ' + mode if mode != 'valid' else ''),
