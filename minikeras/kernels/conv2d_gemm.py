@@ -23,7 +23,10 @@ positions (over the block's samples and rows):
 Stride-1 layers with 3x3 or wider windows and deep inputs skip `cols`
 altogether: each tap is one product reading the padded input in place (see
 "shifted products" below), through NumPy's BLAS called directly
-(`blas.sgemm`), when it can be.
+(`blas.sgemm`), when it can be. Strided layers with many channels in and out
+do the same for the forward pass and the weight gradient on the input's
+phase planes (the rows and columns a tap reads at a stride, see "phase
+planes" below).
 
 Blocks run as tasks on the threads of `threads.run_tasks`, each with
 single-threaded BLAS; a call with fewer than _MIN_BLOCK_TASKS blocks runs
@@ -617,7 +620,7 @@ def _shifted_backward_weights(x, dout, dw, db, pt, pl):
 
 
 # ---------------------------------------------------------------------------
-# Strided convolution as shifted products of phase planes (no im2col)
+# Strided convolution as shifted products over phase planes (no im2col)
 #
 # At stride s, output (i, j)'s tap (ki, kj) reads input row s*i + ki - pt.
 # Write ki - pt = s*a + p with 0 <= p < s: the row is s*(i + a) + p, row
@@ -656,11 +659,11 @@ def _phase_axis(K, s, pad, O):
 def _phase_plan(N, C, F, H, W, KH, KW, OH, OW, sh, sw, pt, pl):
     """The phase planes of a strided layer: a dict of `rows`, `pitch`, `top`,
     `left`, `phases` ((row phase, column phase) of each stack that a tap
-    reads), `taps` ((ki, kj, stack, offset) of each tap), `strides` and
-    `samples` per block; or None when they do not apply: stride 1, fewer than
-    _SHIFTED_MIN_DEPTH channels in or out, fewer samples than
-    _MIN_BLOCK_TASKS, one sample's accumulators larger than _BLOCK_FLOATS,
-    or no BLAS to call directly."""
+    reads; and as arrays, `phase_rows` and `phase_cols`), `taps` ((ki, kj,
+    stack, offset) of each tap), `strides` and `samples` per block; or None
+    when they do not apply: stride 1, fewer than _SHIFTED_MIN_DEPTH channels
+    in or out, fewer samples than _MIN_BLOCK_TASKS, one sample's
+    accumulators larger than _BLOCK_FLOATS, or no BLAS to call directly."""
     if (sh == 1 and sw == 1) or min(C, F) < _SHIFTED_MIN_DEPTH or N < _MIN_BLOCK_TASKS:
         return None
     row_phases, row_shifts, top, rows = _phase_axis(KH, sh, pt, OH)
@@ -674,7 +677,9 @@ def _phase_plan(N, C, F, H, W, KH, KW, OH, OW, sh, sw, pt, pl):
             for ki in range(KH) for kj in range(KW)]
     samples = max(1, min(-(-_MIN_COLUMNS // P), N // _MIN_TASKS))
     return dict(rows=rows, pitch=pitch, top=top, left=left, phases=phases, taps=taps,
-                strides=(sh, sw), samples=samples)
+                strides=(sh, sw), samples=samples,
+                phase_rows=np.array([p for p, _ in phases], np.int64),
+                phase_cols=np.array([p for _, p in phases], np.int64))
 
 
 def _phased_plan(x_shape, w_shape, out_shape, sh, sw, pt, pl):
@@ -719,20 +724,13 @@ def _phase_window(H, W, sh, sw, top, left, pr, pc, rows, pitch):
     return u_lo, u_hi, v_lo, v_hi, sh * (u_lo - top) + pr, sw * (v_lo - left) + pc
 
 
-def _phase_indices(plan):
-    """(row phases, column phases) of the plan's stacks, as int64 arrays."""
-    return (np.array([p for p, _ in plan['phases']], np.int64),
-            np.array([p for _, p in plan['phases']], np.int64))
-
-
 def _phase_stacks(plan, x, n0, m):
     """The phase planes of samples n0 .. n0+m-1 of x: (stacks, C, m*P)."""
     rows, pitch = plan['rows'], plan['pitch']
-    phase_rows, phase_cols = _phase_indices(plan)
     sh, sw = plan['strides']
     xs = np.empty((len(plan['phases']), x.shape[1], m * rows * pitch), np.float32)
-    _gather_phases(x, n0, m, sh, sw, plan['top'], plan['left'], phase_rows, phase_cols,
-                   rows, pitch, xs)
+    _gather_phases(x, n0, m, sh, sw, plan['top'], plan['left'], plan['phase_rows'],
+                   plan['phase_cols'], rows, pitch, xs)
     return xs
 
 
