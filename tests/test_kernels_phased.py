@@ -26,6 +26,8 @@ CASES = [
     (6, 64, 64, 13, 13, 3, 2, 3, 2, 'same'),    # unequal strides, six phases
     (4, 64, 64, 9, 9, 1, 1, 2, 2, 'valid'),     # one phase
     (8, 64, 64, 10, 10, 2, 4, 3, 3, 'same'),    # input rows that no tap reads
+    (6, 16, 1, 12, 11, 3, 3, 2, 2, 'same'),     # the fewest channels in, one filter
+    (17, 32, 4, 9, 9, 3, 3, 2, 2, 'same'),      # two samples per block, one in the last
 ]
 
 
@@ -64,13 +66,11 @@ def test_phase_planes_match_reference(case):
 
 
 def test_phase_planes_leave_other_layers_to_their_paths():
-    # stride 1, 32 channels in, 32 filters, a batch of 3, an accumulator
-    # beyond the block size
+    # stride 1, 8 channels in, a batch of 3, an accumulator beyond the block
+    # size
     assert conv2d_gemm._phased_plan((8, 64, 14, 14), (64, 64, 3, 3), (8, 64, 14, 14),
                                     1, 1, 1, 1) is None
-    assert conv2d_gemm._phased_plan((8, 32, 14, 14), (128, 32, 3, 3), (8, 128, 7, 7),
-                                    2, 2, 0, 0) is None
-    assert conv2d_gemm._phased_plan((8, 64, 14, 14), (32, 64, 3, 3), (8, 32, 7, 7),
+    assert conv2d_gemm._phased_plan((8, 8, 14, 14), (128, 8, 3, 3), (8, 128, 7, 7),
                                     2, 2, 0, 0) is None
     assert conv2d_gemm._phased_plan((3, 64, 14, 14), (128, 64, 3, 3), (3, 128, 7, 7),
                                     2, 2, 0, 0) is None

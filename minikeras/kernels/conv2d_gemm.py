@@ -72,6 +72,12 @@ _SHIFTED_MIN_TAPS = 9
 # ... when each product sums over at least this many channels (BLAS runs a
 # product of depth 128 or 256 at its full rate).
 _SHIFTED_MIN_DEPTH = 64
+# Strided layers run as shifted products over phase planes from this many
+# input channels (the depth of each forward product): against im2col, whose
+# strided gather they skip, CPU time 0.33-0.6x at 32 to 64 channels in (1 to
+# 128 filters), 0.66-1.0x at 16; at 8 channels 1.3x, at 1 to 4 channels
+# 1.7-4.6x (interleaved runs, batches of 100-200 on 14x14 to 32x32 planes).
+_PHASED_MIN_DEPTH = 16
 
 
 def use_gemm(C, F, KH, KW, strided, batch=None):
@@ -661,10 +667,10 @@ def _phase_plan(N, C, F, H, W, KH, KW, OH, OW, sh, sw, pt, pl):
     `left`, `phases` ((row phase, column phase) of each stack that a tap
     reads; and as arrays, `phase_rows` and `phase_cols`), `taps` ((ki, kj,
     stack, offset) of each tap), `strides` and `samples` per block; or None
-    when they do not apply: stride 1, fewer than _SHIFTED_MIN_DEPTH channels
-    in or out, fewer samples than _MIN_BLOCK_TASKS, one sample's
+    when they do not apply: stride 1, fewer than _PHASED_MIN_DEPTH input
+    channels, fewer samples than _MIN_BLOCK_TASKS, one sample's
     accumulators larger than _BLOCK_FLOATS, or no BLAS to call directly."""
-    if (sh == 1 and sw == 1) or min(C, F) < _SHIFTED_MIN_DEPTH or N < _MIN_BLOCK_TASKS:
+    if (sh == 1 and sw == 1) or C < _PHASED_MIN_DEPTH or N < _MIN_BLOCK_TASKS:
         return None
     row_phases, row_shifts, top, rows = _phase_axis(KH, sh, pt, OH)
     col_phases, col_shifts, left, pitch = _phase_axis(KW, sw, pl, OW)
