@@ -203,14 +203,16 @@ def _row(plane, r, col0, span, buf):
         lo = hi = span
     elif lo == 0 and hi == span:
         return plane[r, col0:col0 + span]
-    # plain loops: a slice assignment compiles to a scalar loop (it broadcasts)
-    for p in range(lo):
-        buf[p] = 0.0
-    source = plane[r % H]
-    for p in range(lo, hi):
-        buf[p] = source[col0 + p]
-    for p in range(hi, span):
-        buf[p] = 0.0
+    # plain loops over views from index 0: a slice assignment compiles to a
+    # scalar loop (it broadcasts), an index that may be negative to gathers
+    head, body, tail = buf[:lo], buf[lo:hi], buf[hi:span]
+    source = plane[r % H, col0 + lo:col0 + hi]
+    for p in range(head.shape[0]):
+        head[p] = 0.0
+    for p in range(body.shape[0]):
+        body[p] = source[p]
+    for p in range(tail.shape[0]):
+        tail[p] = 0.0
     return buf
 
 
