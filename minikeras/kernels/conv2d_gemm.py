@@ -42,6 +42,7 @@ import numba
 import numpy as np
 
 from . import blas, conv2d as _direct, conv2d_winograd, threads
+from .borrowed import borrowed
 
 __all__ = ['use_gemm', 'gemm_forward', 'gemm_backward_input', 'gemm_backward_weights']
 
@@ -126,6 +127,7 @@ def _valid_range(offset, stride, size, count):
 def _im2col(x, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW, cols):
     """cols[(c*KH + ki)*KW + kj, (s*(i1-i0) + i - i0)*OW + j] =
     x[n0+s, c, i*sh + ki - pt, j*sw + kj - pl] (0 outside x)."""
+    x, cols = borrowed(x), borrowed(cols)   # a few views per output row
     C = x.shape[1]
     H = x.shape[2]
     W = x.shape[3]
@@ -163,6 +165,7 @@ def _im2col(x, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW, cols):
 @numba.njit(cache=True, nogil=True)
 def _col2im_add(dcols, dx, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW):
     """The adjoint of _im2col: adds dcols onto the positions of dx it came from."""
+    dcols, dx = borrowed(dcols), borrowed(dx)
     C = dx.shape[1]
     H = dx.shape[2]
     W = dx.shape[3]
@@ -198,6 +201,7 @@ def _col2im_add(dcols, dx, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW):
 @numba.njit(cache=True, nogil=True)
 def _scatter_out(acc, b, out, n0, m, i0, i1):
     """out[n0+s, f, i0:i1, :] = acc[f, block of sample s] + b[f]."""
+    acc, out = borrowed(acc), borrowed(out)
     F = out.shape[1]
     OW = out.shape[3]
     Q = (i1 - i0) * OW
