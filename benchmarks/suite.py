@@ -61,6 +61,8 @@ def parse_args(argv=None):
     p.add_argument('--section', default='suite.py',
                    help='RESULTS.md section to replace with --write-results')
     p.add_argument('--write-results', action='store_true')
+    p.add_argument('--no-floor', dest='floor', action='store_false',
+                   help="skip each model's sgemm floor (sgemm_floor.py)")
     args = p.parse_args(argv)
     if args.epochs is not None and args.epochs < 2:
         p.error('--epochs must be at least 2: the warm time is the median of the epochs '
@@ -102,6 +104,8 @@ def main(argv=None):
     busy = [subprocess.Popen([sys.executable, '-c', spin]) for _ in range(args.busy_cores)]
     try:
         runs = run_all(models, systems, args, log_dir)
+        if args.floor:
+            runs += run_floors(models, args, log_dir)
     finally:
         for proc in busy:
             proc.kill()
@@ -133,6 +137,20 @@ def run_all(models, systems, args, log_dir):
                 rec['model'] = model
                 runs.append(rec)
                 _progress(rec)
+    return runs
+
+
+def run_floors(models, args, log_dir):
+    """Each model's sgemm floor, once, with this Python (under the same
+    --busy-cores load as the runs)."""
+    floor = ('sgemm-floor', args.python, SCRIPT, {})
+    runs = []
+    for model in models:
+        rec = run_module.run_once(floor, ['--model', model, '--system', 'sgemm-floor'], args,
+                                  log_dir, model + '.floor')
+        rec['model'] = model
+        runs.append(rec)
+        _progress(rec)
     return runs
 
 
@@ -178,9 +196,15 @@ def report(info, models, systems, notes, runs, args, elapsed):
                 else 'one training step on a batch of %d' % m.batch)
         lines.append('- `%s`: %s; %s' % (model, m.source, what))
     lines.append('')
+    floors = {}
+    for rec in runs:
+        if rec['system'] == 'sgemm-floor' and rec.get('ok'):
+            floors[rec['model']] = rec['result']['warm_s']
     header = ['model', 'unit'] + ['%s warm s' % n for n in names] + \
         ['fastest Keras 3', 'minikeras / fastest', 'target', 'verdict', 'minikeras RSS MB',
          'leanest peer RSS MB']
+    if floors:
+        header += ['sgemm floor s', 'floor / fastest']
     rows = []
     for model in models:
         m = suite_models.MODELS[model]
@@ -208,12 +232,24 @@ def report(info, models, systems, notes, runs, args, elapsed):
                                          else ' FAIL')))
         else:
             row.append(None)
+        if floors:
+            floor = floors.get(model)
+            row.append(floor)
+            row.append('%.2f' % (floor / keras[fastest]) if floor and keras and mk else None)
         rows.append(row)
     lines.append(_common.md_table(header, rows))
     lines.append('')
     lines.append('Warm: median of the epochs (steps) after the first. "minikeras / fastest": '
                  "minikeras' warm time divided by the fastest Keras 3 backend's (below 1: "
                  'minikeras is faster).')
+    if floors:
+        lines.append('"sgemm floor": the time of the model\'s matrix products alone (every Dense '
+                     'and convolution, forward and gradients, as im2col products at the '
+                     'epoch\'s batch sizes), NumPy\'s float32 matmul at its best of 1 thread, '
+                     'every thread, or the rows split over two threads (sgemm_floor.py); only '
+                     'fewer multiplications (Winograd, folded upsampling) go below it. A '
+                     '"floor / fastest" above the target means the target asks for more than '
+                     'this machine\'s sgemm gives.')
     lines.append('')
     lines.append('Every run (load = other processes, in cores, before / during the run):')
     lines.append('')

@@ -12,6 +12,9 @@ synthetic data; `first_s` is the first epoch (compilation included),
 `warm_s` the median of the others. Kind 'gan': one training step of
 mnist_acgan.py per "epoch", timed the same way.
 
+`--system sgemm-floor` times the model's matrix products alone instead
+(sgemm_floor.py): `warm_s` is that floor.
+
 Keys of the JSON line: system, model, first_s, warm_s, warm (each warm
 epoch or step), peak_rss_mb, versions, threads, extra.
 """
@@ -33,7 +36,8 @@ import suite_models  # noqa: E402
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--model', required=True, choices=list(suite_models.MODELS))
-    p.add_argument('--system', default='minikeras', choices=['minikeras', 'keras3'])
+    p.add_argument('--system', default='minikeras', choices=['minikeras', 'keras3', 'sgemm-floor'],
+                   help="'sgemm-floor': the model's matrix products alone (sgemm_floor.py)")
     p.add_argument('--epochs', type=int, default=None,
                    help="epochs (or steps for 'gan' models); default: the model's")
     p.add_argument('--samples', type=int, default=None, help="default: the model's")
@@ -64,6 +68,20 @@ def _set_threads(system, threads, versions):
     return 'sched_setaffinity(%s)' % cpus
 
 
+def _floor(spec, versions):
+    import numpy as np
+    import minikeras as keras
+    import sgemm_floor
+    versions.update(numpy=np.__version__, minikeras=getattr(keras, '__version__', None))
+    seconds, gflop, rows = sgemm_floor.floor_seconds(sgemm_floor.products(spec, keras))
+    return {'system': 'sgemm-floor', 'model': spec.name, 'kind': spec.kind,
+            'samples': spec.samples, 'batch': spec.batch, 'first_s': None,
+            'warm_s': round(seconds, 4), 'warm': [round(seconds, 4)],
+            'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+            'versions': versions, 'threads': None,
+            'extra': {'gflop': round(gflop, 2), 'products': rows}}
+
+
 def main(argv=None):
     args = parse_args(argv)
     sys.stdout.flush()
@@ -75,6 +93,10 @@ def main(argv=None):
         spec = spec._replace(samples=args.samples)
     epochs = args.epochs or spec.epochs
     versions = {'python': platform.python_version()}
+    if args.system == 'sgemm-floor':
+        os.write(json_fd, (json.dumps(_floor(spec, versions)) + '\n').encode())
+        os.close(json_fd)
+        return
     thread_note = _set_threads(args.system, args.threads, versions)
 
     import numpy as np

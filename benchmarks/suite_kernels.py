@@ -13,7 +13,9 @@ product on the same shapes: (F, C*KH*KW) @ (C*KH*KW, N*OH*OW) (the columns
 capped at 16,384), with BLAS on the same number of threads. Which path ran
 (direct loops, im2col + sgemm, `conv2d_gemm.use_gemm`, of which stride-1
 layers with wide windows and many channels as one sgemm per tap over the
-padded planes ('shifted sgemm'), or for the forward
+padded planes ('shifted sgemm'), strided layers with many channels as one
+sgemm per tap over the input's phase planes ('phase planes', forward and
+weight gradient), or for the forward
 pass and input gradient Winograd F(2x2, 3x3), `conv2d_winograd.use_winograd`,
 the input gradient on 48x48+ planes F(4x4, 3x3); the weight gradient of a
 'winograd' row runs as im2col + sgemm; of the direct loops' layers, 3x3
@@ -132,6 +134,9 @@ def main(argv=None):
         if path != 'direct' and conv2d_gemm._shifted_applies(x.shape, w.shape, out.shape,
                                                               s, s, pt, pl):
             path = 'shifted sgemm'  # forward and weight gradient (conv2d_gemm's notes)
+        if path != 'direct' and conv2d_gemm._phased_plan(x.shape, w.shape, out.shape,
+                                                          s, s, pt, pl) is not None:
+            path = 'phase planes'  # forward and weight gradient; the input gradient by im2col
         if path != 'direct' and conv2d_winograd.use_winograd(C, F, K, K, s > 1, OH, OW):
             path = 'winograd'  # forward; the input gradient by the same rule on (F, C, H, W)
             if not conv2d_winograd.use_winograd(F, C, K, K, s > 1, H, W):

@@ -110,8 +110,7 @@ class Optimizer(object):
             self._slots = [[np.zeros_like(p) for _ in self._slot_names] for p in params]
         elif len(self._slots) != len(params):
             raise ValueError('%s was used with %d weights before and %d now: one optimizer '
-                             'instance belongs to one model, and a layer whose `trainable` '
-                             'changed after compile needs the model compiled again'
+                             'instance belongs to one model'
                              % (type(self).__name__, len(self._slots), len(params)))
         flat_grads = []
         for p, g in zip(params, grads):

@@ -182,23 +182,63 @@ def test_trainable_is_read_at_compile_as_keras_1_did():
     assert not any(changed(before, discriminator.get_weights()))
 
 
-def test_a_layer_frozen_after_compile_asks_for_a_new_compile():
-    """Keras 1.2.2 kept training such a layer until the next compile;
-    minikeras stops with an error that says what to do, weights unchanged."""
+def test_a_layer_frozen_after_compile_trains_until_the_next_compile():
+    """Keras 1.2.2 collected the trainable weights at compile: a layer frozen
+    afterwards keeps training (Keras 2.x the same, with a warning at the
+    first step), and one
+    unfrozen afterwards stays frozen, until the model is compiled again."""
     x = Input(shape=(3,))
     hidden = Dense(4)
     model = Model(input=x, output=Dense(1)(hidden(x)))
     model.compile(optimizer='sgd', loss='mse')
     inputs, targets = arrays((8, 3), (8, 1))
-    model.train_on_batch(inputs, targets)
     hidden.trainable = False
     before = model.get_weights()
-    with pytest.raises(ValueError, match='trainable.*changed after compile.*compiled again'):
+    # as Keras 2.x, a warning at the first step after compile only
+    with pytest.warns(UserWarning, match='trainable.*changed after compile'):
         model.train_on_batch(inputs, targets)
-    assert not any(changed(before, model.get_weights()))
+    assert all(changed(before, model.get_weights()))
+    before = model.get_weights()
+    model.train_on_batch(inputs, targets)
+    assert all(changed(before, model.get_weights()))
+    assert hidden.trainable is False
+
     model.compile(optimizer='sgd', loss='mse')
+    before = model.get_weights()
     model.train_on_batch(inputs, targets)
     assert changed(before, model.get_weights()) == [False, False, True, True]
+
+    hidden.trainable = True
+    before = model.get_weights()
+    model.train_on_batch(inputs, targets)
+    assert changed(before, model.get_weights()) == [False, False, True, True]
+
+
+def test_layers_frozen_one_by_one_after_the_discriminator_compiled_still_train_it():
+    """The GAN tutorials' `make_trainable(net, False)` sets every layer's
+    flag, not the model's, before the combined model is compiled: Keras
+    1.2.2 still trained the discriminator with its own `train_on_batch`."""
+    generator = Sequential([Dense(4, input_dim=3)])
+    discriminator = Sequential([Dense(5, input_dim=4, activation='tanh'),
+                                Dense(1, activation='sigmoid')])
+    discriminator.compile(optimizer='sgd', loss='binary_crossentropy')
+    for layer in discriminator.layers:
+        layer.trainable = False
+    z = Input(shape=(3,))
+    combined = Model(input=z, output=discriminator(generator(z)))
+    combined.compile(optimizer='sgd', loss='binary_crossentropy')
+    noise, images = arrays((8, 3), (8, 4))
+    labels = np.ones((8, 1), 'float32')
+    before = discriminator.get_weights()
+    with pytest.warns(UserWarning):
+        discriminator.train_on_batch(images, labels)
+    assert all(changed(before, discriminator.get_weights()))
+    assert not any(layer.trainable for layer in discriminator.layers)
+
+    before, generated = discriminator.get_weights(), generator.get_weights()
+    combined.train_on_batch(noise, labels)
+    assert not any(changed(before, discriminator.get_weights()))
+    assert all(changed(generated, generator.get_weights()))
 
 
 def test_a_frozen_nested_model_passes_gradients_without_its_own():

@@ -363,27 +363,48 @@ class Model(Container):
         self._set_metrics(self.metrics)
         self._graph_losses = self._find_graph_losses()
         self._graph_loss_nodes = None
-        self._trainable_at_compile = {id(layer): (layer, trainable)
-                                      for layer, trainable in self._leaf_layers()}
+        self._trainable_at_compile = [(layer, bool(layer.trainable))
+                                      for layer in self._layer_tree()]
+        self._trainable_checked = False
         self._compiled = True
 
+    def _layer_tree(self):
+        """The model and every layer inside it (nested models' and
+        wrappers' layers too), once each."""
+        found, seen, stack = [], set(), [self]
+        while stack:
+            layer = stack.pop()
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                found.append(layer)
+                stack.extend(reversed(layer.sublayers))
+        return found
+
+    @contextlib.contextmanager
+    def _trainable_as_compiled(self):
+        """Within the block, every layer's `trainable` is the flag `compile`
+        saw (a layer the compile did not see keeps its own); afterwards, the
+        flag it had. Keras 1.2.2 and 2.x collect the trainable weights when
+        the model is compiled: a flag set afterwards changes what is trained
+        at the next compile only. A GAN's discriminator, frozen after its own
+        compile and before the combined model's, is still trained by its own
+        `train_on_batch`, and the combined model leaves it alone."""
+        changed = [(layer, bool(layer.trainable))
+                   for layer, flag in getattr(self, '_trainable_at_compile', ())
+                   if bool(layer.trainable) != flag]
+        for layer, now in changed:
+            layer.trainable = not now
+        try:
+            yield changed
+        finally:
+            for layer, now in changed:
+                layer.trainable = now
+
     def _training_leaves(self):
-        """[(layer, trainable)] as the optimizer sees them. Keras 1.2.2 (and
-        2.x) collect the trainable weights when the model is compiled: a
-        nested model's `trainable` set afterwards (a GAN's discriminator,
-        frozen after its own compile and before the combined model's)
-        changes what is trained at the next compile only. A layer's own
-        `trainable` is read as it is now (an optimizer then refuses the
-        changed count of weights), as is the flag of a layer the compile did
-        not see."""
-        at_compile = getattr(self, '_trainable_at_compile', None) or {}
-        leaves = []
-        for layer, trainable in self._leaf_layers():
-            seen = at_compile.get(id(layer))
-            if seen is not None and seen[0] is layer:
-                trainable = seen[1] and layer.trainable
-            leaves.append((layer, trainable))
-        return leaves
+        """[(layer, trainable)] as the optimizer sees them: the leaf layers
+        with the flags compile saw (`_trainable_as_compiled`)."""
+        with self._trainable_as_compiled():
+            return self._leaf_layers()
 
     def _find_graph_losses(self):
         """{output index: (target placeholder, loss tensor)} for the losses
@@ -725,7 +746,14 @@ class Model(Container):
         return results
 
     def _train_arrays(self, inputs, targets, weights):
-        with _single_threaded_blas():
+        with _single_threaded_blas(), self._trainable_as_compiled() as changed:
+            if changed and not self._trainable_checked:
+                # Keras 2.x's warning (Keras 1.2.2 trained the same, silently)
+                warnings.warn('Model %s: `trainable` of %s changed after compile; the weights '
+                              'collected at compile are trained until the model is compiled '
+                              'again' % (self.name, ', '.join(layer.name for layer, _ in changed)),
+                              UserWarning, stacklevel=3)
+            self._trainable_checked = True
             return self._train_arrays_unlimited(inputs, targets, weights)
 
     def _train_arrays_unlimited(self, inputs, targets, weights):

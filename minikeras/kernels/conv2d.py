@@ -58,7 +58,8 @@ Strides above 1 take plain loops over the valid output range of each tap.
 
 The public kernels send wide layers, strided ones and small batches of
 wide enough layers (`conv2d_gemm.use_gemm`) to the matrix-product path of
-conv2d_gemm.py instead: same contract, im2col + sgemm. Of those, 3x3
+conv2d_gemm.py instead: same contract, im2col + sgemm, or for wide stride-1
+and strided layers one sgemm per tap over padded planes or phase planes. Of those, 3x3
 stride-1 calls with enough channels on large enough planes
 (`conv2d_winograd.use_winograd`) go to conv2d_winograd.py for the forward
 pass and the input gradient: Winograd's F(2x2, 3x3), 2.25x fewer

@@ -23,7 +23,10 @@ positions (over the block's samples and rows):
 Stride-1 layers with 3x3 or wider windows and deep inputs skip `cols`
 altogether: each tap is one product reading the padded input in place (see
 "shifted products" below), through NumPy's BLAS called directly
-(`blas.sgemm`), when it can be.
+(`blas.sgemm`), when it can be. Strided layers with many channels in and out
+do the same for the forward pass and the weight gradient on the input's
+phase planes (the rows and columns a tap reads at a stride, see "phase
+planes" below).
 
 Blocks run as tasks on the threads of `threads.run_tasks`, each with
 single-threaded BLAS; a call with fewer than _MIN_BLOCK_TASKS blocks runs
@@ -39,6 +42,7 @@ import numba
 import numpy as np
 
 from . import blas, conv2d as _direct, conv2d_winograd, threads
+from .borrowed import borrowed
 
 __all__ = ['use_gemm', 'gemm_forward', 'gemm_backward_input', 'gemm_backward_weights']
 
@@ -69,6 +73,12 @@ _SHIFTED_MIN_TAPS = 9
 # ... when each product sums over at least this many channels (BLAS runs a
 # product of depth 128 or 256 at its full rate).
 _SHIFTED_MIN_DEPTH = 64
+# Strided layers run as shifted products over phase planes from this many
+# input channels (the depth of each forward product): against im2col, whose
+# strided gather they skip, CPU time 0.33-0.6x at 32 to 64 channels in (1 to
+# 128 filters), 0.66-1.0x at 16; at 8 channels 1.3x, at 1 to 4 channels
+# 1.7-4.6x (interleaved runs, batches of 100-200 on 14x14 to 32x32 planes).
+_PHASED_MIN_DEPTH = 16
 
 
 def use_gemm(C, F, KH, KW, strided, batch=None):
@@ -117,6 +127,7 @@ def _valid_range(offset, stride, size, count):
 def _im2col(x, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW, cols):
     """cols[(c*KH + ki)*KW + kj, (s*(i1-i0) + i - i0)*OW + j] =
     x[n0+s, c, i*sh + ki - pt, j*sw + kj - pl] (0 outside x)."""
+    x, cols = borrowed(x), borrowed(cols)   # a few views per output row
     C = x.shape[1]
     H = x.shape[2]
     W = x.shape[3]
@@ -154,6 +165,7 @@ def _im2col(x, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW, cols):
 @numba.njit(cache=True, nogil=True)
 def _col2im_add(dcols, dx, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW):
     """The adjoint of _im2col: adds dcols onto the positions of dx it came from."""
+    dcols, dx = borrowed(dcols), borrowed(dx)
     C = dx.shape[1]
     H = dx.shape[2]
     W = dx.shape[3]
@@ -178,13 +190,18 @@ def _col2im_add(dcols, dx, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW):
                             for j in range(j_hi - j_lo):
                                 seg[j] += dd[j]
                         else:
-                            for j in range(j_lo, j_hi):
-                                dst[j * sw + off] += d[j]
+                            # indices from the slices' starts: 10% less
+                            # time on short rows than dst[j*sw + off]
+                            seg = dst[j_lo * sw + off:]
+                            dd = d[j_lo:j_hi]
+                            for j in range(j_hi - j_lo):
+                                seg[sw * j] += dd[j]
 
 
 @numba.njit(cache=True, nogil=True)
 def _scatter_out(acc, b, out, n0, m, i0, i1):
     """out[n0+s, f, i0:i1, :] = acc[f, block of sample s] + b[f]."""
+    acc, out = borrowed(acc), borrowed(out)
     F = out.shape[1]
     OW = out.shape[3]
     Q = (i1 - i0) * OW
@@ -261,6 +278,10 @@ def gemm_forward(x, w, b, out, sh, sw, pt, pl):
     operands, so results do not depend on the thread count."""
     if _shifted_applies(x.shape, w.shape, out.shape, sh, sw, pt, pl):
         _shifted_forward(x, w, b, out, pt, pl)
+        return
+    phased = _phased_plan(x.shape, w.shape, out.shape, sh, sw, pt, pl)
+    if phased is not None:
+        _phased_forward(x, w, b, out, phased)
         return
     N, C, H, W = x.shape
     F, _, KH, KW = w.shape
@@ -387,6 +408,10 @@ def gemm_backward_weights(x, dout, dw, db, sh, sw, pt, pl):
     """conv2d_backward_weights's contract, computed as matrix products."""
     if _shifted_applies(x.shape, dw.shape, dout.shape, sh, sw, pt, pl):
         _shifted_backward_weights(x, dout, dw, db, pt, pl)
+        return
+    phased = _phased_plan(x.shape, dw.shape, dout.shape, sh, sw, pt, pl)
+    if phased is not None:
+        _phased_backward_weights(x, dout, dw, db, phased)
         return
     N, C, H, W = x.shape
     F, _, KH, KW = dw.shape
@@ -518,44 +543,39 @@ def _shifted_blocks(N, samples):
     return [(n0, min(samples, N - n0)) for n0 in range(0, N, samples)]
 
 
-def _shifted_forward(x, w, b, out, pt, pl):
-    """gemm_forward for a layer `_shifted_applies` accepts: one task per
-    block of samples; every output element comes from the same KH*KW
-    products in the same order, whatever the thread count."""
-    N, C, H, W = x.shape
-    F, _, KH, KW = w.shape
+def _tap_forward(w, b, out, blocks, P, pitch, tap_inputs):
+    """The forward pass as one product per tap: for each block (n0, m) of
+    samples, one task, acc (F, Q) = the sum over taps of w[:, :, ki, kj]
+    (F, C) @ the tap's inputs (C, Q), then out = acc + b from wide position
+    s*P + i*pitch + j. `tap_inputs(n0, m)` lays out the block's inputs and
+    gives [(ki, kj, array, offset, row length)]: the (C, Q) matrix of each
+    tap starts `offset` floats into `array`. Every output element comes from
+    the same products in the same order, whatever the thread count."""
+    F = w.shape[0]
+    C = w.shape[1]
     OH, OW = out.shape[2], out.shape[3]
-    pitch, rows, size, samples = _shifted_plan(N, C, F, H, W, KH, KW, OH, OW, pt, pl)
-    P = rows * pitch
     taps = np.ascontiguousarray(w.transpose(2, 3, 0, 1))  # (KH, KW, F, C)
-    xf = x.reshape(N, C, H * W)
-    blocks = _shifted_blocks(N, samples)
 
     def task(t):
         n0, m = blocks[t]
-        xs = _direct._stack_planes(xf, n0, m, H, W, pitch, rows, size, pt, pl)
         Q = (m - 1) * P + (OH - 1) * pitch + OW  # through the last output
         acc = np.empty((F, Q), np.float32)
-        for ki in range(KH):
-            for kj in range(KW):
-                blas.sgemm(F, Q, C, taps[ki, kj], 0, C, xs, ki * pitch + kj, xs.shape[1],
-                           acc, Q, accumulate=ki > 0 or kj > 0)
+        for k, (ki, kj, a, offset, lda) in enumerate(tap_inputs(n0, m)):
+            blas.sgemm(F, Q, C, taps[ki, kj], 0, C, a, offset, lda, acc, Q, accumulate=k > 0)
         _wide_to_samples(acc, b, out, n0, m, P, pitch)
 
     threads.blas_threads(1)
     threads.run_tasks(task, len(blocks))
 
 
-def _shifted_backward_weights(x, dout, dw, db, pt, pl):
-    """gemm_backward_weights for a layer `_shifted_applies` accepts: partial
-    sums over runs of consecutive blocks, as the im2col path keeps them."""
-    N, C, H, W = x.shape
-    F, _, KH, KW = dw.shape
-    OH, OW = dout.shape[2], dout.shape[3]
-    pitch, rows, size, samples = _shifted_plan(N, C, F, H, W, KH, KW, OH, OW, pt, pl)
-    P = rows * pitch
-    xf = x.reshape(N, C, H * W)
-    blocks = _shifted_blocks(N, samples)
+def _tap_weight_gradient(dout, dw, db, blocks, P, pitch, tap_inputs):
+    """The weight gradient as one product per tap and block, with the
+    blocks and `tap_inputs` of _tap_forward: dw[:, :, ki, kj].T (C, F) +=
+    the tap's inputs (C, Q) @ dt (Q, F), dt the block's dout at its wide
+    positions (0 at the others); partial sums over runs of consecutive
+    blocks, as the im2col path keeps them."""
+    N, F, OH, OW = dout.shape
+    C, KH, KW = dw.shape[1:]
     parts = max(1, min(len(blocks), _MAX_PARTS, N * OH * OW // _PART_COLUMNS))
     bounds = [len(blocks) * k // parts for k in range(parts + 1)]
     part_w = np.empty((parts, KH * KW * C * F), np.float32)  # (KH, KW, C, F) each
@@ -564,16 +584,13 @@ def _shifted_backward_weights(x, dout, dw, db, pt, pl):
     def task(t):
         pw = part_w[t].reshape(KH, KW, C, F)
         for k, (n0, m) in enumerate(blocks[bounds[t]:bounds[t + 1]]):
-            xs = _direct._stack_planes(xf, n0, m, H, W, pitch, rows, size, pt, pl)
             Q = (m - 1) * P + (OH - 1) * pitch + OW  # through the last output
             dt = np.empty((Q, F), np.float32)
             _samples_to_wide_t(dout, n0, m, P, pitch, dt)
-            # dw[:, :, ki, kj].T (C, F) += the tap's inputs (C, Q) @ dt (Q, F):
-            # 15% faster than its transpose, with the strided stack as a.
-            for ki in range(KH):
-                for kj in range(KW):
-                    blas.sgemm(C, F, Q, xs, ki * pitch + kj, xs.shape[1], dt, 0, F,
-                               pw[ki, kj], F, accumulate=k > 0)
+            # 15% faster than the transposed product, with the strided
+            # inputs as a.
+            for ki, kj, a, offset, lda in tap_inputs(n0, m):
+                blas.sgemm(C, F, Q, a, offset, lda, dt, 0, F, pw[ki, kj], F, accumulate=k > 0)
             _column_sums_add(dt, part_b[t])
 
     threads.blas_threads(1)
@@ -582,3 +599,169 @@ def _shifted_backward_weights(x, dout, dw, db, pt, pl):
     _sum_parts(part_w, total)
     dw[...] = total.reshape(KH, KW, C, F).transpose(3, 2, 0, 1)
     _sum_parts(part_b, db)
+
+
+def _shifted_layout(x, w_shape, out_shape, pt, pl):
+    """(blocks, P, pitch, tap_inputs) of _tap_forward for a stride-1 layer
+    `_shifted_applies` accepts: the padded planes of a block's samples
+    stacked (`_stack_planes`), tap (ki, kj) reading them from offset
+    ki*pitch + kj."""
+    N, C, H, W = x.shape
+    F, _, KH, KW = w_shape
+    pitch, rows, size, samples = _shifted_plan(N, C, F, H, W, KH, KW, out_shape[2],
+                                               out_shape[3], pt, pl)
+    xf = x.reshape(N, C, H * W)
+
+    def tap_inputs(n0, m):
+        xs = _direct._stack_planes(xf, n0, m, H, W, pitch, rows, size, pt, pl)
+        return [(ki, kj, xs, ki * pitch + kj, xs.shape[1])
+                for ki in range(KH) for kj in range(KW)]
+    return _shifted_blocks(N, samples), rows * pitch, pitch, tap_inputs
+
+
+def _shifted_forward(x, w, b, out, pt, pl):
+    """gemm_forward for a layer `_shifted_applies` accepts."""
+    _tap_forward(w, b, out, *_shifted_layout(x, w.shape, out.shape, pt, pl))
+
+
+def _shifted_backward_weights(x, dout, dw, db, pt, pl):
+    """gemm_backward_weights for a layer `_shifted_applies` accepts."""
+    _tap_weight_gradient(dout, dw, db, *_shifted_layout(x, dw.shape, dout.shape, pt, pl))
+
+
+# ---------------------------------------------------------------------------
+# Strided convolution as shifted products over phase planes (no im2col)
+#
+# At stride s, output (i, j)'s tap (ki, kj) reads input row s*i + ki - pt.
+# Write ki - pt = s*a + p with 0 <= p < s: the row is s*(i + a) + p, row
+# i + a of the "phase plane" p that holds the input rows p, p + s, p + 2s,
+# ... (and likewise for columns). So on the phase planes each tap is a
+# stride-1 tap: phase (p_row, p_col), shifted by (a_row, a_col). A 3x3
+# kernel at stride 2 falls on the four phases as 2x2, 2x1, 1x2 and 1x1
+# taps. The phase planes of a block of samples are stored as the stride-1
+# stacks are (pitch floats per row, `rows` rows per sample, P = rows*pitch
+# per sample), with `top` rows and `left` columns of zeros before the input
+# so that every shift is >= 0, and every tap is one product reading its
+# phase's stack in place at offset (a_row + top)*pitch + a_col + left:
+#   forward          acc (F, Q) += w[:, :, ki, kj] (F, C) @ stack (C, Q)
+#   weight gradient  dw[:, :, ki, kj].T (C, F) += stack (C, Q) @ dout_wide.T (Q, F)
+# (dout_wide holds 0 at the wide positions that are no output). The phase
+# planes copy the input once, where im2col gathers it KH*KW / (sh*sw) times:
+# mnist_acgan's 64 -> 128 channel 3x3 stride-2 layer on 14x14 planes takes
+# about half the CPU time in either direction. The input gradient stays with
+# im2col (one product of depth F, then col2im): as phase planes (per tap
+# dstack (C, Q) += w[:, :, ki, kj].T @ dout_wide, then each phase's stack
+# read back onto its input rows) it measured 0.96-1.13x of that time, the
+# wide rows computing (OH+1)*(OW+1) positions per OH*OW outputs.
+# ---------------------------------------------------------------------------
+
+def _phase_axis(K, s, pad, O):
+    """Along one axis: ([phase of each tap], [shift of each tap], zeros
+    before the input, length of a phase plane) for a K-tap window at stride
+    s, padding `pad` before, O outputs."""
+    starts = [(k - pad) // s for k in range(K)]
+    before = max(0, -min(starts))
+    phases = [k - pad - s * a for k, a in zip(range(K), starts)]
+    shifts = [a + before for a in starts]
+    return phases, shifts, before, O + max(shifts)
+
+
+def _phase_plan(N, C, F, H, W, KH, KW, OH, OW, sh, sw, pt, pl):
+    """The phase planes of a strided layer: a dict of `rows`, `pitch`, `top`,
+    `left`, `phases` ((row phase, column phase) of each stack that a tap
+    reads; and as arrays, `phase_rows` and `phase_cols`), `taps` ((ki, kj,
+    stack, offset) of each tap), `strides` and `samples` per block; or None
+    when they do not apply: stride 1, fewer than _PHASED_MIN_DEPTH input
+    channels, fewer samples than _MIN_BLOCK_TASKS, one sample's
+    accumulators larger than _BLOCK_FLOATS, or no BLAS to call directly."""
+    if (sh == 1 and sw == 1) or C < _PHASED_MIN_DEPTH or N < _MIN_BLOCK_TASKS:
+        return None
+    row_phases, row_shifts, top, rows = _phase_axis(KH, sh, pt, OH)
+    col_phases, col_shifts, left, pitch = _phase_axis(KW, sw, pl, OW)
+    phases = sorted({(pr, pc) for pr in row_phases for pc in col_phases})
+    P = rows * pitch
+    if max(F, C * len(phases)) * P > _BLOCK_FLOATS or not blas.available():
+        return None
+    taps = [(ki, kj, phases.index((row_phases[ki], col_phases[kj])),
+             row_shifts[ki] * pitch + col_shifts[kj])
+            for ki in range(KH) for kj in range(KW)]
+    samples = max(1, min(-(-_MIN_COLUMNS // P), N // _MIN_TASKS))
+    return dict(rows=rows, pitch=pitch, top=top, left=left, phases=phases, taps=taps,
+                strides=(sh, sw), samples=samples,
+                phase_rows=np.array([p for p, _ in phases], np.int64),
+                phase_cols=np.array([p for _, p in phases], np.int64))
+
+
+def _phased_plan(x_shape, w_shape, out_shape, sh, sw, pt, pl):
+    N, C, H, W = x_shape
+    F, _, KH, KW = w_shape
+    return _phase_plan(N, C, F, H, W, KH, KW, out_shape[2], out_shape[3], sh, sw, pt, pl)
+
+
+@numba.njit(cache=True, nogil=True)
+def _gather_phases(x, n0, m, sh, sw, top, left, phase_rows, phase_cols, rows, pitch, xs):
+    """xs[k, c, s*P + u*pitch + v] = x[n0+s, c, sh*(u - top) + phase_rows[k],
+    sw*(v - left) + phase_cols[k]] (0 outside x), P = rows*pitch. (The rows
+    are short: zeroing all of xs first and copying the part inside x, read
+    from a slice that starts at its first element, took 40% less time than
+    writing each row's zeros and values in turn.)"""
+    C = x.shape[1]
+    P = rows * pitch
+    flat = xs.reshape(-1)
+    for q in range(flat.shape[0]):
+        flat[q] = 0.0
+    for k in range(phase_rows.shape[0]):
+        u_lo, u_hi, v_lo, v_hi, r0, q0 = _phase_window(
+            x.shape[2], x.shape[3], sh, sw, top, left, phase_rows[k], phase_cols[k], rows, pitch)
+        for c in range(C):
+            for s in range(m):
+                plane = x[n0 + s, c]
+                stack = xs[k, c, s * P:(s + 1) * P]
+                for u in range(u_lo, u_hi):
+                    src = plane[r0 + sh * (u - u_lo), q0:]
+                    dst = stack[u * pitch + v_lo:u * pitch + v_hi]
+                    for v in range(v_hi - v_lo):
+                        dst[v] = src[sw * v]
+
+
+@numba.njit(cache=True)
+def _phase_window(H, W, sh, sw, top, left, pr, pc, rows, pitch):
+    """The rows [u_lo, u_hi) and columns [v_lo, v_hi) of phase (pr, pc)'s
+    planes that lie inside an (H, W) input, and the input row and column of
+    (u_lo, v_lo)."""
+    u_lo, u_hi = _valid_range(pr - sh * top, sh, H, rows)
+    v_lo, v_hi = _valid_range(pc - sw * left, sw, W, pitch)
+    return u_lo, u_hi, v_lo, v_hi, sh * (u_lo - top) + pr, sw * (v_lo - left) + pc
+
+
+def _phase_stacks(plan, x, n0, m):
+    """The phase planes of samples n0 .. n0+m-1 of x: (stacks, C, m*P)."""
+    rows, pitch = plan['rows'], plan['pitch']
+    sh, sw = plan['strides']
+    xs = np.empty((len(plan['phases']), x.shape[1], m * rows * pitch), np.float32)
+    _gather_phases(x, n0, m, sh, sw, plan['top'], plan['left'], plan['phase_rows'],
+                   plan['phase_cols'], rows, pitch, xs)
+    return xs
+
+
+def _phased_layout(x, plan):
+    """(blocks, P, pitch, tap_inputs) of _tap_forward for a strided layer
+    `_phased_plan` accepts: the phase planes of a block's samples
+    (`_phase_stacks`), each tap reading its phase's stack from its offset."""
+    pitch = plan['pitch']
+    P = plan['rows'] * pitch
+
+    def tap_inputs(n0, m):
+        xs = _phase_stacks(plan, x, n0, m)
+        return [(ki, kj, xs[stack], offset, m * P) for ki, kj, stack, offset in plan['taps']]
+    return _shifted_blocks(x.shape[0], plan['samples']), P, pitch, tap_inputs
+
+
+def _phased_forward(x, w, b, out, plan):
+    """gemm_forward for a strided layer `_phased_plan` accepts."""
+    _tap_forward(w, b, out, *_phased_layout(x, plan))
+
+
+def _phased_backward_weights(x, dout, dw, db, plan):
+    """gemm_backward_weights for a strided layer `_phased_plan` accepts."""
+    _tap_weight_gradient(dout, dw, db, *_phased_layout(x, plan))

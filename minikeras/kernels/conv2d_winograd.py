@@ -55,7 +55,10 @@ twice for a few additions, so they run at the speed of memory, not of the
 arithmetic: V and M go through the caches (a block's V and M are taken from
 a per-thread scratch buffer, not allocated per block; the transforms go
 channel by channel, each writing its channel's rows of V or reading M's in
-sequence, 1.3-2x faster than tile row by tile row), and U, which BLAS
+sequence, 1.3-2x faster than tile row by tile row; their arrays are
+`borrowed`, so the 30-odd views they take per tile row and channel cost no
+atomic reference counts, and their row buffers come from the caller's
+scratch), and U, which BLAS
 reads again for every block, weighs 16 or 36 F x C floats (37 MB at 512
 channels for m = 4). Blocks are therefore larger for wider layers (_plan),
 and m = 4 is kept for large planes, whose narrow layers have a small U.
@@ -82,6 +85,7 @@ import numba
 import numpy as np
 
 from . import threads
+from .borrowed import borrowed
 from .register_tile import (VECTOR_LANES, vector_add, vector_load, vector_scale,
                             vector_store, vector_sub)
 
@@ -200,19 +204,22 @@ def _row(plane, r, col0, span, buf):
     """plane[r, col0:col0+span] with 0 outside the plane: a view of the
     plane when the span lies inside it, else a zero-filled copy in buf."""
     H, W = plane.shape
-    if r < 0 or r >= H:
-        buf[:span] = 0.0
-        return buf
     lo = max(0, -col0)
     hi = min(span, W - col0)
-    if lo == 0 and hi == span:
+    if r < 0 or r >= H or hi <= lo:
+        lo = hi = span
+    elif lo == 0 and hi == span:
         return plane[r, col0:col0 + span]
-    if hi <= lo:
-        buf[:span] = 0.0
-        return buf
-    buf[:lo] = 0.0
-    buf[lo:hi] = plane[r, col0 + lo:col0 + hi]
-    buf[hi:span] = 0.0
+    # plain loops over views from index 0: a slice assignment compiles to a
+    # scalar loop (it broadcasts), an index that may be negative to gathers
+    head, body, tail = buf[:lo], buf[lo:hi], buf[hi:span]
+    source = plane[r % H, col0 + lo:col0 + hi]
+    for p in range(head.shape[0]):
+        head[p] = 0.0
+    for p in range(body.shape[0]):
+        body[p] = source[p]
+    for p in range(tail.shape[0]):
+        tail[p] = 0.0
     return buf
 
 
@@ -227,12 +234,12 @@ def _segment(t, t1, TH, TW):
 
 
 @numba.njit(cache=True, nogil=True)
-def _input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V):
+def _input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
     """V[k, c, t - t0] = (B^T d B)[k // 4, k % 4] for tiles t0 <= t < t1 and
-    channels c0 <= c < c1, d the 4x4 input patch of tile t in channel c."""
-    width = 2 * TW + 2
-    bufs = np.empty((4, width), np.float32)
-    comb = np.empty((4, width), np.float32)
+    channels c0 <= c < c1, d the 4x4 input patch of tile t in channel c;
+    work: scratch of at least (8, 2*TW + 2) floats."""
+    x, V, work = borrowed(x), borrowed(V), borrowed(work)
+    bufs, comb = work[:4], work[4:8]
     for c in range(c0, c1):
         t = t0
         while t < t1:
@@ -285,11 +292,12 @@ def _store_row(o, col0, nj, OW, e0, e1, e2, e3, bf):
 
 
 @numba.njit(cache=True, nogil=True)
-def _output_transform(M, b, out, TH, TW, t0, t1, f0, f1):
+def _output_transform(M, b, out, TH, TW, t0, t1, f0, f1, work):
     """out[n, f, 2i:2i+2, 2j:2j+2] = A^T M[:, f, t - t0] (as 4x4) A + b[f] for
-    tiles t0 <= t < t1 and channels f0 <= f < f1 (the parts inside out)."""
+    tiles t0 <= t < t1 and channels f0 <= f < f1 (the parts inside out);
+    work: scratch of at least (8, TW) floats."""
+    M, out, tmp = borrowed(M), borrowed(out), borrowed(work)
     OH, OW = out.shape[2], out.shape[3]
-    tmp = np.empty((8, TW), np.float32)
     for f in range(f0, f1):
         t = t0
         while t < t1:
@@ -331,13 +339,13 @@ def _b6(d0, d1, d2, d3, d4, d5):
 
 
 @numba.njit(cache=True, nogil=True)
-def _input_transform6(x, pt, pl, TH, TW, t0, t1, c0, c1, V):
+def _input_transform6(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
     """V[6a + b, c, t - t0] = (B^T d B)[a, b] for tiles t0 <= t < t1 and
     channels c0 <= c < c1, d the 6x6 input patch of tile t in channel c
-    (rows from 4i - pt, columns from 4j - pl)."""
-    width = 4 * TW + 2
-    bufs = np.empty((6, width), np.float32)
-    comb = np.empty((6, width), np.float32)
+    (rows from 4i - pt, columns from 4j - pl); work: scratch of at least
+    (12, 4*TW + 2) floats."""
+    x, V, work = borrowed(x), borrowed(V), borrowed(work)
+    bufs, comb = work[:6], work[6:12]
     for c in range(c0, c1):
         t = t0
         while t < t1:
@@ -388,11 +396,12 @@ def _a6(m0, m1, m2, m3, m4, m5):
 
 
 @numba.njit(cache=True, nogil=True)
-def _output_transform6(M, b, out, TH, TW, t0, t1, f0, f1):
+def _output_transform6(M, b, out, TH, TW, t0, t1, f0, f1, work):
     """out[n, f, 4i:4i+4, 4j:4j+4] = A^T M[:, f, t - t0] (as 6x6) A + b[f] for
-    tiles t0 <= t < t1 and channels f0 <= f < f1 (the parts inside out)."""
+    tiles t0 <= t < t1 and channels f0 <= f < f1 (the parts inside out);
+    work: scratch of at least (24, TW) floats."""
+    M, out, tmp = borrowed(M), borrowed(out), borrowed(work)
     OH, OW = out.shape[2], out.shape[3]
-    tmp = np.empty((24, TW), np.float32)
     for f in range(f0, f1):
         t = t0
         while t < t1:
@@ -496,16 +505,20 @@ def _winograd(x, U, b, out, pad_top, pad_left, tile):
         input_transform, output_transform = _input_transform, _output_transform
     else:
         input_transform, output_transform = _input_transform6, _output_transform6
+    # the transforms' rows of one tile row (per thread, see _scratch)
+    input_work = (4 * (tile + 2) // 2, tile * TW + 2)
+    output_work = (tile * (tile + 2), TW)
     threads.blas_threads(1)
 
     if len(blocks) >= _MIN_BLOCK_TASKS:
         def block(k):
             t0, t1 = blocks[k]
             V = _scratch('V', (elements, C, t1 - t0))
-            input_transform(x, pad_top, pad_left, TH, TW, t0, t1, 0, C, V)
+            input_transform(x, pad_top, pad_left, TH, TW, t0, t1, 0, C, V,
+                            _scratch('input_work', input_work))
             M = _scratch('M', (elements, F, t1 - t0))
             np.matmul(U, V, out=M)
-            output_transform(M, b, out, TH, TW, t0, t1, 0, F)
+            output_transform(M, b, out, TH, TW, t0, t1, 0, F, _scratch('output_work', output_work))
         threads.run_tasks(block, len(blocks))
         return
     # Few blocks: each step of a block shared out (channels, products, filters).
@@ -514,12 +527,14 @@ def _winograd(x, U, b, out, pad_top, pad_left, tile):
     for t0, t1 in blocks:
         V = np.empty((elements, C, t1 - t0), np.float32)
         threads.run_tasks(lambda k: input_transform(x, pad_top, pad_left, TH, TW, t0, t1,
-                                                    c_ranges[k][0], c_ranges[k][1], V),
+                                                    c_ranges[k][0], c_ranges[k][1], V,
+                                                    _scratch('input_work', input_work)),
                           len(c_ranges))
         M = np.empty((elements, F, t1 - t0), np.float32)
         threads.run_tasks(lambda k: np.matmul(U[k], V[k], out=M[k]), elements)
         threads.run_tasks(lambda k: output_transform(M, b, out, TH, TW, t0, t1,
-                                                     f_ranges[k][0], f_ranges[k][1]),
+                                                     f_ranges[k][0], f_ranges[k][1],
+                                                     _scratch('output_work', output_work)),
                           len(f_ranges))
 
 

@@ -74,17 +74,21 @@ def _winograd():
     return both_paths
 
 
-def _shifted():
-    """The shifted products of conv2d_gemm (wide 5x5 layers), called directly:
-    through the public kernels they take 64 channels or more."""
+def _gemm_direct(x_shape, w_shape, stride, pad):
+    """(backward, forward) calling conv2d_gemm directly on tiny arrays, for
+    its paths that the public kernels take only at 64 channels or more."""
     from .conv2d_gemm import gemm_backward_weights, gemm_forward
-    x, w, b, dout = _arrays((4, 64, 3, 3), (1, 64, 5, 5), (1,), (4, 1, 3, 3))
+    N, _, H, _ = x_shape
+    F, _, K, _ = w_shape
+    OH = (H + 2 * pad - K) // stride + 1
+    x, w, b, dout = _arrays(x_shape, w_shape, (F,), (N, F, OH, OH))
 
     def backward():
-        gemm_backward_weights(x, dout, np.empty_like(w), np.empty_like(b), 1, 1, 2, 2)
+        gemm_backward_weights(x, dout, np.empty_like(w), np.empty_like(b), stride, stride,
+                              pad, pad)
 
     def forward():
-        gemm_forward(x, w, b, np.empty_like(dout), 1, 1, 2, 2)
+        gemm_forward(x, w, b, np.empty_like(dout), stride, stride, pad, pad)
     return backward, forward
 
 
@@ -145,7 +149,8 @@ def steps():
     convolutions, pooling, then the matrix-product path (wide layers, and
     the stride-1 input gradient of small batches, by col2im or by the
     flipped kernel), the Winograd path (wide 3x3 layers), the shifted
-    products (wide stride-1 layers), the upsampling gradient and the phases
+    products (wide stride-1 layers) and the phase planes (wide strided
+    layers), the upsampling gradient and the phases
     of a convolution after an upsampling, the strided direct loops, and the
     forward kernels last."""
     direct_back, direct_fwd = _conv(2, 4, 3, 1, 0)
@@ -153,15 +158,16 @@ def steps():
     small_batch_back, _ = _conv(16, 16, 3, 1, 1)
     flipped_back, _ = _conv(64, 16, 3, 1, 1)
     strided_back, strided_fwd = _conv(1, 2, 3, 2, 1)
-    shifted_back, shifted_fwd = _shifted()
+    shifted_back, shifted_fwd = _gemm_direct((4, 64, 3, 3), (1, 64, 5, 5), 1, 2)  # stride-1 5x5
+    phased_back, phased_fwd = _gemm_direct((4, 64, 3, 3), (64, 64, 3, 3), 2, 1)  # phase planes
     upsample_back, upsample_fwd = _upsampling()
     phases_back, phases_fwd = _upsampled_phases()
     pool = _pooling()
     activation_back, activation_fwd, bias_fwd = _elementwise()
     return (activation_back + [direct_back, pool[0], pool[1], wide_back, small_batch_back,
                                flipped_back, wide_fwd, _winograd(), shifted_back, shifted_fwd,
-                               upsample_back, phases_back, pool[2], pool[3], strided_back,
-                               strided_fwd, bias_fwd]
+                               phased_back, phased_fwd, upsample_back, phases_back, pool[2],
+                               pool[3], strided_back, strided_fwd, bias_fwd]
             + activation_fwd + [direct_fwd, upsample_fwd, phases_fwd])
 
 

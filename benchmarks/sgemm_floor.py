@@ -1,0 +1,146 @@
+"""The sgemm floor of a suite model: its multiply-adds as NumPy matrix products alone.
+
+Every Dense and 2D convolution of the model, at the batch sizes one epoch
+(or step) runs, as the matrix products an implementation without fewer
+multiplications needs: the forward pass (M, K) @ (K, N), the weight
+gradient (K, M) @ (M, N) and the input gradient (M, N) @ (N, K), where a
+Dense layer has M = batch rows, K inputs, N units, and a convolution M =
+batch * output positions, K = channels * kernel taps, N = filters (im2col).
+The first layer of a trained model computes no input gradient; an
+'input_gradient' model (VGG16's step) computes every layer's forward pass
+and input gradient and no weight gradient. Validation batches run the
+forward pass only.
+
+Each distinct product is timed with NumPy's float32 matmul three ways, the
+fastest kept: BLAS on 1 thread, on every kernel thread, and the rows split
+in halves over two Python threads with 1-thread BLAS each. The floor is the
+sum over products of count x best time: everything else an epoch does
+(activations, pooling, the optimizer, the framework) comes on top, so a
+framework can only beat it with fewer multiplications (Winograd's 3x3
+convolutions, mnist_acgan's upsampled convolutions folded). A 'gan' model's
+step is `suite_models.gan_step`: the generator's predict, the
+discriminator's training step on twice the batch, and the combined model's,
+in which the discriminator computes no weight gradients."""
+import collections
+import threading
+import time
+
+import numpy as np
+
+__all__ = ['products', 'floor_seconds']
+
+
+def _layer_shapes(layer, batch):
+    """(M, K, N) of a Dense or 2D convolution layer ('th' ordering, as the
+    suite builds them) at `batch` samples, or None for other layers."""
+    weights = layer.get_weights()
+    kind = type(layer).__name__
+    if kind == 'Dense' and weights:
+        inputs, units = weights[0].shape
+        return batch, inputs, units
+    if kind in ('Convolution2D', 'Conv2D') and weights:
+        filters, channels, rows, cols = weights[0].shape
+        out = layer.output_shape
+        return batch * out[2] * out[3], channels * rows * cols, filters
+    return None
+
+
+class _Counts(object):
+    def __init__(self):
+        self.calls = collections.Counter()
+
+    def add(self, model, batch, calls=1, weights=True, inputs=True, first_input=False):
+        """The products of `model`'s layers at `batch` samples: forward,
+        weight gradients if `weights`, input gradients if `inputs` (a layer
+        with no weighted layer before it only if `first_input`: its input
+        is data)."""
+        weighted_before = False
+        for layer, _ in model._leaf_layers():
+            shapes = _layer_shapes(layer, batch)
+            if shapes is not None:
+                m, k, n = shapes
+                self.calls[m, k, n] += calls
+                if weights:
+                    self.calls[k, m, n] += calls
+                if inputs and (weighted_before or first_input):
+                    self.calls[m, n, k] += calls
+            weighted_before = weighted_before or bool(layer.get_weights())
+
+
+def products(spec, keras):
+    """Counter {(rows, inner, cols): calls} of one epoch (or step) of `spec`."""
+    counts = _Counts()
+    if spec.kind == 'input_gradient':
+        if not spec.name.startswith('vgg16'):
+            raise ValueError('no sgemm floor for %s' % spec.name)
+        from minikeras.applications import VGG16
+        model = VGG16(weights=None, include_top=True,
+                      input_tensor=keras.layers.Input(shape=spec.input_shape))
+        counts.add(model, spec.batch, weights=False, first_input=True)
+    elif spec.kind == 'gan':
+        # gan_step: the generator's predict, the discriminator's step on
+        # real and generated images, the combined step (the discriminator
+        # frozen: its input gradients reach the generator)
+        models = spec.minikeras(keras, spec.input_shape)
+        generator, discriminator = models['generator'], models['discriminator']
+        counts.add(generator, spec.batch, weights=False, inputs=False)
+        counts.add(discriminator, 2 * spec.batch)
+        counts.add(generator, 2 * spec.batch)
+        counts.add(discriminator, 2 * spec.batch, weights=False, first_input=True)
+    else:
+        model = spec.minikeras(keras, spec.input_shape)
+        held = int(spec.samples * spec.validation_split)
+        train = spec.samples - held
+        counts.add(model, spec.batch, calls=train // spec.batch)
+        if train % spec.batch:
+            counts.add(model, train % spec.batch)
+        if held // spec.batch:
+            counts.add(model, spec.batch, calls=held // spec.batch, weights=False, inputs=False)
+        if held % spec.batch:
+            counts.add(model, held % spec.batch, weights=False, inputs=False)
+    return counts.calls
+
+
+def _split_rows(a, b, out):
+    half = a.shape[0] // 2
+    worker = threading.Thread(target=np.matmul, args=(a[half:], b), kwargs={'out': out[half:]})
+    worker.start()
+    np.matmul(a[:half], b, out=out[:half])
+    worker.join()
+
+
+def _best(call, repeat):
+    call()
+    best = float('inf')
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def floor_seconds(counts, repeat=5):
+    """(seconds, GFLOP, rows): the summed best times of the products in
+    `counts`, their nominal GFLOP, and one row per distinct product."""
+    from minikeras.kernels import threads
+    rng = np.random.RandomState(0)
+    total, flop, rows = 0.0, 0.0, []
+    for (m, k, n), calls in sorted(counts.items()):
+        a = rng.standard_normal((m, k)).astype(np.float32)
+        b = rng.standard_normal((k, n)).astype(np.float32)
+        out = np.empty((m, n), np.float32)
+        times = {}
+        for name, blas in (('1 thread', 1), ('%d threads' % threads.pool_threads(),
+                                              threads.pool_threads())):
+            threads.blas_threads(blas)
+            times[name] = _best(lambda: np.matmul(a, b, out=out), repeat)
+        if m >= 2:
+            threads.blas_threads(1)
+            times['rows in halves'] = _best(lambda: _split_rows(a, b, out), repeat)
+        way = min(times, key=times.get)
+        total += calls * times[way]
+        flop += calls * 2. * m * k * n
+        rows.append({'shape': [m, k, n], 'calls': calls, 'best_ms': round(times[way] * 1e3, 3),
+                     'way': way})
+    threads.blas_threads(threads.pool_threads())
+    return total, flop / 1e9, rows
