@@ -7,10 +7,11 @@ batches of a few samples (one group), these use batches of several groups.
 import numpy as np
 import pytest
 
-from minikeras.kernels import embedding
+from minikeras.kernels import elementwise, embedding
 from minikeras.kernels import recurrent as recurrent_kernels
 from minikeras.layers import GRU, LSTM, SimpleRNN
 
+from test_fused_activations import _every_float32, _ulp_distance
 from test_recurrent import data, make, reference
 
 
@@ -171,15 +172,33 @@ def test_lstm_results_do_not_depend_on_the_thread_count():
         np.testing.assert_array_equal(a, b)
 
 
-def test_the_lstm_tanh_is_within_half_an_ulp_and_the_gates_are_numpys():
+# Every float32 of these ranges: the tiny inputs returned as they are, the
+# bulk of pre-activations, and the approach to saturation.
+@pytest.mark.parametrize('lo,hi', [(2.0 ** -13, 2.0 ** -11), (0.5, 2.0), (8.0, 9.75)])
+def test_the_lstm_tanh_is_the_element_wise_tanh_within_3_ulp_on_every_float32(lo, hi):
+    worst = 0
+    for x in _every_float32(lo, hi):
+        for signed in (x, -x):
+            got = signed.copy()
+            recurrent_kernels._activate_row(got, 0, got.size, recurrent_kernels.TANH)
+            exact = np.tanh(signed.astype(np.float64)).astype(np.float32)
+            worst = max(worst, int(_ulp_distance(got, exact).max()))
+            element_wise = np.empty_like(signed)
+            elementwise.activation_forward(elementwise.TANH, signed, element_wise)
+            assert np.array_equal(got.view(np.int32), element_wise.view(np.int32))
+    assert worst <= 3
+
+
+def test_the_lstm_tanh_of_special_values_and_the_gates_are_numpys():
     x = np.concatenate([np.linspace(-12, 12, 200001), [0., -0., 1e-30, -1e-30, 3e-5, -2e-4],
                         np.random.RandomState(0).standard_normal(10000)]).astype('float32')
-    exact = np.tanh(x.astype('float64'))
     got = x.copy()
     recurrent_kernels._activate_row(got, 0, got.size, recurrent_kernels.TANH)
-    ulp = np.spacing(np.abs(exact).astype('float32')).astype('float64')
-    assert np.max(np.abs(got - exact) / ulp) <= 0.5001
+    exact = np.tanh(x.astype('float64')).astype('float32')
+    assert _ulp_distance(got, exact).max() <= 3
+    # signed zeros and tiny values as they are, saturation +-1 exactly
     assert np.signbit(got[200002]) and got[200003] == np.float32(1e-30)
+    assert got[200004] == np.float32(-1e-30) and got[0] == -1. and got[200000] == 1.
     for code in (recurrent_kernels.HARD_SIGMOID, recurrent_kernels.RELU,
                  recurrent_kernels.LINEAR, recurrent_kernels.SOFTSIGN):
         got = x.copy()
