@@ -455,9 +455,11 @@ def test_numpys_sgemm_from_numba_is_np_matmul_bit_for_bit():
         np.testing.assert_array_equal(c, np.matmul(a, b))
 
 
-def _lstm_kernels(compiled, batch, n, steps, gate_masks, seed):
+def _lstm_kernels(compiled, batch, n, steps, gate_masks, seed, one_hot=None):
     """Outputs and dz of lstm_forward and lstm_backward, with the compiled time
-    loops or with NumPy's (`compiled` False hides NumPy's sgemm from them)."""
+    loops or with NumPy's (`compiled` False hides NumPy's sgemm from them).
+    With `one_hot` 'xp' or 'table', xp is the projection of one-hot inputs of
+    7 characters (some all zero), given as xp or as `one_hot_table`."""
     from minikeras.kernels import blas
     rng = np.random.RandomState(seed)
 
@@ -465,6 +467,14 @@ def _lstm_kernels(compiled, batch, n, steps, gate_masks, seed):
         return (rng.standard_normal(shape) * 0.4).astype('float32')
 
     xp, U = normal(steps, batch, 4 * n), normal(n, 4 * n)
+    table = None
+    if one_hot is not None:
+        W, b = normal(7, 4 * n), normal(4 * n)
+        columns = rng.randint(-1, 7, (steps, batch)).astype('int64')
+        recurrent_kernels.project_one_hot(W, b, columns.reshape(-1), xp.reshape(-1, 4 * n), 0,
+                                          steps * batch)
+        if one_hot == 'table':
+            table, xp = (recurrent_kernels.one_hot_table(W, b), columns), None
     Ug = np.ascontiguousarray(U.reshape(n, 4, n).transpose(1, 0, 2))
     mu = (rng.rand(4, batch, n) > 0.2).astype('float32') / np.float32(0.8)
     h0, c0 = normal(batch, n), normal(batch, n)
@@ -479,7 +489,7 @@ def _lstm_kernels(compiled, batch, n, steps, gate_masks, seed):
     blas._SGEMM[:] = found if compiled else [None]
     try:
         recurrent_kernels.lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner, gates,
-                                       hs, cs, act_c, out, masked)
+                                       hs, cs, act_c, out, masked, table)
         recurrent_kernels.lstm_backward(dout, gates, cs, act_c, mask, np.ascontiguousarray(U.T),
                                         np.ascontiguousarray(Ug.transpose(0, 2, 1)), mu,
                                         gate_masks, act, inner, dz)
@@ -499,3 +509,29 @@ def test_lstm_compiled_time_loops_are_the_numpy_loops_bit_for_bit(gate_masks, ba
     for got, expected in zip(compiled, numpy_loops):
         np.testing.assert_array_equal(got, expected)
     assert np.isfinite(compiled[-1]).all() and np.abs(compiled[-1]).max() > 0
+
+
+@pytest.mark.parametrize('gate_masks', [False, True])
+@pytest.mark.parametrize('compiled', [False, True])
+def test_lstm_forward_from_the_one_hot_table_is_the_forward_of_its_projection(gate_masks,
+                                                                               compiled):
+    """Each step reading its rows of `one_hot_table` gives the bits of xp made
+    by `project_one_hot`, over several groups of samples."""
+    from minikeras.kernels import blas
+    if compiled and blas.sgemm_function() is None:
+        pytest.skip("NumPy's BLAS exports no 64-bit cblas_sgemm: the NumPy loops run")
+    table = _lstm_kernels(compiled, 70, 5, 6, gate_masks, seed=3, one_hot='table')
+    dense = _lstm_kernels(compiled, 70, 5, 6, gate_masks, seed=3, one_hot='xp')
+    for got, expected in zip(table, dense):
+        np.testing.assert_array_equal(got, expected)
+    assert np.isfinite(table[-1]).all() and np.abs(table[-1]).max() > 0
+
+
+def test_the_one_hot_table_is_each_characters_projection_then_the_bias():
+    rng = np.random.RandomState(2)
+    W, b = rng.standard_normal((2, 57, 12)).astype('float32')
+    table = recurrent_kernels.one_hot_table(W, b[0])
+    assert table.shape == (58, 12)
+    # W[k] + b is one correctly rounded float32 sum
+    np.testing.assert_array_equal(table[:57], (W.astype('float64') + b[0]).astype('float32'))
+    np.testing.assert_array_equal(table[57], b[0])

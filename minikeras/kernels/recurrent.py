@@ -55,7 +55,7 @@ from .elementwise import tanh_in_place
 __all__ = ['ACTIVATIONS', 'rnn_forward', 'rnn_backward', 'gru_forward', 'gru_backward',
            'lstm_forward', 'lstm_backward', 'mask_inputs', 'gather_input_gradient',
            'masked_projection_tasks', 'masked_input_gradient_tasks', 'one_hot_columns',
-           'project_one_hot', 'project_one_hot_samples', 'one_hot_gradients',
+           'one_hot_table', 'project_one_hot', 'project_one_hot_samples', 'one_hot_gradients',
            'one_hot_gradient_tasks', 'tall_product', 'tall_product_tasks']
 
 LINEAR, TANH, SIGMOID, HARD_SIGMOID, RELU, SOFTPLUS, SOFTSIGN, ELU = range(8)
@@ -385,10 +385,12 @@ def _activate_row(row, lo, hi, code):
 
 
 @numba.njit(**_VECTOR_OPTIONS)
-def lstm_step_forward(xp_t, rec, per_gate, gate_masks, c_prev, h_prev, out_prev, mask_t,
-                      act, inner_act, mu, gates_t, act_c_t, c_t, h_t, out_t, masked_states,
-                      t_next, lo, hi):
-    """One step of the samples [lo, hi). The recurrent product is `rec`
+def lstm_step_forward(xp_t, one_hot, table, columns_t, rec, per_gate, gate_masks, c_prev,
+                      h_prev, out_prev, mask_t, act, inner_act, mu, gates_t, act_c_t, c_t, h_t,
+                      out_t, masked_states, t_next, lo, hi):
+    """One step of the samples [lo, hi). The input projection is xp_t (B, 4n),
+    or with `one_hot` the rows table[columns_t[b]] (-1: the table's last row;
+    xp_t is then not read). The recurrent product is `rec`
     (B, 4n) (h @ U) or, with gate masks, `per_gate` (4, B, n)
     ((h * mu[g]) @ U_g). Fills gates_t (B, 4n) (activated), act_c_t = a(c_new),
     c_t, h_t, out_t (previous values where the step is masked), and with gate
@@ -396,7 +398,11 @@ def lstm_step_forward(xp_t, rec, per_gate, gate_masks, c_prev, h_prev, out_prev,
     n = c_prev.shape[1]
     for b in range(lo, hi):
         row = gates_t[b]
-        x_row = xp_t[b]
+        if one_hot:
+            k = columns_t[b]
+            x_row = table[k if k >= 0 else table.shape[0] - 1]
+        else:
+            x_row = xp_t[b]
         if gate_masks:
             for g in range(4):
                 pre = row[g * n:(g + 1) * n]
@@ -444,16 +450,24 @@ def lstm_step_forward(xp_t, rec, per_gate, gate_masks, c_prev, h_prev, out_prev,
 
 
 def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
-                 gates, hs, cs, act_c, out, masked_states, fill_inputs=None):
+                 gates, hs, cs, act_c, out, masked_states, one_hot=None):
     """Fills gates (T, B, 4n) with i, f, the candidate a(.), o; hs and cs
     (T + 1, B, n) (hs[0] = h0, cs[0] = c0); act_c (T, B, n) = a(c_new);
     out (T, B, n); with gate masks, masked_states (4, T + 1, B, n) with
     h_t * mu[g] (the input of U_g); without them, masked_states is any
-    (4, 1, B, n) array, not read. `fill_inputs(lo, hi)`, if given, fills
-    xp for the samples [lo, hi) (every step); each group's task calls it
-    before its time loop, which saves a call of the threads."""
-    T, B, n4 = xp.shape
-    n = n4 // 4
+    (4, 1, B, n) array, not read. For one-hot inputs, xp is None and
+    `one_hot` is (`one_hot_table(W, b)`, columns (T, B) of `one_hot_columns`):
+    each step reads its sample's row of the table, the row xp would hold,
+    which saves writing xp and reading it back (10 MB a batch of
+    lstm_text_generation, more than the caches hold)."""
+    T, B = mask.shape
+    n = U.shape[0]
+    n4 = 4 * n
+    if one_hot is None:
+        table, columns = np.empty((0, n4), np.float32), np.empty((T, 0), np.int64)
+    else:
+        table, columns = one_hot
+        xp = np.empty((T, 0, n4), np.float32)  # not read
     flat = np.empty((B, n4), np.float32)
     per_gate = np.empty((4, B, n), np.float32)
     zeros = np.zeros((B, n), np.float32)
@@ -467,12 +481,11 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
 
     def shard(task):
         lo, hi = bounds[task], bounds[task + 1]
-        if fill_inputs is not None:
-            fill_inputs(lo, hi)
         if sgemm is not None:
-            return lstm_forward_group(sgemm, xp, U, Ug, mu, gate_masks, zero_start, mask, act,
-                                      inner_act, gates, hs, cs, act_c, out, masked_states, flat,
-                                      per_gate, zeros, lo, hi, 0, T)
+            return lstm_forward_group(sgemm, xp, one_hot is not None, table, columns, U, Ug, mu,
+                                      gate_masks, zero_start, mask, act, inner_act, gates, hs,
+                                      cs, act_c, out, masked_states, flat, per_gate, zeros, lo,
+                                      hi, 0, T)
         for t in range(T):  # NumPy's products, the step compiled
             if t == 0 and zero_start:
                 flat[lo:hi] = 0.
@@ -481,9 +494,10 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
                 np.matmul(masked_states[:, t, lo:hi], Ug, out=per_gate[:, lo:hi])
             else:
                 np.matmul(hs[t, lo:hi], U, out=flat[lo:hi])
-            lstm_forward_group(None, xp, U, Ug, mu, gate_masks, zero_start, mask, act, inner_act,
-                               gates, hs, cs, act_c, out, masked_states, flat, per_gate, zeros,
-                               lo, hi, t, t + 1)
+            lstm_forward_group(None, xp, one_hot is not None, table, columns, U, Ug, mu,
+                               gate_masks, zero_start, mask, act, inner_act, gates, hs, cs,
+                               act_c, out, masked_states, flat, per_gate, zeros, lo, hi, t,
+                               t + 1)
     threads.run_tasks(shard, len(bounds) - 1)
 
 
@@ -501,9 +515,9 @@ def _compiled_products(bounds, n, *operands):
 
 
 @numba.njit(**_VECTOR_OPTIONS)
-def lstm_forward_group(sgemm, xp, U, Ug, mu, gate_masks, zero_start, mask, act, inner_act,
-                       gates, hs, cs, act_c, out, masked_states, flat, per_gate, zeros, lo, hi,
-                       start, stop):
+def lstm_forward_group(sgemm, xp, one_hot, table, columns, U, Ug, mu, gate_masks, zero_start,
+                       mask, act, inner_act, gates, hs, cs, act_c, out, masked_states, flat,
+                       per_gate, zeros, lo, hi, start, stop):
     """The steps [start, stop) of `lstm_forward`'s time loop for the samples
     [lo, hi), compiled: each step's recurrent product through NumPy's `sgemm`
     (`blas.product`), then `lstm_step_forward`; the whole loop without the
@@ -519,9 +533,10 @@ def lstm_forward_group(sgemm, xp, U, Ug, mu, gate_masks, zero_start, mask, act, 
                     blas.product(sgemm, masked_states[g, t, lo:hi], Ug[g], per_gate[g, lo:hi])
             else:
                 blas.product(sgemm, hs[t, lo:hi], U, flat[lo:hi])
-        lstm_step_forward(xp[t], flat, per_gate, gate_masks, cs[t], hs[t],
-                          out[t - 1] if t else zeros, mask[t], act, inner_act, mu, gates[t],
-                          act_c[t], cs[t + 1], hs[t + 1], out[t], masked_states, t + 1, lo, hi)
+        lstm_step_forward(xp[t], one_hot, table, columns[t], flat, per_gate, gate_masks, cs[t],
+                          hs[t], out[t - 1] if t else zeros, mask[t], act, inner_act, mu,
+                          gates[t], act_c[t], cs[t + 1], hs[t + 1], out[t], masked_states, t + 1,
+                          lo, hi)
 
 
 @numba.njit(**_VECTOR_OPTIONS)
@@ -813,6 +828,16 @@ def project_one_hot(W, b, columns, out, lo, hi):
             source = W[k]
             for j in range(width):
                 target[j] = source[j] + b[j]
+
+
+def one_hot_table(W, b):
+    """(D + 1, G): the rows W[k] + b for k < D, then b, the input projection
+    x @ W + b of every one-hot x (the last row: x all zeros), as
+    `project_one_hot` computes it, for `lstm_forward`. W (D, G), b (G,)."""
+    columns = np.append(np.arange(W.shape[0]), -1)
+    table = np.empty((W.shape[0] + 1, W.shape[1]), np.float32)
+    project_one_hot(W, b, columns, table, 0, columns.shape[0])
+    return table
 
 
 @numba.njit(**_VECTOR_OPTIONS)
