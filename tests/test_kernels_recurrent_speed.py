@@ -356,6 +356,15 @@ def test_inputs_that_are_not_one_hot_are_refused():
         bad = x.copy()
         bad[1, 2] = vector
         assert not recurrent_kernels.one_hot_columns(bad, False, columns), vector
+    # 57 characters: the vectorised body of the scan, and its tail
+    x = _one_hot(2, 3, 57, 2)
+    assert recurrent_kernels.one_hot_columns(x, True, columns)
+    np.testing.assert_array_equal(columns, np.where(x.any(axis=2), x.argmax(axis=2), -1).T[::-1])
+    for where, value in ((40, 2.), (56, np.nan), (3, 0.5), (50, -1.), ((33, 50), 1.)):
+        bad = x.copy()
+        bad[0, 1] = 0.
+        bad[0, 1, where] = value
+        assert not recurrent_kernels.one_hot_columns(bad, False, columns), (where, value)
 
 
 @pytest.mark.parametrize('cls', [SimpleRNN, GRU, LSTM])

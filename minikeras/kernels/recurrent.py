@@ -799,17 +799,21 @@ def one_hot_columns(x, reverse, columns):
     vector. False as soon as a vector is neither (columns then partly
     filled): a dense input is usually refused at its first vector."""
     steps = x.shape[1]
+    zero, one = np.float32(0.), np.float32(1.)
     for b in range(x.shape[0]):
         for s in range(steps):
             vector = x[b, s]
-            found = -1
+            # counts and the position as sums, without a branch: the loop vectorises
+            nonzero, not_one, position = 0, 0, 0
             for j in range(vector.shape[0]):
                 value = vector[j]
-                if value != np.float32(0.):
-                    if value != np.float32(1.) or found >= 0:
-                        return False
-                    found = j
-            columns[steps - 1 - s if reverse else s, b] = found
+                is_nonzero = value != zero
+                nonzero += is_nonzero
+                not_one += is_nonzero and value != one  # NaN too
+                position += j if is_nonzero else 0
+            if nonzero > 1 or not_one:
+                return False
+            columns[steps - 1 - s if reverse else s, b] = position if nonzero else -1
     return True
 
 
