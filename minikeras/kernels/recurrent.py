@@ -30,9 +30,9 @@ value, the bits of an Activation layer's and K.tanh's). It replaced a
 float64 tanh within half an ulp, twice as slow, by the lead's decision
 (issue 10): the fused activations hold the same 3-ulp bound, and the
 fidelity tests against real Keras (1e-5 forward, 1e-4 gradients) hold
-with it. SimpleRNN and GRU keep NumPy's tanh;
-the samples of a batch run in a few independent groups (`batch_shards`) on
-the kernel threads, since the recurrence never mixes samples.
+with it (SimpleRNN and GRU keep NumPy's tanh). The LSTM's samples of a
+batch run in a few independent groups (`batch_shards`) on the kernel
+threads, since the recurrence never mixes samples.
 Backward, one compiled pass per step takes the derivatives of every gate
 from the saved activations and the mask, with no transcendental function.
 The loop over timesteps is a Python loop of those calls (nothing runs in
