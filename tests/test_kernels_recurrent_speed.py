@@ -149,10 +149,12 @@ def test_lstm_gradients_over_several_groups_match_the_traced_step(consume_less):
     _assert_fused_matches_traced(fused, traced, x, mask, dy, seed=11)
 
 
-def test_lstm_results_do_not_depend_on_the_thread_count():
+@pytest.mark.parametrize('one_hot', [False, True])
+def test_lstm_results_do_not_depend_on_the_thread_count(one_hot):
+    """Dense inputs, and one-hot ones (the projection read from the table)."""
     import numba
     layer = make(LSTM, n=8, sample_shape=(5, 3), return_sequences=True, dropout_U=0.3, seed=1)
-    x = data((64, 5, 3), seed=1)
+    x = _one_hot(64, 5, 3, 1) if one_hot else data((64, 5, 3), seed=1)
     dy = data((64, 5, 8), seed=2)
     runs = []
     before = numba.get_num_threads()
