@@ -466,11 +466,13 @@ def test_numpys_sgemm_from_numba_is_np_matmul_bit_for_bit():
         np.testing.assert_array_equal(c, np.matmul(a, b))
 
 
-def _lstm_kernels(compiled, batch, n, steps, gate_masks, seed, one_hot=None):
+def _lstm_kernels(compiled, batch, n, steps, gate_masks, seed, one_hot=None, last_step=None):
     """Outputs and dz of lstm_forward and lstm_backward, with the compiled time
     loops or with NumPy's (`compiled` False hides NumPy's sgemm from them).
     With `one_hot` 'xp' or 'table', xp is the projection of one-hot inputs of
-    7 characters (some all zero), given as xp or as `one_hot_table`."""
+    7 characters (some all zero), given as xp or as `one_hot_table`. With
+    `last_step` 'zeros' or 'alone', the last step's output alone has a
+    gradient, given with zeros for the other steps or alone (1, B, n)."""
     from minikeras.kernels import blas
     rng = np.random.RandomState(seed)
 
@@ -495,6 +497,10 @@ def _lstm_kernels(compiled, batch, n, steps, gate_masks, seed, one_hot=None):
     act_c, out = np.empty((2, steps, batch, n), 'float32')
     masked = np.empty((4, steps + 1 if gate_masks else 1, batch, n), 'float32')
     dout, dz = normal(steps, batch, n), np.empty((steps, batch, 4 * n), 'float32')
+    if last_step == 'zeros':
+        dout[:-1] = 0.
+    elif last_step == 'alone':
+        dout = np.ascontiguousarray(dout[-1:])
     act, inner = recurrent_kernels.TANH, recurrent_kernels.HARD_SIGMOID
     found = blas._SGEMM[:]
     blas._SGEMM[:] = found if compiled else [None]
@@ -522,20 +528,23 @@ def test_lstm_compiled_time_loops_are_the_numpy_loops_bit_for_bit(gate_masks, ba
     assert np.isfinite(compiled[-1]).all() and np.abs(compiled[-1]).max() > 0
 
 
+@pytest.mark.parametrize('option, given, reference', [('one_hot', 'table', 'xp'),
+                                                       ('last_step', 'alone', 'zeros')])
 @pytest.mark.parametrize('gate_masks', [False, True])
 @pytest.mark.parametrize('compiled', [False, True])
-def test_lstm_forward_from_the_one_hot_table_is_the_forward_of_its_projection(gate_masks,
-                                                                               compiled):
-    """Each step reading its rows of `one_hot_table` gives the bits of xp made
-    by `project_one_hot`, over several groups of samples."""
+def test_lstm_kernels_short_forms_of_their_inputs_give_the_bits_of_the_full_ones(
+        option, given, reference, gate_masks, compiled):
+    """Over several groups of samples: each step reading its rows of
+    `one_hot_table` gives the bits of xp made by `project_one_hot`, and the
+    gradient of the last output alone (1, B, n) those of zeros for the others."""
     from minikeras.kernels import blas
     if compiled and blas.sgemm_function() is None:
         pytest.skip("NumPy's BLAS exports no 64-bit cblas_sgemm: the NumPy loops run")
-    table = _lstm_kernels(compiled, 70, 5, 6, gate_masks, seed=3, one_hot='table')
-    dense = _lstm_kernels(compiled, 70, 5, 6, gate_masks, seed=3, one_hot='xp')
-    for got, expected in zip(table, dense):
-        np.testing.assert_array_equal(got, expected)
-    assert np.isfinite(table[-1]).all() and np.abs(table[-1]).max() > 0
+    got = _lstm_kernels(compiled, 70, 5, 6, gate_masks, seed=3, **{option: given})
+    expected = _lstm_kernels(compiled, 70, 5, 6, gate_masks, seed=3, **{option: reference})
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b)
+    assert np.isfinite(got[-1]).all() and np.abs(got[-1][0]).max() > 0
 
 
 def test_the_one_hot_table_is_each_characters_projection_then_the_bias():

@@ -630,14 +630,19 @@ def lstm_step_backward(dout_t, carry, dh, dc, back, per_gate_back, gate_masks, m
 
 
 def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, inner_act, dz):
-    """Fills dz (T, B, 4n), the gradient of the pre-activations of i, f, c, o."""
-    T, B, n = dout.shape
+    """Fills dz (T, B, 4n), the gradient of the pre-activations of i, f, c, o,
+    from dout (T, B, n), the gradient of every step's output, or (1, B, n),
+    of the last step's alone (the others zero: a layer that returns its last
+    output), which saves the caller T - 1 steps of zeros and the kernel
+    reading them."""
+    T, B, n = gates.shape[0], dout.shape[1], dout.shape[2]
     dh = np.zeros((B, n), np.float32)
     dc = np.zeros((B, n), np.float32)
     carry = np.zeros((B, n), np.float32)
     back = np.zeros((B, n), np.float32)
     per_gate_back = np.zeros((4, B, n), np.float32)
     no_next = np.zeros(B, np.uint8)
+    no_gradient = np.zeros((B, n), np.float32)
     bounds = batch_shards(B)
     sgemm = _compiled_products(bounds, n, Ut, Ugt, dz)
 
@@ -646,33 +651,39 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
         if sgemm is not None:
             return lstm_backward_group(sgemm, dout, gates, cs, act_c, mask, Ut, Ugt, mu,
                                        gate_masks, act, inner_act, dz, dh, dc, carry, back,
-                                       per_gate_back, no_next, lo, hi, T, 0)
+                                       per_gate_back, no_next, no_gradient, lo, hi, T, 0)
         for t in range(T - 1, 0, -1):  # the step compiled, NumPy's products
             lstm_backward_group(None, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act,
-                                inner_act, dz, dh, dc, carry, back, per_gate_back, no_next, lo,
-                                hi, t + 1, t)
+                                inner_act, dz, dh, dc, carry, back, per_gate_back, no_next,
+                                no_gradient, lo, hi, t + 1, t)
             if gate_masks:  # dz_t's gates as (4, samples, n) views, one product per gate
                 dz_gates = dz[t, lo:hi].reshape(hi - lo, 4, n).transpose(1, 0, 2)
                 np.matmul(dz_gates, Ugt, out=per_gate_back[:, lo:hi])
             else:
                 np.matmul(dz[t, lo:hi], Ut, out=back[lo:hi])
         lstm_backward_group(None, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act,
-                            inner_act, dz, dh, dc, carry, back, per_gate_back, no_next, lo, hi,
-                            1, 0)
+                            inner_act, dz, dh, dc, carry, back, per_gate_back, no_next,
+                            no_gradient, lo, hi, 1, 0)
     threads.run_tasks(shard, len(bounds) - 1)
 
 
 @numba.njit(**_VECTOR_OPTIONS)
 def lstm_backward_group(sgemm, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act,
-                        inner_act, dz, dh, dc, carry, back, per_gate_back, no_next, lo, hi,
-                        start, stop):
+                        inner_act, dz, dh, dc, carry, back, per_gate_back, no_next,
+                        no_gradient, lo, hi, start, stop):
     """The steps start - 1 down to stop of `lstm_backward`'s time loop for the
     samples [lo, hi), compiled as `lstm_forward_group`'s; each step's product
     for the step before it follows it (with `sgemm` None, the caller makes
-    it after the call)."""
-    T, n = dout.shape[0], dout.shape[2]
+    it after the call). A step without a row of dout reads `no_gradient`,
+    zeros."""
+    T, n = gates.shape[0], dout.shape[2]
+    every_step = dout.shape[0] == T
     for t in range(start - 1, stop - 1, -1):
-        lstm_step_backward(dout[t], carry, dh, dc, back, per_gate_back, gate_masks, mu,
+        if every_step:
+            dout_t = dout[t]
+        else:
+            dout_t = dout[0] if t == T - 1 else no_gradient
+        lstm_step_backward(dout_t, carry, dh, dc, back, per_gate_back, gate_masks, mu,
                            mask[t + 1] if t + 1 < T else no_next, gates[t], cs[t], act_c[t],
                            mask[t], act, inner_act, dz[t], lo, hi)
         if t == 0 or sgemm is None:

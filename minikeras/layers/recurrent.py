@@ -417,11 +417,14 @@ class _FusedCell(Recurrent):
     `_SAVED_ORDER` is the order of the per-gate weights in `get_weights()`.
     A cell whose kernel reads a one-hot input's projection from a table of
     rows (`_TAKES_ONE_HOT`) gets xp None and `one_hot` (table, columns) in
-    its `_run_kernel`; the others get xp made."""
+    its `_run_kernel`; the others get xp made. A cell whose backward kernel
+    takes the gradient of the last output alone (`_TAKES_LAST_STEP_GRADIENT`)
+    gets it as (1, B, n) where the layer returns its last output."""
 
     _GATES = ()
     _SAVED_ORDER = ()
     _TAKES_ONE_HOT = False
+    _TAKES_LAST_STEP_GRADIENT = False
 
     def __init__(self, output_dim, init='glorot_uniform', inner_init='orthogonal',
                  activation='tanh', inner_activation='hard_sigmoid', W_regularizer=None,
@@ -592,10 +595,12 @@ class _FusedCell(Recurrent):
             y = np.array(out[-1])
 
         def backprop(dy):
-            dout = np.zeros((steps, batch, n), 'float32')
             if self.return_sequences:
-                dout[...] = dy.transpose(1, 0, 2)
+                dout = np.ascontiguousarray(dy.transpose(1, 0, 2), dtype='float32')
+            elif self._TAKES_LAST_STEP_GRADIENT:
+                dout = np.ascontiguousarray(dy[None], dtype='float32')
             else:
+                dout = np.zeros((steps, batch, n), 'float32')
                 dout[-1] = dy
             Ut = np.ascontiguousarray(U.T)
             Ugt = np.ascontiguousarray(Ug.transpose(0, 2, 1))
@@ -1049,6 +1054,7 @@ class LSTM(_FusedCell):
     _STATE_CELL = 'lstm'
     _STATE_COUNT = 2
     _TAKES_ONE_HOT = True
+    _TAKES_LAST_STEP_GRADIENT = True
 
     @keras2.keras2_arguments(keras2.LSTM)
     @keras0.legacy_arguments(keras0.recurrent_arguments)
@@ -1105,7 +1111,7 @@ class LSTM(_FusedCell):
 
     def _run_backward_kernel(self, dout, cache, mask_tm, U, Ut, Ug, Ugt, mu, gate_masks):
         n = self.output_dim
-        dz = np.empty(dout.shape[:2] + (4 * n,), 'float32')
+        dz = np.empty(cache['gates'].shape, 'float32')
         act, inner = self._activation_codes()
         kernels.lstm_backward(dout, cache['gates'], cache['cs'], cache['act_c'], mask_tm, Ut,
                               Ugt, mu, gate_masks, act, inner, dz)
