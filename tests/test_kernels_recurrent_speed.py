@@ -7,10 +7,11 @@ batches of a few samples (one group), these use batches of several groups.
 import numpy as np
 import pytest
 
-from minikeras.kernels import embedding
+from minikeras.kernels import elementwise, embedding
 from minikeras.kernels import recurrent as recurrent_kernels
 from minikeras.layers import GRU, LSTM, SimpleRNN
 
+from test_fused_activations import _every_float32, _ulp_distance
 from test_recurrent import data, make, reference
 
 
@@ -148,10 +149,12 @@ def test_lstm_gradients_over_several_groups_match_the_traced_step(consume_less):
     _assert_fused_matches_traced(fused, traced, x, mask, dy, seed=11)
 
 
-def test_lstm_results_do_not_depend_on_the_thread_count():
+@pytest.mark.parametrize('one_hot', [False, True])
+def test_lstm_results_do_not_depend_on_the_thread_count(one_hot):
+    """Dense inputs, and one-hot ones (the projection read from the table)."""
     import numba
     layer = make(LSTM, n=8, sample_shape=(5, 3), return_sequences=True, dropout_U=0.3, seed=1)
-    x = data((64, 5, 3), seed=1)
+    x = _one_hot(64, 5, 3, 1) if one_hot else data((64, 5, 3), seed=1)
     dy = data((64, 5, 8), seed=2)
     runs = []
     before = numba.get_num_threads()
@@ -171,15 +174,33 @@ def test_lstm_results_do_not_depend_on_the_thread_count():
         np.testing.assert_array_equal(a, b)
 
 
-def test_the_lstm_tanh_is_within_half_an_ulp_and_the_gates_are_numpys():
+# Every float32 of these ranges: the tiny inputs returned as they are, the
+# bulk of pre-activations, and the approach to saturation.
+@pytest.mark.parametrize('lo,hi', [(2.0 ** -13, 2.0 ** -11), (0.5, 2.0), (8.0, 9.75)])
+def test_the_lstm_tanh_is_the_element_wise_tanh_within_3_ulp_on_every_float32(lo, hi):
+    worst = 0
+    for x in _every_float32(lo, hi):
+        for signed in (x, -x):
+            got = signed.copy()
+            recurrent_kernels._activate_row(got, 0, got.size, recurrent_kernels.TANH)
+            exact = np.tanh(signed.astype(np.float64)).astype(np.float32)
+            worst = max(worst, int(_ulp_distance(got, exact).max()))
+            element_wise = np.empty_like(signed)
+            elementwise.activation_forward(elementwise.TANH, signed, element_wise)
+            assert np.array_equal(got.view(np.int32), element_wise.view(np.int32))
+    assert worst <= 3
+
+
+def test_the_lstm_tanh_of_special_values_and_the_gates_are_numpys():
     x = np.concatenate([np.linspace(-12, 12, 200001), [0., -0., 1e-30, -1e-30, 3e-5, -2e-4],
                         np.random.RandomState(0).standard_normal(10000)]).astype('float32')
-    exact = np.tanh(x.astype('float64'))
     got = x.copy()
     recurrent_kernels._activate_row(got, 0, got.size, recurrent_kernels.TANH)
-    ulp = np.spacing(np.abs(exact).astype('float32')).astype('float64')
-    assert np.max(np.abs(got - exact) / ulp) <= 0.5001
+    exact = np.tanh(x.astype('float64')).astype('float32')
+    assert _ulp_distance(got, exact).max() <= 3
+    # signed zeros and tiny values as they are, saturation +-1 exactly
     assert np.signbit(got[200002]) and got[200003] == np.float32(1e-30)
+    assert got[200004] == np.float32(-1e-30) and got[0] == -1. and got[200000] == 1.
     for code in (recurrent_kernels.HARD_SIGMOID, recurrent_kernels.RELU,
                  recurrent_kernels.LINEAR, recurrent_kernels.SOFTSIGN):
         got = x.copy()
@@ -337,6 +358,15 @@ def test_inputs_that_are_not_one_hot_are_refused():
         bad = x.copy()
         bad[1, 2] = vector
         assert not recurrent_kernels.one_hot_columns(bad, False, columns), vector
+    # 57 characters: the vectorised body of the scan, and its tail
+    x = _one_hot(2, 3, 57, 2)
+    assert recurrent_kernels.one_hot_columns(x, True, columns)
+    np.testing.assert_array_equal(columns, np.where(x.any(axis=2), x.argmax(axis=2), -1).T[::-1])
+    for where, value in ((40, 2.), (56, np.nan), (3, 0.5), (50, -1.), ((33, 50), 1.)):
+        bad = x.copy()
+        bad[0, 1] = 0.
+        bad[0, 1, where] = value
+        assert not recurrent_kernels.one_hot_columns(bad, False, columns), (where, value)
 
 
 @pytest.mark.parametrize('cls', [SimpleRNN, GRU, LSTM])
@@ -436,9 +466,13 @@ def test_numpys_sgemm_from_numba_is_np_matmul_bit_for_bit():
         np.testing.assert_array_equal(c, np.matmul(a, b))
 
 
-def _lstm_kernels(compiled, batch, n, steps, gate_masks, seed):
+def _lstm_kernels(compiled, batch, n, steps, gate_masks, seed, one_hot=None, last_step=None):
     """Outputs and dz of lstm_forward and lstm_backward, with the compiled time
-    loops or with NumPy's (`compiled` False hides NumPy's sgemm from them)."""
+    loops or with NumPy's (`compiled` False hides NumPy's sgemm from them).
+    With `one_hot` 'xp' or 'table', xp is the projection of one-hot inputs of
+    7 characters (some all zero), given as xp or as `one_hot_table`. With
+    `last_step` 'zeros' or 'alone', the last step's output alone has a
+    gradient, given with zeros for the other steps or alone (1, B, n)."""
     from minikeras.kernels import blas
     rng = np.random.RandomState(seed)
 
@@ -446,6 +480,14 @@ def _lstm_kernels(compiled, batch, n, steps, gate_masks, seed):
         return (rng.standard_normal(shape) * 0.4).astype('float32')
 
     xp, U = normal(steps, batch, 4 * n), normal(n, 4 * n)
+    table = None
+    if one_hot is not None:
+        W, b = normal(7, 4 * n), normal(4 * n)
+        columns = rng.randint(-1, 7, (steps, batch)).astype('int64')
+        recurrent_kernels.project_one_hot(W, b, columns.reshape(-1), xp.reshape(-1, 4 * n), 0,
+                                          steps * batch)
+        if one_hot == 'table':
+            table, xp = (recurrent_kernels.one_hot_table(W, b), columns), None
     Ug = np.ascontiguousarray(U.reshape(n, 4, n).transpose(1, 0, 2))
     mu = (rng.rand(4, batch, n) > 0.2).astype('float32') / np.float32(0.8)
     h0, c0 = normal(batch, n), normal(batch, n)
@@ -455,12 +497,16 @@ def _lstm_kernels(compiled, batch, n, steps, gate_masks, seed):
     act_c, out = np.empty((2, steps, batch, n), 'float32')
     masked = np.empty((4, steps + 1 if gate_masks else 1, batch, n), 'float32')
     dout, dz = normal(steps, batch, n), np.empty((steps, batch, 4 * n), 'float32')
+    if last_step == 'zeros':
+        dout[:-1] = 0.
+    elif last_step == 'alone':
+        dout = np.ascontiguousarray(dout[-1:])
     act, inner = recurrent_kernels.TANH, recurrent_kernels.HARD_SIGMOID
     found = blas._SGEMM[:]
     blas._SGEMM[:] = found if compiled else [None]
     try:
         recurrent_kernels.lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner, gates,
-                                       hs, cs, act_c, out, masked)
+                                       hs, cs, act_c, out, masked, table)
         recurrent_kernels.lstm_backward(dout, gates, cs, act_c, mask, np.ascontiguousarray(U.T),
                                         np.ascontiguousarray(Ug.transpose(0, 2, 1)), mu,
                                         gate_masks, act, inner, dz)
@@ -480,3 +526,32 @@ def test_lstm_compiled_time_loops_are_the_numpy_loops_bit_for_bit(gate_masks, ba
     for got, expected in zip(compiled, numpy_loops):
         np.testing.assert_array_equal(got, expected)
     assert np.isfinite(compiled[-1]).all() and np.abs(compiled[-1]).max() > 0
+
+
+@pytest.mark.parametrize('option, given, reference', [('one_hot', 'table', 'xp'),
+                                                       ('last_step', 'alone', 'zeros')])
+@pytest.mark.parametrize('gate_masks', [False, True])
+@pytest.mark.parametrize('compiled', [False, True])
+def test_lstm_kernels_short_forms_of_their_inputs_give_the_bits_of_the_full_ones(
+        option, given, reference, gate_masks, compiled):
+    """Over several groups of samples: each step reading its rows of
+    `one_hot_table` gives the bits of xp made by `project_one_hot`, and the
+    gradient of the last output alone (1, B, n) those of zeros for the others."""
+    from minikeras.kernels import blas
+    if compiled and blas.sgemm_function() is None:
+        pytest.skip("NumPy's BLAS exports no 64-bit cblas_sgemm: the NumPy loops run")
+    got = _lstm_kernels(compiled, 70, 5, 6, gate_masks, seed=3, **{option: given})
+    expected = _lstm_kernels(compiled, 70, 5, 6, gate_masks, seed=3, **{option: reference})
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b)
+    assert np.isfinite(got[-1]).all() and np.abs(got[-1][0]).max() > 0
+
+
+def test_the_one_hot_table_is_each_characters_projection_then_the_bias():
+    rng = np.random.RandomState(2)
+    W, b = rng.standard_normal((2, 57, 12)).astype('float32')
+    table = recurrent_kernels.one_hot_table(W, b[0])
+    assert table.shape == (58, 12)
+    # W[k] + b is one correctly rounded float32 sum
+    np.testing.assert_array_equal(table[:57], (W.astype('float64') + b[0]).astype('float32'))
+    np.testing.assert_array_equal(table[57], b[0])

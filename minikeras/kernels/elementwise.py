@@ -169,7 +169,9 @@ def _relu_in_place(y, lo, hi):
 
 
 @numba.njit(**_FORWARD)
-def _tanh_in_place(y, lo, hi):
+def tanh_in_place(y, lo, hi):
+    """y[lo:hi] = tanh(y[lo:hi]), also called from compiled code (the LSTM's
+    gates, `recurrent._activate_row`), so that every tanh has these bits."""
     y = y[lo:hi]
     for i in range(y.shape[0]):
         y[i] = _tanh(y[i])
@@ -298,7 +300,7 @@ _FORWARD_KERNELS = {RELU: _relu_forward, TANH: _tanh_forward, SIGMOID: _sigmoid_
 _BIAS_KERNELS = {LINEAR: _bias_linear_rows, RELU: _bias_relu_rows, TANH: _bias_tanh_rows,
                  SIGMOID: _bias_sigmoid_rows}
 _BACKWARD_KERNELS = {RELU: _relu_backward, TANH: _tanh_backward, SIGMOID: _sigmoid_backward}
-_IN_PLACE_KERNELS = {RELU: _relu_in_place, TANH: _tanh_in_place, SIGMOID: _sigmoid_in_place}
+_IN_PLACE_KERNELS = {RELU: _relu_in_place, TANH: tanh_in_place, SIGMOID: _sigmoid_in_place}
 _BIAS_IN_PLACE_KERNELS = {LINEAR: _bias_linear_rows_in_place, RELU: _bias_relu_rows_in_place,
                           TANH: _bias_tanh_rows_in_place, SIGMOID: _bias_sigmoid_rows_in_place}
 

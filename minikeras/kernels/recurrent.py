@@ -24,11 +24,15 @@ activations are NumPy's vectorised ufuncs (`activate`: their SIMD tanh and
 exp are several times faster than a compiled loop's scalar libm calls), and
 one compiled pass per step combines the gates, the cell and the mask
 (`*_step_*`). LSTM, forward: the step's matmul and then one compiled pass
-that does all the rest, with a vectorisable tanh of its own (`_tanh`:
-within half an ulp of the exact value, where NumPy's float32 tanh is
-within about 1.4 ulp);
-the samples of a batch run in a few independent groups (`batch_shards`) on
-the kernel threads, since the recurrence never mixes samples.
+that does all the rest, its tanh the element-wise kernels' float32 vector
+tanh (`elementwise.tanh_in_place`: within 3 ulp of the correctly rounded
+value, the bits of an Activation layer's and K.tanh's). It replaced a
+float64 tanh within half an ulp, twice as slow, by the lead's decision
+(issue 10): the fused activations hold the same 3-ulp bound, and the
+fidelity tests against real Keras (1e-5 forward, 1e-4 gradients) hold
+with it (SimpleRNN and GRU keep NumPy's tanh). The LSTM's samples of a
+batch run in a few independent groups (`batch_shards`) on the kernel
+threads, since the recurrence never mixes samples.
 Backward, one compiled pass per step takes the derivatives of every gate
 from the saved activations and the mask, with no transcendental function.
 The loop over timesteps is a Python loop of those calls (nothing runs in
@@ -41,17 +45,17 @@ with a few large matmuls. The compiled passes are serial (their work is
 small next to the matmul), hence deterministic.
 """
 import functools
-import math
 
 import numba
 import numpy as np
 
 from . import blas, threads
+from .elementwise import tanh_in_place
 
 __all__ = ['ACTIVATIONS', 'rnn_forward', 'rnn_backward', 'gru_forward', 'gru_backward',
            'lstm_forward', 'lstm_backward', 'mask_inputs', 'gather_input_gradient',
            'masked_projection_tasks', 'masked_input_gradient_tasks', 'one_hot_columns',
-           'project_one_hot', 'project_one_hot_samples', 'one_hot_gradients',
+           'one_hot_table', 'project_one_hot', 'project_one_hot_samples', 'one_hot_gradients',
            'one_hot_gradient_tasks', 'tall_product', 'tall_product_tasks']
 
 LINEAR, TANH, SIGMOID, HARD_SIGMOID, RELU, SOFTPLUS, SOFTSIGN, ELU = range(8)
@@ -347,53 +351,17 @@ def batch_shards(batch):
     return [batch * k // count for k in range(count + 1)]
 
 
-@numba.njit(inline='always', **_VECTOR_OPTIONS)
-def _exp_nonpositive(y):
-    """exp(y) for y in [-20, 0], in float64: Taylor at y / 32 (relative error
-    below 1e-12 there), squared five times. The polynomial is evaluated in
-    Estrin's scheme (pairs of terms, then pairs of pairs by s^2, s^4, s^8):
-    a third of Horner's chain of dependent operations, which is what bounds
-    a vectorised loop of it."""
-    s = y * 0.03125
-    s2 = s * s
-    s4 = s2 * s2
-    s8 = s4 * s4
-    low = (1. + s) + s2 * (0.5 + s * (1. / 6))
-    middle = (1. / 24 + s * (1. / 120)) + s2 * (1. / 720 + s * (1. / 5040))
-    high = (1. / 40320 + s * (1. / 362880)) + s2 * (1. / 3628800)
-    p = (low + s4 * middle) + s8 * high
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    return p * p
-
-
-@numba.njit(inline='always', **_VECTOR_OPTIONS)
-def _tanh(x):
-    """float32 tanh within half an ulp of the exact value: computed in float64
-    as (1 - e) / (1 + e), e = exp(-2|x|), without a libm call, so that a loop
-    of it vectorises (a libm tanhf per element is several times slower than
-    NumPy's SIMD tanh; this is faster)."""
-    v = min(max(np.float64(x), -10.), 10.)  # tanh(10) rounds to 1 in float32
-    a = abs(v)
-    e = _exp_nonpositive(-2. * a)
-    r = (1. - e) / (1. + e)
-    r = a if a < 1e-4 else r  # tanh(a) = a - a^3 / 3 rounds to a there
-    return np.float32(math.copysign(r, v))
-
-
 @numba.njit(**_VECTOR_OPTIONS)
 def _activate_row(row, lo, hi, code):
     """Activation `code` on row[lo:hi] in place, one vectorisable loop per code;
-    the same float32 formulas as `activate` (tanh: `_tanh`). The loops run
+    the same float32 formulas as `activate`, except tanh: the element-wise
+    kernels' (`elementwise.tanh_in_place`, see the module notes). The loops run
     over a view from index 0: an index LLVM knows to be non-negative needs no
     wraparound, which is what lets them vectorise."""
     one, zero = np.float32(1.), np.float32(0.)
     row = row[lo:hi]
     if code == TANH:
-        for j in range(row.shape[0]):
-            row[j] = _tanh(row[j])
+        tanh_in_place(row, 0, row.shape[0])
     elif code == HARD_SIGMOID:
         for j in range(row.shape[0]):
             row[j] = min(max(row[j] * np.float32(0.2) + np.float32(0.5), zero), one)
@@ -417,10 +385,12 @@ def _activate_row(row, lo, hi, code):
 
 
 @numba.njit(**_VECTOR_OPTIONS)
-def lstm_step_forward(xp_t, rec, per_gate, gate_masks, c_prev, h_prev, out_prev, mask_t,
-                      act, inner_act, mu, gates_t, act_c_t, c_t, h_t, out_t, masked_states,
-                      t_next, lo, hi):
-    """One step of the samples [lo, hi). The recurrent product is `rec`
+def lstm_step_forward(xp_t, one_hot, table, columns_t, rec, per_gate, gate_masks, c_prev,
+                      h_prev, out_prev, mask_t, act, inner_act, mu, gates_t, act_c_t, c_t, h_t,
+                      out_t, masked_states, t_next, lo, hi):
+    """One step of the samples [lo, hi). The input projection is xp_t (B, 4n),
+    or with `one_hot` the rows table[columns_t[b]] (-1: the table's last row;
+    xp_t is then not read). The recurrent product is `rec`
     (B, 4n) (h @ U) or, with gate masks, `per_gate` (4, B, n)
     ((h * mu[g]) @ U_g). Fills gates_t (B, 4n) (activated), act_c_t = a(c_new),
     c_t, h_t, out_t (previous values where the step is masked), and with gate
@@ -428,7 +398,11 @@ def lstm_step_forward(xp_t, rec, per_gate, gate_masks, c_prev, h_prev, out_prev,
     n = c_prev.shape[1]
     for b in range(lo, hi):
         row = gates_t[b]
-        x_row = xp_t[b]
+        if one_hot:
+            k = columns_t[b]
+            x_row = table[k if k >= 0 else table.shape[0] - 1]
+        else:
+            x_row = xp_t[b]
         if gate_masks:
             for g in range(4):
                 pre = row[g * n:(g + 1) * n]
@@ -476,16 +450,24 @@ def lstm_step_forward(xp_t, rec, per_gate, gate_masks, c_prev, h_prev, out_prev,
 
 
 def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
-                 gates, hs, cs, act_c, out, masked_states, fill_inputs=None):
+                 gates, hs, cs, act_c, out, masked_states, one_hot=None):
     """Fills gates (T, B, 4n) with i, f, the candidate a(.), o; hs and cs
     (T + 1, B, n) (hs[0] = h0, cs[0] = c0); act_c (T, B, n) = a(c_new);
     out (T, B, n); with gate masks, masked_states (4, T + 1, B, n) with
     h_t * mu[g] (the input of U_g); without them, masked_states is any
-    (4, 1, B, n) array, not read. `fill_inputs(lo, hi)`, if given, fills
-    xp for the samples [lo, hi) (every step); each group's task calls it
-    before its time loop, which saves a call of the threads."""
-    T, B, n4 = xp.shape
-    n = n4 // 4
+    (4, 1, B, n) array, not read. For one-hot inputs, xp is None and
+    `one_hot` is (`one_hot_table(W, b)`, columns (T, B) of `one_hot_columns`):
+    each step reads its sample's row of the table, the row xp would hold,
+    which saves writing xp and reading it back (10 MB a batch of
+    lstm_text_generation, more than the caches hold)."""
+    T, B = mask.shape
+    n = U.shape[0]
+    n4 = 4 * n
+    if one_hot is None:
+        table, columns = np.empty((0, n4), np.float32), np.empty((T, 0), np.int64)
+    else:
+        table, columns = one_hot
+        xp = np.empty((T, 0, n4), np.float32)  # not read
     flat = np.empty((B, n4), np.float32)
     per_gate = np.empty((4, B, n), np.float32)
     zeros = np.zeros((B, n), np.float32)
@@ -499,12 +481,11 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
 
     def shard(task):
         lo, hi = bounds[task], bounds[task + 1]
-        if fill_inputs is not None:
-            fill_inputs(lo, hi)
         if sgemm is not None:
-            return lstm_forward_group(sgemm, xp, U, Ug, mu, gate_masks, zero_start, mask, act,
-                                      inner_act, gates, hs, cs, act_c, out, masked_states, flat,
-                                      per_gate, zeros, lo, hi, 0, T)
+            return lstm_forward_group(sgemm, xp, one_hot is not None, table, columns, U, Ug, mu,
+                                      gate_masks, zero_start, mask, act, inner_act, gates, hs,
+                                      cs, act_c, out, masked_states, flat, per_gate, zeros, lo,
+                                      hi, 0, T)
         for t in range(T):  # NumPy's products, the step compiled
             if t == 0 and zero_start:
                 flat[lo:hi] = 0.
@@ -513,9 +494,10 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
                 np.matmul(masked_states[:, t, lo:hi], Ug, out=per_gate[:, lo:hi])
             else:
                 np.matmul(hs[t, lo:hi], U, out=flat[lo:hi])
-            lstm_forward_group(None, xp, U, Ug, mu, gate_masks, zero_start, mask, act, inner_act,
-                               gates, hs, cs, act_c, out, masked_states, flat, per_gate, zeros,
-                               lo, hi, t, t + 1)
+            lstm_forward_group(None, xp, one_hot is not None, table, columns, U, Ug, mu,
+                               gate_masks, zero_start, mask, act, inner_act, gates, hs, cs,
+                               act_c, out, masked_states, flat, per_gate, zeros, lo, hi, t,
+                               t + 1)
     threads.run_tasks(shard, len(bounds) - 1)
 
 
@@ -533,9 +515,9 @@ def _compiled_products(bounds, n, *operands):
 
 
 @numba.njit(**_VECTOR_OPTIONS)
-def lstm_forward_group(sgemm, xp, U, Ug, mu, gate_masks, zero_start, mask, act, inner_act,
-                       gates, hs, cs, act_c, out, masked_states, flat, per_gate, zeros, lo, hi,
-                       start, stop):
+def lstm_forward_group(sgemm, xp, one_hot, table, columns, U, Ug, mu, gate_masks, zero_start,
+                       mask, act, inner_act, gates, hs, cs, act_c, out, masked_states, flat,
+                       per_gate, zeros, lo, hi, start, stop):
     """The steps [start, stop) of `lstm_forward`'s time loop for the samples
     [lo, hi), compiled: each step's recurrent product through NumPy's `sgemm`
     (`blas.product`), then `lstm_step_forward`; the whole loop without the
@@ -551,9 +533,10 @@ def lstm_forward_group(sgemm, xp, U, Ug, mu, gate_masks, zero_start, mask, act, 
                     blas.product(sgemm, masked_states[g, t, lo:hi], Ug[g], per_gate[g, lo:hi])
             else:
                 blas.product(sgemm, hs[t, lo:hi], U, flat[lo:hi])
-        lstm_step_forward(xp[t], flat, per_gate, gate_masks, cs[t], hs[t],
-                          out[t - 1] if t else zeros, mask[t], act, inner_act, mu, gates[t],
-                          act_c[t], cs[t + 1], hs[t + 1], out[t], masked_states, t + 1, lo, hi)
+        lstm_step_forward(xp[t], one_hot, table, columns[t], flat, per_gate, gate_masks, cs[t],
+                          hs[t], out[t - 1] if t else zeros, mask[t], act, inner_act, mu,
+                          gates[t], act_c[t], cs[t + 1], hs[t + 1], out[t], masked_states, t + 1,
+                          lo, hi)
 
 
 @numba.njit(**_VECTOR_OPTIONS)
@@ -647,14 +630,19 @@ def lstm_step_backward(dout_t, carry, dh, dc, back, per_gate_back, gate_masks, m
 
 
 def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, inner_act, dz):
-    """Fills dz (T, B, 4n), the gradient of the pre-activations of i, f, c, o."""
-    T, B, n = dout.shape
+    """Fills dz (T, B, 4n), the gradient of the pre-activations of i, f, c, o,
+    from dout (T, B, n), the gradient of every step's output, or (1, B, n),
+    of the last step's alone (the others zero: a layer that returns its last
+    output), which saves the caller T - 1 steps of zeros and the kernel
+    reading them."""
+    T, B, n = gates.shape[0], dout.shape[1], dout.shape[2]
     dh = np.zeros((B, n), np.float32)
     dc = np.zeros((B, n), np.float32)
     carry = np.zeros((B, n), np.float32)
     back = np.zeros((B, n), np.float32)
     per_gate_back = np.zeros((4, B, n), np.float32)
     no_next = np.zeros(B, np.uint8)
+    no_gradient = np.zeros((B, n), np.float32)
     bounds = batch_shards(B)
     sgemm = _compiled_products(bounds, n, Ut, Ugt, dz)
 
@@ -663,33 +651,39 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
         if sgemm is not None:
             return lstm_backward_group(sgemm, dout, gates, cs, act_c, mask, Ut, Ugt, mu,
                                        gate_masks, act, inner_act, dz, dh, dc, carry, back,
-                                       per_gate_back, no_next, lo, hi, T, 0)
+                                       per_gate_back, no_next, no_gradient, lo, hi, T, 0)
         for t in range(T - 1, 0, -1):  # the step compiled, NumPy's products
             lstm_backward_group(None, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act,
-                                inner_act, dz, dh, dc, carry, back, per_gate_back, no_next, lo,
-                                hi, t + 1, t)
+                                inner_act, dz, dh, dc, carry, back, per_gate_back, no_next,
+                                no_gradient, lo, hi, t + 1, t)
             if gate_masks:  # dz_t's gates as (4, samples, n) views, one product per gate
                 dz_gates = dz[t, lo:hi].reshape(hi - lo, 4, n).transpose(1, 0, 2)
                 np.matmul(dz_gates, Ugt, out=per_gate_back[:, lo:hi])
             else:
                 np.matmul(dz[t, lo:hi], Ut, out=back[lo:hi])
         lstm_backward_group(None, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act,
-                            inner_act, dz, dh, dc, carry, back, per_gate_back, no_next, lo, hi,
-                            1, 0)
+                            inner_act, dz, dh, dc, carry, back, per_gate_back, no_next,
+                            no_gradient, lo, hi, 1, 0)
     threads.run_tasks(shard, len(bounds) - 1)
 
 
 @numba.njit(**_VECTOR_OPTIONS)
 def lstm_backward_group(sgemm, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act,
-                        inner_act, dz, dh, dc, carry, back, per_gate_back, no_next, lo, hi,
-                        start, stop):
+                        inner_act, dz, dh, dc, carry, back, per_gate_back, no_next,
+                        no_gradient, lo, hi, start, stop):
     """The steps start - 1 down to stop of `lstm_backward`'s time loop for the
     samples [lo, hi), compiled as `lstm_forward_group`'s; each step's product
     for the step before it follows it (with `sgemm` None, the caller makes
-    it after the call)."""
-    T, n = dout.shape[0], dout.shape[2]
+    it after the call). A step without a row of dout reads `no_gradient`,
+    zeros."""
+    T, n = gates.shape[0], dout.shape[2]
+    every_step = dout.shape[0] == T
     for t in range(start - 1, stop - 1, -1):
-        lstm_step_backward(dout[t], carry, dh, dc, back, per_gate_back, gate_masks, mu,
+        if every_step:
+            dout_t = dout[t]
+        else:
+            dout_t = dout[0] if t == T - 1 else no_gradient
+        lstm_step_backward(dout_t, carry, dh, dc, back, per_gate_back, gate_masks, mu,
                            mask[t + 1] if t + 1 < T else no_next, gates[t], cs[t], act_c[t],
                            mask[t], act, inner_act, dz[t], lo, hi)
         if t == 0 or sgemm is None:
@@ -816,17 +810,21 @@ def one_hot_columns(x, reverse, columns):
     vector. False as soon as a vector is neither (columns then partly
     filled): a dense input is usually refused at its first vector."""
     steps = x.shape[1]
+    zero, one = np.float32(0.), np.float32(1.)
     for b in range(x.shape[0]):
         for s in range(steps):
             vector = x[b, s]
-            found = -1
+            # counts and the position as sums, without a branch: the loop vectorises
+            nonzero, not_one, position = 0, 0, 0
             for j in range(vector.shape[0]):
                 value = vector[j]
-                if value != np.float32(0.):
-                    if value != np.float32(1.) or found >= 0:
-                        return False
-                    found = j
-            columns[steps - 1 - s if reverse else s, b] = found
+                is_nonzero = value != zero
+                nonzero += is_nonzero
+                not_one += is_nonzero and value != one  # NaN too
+                position += j if is_nonzero else 0
+            if nonzero > 1 or not_one:
+                return False
+            columns[steps - 1 - s if reverse else s, b] = position if nonzero else -1
     return True
 
 
@@ -845,6 +843,16 @@ def project_one_hot(W, b, columns, out, lo, hi):
             source = W[k]
             for j in range(width):
                 target[j] = source[j] + b[j]
+
+
+def one_hot_table(W, b):
+    """(D + 1, G): the rows W[k] + b for k < D, then b, the input projection
+    x @ W + b of every one-hot x (the last row: x all zeros), as
+    `project_one_hot` computes it, for `lstm_forward`. W (D, G), b (G,)."""
+    columns = np.append(np.arange(W.shape[0]), -1)
+    table = np.empty((W.shape[0] + 1, W.shape[1]), np.float32)
+    project_one_hot(W, b, columns, table, 0, columns.shape[0])
+    return table
 
 
 @numba.njit(**_VECTOR_OPTIONS)

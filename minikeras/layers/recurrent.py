@@ -415,13 +415,16 @@ class _FusedCell(Recurrent):
     """The built-in cells: the weights as Keras 1.2.2 laid them out, run by
     the fused kernels. `_GATES` names the gates in the kernels' order;
     `_SAVED_ORDER` is the order of the per-gate weights in `get_weights()`.
-    A cell whose kernel runs groups of samples as tasks (`_PROJECTS_IN_GROUPS`)
-    takes a one-hot input's projection as `fill_inputs(lo, hi)` for its
-    `_run_kernel` to call in each group's task; the others get it made."""
+    A cell whose kernel reads a one-hot input's projection from a table of
+    rows (`_TAKES_ONE_HOT`) gets xp None and `one_hot` (table, columns) in
+    its `_run_kernel`; the others get xp made. A cell whose backward kernel
+    takes the gradient of the last output alone (`_TAKES_LAST_STEP_GRADIENT`)
+    gets it as (1, B, n) where the layer returns its last output."""
 
     _GATES = ()
     _SAVED_ORDER = ()
-    _PROJECTS_IN_GROUPS = False
+    _TAKES_ONE_HOT = False
+    _TAKES_LAST_STEP_GRADIENT = False
 
     def __init__(self, output_dim, init='glorot_uniform', inner_init='orthogonal',
                  activation='tanh', inner_activation='hard_sigmoid', W_regularizer=None,
@@ -548,17 +551,19 @@ class _FusedCell(Recurrent):
         if self.go_backwards:
             mask_tm = np.ascontiguousarray(mask_tm[::-1])
         masked_inputs = []
-        fill_inputs = None
+        one_hot = None
         columns = np.empty((steps, batch), 'int64') if w_mask is None else None
         if columns is not None and kernels.one_hot_columns(x, self.go_backwards, columns):
             # one-hot input vectors: the projection is a lookup of rows of W
+            if self._TAKES_ONE_HOT:
+                one_hot = (kernels.one_hot_table(W, b), columns)
+                xp = None
+            else:
+                xp = np.empty((steps * batch, gates * n), 'float32')
+                kernel_threads.run_ranges(functools.partial(
+                    kernels.project_one_hot_samples, W, b, columns.reshape(steps * batch), xp,
+                    steps, batch), batch, xp.size)
             columns = columns.reshape(steps * batch)
-            xp = np.empty((steps * batch, gates * n), 'float32')
-            fill_inputs = functools.partial(kernels.project_one_hot_samples, W, b, columns, xp,
-                                            steps, batch)
-            if not self._PROJECTS_IN_GROUPS:
-                kernel_threads.run_ranges(fill_inputs, batch, xp.size)
-                fill_inputs = None
         elif w_mask is None:
             columns = None
             x_tm = x.transpose(1, 0, 2)
@@ -575,13 +580,14 @@ class _FusedCell(Recurrent):
             kernel_threads.run_all(kernels.masked_projection_tasks(
                 x, w_mask, self.go_backwards, W, b, masked, xp))
             masked_inputs = [masked[g].reshape(steps * batch, input_dim) for g in range(gates)]
-        xp = xp.reshape(steps, batch, gates * n)
+        if xp is not None:
+            xp = xp.reshape(steps, batch, gates * n)
         gate_masks = u_mask is not None
         mu = u_mask if gate_masks else np.ones((gates, 1, 1), 'float32')
         Ug = np.ascontiguousarray(U.reshape(n, gates, n).transpose(1, 0, 2))
         initial = self._initial_state_values(batch)
         out, cache, final_states = self._run_kernel(xp, U, Ug, mu, gate_masks, initial, mask_tm,
-                                                    fill_inputs)
+                                                    one_hot)
 
         if self.return_sequences:
             y = np.ascontiguousarray(out.transpose(1, 0, 2))
@@ -589,10 +595,12 @@ class _FusedCell(Recurrent):
             y = np.array(out[-1])
 
         def backprop(dy):
-            dout = np.zeros((steps, batch, n), 'float32')
             if self.return_sequences:
-                dout[...] = dy.transpose(1, 0, 2)
+                dout = np.ascontiguousarray(dy.transpose(1, 0, 2), dtype='float32')
+            elif self._TAKES_LAST_STEP_GRADIENT:
+                dout = np.ascontiguousarray(dy[None], dtype='float32')
             else:
+                dout = np.zeros((steps, batch, n), 'float32')
                 dout[-1] = dy
             Ut = np.ascontiguousarray(U.T)
             Ugt = np.ascontiguousarray(Ug.transpose(0, 2, 1))
@@ -879,7 +887,7 @@ class SimpleRNN(_FusedCell):
         output = self.activation(h + K.dot(prev_output * B_U, self.U))
         return output, [output]
 
-    def _run_kernel(self, xp, U, Ug, mu, gate_masks, initial, mask_tm, fill_inputs=None):
+    def _run_kernel(self, xp, U, Ug, mu, gate_masks, initial, mask_tm, one_hot=None):
         steps, batch, n = xp.shape
         hs = np.empty((steps + 1, batch, n), 'float32')
         out = np.empty((steps, batch, n), 'float32')
@@ -981,7 +989,7 @@ class GRU(_FusedCell):
         h = z * h_tm1 + (1 - z) * hh
         return h, [h]
 
-    def _run_kernel(self, xp, U, Ug, mu, gate_masks, initial, mask_tm, fill_inputs=None):
+    def _run_kernel(self, xp, U, Ug, mu, gate_masks, initial, mask_tm, one_hot=None):
         steps, batch, n3 = xp.shape
         n = n3 // 3
         gates = np.empty((steps, batch, 3 * n), 'float32')
@@ -1045,7 +1053,8 @@ class LSTM(_FusedCell):
     _SAVED_ORDER = ('i', 'c', 'f', 'o')
     _STATE_CELL = 'lstm'
     _STATE_COUNT = 2
-    _PROJECTS_IN_GROUPS = True
+    _TAKES_ONE_HOT = True
+    _TAKES_LAST_STEP_GRADIENT = True
 
     @keras2.keras2_arguments(keras2.LSTM)
     @keras0.legacy_arguments(keras0.recurrent_arguments)
@@ -1082,9 +1091,9 @@ class LSTM(_FusedCell):
         h = o * self.activation(c)
         return h, [h, c]
 
-    def _run_kernel(self, xp, U, Ug, mu, gate_masks, initial, mask_tm, fill_inputs=None):
-        steps, batch, n4 = xp.shape
-        n = n4 // 4
+    def _run_kernel(self, xp, U, Ug, mu, gate_masks, initial, mask_tm, one_hot=None):
+        steps, batch = mask_tm.shape
+        n = self.output_dim
         gates = np.empty((steps, batch, 4 * n), 'float32')
         hs = np.empty((steps + 1, batch, n), 'float32')
         cs = np.empty((steps + 1, batch, n), 'float32')
@@ -1095,14 +1104,14 @@ class LSTM(_FusedCell):
         kernels.lstm_forward(xp, np.ascontiguousarray(U), Ug, mu, gate_masks,
                              np.ascontiguousarray(initial[0]), np.ascontiguousarray(initial[1]),
                              mask_tm, act, inner, gates, hs, cs, act_c, out, masked_states,
-                             fill_inputs)
+                             one_hot)
         cache = {'hs': hs, 'cs': cs, 'gates': gates, 'act_c': act_c,
                  'masked_states': masked_states}
         return out, cache, [hs[-1], cs[-1]]
 
     def _run_backward_kernel(self, dout, cache, mask_tm, U, Ut, Ug, Ugt, mu, gate_masks):
         n = self.output_dim
-        dz = np.empty(dout.shape[:2] + (4 * n,), 'float32')
+        dz = np.empty(cache['gates'].shape, 'float32')
         act, inner = self._activation_codes()
         kernels.lstm_backward(dout, cache['gates'], cache['cs'], cache['act_c'], mask_tm, Ut,
                               Ugt, mu, gate_masks, act, inner, dz)
