@@ -261,6 +261,25 @@ def _out_to_wide(src, OH, OW, pitch, dst):
 
 
 @numba.njit(cache=True)
+def _group_to_out(acc, P, pitch, outf, n0, m, OH, OW):
+    """outf[n0 + s, f] (flat (OH, OW) planes) = sample s's wide plane in acc[f],
+    at s*P, for s < m."""
+    acc = borrowed(acc)   # a view per sample and filter
+    for s in range(m):
+        for f in range(acc.shape[0]):
+            _wide_to_out(acc[f, s * P:], pitch, outf[n0 + s, f], OH, OW)
+
+
+@numba.njit(cache=True)
+def _group_to_wide(df, n0, m, OH, OW, pitch, P, ds):
+    """ds[f, s*P:(s+1)*P] = the wide plane of df[n0 + s, f] (flat (OH, OW)), for s < m."""
+    ds = borrowed(ds)   # a view per sample and filter
+    for s in range(m):
+        for f in range(ds.shape[0]):
+            _out_to_wide(df[n0 + s, f], OH, OW, pitch, ds[f, s * P:(s + 1) * P])
+
+
+@numba.njit(cache=True)
 def _wide_geometry(H, W, OH, OW, KH, KW, pad_top, pad_left):
     """(pitch, rows, size) of one sample's stored padded planes for a stride-1
     correlation, and `size`, the floats a stack of them needs past the start
@@ -606,9 +625,7 @@ def _corr_s1_groups(x, w, b, out, pad_top, pad_left, gs, g0, g1):
         L = _round_length((m - 1) * P + (OH - 1) * pitch + OW)
         acc = np.empty((F, L), np.float32)
         _corr_s1_group(xs, pitch, w, packed, b, acc, L)
-        for s in range(m):
-            for f in range(F):
-                _wide_to_out(acc[f, s * P:], pitch, outf[n0 + s, f], OH, OW)
+        _group_to_out(acc, P, pitch, outf, n0, m, OH, OW)
 
 
 def _corr_s1(x, w, b, out, pad_top, pad_left):
@@ -1011,9 +1028,7 @@ def _backward_weights_s1_groups(x, dout, part_w, part_b, pad_top, pad_left, gs, 
                 stale = ds[f, m * P:]
                 for k in range(stale.shape[0]):
                     stale[k] = 0.0
-        for s in range(m):
-            for f in range(F):
-                _out_to_wide(df[n0 + s, f], OH, OW, pitch, ds[f, s * P:(s + 1) * P])
+        _group_to_wide(df, n0, m, OH, OW, pitch, P, ds)
         xs = _stack_planes(xf, n0, m, H, W, pitch, rows, size, pad_top, pad_left)
         _bw_group(ds, xs, pitch, L, part_w[g], part_b[g], tiles)
 
