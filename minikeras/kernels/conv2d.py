@@ -72,6 +72,7 @@ import numba
 import numpy as np
 
 from . import conv2d_gemm, conv2d_winograd, threads
+from .borrowed import borrowed
 from .register_tile import (TILE_LANES, VECTOR_LANES, VECTOR_REGISTERS, tile_fma, tile_load,
                             tile_splat, tile_store, vector_fma, vector_load, vector_sum,
                             vector_zero)
@@ -195,6 +196,7 @@ def _pad_planes(src, H, W, dst, base, rows, pitch, top, left):
     loop variable: an index such as `base + k` makes Numba emit a
     negative-index check that stops LLVM from vectorising.)
     """
+    src, dst = borrowed(src), borrowed(dst)   # two views per row
     C = src.shape[0]
     if top == 0 and left == 0 and W == pitch and H >= rows:
         # No padding and no cropping of columns: one straight copy per plane.
@@ -232,6 +234,7 @@ def _pad_planes(src, H, W, dst, base, rows, pitch, top, left):
 @numba.njit(cache=True)
 def _wide_to_out(acc, pitch, out, OH, OW):
     """out[i*OW + j] = acc[i*pitch + j]: a wide plane into a flat (OH, OW) plane."""
+    acc, out = borrowed(acc), borrowed(out)   # two views per row
     if pitch == OW:
         s = acc[:OH * OW]
         for k in range(OH * OW):
@@ -247,6 +250,7 @@ def _wide_to_out(acc, pitch, out, OH, OW):
 @numba.njit(cache=True)
 def _out_to_wide(src, OH, OW, pitch, dst):
     """dst[i*pitch + j] = src[i*OW + j] for j < OW (other entries untouched)."""
+    src, dst = borrowed(src), borrowed(dst)   # two views per row
     if pitch == OW:
         d = dst[:OH * OW]
         for k in range(OH * OW):
@@ -257,6 +261,25 @@ def _out_to_wide(src, OH, OW, pitch, dst):
         d = dst[i * pitch:i * pitch + OW]
         for j in range(OW):
             d[j] = s[j]
+
+
+@numba.njit(cache=True)
+def _group_to_out(acc, P, pitch, outf, n0, m, OH, OW):
+    """outf[n0 + s, f] (flat (OH, OW) planes) = sample s's wide plane in acc[f],
+    at s*P, for s < m."""
+    acc = borrowed(acc)   # a view per sample and filter
+    for s in range(m):
+        for f in range(acc.shape[0]):
+            _wide_to_out(acc[f, s * P:], pitch, outf[n0 + s, f], OH, OW)
+
+
+@numba.njit(cache=True)
+def _group_to_wide(df, n0, m, OH, OW, pitch, P, ds):
+    """ds[f, s*P:(s+1)*P] = the wide plane of df[n0 + s, f] (flat (OH, OW)), for s < m."""
+    ds = borrowed(ds)   # a view per sample and filter
+    for s in range(m):
+        for f in range(ds.shape[0]):
+            _out_to_wide(df[n0 + s, f], OH, OW, pitch, ds[f, s * P:(s + 1) * P])
 
 
 @numba.njit(cache=True)
@@ -490,6 +513,7 @@ def _plane3x3_tiles(xs, pitch, packed, b, acc, L):
     _plane3x3_x4's (bias, then channel by channel, taps row by row), so
     both give the same bits.
     """
+    xs, packed, b, acc = borrowed(xs), borrowed(packed), borrowed(b), borrowed(acc)
     C = xs.shape[0]
     blocks = packed.shape[0] // (C * 36)
     for fb in range(blocks):
@@ -514,6 +538,7 @@ def _corr_s1_group(xs, pitch, w, packed, b, acc, L):
     xs: (C, >= L + (KH-1)*pitch + KW-1) stacked padded planes; w: (F, C, KH, KW);
     packed: w by _pack_3x3_blocks for 3x3 kernels (else unused); acc: (F, >= L).
     """
+    xs, w, b, acc = borrowed(xs), borrowed(w), borrowed(b), borrowed(acc)
     F, C, KH, KW = w.shape
     # Blocks of four filters: 3x3 kernels in register tiles up to the last
     # whole tile, the rest (and other kernels) a channel at a time.
@@ -586,6 +611,7 @@ def _corr_s1_groups(x, w, b, out, pad_top, pad_left, gs, g0, g1):
     """Stride-1 correlation of groups g0 .. g1-1 (gs samples each) of a batch:
     out = b + x (*) w, x padded by (pad_top, pad_left) (negative pads crop).
     out's size sets the extent; see the module notes."""
+    x, out = borrowed(x), borrowed(out)   # shared by the threads: views of them cost no atomics
     N, C, H, W = x.shape
     F, _, KH, KW = w.shape
     OH = out.shape[2]
@@ -602,9 +628,7 @@ def _corr_s1_groups(x, w, b, out, pad_top, pad_left, gs, g0, g1):
         L = _round_length((m - 1) * P + (OH - 1) * pitch + OW)
         acc = np.empty((F, L), np.float32)
         _corr_s1_group(xs, pitch, w, packed, b, acc, L)
-        for s in range(m):
-            for f in range(F):
-                _wide_to_out(acc[f, s * P:], pitch, outf[n0 + s, f], OH, OW)
+        _group_to_out(acc, P, pitch, outf, n0, m, OH, OW)
 
 
 def _corr_s1(x, w, b, out, pad_top, pad_left):
@@ -892,6 +916,7 @@ def _dw3x3_tiles(ds, xs, pitch, L, dw):
     block, the last filter repeated and its copies not stored (half again
     the time of a whole block, against twice that for the row dot products).
     """
+    ds, xs, dw = borrowed(ds), borrowed(xs), borrowed(dw)
     F, C = dw.shape[0], dw.shape[1]
     for f in range(0, F, 3):
         d0 = ds[f]
@@ -927,6 +952,7 @@ def _bw_group(ds, xs, pitch, L, dw, db, tiles):
     xs: (C, >= L + (KH-1)*pitch + KW - 1) stacked padded input planes;
     tiles: whether 3x3 kernels take _dw3x3_tiles.
     """
+    ds, xs, dw, db = borrowed(ds), borrowed(xs), borrowed(dw), borrowed(db)
     F, C, KH, KW = dw.shape
     for f in range(F):
         db[f] = _sum(ds[f], L)
@@ -980,6 +1006,8 @@ def _bw_group(ds, xs, pitch, L, dw, db, tiles):
 def _backward_weights_s1_groups(x, dout, part_w, part_b, pad_top, pad_left, gs, tiles, g0, g1):
     """Weight and bias gradients of groups g0 .. g1-1, into part_w[g], part_b[g]
     (`tiles`: as _bw_group's)."""
+    # Shared by the threads: views of them cost no atomics.
+    x, dout, part_w, part_b = borrowed(x), borrowed(dout), borrowed(part_w), borrowed(part_b)
     N, C, H, W = x.shape
     _, F, OH, OW = dout.shape
     KH = part_w.shape[3]
@@ -1003,9 +1031,7 @@ def _backward_weights_s1_groups(x, dout, part_w, part_b, pad_top, pad_left, gs, 
                 stale = ds[f, m * P:]
                 for k in range(stale.shape[0]):
                     stale[k] = 0.0
-        for s in range(m):
-            for f in range(F):
-                _out_to_wide(df[n0 + s, f], OH, OW, pitch, ds[f, s * P:(s + 1) * P])
+        _group_to_wide(df, n0, m, OH, OW, pitch, P, ds)
         xs = _stack_planes(xf, n0, m, H, W, pitch, rows, size, pad_top, pad_left)
         _bw_group(ds, xs, pitch, L, part_w[g], part_b[g], tiles)
 

@@ -14,6 +14,7 @@ import numba
 import numpy as np
 
 from . import threads
+from .borrowed import borrowed
 
 __all__ = ['pool_output_length', 'pool_padding', 'maxpool2d_forward', 'maxpool2d_backward']
 
@@ -150,6 +151,9 @@ def _maxpool_plane_2x2(x, out, argmax):
 @numba.njit(cache=True, nogil=True)
 def _maxpool_range(x, out, argmax, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left,
                    n0, n1):
+    # Views of a few rows per output row, of arrays the threads share: borrowed,
+    # they cost no atomic reference counting.
+    x, out, argmax = borrowed(x), borrowed(out), borrowed(argmax)
     C, H, W = x.shape[1], x.shape[2], x.shape[3]
     OH = out.shape[2]
     OW = out.shape[3]
@@ -199,6 +203,7 @@ def maxpool2d_forward(x, out, argmax, pool_h, pool_w, stride_h, stride_w, pad_to
 def _maxpool_backward_range(dout, argmax, dx, n0, n1):
     """The samples n0 .. n1-1 of maxpool2d_backward; returns the number of
     argmax entries outside the plane."""
+    dout, argmax, dx = borrowed(dout), borrowed(argmax), borrowed(dx)   # shared by the threads
     C, H, W = dx.shape[1], dx.shape[2], dx.shape[3]
     OH = dout.shape[2]
     OW = dout.shape[3]
