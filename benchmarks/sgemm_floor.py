@@ -29,6 +29,8 @@ import numpy as np
 
 __all__ = ['products', 'floor_seconds']
 
+_MAX_TIMED = 1 << 15
+
 
 def _layer_shapes(layer, batch):
     """(M, K, N) of a Dense or 2D convolution layer ('th' ordering, as the
@@ -125,7 +127,13 @@ def floor_seconds(counts, repeat=5):
     from minikeras.kernels import threads
     rng = np.random.RandomState(0)
     total, flop, rows = 0.0, 0.0, []
-    for (m, k, n), calls in sorted(counts.items()):
+    for shape, calls in sorted(counts.items()):
+        m, k, n = shape
+        # a product longer than _MAX_TIMED rows or deeper than _MAX_TIMED is
+        # timed at that size and scaled: BLAS's rate is flat there
+        scale = max(1., m / _MAX_TIMED) * max(1., k / _MAX_TIMED)
+        flop += calls * 2. * m * k * n
+        m, k = min(m, _MAX_TIMED), min(k, _MAX_TIMED)
         a = rng.standard_normal((m, k)).astype(np.float32)
         b = rng.standard_normal((k, n)).astype(np.float32)
         out = np.empty((m, n), np.float32)
@@ -138,9 +146,8 @@ def floor_seconds(counts, repeat=5):
             threads.blas_threads(1)
             times['rows in halves'] = _best(lambda: _split_rows(a, b, out), repeat)
         way = min(times, key=times.get)
-        total += calls * times[way]
-        flop += calls * 2. * m * k * n
-        rows.append({'shape': [m, k, n], 'calls': calls, 'best_ms': round(times[way] * 1e3, 3),
-                     'way': way})
+        total += calls * scale * times[way]
+        rows.append({'shape': list(shape), 'calls': calls,
+                     'best_ms': round(scale * times[way] * 1e3, 3), 'way': way})
     threads.blas_threads(threads.pool_threads())
     return total, flop / 1e9, rows
