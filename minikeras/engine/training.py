@@ -7,7 +7,9 @@ layers with their weights, and `_run`, which returns the outputs, a backprop
 function that fills the layers' gradient buffers, and the activity penalty.
 """
 import contextlib
+import os
 import signal
+import sys
 import threading
 import warnings
 
@@ -266,6 +268,16 @@ def _deferred_interrupt(state):
 
 # Keyword arguments Keras 1's compile passed on to `theano.function`.
 _THEANO_FUNCTION_OPTIONS = ('mode', 'profile', 'on_unused_input', 'allow_input_downcast')
+
+
+def _caller_outside_minikeras():
+    """The `stacklevel` for `warnings.warn`, called here, that names the
+    first caller outside the minikeras package (the user's script)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class Model(Container):
@@ -752,7 +764,7 @@ class Model(Container):
                 warnings.warn('Model %s: `trainable` of %s changed after compile; the weights '
                               'collected at compile are trained until the model is compiled '
                               'again' % (self.name, ', '.join(layer.name for layer, _ in changed)),
-                              UserWarning, stacklevel=3)
+                              UserWarning, stacklevel=_caller_outside_minikeras())
             self._trainable_checked = True
             return self._train_arrays_unlimited(inputs, targets, weights)
 
