@@ -326,16 +326,23 @@ def _output_transform(M, b, out, TH, TW, t0, t1, f0, f1, work):
 # F(4x4, 3x3): 6x6 transforms (B^T, G, A^T as in the module docstring)
 # ---------------------------------------------------------------------------
 
+# The float32 factors of F(4x4, 3x3)'s transforms (_b6, _a6), scalar and vector forms
+_HALF = np.float32(0.5)
+_QUARTER = np.float32(0.25)
+_EIGHTH = np.float32(0.125)
+_ONE_HALF = np.float32(1.5)
+_TWO = np.float32(2.0)
+_TWO_HALF = np.float32(2.5)
+_FOUR = np.float32(4.0)
+_EIGHT = np.float32(8.0)
+
+
 @numba.njit(cache=True)
 def _b6(d0, d1, d2, d3, d4, d5):
     """B^T d for six consecutive entries d0..d5 (float32): its six entries."""
-    half = np.float32(0.5)
-    one_half = np.float32(1.5)
-    two = np.float32(2.0)
-    two_half = np.float32(2.5)
-    return (d0 - two * d2 + d4 + one_half * (d3 - d1), d4 - d1 + half * d2 + two_half * d3,
-            d1 + d4 + half * d3 - two_half * d2, d4 - d2 + two * (d3 - d1),
-            d4 - d2 + half * (d1 - d3), d1 + d5 - two * d3 + one_half * (d4 - d2))
+    return (d0 - _TWO * d2 + d4 + _ONE_HALF * (d3 - d1), d4 - d1 + _HALF * d2 + _TWO_HALF * d3,
+            d1 + d4 + _HALF * d3 - _TWO_HALF * d2, d4 - d2 + _TWO * (d3 - d1),
+            d4 - d2 + _HALF * (d1 - d3), d1 + d5 - _TWO * d3 + _ONE_HALF * (d4 - d2))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -384,15 +391,9 @@ def _input_transform6(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
 @numba.njit(cache=True)
 def _a6(m0, m1, m2, m3, m4, m5):
     """A^T m for six entries: its four."""
-    half = np.float32(0.5)
-    quarter = np.float32(0.25)
-    eighth = np.float32(0.125)
-    two = np.float32(2.0)
-    four = np.float32(4.0)
-    eight = np.float32(8.0)
     p12, d12 = m1 + m2, m1 - m2
-    return (m0 + p12 + m3 + m4, d12 + half * m3 - two * m4, p12 + quarter * m3 + four * m4,
-            d12 + eighth * m3 - eight * m4 + m5)
+    return (m0 + p12 + m3 + m4, d12 + _HALF * m3 - _TWO * m4, p12 + _QUARTER * m3 + _FOUR * m4,
+            d12 + _EIGHTH * m3 - _EIGHT * m4 + m5)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -710,17 +711,6 @@ def _tile_output(M, at, step, bias, band, to, Fp, line):
     vector_store(band, to + Fp, vector_add(vector_sub(vector_sub(s1, s2), s3), bias))
     vector_store(band, to + line, vector_add(vector_add(vector_add(u0, u1), u2), bias))
     vector_store(band, to + line + Fp, vector_add(vector_sub(vector_sub(u1, u2), u3), bias))
-
-
-# The float32 factors of F(4x4, 3x3)'s transforms (_b6, _a6), for their vector forms
-_HALF = np.float32(0.5)
-_QUARTER = np.float32(0.25)
-_EIGHTH = np.float32(0.125)
-_ONE_HALF = np.float32(1.5)
-_TWO = np.float32(2.0)
-_TWO_HALF = np.float32(2.5)
-_FOUR = np.float32(4.0)
-_EIGHT = np.float32(8.0)
 
 
 @numba.njit(cache=True)
