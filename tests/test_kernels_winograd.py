@@ -114,18 +114,26 @@ def test_winograd_backward_input_matches_reference(shape, tile):
     _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl), tile)
 
 
+# (forward, input gradient, batch): the channels-first path, and the path
+# on blocks of whole samples with a batch of more than one block
+PATHS = [(winograd_forward, winograd_backward_input, 2),
+         (conv2d_winograd.winograd_samples_forward,
+          conv2d_winograd.winograd_samples_backward_input, 9)]
+
+
 @pytest.mark.parametrize('tile', [2, 4])
-def test_winograd_any_padding_and_output_size(tile):
+@pytest.mark.parametrize('forward,backward_input,N', PATHS)
+def test_winograd_any_padding_and_output_size(forward, backward_input, N, tile):
     # Padding above 2 (input gradient: a negative padding) and an output
     # that does not reach the input's last rows.
-    N, C, F, H, W = 2, 3, 4, 6, 7
+    C, F, H, W = 3, 4, 6, 7
     pt, pl, OH, OW = 3, 1, 5, 9
     x, w, b, dout = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=5)
     out = np.full((N, F, OH, OW), np.nan, np.float32)
-    winograd_forward(x, w, b, out, pt, pl, tile)
+    forward(x, w, b, out, pt, pl, tile)
     _assert_close(out, ref_forward(x, w, b, pt, pl, OH, OW), tile)
     dx = np.full(x.shape, np.nan, np.float32)
-    winograd_backward_input(dout, w, dx, pt, pl, tile)
+    backward_input(dout, w, dx, pt, pl, tile)
     _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl), tile)
 
 
@@ -306,21 +314,6 @@ def test_winograd_samples_backward_input_matches_reference(shape, tile):
     N, C, F, H, W, mode = shape
     pt, pl, OH, OW = _geometry(H, W, mode)
     x, w, _, dout = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=C * F)
-    dx = np.full(x.shape, np.nan, np.float32)
-    conv2d_winograd.winograd_samples_backward_input(dout, w, dx, pt, pl, tile)
-    _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl), tile)
-
-
-@pytest.mark.parametrize('tile', [2, 4])
-def test_winograd_samples_any_padding_and_output_size(tile):
-    # Padding above 2 (input gradient: a negative padding) and an output
-    # that does not reach the input's last rows.
-    N, C, F, H, W = 9, 3, 4, 6, 7
-    pt, pl, OH, OW = 3, 1, 5, 9
-    x, w, b, dout = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=5)
-    out = np.full((N, F, OH, OW), np.nan, np.float32)
-    conv2d_winograd.winograd_samples_forward(x, w, b, out, pt, pl, tile)
-    _assert_close(out, ref_forward(x, w, b, pt, pl, OH, OW), tile)
     dx = np.full(x.shape, np.nan, np.float32)
     conv2d_winograd.winograd_samples_backward_input(dout, w, dx, pt, pl, tile)
     _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl), tile)
