@@ -107,6 +107,10 @@ class Dense(Layer):
                 grads = self.gradients
                 if self.__dict__.pop('_gradients_unset', False):
                     # the training loop left the buffers unzeroed for this first write
+                    if need_input_grad and kernel_threads.is_split(x.T, dz) and \
+                            kernel_threads.is_split(dz, self.W.T):
+                        return _first_gradients_and_input_gradient(
+                            x, dz, self.W, grads, self.b is not None).reshape(shape)
                     kernel_threads.matmul(x.T, dz, out=grads[0])
                     if self.b is not None:
                         np.sum(dz, axis=0, out=grads[1])
@@ -127,6 +131,21 @@ class Dense(Layer):
             'input_dim': self.input_dim})
         config.update(_weight_layer_config(self))
         return config
+
+
+def _first_gradients_and_input_gradient(x, dz, W, grads, bias):
+    """Writes a Dense layer's weight gradient x.T @ dz into grads[0] (and
+    its bias gradient, the column sums of dz, into grads[1] when `bias`),
+    and returns its input gradient dz @ W.T: the blocks of both products
+    and the sums as the tasks of one call of the kernel threads, one
+    wake-up instead of two. Each is computed as `kernel_threads.matmul`
+    and `np.sum` compute it alone: the same values."""
+    _, tasks = kernel_threads.matmul_tasks(x.T, dz, out=grads[0])
+    if bias:
+        tasks.append(lambda: np.sum(dz, axis=0, out=grads[1]))
+    dx, input_tasks = kernel_threads.matmul_tasks(dz, W.T)
+    kernel_threads.run_all(tasks + input_tasks)
+    return dx
 
 
 def _config_or_none(obj):
