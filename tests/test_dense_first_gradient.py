@@ -83,12 +83,12 @@ def _calls_of_merged_path(monkeypatch):
     from minikeras.layers import core
     monkeypatch.setattr(threads, 'BLAS_PARALLEL_FLOP', 1)
     calls = []
-    merged = core._first_gradients_and_input_gradient
+    merged = core._first_gradients_in_one_call
 
     def counted(*args):
         calls.append(1)
         return merged(*args)
-    monkeypatch.setattr(core, '_first_gradients_and_input_gradient', counted)
+    monkeypatch.setattr(core, '_first_gradients_in_one_call', counted)
     return calls
 
 
@@ -109,8 +109,9 @@ def test_weight_and_input_gradients_in_one_call_give_the_same_weights(build, mon
         assert np.array_equal(w, s)
 
 
-@pytest.mark.parametrize('bias', [True, False])
-def test_one_call_gradients_match_float64_and_do_not_depend_on_threads(bias, monkeypatch):
+@pytest.mark.parametrize('bias, need_input_grad', [(True, True), (False, True), (True, False)])
+def test_one_call_gradients_match_float64_and_do_not_depend_on_threads(bias, need_input_grad,
+                                                                       monkeypatch):
     import numba
     from minikeras.layers import core
     _calls_of_merged_path(monkeypatch)
@@ -124,17 +125,23 @@ def test_one_call_gradients_match_float64_and_do_not_depend_on_threads(bias, mon
         for count in (1, threads_before):
             numba.set_num_threads(count)
             grads = [np.full((70, 45), np.nan, np.float32), np.full(45, np.nan, np.float32)]
-            dx = core._first_gradients_and_input_gradient(x, dz, W, grads, bias)
+            dx = core._first_gradients_in_one_call(x, dz, W, grads, bias, need_input_grad)
             results.append((grads[0].copy(), grads[1].copy(), dx))
     finally:
         numba.set_num_threads(threads_before)
     x64, dz64, W64 = (a.astype(np.float64) for a in (x, dz, W))
     dW, db, dx = results[0]
     np.testing.assert_allclose(dW, x64.T @ dz64, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(dx, dz64 @ W64.T, rtol=1e-5, atol=1e-5)
+    if need_input_grad:
+        np.testing.assert_allclose(dx, dz64 @ W64.T, rtol=1e-5, atol=1e-5)
+    else:
+        assert dx is None
     if bias:
         np.testing.assert_allclose(db, dz64.sum(axis=0), rtol=1e-5, atol=1e-5)
     else:
         assert np.isnan(db).all()  # no bias: its buffer is not written
     for one, many in zip(results[0], results[1]):
-        assert np.array_equal(one, many, equal_nan=True)
+        if one is None:
+            assert many is None
+        else:
+            assert np.array_equal(one, many, equal_nan=True)
