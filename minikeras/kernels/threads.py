@@ -32,7 +32,7 @@ import threading
 import numpy as np
 
 __all__ = ['run_tasks', 'run_ranges', 'range_tasks', 'run_range_calls', 'pool_threads',
-           'blas_threads', 'kernel_blas', 'matmul', 'matmul_tasks', 'run_all',
+           'blas_threads', 'kernel_blas', 'matmul', 'matmul_tasks', 'is_split', 'run_all',
            'BLAS_PARALLEL_FLOP']
 
 # A matrix product of at least this many FLOP (2*M*N*K) runs on every
@@ -365,15 +365,20 @@ def matmul(a, b, out=None):
         b: array (K, N).
         out: optional C-contiguous array (M, N) to write into.
     """
-    M, K = a.shape
-    N = b.shape[1]
-    if (2.0 * M * K * N < BLAS_PARALLEL_FLOP
-            or a.dtype != np.float32 or b.dtype != np.float32):
+    if not is_split(a, b):
         blas_threads(1)
         return np.matmul(a, b, out=out)
     out, tasks = matmul_tasks(a, b, out)
     run_all(tasks)
     return out
+
+
+def is_split(a, b):
+    """Whether `matmul(a, b)` cuts the product over the kernel threads
+    (float32 operands, at least BLAS_PARALLEL_FLOP), so that a caller with
+    several such products can run their `matmul_tasks` in one `run_all`."""
+    return (2.0 * a.shape[0] * a.shape[1] * b.shape[1] >= BLAS_PARALLEL_FLOP
+            and a.dtype == np.float32 and b.dtype == np.float32)
 
 
 def matmul_tasks(a, b, out=None, bias=None):

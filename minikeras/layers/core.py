@@ -107,6 +107,11 @@ class Dense(Layer):
                 grads = self.gradients
                 if self.__dict__.pop('_gradients_unset', False):
                     # the training loop left the buffers unzeroed for this first write
+                    if kernel_threads.is_split(x.T, dz) and \
+                            (not need_input_grad or kernel_threads.is_split(dz, self.W.T)):
+                        dx = _first_gradients_in_one_call(x, dz, self.W, grads, self.b is not None,
+                                                          need_input_grad)
+                        return None if dx is None else dx.reshape(shape)
                     kernel_threads.matmul(x.T, dz, out=grads[0])
                     if self.b is not None:
                         np.sum(dz, axis=0, out=grads[1])
@@ -127,6 +132,24 @@ class Dense(Layer):
             'input_dim': self.input_dim})
         config.update(_weight_layer_config(self))
         return config
+
+
+def _first_gradients_in_one_call(x, dz, W, grads, bias, need_input_grad):
+    """Writes a Dense layer's weight gradient x.T @ dz into grads[0] (and
+    its bias gradient, the column sums of dz, into grads[1] when `bias`),
+    and returns its input gradient dz @ W.T (None unless `need_input_grad`):
+    the blocks of the products and the sums as the tasks of one call of the
+    kernel threads, one wake-up for all. Each is computed as
+    `kernel_threads.matmul` and `np.sum` compute it alone: the same values."""
+    _, tasks = kernel_threads.matmul_tasks(x.T, dz, out=grads[0])
+    if bias:
+        tasks.append(lambda: np.sum(dz, axis=0, out=grads[1]))
+    dx = None
+    if need_input_grad:
+        dx, input_tasks = kernel_threads.matmul_tasks(dz, W.T)
+        tasks += input_tasks
+    kernel_threads.run_all(tasks)
+    return dx
 
 
 def _config_or_none(obj):
