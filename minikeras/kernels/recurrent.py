@@ -53,7 +53,7 @@ from . import blas, threads
 from .elementwise import tanh_in_place
 
 __all__ = ['ACTIVATIONS', 'rnn_forward', 'rnn_backward', 'gru_forward', 'gru_backward',
-           'lstm_forward', 'lstm_backward', 'mask_inputs', 'gather_input_gradient',
+           'lstm_forward', 'lstm_backward', 'folds_weight_gradients', 'mask_inputs', 'gather_input_gradient',
            'masked_projection_tasks', 'masked_input_gradient_tasks', 'one_hot_columns',
            'one_hot_table', 'project_one_hot', 'project_one_hot_samples', 'one_hot_gradients',
            'one_hot_gradient_tasks', 'tall_product', 'tall_product_tasks']
@@ -629,12 +629,46 @@ def lstm_step_backward(dout_t, carry, dh, dc, back, per_gate_back, gate_masks, m
                 dz_row[j] = 0.
 
 
-def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, inner_act, dz):
+# A group of at least this many samples sums its own part of the weight
+# gradients while it walks back through time (`lstm_backward` with `states`):
+# each step adds states[t].T @ dz[t] for its samples, a product of rank 64
+# at least, which BLAS runs as fast as the tall product over every step
+# (a rank of 16 runs at two thirds of that speed), reading dz[t] and the
+# states while they are in the cache.
+FOLDED_GROUP_SAMPLES = 64
+
+
+def folds_weight_gradients(batch, n):
+    """Whether `lstm_backward` sums the weight gradients itself for a batch
+    of `batch` samples and a state of n units (when given `states`): every
+    group of `batch_shards` has at least FOLDED_GROUP_SAMPLES samples and
+    the time loops call NumPy's sgemm from compiled code."""
+    bounds = batch_shards(batch)
+    smallest = min(hi - lo for lo, hi in zip(bounds[:-1], bounds[1:]))
+    return smallest >= FOLDED_GROUP_SAMPLES and n >= 2 and blas.sgemm_function() is not None
+
+
+def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, inner_act, dz,
+                  states=None, one_hot=None):
     """Fills dz (T, B, 4n), the gradient of the pre-activations of i, f, c, o,
     from dout (T, B, n), the gradient of every step's output, or (1, B, n),
     of the last step's alone (the others zero: a layer that returns its last
     output), which saves the caller T - 1 steps of zeros and the kernel
-    reading them."""
+    reading them.
+
+    With `states`, the inputs of the recurrent products (hs (T + 1, B, n),
+    or with gate masks masked_states (4, T + 1, B, n)), and where
+    `folds_weight_gradients(B, n)`, it also returns the gradient of U
+    (n, 4n), the sum over the steps of states[t].T @ dz[t] (per gate with
+    gate masks), each group of samples summing its own from its last step
+    to its first while its dz is in the cache, the groups' sums then added
+    in their order; and with `one_hot` (columns (T, B) int64 of
+    `one_hot_columns`, the input's width D), the gradients of W (D, 4n) and
+    b (4n,), the sums of dz's rows, summed the same way: (dU, dW, db), dW
+    and db None without `one_hot`. Otherwise it returns None. The sums are
+    grouped otherwise than one product's (within float32 rounding of it);
+    the groups depend on the batch size only, so they do not depend on the
+    thread count."""
     T, B, n = gates.shape[0], dout.shape[1], dout.shape[2]
     dh = np.zeros((B, n), np.float32)
     dc = np.zeros((B, n), np.float32)
@@ -644,18 +678,38 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
     no_next = np.zeros(B, np.uint8)
     no_gradient = np.zeros((B, n), np.float32)
     bounds = batch_shards(B)
+    groups = len(bounds) - 1
     sgemm = _compiled_products(bounds, n, Ut, Ugt, dz)
+    fold = states is not None and sgemm is not None and folds_weight_gradients(B, n)
+    if fold:
+        states = states if gate_masks else states[None]
+        dU = np.zeros((groups, n, 4 * n), np.float32)
+    else:
+        states = np.empty((1, 0, 0, 0), np.float32)
+        dU = np.empty((groups, 0, 0), np.float32)
+    fold_one_hot = fold and one_hot is not None
+    if fold_one_hot:
+        columns, inputs = one_hot
+        dW = np.zeros((groups, inputs, 4 * n), np.float32)
+        db = np.zeros((groups, 4 * n), np.float32)
+    else:
+        columns = np.empty((0, 0), np.int64)
+        dW = np.empty((groups, 0, 0), np.float32)
+        db = np.empty((groups, 0), np.float32)
 
     def shard(task):
         lo, hi = bounds[task], bounds[task + 1]
         if sgemm is not None:
             return lstm_backward_group(sgemm, dout, gates, cs, act_c, mask, Ut, Ugt, mu,
                                        gate_masks, act, inner_act, dz, dh, dc, carry, back,
-                                       per_gate_back, no_next, no_gradient, lo, hi, T, 0)
+                                       per_gate_back, no_next, no_gradient, lo, hi, T, 0, fold,
+                                       states, dU[task], fold_one_hot, columns, dW[task],
+                                       db[task])
         for t in range(T - 1, 0, -1):  # the step compiled, NumPy's products
             lstm_backward_group(None, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act,
                                 inner_act, dz, dh, dc, carry, back, per_gate_back, no_next,
-                                no_gradient, lo, hi, t + 1, t)
+                                no_gradient, lo, hi, t + 1, t, False, states, dU[task], False,
+                                columns, dW[task], db[task])
             if gate_masks:  # dz_t's gates as (4, samples, n) views, one product per gate
                 dz_gates = dz[t, lo:hi].reshape(hi - lo, 4, n).transpose(1, 0, 2)
                 np.matmul(dz_gates, Ugt, out=per_gate_back[:, lo:hi])
@@ -663,19 +717,32 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
                 np.matmul(dz[t, lo:hi], Ut, out=back[lo:hi])
         lstm_backward_group(None, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act,
                             inner_act, dz, dh, dc, carry, back, per_gate_back, no_next,
-                            no_gradient, lo, hi, 1, 0)
-    threads.run_tasks(shard, len(bounds) - 1)
+                            no_gradient, lo, hi, 1, 0, False, states, dU[task], False, columns,
+                            dW[task], db[task])
+    threads.run_tasks(shard, groups)
+    if not fold:
+        return None
+    for task in range(1, groups):
+        dU[0] += dU[task]
+        dW[0] += dW[task]
+        db[0] += db[task]
+    if not fold_one_hot:
+        return dU[0], None, None
+    return dU[0], dW[0], db[0]
 
 
 @numba.njit(**_VECTOR_OPTIONS)
 def lstm_backward_group(sgemm, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act,
                         inner_act, dz, dh, dc, carry, back, per_gate_back, no_next,
-                        no_gradient, lo, hi, start, stop):
+                        no_gradient, lo, hi, start, stop, fold, states, dU, fold_one_hot,
+                        columns, dW, db):
     """The steps start - 1 down to stop of `lstm_backward`'s time loop for the
     samples [lo, hi), compiled as `lstm_forward_group`'s; each step's product
     for the step before it follows it (with `sgemm` None, the caller makes
     it after the call). A step without a row of dout reads `no_gradient`,
-    zeros."""
+    zeros. With `fold` (and `sgemm`), each step then adds its samples' part
+    of U's gradient into dU (n, 4n), and with `fold_one_hot` their rows of
+    dz into db and into the rows of dW that `columns` names."""
     T, n = gates.shape[0], dout.shape[2]
     every_step = dout.shape[0] == T
     for t in range(start - 1, stop - 1, -1):
@@ -686,14 +753,25 @@ def lstm_backward_group(sgemm, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_m
         lstm_step_backward(dout_t, carry, dh, dc, back, per_gate_back, gate_masks, mu,
                            mask[t + 1] if t + 1 < T else no_next, gates[t], cs[t], act_c[t],
                            mask[t], act, inner_act, dz[t], lo, hi)
-        if t == 0 or sgemm is None:
-            continue  # the gradient of the initial state is not asked for
-        if gate_masks:  # one product per gate, from dz_t's columns of that gate
-            for g in range(4):
-                blas.product(sgemm, dz[t, lo:hi, g * n:(g + 1) * n], Ugt[g],
-                             per_gate_back[g, lo:hi])
-        else:
-            blas.product(sgemm, dz[t, lo:hi], Ut, back[lo:hi])
+        if sgemm is None:
+            continue
+        if t > 0:  # the gradient of the initial state is not asked for
+            if gate_masks:  # one product per gate, from dz_t's columns of that gate
+                for g in range(4):
+                    blas.product(sgemm, dz[t, lo:hi, g * n:(g + 1) * n], Ugt[g],
+                                 per_gate_back[g, lo:hi])
+            else:
+                blas.product(sgemm, dz[t, lo:hi], Ut, back[lo:hi])
+        if fold:
+            if gate_masks:
+                for g in range(4):
+                    blas.add_transposed_product(sgemm, states[g, t, lo:hi],
+                                                dz[t, lo:hi, g * n:(g + 1) * n],
+                                                dU[:, g * n:(g + 1) * n])
+            else:
+                blas.add_transposed_product(sgemm, states[0, t, lo:hi], dz[t, lo:hi], dU)
+        if fold_one_hot:
+            _add_one_hot_rows(columns[t], dz[t], dW, db, lo, hi)
 
 
 # ---------------------------------------------------------------------------
@@ -864,6 +942,22 @@ def project_one_hot_samples(W, b, columns, out, steps, batch, lo, hi):
 
 
 @numba.njit(**_VECTOR_OPTIONS)
+def _add_one_hot_rows(columns, dz, dW, db, lo, hi):
+    """db += dz[r] and dW[columns[r]] += dz[r] (not for -1, a zero input) for
+    the rows r in [lo, hi), in their order: the one-hot x's x.T @ dz and the
+    sum of dz's rows. columns (R,), dz (R, G)."""
+    for r in range(lo, hi):
+        source = dz[r]
+        for j in range(db.shape[0]):
+            db[j] += source[j]
+        k = columns[r]
+        if k >= 0:
+            target = dW[k]
+            for j in range(target.shape[0]):
+                target[j] += source[j]
+
+
+@numba.njit(**_VECTOR_OPTIONS)
 def _one_hot_gradient_rows(columns, dz, dW, db, lo, hi):
     """dW = x[lo:hi].T @ dz[lo:hi] for the one-hot x of `columns` (R,), and
     db = the sum of dz[lo:hi]: zeroed, then the rows added in their order."""
@@ -874,15 +968,7 @@ def _one_hot_gradient_rows(columns, dz, dW, db, lo, hi):
             target[j] = zero
     for j in range(db.shape[0]):
         db[j] = zero
-    for r in range(lo, hi):
-        source = dz[r]
-        for j in range(db.shape[0]):
-            db[j] += source[j]
-        k = columns[r]
-        if k >= 0:
-            target = dW[k]
-            for j in range(target.shape[0]):
-                target[j] += source[j]
+    _add_one_hot_rows(columns, dz, dW, db, lo, hi)
 
 
 def one_hot_gradients(columns, dz, inputs):
