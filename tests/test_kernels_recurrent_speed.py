@@ -271,6 +271,12 @@ def test_lstm_results_do_not_depend_on_the_thread_count(one_hot):
         np.testing.assert_array_equal(a, b)
 
 
+def _lstm_activation(values, code):
+    """The LSTM step's activation `code` (`_activate_gate`) on values in place,
+    as one gate of one sample."""
+    recurrent_kernels._activate_gate(values.reshape(1, 1, 1, -1), 0, 0, 1, 0, code)
+
+
 # Every float32 of these ranges: the tiny inputs returned as they are, the
 # bulk of pre-activations, and the approach to saturation.
 @pytest.mark.parametrize('lo,hi', [(2.0 ** -13, 2.0 ** -11), (0.5, 2.0), (8.0, 9.75)])
@@ -279,7 +285,7 @@ def test_the_lstm_tanh_is_the_element_wise_tanh_within_3_ulp_on_every_float32(lo
     for x in _every_float32(lo, hi):
         for signed in (x, -x):
             got = signed.copy()
-            recurrent_kernels._activate_row(got, 0, got.size, recurrent_kernels.TANH)
+            _lstm_activation(got, recurrent_kernels.TANH)
             exact = np.tanh(signed.astype(np.float64)).astype(np.float32)
             worst = max(worst, int(_ulp_distance(got, exact).max()))
             element_wise = np.empty_like(signed)
@@ -292,7 +298,7 @@ def test_the_lstm_tanh_of_special_values_and_the_gates_are_numpys():
     x = np.concatenate([np.linspace(-12, 12, 200001), [0., -0., 1e-30, -1e-30, 3e-5, -2e-4],
                         np.random.RandomState(0).standard_normal(10000)]).astype('float32')
     got = x.copy()
-    recurrent_kernels._activate_row(got, 0, got.size, recurrent_kernels.TANH)
+    _lstm_activation(got, recurrent_kernels.TANH)
     exact = np.tanh(x.astype('float64')).astype('float32')
     assert _ulp_distance(got, exact).max() <= 3
     # signed zeros and tiny values as they are, saturation +-1 exactly
@@ -301,11 +307,11 @@ def test_the_lstm_tanh_of_special_values_and_the_gates_are_numpys():
     for code in (recurrent_kernels.HARD_SIGMOID, recurrent_kernels.RELU,
                  recurrent_kernels.LINEAR, recurrent_kernels.SOFTSIGN):
         got = x.copy()
-        recurrent_kernels._activate_row(got, 0, got.size, code)
+        _lstm_activation(got, code)
         np.testing.assert_array_equal(got, recurrent_kernels.activate(x.copy(), code))
     for code in (recurrent_kernels.SIGMOID, recurrent_kernels.SOFTPLUS, recurrent_kernels.ELU):
         got = x.copy()
-        recurrent_kernels._activate_row(got, 0, got.size, code)
+        _lstm_activation(got, code)
         np.testing.assert_allclose(got, recurrent_kernels.activate(x.copy(), code), rtol=1e-6,
                                    atol=1e-7)
 
