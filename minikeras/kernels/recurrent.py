@@ -39,10 +39,13 @@ The loop over timesteps is a Python loop of those calls (nothing runs in
 Python per element), except for LSTM where NumPy's sgemm can be called from
 compiled code (`blas`): there each group of samples runs its whole time loop,
 products included, in one compiled call without the GIL
-(`lstm_forward_group`, `lstm_backward_group`), with the same products. Backward returns the gradients of the pre-activations
-`dz` (T, B, G*n); the caller turns them into weight and input gradients
-with a few large matmuls. The compiled passes are serial (their work is
-small next to the matmul), hence deterministic.
+(`lstm_forward_group`, `lstm_backward_group`), with the same products.
+Backward returns the gradients of the pre-activations `dz` (T, B, G*n);
+the caller turns them into weight and input gradients with a few large
+matmuls, except that LSTM's groups of at least 64 samples sum U's gradient
+(and a one-hot input's W and b gradients) as they walk back
+(`lstm_backward` with `states`). The compiled passes are serial (their
+work is small next to the matmul), hence deterministic.
 """
 import functools
 
