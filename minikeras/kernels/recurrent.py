@@ -978,15 +978,14 @@ def _add_one_hot_rows(columns, dz, dW, db, lo, hi):
     """db += dz[r] and dW[columns[r]] += dz[r] (not for -1, a zero input) for
     the rows r in [lo, hi), in their order: the one-hot x's x.T @ dz and the
     sum of dz's rows. columns (R,), dz (R, G)."""
-    for r in range(lo, hi):
-        source = dz[r]
-        for j in range(db.shape[0]):
-            db[j] += source[j]
+    width = db.shape[0]
+    for r in range(lo, hi):  # indexed without a view per row (see the LSTM's steps)
+        for j in range(width):
+            db[j] += dz[r, j]
         k = columns[r]
         if k >= 0:
-            target = dW[k]
-            for j in range(target.shape[0]):
-                target[j] += source[j]
+            for j in range(width):
+                dW[k, j] += dz[r, j]
 
 
 @numba.njit(**_VECTOR_OPTIONS)
