@@ -106,6 +106,103 @@ def test_lstm_kernels_give_the_same_numbers_for_any_grouping_and_thread_count(mo
         numba.set_num_threads(before)
 
 
+
+def _lstm_backward_with_sums(batch, gate_masks, one_hot, seed, sums=True):
+    """dz and the weight gradients `lstm_backward` sums while it runs (None
+    where it does not), with masked steps, recurrent dropout (with
+    `gate_masks`), a non-zero initial state, and one-hot inputs of 5
+    characters (with `one_hot`), plus the states; without `sums`, the call
+    asks for no sums."""
+    steps, n, dim = 5, 6, 5
+    rng = np.random.RandomState(seed)
+    xp = rng.standard_normal((steps, batch, 4 * n)).astype('float32')
+    U = (rng.standard_normal((n, 4 * n)) * 0.5).astype('float32')
+    Ug = np.ascontiguousarray(U.reshape(n, 4, n).transpose(1, 0, 2))
+    mu = (rng.rand(4, batch, n) < 0.7).astype('float32') / np.float32(0.7)
+    h0 = rng.standard_normal((batch, n)).astype('float32')
+    mask = (rng.rand(steps, batch) < 0.8).astype('uint8')
+    dout = rng.standard_normal((steps, batch, n)).astype('float32')
+    gates = np.empty((steps, batch, 4 * n), 'float32')
+    hs = np.empty((steps + 1, batch, n), 'float32')
+    cs, act_c, out = np.empty_like(hs), np.empty_like(dout), np.empty_like(dout)
+    masked_states = np.empty((4, steps + 1 if gate_masks else 1, batch, n), 'float32')
+    codes = recurrent_kernels.TANH, recurrent_kernels.HARD_SIGMOID
+    recurrent_kernels.lstm_forward(xp, U, Ug, mu, gate_masks, h0, h0, mask, *codes, gates, hs,
+                                   cs, act_c, out, masked_states)
+    columns = rng.randint(-1, dim, (steps, batch)).astype('int64')
+    dz = np.empty_like(gates)
+    states = (masked_states if gate_masks else hs) if sums else None
+    sums = recurrent_kernels.lstm_backward(
+        dout, gates, cs, act_c, mask, np.ascontiguousarray(U.T),
+        np.ascontiguousarray(Ug.transpose(0, 2, 1)), mu, gate_masks, *codes, dz, states,
+        (columns, dim) if one_hot else None)
+    return dz, sums, states, columns
+
+
+@pytest.mark.parametrize('batch', [128, 256])
+@pytest.mark.parametrize('gate_masks', [False, True])
+@pytest.mark.parametrize('one_hot', [False, True])
+def test_lstm_backward_sums_the_weight_gradients_of_the_dense_products(batch, gate_masks,
+                                                                       one_hot):
+    """Groups of 64 samples and more sum U's gradient (and a one-hot input's
+    W and b gradients) while they walk back: float64 products of the states
+    and dz, within float32 rounding, and the same bits on one thread and on
+    all; dz is the dz of a call that sums nothing."""
+    import numba
+    assert recurrent_kernels.folds_weight_gradients(batch, 6)
+    before = numba.get_num_threads()
+    runs = []
+    try:
+        for threads in (1, before):
+            numba.set_num_threads(threads)
+            runs.append(_lstm_backward_with_sums(batch, gate_masks, one_hot, seed=batch))
+    finally:
+        numba.set_num_threads(before)
+    (dz, sums, states, columns), (dz2, sums2, _, _) = runs
+    np.testing.assert_array_equal(dz, dz2)
+    for a, b in zip(sums, sums2):
+        if a is None:
+            assert b is None and not one_hot
+        else:
+            np.testing.assert_array_equal(a, b)
+    steps, n = dz.shape[0], dz.shape[2] // 4
+    dz64 = dz.astype('float64').reshape(steps * batch, 4 * n)
+    if gate_masks:
+        expected = np.concatenate([
+            states[g, :-1].reshape(steps * batch, n).astype('float64').T @
+            dz64[:, g * n:(g + 1) * n] for g in range(4)], axis=1)
+    else:
+        expected = states[:-1].reshape(steps * batch, n).astype('float64').T @ dz64
+    np.testing.assert_allclose(sums[0], expected, rtol=1e-5, atol=1e-5)
+    if one_hot:
+        x = np.zeros((steps * batch, 5))
+        flat = columns.reshape(-1)
+        x[flat >= 0, flat[flat >= 0]] = 1
+        np.testing.assert_allclose(sums[1], x.T @ dz64, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(sums[2], dz64.sum(axis=0), rtol=1e-5, atol=1e-5)
+    plain = _lstm_backward_with_sums(batch, gate_masks, one_hot, seed=batch, sums=False)
+    assert plain[1] is None
+    np.testing.assert_array_equal(plain[0], dz)
+
+
+@pytest.mark.parametrize('one_hot', [False, True])
+@pytest.mark.parametrize('dropout_U', [0., 0.3])
+def test_lstm_layer_with_summed_weight_gradients_matches_the_traced_step(one_hot, dropout_U):
+    """A batch of two groups of 64: the layer takes the weight gradients the
+    backward kernel summed; the same as K.rnn running Keras 1.2.2's step."""
+    kwargs = dict(n=5, sample_shape=(4, 3), dropout_U=dropout_U, seed=6)
+    fused, traced = make(LSTM, **kwargs), make(_TracedLSTM, **kwargs)
+    x = _one_hot(128, 4, 3, 5) if one_hot else data((128, 4, 3), seed=5)
+    mask = np.random.RandomState(3).rand(128, 4) < 0.8
+    _assert_fused_matches_traced(fused, traced, x, mask, data((128, 5), seed=7), seed=8)
+
+
+def test_lstm_backward_sums_nothing_for_groups_of_fewer_than_64_samples():
+    assert not recurrent_kernels.folds_weight_gradients(64, 6)  # two groups of 32
+    assert not recurrent_kernels.folds_weight_gradients(128, 1)  # products of one unit
+    assert _lstm_backward_with_sums(64, False, True, seed=1)[1] is None
+
+
 @pytest.mark.parametrize('batch', [32, 50, 70, 200])
 @pytest.mark.parametrize('go_backwards', [False, True])
 def test_lstm_over_several_groups_matches_a_numpy_loop_with_masks(batch, go_backwards):
@@ -174,6 +271,12 @@ def test_lstm_results_do_not_depend_on_the_thread_count(one_hot):
         np.testing.assert_array_equal(a, b)
 
 
+def _lstm_activation(values, code):
+    """The LSTM step's activation `code` (`_activate_gate`) on values in place,
+    as one gate of one sample."""
+    recurrent_kernels._activate_gate(values.reshape(1, 1, 1, -1), 0, 0, 1, 0, code)
+
+
 # Every float32 of these ranges: the tiny inputs returned as they are, the
 # bulk of pre-activations, and the approach to saturation.
 @pytest.mark.parametrize('lo,hi', [(2.0 ** -13, 2.0 ** -11), (0.5, 2.0), (8.0, 9.75)])
@@ -182,7 +285,7 @@ def test_the_lstm_tanh_is_the_element_wise_tanh_within_3_ulp_on_every_float32(lo
     for x in _every_float32(lo, hi):
         for signed in (x, -x):
             got = signed.copy()
-            recurrent_kernels._activate_row(got, 0, got.size, recurrent_kernels.TANH)
+            _lstm_activation(got, recurrent_kernels.TANH)
             exact = np.tanh(signed.astype(np.float64)).astype(np.float32)
             worst = max(worst, int(_ulp_distance(got, exact).max()))
             element_wise = np.empty_like(signed)
@@ -195,7 +298,7 @@ def test_the_lstm_tanh_of_special_values_and_the_gates_are_numpys():
     x = np.concatenate([np.linspace(-12, 12, 200001), [0., -0., 1e-30, -1e-30, 3e-5, -2e-4],
                         np.random.RandomState(0).standard_normal(10000)]).astype('float32')
     got = x.copy()
-    recurrent_kernels._activate_row(got, 0, got.size, recurrent_kernels.TANH)
+    _lstm_activation(got, recurrent_kernels.TANH)
     exact = np.tanh(x.astype('float64')).astype('float32')
     assert _ulp_distance(got, exact).max() <= 3
     # signed zeros and tiny values as they are, saturation +-1 exactly
@@ -204,11 +307,11 @@ def test_the_lstm_tanh_of_special_values_and_the_gates_are_numpys():
     for code in (recurrent_kernels.HARD_SIGMOID, recurrent_kernels.RELU,
                  recurrent_kernels.LINEAR, recurrent_kernels.SOFTSIGN):
         got = x.copy()
-        recurrent_kernels._activate_row(got, 0, got.size, code)
+        _lstm_activation(got, code)
         np.testing.assert_array_equal(got, recurrent_kernels.activate(x.copy(), code))
     for code in (recurrent_kernels.SIGMOID, recurrent_kernels.SOFTPLUS, recurrent_kernels.ELU):
         got = x.copy()
-        recurrent_kernels._activate_row(got, 0, got.size, code)
+        _lstm_activation(got, code)
         np.testing.assert_allclose(got, recurrent_kernels.activate(x.copy(), code), rtol=1e-6,
                                    atol=1e-7)
 

@@ -29,7 +29,7 @@ import os
 import numba
 import numpy as np
 
-__all__ = ['available', 'sgemm', 'sgemm_function', 'product']
+__all__ = ['available', 'sgemm', 'sgemm_function', 'product', 'add_transposed_product']
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 # (exported name, integer type of its dimensions), in order of preference
@@ -121,4 +121,14 @@ def product(sgemm, a, b, c):
     passes to BLAS (the rows' distances: a view of some columns is fine)."""
     sgemm(_ROW_MAJOR, _NO_TRANS, _NO_TRANS, a.shape[0], b.shape[1], a.shape[1], np.float32(1.),
           a.ctypes.data, a.strides[0] // 4, b.ctypes.data, b.strides[0] // 4, np.float32(0.),
+          c.ctypes.data, c.strides[0] // 4)
+
+
+@numba.njit(inline='always', cache=True, nogil=True)
+def add_transposed_product(sgemm, a, b, c):
+    """c += a.T @ b through `sgemm`, for float32 matrices a (K, M), b (K, N)
+    and c (M, N) whose rows are of unit stride (a view of some columns is
+    fine): the product of a weight gradient, summed over the calls."""
+    sgemm(_ROW_MAJOR, _TRANS, _NO_TRANS, a.shape[1], b.shape[1], a.shape[0], np.float32(1.),
+          a.ctypes.data, a.strides[0] // 4, b.ctypes.data, b.strides[0] // 4, np.float32(1.),
           c.ctypes.data, c.strides[0] // 4)

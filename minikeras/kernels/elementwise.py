@@ -170,11 +170,20 @@ def _relu_in_place(y, lo, hi):
 
 @numba.njit(**_FORWARD)
 def tanh_in_place(y, lo, hi):
-    """y[lo:hi] = tanh(y[lo:hi]), also called from compiled code (the LSTM's
-    gates, `recurrent._activate_row`), so that every tanh has these bits."""
+    """y[lo:hi] = tanh(y[lo:hi]); `tanh_gate_in_place` has the same bits."""
     y = y[lo:hi]
     for i in range(y.shape[0]):
         y[i] = _tanh(y[i])
+
+
+@numba.njit(**_FORWARD)
+def tanh_gate_in_place(y, t, lo, hi, g):
+    """y[t, b, g, :] = tanh(y[t, b, g, :]) for b in [lo, hi), y (T, B, G, n):
+    `tanh_in_place`'s bits for the LSTM's gates (`recurrent.lstm_step_forward`),
+    indexed element by element (no view per row)."""
+    for b in range(lo, hi):
+        for j in range(y.shape[3]):
+            y[t, b, g, j] = _tanh(y[t, b, g, j])
 
 
 @numba.njit(**_FORWARD)

@@ -39,10 +39,13 @@ The loop over timesteps is a Python loop of those calls (nothing runs in
 Python per element), except for LSTM where NumPy's sgemm can be called from
 compiled code (`blas`): there each group of samples runs its whole time loop,
 products included, in one compiled call without the GIL
-(`lstm_forward_group`, `lstm_backward_group`), with the same products. Backward returns the gradients of the pre-activations
-`dz` (T, B, G*n); the caller turns them into weight and input gradients
-with a few large matmuls. The compiled passes are serial (their work is
-small next to the matmul), hence deterministic.
+(`lstm_forward_group`, `lstm_backward_group`), with the same products.
+Backward returns the gradients of the pre-activations `dz` (T, B, G*n);
+the caller turns them into weight and input gradients with a few large
+matmuls, except that LSTM's groups of at least 64 samples sum U's gradient
+(and a one-hot input's W and b gradients) as they walk back
+(`lstm_backward` with `states`). The compiled passes are serial (their
+work is small next to the matmul), hence deterministic.
 """
 import functools
 
@@ -50,10 +53,10 @@ import numba
 import numpy as np
 
 from . import blas, threads
-from .elementwise import tanh_in_place
+from .elementwise import tanh_gate_in_place
 
 __all__ = ['ACTIVATIONS', 'rnn_forward', 'rnn_backward', 'gru_forward', 'gru_backward',
-           'lstm_forward', 'lstm_backward', 'mask_inputs', 'gather_input_gradient',
+           'lstm_forward', 'lstm_backward', 'folds_weight_gradients', 'mask_inputs', 'gather_input_gradient',
            'masked_projection_tasks', 'masked_input_gradient_tasks', 'one_hot_columns',
            'one_hot_table', 'project_one_hot', 'project_one_hot_samples', 'one_hot_gradients',
            'one_hot_gradient_tasks', 'tall_product', 'tall_product_tasks']
@@ -320,12 +323,12 @@ def gru_backward(dout, gates, hs, mask, Uzr_t, Uh_t, Ugt, mu, gate_masks, act, i
 # ---------------------------------------------------------------------------
 # LSTM (Keras 1): i, f, o = ia(...), c = f c_prev + i a(xc + h Uc), h = o a(c)
 #
-# One compiled pass per step takes the recurrent product (computed by BLAS
-# between the passes) and does everything else of that step: the gate
-# pre-activations, their activations (`_activate_row`), the cell, the output,
-# the mask, and, with recurrent dropout, the next step's masked states
-# h * mu[g]. Backward, one pass per step takes the gradient of the state
-# from the previous product and does the whole cell's derivative.
+# One compiled call per step takes the recurrent product (computed by BLAS
+# between the calls) and does everything else of that step: the gate
+# pre-activations, their activations (`_activate_gate`), the cell, the
+# output, the mask, and, with recurrent dropout, the next step's masked
+# states h * mu[g]. Backward, one call per step takes the gradient of the
+# state from the previous product and does the whole cell's derivative.
 
 
 def batch_shards(batch):
@@ -351,102 +354,130 @@ def batch_shards(batch):
     return [batch * k // count for k in range(count + 1)]
 
 
+# The LSTM's compiled steps index their arrays element by element (gates
+# as (T, B, 4, n), a gate a constant or loop-invariant index, the unit the
+# innermost one) rather than through a view per sample: every view Numba
+# makes takes and drops a reference with two atomic instructions, each a
+# barrier to the stores in flight, and the views of the rows of a step took
+# about a sixth of lstm_text_generation's time. Each loop writes one gate
+# of one array, so that LLVM sees no overlap and vectorises it. A step runs
+# over its samples in chunks whose gates stay in the second-level cache
+# (_CHUNK_FLOATS floats of gates, 128 KB: a group of 64 samples of 128
+# units at once), one pass over the chunk per kind of work; chunks of 8
+# samples ran the forward step about a tenth slower.
+
+_CHUNK_FLOATS = 32768
+
+
 @numba.njit(**_VECTOR_OPTIONS)
-def _activate_row(row, lo, hi, code):
-    """Activation `code` on row[lo:hi] in place, one vectorisable loop per code;
-    the same float32 formulas as `activate`, except tanh: the element-wise
-    kernels' (`elementwise.tanh_in_place`, see the module notes). The loops run
-    over a view from index 0: an index LLVM knows to be non-negative needs no
-    wraparound, which is what lets them vectorise."""
+def _chunk_samples(n):
+    """Samples per chunk for a state of n units."""
+    return max(1, _CHUNK_FLOATS // (4 * n))
+
+
+@numba.njit(**_VECTOR_OPTIONS)
+def _activate_gate(y, t, lo, hi, g, code):
+    """Activation `code` in place on y[t, b, g, :] for the samples b in
+    [lo, hi), y (T, B, G, n); one vectorisable loop per code, the float32
+    formulas of `activate` except tanh: the element-wise kernels'
+    (`elementwise.tanh_gate_in_place`, see the module notes)."""
     one, zero = np.float32(1.), np.float32(0.)
-    row = row[lo:hi]
+    n = y.shape[3]
     if code == TANH:
-        tanh_in_place(row, 0, row.shape[0])
+        tanh_gate_in_place(y, t, lo, hi, g)
     elif code == HARD_SIGMOID:
-        for j in range(row.shape[0]):
-            row[j] = min(max(row[j] * np.float32(0.2) + np.float32(0.5), zero), one)
+        for b in range(lo, hi):
+            for j in range(n):
+                y[t, b, g, j] = min(max(y[t, b, g, j] * np.float32(0.2) + np.float32(0.5), zero),
+                                    one)
     elif code == SIGMOID:
-        for j in range(row.shape[0]):
-            row[j] = one / (one + np.exp(-row[j]))
+        for b in range(lo, hi):
+            for j in range(n):
+                y[t, b, g, j] = one / (one + np.exp(-y[t, b, g, j]))
     elif code == RELU:
-        for j in range(row.shape[0]):
-            row[j] = max(row[j], zero)
+        for b in range(lo, hi):
+            for j in range(n):
+                y[t, b, g, j] = max(y[t, b, g, j], zero)
     elif code == SOFTPLUS:
-        for j in range(row.shape[0]):
-            value = row[j]
-            row[j] = max(value, zero) + np.log1p(np.exp(-abs(value)))
+        for b in range(lo, hi):
+            for j in range(n):
+                value = y[t, b, g, j]
+                y[t, b, g, j] = max(value, zero) + np.log1p(np.exp(-abs(value)))
     elif code == SOFTSIGN:
-        for j in range(row.shape[0]):
-            row[j] = row[j] / (one + abs(row[j]))
+        for b in range(lo, hi):
+            for j in range(n):
+                y[t, b, g, j] = y[t, b, g, j] / (one + abs(y[t, b, g, j]))
     elif code == ELU:
-        for j in range(row.shape[0]):
-            if row[j] <= zero:
-                row[j] = np.expm1(row[j])
+        for b in range(lo, hi):
+            for j in range(n):
+                if y[t, b, g, j] <= zero:
+                    y[t, b, g, j] = np.expm1(y[t, b, g, j])
 
 
 @numba.njit(**_VECTOR_OPTIONS)
-def lstm_step_forward(xp_t, one_hot, table, columns_t, rec, per_gate, gate_masks, c_prev,
-                      h_prev, out_prev, mask_t, act, inner_act, mu, gates_t, act_c_t, c_t, h_t,
-                      out_t, masked_states, t_next, lo, hi):
-    """One step of the samples [lo, hi). The input projection is xp_t (B, 4n),
-    or with `one_hot` the rows table[columns_t[b]] (-1: the table's last row;
-    xp_t is then not read). The recurrent product is `rec`
-    (B, 4n) (h @ U) or, with gate masks, `per_gate` (4, B, n)
-    ((h * mu[g]) @ U_g). Fills gates_t (B, 4n) (activated), act_c_t = a(c_new),
-    c_t, h_t, out_t (previous values where the step is masked), and with gate
-    masks masked_states[g, t_next] = h_t * mu[g]."""
-    n = c_prev.shape[1]
-    for b in range(lo, hi):
-        row = gates_t[b]
-        if one_hot:
-            k = columns_t[b]
-            x_row = table[k if k >= 0 else table.shape[0] - 1]
-        else:
-            x_row = xp_t[b]
-        if gate_masks:
+def lstm_step_forward(xp, one_hot, table, columns, rec, per_gate, gate_masks, cs, hs, out, mask,
+                      act, inner_act, mu, gates, act_c, masked_states, t, lo, hi):
+    """Step t of the samples [lo, hi). The input projection is xp[t]
+    (xp (T, B, 4, n)), or with `one_hot` the rows table[columns[t, b]]
+    (table (D + 1, 4, n); -1: its last row; xp is then not read). The
+    recurrent product is `rec` (B, 4, n) (h @ U) or, with gate masks,
+    `per_gate` (4, B, n) ((h * mu[g]) @ U_g). Fills gates[t] (gates
+    (T, B, 4, n), activated), act_c[t] = a(c_new) (act_c (T, B, 1, n)),
+    cs[t + 1], hs[t + 1] and out[t] (the previous values where the step is
+    masked, out 0 before the first step), and with gate masks
+    masked_states[g, t + 1] = h * mu[g]."""
+    n = cs.shape[2]
+    last = table.shape[0] - 1
+    zero = np.float32(0.)
+    chunk = _chunk_samples(n)
+    for first in range(lo, hi, chunk):
+        end = min(first + chunk, hi)
+        for b in range(first, end):
+            k = columns[t, b] if one_hot else 0
+            k = k if k >= 0 else last
             for g in range(4):
-                pre = row[g * n:(g + 1) * n]
-                x_part = x_row[g * n:(g + 1) * n]
-                rec_part = per_gate[g, b]
+                if one_hot and gate_masks:
+                    for j in range(n):
+                        gates[t, b, g, j] = table[k, g, j] + per_gate[g, b, j]
+                elif one_hot:
+                    for j in range(n):
+                        gates[t, b, g, j] = table[k, g, j] + rec[b, g, j]
+                elif gate_masks:
+                    for j in range(n):
+                        gates[t, b, g, j] = xp[t, b, g, j] + per_gate[g, b, j]
+                else:
+                    for j in range(n):
+                        gates[t, b, g, j] = xp[t, b, g, j] + rec[b, g, j]
+        _activate_gate(gates, t, first, end, 0, inner_act)
+        _activate_gate(gates, t, first, end, 1, inner_act)
+        _activate_gate(gates, t, first, end, 2, act)
+        _activate_gate(gates, t, first, end, 3, inner_act)
+        for b in range(first, end):  # c = f c_prev + i c~, kept where the step is masked
+            real = mask[t, b] != 0
+            for j in range(n):
+                value = gates[t, b, 1, j] * cs[t, b, j] + gates[t, b, 0, j] * gates[t, b, 2, j]
+                act_c[t, b, 0, j] = value
+                cs[t + 1, b, j] = value if real else cs[t, b, j]
+        _activate_gate(act_c, t, first, end, 0, act)
+        for b in range(first, end):  # h = o a(c)
+            if mask[t, b] != 0:
                 for j in range(n):
-                    pre[j] = x_part[j] + rec_part[j]
-        else:
-            rec_row = rec[b]
-            for j in range(4 * n):
-                row[j] = x_row[j] + rec_row[j]
-        _activate_row(row, 0, 2 * n, inner_act)
-        _activate_row(row, 2 * n, 3 * n, act)
-        _activate_row(row, 3 * n, 4 * n, inner_act)
-        i, f, cc, o = row[:n], row[n:2 * n], row[2 * n:3 * n], row[3 * n:4 * n]
-        ac = act_c_t[b]
-        cp = c_prev[b]
-        for j in range(n):
-            ac[j] = f[j] * cp[j] + i[j] * cc[j]
-        c_row, h_row, out_row = c_t[b], h_t[b], out_t[b]
-        real = mask_t[b] != 0
-        if real:
-            for j in range(n):
-                c_row[j] = ac[j]
-        else:
-            for j in range(n):
-                c_row[j] = cp[j]
-        _activate_row(ac, 0, n, act)
-        if real:
-            for j in range(n):
-                h = o[j] * ac[j]
-                h_row[j] = h
-                out_row[j] = h
-        else:
-            hp, op = h_prev[b], out_prev[b]
-            for j in range(n):
-                h_row[j] = hp[j]
-                out_row[j] = op[j]
-        if gate_masks:
-            for g in range(4):
-                target = masked_states[g, t_next, b]
-                mu_row = mu[g, b]
+                    h = gates[t, b, 3, j] * act_c[t, b, 0, j]
+                    hs[t + 1, b, j] = h
+                    out[t, b, j] = h
+            else:
                 for j in range(n):
-                    target[j] = h_row[j] * mu_row[j]
+                    hs[t + 1, b, j] = hs[t, b, j]
+                if t > 0:
+                    for j in range(n):
+                        out[t, b, j] = out[t - 1, b, j]
+                else:
+                    for j in range(n):
+                        out[t, b, j] = zero
+            if gate_masks:
+                for g in range(4):
+                    for j in range(n):
+                        masked_states[g, t + 1, b, j] = hs[t + 1, b, j] * mu[g, b, j]
 
 
 def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
@@ -470,7 +501,6 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
         xp = np.empty((T, 0, n4), np.float32)  # not read
     flat = np.empty((B, n4), np.float32)
     per_gate = np.empty((4, B, n), np.float32)
-    zeros = np.zeros((B, n), np.float32)
     hs[0] = h0
     cs[0] = c0
     if gate_masks:
@@ -478,14 +508,16 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
     bounds = batch_shards(B)
     zero_start = not h0.any()  # the first product is then zero: not computed
     sgemm = _compiled_products(bounds, n, U, Ug, hs, masked_states)
+    # the gates side by side as (4, n): the steps index them without views
+    xp4, table4 = xp.reshape(T, -1, 4, n), table.reshape(-1, 4, n)
+    gates4, act_c4 = gates.reshape(T, B, 4, n), act_c.reshape(T, B, 1, n)
+    arrays = (xp4, one_hot is not None, table4, columns, U, Ug, mu, gate_masks, zero_start, mask,
+              act, inner_act, gates4, hs, cs, act_c4, out, masked_states, flat, per_gate)
 
     def shard(task):
         lo, hi = bounds[task], bounds[task + 1]
         if sgemm is not None:
-            return lstm_forward_group(sgemm, xp, one_hot is not None, table, columns, U, Ug, mu,
-                                      gate_masks, zero_start, mask, act, inner_act, gates, hs,
-                                      cs, act_c, out, masked_states, flat, per_gate, zeros, lo,
-                                      hi, 0, T)
+            return lstm_forward_group(sgemm, *arrays, lo, hi, 0, T)
         for t in range(T):  # NumPy's products, the step compiled
             if t == 0 and zero_start:
                 flat[lo:hi] = 0.
@@ -494,10 +526,7 @@ def lstm_forward(xp, U, Ug, mu, gate_masks, h0, c0, mask, act, inner_act,
                 np.matmul(masked_states[:, t, lo:hi], Ug, out=per_gate[:, lo:hi])
             else:
                 np.matmul(hs[t, lo:hi], U, out=flat[lo:hi])
-            lstm_forward_group(None, xp, one_hot is not None, table, columns, U, Ug, mu,
-                               gate_masks, zero_start, mask, act, inner_act, gates, hs, cs,
-                               act_c, out, masked_states, flat, per_gate, zeros, lo, hi, t,
-                               t + 1)
+            lstm_forward_group(None, *arrays, lo, hi, t, t + 1)
     threads.run_tasks(shard, len(bounds) - 1)
 
 
@@ -517,12 +546,14 @@ def _compiled_products(bounds, n, *operands):
 @numba.njit(**_VECTOR_OPTIONS)
 def lstm_forward_group(sgemm, xp, one_hot, table, columns, U, Ug, mu, gate_masks, zero_start,
                        mask, act, inner_act, gates, hs, cs, act_c, out, masked_states, flat,
-                       per_gate, zeros, lo, hi, start, stop):
+                       per_gate, lo, hi, start, stop):
     """The steps [start, stop) of `lstm_forward`'s time loop for the samples
     [lo, hi), compiled: each step's recurrent product through NumPy's `sgemm`
-    (`blas.product`), then `lstm_step_forward`; the whole loop without the
-    GIL and without a return to Python per step. With `sgemm` None, the
-    products are the caller's, made before the call."""
+    (`blas.product`), then `lstm_step_forward` (xp, table, gates and act_c
+    in its shapes); the whole loop without the GIL and without a return to
+    Python per step. With `sgemm` None, the products are the caller's, made
+    before the call."""
+    rec = flat.reshape(flat.shape[0], 4, -1)
     for t in range(start, stop):
         if sgemm is not None:
             if t == 0 and zero_start:
@@ -533,167 +564,246 @@ def lstm_forward_group(sgemm, xp, one_hot, table, columns, U, Ug, mu, gate_masks
                     blas.product(sgemm, masked_states[g, t, lo:hi], Ug[g], per_gate[g, lo:hi])
             else:
                 blas.product(sgemm, hs[t, lo:hi], U, flat[lo:hi])
-        lstm_step_forward(xp[t], one_hot, table, columns[t], flat, per_gate, gate_masks, cs[t],
-                          hs[t], out[t - 1] if t else zeros, mask[t], act, inner_act, mu,
-                          gates[t], act_c[t], cs[t + 1], hs[t + 1], out[t], masked_states, t + 1,
-                          lo, hi)
+        lstm_step_forward(xp, one_hot, table, columns, rec, per_gate, gate_masks, cs, hs, out,
+                          mask, act, inner_act, mu, gates, act_c, masked_states, t, lo, hi)
 
 
 @numba.njit(**_VECTOR_OPTIONS)
-def _times_dact(values, y, code):
-    """values[j] *= the derivative of activation `code` at the input whose
-    output is y[j] (`_dact`), one vectorisable loop per code."""
+def _times_dact(values, t, lo, hi, g, y, gy, code, mask):
+    """values[t, b, g, :] *= the derivative of activation `code` at the input
+    whose output is y[t, b, gy, :] (`_dact`), for the samples b in [lo, hi)
+    whose step t is real (mask[t, b]); one vectorisable loop per code.
+    values (T, B, G, n), y (T, B, G', n)."""
     one, zero = np.float32(1.), np.float32(0.)
-    if code == TANH:
-        for j in range(values.shape[0]):
-            values[j] *= one - y[j] * y[j]
-    elif code == SIGMOID:
-        for j in range(values.shape[0]):
-            values[j] *= y[j] * (one - y[j])
-    elif code == HARD_SIGMOID:
-        for j in range(values.shape[0]):
-            values[j] *= np.float32(0.2) if zero < y[j] < one else zero
-    elif code == RELU:
-        for j in range(values.shape[0]):
-            values[j] *= one if y[j] > zero else zero
-    elif code == SOFTPLUS:
-        for j in range(values.shape[0]):
-            values[j] *= -np.expm1(-y[j])
-    elif code == SOFTSIGN:
-        for j in range(values.shape[0]):
-            s = one - abs(y[j])
-            values[j] *= s * s
-    elif code == ELU:
-        for j in range(values.shape[0]):
-            values[j] *= one if y[j] > zero else y[j] + one
+    n = values.shape[3]
+    for b in range(lo, hi):
+        if mask[t, b] == 0:
+            continue
+        if code == TANH:
+            for j in range(n):
+                values[t, b, g, j] *= one - y[t, b, gy, j] * y[t, b, gy, j]
+        elif code == SIGMOID:
+            for j in range(n):
+                values[t, b, g, j] *= y[t, b, gy, j] * (one - y[t, b, gy, j])
+        elif code == HARD_SIGMOID:
+            for j in range(n):
+                values[t, b, g, j] *= np.float32(0.2) if zero < y[t, b, gy, j] < one else zero
+        elif code == RELU:
+            for j in range(n):
+                values[t, b, g, j] *= one if y[t, b, gy, j] > zero else zero
+        elif code == SOFTPLUS:
+            for j in range(n):
+                values[t, b, g, j] *= -np.expm1(-y[t, b, gy, j])
+        elif code == SOFTSIGN:
+            for j in range(n):
+                s = one - abs(y[t, b, gy, j])
+                values[t, b, g, j] *= s * s
+        elif code == ELU:
+            for j in range(n):
+                values[t, b, g, j] *= one if y[t, b, gy, j] > zero else y[t, b, gy, j] + one
 
 
 @numba.njit(**_VECTOR_OPTIONS)
-def lstm_step_backward(dout_t, carry, dh, dc, back, per_gate_back, gate_masks, mu, mask_next,
-                       gates_t, c_prev, act_c_t, mask_t, act, inner_act, dz_t, lo, hi):
-    """One step back. First the gradient of this step's new state from the
-    product of the step after it (`back` (B, n) = dz @ U.T, or with gate
-    masks the sum over g of `per_gate_back[g]` * mu[g]) where that step was
-    real (`mask_next`; all zero for the last step); then dz_t (B, 4n).
-    Samples [lo, hi) only."""
+def lstm_step_backward(dout, d, carry, dh, dc, back, per_gate_back, gate_masks, mu, gates, cs,
+                       act_c, mask, act, inner_act, dz, t, lo, hi):
+    """Step t back, for the samples [lo, hi). First the gradient of this
+    step's new state from the product of the step after it (`back` (B, n)
+    = dz @ U.T, or with gate masks the sum over g of `per_gate_back[g]` *
+    mu[g]) where that step was real (none after the last step); then dz[t]
+    (dz (T, B, 4, n)) from dout[d] (B, n), the gradient of this step's
+    output. gates (T, B, 4, n), act_c (T, B, 1, n), cs (T + 1, B, n)."""
     n = dh.shape[1]
-    for b in range(lo, hi):
-        dh_row = dh[b]
-        if mask_next[b] != 0:
-            if gate_masks:
-                back0, mu0 = per_gate_back[0, b], mu[0, b]
-                for j in range(n):
-                    dh_row[j] = back0[j] * mu0[j]
-                for g in range(1, 4):
-                    back_g, mu_g = per_gate_back[g, b], mu[g, b]
+    T = mask.shape[0]
+    chunk = _chunk_samples(n)
+    for first in range(lo, hi, chunk):
+        end = min(first + chunk, hi)
+        for b in range(first, end):
+            if t + 1 < T and mask[t + 1, b] != 0:
+                if gate_masks:
                     for j in range(n):
-                        dh_row[j] += back_g[j] * mu_g[j]
-            else:
-                back_row = back[b]
+                        dh[b, j] = per_gate_back[0, b, j] * mu[0, b, j]
+                    for g in range(1, 4):
+                        for j in range(n):
+                            dh[b, j] += per_gate_back[g, b, j] * mu[g, b, j]
+                else:
+                    for j in range(n):
+                        dh[b, j] = back[b, j]
+            if mask[t, b] != 0:
+                for j in range(n):  # dh[b] holds dhn: the next step back overwrites it
+                    dh[b, j] = dh[b, j] + (dout[d, b, j] + carry[b, j])
+                    carry[b, j] = 0.
                 for j in range(n):
-                    dh_row[j] = back_row[j]
-        real = mask_t[b] != 0
-        row = gates_t[b]
-        dz_row = dz_t[b]
-        dout_row, carry_row, dc_row = dout_t[b], carry[b], dc[b]
-        if real:
-            # the cell's derivative gate by gate, each product in the order
-            # of the formulas: dcn = dc + (dhn * o) * a'(c), dz_i = (dcn * c~) * ia'(i),
-            # dz_f = (dcn * c_prev) * ia'(f), dz_c = (dcn * i) * a'(c~),
-            # dz_o = (dhn * a(c)) * ia'(o); one loop per activation derivative
-            i, f, cc, o = row[:n], row[n:2 * n], row[2 * n:3 * n], row[3 * n:4 * n]
-            dz_i, dz_f = dz_row[:n], dz_row[n:2 * n]
-            dz_c, dz_o = dz_row[2 * n:3 * n], dz_row[3 * n:4 * n]
-            ac_row, cp = act_c_t[b], c_prev[b]
-            for j in range(n):
-                dhn = dh_row[j] + (dout_row[j] + carry_row[j])
-                carry_row[j] = 0.
-                dz_o[j] = dhn
-                dz_c[j] = dhn * o[j]
-            _times_dact(dz_c, ac_row, act)
-            for j in range(n):
-                dcn = dc_row[j] + dz_c[j]
-                dc_row[j] = dcn * f[j]
-                dz_i[j] = dcn * cc[j]
-                dz_f[j] = dcn * cp[j]
-                dz_c[j] = dcn * i[j]
-                dz_o[j] = dz_o[j] * ac_row[j]
-            _times_dact(dz_i, i, inner_act)
-            _times_dact(dz_f, f, inner_act)
-            _times_dact(dz_c, cc, act)
-            _times_dact(dz_o, o, inner_act)
-        else:
-            for j in range(n):
-                carry_row[j] += dout_row[j]
-            for j in range(4 * n):
-                dz_row[j] = 0.
+                    dz[t, b, 2, j] = dh[b, j] * gates[t, b, 3, j]
+            else:
+                for j in range(n):
+                    carry[b, j] += dout[d, b, j]
+                for g in range(4):
+                    for j in range(n):
+                        dz[t, b, g, j] = 0.
+        # the cell's derivative gate by gate, each product in the order of the
+        # formulas: dcn = dc + (dhn * o) * a'(c), dz_i = (dcn * c~) * ia'(i),
+        # dz_f = (dcn * c_prev) * ia'(f), dz_c = (dcn * i) * a'(c~),
+        # dz_o = (dhn * a(c)) * ia'(o); each loop writes one gate of dz (so
+        # that LLVM sees no overlap to vectorise them), dh[b] then holding dcn
+        _times_dact(dz, t, first, end, 2, act_c, 0, act, mask)
+        for b in range(first, end):
+            if mask[t, b] != 0:
+                for j in range(n):
+                    dz[t, b, 3, j] = dh[b, j] * act_c[t, b, 0, j]
+                for j in range(n):
+                    dcn = dc[b, j] + dz[t, b, 2, j]
+                    dc[b, j] = dcn * gates[t, b, 1, j]
+                    dh[b, j] = dcn
+                for j in range(n):
+                    dz[t, b, 0, j] = dh[b, j] * gates[t, b, 2, j]
+                for j in range(n):
+                    dz[t, b, 1, j] = dh[b, j] * cs[t, b, j]
+                for j in range(n):
+                    dz[t, b, 2, j] = dh[b, j] * gates[t, b, 0, j]
+        _times_dact(dz, t, first, end, 0, gates, 0, inner_act, mask)
+        _times_dact(dz, t, first, end, 1, gates, 1, inner_act, mask)
+        _times_dact(dz, t, first, end, 2, gates, 2, act, mask)
+        _times_dact(dz, t, first, end, 3, gates, 3, inner_act, mask)
 
 
-def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, inner_act, dz):
+# A group of at least this many samples sums its own part of the weight
+# gradients while it walks back through time (`lstm_backward` with `states`):
+# each step adds states[t].T @ dz[t] for its samples, a product of rank 64
+# at least, which BLAS runs as fast as the tall product over every step
+# (a rank of 16 runs at two thirds of that speed), reading dz[t] and the
+# states while they are in the cache.
+FOLDED_GROUP_SAMPLES = 64
+
+
+def folds_weight_gradients(batch, n):
+    """Whether `lstm_backward` sums the weight gradients itself for a batch
+    of `batch` samples and a state of n units (when given `states`): every
+    group of `batch_shards` has at least FOLDED_GROUP_SAMPLES samples and
+    the time loops call NumPy's sgemm from compiled code."""
+    bounds = batch_shards(batch)
+    smallest = min(hi - lo for lo, hi in zip(bounds[:-1], bounds[1:]))
+    return smallest >= FOLDED_GROUP_SAMPLES and n >= 2 and blas.sgemm_function() is not None
+
+
+def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, inner_act, dz,
+                  states=None, one_hot=None):
     """Fills dz (T, B, 4n), the gradient of the pre-activations of i, f, c, o,
     from dout (T, B, n), the gradient of every step's output, or (1, B, n),
     of the last step's alone (the others zero: a layer that returns its last
     output), which saves the caller T - 1 steps of zeros and the kernel
-    reading them."""
+    reading them.
+
+    With `states`, the inputs of the recurrent products (hs (T + 1, B, n),
+    or with gate masks masked_states (4, T + 1, B, n)), and where
+    `folds_weight_gradients(B, n)`, it also returns the gradient of U
+    (n, 4n), the sum over the steps of states[t].T @ dz[t] (per gate with
+    gate masks), each group of samples summing its own from its last step
+    to its first while its dz is in the cache, the groups' sums then added
+    in their order; and with `one_hot` (columns (T, B) int64 of
+    `one_hot_columns`, the input's width D), the gradients of W (D, 4n) and
+    b (4n,), the sums of dz's rows, summed the same way: (dU, dW, db), dW
+    and db None without `one_hot`. Otherwise it returns None. The sums are
+    grouped otherwise than one product's (within float32 rounding of it);
+    the groups depend on the batch size only, so they do not depend on the
+    thread count."""
     T, B, n = gates.shape[0], dout.shape[1], dout.shape[2]
     dh = np.zeros((B, n), np.float32)
     dc = np.zeros((B, n), np.float32)
     carry = np.zeros((B, n), np.float32)
     back = np.zeros((B, n), np.float32)
     per_gate_back = np.zeros((4, B, n), np.float32)
-    no_next = np.zeros(B, np.uint8)
-    no_gradient = np.zeros((B, n), np.float32)
+    no_gradient = np.zeros((1, B, n), np.float32)
     bounds = batch_shards(B)
+    groups = len(bounds) - 1
     sgemm = _compiled_products(bounds, n, Ut, Ugt, dz)
+    fold = states is not None and sgemm is not None and folds_weight_gradients(B, n)
+    if fold:
+        states = states if gate_masks else states[None]
+        dU = np.zeros((groups, n, 4 * n), np.float32)
+    else:
+        states = np.empty((1, 0, 0, 0), np.float32)
+        dU = np.empty((groups, 0, 0), np.float32)
+    fold_one_hot = fold and one_hot is not None
+    if fold_one_hot:
+        columns, inputs = one_hot
+        dW = np.zeros((groups, inputs, 4 * n), np.float32)
+        db = np.zeros((groups, 4 * n), np.float32)
+    else:
+        columns = np.empty((0, 0), np.int64)
+        dW = np.empty((groups, 0, 0), np.float32)
+        db = np.empty((groups, 0), np.float32)
+    # the gates side by side as (4, n): the steps index them without views
+    arrays = (dout, gates.reshape(T, B, 4, n), cs, act_c.reshape(T, B, 1, n), mask, Ut, Ugt, mu,
+              gate_masks, act, inner_act, dz, dz.reshape(T, B, 4, n), dh, dc, carry, back,
+              per_gate_back, no_gradient)
 
     def shard(task):
         lo, hi = bounds[task], bounds[task + 1]
+        sums = (states, dU[task], fold_one_hot, columns, dW[task], db[task])
         if sgemm is not None:
-            return lstm_backward_group(sgemm, dout, gates, cs, act_c, mask, Ut, Ugt, mu,
-                                       gate_masks, act, inner_act, dz, dh, dc, carry, back,
-                                       per_gate_back, no_next, no_gradient, lo, hi, T, 0)
+            return lstm_backward_group(sgemm, *arrays, lo, hi, T, 0, fold, *sums)
         for t in range(T - 1, 0, -1):  # the step compiled, NumPy's products
-            lstm_backward_group(None, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act,
-                                inner_act, dz, dh, dc, carry, back, per_gate_back, no_next,
-                                no_gradient, lo, hi, t + 1, t)
+            lstm_backward_group(None, *arrays, lo, hi, t + 1, t, False, *sums)
             if gate_masks:  # dz_t's gates as (4, samples, n) views, one product per gate
                 dz_gates = dz[t, lo:hi].reshape(hi - lo, 4, n).transpose(1, 0, 2)
                 np.matmul(dz_gates, Ugt, out=per_gate_back[:, lo:hi])
             else:
                 np.matmul(dz[t, lo:hi], Ut, out=back[lo:hi])
-        lstm_backward_group(None, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act,
-                            inner_act, dz, dh, dc, carry, back, per_gate_back, no_next,
-                            no_gradient, lo, hi, 1, 0)
-    threads.run_tasks(shard, len(bounds) - 1)
+        lstm_backward_group(None, *arrays, lo, hi, 1, 0, False, *sums)
+    threads.run_tasks(shard, groups)
+    if not fold:
+        return None
+    for task in range(1, groups):
+        dU[0] += dU[task]
+        dW[0] += dW[task]
+        db[0] += db[task]
+    if not fold_one_hot:
+        return dU[0], None, None
+    return dU[0], dW[0], db[0]
 
 
 @numba.njit(**_VECTOR_OPTIONS)
 def lstm_backward_group(sgemm, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act,
-                        inner_act, dz, dh, dc, carry, back, per_gate_back, no_next,
-                        no_gradient, lo, hi, start, stop):
+                        inner_act, dz, dz4, dh, dc, carry, back, per_gate_back, no_gradient,
+                        lo, hi, start, stop, fold, states, dU, fold_one_hot, columns, dW, db):
     """The steps start - 1 down to stop of `lstm_backward`'s time loop for the
     samples [lo, hi), compiled as `lstm_forward_group`'s; each step's product
     for the step before it follows it (with `sgemm` None, the caller makes
-    it after the call). A step without a row of dout reads `no_gradient`,
-    zeros."""
+    it after the call). gates (T, B, 4, n), act_c (T, B, 1, n) and dz4
+    (T, B, 4, n), a view of dz (T, B, 4n), in `lstm_step_backward`'s
+    shapes. A step without a row of dout reads `no_gradient` (1, B, n),
+    zeros. With `fold` (and `sgemm`), each step then adds its samples' part
+    of U's gradient into dU (n, 4n), and with `fold_one_hot` their rows of
+    dz into db and into the rows of dW that `columns` names."""
     T, n = gates.shape[0], dout.shape[2]
     every_step = dout.shape[0] == T
     for t in range(start - 1, stop - 1, -1):
-        if every_step:
-            dout_t = dout[t]
+        if every_step or t == T - 1:
+            lstm_step_backward(dout, t if every_step else 0, carry, dh, dc, back, per_gate_back,
+                               gate_masks, mu, gates, cs, act_c, mask, act, inner_act, dz4, t,
+                               lo, hi)
         else:
-            dout_t = dout[0] if t == T - 1 else no_gradient
-        lstm_step_backward(dout_t, carry, dh, dc, back, per_gate_back, gate_masks, mu,
-                           mask[t + 1] if t + 1 < T else no_next, gates[t], cs[t], act_c[t],
-                           mask[t], act, inner_act, dz[t], lo, hi)
-        if t == 0 or sgemm is None:
-            continue  # the gradient of the initial state is not asked for
-        if gate_masks:  # one product per gate, from dz_t's columns of that gate
-            for g in range(4):
-                blas.product(sgemm, dz[t, lo:hi, g * n:(g + 1) * n], Ugt[g],
-                             per_gate_back[g, lo:hi])
-        else:
-            blas.product(sgemm, dz[t, lo:hi], Ut, back[lo:hi])
+            lstm_step_backward(no_gradient, 0, carry, dh, dc, back, per_gate_back, gate_masks,
+                               mu, gates, cs, act_c, mask, act, inner_act, dz4, t, lo, hi)
+        if sgemm is None:
+            continue
+        if t > 0:  # the gradient of the initial state is not asked for
+            if gate_masks:  # one product per gate, from dz_t's columns of that gate
+                for g in range(4):
+                    blas.product(sgemm, dz[t, lo:hi, g * n:(g + 1) * n], Ugt[g],
+                                 per_gate_back[g, lo:hi])
+            else:
+                blas.product(sgemm, dz[t, lo:hi], Ut, back[lo:hi])
+        if fold:
+            if gate_masks:
+                for g in range(4):
+                    blas.add_transposed_product(sgemm, states[g, t, lo:hi],
+                                                dz[t, lo:hi, g * n:(g + 1) * n],
+                                                dU[:, g * n:(g + 1) * n])
+            else:
+                blas.add_transposed_product(sgemm, states[0, t, lo:hi], dz[t, lo:hi], dU)
+        if fold_one_hot:
+            _add_one_hot_rows(columns[t], dz[t], dW, db, lo, hi)
 
 
 # ---------------------------------------------------------------------------
@@ -864,6 +974,21 @@ def project_one_hot_samples(W, b, columns, out, steps, batch, lo, hi):
 
 
 @numba.njit(**_VECTOR_OPTIONS)
+def _add_one_hot_rows(columns, dz, dW, db, lo, hi):
+    """db += dz[r] and dW[columns[r]] += dz[r] (not for -1, a zero input) for
+    the rows r in [lo, hi), in their order: the one-hot x's x.T @ dz and the
+    sum of dz's rows. columns (R,), dz (R, G)."""
+    width = db.shape[0]
+    for r in range(lo, hi):  # indexed without a view per row (see the LSTM's steps)
+        for j in range(width):
+            db[j] += dz[r, j]
+        k = columns[r]
+        if k >= 0:
+            for j in range(width):
+                dW[k, j] += dz[r, j]
+
+
+@numba.njit(**_VECTOR_OPTIONS)
 def _one_hot_gradient_rows(columns, dz, dW, db, lo, hi):
     """dW = x[lo:hi].T @ dz[lo:hi] for the one-hot x of `columns` (R,), and
     db = the sum of dz[lo:hi]: zeroed, then the rows added in their order."""
@@ -874,15 +999,7 @@ def _one_hot_gradient_rows(columns, dz, dW, db, lo, hi):
             target[j] = zero
     for j in range(db.shape[0]):
         db[j] = zero
-    for r in range(lo, hi):
-        source = dz[r]
-        for j in range(db.shape[0]):
-            db[j] += source[j]
-        k = columns[r]
-        if k >= 0:
-            target = dW[k]
-            for j in range(target.shape[0]):
-                target[j] += source[j]
+    _add_one_hot_rows(columns, dz, dW, db, lo, hi)
 
 
 def one_hot_gradients(columns, dz, inputs):

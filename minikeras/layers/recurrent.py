@@ -604,23 +604,37 @@ class _FusedCell(Recurrent):
                 dout[-1] = dy
             Ut = np.ascontiguousarray(U.T)
             Ugt = np.ascontiguousarray(Ug.transpose(0, 2, 1))
-            dz = self._run_backward_kernel(dout, cache, mask_tm, U, Ut, Ug, Ugt, mu, gate_masks)
             if 0 < self.truncate_gradient < steps:
+                dz = self._run_backward_kernel(dout, cache, mask_tm, U, Ut, Ug, Ugt, mu,
+                                               gate_masks)
                 # Theano's scan computed the gradient of the last k steps only
                 dz[:steps - self.truncate_gradient] = 0.
+                sums = None
+            else:
+                dz, sums = self._backward_with_weight_gradients(
+                    dout, cache, mask_tm, U, Ut, Ug, Ugt, mu, gate_masks,
+                    None if columns is None else (columns.reshape(steps, batch), input_dim))
             dz_flat = dz.reshape(steps * batch, gates * n)
             # the weight and input gradients' products, in one call of the threads
-            dU, finish_dU, tasks = self._recurrent_weight_gradient_tasks(cache, dz_flat, mu,
-                                                                         gate_masks, steps, batch)
+            if sums is None:
+                dU, finish_dU, tasks = self._recurrent_weight_gradient_tasks(
+                    cache, dz_flat, mu, gate_masks, steps, batch)
+            else:
+                dU, finish_dU, tasks = sums[0], (lambda: None), []
             dx = None
             if columns is not None:  # one-hot inputs: W's and b's gradients are sums of rows
                 if need_input_grad:
                     dx, dx_tasks = kernel_threads.matmul_tasks(dz_flat, np.transpose(W))
                     tasks += dx_tasks
-                finish_one_hot, one_hot_tasks = kernels.one_hot_gradient_tasks(columns, dz_flat,
-                                                                               input_dim)
-                kernel_threads.run_all(tasks + one_hot_tasks)
-                dW, db = finish_one_hot()
+                if sums is None:
+                    finish_one_hot, one_hot_tasks = kernels.one_hot_gradient_tasks(
+                        columns, dz_flat, input_dim)
+                    kernel_threads.run_all(tasks + one_hot_tasks)
+                    dW, db = finish_one_hot()
+                else:
+                    if tasks:
+                        kernel_threads.run_all(tasks)
+                    dW, db = sums[1:]
                 finish_dU()
             else:
                 db = np.empty(gates * n, 'float32')
@@ -727,6 +741,16 @@ class _FusedCell(Recurrent):
                 dx = np.ascontiguousarray(dx.transpose(1, 0, 2), dtype='float32')
             return [dx] + d_initial if given else dx
         return outputs, backprop
+
+    def _backward_with_weight_gradients(self, dout, cache, mask_tm, U, Ut, Ug, Ugt, mu,
+                                        gate_masks, one_hot):
+        """(dz, None), or (dz, (dU, dW, db)) where the backward kernel summed
+        U's gradient while it ran, and for one-hot inputs (`one_hot`:
+        (columns (T, B), the input's width), else None) W's and b's (dW and
+        db None otherwise). Here none are summed; a cell whose kernel sums
+        them overrides this."""
+        return self._run_backward_kernel(dout, cache, mask_tm, U, Ut, Ug, Ugt, mu,
+                                         gate_masks), None
 
     def _masked_input_gradients(self, tasks, finish_dU, masked_inputs, dz_flat, W, w_mask,
                                 need_input_grad):
@@ -1110,12 +1134,21 @@ class LSTM(_FusedCell):
         return out, cache, [hs[-1], cs[-1]]
 
     def _run_backward_kernel(self, dout, cache, mask_tm, U, Ut, Ug, Ugt, mu, gate_masks):
-        n = self.output_dim
+        return self._lstm_backward(dout, cache, mask_tm, Ut, Ugt, mu, gate_masks, None, None)[0]
+
+    def _backward_with_weight_gradients(self, dout, cache, mask_tm, U, Ut, Ug, Ugt, mu,
+                                        gate_masks, one_hot):
+        states = cache['masked_states'] if gate_masks else cache['hs']
+        return self._lstm_backward(dout, cache, mask_tm, Ut, Ugt, mu, gate_masks, states,
+                                   one_hot)
+
+    def _lstm_backward(self, dout, cache, mask_tm, Ut, Ugt, mu, gate_masks, states, one_hot):
+        """(dz, the weight gradients `kernels.lstm_backward` summed, or None)."""
         dz = np.empty(cache['gates'].shape, 'float32')
         act, inner = self._activation_codes()
-        kernels.lstm_backward(dout, cache['gates'], cache['cs'], cache['act_c'], mask_tm, Ut,
-                              Ugt, mu, gate_masks, act, inner, dz)
-        return dz
+        sums = kernels.lstm_backward(dout, cache['gates'], cache['cs'], cache['act_c'], mask_tm,
+                                     Ut, Ugt, mu, gate_masks, act, inner, dz, states, one_hot)
+        return dz, sums
 
     def get_config(self):
         config = super(LSTM, self).get_config()
