@@ -20,8 +20,16 @@ of a full epoch of the real example extrapolated from it (imdb: 25,000
 reviews; nietzsche: 200,285 sequences), the ratio to the fastest Keras 3
 backend, and the process's peak resident memory.
 
-    python benchmarks/recurrent.py [--samples 1024] [--repeat 3] [--only imdb_lstm]
-                                   [--peers tf,jax,torch]
+This machine's speed drifts by up to half within minutes (a KVM guest whose
+host is busy elsewhere), which moves a ratio of two processes run one after
+the other as much as the code does. `--rounds N` runs every framework's
+process N times, round-robin (minikeras, then each peer, N times over), and
+keeps each framework's lowest median (as suite.py keeps the lowest of its
+--repeat runs); every round's epoch time is printed, and so is the ratio of
+each round on its own.
+
+    python benchmarks/recurrent.py [--samples 1024] [--repeat 3] [--rounds 3]
+                                   [--only imdb_lstm] [--peers tf,jax,torch]
 """
 import argparse
 import json
@@ -132,26 +140,40 @@ def main():
     parser.add_argument('--peers', default='tf,jax,torch')
     parser.add_argument('--timeout', type=int, default=900,
                         help='seconds per framework and task before it is reported unfinished')
+    parser.add_argument('--rounds', type=int, default=1,
+                        help='processes per framework, round-robin; the lowest median is kept')
     parser.add_argument('--worker')
     parser.add_argument('--task')
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error('--repeat must be at least 1')
+    if args.rounds < 1:
+        parser.error('--rounds must be at least 1')
     if args.worker:
         return worker(args.worker, args.task, args.samples, args.repeat)
     from _common import cpu_info
-    print('CPU: %s (%s logical CPUs); %d samples per epoch, median of %d timed epochs; '
-          'load average %s' % (cpu_info()['model'], cpu_info()['cpus'], args.samples, args.repeat,
-             ' '.join('%.1f' % v for v in os.getloadavg())), flush=True)
+    print('CPU: %s (%s logical CPUs); %d samples per epoch, median of %d timed epochs, '
+          '%d round(s); load average %s' % (cpu_info()['model'], cpu_info()['cpus'], args.samples,
+                                            args.repeat, args.rounds,
+                                            ' '.join('%.1f' % v for v in os.getloadavg())),
+          flush=True)
+    peers = [p for p in args.peers.split(',') if p]
     for task in args.only.split(','):
-        rows = [run_worker(sys.executable, 'minikeras', task, args.samples, args.repeat,
-                           timeout=args.timeout)]
-        print('  %s' % json.dumps(rows[-1]), flush=True)
-        for peer in [p for p in args.peers.split(',') if p]:
-            python, backend = PEERS[peer]
-            rows.append(run_worker(python, 'keras3-' + peer, task, args.samples, args.repeat,
-                                   backend, args.timeout))
-            print('  %s' % json.dumps(rows[-1]), flush=True)
+        by_framework = {}  # framework -> its rows, one per round
+        for _ in range(args.rounds):
+            row = run_worker(sys.executable, 'minikeras', task, args.samples, args.repeat,
+                             timeout=args.timeout)
+            print('  %s' % json.dumps(row), flush=True)
+            by_framework.setdefault('minikeras', []).append(row)
+            for peer in peers:
+                python, backend = PEERS[peer]
+                row = run_worker(python, 'keras3-' + peer, task, args.samples, args.repeat,
+                                 backend, args.timeout)
+                print('  %s' % json.dumps(row), flush=True)
+                by_framework.setdefault('keras3-' + peer, []).append(row)
+        if args.rounds > 1:
+            print_rounds(task, by_framework, args.rounds)
+        rows = [lowest_run(runs) for runs in by_framework.values()]
         timed = [r for r in rows if 'epoch_s' in r]
         peers = [r['epoch_s'] for r in timed if r['framework'] != 'minikeras']
         fastest = min(peers) if peers else None
@@ -166,6 +188,29 @@ def main():
             ratio = '%.2fx' % (r['epoch_s'] / fastest) if fastest else '-'
             print('%-14s %10.2f %14.1f %10s %10.0f' % (r['framework'], r['epoch_s'], full, ratio,
                                                         r['peak_mb']), flush=True)
+
+
+def lowest_run(runs):
+    """The run with the lowest median epoch, or the first failed run when none finished."""
+    timed = [r for r in runs if 'epoch_s' in r]
+    return min(timed, key=lambda r: r['epoch_s']) if timed else runs[0]
+
+
+def print_rounds(task, by_framework, rounds):
+    """Each round's median epoch per framework, and minikeras' ratio to the
+    fastest peer of that round."""
+    print('\n%s, round by round (median epoch s)' % task)
+    print('%-14s %s' % ('framework', ' '.join('%8s' % ('round %d' % (k + 1)) for k in range(rounds))))
+    for framework, runs in by_framework.items():
+        print('%-14s %s' % (framework, ' '.join('%8s' % ('%.3f' % r['epoch_s'] if 'epoch_s' in r
+                                                            else 'failed') for r in runs)))
+    ratios = []
+    for k in range(rounds):
+        ours = by_framework['minikeras'][k].get('epoch_s')
+        theirs = [runs[k]['epoch_s'] for name, runs in by_framework.items()
+                  if name != 'minikeras' and 'epoch_s' in runs[k]]
+        ratios.append('%8s' % ('%.2fx' % (ours / min(theirs)) if ours and theirs else '-'))
+    print('%-14s %s' % ('vs fastest', ' '.join(ratios)), flush=True)
 
 
 if __name__ == '__main__':
