@@ -157,7 +157,7 @@ def main():
                                             args.repeat, args.rounds,
                                             ' '.join('%.1f' % v for v in os.getloadavg())),
           flush=True)
-    peers = [p for p in args.peers.split(',') if p]
+    peer_names = [p for p in args.peers.split(',') if p]
     for task in args.only.split(','):
         by_framework = {}  # framework -> its rows, one per round
         for _ in range(args.rounds):
@@ -165,7 +165,7 @@ def main():
                              timeout=args.timeout)
             print('  %s' % json.dumps(row), flush=True)
             by_framework.setdefault('minikeras', []).append(row)
-            for peer in peers:
+            for peer in peer_names:
                 python, backend = PEERS[peer]
                 row = run_worker(python, 'keras3-' + peer, task, args.samples, args.repeat,
                                  backend, args.timeout)
