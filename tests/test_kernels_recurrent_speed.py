@@ -107,12 +107,12 @@ def test_lstm_kernels_give_the_same_numbers_for_any_grouping_and_thread_count(mo
 
 
 
-def _lstm_backward_with_sums(batch, gate_masks, one_hot, seed, sums=True):
+def _lstm_backward_with_sums(batch, gate_masks, one_hot, seed, sums=True, zero_start=False):
     """dz and the weight gradients `lstm_backward` sums while it runs (None
     where it does not), with masked steps, recurrent dropout (with
-    `gate_masks`), a non-zero initial state, and one-hot inputs of 5
-    characters (with `one_hot`), plus the states; without `sums`, the call
-    asks for no sums."""
+    `gate_masks`), a non-zero initial state (zero with `zero_start`), and
+    one-hot inputs of 5 characters (with `one_hot`), plus the states;
+    without `sums`, the call asks for no sums."""
     steps, n, dim = 5, 6, 5
     rng = np.random.RandomState(seed)
     xp = rng.standard_normal((steps, batch, 4 * n)).astype('float32')
@@ -120,6 +120,8 @@ def _lstm_backward_with_sums(batch, gate_masks, one_hot, seed, sums=True):
     Ug = np.ascontiguousarray(U.reshape(n, 4, n).transpose(1, 0, 2))
     mu = (rng.rand(4, batch, n) < 0.7).astype('float32') / np.float32(0.7)
     h0 = rng.standard_normal((batch, n)).astype('float32')
+    if zero_start:
+        h0[...] = 0.
     mask = (rng.rand(steps, batch) < 0.8).astype('uint8')
     dout = rng.standard_normal((steps, batch, n)).astype('float32')
     gates = np.empty((steps, batch, 4 * n), 'float32')
@@ -142,12 +144,14 @@ def _lstm_backward_with_sums(batch, gate_masks, one_hot, seed, sums=True):
 @pytest.mark.parametrize('batch', [128, 256])
 @pytest.mark.parametrize('gate_masks', [False, True])
 @pytest.mark.parametrize('one_hot', [False, True])
+@pytest.mark.parametrize('zero_start', [False, True])
 def test_lstm_backward_sums_the_weight_gradients_of_the_dense_products(batch, gate_masks,
-                                                                       one_hot):
+                                                                       one_hot, zero_start):
     """Groups of 64 samples and more sum U's gradient (and a one-hot input's
     W and b gradients) while they walk back: float64 products of the states
     and dz, within float32 rounding, and the same bits on one thread and on
-    all; dz is the dz of a call that sums nothing."""
+    all; dz is the dz of a call that sums nothing. A zero initial state's
+    product is skipped, the others summed."""
     import numba
     assert recurrent_kernels.folds_weight_gradients(batch, 6)
     before = numba.get_num_threads()
@@ -155,7 +159,8 @@ def test_lstm_backward_sums_the_weight_gradients_of_the_dense_products(batch, ga
     try:
         for threads in (1, before):
             numba.set_num_threads(threads)
-            runs.append(_lstm_backward_with_sums(batch, gate_masks, one_hot, seed=batch))
+            runs.append(_lstm_backward_with_sums(batch, gate_masks, one_hot, seed=batch,
+                                                 zero_start=zero_start))
     finally:
         numba.set_num_threads(before)
     (dz, sums, states, columns), (dz2, sums2, _, _) = runs
@@ -180,7 +185,8 @@ def test_lstm_backward_sums_the_weight_gradients_of_the_dense_products(batch, ga
         x[flat >= 0, flat[flat >= 0]] = 1
         np.testing.assert_allclose(sums[1], x.T @ dz64, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(sums[2], dz64.sum(axis=0), rtol=1e-5, atol=1e-5)
-    plain = _lstm_backward_with_sums(batch, gate_masks, one_hot, seed=batch, sums=False)
+    plain = _lstm_backward_with_sums(batch, gate_masks, one_hot, seed=batch, sums=False,
+                                     zero_start=zero_start)
     assert plain[1] is None
     np.testing.assert_array_equal(plain[0], dz)
 

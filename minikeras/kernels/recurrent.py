@@ -720,7 +720,10 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
     if fold:
         states = states if gate_masks else states[None]
         dU = np.zeros((groups, n, 4 * n), np.float32)
+        # a zero initial state adds nothing to dU: the first step's product is not made
+        zero_start = not states[:, 0].any()
     else:
+        zero_start = False
         states = np.empty((1, 0, 0, 0), np.float32)
         dU = np.empty((groups, 0, 0), np.float32)
     fold_one_hot = fold and one_hot is not None
@@ -739,7 +742,7 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
 
     def shard(task):
         lo, hi = bounds[task], bounds[task + 1]
-        sums = (states, dU[task], fold_one_hot, columns, dW[task], db[task])
+        sums = (states, zero_start, dU[task], fold_one_hot, columns, dW[task], db[task])
         if sgemm is not None:
             return lstm_backward_group(sgemm, *arrays, lo, hi, T, 0, fold, *sums)
         for t in range(T - 1, 0, -1):  # the step compiled, NumPy's products
@@ -765,7 +768,8 @@ def lstm_backward(dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act, in
 @numba.njit(**_VECTOR_OPTIONS)
 def lstm_backward_group(sgemm, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_masks, act,
                         inner_act, dz, dz4, dh, dc, carry, back, per_gate_back, no_gradient,
-                        lo, hi, start, stop, fold, states, dU, fold_one_hot, columns, dW, db):
+                        lo, hi, start, stop, fold, states, zero_start, dU, fold_one_hot, columns,
+                        dW, db):
     """The steps start - 1 down to stop of `lstm_backward`'s time loop for the
     samples [lo, hi), compiled as `lstm_forward_group`'s; each step's product
     for the step before it follows it (with `sgemm` None, the caller makes
@@ -773,7 +777,8 @@ def lstm_backward_group(sgemm, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_m
     (T, B, 4, n), a view of dz (T, B, 4n), in `lstm_step_backward`'s
     shapes. A step without a row of dout reads `no_gradient` (1, B, n),
     zeros. With `fold` (and `sgemm`), each step then adds its samples' part
-    of U's gradient into dU (n, 4n), and with `fold_one_hot` their rows of
+    of U's gradient into dU (n, 4n) (but the first step with `zero_start`,
+    the initial states zero), and with `fold_one_hot` their rows of
     dz into db and into the rows of dW that `columns` names."""
     T, n = gates.shape[0], dout.shape[2]
     every_step = dout.shape[0] == T
@@ -794,7 +799,7 @@ def lstm_backward_group(sgemm, dout, gates, cs, act_c, mask, Ut, Ugt, mu, gate_m
                                  per_gate_back[g, lo:hi])
             else:
                 blas.product(sgemm, dz[t, lo:hi], Ut, back[lo:hi])
-        if fold:
+        if fold and (t > 0 or not zero_start):
             if gate_masks:
                 for g in range(4):
                     blas.add_transposed_product(sgemm, states[g, t, lo:hi],
