@@ -200,7 +200,8 @@ def print_rounds(task, by_framework, rounds):
     """Each round's median epoch per framework, and minikeras' ratio to the
     fastest peer of that round."""
     print('\n%s, round by round (median epoch s)' % task)
-    print('%-14s %s' % ('framework', ' '.join('%8s' % ('round %d' % (k + 1)) for k in range(rounds))))
+    heads = ' '.join('%8s' % ('round %d' % (k + 1)) for k in range(rounds))
+    print('%-14s %s' % ('framework', heads))
     for framework, runs in by_framework.items():
         print('%-14s %s' % (framework, ' '.join('%8s' % ('%.3f' % r['epoch_s'] if 'epoch_s' in r
                                                             else 'failed') for r in runs)))

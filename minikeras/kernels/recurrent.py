@@ -56,7 +56,8 @@ from . import blas, threads
 from .elementwise import tanh_gate_in_place
 
 __all__ = ['ACTIVATIONS', 'rnn_forward', 'rnn_backward', 'gru_forward', 'gru_backward',
-           'lstm_forward', 'lstm_backward', 'folds_weight_gradients', 'mask_inputs', 'gather_input_gradient',
+           'lstm_forward', 'lstm_backward', 'folds_weight_gradients', 'mask_inputs',
+           'gather_input_gradient',
            'masked_projection_tasks', 'masked_input_gradient_tasks', 'one_hot_columns',
            'one_hot_table', 'project_one_hot', 'project_one_hot_samples', 'one_hot_gradients',
            'one_hot_gradient_tasks', 'tall_product', 'tall_product_tasks']
