@@ -92,27 +92,45 @@ SHAPES = [
 ]
 
 
+# the samples path (blocks of whole samples, channels last): its shapes
+SAMPLE_SHAPES = [
+    # N, C, F, H, W, border mode
+    (1, 3, 2, 4, 4, 'valid'),       # one tile, channels below a vector
+    (9, 5, 7, 9, 11, 'same'),       # odd sizes, a last block of fewer samples
+    (8, 17, 33, 7, 6, 'valid'),     # channels past a whole vector
+    (10, 16, 8, 5, 8, 'full'),      # 'full' border (padding 2)
+    (8, 2, 3, 3, 3, 'same'),        # a plane smaller than a tile
+    (12, 64, 64, 15, 15, 'valid'),  # cifar10_cnn's fourth convolution
+    (8, 64, 32, 15, 15, 'same'),
+]
+
+# (forward, input gradient, shape): each path on its own shapes
+REFERENCE_CASES = ([(winograd_forward, winograd_backward_input, shape) for shape in SHAPES]
+                   + [(conv2d_winograd.winograd_samples_forward,
+                       conv2d_winograd.winograd_samples_backward_input, shape)
+                      for shape in SAMPLE_SHAPES])
+
+
 @pytest.mark.parametrize('tile', [2, 4])
-@pytest.mark.parametrize('shape', SHAPES)
-def test_winograd_forward_matches_reference(shape, tile):
+@pytest.mark.parametrize('forward,backward_input,shape', REFERENCE_CASES)
+def test_winograd_forward_matches_reference(forward, backward_input, shape, tile):
     N, C, F, H, W, mode = shape
     pt, pl, OH, OW = _geometry(H, W, mode)
     x, w, b, _ = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=C + F)
     out = np.full((N, F, OH, OW), np.nan, np.float32)
-    winograd_forward(x, w, b, out, pt, pl, tile)
+    forward(x, w, b, out, pt, pl, tile)
     _assert_close(out, ref_forward(x, w, b, pt, pl, OH, OW), tile)
 
 
 @pytest.mark.parametrize('tile', [2, 4])
-@pytest.mark.parametrize('shape', SHAPES)
-def test_winograd_backward_input_matches_reference(shape, tile):
+@pytest.mark.parametrize('forward,backward_input,shape', REFERENCE_CASES)
+def test_winograd_backward_input_matches_reference(forward, backward_input, shape, tile):
     N, C, F, H, W, mode = shape
     pt, pl, OH, OW = _geometry(H, W, mode)
     x, w, _, dout = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=C * F)
     dx = np.full(x.shape, np.nan, np.float32)
-    winograd_backward_input(dout, w, dx, pt, pl, tile)
+    backward_input(dout, w, dx, pt, pl, tile)
     _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl), tile)
-
 
 # (forward, input gradient, batch): the channels-first path, and the path
 # on blocks of whole samples with a batch of more than one block
@@ -284,39 +302,6 @@ def test_convolution2d_layer_on_the_winograd_path(monkeypatch, ordering, border_
 # ---------------------------------------------------------------------------
 # The samples path: blocks of whole samples, channels last (small planes)
 # ---------------------------------------------------------------------------
-
-SAMPLE_SHAPES = [
-    # N, C, F, H, W, border mode
-    (1, 3, 2, 4, 4, 'valid'),       # one tile, channels below a vector
-    (9, 5, 7, 9, 11, 'same'),       # odd sizes, a last block of fewer samples
-    (8, 17, 33, 7, 6, 'valid'),     # channels past a whole vector
-    (10, 16, 8, 5, 8, 'full'),      # 'full' border (padding 2)
-    (8, 2, 3, 3, 3, 'same'),        # a plane smaller than a tile
-    (12, 64, 64, 15, 15, 'valid'),  # cifar10_cnn's fourth convolution
-    (8, 64, 32, 15, 15, 'same'),
-]
-
-
-@pytest.mark.parametrize('tile', [2, 4])
-@pytest.mark.parametrize('shape', SAMPLE_SHAPES)
-def test_winograd_samples_forward_matches_reference(shape, tile):
-    N, C, F, H, W, mode = shape
-    pt, pl, OH, OW = _geometry(H, W, mode)
-    x, w, b, _ = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=C + F)
-    out = np.full((N, F, OH, OW), np.nan, np.float32)
-    conv2d_winograd.winograd_samples_forward(x, w, b, out, pt, pl, tile)
-    _assert_close(out, ref_forward(x, w, b, pt, pl, OH, OW), tile)
-
-
-@pytest.mark.parametrize('tile', [2, 4])
-@pytest.mark.parametrize('shape', SAMPLE_SHAPES)
-def test_winograd_samples_backward_input_matches_reference(shape, tile):
-    N, C, F, H, W, mode = shape
-    pt, pl, OH, OW = _geometry(H, W, mode)
-    x, w, _, dout = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=C * F)
-    dx = np.full(x.shape, np.nan, np.float32)
-    conv2d_winograd.winograd_samples_backward_input(dout, w, dx, pt, pl, tile)
-    _assert_close(dx, ref_backward_input(dout, w, x.shape, pt, pl), tile)
 
 
 @pytest.mark.parametrize('tile,factor,bound', [(2, 3, 1e-6), (4, 10, 1e-5)])
