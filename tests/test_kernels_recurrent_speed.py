@@ -106,7 +106,6 @@ def test_lstm_kernels_give_the_same_numbers_for_any_grouping_and_thread_count(mo
         numba.set_num_threads(before)
 
 
-
 def _lstm_backward_with_sums(batch, gate_masks, one_hot, seed, sums=True, zero_start=False):
     """dz and the weight gradients `lstm_backward` sums while it runs (None
     where it does not), with masked steps, recurrent dropout (with
