@@ -20,14 +20,27 @@ framework can only beat it with fewer multiplications (Winograd's 3x3
 convolutions, mnist_acgan's upsampled convolutions folded). A 'gan' model's
 step is `suite_models.gan_step`: the generator's predict, the
 discriminator's training step on twice the batch, and the combined model's,
-in which the discriminator computes no weight gradients."""
+in which the discriminator computes no weight gradients.
+
+The Winograd floor (`winograd_ops`, `fewest_seconds`) is the same count
+with fewer multiplications wherever they are allowed: each 3x3 stride-1
+convolution's forward pass, input gradient and weight gradient may instead
+run as Winograd's (m+2)^2 products of a tile's transforms, (T, C) @ (C, F)
+for the forward pass over T = batch x ceil(OH/m) x ceil(OW/m) output tiles,
+(T, F) @ (F, C) over the input's tiles for the input gradient and
+(C, T) @ (T, F) for the weight gradient, with m = 2 (F(2x2, 3x3), 2.25x
+fewer) for every one and m = 4 (F(4x4, 3x3), 4x fewer) for gradients only:
+within minikeras' fidelity bound, F(4x4)'s rounding fits gradients' tolerance
+and not forward values' (docs/winograd-error.md). Each operation counts at
+the fastest of its ways. The transforms themselves are left out: this floor
+is the products alone, and any Winograd implementation pays them on top."""
 import collections
 import threading
 import time
 
 import numpy as np
 
-__all__ = ['products', 'floor_seconds']
+__all__ = ['products', 'floor_seconds', 'winograd_ops', 'fewest_seconds']
 
 _MAX_TIMED = 1 << 15
 
@@ -47,9 +60,43 @@ def _layer_shapes(layer, batch):
     return None
 
 
+def _winograd_ways(layer, batch):
+    """{'forward', 'input', 'weights'} -> [(label, Counter of products)] of a
+    3x3 stride-1 convolution's Winograd ways ('th' ordering), or None."""
+    if type(layer).__name__ not in ('Convolution2D', 'Conv2D') or not layer.get_weights():
+        return None
+    filters, channels, rows, cols = layer.get_weights()[0].shape
+    strides = getattr(layer, 'subsample', None) or getattr(layer, 'strides', (1, 1))
+    if (rows, cols) != (3, 3) or tuple(strides) != (1, 1):
+        return None
+    in_rows, in_cols = layer.input_shape[2:]
+    out_rows, out_cols = layer.output_shape[2:]
+
+    def tiles(height, width, m):
+        return batch * -(-height // m) * -(-width // m)
+
+    ways = {'forward': [], 'input': [], 'weights': []}
+    for m, label in ((2, 'F(2x2, 3x3)'), (4, 'F(4x4, 3x3)')):
+        elements = (m + 2) ** 2
+        t_out, t_in = tiles(out_rows, out_cols, m), tiles(in_rows, in_cols, m)
+        if m == 2:  # F(4x4)'s rounding fits gradients' tolerance only
+            ways['forward'].append((label, collections.Counter(
+                {(t_out, channels, filters): elements})))
+        ways['input'].append((label, collections.Counter({(t_in, filters, channels): elements})))
+        ways['weights'].append((label, collections.Counter(
+            {(channels, t_out, filters): elements})))
+    return ways
+
+
 class _Counts(object):
     def __init__(self):
         self.calls = collections.Counter()
+        # (calls, [(label, Counter)]): one operation and its ways
+        self.ops = []
+
+    def _op(self, calls, shape, faster):
+        self.calls[shape] += calls
+        self.ops.append((calls, [('im2col', collections.Counter({shape: 1}))] + faster))
 
     def add(self, model, batch, calls=1, weights=True, inputs=True, first_input=False):
         """The products of `model`'s layers at `batch` samples: forward,
@@ -61,16 +108,28 @@ class _Counts(object):
             shapes = _layer_shapes(layer, batch)
             if shapes is not None:
                 m, k, n = shapes
-                self.calls[m, k, n] += calls
+                faster = _winograd_ways(layer, batch) or {}
+                self._op(calls, (m, k, n), faster.get('forward', []))
                 if weights:
-                    self.calls[k, m, n] += calls
+                    self._op(calls, (k, m, n), faster.get('weights', []))
                 if inputs and (weighted_before or first_input):
-                    self.calls[m, n, k] += calls
+                    self._op(calls, (m, n, k), faster.get('input', []))
             weighted_before = weighted_before or bool(layer.get_weights())
 
 
 def products(spec, keras):
     """Counter {(rows, inner, cols): calls} of one epoch (or step) of `spec`."""
+    return _count(spec, keras).calls
+
+
+def winograd_ops(spec, keras):
+    """[(calls, [(label, Counter {(rows, inner, cols): products})])]: every
+    operation of one epoch (or step) of `spec` with its ways, im2col first
+    (see the module docstring)."""
+    return _count(spec, keras).ops
+
+
+def _count(spec, keras):
     counts = _Counts()
     if spec.kind == 'input_gradient':
         if not spec.name.startswith('vgg16'):
@@ -100,7 +159,7 @@ def products(spec, keras):
             counts.add(model, spec.batch, calls=held // spec.batch, weights=False, inputs=False)
         if held % spec.batch:
             counts.add(model, held % spec.batch, weights=False, inputs=False)
-    return counts.calls
+    return counts
 
 
 def _split_rows(a, b, out):
@@ -151,3 +210,25 @@ def floor_seconds(counts, repeat=5):
                      'best_ms': round(scale * times[way] * 1e3, 3), 'way': way})
     threads.blas_threads(threads.pool_threads())
     return total, flop / 1e9, rows
+
+
+def fewest_seconds(ops, repeat=5):
+    """(seconds, GFLOP, ways): the Winograd floor of `winograd_ops`' list,
+    each operation at the fastest of its ways (each distinct product timed
+    once, as in floor_seconds), their GFLOP, and how many operations took
+    each way."""
+    distinct = collections.Counter()
+    for _, alternatives in ops:
+        for _, counter in alternatives:
+            distinct.update(dict.fromkeys(counter, 1))
+    _, _, rows = floor_seconds(distinct, repeat)
+    best_ms = {tuple(row['shape']): row['best_ms'] for row in rows}
+    total, flop, taken = 0.0, 0.0, collections.Counter()
+    for calls, alternatives in ops:
+        cost = [(sum(n * best_ms[shape] for shape, n in counter.items()), label, counter)
+                for label, counter in alternatives]
+        ms, label, counter = min(cost, key=lambda c: c[0])
+        total += calls * ms / 1e3
+        flop += calls * sum(n * 2. * m * k * c for (m, k, c), n in counter.items())
+        taken[label] += calls
+    return total, flop / 1e9, dict(taken)

@@ -196,15 +196,17 @@ def report(info, models, systems, notes, runs, args, elapsed):
                 else 'one training step on a batch of %d' % m.batch)
         lines.append('- `%s`: %s; %s' % (model, m.source, what))
     lines.append('')
-    floors = {}
+    floors, winograd_floors = {}, {}
     for rec in runs:
         if rec['system'] == 'sgemm-floor' and rec.get('ok'):
             floors[rec['model']] = rec['result']['warm_s']
+            winograd_floors[rec['model']] = rec['result']['extra'].get('winograd_floor_s')
     header = ['model', 'unit'] + ['%s warm s' % n for n in names] + \
         ['fastest Keras 3', 'minikeras / fastest', 'target', 'verdict', 'minikeras RSS MB',
          'leanest peer RSS MB']
     if floors:
-        header += ['sgemm floor s', 'floor / fastest']
+        header += ['sgemm floor s', 'floor / fastest', 'Winograd floor s',
+                   'Winograd floor / fastest']
     rows = []
     for model in models:
         m = suite_models.MODELS[model]
@@ -236,6 +238,9 @@ def report(info, models, systems, notes, runs, args, elapsed):
             floor = floors.get(model)
             row.append(floor)
             row.append('%.2f' % (floor / keras[fastest]) if floor and keras and mk else None)
+            fewest = winograd_floors.get(model)
+            row.append(fewest)
+            row.append('%.2f' % (fewest / keras[fastest]) if fewest and keras and mk else None)
         rows.append(row)
     lines.append(_common.md_table(header, rows))
     lines.append('')
@@ -249,7 +254,10 @@ def report(info, models, systems, notes, runs, args, elapsed):
                      'every thread, or the rows split over two threads (sgemm_floor.py); only '
                      'fewer multiplications (Winograd, folded upsampling) go below it. A '
                      '"floor / fastest" above the target means the target asks for more than '
-                     'this machine\'s sgemm gives.')
+                     'this machine\'s sgemm gives. "Winograd floor": the same products with '
+                     'Winograd\'s fewer multiplications for every 3x3 stride-1 convolution where '
+                     'the fidelity bound allows them (F(2x2, 3x3) everywhere, F(4x4, 3x3) for '
+                     'gradients), each operation at its fastest way; the transforms come on top.')
     lines.append('')
     lines.append('Every run (load = other processes, in cores, before / during the run):')
     lines.append('')

@@ -13,7 +13,8 @@ synthetic data; `first_s` is the first epoch (compilation included),
 mnist_acgan.py per "epoch", timed the same way.
 
 `--system sgemm-floor` times the model's matrix products alone instead
-(sgemm_floor.py): `warm_s` is that floor.
+(sgemm_floor.py): `warm_s` is that floor, `extra.winograd_floor_s` the
+same with Winograd's fewer multiplications where the fidelity bound allows.
 
 Keys of the JSON line: system, model, first_s, warm_s, warm (each warm
 epoch or step), peak_rss_mb, versions, threads, extra.
@@ -74,12 +75,15 @@ def _floor(spec, versions):
     import sgemm_floor
     versions.update(numpy=np.__version__, minikeras=getattr(keras, '__version__', None))
     seconds, gflop, rows = sgemm_floor.floor_seconds(sgemm_floor.products(spec, keras))
+    fewest, fewest_gflop, ways = sgemm_floor.fewest_seconds(sgemm_floor.winograd_ops(spec, keras))
     return {'system': 'sgemm-floor', 'model': spec.name, 'kind': spec.kind,
             'samples': spec.samples, 'batch': spec.batch, 'first_s': None,
             'warm_s': round(seconds, 4), 'warm': [round(seconds, 4)],
             'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
             'versions': versions, 'threads': None,
-            'extra': {'gflop': round(gflop, 2), 'products': rows}}
+            'extra': {'gflop': round(gflop, 2), 'products': rows,
+                      'winograd_floor_s': round(fewest, 4),
+                      'winograd_gflop': round(fewest_gflop, 2), 'winograd_ways': ways}}
 
 
 def main(argv=None):

@@ -10,13 +10,17 @@ import sgemm_floor  # noqa: E402
 import suite_models  # noqa: E402
 
 
-def small_cnn(keras, shape):
-    from minikeras.layers import Convolution2D, Dense, Flatten, MaxPooling2D
+def compiled(*layers):
     from minikeras.models import Sequential
-    model = Sequential([Convolution2D(4, 3, 3, input_shape=shape), MaxPooling2D((2, 2)),
-                        Flatten(), Dense(5)])
+    model = Sequential(list(layers))
     model.compile('sgd', 'mse')
     return model
+
+
+def small_cnn(keras, shape):
+    from minikeras.layers import Convolution2D, Dense, Flatten, MaxPooling2D
+    return compiled(Convolution2D(4, 3, 3, input_shape=shape), MaxPooling2D((2, 2)), Flatten(),
+                    Dense(5))
 
 
 def test_an_epoch_of_a_convolution_and_a_dense_layer_with_validation():
@@ -44,3 +48,49 @@ def test_the_floor_sums_the_best_time_of_each_product_times_its_calls():
     assert [row['calls'] for row in rows] == [1, 3]
     assert np.isclose(seconds, sum(row['calls'] * row['best_ms'] for row in rows) / 1e3,
                       rtol=1e-2, atol=1e-5)
+
+
+def two_convolutions(keras, shape):
+    from minikeras.layers import Convolution2D, Flatten
+    return compiled(Convolution2D(4, 3, 3, border_mode='same', input_shape=shape),
+                    Convolution2D(6, 3, 3, subsample=(2, 2)), Flatten())
+
+
+def test_winograd_ways_count_the_tiles_of_3x3_stride_1_convolutions_only():
+    import minikeras
+    spec = suite_models.Model('small', '', 'fit', (2, 9, 9), 5, samples=8, batch=8, epochs=2,
+                              validation_split=0.0, minikeras=two_convolutions, keras3=None)
+    ops = sgemm_floor.winograd_ops(spec, minikeras)
+    ways = [[label for label, _ in alternatives] for _, alternatives in ops]
+    # first layer: forward and weight gradient (it reads the data); second
+    # (stride 2): forward, weight and input gradient, im2col only
+    assert ways == [['im2col', 'F(2x2, 3x3)'], ['im2col', 'F(2x2, 3x3)', 'F(4x4, 3x3)'],
+                    ['im2col'], ['im2col'], ['im2col']]
+    # 9x9 'same' planes: 5x5 tiles of 2x2 outputs, 3x3 tiles of 4x4, 8 samples
+    forward, weights = dict(ops[0][1][1][1]), [dict(c) for _, c in ops[1][1][1:]]
+    assert forward == {(8 * 25, 2, 4): 16}
+    assert weights == [{(2, 8 * 25, 4): 16}, {(2, 8 * 9, 4): 36}]
+    assert dict(ops[0][1][0][1]) == {(8 * 81, 18, 4): 1}
+    # the im2col ways are the sgemm floor's products
+    counted = {}
+    for calls, alternatives in ops:
+        for shape, n in alternatives[0][1].items():
+            counted[shape] = counted.get(shape, 0) + calls * n
+    assert counted == dict(sgemm_floor.products(spec, minikeras))
+
+
+def test_the_winograd_floor_takes_each_operations_fastest_way(monkeypatch):
+    times = {(64, 9, 8): 5.0, (16, 1, 8): 0.2, (4, 1, 8): 0.1, (7, 7, 7): 1.0}
+
+    def fake_floor(counts, repeat):
+        assert set(counts) == set(times)
+        return None, None, [{'shape': list(s), 'calls': 1, 'best_ms': times[s]} for s in counts]
+    monkeypatch.setattr(sgemm_floor, 'floor_seconds', fake_floor)
+    ops = [(3, [('im2col', {(64, 9, 8): 1}), ('F(2x2, 3x3)', {(16, 1, 8): 16}),
+                ('F(4x4, 3x3)', {(4, 1, 8): 36})]),
+           (2, [('im2col', {(7, 7, 7): 1})])]
+    seconds, gflop, taken = sgemm_floor.fewest_seconds(ops)
+    # 16 x 0.2 = 3.2 ms beats 5.0 ms and 36 x 0.1 = 3.6 ms
+    assert np.isclose(seconds, (3 * 3.2 + 2 * 1.0) / 1e3)
+    assert taken == {'F(2x2, 3x3)': 3, 'im2col': 2}
+    assert np.isclose(gflop, (3 * 16 * 2 * 16 * 8 + 2 * 2 * 343) / 1e9)
