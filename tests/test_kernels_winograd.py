@@ -87,6 +87,7 @@ SHAPES = [
     (1, 2, 3, 3, 3, 'same'),       # a plane smaller than a tile
     (5, 16, 24, 13, 10, 'same'),   # tiles of several samples in one block
     (1, 64, 64, 56, 56, 'same'),   # VGG16-like, one image: blocks as tasks
+    (1, 64, 64, 100, 130, 'same'),  # blocks of 244 (2x2) and 104 (4x4) tiles across rows
     (1, 128, 96, 14, 14, 'same'),  # VGG16-like small plane: one block, products as tasks
     (4, 64, 32, 30, 31, 'valid'),  # a batch, odd width
 ]
