@@ -87,6 +87,9 @@ SHAPES = [
     (1, 2, 3, 3, 3, 'same'),       # a plane smaller than a tile
     (5, 16, 24, 13, 10, 'same'),   # tiles of several samples in one block
     (1, 64, 64, 56, 56, 'same'),   # VGG16-like, one image: blocks as tasks
+    (1, 64, 64, 100, 130, 'same'),  # blocks of whole tile rows (3 of 2x2 tiles, 4 of 4x4)
+    (1, 64, 64, 6, 500, 'same'),    # tile rows longer than a block: blocks cut them
+    (1, 128, 128, 20, 20, 'same'),  # 128 channels: blocks past the small products' size
     (1, 128, 96, 14, 14, 'same'),  # VGG16-like small plane: one block, products as tasks
     (4, 64, 32, 30, 31, 'valid'),  # a batch, odd width
 ]
@@ -162,6 +165,18 @@ def test_rule_picks_wide_3x3_stride1_layers_on_large_planes():
     assert not use_winograd(32, 64, 3, 3, False, 56, 56)     # few channels
     assert not use_winograd(64, 64, 3, 3, True, 56, 56)      # strided
     assert not use_winograd(64, 64, 5, 5, False, 56, 56)     # not 3x3
+
+
+@pytest.mark.parametrize('C,F,side,tile,expect', [
+    (64, 64, 224, 2, 224),     # two tile rows, 64 x 64 @ 64 x 224 within 1e6
+    (64, 64, 224, 4, 224),     # four tile rows
+    (64, 128, 112, 2, 112),    # two tile rows (1e6 // (64 * 128) = 122)
+    (128, 128, 112, 2, 392),   # no block of 64 tiles within 1e6: 8 blocks of whole rows
+    (64, 64, 1000, 2, 244),    # rows of 500 tiles: 1e6 // (64 * 64) tiles
+])
+def test_block_plan_keeps_small_products_and_whole_tile_rows(C, F, side, tile, expect):
+    TW = -(-side // tile)
+    assert conv2d_winograd._plan(TW * TW, TW, C, F, tile) == expect
 
 
 def _direct_float32(x, w, pt, pl, OH, OW):

@@ -93,26 +93,37 @@ __all__ = ['use_winograd', 'winograd_tile', 'winograd_forward', 'winograd_backwa
            'use_winograd_samples', 'winograd_samples_forward',
            'winograd_samples_backward_input']
 
-# Tiles per block. m = 2 with a small U (16 F x C floats, F x C at most
-# _SMALL_U_CHANNELS: up to 128 channels in and out): each product of a block
-# (max(C, F), T) floats at most about _BLOCK_FLOATS (64 KB: V stays in a
-# core's L2 cache between the transform and the products), and at least
-# _MIN_TILES tiles (thinner products run below BLAS's speed). With a larger
-# U, which BLAS reads again for every block, max(C, F) * _BLOCK_WIDTH tiles:
-# a block of 2 C tiles reads as much of U as of V and M together. Measured
-# on VGG16's layers (interleaved runs under load, 2-core AMD Zen 3): blocks
-# of 128 tiles read U 7 times over at 56x56 and 256 channels, 1.1x slower.
-# m = 4 with a small U (64 and 128 channels) in blocks of _TILES4 tiles,
-# whose V and M (36 x 64 x 64 floats each) stay in L2; with a larger U (256
+# Tiles per block. With a small U (16 or 36 F x C floats, F x C at most
+# _SMALL_U_CHANNELS: up to 128 channels in and out), blocks of whole tile
+# rows when a row fits (a block's last row cut short costs a run of the
+# transforms for a few tiles), as many rows as make up _MIN_TASKS blocks (at
+# least _TILES4 tiles), at most _SMALL_PRODUCT // (C * F) tiles when that is
+# at least _TILES4, else as many as keep V within _SCRATCH_FLOATS. OpenBLAS's
+# AVX-512 sgemm runs products of M*N*K <= 1e6 on a kernel that skips packing
+# (sgemm_small_kernel_permit_skylakex.c): 130-170 GFLOP/s on one core at
+# 64-128 channels, 95-115 just above (64 x 64 @ 64 x 244 against 64 x 256);
+# where no block of _TILES4 tiles is that small (128 channels in and out),
+# larger blocks cost the transforms less per tile. Measured on VGG16's layers
+# at batch 1 (CPU time, interleaved runs under load, 2-core Xeon with 2 MB
+# L2 per core), against blocks of 256 / 128 / 128 tiles (forward) and 64
+# (input gradient) that kept V in L2: 64 -> 64 on 224x224, blocks of 224
+# tiles (two or four tile rows), 0.82x / 0.78x the time; 64 -> 128 on
+# 112x112, 112 tiles, 0.87x / 0.90x; 128 -> 128 on 112x112, 392 / 112
+# tiles, 0.86x / 0.87x (forward in blocks of 1e6 // (C * F) = 61: 1.04x).
+# With a larger U, which BLAS reads again for every block, max(C, F) *
+# _BLOCK_WIDTH tiles (at least _MIN_TILES): a block of 2 C tiles reads as
+# much of U as of V and M together. Measured on VGG16's layers (interleaved runs under load, 2-core
+# AMD Zen 3): blocks of 128 tiles read U 7 times over at 56x56 and 256
+# channels, 1.1x slower. m = 4 (input gradients) with a larger U (256
 # channels on 56x56 planes) as m = 2: a whole 56x56 plane at 256 channels is
 # one block, 1.1-1.4x as fast as m = 2, where blocks of 25 tiles (64 at the
 # most, and 8 tasks) read the 9 MB U 8 times over and ran 0.6x as fast
 # (input gradients, interleaved runs under load, 2-core Emerald Rapids Xeon).
-_BLOCK_FLOATS = 1 << 14
 _MIN_TILES = 128
 _SMALL_U_CHANNELS = 128 * 128
 _BLOCK_WIDTH = 2
 _TILES4 = 64
+_SMALL_PRODUCT = 10 ** 6
 # At least this many blocks per call when the tiles allow (m = 4, and m = 2
 # with a small U; balance on 1, 2, 4 or 8 threads). With fewer than
 # _MIN_BLOCK_TASKS blocks, the steps of each block are shared out instead.
@@ -148,16 +159,17 @@ def use_winograd(C, F, KH, KW, strided, OH, OW):
             and min(OH, OW) >= _MIN_PLANE_SIDE)
 
 
-def _plan(T, C, F, tile):
-    """Tiles per block, from the shapes only."""
+def _plan(T, TW, C, F, tile):
+    """Tiles per block, from the shapes only (TW tiles a row)."""
     if C * F > _SMALL_U_CHANNELS:
-        per_block = max(_MIN_TILES, _BLOCK_WIDTH * max(C, F))
-    elif tile == 4:
-        per_block = min(_TILES4, max(1, -(-T // _MIN_TASKS)))
-    else:
-        per_block = max(_MIN_TILES, _BLOCK_FLOATS // max(C, F))
-        per_block = min(per_block, max(_MIN_TILES, -(-T // _MIN_TASKS)))
-    return min(per_block, T)
+        return min(T, max(_MIN_TILES, _BLOCK_WIDTH * max(C, F)))
+    limit = _SMALL_PRODUCT // (C * F)
+    if limit < _TILES4:
+        limit = _SCRATCH_FLOATS // ((tile + 2) ** 2 * max(C, F))
+    wanted = max(_TILES4, -(-T // _MIN_TASKS))
+    if limit >= TW:
+        return min(T, TW * min(limit // TW, -(-wanted // TW)))
+    return min(T, limit, wanted)
 
 
 def winograd_tile(OH, OW, gradient):
@@ -501,7 +513,7 @@ def _winograd(x, U, b, out, pad_top, pad_left, tile):
     OH, OW = out.shape[2], out.shape[3]
     TH, TW = -(-OH // tile), -(-OW // tile)
     T = N * TH * TW
-    blocks = _blocks(T, _plan(T, C, F, tile))
+    blocks = _blocks(T, _plan(T, TW, C, F, tile))
     if tile == 2:
         input_transform, output_transform = _input_transform, _output_transform
     else:
