@@ -493,6 +493,7 @@ def test_flipped_swapped_kernel_matches_numpy_view(shape):
     (3, 40, 16, 24, 20, 5, 5, 2, 1, 2, 2, 12, 20),  # matrix products, blocks of rows
     (1, 64, 48, 100, 90, 3, 3, 1, 1, 1, 1, 100, 90),  # one image: blocks of rows on threads
     (1, 64, 48, 9, 7, 3, 3, 1, 1, 1, 1, 9, 7),      # one small image: split products
+    (1, 96, 96, 14, 14, 3, 3, 1, 1, 1, 1, 14, 14),  # one 14x14 image: split steps
     (2, 128, 128, 14, 13, 5, 5, 1, 1, 2, 2, 14, 13),  # split col2im, blocks of rows
 ])
 def test_conv_deterministic_across_runs_and_threads(case):
