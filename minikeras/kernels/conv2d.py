@@ -642,13 +642,14 @@ def _corr_s1_bands(x, w, b, out, pad_top, pad_left, band, k0, k1):
     """_corr_s1_groups for one sample (N = 1), by bands of `band` output rows:
     bands k0 .. k1-1, each correlated as a sample of its own whose padding
     above is pad_top - its first row (negative: the rows above it cropped).
-    Each output sums the same terms in the same order as in one group."""
+    Each output sums the same terms in the same order as in one group. w may
+    have more filters than out (_whole_filter_blocks)."""
     x, out = borrowed(x), borrowed(out)
     _, C, H, W = x.shape
     F, _, KH, KW = w.shape
     OH, OW = out.shape[2], out.shape[3]
     xf = x.reshape((1, C, H * W))
-    outf = out.reshape((F, OH * OW))
+    outf = out.reshape((out.shape[1], OH * OW))
     packed = _pack_3x3_blocks(w) if KH == 3 and KW == 3 else np.empty(0, np.float32)
     for k in range(k0, k1):
         i0 = k * band
@@ -658,8 +659,24 @@ def _corr_s1_bands(x, w, b, out, pad_top, pad_left, band, k0, k1):
         L = _round_length((rows_out - 1) * pitch + OW)
         acc = np.empty((F, L), np.float32)
         _corr_s1_group(xs, pitch, w, packed, b, acc, L)
-        for f in range(F):
+        for f in range(out.shape[1]):
             _wide_to_out(acc[f], pitch, outf[f, i0 * OW:], rows_out, OW)
+
+
+def _whole_filter_blocks(w, b):
+    """(w, b), with a zero filter added to 3x3 kernels of 3, 7, 11, ...
+    filters: the last three then run in register tiles with it instead of
+    one at a time, the same sums in the same order (VGG16's first input
+    gradient, 64 -> 3 channels on one 224x224 image: 0.75x the CPU time).
+    _corr_s1_bands writes out's filters only."""
+    F = w.shape[0]
+    if w.shape[2] != 3 or w.shape[3] != 3 or F % 4 != 3:
+        return w, b
+    w4 = np.zeros((F + 1,) + w.shape[1:], np.float32)
+    w4[:F] = w
+    b4 = np.zeros(F + 1, np.float32)
+    b4[:F] = b
+    return w4, b4
 
 
 def _corr_s1(x, w, b, out, pad_top, pad_left):
@@ -670,6 +687,7 @@ def _corr_s1(x, w, b, out, pad_top, pad_left):
     OH, OW = out.shape[2], out.shape[3]
     if N == 1 and OH >= _BANDS * _BAND_MIN_ROWS:
         band = -(-OH // _BANDS)
+        w, b = _whole_filter_blocks(w, b)
         threads.run_ranges(_corr_s1_bands, -(-OH // band), _work(w, out),
                            x, w, b, out, pad_top, pad_left, band)
         return
