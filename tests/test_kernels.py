@@ -275,6 +275,27 @@ def test_conv_3x3_filter_blocks(mode, C, F):
 
 
 @pytest.mark.parametrize('pads', ['valid', 'same', 'full', (0, 1, 2, 0), (2, 0, 1, 2)])
+@pytest.mark.parametrize('KH,KW', [(3, 3), (5, 3)])
+def test_conv_one_sample_in_bands_of_rows(pads, KH, KW):
+    """One sample of 64 output rows and more (VGG16's first layer on one
+    image) runs as bands of rows on the threads: the bands' shared rows of
+    input, every border mode and uneven pads; 3 -> 5 channels and back (the
+    input gradient)."""
+    from minikeras.kernels.conv2d import _BAND_MIN_ROWS, _BANDS
+    from minikeras.kernels.conv2d_gemm import use_gemm
+    H, W = _BANDS * _BAND_MIN_ROWS + 4, 13
+    assert not use_gemm(3, 5, KH, KW, False, 1)
+    if isinstance(pads, str):
+        pt, OH = conv_padding(H, KH, pads, 1)
+        pl, OW = conv_padding(W, KW, pads, 1)
+    else:
+        pt, pb, pl, pr = [min(p, k - 1) for p, k in zip(pads, (KH, KH, KW, KW))]
+        OH, OW = H + pt + pb - KH + 1, W + pl + pr - KW + 1
+    assert OH >= _BANDS * _BAND_MIN_ROWS
+    _check_conv((1, 3, 5, H, W, KH, KW, 1, 1, pt, pl, OH, OW), seed=KH * 7 + KW)
+
+
+@pytest.mark.parametrize('pads', ['valid', 'same', 'full', (0, 1, 2, 0), (2, 0, 1, 2)])
 @pytest.mark.parametrize('KH,KW', [(3, 3), (2, 4), (5, 3)])
 def test_conv_shared_padding_in_sample_groups(pads, KH, KW):
     """Stacked samples share the zero rows between them, and wide rows the zero
@@ -493,6 +514,8 @@ def test_flipped_swapped_kernel_matches_numpy_view(shape):
     (3, 40, 16, 24, 20, 5, 5, 2, 1, 2, 2, 12, 20),  # matrix products, blocks of rows
     (1, 64, 48, 100, 90, 3, 3, 1, 1, 1, 1, 100, 90),  # one image: blocks of rows on threads
     (1, 64, 48, 9, 7, 3, 3, 1, 1, 1, 1, 9, 7),      # one small image: split products
+    (1, 96, 96, 14, 14, 3, 3, 1, 1, 1, 1, 14, 14),  # one 14x14 image: split steps
+    (1, 3, 5, 70, 9, 3, 3, 1, 1, 1, 1, 70, 9),      # one image: bands of rows
     (2, 128, 128, 14, 13, 5, 5, 1, 1, 2, 2, 14, 13),  # split col2im, blocks of rows
 ])
 def test_conv_deterministic_across_runs_and_threads(case):

@@ -179,6 +179,25 @@ def test_block_plan_keeps_small_products_and_whole_tile_rows(C, F, side, tile, e
     assert conv2d_winograd._plan(TW * TW, TW, C, F, tile) == expect
 
 
+@pytest.mark.parametrize('tile', [2, 4])
+@pytest.mark.parametrize('flipped', [False, True])
+def test_kernel_transform_matches_g_w_gt(tile, flipped):
+    # 3 x 50 kernels: runs of _KERNEL_RUN and a shorter one, in 8 ranges of filters
+    rng = np.random.RandomState(tile + 2 * flipped)
+    w = rng.standard_normal((3, 50, 3, 3)).astype(np.float32)
+    # G as the module docstring writes it
+    G = {2: [[1, 0, 0], [1 / 2, 1 / 2, 1 / 2], [1 / 2, -1 / 2, 1 / 2], [0, 0, 1]],
+         4: [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3], [-1 / 3, 1 / 3, -1 / 3],
+             [-16 / 15, -8 / 15, -4 / 15], [1 / 15, -2 / 15, 4 / 15], [0, 0, 1]]}[tile]
+    g = w[:, :, ::-1, ::-1] if flipped else w
+    want = np.einsum('ai,fcij,bj->abfc', G, g.astype(np.float64), G)
+    got = conv2d_winograd._transform_kernel(w, tile, flipped)
+    A = tile + 2
+    assert got.shape == (A * A, 3, 50)
+    np.testing.assert_allclose(got.reshape(A, A, 3, 50), want, rtol=0,
+                               atol=1e-6 * np.abs(want).max())
+
+
 def _direct_float32(x, w, pt, pl, OH, OW):
     """The same correlation as one float32 matrix product over the 9 C
     window entries (im2col + sgemm: the rounding of a direct float32 sum)."""

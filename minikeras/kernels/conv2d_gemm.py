@@ -30,7 +30,8 @@ planes" below).
 
 Blocks run as tasks on the threads of `threads.run_tasks`, each with
 single-threaded BLAS; a call with fewer than _MIN_BLOCK_TASKS blocks runs
-them in turn, each product split by `threads.matmul`. The cut into blocks
+them in turn, each block's steps split into tasks by ranges of channels or
+filters (a block then holds one sample). The cut into blocks
 depends on the shapes only. For the weight gradient, at most 16 tasks each accumulate a
 run of consecutive blocks, in order, into their own partial sum, and the
 partial sums are added in task order: results are bit-identical whatever the
@@ -65,6 +66,10 @@ _SMALL_BATCH_CHANNELS = 16
 # A call with at least this many blocks runs them as tasks; with fewer, in
 # turn, each product split over the threads.
 _MIN_BLOCK_TASKS = 4
+# ... the forward's into this many ranges of filters, each reading all of
+# `cols` (3.6 MB on VGG16's 14x14 layers, more than a core's L2): 4 ranges,
+# as threads.matmul cuts, took 10% more CPU time.
+_SHARED_FILTER_PARTS = 2
 # Stride-1 windows of at least this many taps run as shifted products (see
 # _shifted_plan): im2col copies its input once per tap; at 5x5 that copy
 # costs two thirds of the product itself, and at 3x3 the shifted products
@@ -272,10 +277,10 @@ def gemm_forward(x, w, b, out, sh, sw, pt, pl):
     With at least _MIN_BLOCK_TASKS blocks, each block is one task (its
     columns and its product on one thread). With fewer (a small batch of
     small images, as VGG16's last layers on one image), the blocks run one
-    after the other, each product split over the kernel threads by
-    `threads.matmul`.
-    Either way every output element comes from one product of the same
-    operands, so results do not depend on the thread count."""
+    after the other, each split over the kernel threads
+    (_forward_block_shared). Either way every output element comes from
+    one product of the same operands, so results do not depend on the
+    thread count."""
     if _shifted_applies(x.shape, w.shape, out.shape, sh, sw, pt, pl):
         _shifted_forward(x, w, b, out, pt, pl)
         return
@@ -288,19 +293,52 @@ def gemm_forward(x, w, b, out, sh, sw, pt, pl):
     OH, OW = out.shape[2], out.shape[3]
     wm = w.reshape(F, C * KH * KW)
     blocks = _blocks(N, OH, *_plan(N, C, KH, KW, OH, OW))
+    threads.blas_threads(1)
+    if len(blocks) < _MIN_BLOCK_TASKS:
+        for n0, m, i0, i1 in blocks:
+            _forward_block_shared(x, wm, b, out, n0, m, i0, i1, KH, KW, sh, sw, pt, pl)
+        return
 
-    def block(t, product):
+    def block(t):
         n0, m, i0, i1 = blocks[t]
         cols = np.empty((C * KH * KW, m * (i1 - i0) * OW), np.float32)
         _im2col(x, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW, cols)
-        _scatter_out(product(wm, cols), b, out, n0, m, i0, i1)
+        _scatter_out(np.matmul(wm, cols), b, out, n0, m, i0, i1)
 
-    threads.blas_threads(1)
-    if len(blocks) >= _MIN_BLOCK_TASKS:
-        threads.run_tasks(lambda t: block(t, np.matmul), len(blocks))
-    else:
-        for t in range(len(blocks)):
-            block(t, threads.matmul)
+    threads.run_tasks(block, len(blocks))
+
+
+def _forward_block_shared(x, wm, b, out, n0, m, i0, i1, KH, KW, sh, sw, pt, pl):
+    """One block of gemm_forward, its steps shared out between the threads
+    when its product is large enough to split (`threads.is_split`): `cols`
+    by ranges of channels, then the product and the output by
+    _SHARED_FILTER_PARTS ranges of filters (each a product of its rows of wm
+    with all of cols). A block that runs in turn holds one sample (m = 1,
+    see _plan), so its channels of x and filters of out are contiguous."""
+    C, F, OW = x.shape[1], out.shape[1], out.shape[3]
+    cols = np.empty((wm.shape[1], m * (i1 - i0) * OW), np.float32)
+    if m != 1 or not threads.is_split(wm, cols):
+        _im2col(x, n0, m, i0, i1, KH, KW, sh, sw, pt, pl, OW, cols)
+        _scatter_out(np.matmul(wm, cols), b, out, n0, m, i0, i1)
+        return
+    taps = KH * KW
+    channels = _ranges(C, _MIN_TASKS)
+    threads.run_tasks(lambda k: _im2col(x[n0:n0 + 1, channels[k][0]:channels[k][1]], 0, 1, i0,
+                                        i1, KH, KW, sh, sw, pt, pl, OW,
+                                        cols[channels[k][0] * taps:channels[k][1] * taps]),
+                      len(channels))
+    filters = _ranges(F, _SHARED_FILTER_PARTS)
+
+    def part(k):
+        f0, f1 = filters[k]
+        _scatter_out(np.matmul(wm[f0:f1], cols), b[f0:f1], out[n0:n0 + 1, f0:f1], 0, 1, i0, i1)
+    threads.run_tasks(part, len(filters))
+
+
+def _ranges(count, parts):
+    """[(start, end)]: 0..count cut into at most `parts` near-equal ranges."""
+    parts = max(1, min(parts, count))
+    return [(count * k // parts, count * (k + 1) // parts) for k in range(parts)]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -375,33 +413,31 @@ def gemm_backward_input(dout, w, dx, sh, sw, pt, pl):
 def _backward_input_in_turn(dout, w, dx, sh, sw, pt, pl):
     """gemm_backward_input for a batch too small to share out by samples
     (each block then holds one sample's rows, see _plan): the blocks in
-    turn, each dcols = w.T @ dout split over the threads by `threads.matmul`
-    (w.T a transposed view, which BLAS reads as is), then added back onto
-    dx by ranges of channels, one task each. The rows of dcols added into a
-    channel of dx are that channel's only, so the ranges are independent,
-    and each range adds its blocks in order: the result does not depend on
-    the thread count."""
+    turn, each cut into ranges of channels, one task each: its rows of
+    dcols = w.T @ dout (w.T a transposed view, which BLAS reads as is),
+    added back onto its channels of dx while they are in the core's cache.
+    The rows of dcols added into a channel of dx are that channel's only,
+    so the ranges are independent, and each range adds its blocks in order:
+    the result does not depend on the thread count."""
     N, C, H, W = dx.shape
     F, _, KH, KW = w.shape
     OH, OW = dout.shape[2], dout.shape[3]
     taps = KH * KW
     wt = w.reshape(F, C * taps).T
     blocks = _blocks(N, OH, *_plan(N, C, KH, KW, OH, OW))
-    parts = max(1, min(_MIN_TASKS, C))
-    channels = [(C * k // parts, C * (k + 1) // parts) for k in range(parts)]
+    channels = _ranges(C, _MIN_TASKS)
     _zero_samples(dx, 0, N)
     threads.blas_threads(1)
     for n0, m, i0, i1 in blocks:
         d = np.empty((F, m * (i1 - i0) * OW), np.float32)
         _gather_dout(dout, n0, m, i0, i1, d)
-        dcols = threads.matmul(wt, d)
 
-        def add(k, n0=n0, i0=i0, i1=i1, dcols=dcols):
+        def add(k, n0=n0, i0=i0, i1=i1, d=d):
             c0, c1 = channels[k]
             # one sample (m = 1): dx[n0:n0+1, c0:c1] is C-contiguous
-            _col2im_add(dcols[c0 * taps:c1 * taps], dx[n0:n0 + 1, c0:c1], 0, 1, i0, i1,
-                        KH, KW, sh, sw, pt, pl, OW)
-        threads.run_tasks(add, parts)
+            _col2im_add(np.matmul(wt[c0 * taps:c1 * taps], d), dx[n0:n0 + 1, c0:c1], 0, 1,
+                        i0, i1, KH, KW, sh, sw, pt, pl, OW)
+        threads.run_tasks(add, len(channels))
 
 
 def gemm_backward_weights(x, dout, dw, db, sh, sw, pt, pl):

@@ -39,8 +39,8 @@ transforms that sum over c is one matrix product, M[k] (F, T) = U[k] (F, C)
 @ V[k] (C, T) over a block of T tiles, through NumPy's sgemm: 16 products of
 2*F*C*T FLOP for 4 outputs a tile (m = 2, 2.25x fewer than the direct
 loops' 9 per output), 36 for 16 outputs (m = 4, 4x fewer). The input and
-output transforms are Numba loops; the kernel's is one (16, 9) or (36, 9)
-@ (9, F*C) matrix product.
+output transforms are Numba loops, and so is the kernel's for m = 2; for m
+= 4 it is one (36, 9) @ (9, F*C) matrix product.
 
 - input gradient: the forward correlation of dout, padded by 2 - pad_top,
   2 - pad_left, with the flipped, channel-swapped kernel (the same path).
@@ -484,6 +484,53 @@ def _scratch(name, shape):
     return buffer[:size].reshape(shape)
 
 
+# F(2x2, 3x3)'s kernel transform works on runs of this many kernels: their
+# nine taps gathered into nine rows, so that the arithmetic runs along the
+# rows in vectors, and U's 16 rows written from a buffer: they are 16
+# streams a multiple of 4 KB apart, which share L1 sets (written in place,
+# kernel by kernel: 6x slower).
+_KERNEL_RUN = 64
+
+
+@numba.njit(cache=True, nogil=True)
+def _transform_kernels2(w, flipped, q0, q1, U):
+    """U[k, q] = (G g G^T)[k // 4, k % 4] of F(2x2, 3x3) for kernels
+    q0 <= q < q1, g the 3x3 kernel w[q] (rows and columns reversed when
+    flipped); w: (F*C, 9), U: (16, F*C). The rows of G g are g0, (g0 + g2)/2
+    + g1/2, (g0 + g2)/2 - g1/2, g2, and likewise for its columns."""
+    w, U = borrowed(w), borrowed(U)
+    flat = w.reshape(w.size)
+    taps = np.empty((9, _KERNEL_RUN), np.float32)
+    run = np.empty((16, _KERNEL_RUN), np.float32)
+    for r0 in range(q0, q1, _KERNEL_RUN):
+        m = min(_KERNEL_RUN, q1 - r0)
+        for j in range(9):
+            src, dst = flat[9 * r0 + (8 - j if flipped else j):], taps[j]
+            for i in range(m):
+                dst[i] = src[9 * i]
+        for a in range(4):
+            # row a of G g, then its product with G^T
+            s0, s1, s2 = run[4 * a], run[4 * a + 1], run[4 * a + 2]
+            s3 = run[4 * a + 3]
+            for i in range(m):
+                if a == 0 or a == 3:
+                    g0, g1, g2 = taps[2 * a, i], taps[2 * a + 1, i], taps[2 * a + 2, i]
+                else:
+                    sign = np.float32(1.0) if a == 1 else np.float32(-1.0)
+                    g0 = _HALF * (taps[0, i] + taps[6, i]) + sign * (_HALF * taps[3, i])
+                    g1 = _HALF * (taps[1, i] + taps[7, i]) + sign * (_HALF * taps[4, i])
+                    g2 = _HALF * (taps[2, i] + taps[8, i]) + sign * (_HALF * taps[5, i])
+                p, h = _HALF * (g0 + g2), _HALF * g1
+                s0[i] = g0
+                s1[i] = p + h
+                s2[i] = p - h
+                s3[i] = g2
+        for k in range(16):
+            src, dst = run[k], U[k, r0:r0 + m]
+            for i in range(m):
+                dst[i] = src[i]
+
+
 def _transform_kernel(w, tile, flipped):
     """The (A*A, F, C) transform of w (A = tile + 2; of the kernel with rows
     and columns reversed when flipped), filters shared out between the
@@ -492,6 +539,12 @@ def _transform_kernel(w, tile, flipped):
     alpha = tile + 2
     U = np.empty((alpha * alpha, F, w.shape[1]), np.float32)
     ranges = _ranges(F, _MIN_TASKS)
+    if tile == 2:
+        # 0.4x the CPU time of the product below at 512 channels in and out
+        flat_w, flat_U, C = w.reshape(-1, 9), U.reshape(16, -1), w.shape[1]
+        threads.run_tasks(lambda k: _transform_kernels2(flat_w, flipped, ranges[k][0] * C,
+                                                        ranges[k][1] * C, flat_U), len(ranges))
+        return U
     # U (A*A, F*C) = T (A*A, 9) @ w (F*C, 9).T: one thin matrix product, a
     # few times faster than transforming kernel by kernel in a loop.
     transform, C = _TRANSFORM[tile, flipped], w.shape[1]

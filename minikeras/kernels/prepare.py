@@ -45,6 +45,15 @@ def _conv(C, F, K, stride, pad, H=6):
     return backward, forward
 
 
+def _one_sample_bands():
+    """(backward, forward): the direct stride-1 loops on one sample of 64 rows
+    (VGG16's first layer on one image), which run as bands of rows."""
+    from .conv2d import conv2d_backward_input, conv2d_forward
+    x, w, b, dout = _arrays((1, 1, 64, 4), (2, 1, 3, 3), (2,), (1, 2, 64, 4))
+    return (lambda: conv2d_backward_input(dout, w, np.empty_like(x), 1, 1, 1, 1),
+            lambda: conv2d_forward(x, w, b, np.empty_like(dout), 1, 1, 1, 1))
+
+
 def _pooling():
     from .avgpool import avgpool2d_backward, avgpool2d_forward
     from .pooling import maxpool2d_backward, maxpool2d_forward
@@ -146,14 +155,15 @@ def _elementwise():
 def steps():
     """The compilation steps, in the order the child runs them: the
     activations' derivatives, the backward kernels of the direct
-    convolutions, pooling, then the matrix-product path (wide layers, and
-    the stride-1 input gradient of small batches, by col2im or by the
-    flipped kernel), the Winograd path (wide 3x3 layers), the shifted
-    products (wide stride-1 layers) and the phase planes (wide strided
-    layers), the upsampling gradient and the phases
-    of a convolution after an upsampling, the strided direct loops, and the
-    forward kernels last."""
+    convolutions (and of one sample in bands of rows), pooling, then the
+    matrix-product path (wide layers, and the stride-1 input gradient of
+    small batches, by col2im or by the flipped kernel), the Winograd path
+    (wide 3x3 layers), the shifted products (wide stride-1 layers) and the
+    phase planes (wide strided layers), the upsampling gradient and the
+    phases of a convolution after an upsampling, the strided direct loops,
+    and the forward kernels last."""
     direct_back, direct_fwd = _conv(2, 4, 3, 1, 0)
+    bands_back, bands_fwd = _one_sample_bands()
     wide_back, wide_fwd = _conv(2, 64, 3, 2, 1)
     small_batch_back, _ = _conv(16, 16, 3, 1, 1)
     flipped_back, _ = _conv(64, 16, 3, 1, 1)
@@ -164,11 +174,11 @@ def steps():
     phases_back, phases_fwd = _upsampled_phases()
     pool = _pooling()
     activation_back, activation_fwd, bias_fwd = _elementwise()
-    return (activation_back + [direct_back, pool[0], pool[1], wide_back, small_batch_back,
-                               flipped_back, wide_fwd, _winograd(), shifted_back, shifted_fwd,
-                               phased_back, phased_fwd, upsample_back, phases_back, pool[2],
-                               pool[3], strided_back, strided_fwd, bias_fwd]
-            + activation_fwd + [direct_fwd, upsample_fwd, phases_fwd])
+    return (activation_back + [direct_back, bands_back, pool[0], pool[1], wide_back,
+                               small_batch_back, flipped_back, wide_fwd, _winograd(),
+                               shifted_back, shifted_fwd, phased_back, phased_fwd, upsample_back,
+                               phases_back, pool[2], pool[3], strided_back, strided_fwd, bias_fwd]
+            + activation_fwd + [direct_fwd, bands_fwd, upsample_fwd, phases_fwd])
 
 
 def compile_all():
