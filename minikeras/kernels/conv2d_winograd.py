@@ -87,8 +87,8 @@ import numpy as np
 
 from . import threads
 from .borrowed import borrowed
-from .register_tile import (VECTOR_LANES, vector_add, vector_load, vector_scale,
-                            vector_store, vector_sub)
+from .register_tile import (VECTOR_LANES, vector_add, vector_even, vector_load, vector_odd,
+                            vector_scale, vector_store, vector_sub)
 
 __all__ = ['use_winograd', 'winograd_tile', 'winograd_forward', 'winograd_backward_input',
            'use_winograd_samples', 'winograd_samples_forward',
@@ -363,9 +363,11 @@ def _input_transform6(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
     """V[6a + b, c, t - t0] = (B^T d B)[a, b] for tiles t0 <= t < t1 and
     channels c0 <= c < c1, d the 6x6 input patch of tile t in channel c
     (rows from 4i - pt, columns from 4j - pl); work: scratch of at least
-    (12, 4*TW + 2) floats."""
+    (12, 4*TW + 4) floats."""
     x, V, work = borrowed(x), borrowed(V), borrowed(work)
     bufs, comb = work[:6], work[6:12]
+    flat = V.reshape(V.size)
+    step = V.shape[1] * V.shape[2]
     for c in range(c0, c1):
         t = t0
         while t < t1:
@@ -385,20 +387,51 @@ def _input_transform6(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
             for p in range(span):
                 comb[0, p], comb[1, p], comb[2, p], comb[3, p], comb[4, p], comb[5, p] = \
                     _b6(r0[p], r1[p], r2[p], r3[p], r4[p], r5[p])
-            # (B^T d) B, patch by patch
+            # (B^T d) B, patch by patch: tiles in machine vectors (the last one
+            # overlapping the one before), the rest one by one
+            vectors = nj // VECTOR_LANES
             for a in range(6):
                 s = comb[a]
+                at = (6 * a * V.shape[1] + c) * V.shape[2] + q
+                for j in range(0, nj * min(1, vectors), VECTOR_LANES):
+                    _stripe6(s, min(j, nj - VECTOR_LANES), flat, at, step)
                 v0 = V[6 * a, c, q:q + nj]
                 v1 = V[6 * a + 1, c, q:q + nj]
                 v2 = V[6 * a + 2, c, q:q + nj]
                 v3 = V[6 * a + 3, c, q:q + nj]
                 v4 = V[6 * a + 4, c, q:q + nj]
                 v5 = V[6 * a + 5, c, q:q + nj]
-                for j in range(nj):
+                for j in range(nj if vectors == 0 else 0):
                     p = 4 * j
                     v0[j], v1[j], v2[j], v3[j], v4[j], v5[j] = \
                         _b6(s[p], s[p + 1], s[p + 2], s[p + 3], s[p + 4], s[p + 5])
             t += nj
+
+
+@numba.njit(cache=True)
+def _stripe6(s, j, V, at, step):
+    """V[at + b*step + j + l] = (B^T (s[4(j+l) .. 4(j+l) + 5]))[b] for b < 6
+    and the VECTOR_LANES tiles l; reads s[4j : 4j + 4*VECTOR_LANES + 4]."""
+    p = 4 * j
+    # columns 4(j+l) + k, k = 0 .. 5, by halving into even and odd lanes twice
+    u0, u1, u2, u3 = _four(s, p)
+    e, o = vector_even(u0, u1), vector_odd(u0, u1)
+    e2, o2 = vector_even(u2, u3), vector_odd(u2, u3)
+    u0, u1, u2, u3 = _four(s, p + 4)
+    e4, e6 = vector_even(u0, u1), vector_even(u2, u3)
+    o4, o6 = vector_odd(u0, u1), vector_odd(u2, u3)
+    out = _b6_vectors(vector_even(e, e2), vector_even(o, o2), vector_odd(e, e2),
+                      vector_odd(o, o2), vector_even(e4, e6), vector_even(o4, o6))
+    for b in range(6):
+        vector_store(V, at + b * step + j, out[b])
+
+
+@numba.njit(cache=True)
+def _four(s, p):
+    """The four vectors from s[p]."""
+    n = VECTOR_LANES
+    return vector_load(s, p), vector_load(s, p + n), vector_load(s, p + 2 * n), \
+        vector_load(s, p + 3 * n)
 
 
 @numba.njit(cache=True)
@@ -593,7 +626,7 @@ def _winograd(x, U, b, out, pad_top, pad_left, tile):
     else:
         input_transform, output_transform = _input_transform6, _output_transform6
     # the transforms' rows of one tile row (per thread, see _scratch)
-    input_work = (4 * (tile + 2) // 2, tile * TW + 2)
+    input_work = (4 * (tile + 2) // 2, tile * TW + 4)
     output_work = (tile * (tile + 2), TW)
     threads.blas_threads(1)
 
