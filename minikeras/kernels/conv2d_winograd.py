@@ -363,11 +363,16 @@ def _input_transform6(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
     """V[6a + b, c, t - t0] = (B^T d B)[a, b] for tiles t0 <= t < t1 and
     channels c0 <= c < c1, d the 6x6 input patch of tile t in channel c
     (rows from 4i - pt, columns from 4j - pl); work: scratch of at least
-    (12, 4*TW + 4) floats."""
+    (12, 4*max(TW, VECTOR_LANES) + 4) floats."""
     x, V, work = borrowed(x), borrowed(V), borrowed(work)
     bufs, comb = work[:6], work[6:12]
     flat = V.reshape(V.size)
     step = V.shape[1] * V.shape[2]
+    short = np.empty(6 * VECTOR_LANES, np.float32)
+    for a in range(6):
+        row = comb[a]
+        for p in range(row.shape[0]):
+            row[p] = 0.0
     for c in range(c0, c1):
         t = t0
         while t < t1:
@@ -388,23 +393,19 @@ def _input_transform6(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
                 comb[0, p], comb[1, p], comb[2, p], comb[3, p], comb[4, p], comb[5, p] = \
                     _b6(r0[p], r1[p], r2[p], r3[p], r4[p], r5[p])
             # (B^T d) B, patch by patch: tiles in machine vectors (the last one
-            # overlapping the one before), the rest one by one
-            vectors = nj // VECTOR_LANES
+            # overlapping the one before); a run shorter than a vector through
+            # `short`, from comb's columns past the run (zeros or stale values)
             for a in range(6):
-                s = comb[a]
                 at = (6 * a * V.shape[1] + c) * V.shape[2] + q
-                for j in range(0, nj * min(1, vectors), VECTOR_LANES):
-                    _stripe6(s, min(j, nj - VECTOR_LANES), flat, at, step)
-                v0 = V[6 * a, c, q:q + nj]
-                v1 = V[6 * a + 1, c, q:q + nj]
-                v2 = V[6 * a + 2, c, q:q + nj]
-                v3 = V[6 * a + 3, c, q:q + nj]
-                v4 = V[6 * a + 4, c, q:q + nj]
-                v5 = V[6 * a + 5, c, q:q + nj]
-                for j in range(nj if vectors == 0 else 0):
-                    p = 4 * j
-                    v0[j], v1[j], v2[j], v3[j], v4[j], v5[j] = \
-                        _b6(s[p], s[p + 1], s[p + 2], s[p + 3], s[p + 4], s[p + 5])
+                if nj >= VECTOR_LANES:
+                    for j in range(0, nj, VECTOR_LANES):
+                        _stripe6(comb[a], min(j, nj - VECTOR_LANES), flat, at, step)
+                    continue
+                _stripe6(comb[a], 0, short, 0, VECTOR_LANES)
+                for b in range(6):
+                    src, dst = short[b * VECTOR_LANES:], flat[at + b * step:]
+                    for j in range(nj):
+                        dst[j] = src[j]
             t += nj
 
 
@@ -626,7 +627,7 @@ def _winograd(x, U, b, out, pad_top, pad_left, tile):
     else:
         input_transform, output_transform = _input_transform6, _output_transform6
     # the transforms' rows of one tile row (per thread, see _scratch)
-    input_work = (4 * (tile + 2) // 2, tile * TW + 4)
+    input_work = (4 * (tile + 2) // 2, tile * max(TW, VECTOR_LANES) + 4)
     output_work = (tile * (tile + 2), TW)
     threads.blas_threads(1)
 
