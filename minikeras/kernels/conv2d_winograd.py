@@ -250,9 +250,14 @@ def _segment(t, t1, TH, TW):
 def _input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
     """V[k, c, t - t0] = (B^T d B)[k // 4, k % 4] for tiles t0 <= t < t1 and
     channels c0 <= c < c1, d the 4x4 input patch of tile t in channel c;
-    work: scratch of at least (8, 2*TW + 2) floats."""
+    work: scratch of at least (8, 2*max(TW, VECTOR_LANES) + 4) floats."""
     x, V, work = borrowed(x), borrowed(V), borrowed(work)
     bufs, comb = work[:4], work[4:8]
+    short = np.empty(4 * VECTOR_LANES, np.float32)
+    for a in range(4):
+        row = comb[a]
+        for p in range(row.shape[0]):
+            row[p] = 0.0
     for c in range(c0, c1):
         t = t0
         while t < t1:
@@ -275,8 +280,16 @@ def _input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
                 cb[p] = r1[p] + r2[p]
                 ce[p] = r2[p] - r1[p]
                 cg[p] = r1[p] - r3[p]
-            # (B^T d) B, patch by patch
-            for a in range(4):
+            # (B^T d) B, patch by patch; a run shorter than a machine vector in
+            # one, through `short`, from comb's columns past the run (zeros or
+            # stale values)
+            for a in range(4 if nj < VECTOR_LANES else 0):
+                _stripe2(comb[a], short)
+                for b in range(4):
+                    src, dst = short[b * VECTOR_LANES:], V[4 * a + b, c, q:q + nj]
+                    for j in range(nj):
+                        dst[j] = src[j]
+            for a in range(4 if nj >= VECTOR_LANES else 0):
                 s = comb[a]
                 v0 = V[4 * a, c, q:q + nj]
                 v1 = V[4 * a + 1, c, q:q + nj]
@@ -289,6 +302,23 @@ def _input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
                     v2[j] = s[p + 2] - s[p + 1]
                     v3[j] = s[p + 1] - s[p + 3]
             t += nj
+
+
+@numba.njit(cache=True)
+def _stripe2(s, out):
+    """out[b*VECTOR_LANES + j] = (row s of B^T d) B's entry b for the tiles j <
+    VECTOR_LANES (tile j: s[2j .. 2j + 3]); reads s[:2*VECTOR_LANES + 2]."""
+    # sums and differences of neighbouring columns q, then their even or odd
+    # lanes: tile j's are at q = 2j, 2j + 1
+    n = VECTOR_LANES
+    s0, s0h = vector_load(s, 0), vector_load(s, n)
+    s1, s1h = vector_load(s, 1), vector_load(s, n + 1)
+    s2, s2h = vector_load(s, 2), vector_load(s, n + 2)
+    d, dh = vector_sub(s0, s2), vector_sub(s0h, s2h)    # s[q] - s[q + 2]
+    vector_store(out, 0, vector_even(d, dh))
+    vector_store(out, n, vector_odd(vector_add(s0, s1), vector_add(s0h, s1h)))
+    vector_store(out, 2 * n, vector_odd(vector_sub(s1, s0), vector_sub(s1h, s0h)))
+    vector_store(out, 3 * n, vector_odd(d, dh))
 
 
 @numba.njit(cache=True)
