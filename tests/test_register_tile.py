@@ -5,7 +5,8 @@ import pytest
 
 from minikeras.kernels.register_tile import (TILE_LANES, VECTOR_LANES, tile_fma, tile_lanes,
                                              tile_load, tile_splat, tile_store, vector_fma,
-                                             vector_load, vector_registers, vector_sum,
+                                             vector_even, vector_load, vector_odd,
+                                             vector_registers, vector_store, vector_sum,
                                              vector_zero)
 
 
@@ -87,3 +88,18 @@ def test_vector_sum_adds_by_halves():
         n //= 2
         want = (want[:n] + want[n:2 * n]).astype(np.float32)
     assert _vector_lanes_sum(a) == want[0]
+
+
+@numba.njit
+def _every_other(a, even, odd):
+    u, v = vector_load(a, 0), vector_load(a, VECTOR_LANES)
+    vector_store(even, 0, vector_even(u, v))
+    vector_store(odd, 0, vector_odd(u, v))
+
+
+def test_even_and_odd_lanes():
+    a = np.arange(2 * VECTOR_LANES, dtype=np.float32) * 3 + 1
+    even, odd = np.empty(VECTOR_LANES, np.float32), np.empty(VECTOR_LANES, np.float32)
+    _every_other(a, even, odd)
+    np.testing.assert_array_equal(even, a[0::2])
+    np.testing.assert_array_equal(odd, a[1::2])

@@ -39,8 +39,9 @@ transforms that sum over c is one matrix product, M[k] (F, T) = U[k] (F, C)
 @ V[k] (C, T) over a block of T tiles, through NumPy's sgemm: 16 products of
 2*F*C*T FLOP for 4 outputs a tile (m = 2, 2.25x fewer than the direct
 loops' 9 per output), 36 for 16 outputs (m = 4, 4x fewer). The input and
-output transforms are Numba loops, and so is the kernel's for m = 2; for m
-= 4 it is one (36, 9) @ (9, F*C) matrix product.
+output transforms are Numba loops, and so are the kernel's (for m = 4, the
+(36, 9) @ (9, F*C) product of a float32 matrix with the taps, as a loop:
+0.7-0.8x the CPU time of the sgemm at 64 to 512 channels).
 
 - input gradient: the forward correlation of dout, padded by 2 - pad_top,
   2 - pad_left, with the flipped, channel-swapped kernel (the same path).
@@ -86,8 +87,8 @@ import numpy as np
 
 from . import threads
 from .borrowed import borrowed
-from .register_tile import (VECTOR_LANES, vector_add, vector_load, vector_scale,
-                            vector_store, vector_sub)
+from .register_tile import (VECTOR_LANES, vector_add, vector_even, vector_load, vector_odd,
+                            vector_scale, vector_store, vector_sub)
 
 __all__ = ['use_winograd', 'winograd_tile', 'winograd_forward', 'winograd_backward_input',
            'use_winograd_samples', 'winograd_samples_forward',
@@ -249,9 +250,14 @@ def _segment(t, t1, TH, TW):
 def _input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
     """V[k, c, t - t0] = (B^T d B)[k // 4, k % 4] for tiles t0 <= t < t1 and
     channels c0 <= c < c1, d the 4x4 input patch of tile t in channel c;
-    work: scratch of at least (8, 2*TW + 2) floats."""
+    work: scratch of at least (8, 2*max(TW, VECTOR_LANES) + 4) floats."""
     x, V, work = borrowed(x), borrowed(V), borrowed(work)
     bufs, comb = work[:4], work[4:8]
+    short = np.empty(4 * VECTOR_LANES, np.float32)
+    for a in range(4):
+        row = comb[a]
+        for p in range(row.shape[0]):
+            row[p] = 0.0
     for c in range(c0, c1):
         t = t0
         while t < t1:
@@ -274,8 +280,16 @@ def _input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
                 cb[p] = r1[p] + r2[p]
                 ce[p] = r2[p] - r1[p]
                 cg[p] = r1[p] - r3[p]
-            # (B^T d) B, patch by patch
-            for a in range(4):
+            # (B^T d) B, patch by patch; a run shorter than a machine vector in
+            # one, through `short`, from comb's columns past the run (zeros or
+            # stale values)
+            for a in range(4 if nj < VECTOR_LANES else 0):
+                _stripe2(comb[a], short)
+                for b in range(4):
+                    src, dst = short[b * VECTOR_LANES:], V[4 * a + b, c, q:q + nj]
+                    for j in range(nj):
+                        dst[j] = src[j]
+            for a in range(4 if nj >= VECTOR_LANES else 0):
                 s = comb[a]
                 v0 = V[4 * a, c, q:q + nj]
                 v1 = V[4 * a + 1, c, q:q + nj]
@@ -288,6 +302,23 @@ def _input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
                     v2[j] = s[p + 2] - s[p + 1]
                     v3[j] = s[p + 1] - s[p + 3]
             t += nj
+
+
+@numba.njit(cache=True)
+def _stripe2(s, out):
+    """out[b*VECTOR_LANES + j] = (row s of B^T d) B's entry b for the tiles j <
+    VECTOR_LANES (tile j: s[2j .. 2j + 3]); reads s[:2*VECTOR_LANES + 2]."""
+    # sums and differences of neighbouring columns q, then their even or odd
+    # lanes: tile j's are at q = 2j, 2j + 1
+    n = VECTOR_LANES
+    s0, s0h = vector_load(s, 0), vector_load(s, n)
+    s1, s1h = vector_load(s, 1), vector_load(s, n + 1)
+    s2, s2h = vector_load(s, 2), vector_load(s, n + 2)
+    d, dh = vector_sub(s0, s2), vector_sub(s0h, s2h)    # s[q] - s[q + 2]
+    vector_store(out, 0, vector_even(d, dh))
+    vector_store(out, n, vector_odd(vector_add(s0, s1), vector_add(s0h, s1h)))
+    vector_store(out, 2 * n, vector_odd(vector_sub(s1, s0), vector_sub(s1h, s0h)))
+    vector_store(out, 3 * n, vector_odd(d, dh))
 
 
 @numba.njit(cache=True)
@@ -362,9 +393,16 @@ def _input_transform6(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
     """V[6a + b, c, t - t0] = (B^T d B)[a, b] for tiles t0 <= t < t1 and
     channels c0 <= c < c1, d the 6x6 input patch of tile t in channel c
     (rows from 4i - pt, columns from 4j - pl); work: scratch of at least
-    (12, 4*TW + 2) floats."""
+    (12, 4*max(TW, VECTOR_LANES) + 4) floats."""
     x, V, work = borrowed(x), borrowed(V), borrowed(work)
     bufs, comb = work[:6], work[6:12]
+    flat = V.reshape(V.size)
+    step = V.shape[1] * V.shape[2]
+    short = np.empty(6 * VECTOR_LANES, np.float32)
+    for a in range(6):
+        row = comb[a]
+        for p in range(row.shape[0]):
+            row[p] = 0.0
     for c in range(c0, c1):
         t = t0
         while t < t1:
@@ -384,20 +422,47 @@ def _input_transform6(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
             for p in range(span):
                 comb[0, p], comb[1, p], comb[2, p], comb[3, p], comb[4, p], comb[5, p] = \
                     _b6(r0[p], r1[p], r2[p], r3[p], r4[p], r5[p])
-            # (B^T d) B, patch by patch
+            # (B^T d) B, patch by patch: tiles in machine vectors (the last one
+            # overlapping the one before); a run shorter than a vector through
+            # `short`, from comb's columns past the run (zeros or stale values)
             for a in range(6):
-                s = comb[a]
-                v0 = V[6 * a, c, q:q + nj]
-                v1 = V[6 * a + 1, c, q:q + nj]
-                v2 = V[6 * a + 2, c, q:q + nj]
-                v3 = V[6 * a + 3, c, q:q + nj]
-                v4 = V[6 * a + 4, c, q:q + nj]
-                v5 = V[6 * a + 5, c, q:q + nj]
-                for j in range(nj):
-                    p = 4 * j
-                    v0[j], v1[j], v2[j], v3[j], v4[j], v5[j] = \
-                        _b6(s[p], s[p + 1], s[p + 2], s[p + 3], s[p + 4], s[p + 5])
+                at = (6 * a * V.shape[1] + c) * V.shape[2] + q
+                if nj >= VECTOR_LANES:
+                    for j in range(0, nj, VECTOR_LANES):
+                        _stripe6(comb[a], min(j, nj - VECTOR_LANES), flat, at, step)
+                    continue
+                _stripe6(comb[a], 0, short, 0, VECTOR_LANES)
+                for b in range(6):
+                    src, dst = short[b * VECTOR_LANES:], flat[at + b * step:]
+                    for j in range(nj):
+                        dst[j] = src[j]
             t += nj
+
+
+@numba.njit(cache=True)
+def _stripe6(s, j, V, at, step):
+    """V[at + b*step + j + l] = (B^T (s[4(j+l) .. 4(j+l) + 5]))[b] for b < 6
+    and the VECTOR_LANES tiles l; reads s[4j : 4j + 4*VECTOR_LANES + 4]."""
+    p = 4 * j
+    # columns 4(j+l) + k, k = 0 .. 5, by halving into even and odd lanes twice
+    u0, u1, u2, u3 = _four(s, p)
+    e, o = vector_even(u0, u1), vector_odd(u0, u1)
+    e2, o2 = vector_even(u2, u3), vector_odd(u2, u3)
+    u0, u1, u2, u3 = _four(s, p + 4)
+    e4, e6 = vector_even(u0, u1), vector_even(u2, u3)
+    o4, o6 = vector_odd(u0, u1), vector_odd(u2, u3)
+    out = _b6_vectors(vector_even(e, e2), vector_even(o, o2), vector_odd(e, e2),
+                      vector_odd(o, o2), vector_even(e4, e6), vector_even(o4, o6))
+    for b in range(6):
+        vector_store(V, at + b * step + j, out[b])
+
+
+@numba.njit(cache=True)
+def _four(s, p):
+    """The four vectors from s[p]."""
+    n = VECTOR_LANES
+    return vector_load(s, p), vector_load(s, p + n), vector_load(s, p + 2 * n), \
+        vector_load(s, p + 3 * n)
 
 
 @numba.njit(cache=True)
@@ -531,6 +596,31 @@ def _transform_kernels2(w, flipped, q0, q1, U):
                 dst[i] = src[i]
 
 
+@numba.njit(cache=True, nogil=True, fastmath={'contract'})
+def _transform_kernels6(w, transform, q0, q1, U):
+    """U[k, q] = sum over j of transform[k, j] * w[q, j] for kernels q0 <= q <
+    q1, in the order j = 0 .. 8, one FMA each (as sgemm sums them); w: (F*C,
+    9), transform: (36, 9), U: (36, F*C)."""
+    w, U = borrowed(w), borrowed(U)
+    flat = w.reshape(w.size)
+    taps = np.empty((9, _KERNEL_RUN), np.float32)
+    for r0 in range(q0, q1, _KERNEL_RUN):
+        m = min(_KERNEL_RUN, q1 - r0)
+        for j in range(9):
+            src, dst = flat[9 * r0 + j:], taps[j]
+            for i in range(m):
+                dst[i] = src[9 * i]
+        # row by row of U: one stream at a time (see _KERNEL_RUN)
+        for k in range(transform.shape[0]):
+            t = transform[k]
+            dst = U[k, r0:r0 + m]
+            for i in range(m):
+                acc = t[0] * taps[0, i]
+                for j in range(1, 9):
+                    acc += t[j] * taps[j, i]
+                dst[i] = acc
+
+
 def _transform_kernel(w, tile, flipped):
     """The (A*A, F, C) transform of w (A = tile + 2; of the kernel with rows
     and columns reversed when flipped), filters shared out between the
@@ -545,16 +635,11 @@ def _transform_kernel(w, tile, flipped):
         threads.run_tasks(lambda k: _transform_kernels2(flat_w, flipped, ranges[k][0] * C,
                                                         ranges[k][1] * C, flat_U), len(ranges))
         return U
-    # U (A*A, F*C) = T (A*A, 9) @ w (F*C, 9).T: one thin matrix product, a
-    # few times faster than transforming kernel by kernel in a loop.
+    # U (A*A, F*C) = T (A*A, 9) @ w (F*C, 9).T, as a loop over runs of kernels
     transform, C = _TRANSFORM[tile, flipped], w.shape[1]
     flat_w, flat_U = w.reshape(F * C, 9), U.reshape(alpha * alpha, F * C)
-
-    def part(k):
-        lo, hi = ranges[k][0] * C, ranges[k][1] * C
-        np.matmul(transform, flat_w[lo:hi].T, out=flat_U[:, lo:hi])
-    threads.blas_threads(1)
-    threads.run_tasks(part, len(ranges))
+    threads.run_tasks(lambda k: _transform_kernels6(flat_w, transform, ranges[k][0] * C,
+                                                    ranges[k][1] * C, flat_U), len(ranges))
     return U
 
 
@@ -572,7 +657,7 @@ def _winograd(x, U, b, out, pad_top, pad_left, tile):
     else:
         input_transform, output_transform = _input_transform6, _output_transform6
     # the transforms' rows of one tile row (per thread, see _scratch)
-    input_work = (4 * (tile + 2) // 2, tile * TW + 2)
+    input_work = (4 * (tile + 2) // 2, tile * max(TW, VECTOR_LANES) + 4)
     output_work = (tile * (tile + 2), TW)
     threads.blas_threads(1)
 

@@ -28,6 +28,8 @@ accumulators at once, one per register (`VECTOR_REGISTERS` of them):
 
 - `vector_load(a, i)`: a[i : i + VECTOR_LANES]
 - `vector_store(a, i, v)`: a[i : i + VECTOR_LANES] = v
+- `vector_even(u, v)`, `vector_odd(u, v)`: the even and the odd lanes of u
+  followed by v (u's first)
 - `vector_zero()`: a vector of zeros
 - `vector_add(u, v)`, `vector_sub(u, v)`: u + v, u - v lane by lane
 - `vector_scale(v, s)`: v * s, s a float32
@@ -199,6 +201,25 @@ def _lane_operation(name):
     return operation
 
 
+def _every_other_lane(first):
+    """An intrinsic taking lanes first, first + 2, ... of the 2*VECTOR_LANES
+    lanes of u followed by v."""
+    @intrinsic
+    def lanes(typingctx, u, v):
+        if not (u == _ONE and v == _ONE):
+            return None
+
+        def codegen(context, builder, signature, args):
+            mask = ir.Constant(ir.VectorType(ir.IntType(32), VECTOR_LANES),
+                               [ir.Constant(ir.IntType(32), first + 2 * k)
+                                for k in range(VECTOR_LANES)])
+            return builder.shuffle_vector(args[0], args[1], mask)
+        return _ONE(u, v), codegen
+    return lanes
+
+
+vector_even = _every_other_lane(0)
+vector_odd = _every_other_lane(1)
 vector_add = _lane_operation('fadd')
 vector_sub = _lane_operation('fsub')
 
