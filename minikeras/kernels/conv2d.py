@@ -18,11 +18,11 @@ caller allocated; `conv_padding` gives the Keras 1 one for a border mode.
 Each kernel runs in parallel over the batch (ranges of samples or of sample
 groups handed out by `threads.run_ranges`, or for the stride-1 forward pass
 and input gradient of one large sample, bands of its output rows; the Numba
-functions themselves are serial and release the GIL) and is deterministic: the same inputs give
-bit-identical outputs whatever the number of threads. Work that
-sums over the batch (the weight gradient) is split into groups of samples
-whose size depends only on the shapes, and the group results are added in
-group order.
+functions themselves are serial and release the GIL) and is deterministic:
+the same inputs give bit-identical outputs whatever the number of threads.
+Work that sums over the batch (the weight gradient) is split into groups of
+samples whose size depends only on the shapes, and the group results are
+added in group order.
 
 How the stride-1 path is laid out (it is the one real models hit):
 

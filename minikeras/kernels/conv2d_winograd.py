@@ -112,14 +112,14 @@ __all__ = ['use_winograd', 'winograd_tile', 'winograd_forward', 'winograd_backwa
 # 112x112, 112 tiles, 0.87x / 0.90x; 128 -> 128 on 112x112, 392 / 112
 # tiles, 0.86x / 0.87x (forward in blocks of 1e6 // (C * F) = 61: 1.04x).
 # With a larger U, which BLAS reads again for every block, max(C, F) *
-# _BLOCK_WIDTH tiles (at least _MIN_TILES): a block of 2 C tiles reads as
-# much of U as of V and M together. Measured on VGG16's layers (interleaved runs under load, 2-core
-# AMD Zen 3): blocks of 128 tiles read U 7 times over at 56x56 and 256
-# channels, 1.1x slower. m = 4 (input gradients) with a larger U (256
-# channels on 56x56 planes) as m = 2: a whole 56x56 plane at 256 channels is
-# one block, 1.1-1.4x as fast as m = 2, where blocks of 25 tiles (64 at the
-# most, and 8 tasks) read the 9 MB U 8 times over and ran 0.6x as fast
-# (input gradients, interleaved runs under load, 2-core Emerald Rapids Xeon).
+# _BLOCK_WIDTH tiles (at least _MIN_TILES): a block of 2 C tiles reads as much
+# of U as of V and M together. Measured on VGG16's layers (interleaved runs
+# under load, 2-core AMD Zen 3): blocks of 128 tiles read U 7 times over at
+# 56x56 and 256 channels, 1.1x slower. m = 4 (input gradients) with a larger U
+# (256 channels on 56x56 planes) as m = 2: a whole 56x56 plane at 256 channels
+# is one block, 1.1-1.4x as fast as m = 2, where blocks of 25 tiles (64 at the
+# most, and 8 tasks) read the 9 MB U 8 times over and ran 0.6x as fast (input
+# gradients, interleaved runs under load, 2-core Emerald Rapids Xeon).
 _MIN_TILES = 128
 _SMALL_U_CHANNELS = 128 * 128
 _BLOCK_WIDTH = 2
