@@ -322,23 +322,17 @@ def _forward_block_shared(x, wm, b, out, n0, m, i0, i1, KH, KW, sh, sw, pt, pl):
         _scatter_out(np.matmul(wm, cols), b, out, n0, m, i0, i1)
         return
     taps = KH * KW
-    channels = _ranges(C, _MIN_TASKS)
+    channels = threads.even_ranges(C, _MIN_TASKS)
     threads.run_tasks(lambda k: _im2col(x[n0:n0 + 1, channels[k][0]:channels[k][1]], 0, 1, i0,
                                         i1, KH, KW, sh, sw, pt, pl, OW,
                                         cols[channels[k][0] * taps:channels[k][1] * taps]),
                       len(channels))
-    filters = _ranges(F, _SHARED_FILTER_PARTS)
+    filters = threads.even_ranges(F, _SHARED_FILTER_PARTS)
 
     def part(k):
         f0, f1 = filters[k]
         _scatter_out(np.matmul(wm[f0:f1], cols), b[f0:f1], out[n0:n0 + 1, f0:f1], 0, 1, i0, i1)
     threads.run_tasks(part, len(filters))
-
-
-def _ranges(count, parts):
-    """[(start, end)]: 0..count cut into at most `parts` near-equal ranges."""
-    parts = max(1, min(parts, count))
-    return [(count * k // parts, count * (k + 1) // parts) for k in range(parts)]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -425,7 +419,7 @@ def _backward_input_in_turn(dout, w, dx, sh, sw, pt, pl):
     taps = KH * KW
     wt = w.reshape(F, C * taps).T
     blocks = _blocks(N, OH, *_plan(N, C, KH, KW, OH, OW))
-    channels = _ranges(C, _MIN_TASKS)
+    channels = threads.even_ranges(C, _MIN_TASKS)
     _zero_samples(dx, 0, N)
     threads.blas_threads(1)
     for n0, m, i0, i1 in blocks:

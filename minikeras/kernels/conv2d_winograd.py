@@ -521,12 +521,6 @@ def _output_transform6(M, b, out, TH, TW, t0, t1, f0, f1, work):
 # Public kernels (checked by conv2d.py)
 # ---------------------------------------------------------------------------
 
-def _ranges(count, parts):
-    """[(start, end)]: 0..count cut into at most `parts` near-equal ranges."""
-    parts = max(1, min(parts, count))
-    return [(count * k // parts, count * (k + 1) // parts) for k in range(parts)]
-
-
 _SCRATCH = threading.local()
 
 
@@ -628,7 +622,7 @@ def _transform_kernel(w, tile, flipped):
     F = w.shape[0]
     alpha = tile + 2
     U = np.empty((alpha * alpha, F, w.shape[1]), np.float32)
-    ranges = _ranges(F, _MIN_TASKS)
+    ranges = threads.even_ranges(F, _MIN_TASKS)
     if tile == 2:
         # 0.4x the CPU time of the product below at 512 channels in and out
         flat_w, flat_U, C = w.reshape(-1, 9), U.reshape(16, -1), w.shape[1]
@@ -673,8 +667,8 @@ def _winograd(x, U, b, out, pad_top, pad_left, tile):
         threads.run_tasks(block, len(blocks))
         return
     # Few blocks: each step of a block shared out (channels, products, filters).
-    c_ranges = _ranges(C, _MIN_TASKS)
-    f_ranges = _ranges(F, _MIN_TASKS)
+    c_ranges = threads.even_ranges(C, _MIN_TASKS)
+    f_ranges = threads.even_ranges(F, _MIN_TASKS)
     for t0, t1 in blocks:
         V = np.empty((elements, C, t1 - t0), np.float32)
         threads.run_tasks(lambda k: input_transform(x, pad_top, pad_left, TH, TW, t0, t1,

@@ -859,8 +859,7 @@ def _step_ranges(steps, flop):
     two functions below: one range for a call smaller than
     threads.BLAS_PARALLEL_FLOP (too small to gain from a second thread),
     else up to four. They depend on the shapes only."""
-    pieces = 1 if flop < threads.BLAS_PARALLEL_FLOP else min(steps, 4)
-    return [(steps * k // pieces, steps * (k + 1) // pieces) for k in range(pieces)]
+    return threads.even_ranges(steps, 1 if flop < threads.BLAS_PARALLEL_FLOP else 4)
 
 
 def masked_projection_tasks(x, w_mask, reverse, W, b, masked, xp):

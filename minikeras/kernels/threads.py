@@ -31,9 +31,9 @@ import threading
 
 import numpy as np
 
-__all__ = ['run_tasks', 'run_ranges', 'range_tasks', 'run_range_calls', 'pool_threads',
-           'blas_threads', 'kernel_blas', 'matmul', 'matmul_tasks', 'is_split', 'run_all',
-           'BLAS_PARALLEL_FLOP']
+__all__ = ['run_tasks', 'run_ranges', 'range_tasks', 'run_range_calls', 'even_ranges',
+           'pool_threads', 'blas_threads', 'kernel_blas', 'matmul', 'matmul_tasks', 'is_split',
+           'run_all', 'BLAS_PARALLEL_FLOP']
 
 # A matrix product of at least this many FLOP (2*M*N*K) runs on every
 # kernel thread; smaller ones run on one. Measured on 2 cores: 784x128 @
@@ -232,6 +232,18 @@ def range_tasks(kernel, count, work, *args):
     bounds = _range_bounds(count, work)
     return [functools.partial(kernel, *(args + (lo, hi)))
             for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def even_ranges(count, parts):
+    """[(start, end)]: 0..count cut into at most `parts` near-equal ranges
+    (at least one), from the arguments only.
+
+    # Arguments
+        count: the number of items.
+        parts: the most ranges wanted.
+    """
+    parts = max(1, min(parts, count))
+    return [(count * k // parts, count * (k + 1) // parts) for k in range(parts)]
 
 
 def _range_bounds(count, work):
