@@ -283,24 +283,26 @@ def _input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
             # (B^T d) B, patch by patch; a run shorter than a machine vector in
             # one, through `short`, from comb's columns past the run (zeros or
             # stale values)
-            for a in range(4 if nj < VECTOR_LANES else 0):
-                _stripe2(comb[a], short)
-                for b in range(4):
-                    src, dst = short[b * VECTOR_LANES:], V[4 * a + b, c, q:q + nj]
+            if nj < VECTOR_LANES:
+                for a in range(4):
+                    _stripe2(comb[a], short)
+                    for b in range(4):
+                        src, dst = short[b * VECTOR_LANES:], V[4 * a + b, c, q:q + nj]
+                        for j in range(nj):
+                            dst[j] = src[j]
+            else:
+                for a in range(4):
+                    s = comb[a]
+                    v0 = V[4 * a, c, q:q + nj]
+                    v1 = V[4 * a + 1, c, q:q + nj]
+                    v2 = V[4 * a + 2, c, q:q + nj]
+                    v3 = V[4 * a + 3, c, q:q + nj]
                     for j in range(nj):
-                        dst[j] = src[j]
-            for a in range(4 if nj >= VECTOR_LANES else 0):
-                s = comb[a]
-                v0 = V[4 * a, c, q:q + nj]
-                v1 = V[4 * a + 1, c, q:q + nj]
-                v2 = V[4 * a + 2, c, q:q + nj]
-                v3 = V[4 * a + 3, c, q:q + nj]
-                for j in range(nj):
-                    p = 2 * j
-                    v0[j] = s[p] - s[p + 2]
-                    v1[j] = s[p + 1] + s[p + 2]
-                    v2[j] = s[p + 2] - s[p + 1]
-                    v3[j] = s[p + 1] - s[p + 3]
+                        p = 2 * j
+                        v0[j] = s[p] - s[p + 2]
+                        v1[j] = s[p + 1] + s[p + 2]
+                        v2[j] = s[p + 2] - s[p + 1]
+                        v3[j] = s[p + 1] - s[p + 3]
             t += nj
 
 
