@@ -191,25 +191,23 @@ def _blocks(T, per_block):
 # Transforms
 # ---------------------------------------------------------------------------
 
-# G of F(2x2, 3x3) and F(4x4, 3x3) (rows: the interpolation points, then infinity)
-_G = {2: np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]]),
-      4: np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 1.0], [-1.0, 1.0, -1.0], [-16.0, -8.0, -4.0],
-                   [1.0, -2.0, 4.0], [0.0, 0.0, 15.0]]) / np.array([1, 3, 3, 15, 15, 15])[:, None]}
+# G of F(4x4, 3x3) (rows: the interpolation points, then infinity; F(2x2,
+# 3x3)'s has entries 0, +-1/2 and 1 only, and _transform_kernels2 applies it
+# directly)
+_G6 = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 1.0], [-1.0, 1.0, -1.0], [-16.0, -8.0, -4.0],
+                [1.0, -2.0, 4.0], [0.0, 0.0, 15.0]]) / np.array([1, 3, 3, 15, 15, 15])[:, None]
 
 
-def _kernel_transform_matrix(tile, flipped):
-    """The (A*A, 9) matrix T with (G g G^T).flat = T @ g.flat for a 3x3 kernel
-    g (A = tile + 2); for flipped, of the kernel with rows and columns
-    reversed (G with its columns reversed). For tile 2 the entries of G are
-    0, +-1/2 and 1: T holds them and their products exactly; for tile 4, T
-    is computed in float64 and rounded once."""
-    G = _G[tile][:, ::-1] if flipped else _G[tile]
-    alpha = tile + 2
-    return np.einsum('ai,bj->abij', G, G).reshape(alpha * alpha, 9).astype(np.float32)
+def _kernel_transform_matrix(flipped):
+    """The (36, 9) matrix T of F(4x4, 3x3) with (G g G^T).flat = T @ g.flat
+    for a 3x3 kernel g; for flipped, of the kernel with rows and columns
+    reversed (G with its columns reversed). Computed in float64 and rounded
+    once."""
+    G = _G6[:, ::-1] if flipped else _G6
+    return np.einsum('ai,bj->abij', G, G).reshape(36, 9).astype(np.float32)
 
 
-_TRANSFORM = {(tile, flipped): _kernel_transform_matrix(tile, flipped)
-              for tile in (2, 4) for flipped in (False, True)}
+_TRANSFORM6 = {flipped: _kernel_transform_matrix(flipped) for flipped in (False, True)}
 
 
 @numba.njit(cache=True)
@@ -553,6 +551,16 @@ def _scratch(name, shape):
 _KERNEL_RUN = 64
 
 
+@numba.njit(cache=True)
+def _gather_taps(flat, r0, m, flipped, taps):
+    """taps[j, i] = tap j of kernel r0 + i (of its rows and columns reversed
+    when flipped) for i < m; flat: the kernels' taps, 9 a kernel."""
+    for j in range(9):
+        src, dst = flat[9 * r0 + (8 - j if flipped else j):], taps[j]
+        for i in range(m):
+            dst[i] = src[9 * i]
+
+
 @numba.njit(cache=True, nogil=True)
 def _transform_kernels2(w, flipped, q0, q1, U):
     """U[k, q] = (G g G^T)[k // 4, k % 4] of F(2x2, 3x3) for kernels
@@ -565,10 +573,7 @@ def _transform_kernels2(w, flipped, q0, q1, U):
     run = np.empty((16, _KERNEL_RUN), np.float32)
     for r0 in range(q0, q1, _KERNEL_RUN):
         m = min(_KERNEL_RUN, q1 - r0)
-        for j in range(9):
-            src, dst = flat[9 * r0 + (8 - j if flipped else j):], taps[j]
-            for i in range(m):
-                dst[i] = src[9 * i]
+        _gather_taps(flat, r0, m, flipped, taps)
         for a in range(4):
             # row a of G g, then its product with G^T
             s0, s1, s2 = run[4 * a], run[4 * a + 1], run[4 * a + 2]
@@ -602,10 +607,7 @@ def _transform_kernels6(w, transform, q0, q1, U):
     taps = np.empty((9, _KERNEL_RUN), np.float32)
     for r0 in range(q0, q1, _KERNEL_RUN):
         m = min(_KERNEL_RUN, q1 - r0)
-        for j in range(9):
-            src, dst = flat[9 * r0 + j:], taps[j]
-            for i in range(m):
-                dst[i] = src[9 * i]
+        _gather_taps(flat, r0, m, False, taps)
         # row by row of U: one stream at a time (see _KERNEL_RUN)
         for k in range(transform.shape[0]):
             t = transform[k]
@@ -621,21 +623,22 @@ def _transform_kernel(w, tile, flipped):
     """The (A*A, F, C) transform of w (A = tile + 2; of the kernel with rows
     and columns reversed when flipped), filters shared out between the
     threads."""
-    F = w.shape[0]
+    F, C = w.shape[0], w.shape[1]
     alpha = tile + 2
-    U = np.empty((alpha * alpha, F, w.shape[1]), np.float32)
+    U = np.empty((alpha * alpha, F, C), np.float32)
     ranges = threads.even_ranges(F, _MIN_TASKS)
-    if tile == 2:
-        # 0.4x the CPU time of the product below at 512 channels in and out
-        flat_w, flat_U, C = w.reshape(-1, 9), U.reshape(16, -1), w.shape[1]
-        threads.run_tasks(lambda k: _transform_kernels2(flat_w, flipped, ranges[k][0] * C,
-                                                        ranges[k][1] * C, flat_U), len(ranges))
-        return U
-    # U (A*A, F*C) = T (A*A, 9) @ w (F*C, 9).T, as a loop over runs of kernels
-    transform, C = _TRANSFORM[tile, flipped], w.shape[1]
     flat_w, flat_U = w.reshape(F * C, 9), U.reshape(alpha * alpha, F * C)
-    threads.run_tasks(lambda k: _transform_kernels6(flat_w, transform, ranges[k][0] * C,
-                                                    ranges[k][1] * C, flat_U), len(ranges))
+    if tile == 2:
+        # 0.4x the CPU time of U = T (16, 9) @ w (F*C, 9).T as one sgemm at
+        # 512 channels in and out
+        def part(k):
+            _transform_kernels2(flat_w, flipped, ranges[k][0] * C, ranges[k][1] * C, flat_U)
+    else:
+        # U = T (36, 9) @ w (F*C, 9).T, as a loop over runs of kernels
+        def part(k):
+            _transform_kernels6(flat_w, _TRANSFORM6[flipped], ranges[k][0] * C,
+                                ranges[k][1] * C, flat_U)
+    threads.run_tasks(part, len(ranges))
     return U
 
 
