@@ -522,6 +522,7 @@ def _output_transform6(M, b, out, TH, TW, t0, t1, f0, f1, work):
 # ---------------------------------------------------------------------------
 
 _SCRATCH = threading.local()
+_LINE_FLOATS = 16
 
 
 # Blocks' V and M up to this many floats (4 MB) come from the scratch
@@ -532,13 +533,18 @@ _SCRATCH_FLOATS = 1 << 20
 def _scratch(name, shape):
     """A float32 array of this shape, the calling thread's own, reused from
     call to call (V and M of a block: fresh arrays of a few MB for every
-    block cost page faults, and their memory leaves the caches)."""
+    block cost page faults, and their memory leaves the caches), starting on
+    a 64-byte boundary: NumPy's buffers start 16 bytes past one here, and
+    every AVX-512 load or store of them spans two cache lines (F(4x4)'s
+    input gradient, 64 -> 64 on 224x224: 0.91x the CPU time aligned)."""
     size = int(np.prod(shape))
     if size > _SCRATCH_FLOATS:
         return np.empty(shape, np.float32)
     buffer = getattr(_SCRATCH, name, None)
     if buffer is None or buffer.size < size:
-        buffer = np.empty(size, np.float32)
+        raw = np.zeros(size + _LINE_FLOATS, np.float32)
+        skip = (-raw.ctypes.data % (4 * _LINE_FLOATS)) // 4
+        buffer = raw[skip:skip + size]
         setattr(_SCRATCH, name, buffer)
     return buffer[:size].reshape(shape)
 
