@@ -395,3 +395,56 @@ def test_convolution2d_layer_on_the_samples_path(monkeypatch):
     _assert_close(layer.call(x), ref_forward(x, layer.W, layer.b, pt, pl, OH, OW))
     check_layer_gradients(layer, x)
     assert 'winograd_samples_forward' in calls and 'winograd_samples_backward_input' in calls
+
+
+# F(2x2)'s fused blocks: shapes that take them (F a multiple of 8, a small U)
+FUSED_SHAPES = [
+    # N, C, F, H, W, border mode
+    (3, 5, 8, 9, 13, 'same'),      # sub-blocks across samples, a short last one
+    (1, 64, 64, 40, 36, 'same'),
+    (2, 24, 16, 30, 31, 'valid'),  # odd planes: half tiles at the bottom and right
+    (1, 256, 256, 12, 12, 'same'),  # the largest U they take
+]
+
+
+@pytest.mark.parametrize('shape', FUSED_SHAPES)
+def test_fused_blocks_match_reference_and_unfused_blocks(monkeypatch, shape):
+    N, C, F, H, W, mode = shape
+    pt, pl, OH, OW = _geometry(H, W, mode)
+    x, w, b, _ = _arrays(N, C, F, H, W, pt, pl, OH, OW, seed=F)
+    fused = []
+    unwrapped = conv2d_winograd._fused2
+    monkeypatch.setattr(conv2d_winograd, '_fused2', lambda *a: fused.append(unwrapped(*a)))
+    out = np.full((N, F, OH, OW), np.nan, np.float32)
+    winograd_forward(x, w, b, out, pt, pl, 2)
+    assert len(fused) == 1
+    _assert_close(out, ref_forward(x, w, b, pt, pl, OH, OW))
+    monkeypatch.setattr(conv2d_winograd, '_FUSED_CHANNELS', 0)
+    unfused = np.full_like(out, np.nan)
+    winograd_forward(x, w, b, unfused, pt, pl, 2)
+    assert len(fused) == 1
+    _assert_close(out, unfused)
+
+
+@pytest.mark.parametrize('C,F,fused', [(64, 64, True), (8, 512, True), (256, 257, False),
+                                       (512, 256, False), (64, 60, False)])
+def test_fused_blocks_take_filters_in_eights_and_a_small_u(monkeypatch, C, F, fused):
+    calls = []
+    monkeypatch.setattr(conv2d_winograd, '_fused2', lambda *a: calls.append(1))
+    x = np.zeros((1, C, 8, 8), np.float32)
+    U = np.zeros((16, F, C), np.float32)
+    conv2d_winograd._winograd(x, U, np.zeros(F, np.float32),
+                              np.zeros((1, F, 8, 8), np.float32), 1, 1, 2)
+    assert bool(calls) == fused
+
+
+@pytest.mark.parametrize('n', [1, 31, 32, 64])
+def test_products8_match_a_float64_product(n):
+    rng = np.random.default_rng(n)
+    K, F, C, t = 3, 16, 37, 64
+    U = rng.standard_normal((K, F, C)).astype(np.float32)
+    V = rng.standard_normal((K, C, t)).astype(np.float32)
+    M = np.full((K, F, t), np.nan, np.float32)
+    conv2d_winograd._products8(conv2d_winograd._pack_rows(U), V, M, n)
+    want = np.matmul(U.astype(np.float64), V.astype(np.float64))[:, :, :n]
+    np.testing.assert_allclose(M[:, :, :n], want, rtol=1e-5, atol=1e-5 * np.abs(want).max())

@@ -69,10 +69,11 @@ def _winograd():
     """The Winograd path's kernels (wide 3x3 layers on large planes), both
     tile sizes, and its samples path (64 channels on small planes), called
     directly on tiny arrays: through the public kernels they take 64
-    channels."""
+    channels. 8 filters, so that F(2x2)'s forward takes the fused blocks and
+    its input gradient (2 filters of the transposed U) the unfused ones."""
     from .conv2d_winograd import (winograd_backward_input, winograd_forward,
                                   winograd_samples_backward_input, winograd_samples_forward)
-    x, w, b, dout = _arrays((1, 2, 5, 5), (2, 2, 3, 3), (2,), (1, 2, 5, 5))
+    x, w, b, dout = _arrays((1, 2, 5, 5), (8, 2, 3, 3), (8,), (1, 8, 5, 5))
 
     def both_paths():
         for tile in (2, 4):

@@ -31,6 +31,9 @@ accumulators at once, one per register (`VECTOR_REGISTERS` of them):
 - `vector_even(u, v)`, `vector_odd(u, v)`: the even and the odd lanes of u
   followed by v (u's first)
 - `vector_zero()`: a vector of zeros
+- `vector_splat_load(a, i)`: a[i] in every lane (a[i] in Numba wraps
+  negative indices: a compare, a move, a conditional move and an address
+  per load, as many integer instructions as the FMAs they feed)
 - `vector_add(u, v)`, `vector_sub(u, v)`: u + v, u - v lane by lane
 - `vector_scale(v, s)`: v * s, s a float32
 - `vector_fma(acc, u, v)`: acc + u * v lane by lane (contracted as tile_fma)
@@ -187,6 +190,13 @@ def vector_store(typingctx, a, i, v):
     return types.none(a, i, v), codegen
 
 
+def _machine_splat(builder, scalar):
+    one = builder.insert_element(ir.Constant(_MACHINE_VECTOR, ir.Undefined), scalar,
+                                 ir.Constant(ir.IntType(32), 0))
+    return builder.shuffle_vector(one, ir.Constant(_MACHINE_VECTOR, ir.Undefined),
+                                  ir.Constant(ir.VectorType(ir.IntType(32), VECTOR_LANES), None))
+
+
 def _lane_operation(name):
     """An intrinsic applying the LLVM float instruction `name` lane by lane
     to two vectors."""
@@ -230,13 +240,19 @@ def vector_scale(typingctx, v, s):
         return None
 
     def codegen(context, builder, signature, args):
-        one = builder.insert_element(ir.Constant(_MACHINE_VECTOR, ir.Undefined), args[1],
-                                     ir.Constant(ir.IntType(32), 0))
-        splat = builder.shuffle_vector(
-            one, ir.Constant(_MACHINE_VECTOR, ir.Undefined),
-            ir.Constant(ir.VectorType(ir.IntType(32), VECTOR_LANES), None))
-        return builder.fmul(args[0], splat)
+        return builder.fmul(args[0], _machine_splat(builder, args[1]))
     return _ONE(v, s), codegen
+
+
+@intrinsic
+def vector_splat_load(typingctx, a, i):
+    if not (_is_float32_vector(a) and isinstance(i, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        return _machine_splat(builder, builder.load(builder.gep(data, [args[1]]), align=4))
+    return _ONE(a, i), codegen
 
 
 @intrinsic
