@@ -45,7 +45,8 @@ output transforms are Numba loops, and so are the kernel's (for m = 4, the
 a U of at most 256 x 256 channels and filters in eights, the blocks are
 fused instead: sub-blocks of 128 tiles, each transformed, multiplied by a
 register-tiled Numba kernel and transformed back in one call, so that V and
-M stay in L2 (see _FUSED_CHANNELS).
+M stay in L2 (see _FUSED_CHANNELS; on targets with 32 vector registers,
+which that kernel needs).
 
 - input gradient: the forward correlation of dout, padded by 2 - pad_top,
   2 - pad_left, with the flipped, channel-swapped kernel (the same path).
@@ -91,9 +92,9 @@ import numpy as np
 
 from . import threads
 from .borrowed import borrowed
-from .register_tile import (VECTOR_LANES, vector_add, vector_even, vector_fma, vector_load,
-                            vector_odd, vector_scale, vector_splat_load, vector_store, vector_sub,
-                            vector_zero)
+from .register_tile import (VECTOR_LANES, VECTOR_REGISTERS, vector_add, vector_even, vector_fma,
+                            vector_load, vector_odd, vector_scale, vector_splat_load,
+                            vector_store, vector_sub, vector_zero)
 
 __all__ = ['use_winograd', 'winograd_tile', 'winograd_forward', 'winograd_backward_input',
            'use_winograd_samples', 'winograd_samples_forward',
@@ -389,6 +390,9 @@ _FUSED_CHANNELS = 256 * 256
 _FUSED_TILES = 128
 # rows of F whose sums _products8 holds in registers, 2 machine vectors each
 _FUSED_ROWS = 8
+# ... plus V's two vectors and U's splat: on a target with 16 vector
+# registers (AVX2) the sums would go through memory, so the blocks stay unfused
+_FUSED_FITS = VECTOR_REGISTERS >= 2 * _FUSED_ROWS + 3
 
 
 def _pack_rows(U):
@@ -787,7 +791,8 @@ def _winograd(x, U, b, out, pad_top, pad_left, tile):
     input_work = (4 * (tile + 2) // 2, tile * max(TW, VECTOR_LANES) + 4)
     output_work = (tile * (tile + 2), TW)
     threads.blas_threads(1)
-    if tile == 2 and F % _FUSED_ROWS == 0 and C * F <= _FUSED_CHANNELS and T >= _MIN_TASKS:
+    if tile == 2 and _FUSED_FITS and F % _FUSED_ROWS == 0 and C * F <= _FUSED_CHANNELS \
+            and T >= _MIN_TASKS:
         _fused2(x, U, b, out, pad_top, pad_left, TH, TW, input_work, output_work)
         return
 
