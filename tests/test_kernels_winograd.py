@@ -449,3 +449,51 @@ def test_products8_match_a_float64_product(n):
     conv2d_winograd._products8(conv2d_winograd._pack_rows(U), V, M, n)
     want = np.matmul(U.astype(np.float64), V.astype(np.float64))[:, :, :n]
     np.testing.assert_allclose(M[:, :, :n], want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+def _counting_transforms(monkeypatch):
+    """A list that grows by one for every kernel transform made."""
+    made = []
+    unwrapped = conv2d_winograd._transform_kernel
+    monkeypatch.setattr(conv2d_winograd, '_transform_kernel',
+                        lambda *a: made.append(a[1:]) or unwrapped(*a))
+    conv2d_winograd.forget_transforms()
+    return made
+
+
+def test_kept_transforms_serve_repeated_calls_until_the_kernel_changes(monkeypatch):
+    made = _counting_transforms(monkeypatch)
+    N, C, F, H, W = 1, 64, 64, 20, 20
+    x, w, b, dout = _arrays(N, C, F, H, W, 1, 1, H, W, seed=7)
+    first, again = np.empty((N, F, H, W), np.float32), np.empty((N, F, H, W), np.float32)
+    winograd_forward(x, w, b, first, 1, 1, 2)
+    winograd_forward(x, w, b, again, 1, 1, 2)
+    assert made == [(2, False)]
+    np.testing.assert_array_equal(first, again)
+    # one tap changed in place, between the sampled ones: the same array, new values
+    w[3, 5, 1, 2] += np.float32(0.5)
+    winograd_forward(x, w, b, again, 1, 1, 2)
+    assert made == [(2, False)] * 2
+    _assert_close(again, ref_forward(x, w, b, 1, 1, H, W))
+    assert not np.array_equal(first, again)
+    dx = np.empty_like(x)
+    for _ in range(2):
+        winograd_backward_input(dout, w, dx, 1, 1, 4)
+    assert made == [(2, False)] * 2 + [(4, True)]
+    _assert_close(dx, ref_backward_input(dout, w, x.shape, 1, 1))
+
+
+def test_kept_transforms_keep_to_their_budget(monkeypatch):
+    made = _counting_transforms(monkeypatch)
+    C = F = 16
+    kernels = [np.full((F, C, 3, 3), k, np.float32) for k in range(3)]
+    x = np.ones((1, C, 18, 18), np.float32)
+    out = np.empty((1, F, 18, 18), np.float32)
+    for k, w in enumerate(kernels + kernels[2:] + kernels[:1]):
+        winograd_forward(x, w, np.zeros(F, np.float32), out, 1, 1, 2)
+        if k == 0:   # room for two kernels' transforms, not three
+            one = next(iter(conv2d_winograd._kept.values())).floats()
+            monkeypatch.setattr(conv2d_winograd, '_KEPT_FLOATS', 2 * one + one // 2)
+    # the third kernel pushed out the first: two kept, the first made again
+    assert len(made) == 4
+    assert len(conv2d_winograd._kept) == 2
