@@ -463,6 +463,7 @@ def _counting_transforms(monkeypatch):
 
 def test_kept_transforms_serve_repeated_calls_until_the_kernel_changes(monkeypatch):
     made = _counting_transforms(monkeypatch)
+    monkeypatch.setattr(conv2d_winograd, '_COMPARED_RUN', 5000)   # compared in 7 tasks
     N, C, F, H, W = 1, 64, 64, 20, 20
     x, w, b, dout = _arrays(N, C, F, H, W, 1, 1, H, W, seed=7)
     first, again = np.empty((N, F, H, W), np.float32), np.empty((N, F, H, W), np.float32)
@@ -470,8 +471,9 @@ def test_kept_transforms_serve_repeated_calls_until_the_kernel_changes(monkeypat
     winograd_forward(x, w, b, again, 1, 1, 2)
     assert made == [(2, False)]
     np.testing.assert_array_equal(first, again)
-    # one tap changed in place, between the sampled ones: the same array, new values
-    w[3, 5, 1, 2] += np.float32(0.5)
+    # one tap changed in place, between the sampled ones, in the last task's
+    # range: the same array, new values
+    w[60, 5, 1, 2] += np.float32(0.5)
     winograd_forward(x, w, b, again, 1, 1, 2)
     assert made == [(2, False)] * 2
     _assert_close(again, ref_forward(x, w, b, 1, 1, H, W))
@@ -497,3 +499,15 @@ def test_kept_transforms_keep_to_their_budget(monkeypatch):
     # the third kernel pushed out the first: two kept, the first made again
     assert len(made) == 4
     assert len(conv2d_winograd._kept) == 2
+
+
+@pytest.mark.parametrize('at', [0, 4095, 4096, 9998, 9999])
+def test_bits_differ_finds_one_flipped_bit_in_its_range_only(at):
+    a = np.random.default_rng(at).integers(0, 2 ** 32, 10000, dtype=np.uint32)
+    b = a.copy()
+    assert not conv2d_winograd._bits_differ(a, b, 0, a.size)
+    b[at] ^= np.uint32(1 << 31)
+    assert conv2d_winograd._bits_differ(a, b, 0, a.size)
+    assert conv2d_winograd._bits_differ(a, b, at, at + 1)
+    assert not conv2d_winograd._bits_differ(a, b, 0, at)
+    assert not conv2d_winograd._bits_differ(a, b, at + 1, a.size)
