@@ -483,6 +483,13 @@ def test_kept_transforms_serve_repeated_calls_until_the_kernel_changes(monkeypat
         winograd_backward_input(dout, w, dx, 1, 1, 4)
     assert made == [(2, False)] * 2 + [(4, True)]
     _assert_close(dx, ref_backward_input(dout, w, x.shape, 1, 1))
+    # F(2x2)'s fused blocks on the transposed U: packed rows of their own
+    monkeypatch.setattr(conv2d_winograd, '_FUSED_FITS', True)
+    for _ in range(2):
+        dx[...] = np.nan
+        winograd_backward_input(dout, w, dx, 1, 1, 2)
+        _assert_close(dx, ref_backward_input(dout, w, x.shape, 1, 1))
+    assert made == [(2, False)] * 2 + [(4, True), (2, True)]
 
 
 def test_kept_transforms_keep_to_their_budget(monkeypatch):

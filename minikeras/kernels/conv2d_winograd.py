@@ -804,9 +804,19 @@ class _KeptTransform:
     def __init__(self, U):
         self.U = U
         self._packed = None
+        self._transposed = None
 
     def floats(self):
-        return self.U.size + (0 if self._packed is None else self._packed.size)
+        return ((0 if self.U.base is not None else self.U.size)
+                + (0 if self._packed is None else self._packed.size)
+                + (0 if self._transposed is None else self._transposed.floats()))
+
+    def transposed(self):
+        """This transform read as (A*A, C, F) (a view), kept with its own
+        packed rows."""
+        if self._transposed is None:
+            self._transposed = _KeptTransform(self.U.transpose(0, 2, 1))
+        return self._transposed
 
     def packed_rows(self):
         if self._packed is None:
@@ -958,8 +968,9 @@ def winograd_backward_input(dout, w, dx, pad_top, pad_left, tile=None):
     read as (A*A, C, F) through a transposed view (no copy). Tile as in
     winograd_forward."""
     tile = tile or winograd_tile(dx.shape[2], dx.shape[3], True)
-    _winograd(dout, _kept_transform(w, tile, True).U.transpose(0, 2, 1),
-              np.zeros(w.shape[1], np.float32), dx, 2 - pad_top, 2 - pad_left, tile)
+    kept = _kept_transform(w, tile, True).transposed()
+    _winograd(dout, kept.U, np.zeros(w.shape[1], np.float32), dx, 2 - pad_top, 2 - pad_left,
+              tile, kept)
 
 
 # ---------------------------------------------------------------------------
@@ -1281,7 +1292,7 @@ def use_winograd_samples(C, F, KH, KW, strided, N, OH, OW, gradient):
 def winograd_samples_forward(x, w, b, out, pad_top, pad_left, tile=2):
     """winograd_forward's contract, blocks of whole samples; tile 2 (the
     forward pass's, see winograd_tile) or 4."""
-    U = _kept_transform(w, tile, False).U.transpose(0, 2, 1)
+    U = _kept_transform(w, tile, False).transposed().U
     _winograd_samples(x, U, b, out, pad_top, pad_left, tile)
 
 
