@@ -518,3 +518,22 @@ def test_bits_differ_finds_one_flipped_bit_in_its_range_only(at):
     assert conv2d_winograd._bits_differ(a, b, at, at + 1)
     assert not conv2d_winograd._bits_differ(a, b, 0, at)
     assert not conv2d_winograd._bits_differ(a, b, at + 1, a.size)
+
+
+def test_a_tf_ordered_layer_reuses_its_kept_transform_and_sees_new_weights(monkeypatch):
+    from minikeras.layers import Convolution2D
+    from minikeras.models import Sequential
+    made = _counting_transforms(monkeypatch)
+    model = Sequential([Convolution2D(64, 3, 3, border_mode='same', dim_ordering='tf',
+                                      input_shape=(20, 20, 64))])
+    x = np.random.RandomState(3).standard_normal((1, 20, 20, 64)).astype(np.float32)
+    first = model.predict(x)
+    np.testing.assert_array_equal(model.predict(x), first)
+    assert made == [(2, False)]
+    W, b = model.get_weights()
+    W = (W * 2 + 0.25).astype(np.float32)
+    model.set_weights([W, b])
+    got = model.predict(x)
+    assert made == [(2, False)] * 2
+    want = ref_forward(x.transpose(0, 3, 1, 2), W.transpose(3, 2, 0, 1), b, 1, 1, 20, 20)
+    _assert_close(got.transpose(0, 3, 1, 2), want)

@@ -789,8 +789,9 @@ def _transform_kernel(w, tile, flipped):
 # first. At most _KEPT_FLOATS floats of kernels and transforms are kept, the
 # least recently used kernel's dropped first (VGG16's: 42M floats, VGG19's
 # 58M). VGG16's input-gradient step, 15 interleaved pairs on a 2-core Xeon:
-# wall 0.89x, CPU 0.90x (every pair faster), the same bits; peak RSS 1430 ->
-# 1601 MB.
+# wall 0.89x, CPU 0.90x (every pair faster), the same bits; peak RSS 1432 ->
+# 1533 MB (suite.py). A layer in 'tf' ordering refills one channels-first
+# kernel in place, so that its transforms are found again.
 _KEPT_FLOATS = 1 << 26
 _KEPT_SAMPLES = 64
 _kept = collections.OrderedDict()

@@ -131,7 +131,14 @@ class Convolution2D(Layer):
 
     def _kernel_th(self):
         if self.dim_ordering == 'tf':
-            return np.ascontiguousarray(self.W.transpose(3, 2, 0, 1))
+            # refilled in place, not made anew: the Winograd kernels keep a
+            # kernel's transforms for the next call by its address
+            shape = tuple(self.W.shape[i] for i in (3, 2, 0, 1))
+            kernel = getattr(self, '_kernel_th_buffer', None)
+            if kernel is None or kernel.shape != shape:
+                kernel = self._kernel_th_buffer = np.empty(shape, dtype=self.W.dtype)
+            np.copyto(kernel, self.W.transpose(3, 2, 0, 1))
+            return kernel
         return self.W
 
     def forward(self, x, training=False, need_input_grad=True):
