@@ -84,6 +84,13 @@ def _winograd():
     return both_paths
 
 
+def _layout():
+    """A 'tf' layer's kernel copied channels first."""
+    from .layout import kernel_to_channels_first
+    w, out = _arrays((3, 3, 2, 4), (4, 2, 3, 3))
+    return lambda: kernel_to_channels_first(w, out)
+
+
 def _gemm_direct(x_shape, w_shape, stride, pad):
     """(backward, forward) calling conv2d_gemm directly on tiny arrays, for
     its paths that the public kernels take only at 64 channels or more."""
@@ -162,7 +169,7 @@ def steps():
     (wide 3x3 layers), the shifted products (wide stride-1 layers) and the
     phase planes (wide strided layers), the upsampling gradient and the
     phases of a convolution after an upsampling, the strided direct loops,
-    and the forward kernels last."""
+    and the forward kernels last (after a 'tf' layer's kernel copy)."""
     direct_back, direct_fwd = _conv(2, 4, 3, 1, 0)
     bands_back, bands_fwd = _one_sample_bands()
     wide_back, wide_fwd = _conv(2, 64, 3, 2, 1)
@@ -179,7 +186,7 @@ def steps():
                                small_batch_back, flipped_back, wide_fwd, _winograd(),
                                shifted_back, shifted_fwd, phased_back, phased_fwd, upsample_back,
                                phases_back, pool[2], pool[3], strided_back, strided_fwd, bias_fwd]
-            + activation_fwd + [direct_fwd, bands_fwd, upsample_fwd, phases_fwd])
+            + activation_fwd + [_layout(), direct_fwd, bands_fwd, upsample_fwd, phases_fwd])
 
 
 def compile_all():

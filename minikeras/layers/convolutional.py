@@ -10,6 +10,7 @@ from ..engine.base_layer import Layer
 from ..kernels import conv2d as conv_kernels
 from ..kernels import convnd
 from ..kernels.conv2d_upsampled import UpsampledCorrelation
+from ..kernels.layout import kernel_to_channels_first
 from ..kernels import upsampling as upsampling_kernels
 from ..utils.conv_utils import (from_channels_first, image_axes, image_shape,
                                 resolve_dim_ordering, to_channels_first)
@@ -130,16 +131,18 @@ class Convolution2D(Layer):
         return image_shape(input_shape[0], self.nb_filter, out_rows, out_cols, self.dim_ordering)
 
     def _kernel_th(self):
-        if self.dim_ordering == 'tf':
-            # refilled in place, not made anew: the Winograd kernels keep a
-            # kernel's transforms for the next call by its address
-            shape = tuple(self.W.shape[i] for i in (3, 2, 0, 1))
-            kernel = getattr(self, '_kernel_th_buffer', None)
-            if kernel is None or kernel.shape != shape:
-                kernel = self._kernel_th_buffer = np.empty(shape, dtype=self.W.dtype)
-            np.copyto(kernel, self.W.transpose(3, 2, 0, 1))
-            return kernel
-        return self.W
+        if self.dim_ordering == 'th':
+            return self.W
+        if self.W.dtype != np.float32 or not self.W.flags.c_contiguous:
+            return np.ascontiguousarray(self.W.transpose(3, 2, 0, 1))
+        # refilled in place, not made anew: the Winograd kernels keep a
+        # kernel's transforms for the next call by its address
+        shape = tuple(self.W.shape[i] for i in (3, 2, 0, 1))
+        kernel = getattr(self, '_kernel_th_buffer', None)
+        if kernel is None or kernel.shape != shape:
+            kernel = self._kernel_th_buffer = np.empty(shape, dtype=np.float32)
+        kernel_to_channels_first(self.W, kernel)
+        return kernel
 
     def forward(self, x, training=False, need_input_grad=True):
         x_cf = to_channels_first(x, self.dim_ordering)
