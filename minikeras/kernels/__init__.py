@@ -15,6 +15,9 @@
 - `dropout`: a dropout mask drawn (counter-based generator) and applied in one pass.
 - `optimizers`: each optimizer's update of a weight in one pass;
   `embedding`: an embedding's weight gradient as a scatter of rows.
+- `layout`: a 'tf' convolution kernel copied channels first; `bits`:
+  whether two arrays hold the same bits (for caches of arrays derived from
+  weights).
 - `register_tile`: a row of float32s held in vector registers (an LLVM
   vector type and its loads, stores and multiply-adds), for accumulators
   that live across a kernel's loops.

@@ -94,6 +94,7 @@ import numba
 import numpy as np
 
 from . import threads
+from .bits import same_bits
 from .borrowed import borrowed
 from .register_tile import (VECTOR_LANES, VECTOR_REGISTERS, vector_add, vector_even, vector_fma,
                             vector_load, vector_odd, vector_scale, vector_splat_load,
@@ -784,16 +785,14 @@ def _transform_kernel(w, tile, flipped):
 # A loop that differentiates a fixed network again and again (deep dream,
 # style transfer, saliency maps) would transform the same kernels on every
 # call. A kernel's transforms are kept with a copy of it and used again while
-# the kernel passed has the same bits as that copy; a kernel that changed, as
-# in training, usually differs in a sample of its values, which is compared
-# first. At most _KEPT_FLOATS floats of kernels and transforms are kept, the
-# least recently used kernel's dropped first (VGG16's: 42M floats, VGG19's
-# 58M). VGG16's input-gradient step, 15 interleaved pairs on a 2-core Xeon:
-# wall 0.89x, CPU 0.90x (every pair faster), the same bits; peak RSS 1432 ->
-# 1533 MB (suite.py). A layer in 'tf' ordering refills one channels-first
-# kernel in place, so that its transforms are found again.
+# the kernel passed has the same bits as that copy (bits.same_bits). At most
+# _KEPT_FLOATS floats of kernels and transforms are kept, the least recently
+# used kernel's dropped first (VGG16's: 42M floats, VGG19's 58M). VGG16's
+# input-gradient step, 15 interleaved pairs on a 2-core Xeon: wall 0.89x,
+# CPU 0.90x (every pair faster), the same bits; peak RSS 1432 -> 1533 MB
+# (suite.py). A layer in 'tf' ordering keeps its channels-first kernel in one
+# array, so that its transforms are found again.
 _KEPT_FLOATS = 1 << 26
-_KEPT_SAMPLES = 64
 _kept = collections.OrderedDict()
 _kept_lock = threading.Lock()
 
@@ -835,44 +834,6 @@ class _KeptKernel:
     def floats(self):
         return self.kernel.size + sum(kept.floats() for kept in self.transforms.values())
 
-    def same_bits(self, w):
-        """Whether w has the bits of the kernel copied."""
-        if w.shape != self.kernel.shape:
-            return False
-        mine, theirs = self.kernel.reshape(-1).view(np.uint32), w.reshape(-1).view(np.uint32)
-        every = max(1, mine.size // _KEPT_SAMPLES)
-        if not np.array_equal(mine[::every], theirs[::every]):
-            return False
-        ranges = threads.even_ranges(mine.size, max(1, mine.size // _COMPARED_RUN))
-        differ = np.zeros(len(ranges), np.bool_)
-
-        def part(k):
-            differ[k] = _bits_differ(mine, theirs, ranges[k][0], ranges[k][1])
-        threads.run_tasks(part, len(ranges))
-        return not differ.any()
-
-
-# Bits compared per task (a kernel of 512 x 512 channels is 9 such runs):
-# np.array_equal, on one thread, a pass to a bool array and one to reduce
-# it, took 9 ms of VGG16's 215 ms step; these tasks take 4.7 ms.
-_COMPARED_RUN = 1 << 18
-
-
-@numba.njit(cache=True, nogil=True)
-def _bits_differ(a, b, i0, i1):
-    """Whether a[i] != b[i] for some i0 <= i < i1 (uint32 arrays), checked
-    in runs of 4096, each a vector loop over slices: indexing the whole
-    arrays, with indices Numba must allow to be negative, compiled to scalar
-    code (17 GB/s; this way 28 from memory, 50 from L2)."""
-    for r0 in range(i0, i1, 4096):
-        x, y = a[r0:min(r0 + 4096, i1)], b[r0:min(r0 + 4096, i1)]
-        seen = np.uint32(0)
-        for i in range(x.size):
-            seen |= x[i] ^ y[i]
-        if seen:
-            return True
-    return False
-
 
 def _kept_transform(w, tile, flipped):
     """The _KeptTransform of w's (tile, flipped) transform: an earlier
@@ -881,7 +842,7 @@ def _kept_transform(w, tile, flipped):
     key = (w.ctypes.data, w.shape)
     with _kept_lock:
         kernel = _kept.get(key)
-    if kernel is None or not kernel.same_bits(w):
+    if kernel is None or not same_bits(kernel.kernel, w):
         kernel = _KeptKernel(w.copy())
     kept = kernel.transforms.get((tile, flipped))
     if kept is None:

@@ -10,6 +10,7 @@ from ..engine.base_layer import Layer
 from ..kernels import conv2d as conv_kernels
 from ..kernels import convnd
 from ..kernels.conv2d_upsampled import UpsampledCorrelation
+from ..kernels.bits import same_bits
 from ..kernels.layout import kernel_to_channels_first
 from ..kernels import upsampling as upsampling_kernels
 from ..utils.conv_utils import (from_channels_first, image_axes, image_shape,
@@ -135,13 +136,18 @@ class Convolution2D(Layer):
             return self.W
         if self.W.dtype != np.float32 or not self.W.flags.c_contiguous:
             return np.ascontiguousarray(self.W.transpose(3, 2, 0, 1))
-        # refilled in place, not made anew: the Winograd kernels keep a
-        # kernel's transforms for the next call by its address
-        shape = tuple(self.W.shape[i] for i in (3, 2, 0, 1))
-        kernel = getattr(self, '_kernel_th_buffer', None)
-        if kernel is None or kernel.shape != shape:
-            kernel = self._kernel_th_buffer = np.empty(shape, dtype=np.float32)
+        # One array, copied again only when W changed (a copy of W as it was
+        # tells; the copy costs 2-3x the comparison): the Winograd kernels
+        # find the transforms they keep for a kernel by its address.
+        kernel, source = getattr(self, '_kernel_th_copies', (None, None))
+        if source is None or source.shape != self.W.shape:
+            source = np.empty_like(self.W)
+            kernel = np.empty(tuple(self.W.shape[i] for i in (3, 2, 0, 1)), np.float32)
+            self._kernel_th_copies = kernel, source
+        elif same_bits(source, self.W):
+            return kernel
         kernel_to_channels_first(self.W, kernel)
+        np.copyto(source, self.W)
         return kernel
 
     def forward(self, x, training=False, need_input_grad=True):
