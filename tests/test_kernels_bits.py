@@ -32,3 +32,14 @@ def test_same_bits_goes_by_bits_not_values():
     a = np.array([0.0, np.nan, 1.0], np.float32)
     assert bits.same_bits(a, a.copy())                       # a NaN equals itself
     assert not bits.same_bits(a, np.array([-0.0, np.nan, 1.0], np.float32))
+
+
+def test_same_bits_of_other_arrays_compares_dtype_and_bytes():
+    a = np.arange(12, dtype=np.float64).reshape(3, 4)
+    assert bits.same_bits(a.T, a.T.copy())                   # not contiguous
+    assert not bits.same_bits(a, a.astype(np.float32))       # another dtype
+    b = a.copy()
+    b[2, 3] = -b[2, 3]
+    assert not bits.same_bits(a, b)
+    assert bits.same_bits(np.float32(2.0) * np.ones(()), np.full((), 2.0))
+    assert not bits.same_bits(np.zeros(()), np.full((), -0.0))
