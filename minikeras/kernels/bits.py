@@ -1,12 +1,13 @@
-"""Whether two float32 arrays hold the same bits: the check behind the caches
-of arrays derived from weights (a kernel's Winograd transforms, a 'tf'
-kernel's channels-first copy), which are used again only while the weights
-they came from are unchanged.
+"""Whether two arrays hold the same bits: the check behind the caches of
+arrays derived from weights (a kernel's Winograd transforms, a 'tf'
+kernel's channels-first copy, style transfer's kept outputs), which are
+used again only while the weights they came from are unchanged.
 
-A sample of _SAMPLES values is compared first: weights that changed, as in
-training, almost always differ there, and cost no more. Then every value,
-as unsigned integers (so that -0.0 and 0.0 differ and a NaN equals itself:
-what derived arrays depend on is the bits), in tasks of _RUN values.
+For C-contiguous float32 arrays, a sample of _SAMPLES values is compared
+first: weights that changed, as in training, almost always differ there,
+and cost no more. Then every value, as unsigned integers (so that -0.0 and
+0.0 differ and a NaN equals itself: what derived arrays depend on is the
+bits), in tasks of _RUN values on the threads.
 """
 import numba
 import numpy as np
@@ -39,8 +40,8 @@ def _bits_differ(a, b, i0, i1):
 
 
 def same_bits(a, b):
-    """Whether NumPy arrays a and b have the same shape, dtype and bits (C-
-    contiguous float32 ones as above; others byte by byte, on one thread).
+    """Whether NumPy arrays a and b have the same shape, dtype and bits
+    (C-contiguous float32 ones as above; others byte by byte, on one thread).
 
     # Arguments
         a, b: the arrays.
