@@ -1,4 +1,4 @@
-"""kernels/bits.py: whether two float32 arrays hold the same bits."""
+"""kernels/bits.py: whether two arrays hold the same bits (float32 ones in tasks, others bytewise)."""
 import numpy as np
 import pytest
 
