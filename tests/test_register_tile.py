@@ -7,7 +7,7 @@ from minikeras.kernels.register_tile import (TILE_LANES, VECTOR_LANES, tile_fma,
                                              tile_load, tile_splat, tile_store, vector_fma,
                                              vector_even, vector_load, vector_odd,
                                              vector_registers, vector_store, vector_sum,
-                                             vector_zero)
+                                             vector_zero, vector_zip_high, vector_zip_low)
 
 
 @pytest.mark.parametrize('features,lanes', [
@@ -103,3 +103,20 @@ def test_even_and_odd_lanes():
     _every_other(a, even, odd)
     np.testing.assert_array_equal(even, a[0::2])
     np.testing.assert_array_equal(odd, a[1::2])
+
+
+@numba.njit
+def _zipped(u, v, out):
+    a, b = vector_load(u, 0), vector_load(v, 0)
+    vector_store(out, 0, vector_zip_low(a, b))
+    vector_store(out, VECTOR_LANES, vector_zip_high(a, b))
+
+
+def test_zipped_lanes_interleave_two_vectors():
+    u = np.arange(VECTOR_LANES, dtype=np.float32) + 1
+    v = -np.arange(VECTOR_LANES, dtype=np.float32) * 10 - 5
+    out = np.empty(2 * VECTOR_LANES, np.float32)
+    _zipped(u, v, out)
+    want = np.empty(2 * VECTOR_LANES, np.float32)
+    want[0::2], want[1::2] = u, v
+    np.testing.assert_array_equal(out, want)

@@ -30,6 +30,9 @@ accumulators at once, one per register (`VECTOR_REGISTERS` of them):
 - `vector_store(a, i, v)`: a[i : i + VECTOR_LANES] = v
 - `vector_even(u, v)`, `vector_odd(u, v)`: the even and the odd lanes of u
   followed by v (u's first)
+- `vector_zip_low(u, v)`, `vector_zip_high(u, v)`: the first (second) halves
+  of u and v, lane by lane in turn (u0, v0, u1, v1, ...): vector_even and
+  vector_odd undone
 - `vector_zero()`: a vector of zeros
 - `vector_splat_load(a, i)`: a[i] in every lane (a[i] in Numba wraps
   negative indices: a compare, a move, a conditional move and an address
@@ -228,8 +231,28 @@ def _every_other_lane(first):
     return lanes
 
 
+def _zipped_lanes(half):
+    """An intrinsic taking lanes half*n/2 + k of u and of v in turn, k = 0 ..
+    n/2 - 1 (n = VECTOR_LANES)."""
+    @intrinsic
+    def lanes(typingctx, u, v):
+        if not (u == _ONE and v == _ONE):
+            return None
+
+        def codegen(context, builder, signature, args):
+            start = half * (VECTOR_LANES // 2)
+            mask = ir.Constant(ir.VectorType(ir.IntType(32), VECTOR_LANES),
+                               [ir.Constant(ir.IntType(32), start + k // 2 + (k % 2) * VECTOR_LANES)
+                                for k in range(VECTOR_LANES)])
+            return builder.shuffle_vector(args[0], args[1], mask)
+        return _ONE(u, v), codegen
+    return lanes
+
+
 vector_even = _every_other_lane(0)
 vector_odd = _every_other_lane(1)
+vector_zip_low = _zipped_lanes(0)
+vector_zip_high = _zipped_lanes(1)
 vector_add = _lane_operation('fadd')
 vector_sub = _lane_operation('fsub')
 
