@@ -451,57 +451,76 @@ def test_products8_match_a_float64_product(n):
     np.testing.assert_allclose(M[:, :, :n], want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
 
 
-# F(2x2, 3x3)'s B^T and A^T (module docstring), for the transforms' own tests
-_BT2 = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], np.float64)
-_AT2 = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], np.float64)
+# B^T and A^T of F(2x2, 3x3) and F(4x4, 3x3) (module docstring), for the
+# transforms' own tests: (B^T, A^T, input transform, output transform, work)
+_TRANSFORMS = {
+    2: (np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], np.float64),
+        np.array([[1, 1, 1, 0], [0, 1, -1, -1]], np.float64),
+        conv2d_winograd._input_transform, conv2d_winograd._output_transform,
+        conv2d_winograd._input_work2),
+    4: (np.array([[1, -1.5, -2, 1.5, 1, 0], [0, -1, .5, 2.5, 1, 0], [0, 1, -2.5, .5, 1, 0],
+                  [0, -2, -1, 2, 1, 0], [0, .5, -1, -.5, 1, 0], [0, 1, -1.5, -2, 1.5, 1]]),
+        np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, .5, -2, 0], [0, 1, 1, .25, 4, 0],
+                  [0, 1, -1, .125, -8, 1]]),
+        conv2d_winograd._input_transform6, conv2d_winograd._output_transform6,
+        conv2d_winograd._input_work6),
+}
 
 
 def _tile_runs(N, TH, TW, t0, t1):
     return [((t // TW) // TH, (t // TW) % TH, t % TW, t) for t in range(t0, t1)]
 
 
+@pytest.mark.parametrize('tile', [2, 4])
 @pytest.mark.parametrize('pt,pl', [(1, 1), (0, 0), (2, 2), (3, -1)])
-def test_input_transform2_writes_its_channels_and_tiles_only(pt, pl):
+def test_input_transform_writes_its_channels_and_tiles_only(tile, pt, pl):
     # A block from mid tile row across samples, on channels 3 .. 6 of 10:
     # every (B^T d B)[k] in V's first t1 - t0 columns, nothing in the other
-    # channels' rows (the whole vectors stay inside their row). Planes of 5
-    # rows: a sample's last tile row and the next one's first read rows of
-    # the same numbers.
-    N, C, H, W, TH, TW = 3, 10, 5, 23, 2, 12
-    t0, t1, c0, c1 = 7, 2 * TH * TW - 3, 3, 7
+    # channels' rows (the whole vectors stay inside their row). Planes of
+    # 2 tile rows: a sample's last tile row and the next one's first read
+    # rows of the same numbers.
+    BT, _, transform, _, work_shape = _TRANSFORMS[tile]
+    A = tile + 2
+    N, C, TH, TW = 3, 10, 2, 12
+    H, W = tile * TH + 1, tile * TW - 1
+    t0, t1, c0, c1 = 7, N * TH * TW - 3, 3, 7
     x = np.random.default_rng(pt).standard_normal((N, C, H, W)).astype(np.float32)
-    n_tiles = t1 - t0
-    V = np.full((16, C, conv2d_winograd._row_length(n_tiles)), np.nan, np.float32)
-    work = np.full(conv2d_winograd._input_work2(W, TW, pl), np.nan, np.float32)
-    conv2d_winograd._input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work)
+    V = np.full((A * A, C, conv2d_winograd._row_length(t1 - t0)), np.nan, np.float32)
+    work = np.full(work_shape(W, TW, pl), np.nan, np.float32)
+    transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work)
     padded = np.zeros((N, C, H + 8, W + 40))
     padded[:, :, 4:4 + H, 20:20 + W] = x
     for n, i, j, t in _tile_runs(N, TH, TW, t0, t1):
-        d = padded[n, c0:c1, 4 + 2 * i - pt:8 + 2 * i - pt, 20 + 2 * j - pl:24 + 2 * j - pl]
-        want = np.einsum('ab,cbd,ed->cae', _BT2, d, _BT2).reshape(c1 - c0, 16).T
-        np.testing.assert_allclose(V[:, c0:c1, t - t0], want, rtol=1e-6, atol=1e-5)
+        r, q = 4 + tile * i - pt, 20 + tile * j - pl
+        d = padded[n, c0:c1, r:r + A, q:q + A]
+        want = np.einsum('ab,cbd,ed->cae', BT, d, BT).reshape(c1 - c0, A * A).T
+        np.testing.assert_allclose(V[:, c0:c1, t - t0], want, rtol=1e-5, atol=1e-4)
     assert np.isnan(V[:, :c0]).all() and np.isnan(V[:, c1:]).all()
 
 
-def test_output_transform2_writes_its_filters_and_tiles_only():
+@pytest.mark.parametrize('tile', [2, 4])
+def test_output_transform_writes_its_filters_and_tiles_only(tile):
     # Tiles 5 .. 40 of two samples' 6 x 4 tiles, filters 2 .. 4 of 6, onto
-    # 11 x 7 planes (half tiles at the bottom and right); the rest untouched.
-    N, F, OH, OW, TH, TW = 2, 6, 11, 7, 6, 4
+    # planes with part tiles at the bottom and right; the rest untouched.
+    _, AT, _, transform, _ = _TRANSFORMS[tile]
+    A = tile + 2
+    N, F, TH, TW = 2, 6, 6, 4
+    OH, OW = tile * TH - 1, tile * TW - 1
     t0, t1, f0, f1 = 5, 41, 2, 5
     rng = np.random.default_rng(3)
-    M = rng.standard_normal((16, F, conv2d_winograd._row_length(t1 - t0))).astype(np.float32)
+    M = rng.standard_normal((A * A, F, conv2d_winograd._row_length(t1 - t0))).astype(np.float32)
     b = rng.standard_normal(F).astype(np.float32)
     out = np.full((N, F, OH, OW), np.nan, np.float32)
-    conv2d_winograd._output_transform(M, b, out, TH, TW, t0, t1, f0, f1, None)
-    want = np.full((N, F, OH + 1, OW + 1), np.nan)
+    transform(M, b, out, TH, TW, t0, t1, f0, f1, None)
+    want = np.full((N, F, OH + tile, OW + tile), np.nan)
     for n, i, j, t in _tile_runs(N, TH, TW, t0, t1):
-        m = M[:, f0:f1, t - t0].T.reshape(f1 - f0, 4, 4).astype(np.float64)
-        want[n, f0:f1, 2 * i:2 * i + 2, 2 * j:2 * j + 2] = (
-            np.einsum('ab,cbd,ed->cae', _AT2, m, _AT2) + b[f0:f1, None, None])
-    np.testing.assert_allclose(out, want[:, :, :OH, :OW], rtol=1e-5, atol=1e-5)
+        m = M[:, f0:f1, t - t0].T.reshape(f1 - f0, A, A).astype(np.float64)
+        want[n, f0:f1, tile * i:tile * (i + 1), tile * j:tile * (j + 1)] = (
+            np.einsum('ab,cbd,ed->cae', AT, m, AT) + b[f0:f1, None, None])
+    np.testing.assert_allclose(out, want[:, :, :OH, :OW], rtol=1e-5, atol=1e-4)
 
 
-def test_transforms2_refuse_rows_without_room_for_whole_vectors():
+def test_transforms_refuse_rows_without_room_for_whole_vectors():
     x = np.zeros((1, 2, 8, 8), np.float32)
     V = np.zeros((16, 2, 16), np.float32)
     with pytest.raises(ValueError, match='V: rows too short'):

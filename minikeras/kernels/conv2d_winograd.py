@@ -67,16 +67,17 @@ in sequence, 1.3-2x faster than tile row by tile row), and U, which BLAS
 reads again for every block, weighs 16 or 36 F x C floats (37 MB at 512
 channels for m = 4). Blocks are therefore larger for wider layers (_plan),
 and m = 4 is kept for large planes, whose narrow layers have a small U.
-F(2x2)'s transforms work on VECTOR_LANES tiles at a time, in machine
-vectors (the even and odd columns of a patch row by lane shuffles), and
-read and write V and M in whole vectors: their rows have VECTOR_LANES
-floats of room past a block's tiles (_row_length); the input rows they read
-are copied once per channel, with their padding's zeros, into four slots of
-scratch that consecutive tile rows share. Against loops over each run's
-tiles (with scalar tails and a copy per patch row), per tile and channel, one
-thread: input transform 0.67x (64 channels on 224x224 planes) to 0.31x (512
-on 14x14), output transform 0.65x to 0.43x; the fused forward pass of
-64 -> 64 on 224x224 0.77x, 256 -> 256 on 56x56 0.77x (2-core Xeon).
+The transforms work on VECTOR_LANES tiles at a time, in machine vectors (a
+patch row's columns by lane shuffles: its even and odd columns for m = 2,
+every fourth for m = 4), and read and write V and M in whole vectors: their
+rows have VECTOR_LANES floats of room past a block's tiles (_row_length).
+The input rows they read are copied once per channel, with their padding's
+zeros, into slots of scratch that consecutive tile rows share. Against
+loops over each run's tiles (with scalar tails and a copy per patch row),
+per tile and channel, one thread (2-core Xeon): m = 2, input transform
+0.67x (64 channels on 224x224 planes) to 0.31x (512 on 14x14), output
+0.65x to 0.43x, the fused forward pass 0.77x on 224x224 and on 56x56;
+m = 4, input 0.97x (224x224) to 0.78x (56x56), output 0.9x to 0.6x.
 
 Tiles are numbered (n*TH + i)*TW + j and cut into blocks of consecutive
 numbers whose size depends on the shapes only. Every output element belongs
@@ -229,30 +230,6 @@ _TRANSFORM6 = {flipped: _kernel_transform_matrix(flipped) for flipped in (False,
 
 
 @numba.njit(cache=True)
-def _row(plane, r, col0, span, buf):
-    """plane[r, col0:col0+span] with 0 outside the plane: a view of the
-    plane when the span lies inside it, else a zero-filled copy in buf."""
-    H, W = plane.shape
-    lo = max(0, -col0)
-    hi = min(span, W - col0)
-    if r < 0 or r >= H or hi <= lo:
-        lo = hi = span
-    elif lo == 0 and hi == span:
-        return plane[r, col0:col0 + span]
-    # plain loops over views from index 0: a slice assignment compiles to a
-    # scalar loop (it broadcasts), an index that may be negative to gathers
-    head, body, tail = buf[:lo], buf[lo:hi], buf[hi:span]
-    source = plane[r % H, col0 + lo:col0 + hi]
-    for p in range(head.shape[0]):
-        head[p] = 0.0
-    for p in range(body.shape[0]):
-        body[p] = source[p]
-    for p in range(tail.shape[0]):
-        tail[p] = 0.0
-    return buf
-
-
-@numba.njit(cache=True)
 def _segment(t, t1, TH, TW):
     """(sample, tile row, first tile column, tile count) of the run of tiles
     from t to the end of its tile row or t1, whichever comes first."""
@@ -298,6 +275,45 @@ def _segments(t0, t1, TH, TW):
     return runs
 
 
+@numba.njit(cache=True)
+def _input_setup(x, V, work, t0, t1, TH, TW, width, slots, patch_rows):
+    """The input transforms' common start: checks V's and work's sizes, zeros
+    work; (work and V flat, the runs of tiles, the (sample, row) held in each
+    of `slots` slots, and room for the offsets of a patch's rows in work)."""
+    if V.shape[2] < t1 - t0 + VECTOR_LANES - 1:
+        raise ValueError('V: rows too short for whole vectors')
+    if work.shape[0] < slots + 1 or work.shape[1] < width:
+        raise ValueError('work: rows too short for the plane and its padding')
+    rows = work.reshape(work.size)
+    for p in range(rows.size):
+        rows[p] = 0.0
+    return (rows, V.reshape(V.size), _segments(t0, t1, TH, TW), np.empty(slots, np.int64),
+            np.empty(patch_rows, np.int64))
+
+
+@numba.njit(cache=True, inline='always')
+def _fill_slots(x, n, c, r0, rows, width, left, held, at):
+    """at[i] = the offset in `rows` (work, flat, rows `width` long) of row
+    r0 + i of x[n, c], i < len(at): its slot's (row r in slot r % len(held),
+    copied there now unless held says it is), or the row of zeros past the
+    slots for a row outside the plane."""
+    H, W = x.shape[2], x.shape[3]
+    slots = held.shape[0]
+    for i in range(at.shape[0]):
+        r = r0 + i
+        if r < 0 or r >= H:
+            at[i] = slots * width
+            continue
+        slot = r % slots
+        at[i] = slot * width
+        if held[slot] != n * H + r:
+            held[slot] = n * H + r
+            source = x[n, c, r]
+            target = rows[slot * width + left:slot * width + left + W]
+            for p in range(W):
+                target[p] = source[p]
+
+
 @numba.njit(cache=True, nogil=True)
 def _input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
     """V[k, c, t - t0] = (B^T d B)[k // 4, k % 4] for tiles t0 <= t < t1 and
@@ -306,22 +322,16 @@ def _input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
     run's tiles go in whole vectors: entries past t1 - t0 are overwritten);
     work: scratch of _input_work2(W, TW, pl) floats."""
     x, V, work = borrowed(x), borrowed(V), borrowed(work)
-    H, W = x.shape[2], x.shape[3]
     C, row_length = V.shape[1], V.shape[2]
     step = C * row_length
     lanes = VECTOR_LANES
-    width, left = work.shape[1], max(pl, 0)
-    if row_length < t1 - t0 + lanes - 1:
-        raise ValueError('V: rows too short for whole vectors')
-    if width < _slot_width(W, TW, pl):
-        raise ValueError('work: rows too short for the plane and its padding')
-    rows, v = work.reshape(work.size), V.reshape(V.size)
-    for p in range(rows.size):
-        rows[p] = 0.0
-    runs = _segments(t0, t1, TH, TW)
+    left = max(pl, 0)
+    H, W, width = x.shape[2], x.shape[3], work.shape[1]
+    rows, v, runs, _, _ = _input_setup(x, V, work, t0, t1, TH, TW, _slot_width(W, TW, pl), 4, 4)
     zeros = 4 * width
     for c in range(c0, c1):
         # the (sample, row) held in each slot: row r of the plane in slot r % 4
+        # (4 scalars: against _fill_slots' arrays, 0.6-0.85x the time a tile)
         held0 = held1 = held2 = held3 = -1
         for s in range(runs.shape[0]):
             n, ti, j0, nj, q = runs[s, 0], runs[s, 1], runs[s, 2], runs[s, 3], runs[s, 4]
@@ -330,8 +340,7 @@ def _input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
                 if 0 <= r + a < H:
                     slot = (r + a) % 4
                     key = n * H + r + a
-                    held = (held0, held1, held2, held3)[slot]
-                    if held != key:
+                    if (held0, held1, held2, held3)[slot] != key:
                         source = x[n, c, r + a]
                         target = rows[slot * width + left:slot * width + left + W]
                         for p in range(W):
@@ -402,6 +411,15 @@ def _columns2(s0, s1, s2, s3):
     return vector_sub(e0, e1), vector_add(o0, e1), vector_sub(e1, o0), vector_sub(o0, o1)
 
 
+@numba.njit(cache=True)
+def _output_setup(M, out, t0, t1, TH, TW):
+    """The output transforms' common start: checks M's rows; (M and out
+    flat, the runs of tiles)."""
+    if M.shape[2] < t1 - t0 + VECTOR_LANES - 1:
+        raise ValueError('M: rows too short for whole vectors')
+    return M.reshape(M.size), out.reshape(out.size), _segments(t0, t1, TH, TW)
+
+
 @numba.njit(cache=True, nogil=True)
 def _output_transform(M, b, out, TH, TW, t0, t1, f0, f1, work):
     """out[n, f, 2i:2i+2, 2j:2j+2] = A^T M[:, f, t - t0] (as 4x4) A + b[f] for
@@ -410,14 +428,10 @@ def _output_transform(M, b, out, TH, TW, t0, t1, f0, f1, work):
     long (read in whole vectors); work: unused."""
     M, out = borrowed(M), borrowed(out)
     OH, OW = out.shape[2], out.shape[3]
-    F, row_length = M.shape[1], M.shape[2]
+    row_length, step = M.shape[2], M.shape[1] * M.shape[2]
     lanes = VECTOR_LANES
-    step = F * row_length
-    if row_length < t1 - t0 + lanes - 1:
-        raise ValueError('M: rows too short for whole vectors')
-    m, o = M.reshape(M.size), out.reshape(out.size)
+    m, o, runs = _output_setup(M, out, t0, t1, TH, TW)
     band = np.empty(2 * lanes, np.float32)
-    runs = _segments(t0, t1, TH, TW)
     for f in range(f0, f1):
         bias = vector_scale(vector_load(_ONES, 0), b[f])
         for s in range(runs.shape[0]):
@@ -617,7 +631,7 @@ def _fused2(x, U, b, out, pad_top, pad_left, TH, TW, input_work, output_work, ke
 # F(4x4, 3x3): 6x6 transforms (B^T, G, A^T as in the module docstring)
 # ---------------------------------------------------------------------------
 
-# The float32 factors of F(4x4, 3x3)'s transforms (_b6, _a6), scalar and vector forms
+# The float32 factors of F(4x4, 3x3)'s transforms (_b6_vectors, _a6_vectors)
 _HALF = np.float32(0.5)
 _QUARTER = np.float32(0.25)
 _EIGHTH = np.float32(0.125)
@@ -628,141 +642,150 @@ _FOUR = np.float32(4.0)
 _EIGHT = np.float32(8.0)
 
 
+def _input_work6(W, TW, pl):
+    """The scratch F(4x4)'s input transform takes (as _input_work2): eight
+    row slots and a row of zeros."""
+    return (9, _slot_width6(W, TW, pl))
+
+
 @numba.njit(cache=True)
-def _b6(d0, d1, d2, d3, d4, d5):
-    """B^T d for six consecutive entries d0..d5 (float32): its six entries."""
-    return (d0 - _TWO * d2 + d4 + _ONE_HALF * (d3 - d1), d4 - d1 + _HALF * d2 + _TWO_HALF * d3,
-            d1 + d4 + _HALF * d3 - _TWO_HALF * d2, d4 - d2 + _TWO * (d3 - d1),
-            d4 - d2 + _HALF * (d1 - d3), d1 + d5 - _TWO * d3 + _ONE_HALF * (d4 - d2))
+def _slot_width6(W, TW, pl):
+    return max(pl, 0) + max(W, 4 * TW + 2 - pl) + 4 * VECTOR_LANES + 4
 
 
 @numba.njit(cache=True, nogil=True)
 def _input_transform6(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
     """V[6a + b, c, t - t0] = (B^T d B)[a, b] for tiles t0 <= t < t1 and
     channels c0 <= c < c1, d the 6x6 input patch of tile t in channel c
-    (rows from 4i - pt, columns from 4j - pl); work: scratch of at least
-    (12, 4*max(TW, VECTOR_LANES) + 4) floats."""
+    (rows from 4i - pt, columns from 4j - pl); V as _input_transform's,
+    work: scratch of _input_work6(W, TW, pl) floats. As _input_transform:
+    VECTOR_LANES tiles at a time, the rows in slots (row r in slot r % 8)."""
     x, V, work = borrowed(x), borrowed(V), borrowed(work)
-    bufs, comb = work[:6], work[6:12]
-    flat = V.reshape(V.size)
-    step = V.shape[1] * V.shape[2]
-    short = np.empty(6 * VECTOR_LANES, np.float32)
-    for a in range(6):
-        row = comb[a]
-        for p in range(row.shape[0]):
-            row[p] = 0.0
+    C, row_length = V.shape[1], V.shape[2]
+    step = C * row_length
+    lanes = VECTOR_LANES
+    left = max(pl, 0)
+    rows, v, runs, held, at = _input_setup(x, V, work, t0, t1, TH, TW, _slot_width6(
+        x.shape[3], TW, pl), 8, 6)
     for c in range(c0, c1):
-        t = t0
-        while t < t1:
-            n, ti, j0, nj = _segment(t, t1, TH, TW)
-            span = 4 * nj + 2
-            col0 = 4 * j0 - pl
-            row0 = 4 * ti - pt
-            q = t - t0
-            plane = x[n, c]
-            r0 = _row(plane, row0, col0, span, bufs[0])
-            r1 = _row(plane, row0 + 1, col0, span, bufs[1])
-            r2 = _row(plane, row0 + 2, col0, span, bufs[2])
-            r3 = _row(plane, row0 + 3, col0, span, bufs[3])
-            r4 = _row(plane, row0 + 4, col0, span, bufs[4])
-            r5 = _row(plane, row0 + 5, col0, span, bufs[5])
-            # B^T d, over the whole run (the six rows of every patch)
-            for p in range(span):
-                comb[0, p], comb[1, p], comb[2, p], comb[3, p], comb[4, p], comb[5, p] = \
-                    _b6(r0[p], r1[p], r2[p], r3[p], r4[p], r5[p])
-            # (B^T d) B, patch by patch: tiles in machine vectors (the last one
-            # overlapping the one before); a run shorter than a vector through
-            # `short`, from comb's columns past the run (zeros or stale values)
-            for a in range(6):
-                at = (6 * a * V.shape[1] + c) * V.shape[2] + q
-                if nj >= VECTOR_LANES:
-                    for j in range(0, nj, VECTOR_LANES):
-                        _stripe6(comb[a], min(j, nj - VECTOR_LANES), flat, at, step)
-                    continue
-                _stripe6(comb[a], 0, short, 0, VECTOR_LANES)
-                for b in range(6):
-                    src, dst = short[b * VECTOR_LANES:], flat[at + b * step:]
-                    for j in range(nj):
-                        dst[j] = src[j]
-            t += nj
+        held[:] = -1
+        for s in range(runs.shape[0]):
+            n, ti, j0, nj, q = runs[s, 0], runs[s, 1], runs[s, 2], runs[s, 3], runs[s, 4]
+            _fill_slots(x, n, c, 4 * ti - pt, rows, work.shape[1], left, held, at)
+            a0, a1, a2, a3, a4, a5 = at[0], at[1], at[2], at[3], at[4], at[5]
+            for jb in range(0, nj, lanes):
+                col = left + 4 * (j0 + jb) - pl
+                # the six rows of the patches, each as its six columns
+                d0 = _columns6(rows, a0 + col)
+                d1 = _columns6(rows, a1 + col)
+                d2 = _columns6(rows, a2 + col)
+                d3 = _columns6(rows, a3 + col)
+                d4 = _columns6(rows, a4 + col)
+                d5 = _columns6(rows, a5 + col)
+                # B^T d, column by column, then (B^T d) B row by row
+                e0 = _b6_vectors(d0[0], d1[0], d2[0], d3[0], d4[0], d5[0])
+                e1 = _b6_vectors(d0[1], d1[1], d2[1], d3[1], d4[1], d5[1])
+                e2 = _b6_vectors(d0[2], d1[2], d2[2], d3[2], d4[2], d5[2])
+                e3 = _b6_vectors(d0[3], d1[3], d2[3], d3[3], d4[3], d5[3])
+                e4 = _b6_vectors(d0[4], d1[4], d2[4], d3[4], d4[4], d5[4])
+                e5 = _b6_vectors(d0[5], d1[5], d2[5], d3[5], d4[5], d5[5])
+                to = c * row_length + q + jb
+                _store6(v, to, step, _b6_vectors(e0[0], e1[0], e2[0], e3[0], e4[0], e5[0]))
+                _store6(v, to + 6 * step, step,
+                        _b6_vectors(e0[1], e1[1], e2[1], e3[1], e4[1], e5[1]))
+                _store6(v, to + 12 * step, step,
+                        _b6_vectors(e0[2], e1[2], e2[2], e3[2], e4[2], e5[2]))
+                _store6(v, to + 18 * step, step,
+                        _b6_vectors(e0[3], e1[3], e2[3], e3[3], e4[3], e5[3]))
+                _store6(v, to + 24 * step, step,
+                        _b6_vectors(e0[4], e1[4], e2[4], e3[4], e4[4], e5[4]))
+                _store6(v, to + 30 * step, step,
+                        _b6_vectors(e0[5], e1[5], e2[5], e3[5], e4[5], e5[5]))
 
 
-@numba.njit(cache=True)
-def _stripe6(s, j, V, at, step):
-    """V[at + b*step + j + l] = (B^T (s[4(j+l) .. 4(j+l) + 5]))[b] for b < 6
-    and the VECTOR_LANES tiles l; reads s[4j : 4j + 4*VECTOR_LANES + 4]."""
-    p = 4 * j
-    # columns 4(j+l) + k, k = 0 .. 5, by halving into even and odd lanes twice
-    u0, u1, u2, u3 = _four(s, p)
+@numba.njit(cache=True, inline='always')
+def _columns6(rows, at):
+    """A row of the patches of VECTOR_LANES tiles, the first at rows[at]:
+    its columns 4j + k, k = 0 .. 5, as six vectors (by halving into even
+    and odd lanes twice, from 4 vectors at at and 4 at at + 4)."""
+    n = VECTOR_LANES
+    u0, u1 = vector_load(rows, at), vector_load(rows, at + n)
+    u2, u3 = vector_load(rows, at + 2 * n), vector_load(rows, at + 3 * n)
     e, o = vector_even(u0, u1), vector_odd(u0, u1)
     e2, o2 = vector_even(u2, u3), vector_odd(u2, u3)
-    u0, u1, u2, u3 = _four(s, p + 4)
+    u0, u1 = vector_load(rows, at + 4), vector_load(rows, at + 4 + n)
+    u2, u3 = vector_load(rows, at + 4 + 2 * n), vector_load(rows, at + 4 + 3 * n)
     e4, e6 = vector_even(u0, u1), vector_even(u2, u3)
     o4, o6 = vector_odd(u0, u1), vector_odd(u2, u3)
-    out = _b6_vectors(vector_even(e, e2), vector_even(o, o2), vector_odd(e, e2),
-                      vector_odd(o, o2), vector_even(e4, e6), vector_even(o4, o6))
-    for b in range(6):
-        vector_store(V, at + b * step + j, out[b])
+    return (vector_even(e, e2), vector_even(o, o2), vector_odd(e, e2), vector_odd(o, o2),
+            vector_even(e4, e6), vector_even(o4, o6))
 
 
-@numba.njit(cache=True)
-def _four(s, p):
-    """The four vectors from s[p]."""
-    n = VECTOR_LANES
-    return vector_load(s, p), vector_load(s, p + n), vector_load(s, p + 2 * n), \
-        vector_load(s, p + 3 * n)
-
-
-@numba.njit(cache=True)
-def _a6(m0, m1, m2, m3, m4, m5):
-    """A^T m for six entries: its four."""
-    p12, d12 = m1 + m2, m1 - m2
-    return (m0 + p12 + m3 + m4, d12 + _HALF * m3 - _TWO * m4, p12 + _QUARTER * m3 + _FOUR * m4,
-            d12 + _EIGHTH * m3 - _EIGHT * m4 + m5)
+@numba.njit(cache=True, inline='always')
+def _store6(v, at, step, six):
+    """v[at + k*step : + VECTOR_LANES] = six[k] for k = 0 .. 5."""
+    vector_store(v, at, six[0])
+    vector_store(v, at + step, six[1])
+    vector_store(v, at + 2 * step, six[2])
+    vector_store(v, at + 3 * step, six[3])
+    vector_store(v, at + 4 * step, six[4])
+    vector_store(v, at + 5 * step, six[5])
 
 
 @numba.njit(cache=True, nogil=True)
 def _output_transform6(M, b, out, TH, TW, t0, t1, f0, f1, work):
     """out[n, f, 4i:4i+4, 4j:4j+4] = A^T M[:, f, t - t0] (as 6x6) A + b[f] for
-    tiles t0 <= t < t1 and channels f0 <= f < f1 (the parts inside out);
-    work: scratch of at least (24, TW) floats."""
-    M, out, tmp = borrowed(M), borrowed(out), borrowed(work)
+    tiles t0 <= t < t1 and channels f0 <= f < f1 (the parts inside out); M
+    and out as _output_transform's, work: unused. VECTOR_LANES tiles at a
+    time: A^T M column by column, then each row times A."""
+    M, out = borrowed(M), borrowed(out)
     OH, OW = out.shape[2], out.shape[3]
+    row_length, step = M.shape[2], M.shape[1] * M.shape[2]
+    lanes = VECTOR_LANES
+    m, o, runs = _output_setup(M, out, t0, t1, TH, TW)
+    band = np.empty(4 * lanes, np.float32)
     for f in range(f0, f1):
-        t = t0
-        while t < t1:
-            n, ti, j0, nj = _segment(t, t1, TH, TW)
-            q = t - t0
-            rows = min(4, OH - 4 * ti)
-            # tiles whose four columns all lie inside out
-            full = min(nj, (OW - 4 * j0) // 4)
-            # A^T M, over the whole run: tmp[4e + r] = row r, column e of every tile
-            for e in range(6):
-                m0 = M[e, f, q:q + nj]
-                m1 = M[6 + e, f, q:q + nj]
-                m2 = M[12 + e, f, q:q + nj]
-                m3 = M[18 + e, f, q:q + nj]
-                m4 = M[24 + e, f, q:q + nj]
-                m5 = M[30 + e, f, q:q + nj]
-                y0, y1, y2, y3 = tmp[4 * e], tmp[4 * e + 1], tmp[4 * e + 2], tmp[4 * e + 3]
-                for j in range(nj):
-                    y0[j], y1[j], y2[j], y3[j] = _a6(m0[j], m1[j], m2[j], m3[j], m4[j], m5[j])
-            bf = b[f]
-            for r in range(rows):
-                s0, s1, s2 = tmp[r], tmp[4 + r], tmp[8 + r]
-                s3, s4, s5 = tmp[12 + r], tmp[16 + r], tmp[20 + r]
-                d = out[n, f, 4 * ti + r, 4 * j0:]
-                for j in range(full):
-                    z0, z1, z2, z3 = _a6(s0[j], s1[j], s2[j], s3[j], s4[j], s5[j])
-                    d[4 * j] = z0 + bf
-                    d[4 * j + 1] = z1 + bf
-                    d[4 * j + 2] = z2 + bf
-                    d[4 * j + 3] = z3 + bf
-                if full < nj:
-                    z = _a6(s0[full], s1[full], s2[full], s3[full], s4[full], s5[full])
-                    for k in range(OW - 4 * (j0 + full)):
-                        d[4 * full + k] = z[k] + bf
-            t += nj
+        bias = vector_scale(vector_load(_ONES, 0), b[f])
+        for s in range(runs.shape[0]):
+            n, ti, j0, nj, q = runs[s, 0], runs[s, 1], runs[s, 2], runs[s, 3], runs[s, 4]
+            plane = (n * out.shape[1] + f) * OH
+            for jb in range(0, nj, lanes):
+                at = f * row_length + q + jb
+                y0 = _a6_vectors(*_six(m, at, 6 * step))
+                y1 = _a6_vectors(*_six(m, at + step, 6 * step))
+                y2 = _a6_vectors(*_six(m, at + 2 * step, 6 * step))
+                y3 = _a6_vectors(*_six(m, at + 3 * step, 6 * step))
+                y4 = _a6_vectors(*_six(m, at + 4 * step, 6 * step))
+                y5 = _a6_vectors(*_six(m, at + 5 * step, 6 * step))
+                col = 4 * (j0 + jb)
+                count = min(4 * min(lanes, nj - jb), OW - col)
+                for r in range(min(4, OH - 4 * ti)):
+                    z0, z1, z2, z3 = _a6_vectors(y0[r], y1[r], y2[r], y3[r], y4[r], y5[r])
+                    w0, w1, w2, w3 = _zip4(vector_add(z0, bias), vector_add(z1, bias),
+                                           vector_add(z2, bias), vector_add(z3, bias))
+                    to = (plane + 4 * ti + r) * OW + col
+                    if count == 4 * lanes:
+                        vector_store(o, to, w0)
+                        vector_store(o, to + lanes, w1)
+                        vector_store(o, to + 2 * lanes, w2)
+                        vector_store(o, to + 3 * lanes, w3)
+                    else:
+                        vector_store(band, 0, w0)
+                        vector_store(band, lanes, w1)
+                        vector_store(band, 2 * lanes, w2)
+                        vector_store(band, 3 * lanes, w3)
+                        for p in range(count):
+                            o[to + p] = band[p]
+
+
+@numba.njit(cache=True, inline='always')
+def _zip4(z0, z1, z2, z3):
+    """The lanes of four vectors in turn (z0[0], z1[0], z2[0], z3[0],
+    z0[1], ...), as four vectors."""
+    low, high = vector_zip_low(z0, z2), vector_zip_high(z0, z2)
+    low2, high2 = vector_zip_low(z1, z3), vector_zip_high(z1, z3)
+    return (vector_zip_low(low, low2), vector_zip_high(low, low2), vector_zip_low(high, high2),
+            vector_zip_high(high, high2))
 
 
 # ---------------------------------------------------------------------------
@@ -994,8 +1017,7 @@ def _winograd(x, U, b, out, pad_top, pad_left, tile, kept=None):
         input_work, output_work = _input_work2(x.shape[3], TW, pad_left), (16, VECTOR_LANES)
     else:
         input_transform, output_transform = _input_transform6, _output_transform6
-        input_work = (12, 4 * max(TW, VECTOR_LANES) + 4)
-        output_work = (24, TW)
+        input_work, output_work = _input_work6(x.shape[3], TW, pad_left), (1, 1)
     threads.blas_threads(1)
     if tile == 2 and _FUSED_FITS and F % _FUSED_ROWS == 0 and C * F <= _FUSED_CHANNELS \
             and T >= _MIN_TASKS:
@@ -1194,7 +1216,8 @@ def _tile_output(M, at, step, bias, band, to, Fp, line):
 
 @numba.njit(cache=True)
 def _b6_vectors(d0, d1, d2, d3, d4, d5):
-    """_b6 on six vectors of channels: B^T d for F(4x4, 3x3)."""
+    """B^T d of F(4x4, 3x3) on six vectors (each lane its own d0 .. d5): its
+    six entries."""
     d31, d42 = vector_sub(d3, d1), vector_sub(d4, d2)
     return (vector_add(vector_add(vector_sub(d0, vector_scale(d2, _TWO)), d4),
                        vector_scale(d31, _ONE_HALF)),
@@ -1210,7 +1233,8 @@ def _b6_vectors(d0, d1, d2, d3, d4, d5):
 
 @numba.njit(cache=True)
 def _a6_vectors(m0, m1, m2, m3, m4, m5):
-    """_a6 on six vectors of filters: A^T m for F(4x4, 3x3)."""
+    """A^T m of F(4x4, 3x3) on six vectors (each lane its own m0 .. m5): its
+    four entries."""
     p12, d12 = vector_add(m1, m2), vector_sub(m1, m2)
     return (vector_add(vector_add(vector_add(m0, p12), m3), m4),
             vector_sub(vector_add(d12, vector_scale(m3, _HALF)), vector_scale(m4, _TWO)),
