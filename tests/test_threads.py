@@ -133,7 +133,8 @@ def test_run_range_calls_covers_every_call_once_in_ranges_set_by_the_sizes(sizes
 
 
 @pytest.mark.parametrize('M,K,N', [(128, 784, 512), (784, 128, 512), (100, 256, 128),
-                                   (300, 70, 1000), (33, 1000, 700)])
+                                   (300, 70, 1000), (33, 1000, 700),
+                                   (1, 20000, 1000), (7, 9000, 300)])  # cut by depth
 def test_matmul_matches_numpy_and_is_deterministic_across_threads(M, K, N):
     rng = np.random.default_rng(M + K + N)
     a = rng.standard_normal((M, K)).astype(np.float32)
@@ -157,6 +158,18 @@ def test_matmul_matches_numpy_and_is_deterministic_across_threads(M, K, N):
     np.testing.assert_allclose(results[0], reference, rtol=1e-4, atol=1e-3 * np.sqrt(K))
     for other in results[1:]:
         assert other.tobytes() == results[0].tobytes()
+
+
+@pytest.mark.parametrize('M,K,N,by_depth', [(1, 20000, 1000, True), (31, 3000, 1000, True),
+                                            (32, 3000, 1000, False), (1, 1000, 20000, False)])
+def test_matmul_cuts_the_sums_of_a_few_rows_times_a_tall_matrix(monkeypatch, M, K, N, by_depth):
+    calls = []
+    unwrapped = threads._matmul_by_depth
+    monkeypatch.setattr(threads, '_matmul_by_depth', lambda *a: calls.append(1) or unwrapped(*a))
+    a = np.ones((M, K), np.float32)
+    b = np.full((K, N), 0.5, np.float32)
+    np.testing.assert_array_equal(threads.matmul(a, b), np.full((M, N), K / 2, np.float32))
+    assert bool(calls) == by_depth
 
 
 @pytest.mark.parametrize('M,K,N', [(2560, 128, 128), (100, 256, 128), (64, 128, 1000)])
