@@ -137,9 +137,9 @@ def main(argv=None):
         if path != 'direct' and conv2d_gemm._phased_plan(x.shape, w.shape, out.shape,
                                                           s, s, pt, pl) is not None:
             path = 'phase planes'  # forward and weight gradient; the input gradient by im2col
-        if path != 'direct' and conv2d_winograd.use_winograd(C, F, K, K, s > 1, OH, OW):
+        if path != 'direct' and conv2d_winograd.use_winograd(C, F, K, K, s > 1, OH, OW, N):
             path = 'winograd'  # forward; the input gradient by the same rule on (F, C, H, W)
-            if not conv2d_winograd.use_winograd(F, C, K, K, s > 1, H, W):
+            if not conv2d_winograd.use_winograd(F, C, K, K, s > 1, H, W, N):
                 path = 'winograd (forward only)'
         if path == 'direct':
             samples = (conv2d_winograd.use_winograd_samples(C, F, K, K, s > 1, N, OH, OW, False),

@@ -161,7 +161,13 @@ def test_winograd_any_padding_and_output_size(forward, backward_input, N, tile):
 def test_rule_picks_wide_3x3_stride1_layers_on_large_planes():
     assert use_winograd(64, 64, 3, 3, False, 224, 224)
     assert use_winograd(512, 512, 3, 3, False, 28, 28)
-    assert not use_winograd(512, 512, 3, 3, False, 14, 14)   # small plane
+    assert not use_winograd(512, 512, 3, 3, False, 14, 14)   # small plane, one sample
+    # small planes with 512 channels and 192 tiles or more
+    assert use_winograd(512, 512, 3, 3, False, 14, 14, 4)     # 4 x 49 tiles
+    assert use_winograd(512, 1024, 3, 3, False, 7, 7, 12)     # 12 x 16 tiles
+    assert not use_winograd(512, 512, 3, 3, False, 7, 7, 11)  # 176 tiles
+    assert not use_winograd(256, 512, 3, 3, False, 14, 14, 32)  # 256 channels in
+    assert not use_winograd(512, 512, 3, 3, False, 6, 6, 64)  # planes below 7
     assert not use_winograd(32, 64, 3, 3, False, 56, 56)     # few channels
     assert not use_winograd(64, 64, 3, 3, True, 56, 56)      # strided
     assert not use_winograd(64, 64, 5, 5, False, 56, 56)     # not 3x3
@@ -241,6 +247,8 @@ def test_tile_rule_takes_4x4_for_input_gradients_on_large_planes():
     (1, 64, 128, 12, 'same', False),   # small plane: stays on im2col + sgemm
     (16, 64, 64, 20, 'same', False),   # a batch at 64 x 64 channels: the direct loops
     (1, 64, 64, 66, 'same', True),     # a large plane: the input gradient on 4x4 tiles
+    (4, 512, 512, 14, 'same', True),   # a small plane, 512 channels and 196 tiles
+    (3, 512, 512, 14, 'same', False),  # ... 147 tiles: im2col + sgemm
 ])
 def test_public_kernels_route_and_match_reference(monkeypatch, N, C, F, H, mode, expect):
     _check_route(monkeypatch, ('winograd_forward', 'winograd_backward_input'),

@@ -1228,7 +1228,8 @@ def conv2d_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left):
     F, C, KH, KW = w.shape
     strided = stride_h > 1 or stride_w > 1
     if not _empty(*out.shape) and conv2d_gemm.use_gemm(C, F, KH, KW, strided, x.shape[0]):
-        if conv2d_winograd.use_winograd(C, F, KH, KW, strided, out.shape[2], out.shape[3]):
+        if conv2d_winograd.use_winograd(C, F, KH, KW, strided, out.shape[2], out.shape[3],
+                                        x.shape[0]):
             conv2d_winograd.winograd_forward(x, w, b, out, pad_top, pad_left)
         else:
             conv2d_gemm.gemm_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left)
@@ -1252,7 +1253,8 @@ def conv2d_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left):
     if not _empty(*dout.shape) and not _empty(*dx.shape) \
             and conv2d_gemm.use_gemm(C, F, KH, KW, strided, dx.shape[0]):
         # The input gradient is a correlation from F channels to C on dx's planes.
-        if conv2d_winograd.use_winograd(F, C, KH, KW, strided, dx.shape[2], dx.shape[3]):
+        if conv2d_winograd.use_winograd(F, C, KH, KW, strided, dx.shape[2], dx.shape[3],
+                                        dx.shape[0]):
             conv2d_winograd.winograd_backward_input(dout, w, dx, pad_top, pad_left)
         else:
             conv2d_gemm.gemm_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left)

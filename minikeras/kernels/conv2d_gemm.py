@@ -505,7 +505,7 @@ def _shifted_plan(N, C, F, H, W, KH, KW, OH, OW, pt, pl):
     sample's accumulator (F x its wide positions) larger than _BLOCK_FLOATS,
     or no BLAS to call directly."""
     if (KH * KW < _SHIFTED_MIN_TAPS or C < _SHIFTED_MIN_DEPTH or N < _MIN_BLOCK_TASKS
-            or conv2d_winograd.use_winograd(C, F, KH, KW, False, OH, OW)):
+            or conv2d_winograd.use_winograd(C, F, KH, KW, False, OH, OW, N)):
         return None
     pitch, rows, size = _direct._wide_geometry(H, W, OH, OW, KH, KW, pt, pl)
     if F * rows * pitch > _BLOCK_FLOATS or not blas.available():

@@ -149,6 +149,12 @@ _SMALL_PRODUCT = 10 ** 6
 # _MIN_BLOCK_TASKS blocks, the steps of each block are shared out instead.
 _MIN_TASKS = 8
 _MIN_BLOCK_TASKS = 4
+# With few blocks, a transform of a block is shared out in ranges of channels
+# of at least this many (channel, tile) pairs: waking the threads costs more
+# than that work (VGG16's 512 channels on 14x14 planes, 49 tiles, on one
+# thread: 0.87x the time of the 8 ranges on 2 threads; on 28x28, 196 tiles,
+# 4 ranges: the same).
+_TRANSFORM_WORK = 1 << 15
 # Which of the calls that conv2d.py gives to im2col + sgemm (wide layers,
 # and small batches of wide enough layers) come here instead. The transforms
 # cost about the same per tile and channel whatever the width, against 2*16*F
@@ -161,6 +167,19 @@ _MIN_BLOCK_TASKS = 4
 # channels at batch 32 or 128) they lose 0.3-0.9x, so those keep them.
 _MIN_CHANNELS = 64
 _MIN_PLANE_SIDE = 16
+# Smaller planes (_MIN_SMALL_PLANE_SIDE on each side and more) come here at
+# _SMALL_PLANE_CHANNELS in and out when a call has _SMALL_PLANE_TILES 2x2
+# tiles or more (batches of 4 and more on 14x14 planes). A training step's
+# three calls (forward, input gradient, weight gradient, a new kernel each
+# step), against im2col + sgemm and its shifted products, interleaved runs on
+# a 2-core Xeon: 512 -> 512 on 14x14 planes at batch 4 0.74x the time, batch
+# 16 0.75x, on 7x7 at batch 12 0.60x, at 32 0.75x; 256 channels are no faster
+# (1.01x on 14x14 at batch 4, 0.97x at 6, 0.81x at 32; 1.04x on 7x7 at 8) and
+# fewer tiles lose (512 on 7x7 at batch 3: 1.25x; at batch 1, 512 on 14x14:
+# forward and input gradient 1.05-1.14x).
+_MIN_SMALL_PLANE_SIDE = 7
+_SMALL_PLANE_CHANNELS = 512
+_SMALL_PLANE_TILES = 192
 # m = 4 from this plane side (12 tiles a row): on VGG16's 112x112 and
 # 224x224 layers it ran 1.2-1.8x as fast as m = 2 (forward and input
 # gradient, interleaved runs under load), on 56x56 planes 1.1-1.4x (input
@@ -170,13 +189,18 @@ _MIN_PLANE_SIDE = 16
 _MIN_TILE4_SIDE = 48
 
 
-def use_winograd(C, F, KH, KW, strided, OH, OW):
+def use_winograd(C, F, KH, KW, strided, OH, OW, N=1):
     """Whether a call that would run as im2col + sgemm, with a (F, C, KH, KW)
-    kernel and (OH, OW) output planes, runs faster here: 3x3, stride 1, at
-    least _MIN_CHANNELS channels in and out, output planes at least
-    _MIN_PLANE_SIDE on each side."""
-    return (KH == 3 and KW == 3 and not strided and min(C, F) >= _MIN_CHANNELS
-            and min(OH, OW) >= _MIN_PLANE_SIDE)
+    kernel, N samples and (OH, OW) output planes, runs faster here: 3x3,
+    stride 1, at least _MIN_CHANNELS channels in and out, output planes at
+    least _MIN_PLANE_SIDE on each side, or smaller planes with many channels
+    and tiles (_SMALL_PLANE_CHANNELS)."""
+    if KH != 3 or KW != 3 or strided or min(C, F) < _MIN_CHANNELS:
+        return False
+    side = min(OH, OW)
+    return side >= _MIN_PLANE_SIDE or (
+        side >= _MIN_SMALL_PLANE_SIDE and min(C, F) >= _SMALL_PLANE_CHANNELS
+        and N * -(-OH // 2) * -(-OW // 2) >= _SMALL_PLANE_TILES)
 
 
 def _plan(T, TW, C, F, tile):
@@ -200,6 +224,12 @@ def winograd_tile(OH, OW, gradient):
     tolerance of gradients (1e-5 of the largest entry), not of forward
     values (1e-6)."""
     return 4 if gradient and min(OH, OW) >= _MIN_TILE4_SIDE else 2
+
+
+def _transform_ranges(channels, tiles):
+    """The ranges of channels a few-blocks transform is shared out in."""
+    return threads.even_ranges(channels, max(1, min(_MIN_TASKS,
+                                                    channels * tiles // _TRANSFORM_WORK)))
 
 
 def _blocks(T, per_block):
@@ -1037,10 +1067,10 @@ def _winograd(x, U, b, out, pad_top, pad_left, tile, kept=None):
         threads.run_tasks(block, len(blocks))
         return
     # Few blocks: each step of a block shared out (channels, products, filters).
-    c_ranges = threads.even_ranges(C, _MIN_TASKS)
-    f_ranges = threads.even_ranges(F, _MIN_TASKS)
     for t0, t1 in blocks:
         n = t1 - t0
+        c_ranges = _transform_ranges(C, n)
+        f_ranges = _transform_ranges(F, n)
         V = np.empty((elements, C, _row_length(n)), np.float32)
         threads.run_tasks(lambda k: input_transform(x, pad_top, pad_left, TH, TW, t0, t1,
                                                     c_ranges[k][0], c_ranges[k][1], V,
