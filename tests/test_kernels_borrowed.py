@@ -2,7 +2,7 @@
 import numba
 import numpy as np
 
-from minikeras.kernels.borrowed import borrowed
+from minikeras.kernels.borrowed import borrowed, borrowed_span
 
 
 @numba.njit
@@ -32,3 +32,16 @@ def test_borrowed_keeps_shape_and_strides():
     x = np.arange(24, dtype=np.float64).reshape(2, 3, 4)[:, ::2, 1:]
     row = _copy_of_second(x)
     np.testing.assert_array_equal(row, x[1])
+
+
+@numba.njit
+def _span_of(a):
+    return borrowed_span(a).copy()
+
+
+def test_borrowed_span_covers_planes_apart_from_first_to_last_element():
+    buffer = np.arange(3 * 70, dtype=np.float32).reshape(3, 70)
+    planes = buffer[:, :60].reshape(3, 6, 10)       # planes 70 floats apart
+    span = _span_of(planes)
+    np.testing.assert_array_equal(span, buffer.reshape(-1)[:2 * 70 + 60])
+    assert _span_of(np.zeros((0, 6, 10), np.float32)).size == 0

@@ -540,6 +540,20 @@ def test_transforms_refuse_rows_without_room_for_whole_vectors():
                                           np.float32), 4, 4, 0, 16, 0, 2, None)
 
 
+def test_products8_on_planes_an_odd_number_of_lines_apart():
+    rng = np.random.default_rng(5)
+    K, F, C, n = 4, 16, 24, 40
+    V = conv2d_winograd._planes(None, K, C, 64)
+    M = conv2d_winograd._planes('test_M', K, F, 64)
+    lines = [a.strides[0] // 64 for a in (V, M)]
+    assert all(count % 2 == 1 for count in lines) and V.strides[1:] == (256, 4)
+    V[...] = rng.standard_normal(V.shape)
+    U = rng.standard_normal((K, F, C)).astype(np.float32)
+    conv2d_winograd._products8(conv2d_winograd._pack_rows(U), V, M, n)
+    want = np.matmul(U.astype(np.float64), V.astype(np.float64))[:, :, :n]
+    np.testing.assert_allclose(M[:, :, :n], want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
 def _counting_transforms(monkeypatch):
     """A list that grows by one for every kernel transform made."""
     made = []
