@@ -161,7 +161,8 @@ def test_matmul_matches_numpy_and_is_deterministic_across_threads(M, K, N):
 
 
 @pytest.mark.parametrize('M,K,N,by_depth', [(1, 20000, 1000, True), (31, 3000, 1000, True),
-                                            (32, 3000, 1000, False), (1, 1000, 20000, False)])
+                                            (1, 4096, 4096, True), (32, 3000, 1000, False),
+                                            (1, 4096, 4097, False)])
 def test_matmul_cuts_the_sums_of_a_few_rows_times_a_tall_matrix(monkeypatch, M, K, N, by_depth):
     calls = []
     unwrapped = threads._matmul_by_depth
