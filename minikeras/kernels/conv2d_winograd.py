@@ -306,7 +306,7 @@ def _segments(t0, t1, TH, TW):
 
 
 @numba.njit(cache=True)
-def _input_setup(x, V, work, t0, t1, TH, TW, width, slots, patch_rows):
+def _input_setup(V, work, t0, t1, TH, TW, width, slots, patch_rows):
     """The input transforms' common start: checks V's and work's sizes, zeros
     work; (work and V flat, the runs of tiles, the (sample, row) held in each
     of `slots` slots, and room for the offsets of a patch's rows in work)."""
@@ -348,15 +348,16 @@ def _fill_slots(x, n, c, r0, rows, width, left, held, at):
 def _input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
     """V[k, c, t - t0] = (B^T d B)[k // 4, k % 4] for tiles t0 <= t < t1 and
     channels c0 <= c < c1, d the 4x4 input patch of tile t in channel c;
-    V C-contiguous, its rows at least t1 - t0 + VECTOR_LANES - 1 long (the
-    run's tiles go in whole vectors: entries past t1 - t0 are overwritten);
-    work: scratch of _input_work2(W, TW, pl) floats."""
+    V's rows contiguous, its planes any distance apart (_planes), its rows
+    at least t1 - t0 + VECTOR_LANES - 1 long (the run's tiles go in whole
+    vectors: entries past t1 - t0 are overwritten); work: scratch of
+    _input_work2(W, TW, pl) floats."""
     x, V, work = borrowed(x), borrowed(V), borrowed(work)
     row_length, step = V.strides[1] // 4, V.strides[0] // 4
     lanes = VECTOR_LANES
     left = max(pl, 0)
     H, W, width = x.shape[2], x.shape[3], work.shape[1]
-    rows, v, runs, _, _ = _input_setup(x, V, work, t0, t1, TH, TW, _slot_width(W, TW, pl), 4, 4)
+    rows, v, runs, _, _ = _input_setup(V, work, t0, t1, TH, TW, _slot_width(W, TW, pl), 4, 4)
     zeros = 4 * width
     for c in range(c0, c1):
         # the (sample, row) held in each slot: row r of the plane in slot r % 4
@@ -453,8 +454,8 @@ def _output_setup(M, out, t0, t1, TH, TW):
 def _output_transform(M, b, out, TH, TW, t0, t1, f0, f1, work):
     """out[n, f, 2i:2i+2, 2j:2j+2] = A^T M[:, f, t - t0] (as 4x4) A + b[f] for
     tiles t0 <= t < t1 and channels f0 <= f < f1 (the parts inside out);
-    M and out C-contiguous, M's rows at least t1 - t0 + VECTOR_LANES - 1
-    long (read in whole vectors); work: unused."""
+    M as _input_transform's V (its rows read in whole vectors), out
+    C-contiguous; work: unused."""
     M, out = borrowed(M), borrowed(out)
     OH, OW = out.shape[2], out.shape[3]
     row_length, step = M.strides[1] // 4, M.strides[0] // 4
@@ -696,7 +697,7 @@ def _input_transform6(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
     row_length, step = V.strides[1] // 4, V.strides[0] // 4
     lanes = VECTOR_LANES
     left = max(pl, 0)
-    rows, v, runs, held, at = _input_setup(x, V, work, t0, t1, TH, TW, _slot_width6(
+    rows, v, runs, held, at = _input_setup(V, work, t0, t1, TH, TW, _slot_width6(
         x.shape[3], TW, pl), 8, 6)
     for c in range(c0, c1):
         held[:] = -1
