@@ -519,7 +519,7 @@ def test_output_transform_writes_its_filters_and_tiles_only(tile):
     M = rng.standard_normal((A * A, F, conv2d_winograd._row_length(t1 - t0))).astype(np.float32)
     b = rng.standard_normal(F).astype(np.float32)
     out = np.full((N, F, OH, OW), np.nan, np.float32)
-    transform(M, b, out, TH, TW, t0, t1, f0, f1, None)
+    transform(M, b, out, TH, TW, t0, t1, f0, f1)
     want = np.full((N, F, OH + tile, OW + tile), np.nan)
     for n, i, j, t in _tile_runs(N, TH, TW, t0, t1):
         m = M[:, f0:f1, t - t0].T.reshape(f1 - f0, A, A).astype(np.float64)
@@ -537,7 +537,7 @@ def test_transforms_refuse_rows_without_room_for_whole_vectors():
                                                   np.float32))
     with pytest.raises(ValueError, match='M: rows too short'):
         conv2d_winograd._output_transform(V, np.zeros(2, np.float32), np.zeros((1, 2, 8, 8),
-                                          np.float32), 4, 4, 0, 16, 0, 2, None)
+                                          np.float32), 4, 4, 0, 16, 0, 2)
 
 
 def test_products8_on_planes_an_odd_number_of_lines_apart():

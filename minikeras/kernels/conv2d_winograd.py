@@ -451,11 +451,11 @@ def _output_setup(M, out, t0, t1, TH, TW):
 
 
 @numba.njit(cache=True, nogil=True)
-def _output_transform(M, b, out, TH, TW, t0, t1, f0, f1, work):
+def _output_transform(M, b, out, TH, TW, t0, t1, f0, f1):
     """out[n, f, 2i:2i+2, 2j:2j+2] = A^T M[:, f, t - t0] (as 4x4) A + b[f] for
     tiles t0 <= t < t1 and channels f0 <= f < f1 (the parts inside out);
     M as _input_transform's V (its rows read in whole vectors), out
-    C-contiguous; work: unused."""
+    C-contiguous."""
     M, out = borrowed(M), borrowed(out)
     OH, OW = out.shape[2], out.shape[3]
     row_length, step = M.strides[1] // 4, M.strides[0] // 4
@@ -484,6 +484,8 @@ def _output_transform(M, b, out, TH, TW, t0, t1, f0, f1, work):
                         o[row0 + col + p] = band[p]
                 if 2 * ti + 1 < OH:
                     low, high = _row_times_a(u0, u1, u2, u3, bias)
+                    # (written out again, not a helper: an inlined helper
+                    # taking `o` and `band` ran this transform 1.9x slower)
                     if count == 2 * lanes:
                         vector_store(o, row0 + OW + col, low)
                         vector_store(o, row0 + OW + col + lanes, high)
@@ -617,7 +619,7 @@ def _products8(packed, V, M, n):
 
 
 @numba.njit(cache=True, nogil=True)
-def _fused_block2(x, pt, pl, TH, TW, t0, t1, packed, b, out, V, M, input_work, output_work):
+def _fused_block2(x, pt, pl, TH, TW, t0, t1, packed, b, out, V, M, input_work):
     """Tiles t0 <= t < t1 of the F(2x2) correlation, in sub-blocks of
     _FUSED_TILES: input transform into V, products into M, output transform
     (V and M: (16, C or F, _fused_row()))."""
@@ -625,7 +627,7 @@ def _fused_block2(x, pt, pl, TH, TW, t0, t1, packed, b, out, V, M, input_work, o
         e = min(s + _FUSED_TILES, t1)
         _input_transform(x, pt, pl, TH, TW, s, e, 0, V.shape[1], V, input_work)
         _products8(packed, V, M, e - s)
-        _output_transform(M, b, out, TH, TW, s, e, 0, M.shape[1], output_work)
+        _output_transform(M, b, out, TH, TW, s, e, 0, M.shape[1])
 
 
 def _fused_row():
@@ -644,7 +646,7 @@ def _fused_blocks(T):
     return [(t0, t1) for t0, t1 in zip(bounds, bounds[1:]) if t1 > t0]
 
 
-def _fused2(x, U, b, out, pad_top, pad_left, TH, TW, input_work, output_work, kept=None):
+def _fused2(x, U, b, out, pad_top, pad_left, TH, TW, input_work, kept=None):
     """_winograd's F(2x2) blocks fused (see _FUSED_CHANNELS); U's packed
     rows kept with `kept` (a _KeptTransform of U) when given."""
     C, F = x.shape[1], U.shape[1]
@@ -655,8 +657,7 @@ def _fused2(x, U, b, out, pad_top, pad_left, TH, TW, input_work, output_work, ke
         V = _planes('fused_V', 16, C, _fused_row())
         M = _planes('fused_M', 16, F, _fused_row())
         _fused_block2(x, pad_top, pad_left, TH, TW, blocks[k][0], blocks[k][1], packed, b, out,
-                      V, M, _scratch('input_work', input_work),
-                      _scratch('output_work', output_work))
+                      V, M, _scratch('input_work', input_work))
     threads.run_tasks(block, len(blocks))
 
 
@@ -765,11 +766,11 @@ def _store6(v, at, step, six):
 
 
 @numba.njit(cache=True, nogil=True)
-def _output_transform6(M, b, out, TH, TW, t0, t1, f0, f1, work):
+def _output_transform6(M, b, out, TH, TW, t0, t1, f0, f1):
     """out[n, f, 4i:4i+4, 4j:4j+4] = A^T M[:, f, t - t0] (as 6x6) A + b[f] for
     tiles t0 <= t < t1 and channels f0 <= f < f1 (the parts inside out); M
-    and out as _output_transform's, work: unused. VECTOR_LANES tiles at a
-    time: A^T M column by column, then each row times A."""
+    and out as _output_transform's. VECTOR_LANES tiles at a time: A^T M
+    column by column, then each row times A."""
     M, out = borrowed(M), borrowed(out)
     OH, OW = out.shape[2], out.shape[3]
     row_length, step = M.strides[1] // 4, M.strides[0] // 4
@@ -1062,14 +1063,14 @@ def _winograd(x, U, b, out, pad_top, pad_left, tile, kept=None):
     # the transforms' scratch (per thread, see _scratch)
     if tile == 2:
         input_transform, output_transform = _input_transform, _output_transform
-        input_work, output_work = _input_work2(x.shape[3], TW, pad_left), (16, VECTOR_LANES)
+        input_work = _input_work2(x.shape[3], TW, pad_left)
     else:
         input_transform, output_transform = _input_transform6, _output_transform6
-        input_work, output_work = _input_work6(x.shape[3], TW, pad_left), (1, 1)
+        input_work = _input_work6(x.shape[3], TW, pad_left)
     threads.blas_threads(1)
     if tile == 2 and _FUSED_FITS and F % _FUSED_ROWS == 0 and C * F <= _FUSED_CHANNELS \
             and T >= _MIN_TASKS:
-        _fused2(x, U, b, out, pad_top, pad_left, TH, TW, input_work, output_work, kept)
+        _fused2(x, U, b, out, pad_top, pad_left, TH, TW, input_work, kept)
         return
 
     if len(blocks) >= _MIN_BLOCK_TASKS:
@@ -1081,7 +1082,7 @@ def _winograd(x, U, b, out, pad_top, pad_left, tile, kept=None):
                             _scratch('input_work', input_work))
             M = _planes('M', elements, F, _row_length(n))
             np.matmul(U, V[:, :, :n], out=M[:, :, :n])
-            output_transform(M, b, out, TH, TW, t0, t1, 0, F, _scratch('output_work', output_work))
+            output_transform(M, b, out, TH, TW, t0, t1, 0, F)
         threads.run_tasks(block, len(blocks))
         return
     # Few blocks: each step of a block shared out (channels, products, filters).
@@ -1097,8 +1098,7 @@ def _winograd(x, U, b, out, pad_top, pad_left, tile, kept=None):
         M = _planes(None, elements, F, _row_length(n))
         threads.run_tasks(lambda k: np.matmul(U[k], V[k, :, :n], out=M[k, :, :n]), elements)
         threads.run_tasks(lambda k: output_transform(M, b, out, TH, TW, t0, t1,
-                                                     f_ranges[k][0], f_ranges[k][1],
-                                                     _scratch('output_work', output_work)),
+                                                     f_ranges[k][0], f_ranges[k][1]),
                           len(f_ranges))
 
 
