@@ -170,19 +170,23 @@ def _split_rows(a, b, out):
     worker.join()
 
 
-def _best(call, repeat):
+def _best(call, repeat, before=None):
     call()
     best = float('inf')
     for _ in range(repeat):
+        if before is not None:
+            before()
         start = time.perf_counter()
         call()
         best = min(best, time.perf_counter() - start)
     return best
 
 
-def floor_seconds(counts, repeat=5):
+def floor_seconds(counts, repeat=5, before=None):
     """(seconds, GFLOP, rows): the summed best times of the products in
-    `counts`, their nominal GFLOP, and one row per distinct product."""
+    `counts`, their nominal GFLOP, and one row per distinct product;
+    `before`, if given, is called as before(a, b, out) ahead of each timed
+    product a @ b (untimed)."""
     from minikeras.kernels import threads
     rng = np.random.RandomState(0)
     total, flop, rows = 0.0, 0.0, []
@@ -197,13 +201,14 @@ def floor_seconds(counts, repeat=5):
         b = rng.standard_normal((k, n)).astype(np.float32)
         out = np.empty((m, n), np.float32)
         times = {}
+        ahead = None if before is None else (lambda: before(a, b, out))
         for name, blas in (('1 thread', 1), ('%d threads' % threads.pool_threads(),
                                               threads.pool_threads())):
             threads.blas_threads(blas)
-            times[name] = _best(lambda: np.matmul(a, b, out=out), repeat)
+            times[name] = _best(lambda: np.matmul(a, b, out=out), repeat, ahead)
         if m >= 2:
             threads.blas_threads(1)
-            times['rows in halves'] = _best(lambda: _split_rows(a, b, out), repeat)
+            times['rows in halves'] = _best(lambda: _split_rows(a, b, out), repeat, ahead)
         way = min(times, key=times.get)
         total += calls * scale * times[way]
         rows.append({'shape': list(shape), 'calls': calls,

@@ -1,6 +1,7 @@
 """benchmarks/sgemm_floor.py counts the matrix products of an epoch as a hand count does."""
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -48,6 +49,30 @@ def test_the_floor_sums_the_best_time_of_each_product_times_its_calls():
     assert [row['calls'] for row in rows] == [1, 3]
     assert np.isclose(seconds, sum(row['calls'] * row['best_ms'] for row in rows) / 1e3,
                       rtol=1e-2, atol=1e-5)
+
+
+def test_before_is_given_each_timed_products_operands_and_is_not_timed():
+    seen = []
+
+    def before(a, b, out):
+        seen.append((a.shape, b.shape, out.shape))
+        time.sleep(0.05)
+    seconds, _, rows = sgemm_floor.floor_seconds({(16, 8, 4): 2}, repeat=2, before=before)
+    # three ways (1 thread, the kernel threads, rows in halves), 2 timed calls each
+    assert seen == [((16, 8), (8, 4), (16, 4))] * 6
+    assert seconds < 0.05
+
+
+def test_the_breakdown_files_a_dense_layers_products_under_its_own_operations():
+    import vgg16_breakdown
+    from minikeras.layers import Dense
+    from minikeras.models import Sequential
+    layer = Dense(3, input_dim=5)
+    Sequential([layer])
+    x, dz = np.ones((1, 5), np.float32), np.ones((1, 3), np.float32)
+    assert vgg16_breakdown._dense_key(x, layer.W) == vgg16_breakdown._layer_key(layer, 'forward')
+    assert vgg16_breakdown._dense_key(dz, layer.W.T) == \
+        vgg16_breakdown._layer_key(layer, 'input gradient')
 
 
 def two_convolutions(keras, shape):
