@@ -262,7 +262,8 @@ def _record_calls(monkeypatch, names):
     for name in names:
         original = getattr(conv2d_winograd, name)
         monkeypatch.setattr(conv2d_winograd, name,
-                            lambda *a, _f=original, _n=name: (calls.append(_n), _f(*a))[1])
+                            lambda *a, _f=original, _n=name, **k:
+                            (calls.append(_n), _f(*a, **k))[1])
     return calls
 
 
@@ -593,6 +594,62 @@ def test_kept_transforms_serve_repeated_calls_until_the_kernel_changes(monkeypat
         winograd_backward_input(dout, w, dx, 1, 1, 2)
         _assert_close(dx, ref_backward_input(dout, w, x.shape, 1, 1))
     assert made == [(2, False)] * 2 + [(4, True), (2, True)]
+
+
+def _counting_comparisons(monkeypatch):
+    """A list that grows by one for every kernel compared with its kept copy."""
+    compared = []
+    unwrapped = conv2d_winograd.same_bits
+    monkeypatch.setattr(conv2d_winograd, 'same_bits',
+                        lambda a, b: compared.append(1) or unwrapped(a, b))
+    return compared
+
+
+def test_a_backward_pass_given_its_forward_passs_kept_kernel_does_not_compare_again(
+        monkeypatch):
+    made = _counting_transforms(monkeypatch)
+    compared = _counting_comparisons(monkeypatch)
+    N, C, F, H, W = 1, 64, 64, 20, 20
+    x, w, b, dout = _arrays(N, C, F, H, W, 1, 1, H, W, seed=8)
+    out, dx = np.empty((N, F, H, W), np.float32), np.empty_like(x)
+    checked = conv2d_forward(x, w, b, out, 1, 1, 1, 1)
+    assert checked is not None and len(compared) == 0   # a new kernel: copied, not compared
+    conv2d_backward_input(dout, w, dx, 1, 1, 1, 1, checked=checked)
+    assert len(compared) == 0 and made == [(2, False), (2, True)]
+    _assert_close(dx, ref_backward_input(dout, w, x.shape, 1, 1))
+    conv2d_backward_input(dout, w, dx, 1, 1, 1, 1)
+    assert len(compared) == 1
+    # changed after that forward pass: its token no longer vouches for w
+    w[3, 60, 2, 0] -= np.float32(0.75)
+    again = conv2d_forward(x, w, b, out, 1, 1, 1, 1)
+    assert again is not checked and len(compared) == 2
+    conv2d_backward_input(dout, w, dx, 1, 1, 1, 1, checked=checked)
+    assert len(compared) == 3 and len(made) == 4
+    _assert_close(dx, ref_backward_input(dout, w, x.shape, 1, 1))
+
+
+def test_a_layer_whose_forward_pass_skips_winograd_has_its_kernel_compared_in_backward():
+    # 'valid' 3x3 on 16x16: the forward pass (14x14 outputs) runs as im2col
+    # + sgemm, the input gradient (16x16) as Winograd's, which keeps a
+    # transform of the kernel from one evaluation to the next
+    from minikeras import backend as K
+    from minikeras.layers import Convolution2D, Input
+    from minikeras.models import Model
+    conv2d_winograd.forget_transforms()
+    image = Input(shape=(64, 16, 16))
+    layer = Convolution2D(64, 3, 3, border_mode='valid')
+    output = layer(image)
+    gradient = K.function([image], [K.gradients(K.sum(output * output), [image])[0]])
+    Model(image, output)
+    x = np.random.RandomState(9).standard_normal((1, 64, 16, 16)).astype(np.float32)
+    for scale in (1, 3):
+        W, b = layer.get_weights()
+        layer.set_weights([W * np.float32(scale), b])
+        W = layer.get_weights()[0]
+        dout = 2 * (ref_forward(x, W, b, 0, 0, 14, 14))
+        want = ref_backward_input(dout.astype(np.float32), W, x.shape, 0, 0)
+        np.testing.assert_allclose(gradient([x])[0], want, rtol=1e-4,
+                                   atol=1e-5 * np.abs(want).max())
 
 
 def test_kept_transforms_keep_to_their_budget(monkeypatch):

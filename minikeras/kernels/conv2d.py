@@ -1219,7 +1219,9 @@ def conv2d_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left):
     """out[n,f,i,j] = b[f] + sum_{c,ki,kj} x[n,c,i*sh+ki-pt, j*sw+kj-pl] * w[f,c,ki,kj].
 
     x: (N, C, H, W); w: (F, C, KH, KW); b: (F,); out: (N, F, OH, OW), filled
-    completely. Positions outside x count as 0.
+    completely. Positions outside x count as 0. Returns the token to give
+    conv2d_backward_input as `checked`: the copy of w that the Winograd
+    kernels keep and compared w with, or None.
     """
     _check_arrays('conv2d_forward', x=x, w=w, b=b, out=out)
     _check_conv.py_func(x.shape, w.shape, out.shape, stride_h, stride_w, pad_top, pad_left)
@@ -1230,21 +1232,24 @@ def conv2d_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left):
     if not _empty(*out.shape) and conv2d_gemm.use_gemm(C, F, KH, KW, strided, x.shape[0]):
         if conv2d_winograd.use_winograd(C, F, KH, KW, strided, out.shape[2], out.shape[3],
                                         x.shape[0]):
-            conv2d_winograd.winograd_forward(x, w, b, out, pad_top, pad_left)
-        else:
-            conv2d_gemm.gemm_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left)
+            return conv2d_winograd.winograd_forward(x, w, b, out, pad_top, pad_left)
+        conv2d_gemm.gemm_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left)
     elif not _empty(*out.shape) and conv2d_winograd.use_winograd_samples(
             C, F, KH, KW, strided, x.shape[0], out.shape[2], out.shape[3], False):
-        conv2d_winograd.winograd_samples_forward(x, w, b, out, pad_top, pad_left)
+        return conv2d_winograd.winograd_samples_forward(x, w, b, out, pad_top, pad_left)
     else:
         _direct_forward(x, w, b, out, stride_h, stride_w, pad_top, pad_left)
+    return None
 
 
-def conv2d_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left):
+def conv2d_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left, checked=None):
     """Fills dx (N, C, H, W) with the gradient of sum(out * dout) with respect to x.
 
     dout: (N, F, OH, OW) gradient of the conv2d_forward output; w, strides and
-    padding as given to conv2d_forward.
+    padding as given to conv2d_forward. checked: what conv2d_forward returned
+    for w, when the caller knows w has kept its bits since (a layer's
+    backward pass): the Winograd kernels then skip comparing w with their
+    copy of it, as long as that copy is the one they still keep.
     """
     _check_arrays('conv2d_backward_input', dout=dout, w=w, dx=dx)
     _check_conv.py_func(dx.shape, w.shape, dout.shape, stride_h, stride_w, pad_top, pad_left)
@@ -1255,13 +1260,15 @@ def conv2d_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left):
         # The input gradient is a correlation from F channels to C on dx's planes.
         if conv2d_winograd.use_winograd(F, C, KH, KW, strided, dx.shape[2], dx.shape[3],
                                         dx.shape[0]):
-            conv2d_winograd.winograd_backward_input(dout, w, dx, pad_top, pad_left)
+            conv2d_winograd.winograd_backward_input(dout, w, dx, pad_top, pad_left,
+                                                    checked=checked)
         else:
             conv2d_gemm.gemm_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left)
     elif not _empty(*dout.shape) and not _empty(*dx.shape) \
             and conv2d_winograd.use_winograd_samples(F, C, KH, KW, strided, dx.shape[0],
                                                      dx.shape[2], dx.shape[3], True):
-        conv2d_winograd.winograd_samples_backward_input(dout, w, dx, pad_top, pad_left)
+        conv2d_winograd.winograd_samples_backward_input(dout, w, dx, pad_top, pad_left,
+                                                        checked=checked)
     else:
         _direct_backward_input(dout, w, dx, stride_h, stride_w, pad_top, pad_left)
 

@@ -1020,27 +1020,36 @@ class _KeptKernel:
     def floats(self):
         return self.kernel.size + sum(kept.floats() for kept in self.transforms.values())
 
+    def transform(self, tile, flipped):
+        """The _KeptTransform of the kernel's (tile, flipped) transform."""
+        kept = self.transforms.get((tile, flipped))
+        if kept is None:
+            kept = self.transforms[tile, flipped] = _KeptTransform(
+                _transform_kernel(self.kernel, tile, flipped))
+        return kept
 
-def _kept_transform(w, tile, flipped):
-    """The _KeptTransform of w's (tile, flipped) transform: an earlier
-    call's while w has the same bits, else made now and kept. w: a
-    C-contiguous float32 (F, C, 3, 3) kernel."""
+
+def _kept_transform(w, tile, flipped, checked=None):
+    """(kernel, transform): the _KeptKernel of w and its (tile, flipped)
+    _KeptTransform; an earlier call's while w has the same bits, else made
+    now and kept. w: a C-contiguous float32 (F, C, 3, 3) kernel. checked:
+    a _KeptKernel an earlier call returned for w, whose bits w still has
+    (the caller vouches): while it is the one kept for w, w is not compared
+    with it again. Any other kept for w's address is compared, as one kept
+    for w before its bits last changed may be."""
     key = (w.ctypes.data, w.shape)
     with _kept_lock:
         kernel = _kept.get(key)
-    if kernel is None or not same_bits(kernel.kernel, w):
+    if kernel is None or not (kernel is checked or same_bits(kernel.kernel, w)):
         kernel = _KeptKernel(w.copy())
-    kept = kernel.transforms.get((tile, flipped))
-    if kept is None:
-        kept = kernel.transforms[tile, flipped] = _KeptTransform(
-            _transform_kernel(w, tile, flipped))
+    kept = kernel.transform(tile, flipped)
     with _kept_lock:
         _kept[key] = kernel
         _kept.move_to_end(key)
         total = sum(entry.floats() for entry in _kept.values())
         while total > _KEPT_FLOATS and len(_kept) > 1:
             total -= _kept.popitem(last=False)[1].floats()
-    return kept
+    return kernel, kept
 
 
 def forget_transforms():
@@ -1104,20 +1113,22 @@ def _winograd(x, U, b, out, pad_top, pad_left, tile, kept=None):
 
 def winograd_forward(x, w, b, out, pad_top, pad_left, tile=None):
     """conv2d_forward's contract (see conv2d.py) for a 3x3 kernel at stride 1;
-    tile 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3)), by default `winograd_tile`'s."""
+    tile 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3)), by default `winograd_tile`'s.
+    Returns the _KeptKernel of w (see conv2d_forward)."""
     tile = tile or winograd_tile(out.shape[2], out.shape[3], False)
-    kept = _kept_transform(w, tile, False)
+    kernel, kept = _kept_transform(w, tile, False)
     _winograd(x, kept.U, b, out, pad_top, pad_left, tile, kept)
+    return kernel
 
 
-def winograd_backward_input(dout, w, dx, pad_top, pad_left, tile=None):
+def winograd_backward_input(dout, w, dx, pad_top, pad_left, tile=None, checked=None):
     """conv2d_backward_input's contract for a 3x3 kernel at stride 1: the
     forward correlation of dout, padded by 2 - pad_top, 2 - pad_left, with
     the flipped, channel-swapped kernel: the transform of the flipped kernel,
     read as (A*A, C, F) through a transposed view (no copy). Tile as in
-    winograd_forward."""
+    winograd_forward; checked as in conv2d_backward_input."""
     tile = tile or winograd_tile(dx.shape[2], dx.shape[3], True)
-    kept = _kept_transform(w, tile, True).transposed()
+    kept = _kept_transform(w, tile, True, checked)[1].transposed()
     _winograd(dout, kept.U, np.zeros(w.shape[1], np.float32), dx, 2 - pad_top, 2 - pad_left,
               tile, kept)
 
@@ -1427,14 +1438,16 @@ def use_winograd_samples(C, F, KH, KW, strided, N, OH, OW, gradient):
 def winograd_samples_forward(x, w, b, out, pad_top, pad_left, tile=2):
     """winograd_forward's contract, blocks of whole samples; tile 2 (the
     forward pass's, see winograd_tile) or 4."""
-    U = _kept_transform(w, tile, False).transposed().U
-    _winograd_samples(x, U, b, out, pad_top, pad_left, tile)
+    kernel, kept = _kept_transform(w, tile, False)
+    _winograd_samples(x, kept.transposed().U, b, out, pad_top, pad_left, tile)
+    return kernel
 
 
-def winograd_samples_backward_input(dout, w, dx, pad_top, pad_left, tile=4):
+def winograd_samples_backward_input(dout, w, dx, pad_top, pad_left, tile=4, checked=None):
     """winograd_backward_input's contract, blocks of whole samples: the
     transform of the flipped kernel, (A*A, F, C), is the one of the
     correlation from dout's F channels to dx's C. Tile 4 (the input
     gradient's, within its tolerance: see winograd_tile) or 2."""
-    _winograd_samples(dout, _kept_transform(w, tile, True).U, np.zeros(w.shape[1], np.float32),
-                      dx, 2 - pad_top, 2 - pad_left, tile)
+    U = _kept_transform(w, tile, True, checked)[1].U
+    _winograd_samples(dout, U, np.zeros(w.shape[1], np.float32), dx, 2 - pad_top, 2 - pad_left,
+                      tile)

@@ -160,8 +160,8 @@ class Convolution2D(Layer):
         kernel = self._kernel_th()
         bias = self.b if self.b is not None else np.zeros(self.nb_filter, dtype='float32')
         z = np.empty((n, self.nb_filter, out_rows, out_cols), dtype='float32')
-        conv_kernels.conv2d_forward(x_cf, kernel, bias, z, self.subsample[0], self.subsample[1],
-                                    pad_top, pad_left)
+        checked = conv_kernels.conv2d_forward(x_cf, kernel, bias, z, self.subsample[0],
+                                              self.subsample[1], pad_top, pad_left)
         geometry = (self.subsample[0], self.subsample[1], pad_top, pad_left)
 
         def weight_gradients(dz):
@@ -172,7 +172,8 @@ class Convolution2D(Layer):
 
         def input_gradient(dz):
             dx = np.empty_like(x_cf)
-            conv_kernels.conv2d_backward_input(dz, kernel, dx, *geometry)
+            # kernel keeps its bits until this evaluation's updates
+            conv_kernels.conv2d_backward_input(dz, kernel, dx, *geometry, checked=checked)
             return from_channels_first(dx, self.dim_ordering)
         return self._activated(z, weight_gradients, input_gradient, need_input_grad)
 
