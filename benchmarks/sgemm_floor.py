@@ -35,12 +35,13 @@ and not forward values' (docs/winograd-error.md). Each operation counts at
 the fastest of its ways. The transforms themselves are left out: this floor
 is the products alone, and any Winograd implementation pays them on top."""
 import collections
+import glob
 import threading
 import time
 
 import numpy as np
 
-__all__ = ['products', 'floor_seconds', 'winograd_ops', 'fewest_seconds']
+__all__ = ['products', 'floor_seconds', 'winograd_ops', 'fewest_seconds', 'weights_cold']
 
 _MAX_TIMED = 1 << 15
 
@@ -217,16 +218,42 @@ def floor_seconds(counts, repeat=5, before=None):
     return total, flop / 1e9, rows
 
 
-def fewest_seconds(ops, repeat=5):
+def _last_cache_bytes():
+    """The largest cache's size in bytes (Linux sysfs), or 64 MiB."""
+    sizes = []
+    for path in glob.glob('/sys/devices/system/cpu/cpu0/cache/index*/size'):
+        with open(path) as f:
+            text = f.read().strip()
+        scale = {'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30}.get(text[-1:], 1)
+        sizes.append(int(text.rstrip('KMG')) * scale)
+    return max(sizes, default=64 << 20)
+
+
+def weights_cold():
+    """A `before` for floor_seconds that times a @ b as a pass of a model
+    on one batch finds it: b (a kernel, its Winograd transform, a Dense
+    layer's weights) last read a whole pass before, out of the caches; a
+    (im2col columns, transformed tiles, a layer's input) just made. Writes
+    over twice the largest cache, then reads a and writes out."""
+    flood = np.zeros(2 * _last_cache_bytes() // 4, np.float32)
+
+    def before(a, b, out):
+        np.add(flood, 1, out=flood)
+        a.sum()
+        out.fill(0)
+    return before
+
+
+def fewest_seconds(ops, repeat=5, before=None):
     """(seconds, GFLOP, ways): the Winograd floor of `winograd_ops`' list,
     each operation at the fastest of its ways (each distinct product timed
-    once, as in floor_seconds), their GFLOP, and how many operations took
-    each way."""
+    once, as in floor_seconds, with `before`), their GFLOP, and how many
+    operations took each way."""
     distinct = collections.Counter()
     for _, alternatives in ops:
         for _, counter in alternatives:
             distinct.update(dict.fromkeys(counter, 1))
-    _, _, rows = floor_seconds(distinct, repeat)
+    _, _, rows = floor_seconds(distinct, repeat, before)
     best_ms = {tuple(row['shape']): row['best_ms'] for row in rows}
     total, flop, taken = 0.0, 0.0, collections.Counter()
     for calls, alternatives in ops:

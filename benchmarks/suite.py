@@ -196,17 +196,19 @@ def report(info, models, systems, notes, runs, args, elapsed):
                 else 'one training step on a batch of %d' % m.batch)
         lines.append('- `%s`: %s; %s' % (model, m.source, what))
     lines.append('')
-    floors, winograd_floors = {}, {}
+    floors, winograd_floors, cold_floors = {}, {}, {}
     for rec in runs:
         if rec['system'] == 'sgemm-floor' and rec.get('ok'):
             floors[rec['model']] = rec['result']['warm_s']
-            winograd_floors[rec['model']] = rec['result']['extra'].get('winograd_floor_s')
+            extra = rec['result']['extra']
+            winograd_floors[rec['model']] = extra.get('winograd_floor_s')
+            cold_floors[rec['model']] = extra.get('winograd_floor_weights_cold_s')
     header = ['model', 'unit'] + ['%s warm s' % n for n in names] + \
         ['fastest Keras 3', 'minikeras / fastest', 'target', 'verdict', 'minikeras RSS MB',
          'leanest peer RSS MB']
     if floors:
         header += ['sgemm floor s', 'floor / fastest', 'Winograd floor s',
-                   'Winograd floor / fastest']
+                   'Winograd floor / fastest', 'the same, weights cold / fastest']
     rows = []
     for model in models:
         m = suite_models.MODELS[model]
@@ -241,6 +243,8 @@ def report(info, models, systems, notes, runs, args, elapsed):
             fewest = winograd_floors.get(model)
             row.append(fewest)
             row.append('%.2f' % (fewest / keras[fastest]) if fewest and keras and mk else None)
+            cold = cold_floors.get(model)
+            row.append('%.2f' % (cold / keras[fastest]) if cold and keras and mk else None)
         rows.append(row)
     lines.append(_common.md_table(header, rows))
     lines.append('')
@@ -257,7 +261,10 @@ def report(info, models, systems, notes, runs, args, elapsed):
                      'this machine\'s sgemm gives. "Winograd floor": the same products with '
                      'Winograd\'s fewer multiplications for every 3x3 stride-1 convolution where '
                      'the fidelity bound allows them (F(2x2, 3x3) everywhere, F(4x4, 3x3) for '
-                     'gradients), each operation at its fastest way; the transforms come on top.')
+                     'gradients), each operation at its fastest way; the transforms come on top. '
+                     '"Weights cold" (the VGG16 step): the same products, each timed with its '
+                     'weights out of the caches, as one pass on one image finds them (every '
+                     'weight is read once; fc1\'s 411 MB push the rest out).')
     lines.append('')
     lines.append('Every run (load = other processes, in cores, before / during the run):')
     lines.append('')

@@ -8,20 +8,15 @@ operation (forward pass or input gradient) and shape; whatever the step
 spends outside them (activations, pooling, the loss, the graph) is one
 line. Beside each group: the Winograd floor of the same operations
 (as sgemm_floor.fewest_seconds: their products alone, each at its fastest
-way), once with the operands hot, as the suite's floor times them, and once
-with the weights' side cold: the caches overwritten before each timed
-product a @ b, then a and the output touched again. That is how the step
-finds them: a (im2col columns, transformed tiles, a Dense layer's input)
-was made just before, b (a kernel, its Winograd transform, a Dense
-layer's weights) was last read a whole step before. Then the step's time
-beyond that floor, which is what the transforms, the im2col copies and
-the rest of each group cost. The step is
+way), once with the operands hot, as the suite's "Winograd floor" times
+them, and once with the weights cold (sgemm_floor.weights_cold), as the
+step finds them. Then the step's time beyond that second floor, which is
+what the transforms, the im2col copies and the rest of each group cost. The step is
 the median of --steps (after 3 warm-up steps); each group's time is its
 mean over those steps.
 """
 import argparse
 import collections
-import glob
 import os
 import sys
 import time
@@ -32,17 +27,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import sgemm_floor  # noqa: E402
 import suite_models  # noqa: E402
-
-
-def _last_cache_bytes():
-    """The largest cache's size in bytes (Linux sysfs), or 64 MiB."""
-    sizes = []
-    for path in glob.glob('/sys/devices/system/cpu/cpu0/cache/index*/size'):
-        with open(path) as f:
-            text = f.read().strip()
-        scale = {'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30}.get(text[-1:], 1)
-        sizes.append(int(text.rstrip('KMG')) * scale)
-    return max(sizes, default=64 << 20)
 
 
 def _floor_ms(model, keras, before=None):
@@ -127,13 +111,7 @@ def main(argv=None):
     model = VGG16(weights=None, include_top=True,
                   input_tensor=keras.layers.Input(shape=(3, 224, 224)))
     hot = _floor_ms(model, keras)
-    flood = np.zeros(2 * _last_cache_bytes() // 4, np.float32)
-
-    def weights_cold(a, b, out):
-        np.add(flood, 1, out=flood)
-        a.sum()
-        out.fill(0)
-    cold = _floor_ms(model, keras, before=weights_cold)
+    cold = _floor_ms(model, keras, before=sgemm_floor.weights_cold())
     print('| operation | in, out | plane | in the step ms | floor ms, hot | floor ms, b cold '
           '| step - that floor ms |')
     print('| --- | --- | ---: | ---: | ---: | ---: | ---: |')

@@ -107,8 +107,11 @@ def test_winograd_ways_count_the_tiles_of_3x3_stride_1_convolutions_only():
 def test_the_winograd_floor_takes_each_operations_fastest_way(monkeypatch):
     times = {(64, 9, 8): 5.0, (16, 1, 8): 0.2, (4, 1, 8): 0.1, (7, 7, 7): 1.0}
 
-    def fake_floor(counts, repeat):
+    hooks = []
+
+    def fake_floor(counts, repeat, before=None):
         assert set(counts) == set(times)
+        hooks.append(before)
         return None, None, [{'shape': list(s), 'calls': 1, 'best_ms': times[s]} for s in counts]
     monkeypatch.setattr(sgemm_floor, 'floor_seconds', fake_floor)
     ops = [(3, [('im2col', {(64, 9, 8): 1}), ('F(2x2, 3x3)', {(16, 1, 8): 16}),
@@ -119,3 +122,24 @@ def test_the_winograd_floor_takes_each_operations_fastest_way(monkeypatch):
     assert np.isclose(seconds, (3 * 3.2 + 2 * 1.0) / 1e3)
     assert taken == {'F(2x2, 3x3)': 3, 'im2col': 2}
     assert np.isclose(gflop, (3 * 16 * 2 * 16 * 8 + 2 * 2 * 343) / 1e9)
+    hook = object()
+    sgemm_floor.fewest_seconds(ops, 1, hook)
+    assert hooks == [None, hook]
+
+
+def test_weights_cold_floods_twice_the_largest_cache_and_zeroes_the_output(monkeypatch, tmp_path):
+    for index, size in enumerate(('48K', '2048K', '480M')):
+        (tmp_path / ('index%d' % index)).mkdir()
+        (tmp_path / ('index%d' % index) / 'size').write_text(size + '\n')
+    monkeypatch.setattr(sgemm_floor.glob, 'glob',
+                        lambda pattern: sorted(str(p) for p in tmp_path.glob('index*/size')))
+    assert sgemm_floor._last_cache_bytes() == 480 << 20
+    monkeypatch.setattr(sgemm_floor, '_last_cache_bytes', lambda: 4096)
+    flooded = []
+    monkeypatch.setattr(sgemm_floor.np, 'zeros',
+                        lambda n, dtype: flooded.append(n) or np.empty(n, dtype))
+    before = sgemm_floor.weights_cold()
+    assert flooded == [2 * 4096 // 4]
+    a, b, out = np.ones((3, 2), np.float32), np.ones((2, 4), np.float32), np.ones((3, 4))
+    before(a, b, out)
+    assert not out.any()
