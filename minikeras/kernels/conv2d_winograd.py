@@ -306,10 +306,10 @@ def _segments(t0, t1, TH, TW):
 
 
 @numba.njit(cache=True)
-def _input_setup(V, work, t0, t1, TH, TW, width, slots, patch_rows):
-    """The input transforms' common start: checks V's and work's sizes, zeros
-    work; (work and V flat, the runs of tiles, the (sample, row) held in each
-    of `slots` slots, and room for the offsets of a patch's rows in work)."""
+def _input_setup(V, work, t0, t1, TH, TW, width, slots):
+    """The input transforms' common start: checks V's and work's sizes (for
+    `slots` row slots of `width`), zeros work; (work and V flat, the runs of
+    tiles)."""
     if V.shape[2] < t1 - t0 + VECTOR_LANES - 1:
         raise ValueError('V: rows too short for whole vectors')
     if work.shape[0] < slots + 1 or work.shape[1] < width:
@@ -317,8 +317,7 @@ def _input_setup(V, work, t0, t1, TH, TW, width, slots, patch_rows):
     rows = work.reshape(work.size)
     for p in range(rows.size):
         rows[p] = 0.0
-    return (rows, borrowed_span(V), _segments(t0, t1, TH, TW), np.empty(slots, np.int64),
-            np.empty(patch_rows, np.int64))
+    return rows, borrowed_span(V), _segments(t0, t1, TH, TW)
 
 
 @numba.njit(cache=True, inline='always')
@@ -357,7 +356,7 @@ def _input_transform(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
     lanes = VECTOR_LANES
     left = max(pl, 0)
     H, W, width = x.shape[2], x.shape[3], work.shape[1]
-    rows, v, runs, _, _ = _input_setup(V, work, t0, t1, TH, TW, _slot_width(W, TW, pl), 4, 4)
+    rows, v, runs = _input_setup(V, work, t0, t1, TH, TW, _slot_width(W, TW, pl), 4)
     zeros = 4 * width
     for c in range(c0, c1):
         # the (sample, row) held in each slot: row r of the plane in slot r % 4
@@ -463,7 +462,7 @@ def _output_transform(M, b, out, TH, TW, t0, t1, f0, f1):
     m, o, runs = _output_setup(M, out, t0, t1, TH, TW)
     band = np.empty(2 * lanes, np.float32)
     for f in range(f0, f1):
-        bias = vector_scale(vector_load(_ONES, 0), b[f])
+        bias = vector_splat_load(b, f)
         for s in range(runs.shape[0]):
             n, ti, j0, nj, q = runs[s, 0], runs[s, 1], runs[s, 2], runs[s, 3], runs[s, 4]
             row0 = ((n * out.shape[1] + f) * OH + 2 * ti) * OW
@@ -496,8 +495,6 @@ def _output_transform(M, b, out, TH, TW, t0, t1, f0, f1):
                             o[row0 + OW + col + p] = band[p]
 
 
-_ONES = np.ones(VECTOR_LANES, np.float32)
-
 
 @numba.njit(cache=True, inline='always')
 def _a_rows(M, at, step):
@@ -519,12 +516,18 @@ def _a_rows(M, at, step):
 
 
 @numba.njit(cache=True, inline='always')
+def _row_a(e0, e1, e2, e3, bias):
+    """A row (e0 .. e3) of F(2x2)'s A^T m times A, plus the bias: its two
+    outputs, e0 + e1 + e2 + bias and e1 - e2 - e3 + bias (each a vector)."""
+    return (vector_add(vector_add(vector_add(e0, e1), e2), bias),
+            vector_add(vector_sub(vector_sub(e1, e2), e3), bias))
+
+
+@numba.njit(cache=True, inline='always')
 def _row_times_a(e0, e1, e2, e3, bias):
-    """A row (e0 .. e3) of A^T M for VECTOR_LANES tiles times A, plus the
-    bias: the tiles' two outputs each, in turn (2 * VECTOR_LANES, as two
-    vectors): e0 + e1 + e2 + bias, e1 - e2 - e3 + bias."""
-    even = vector_add(vector_add(vector_add(e0, e1), e2), bias)
-    odd = vector_add(vector_sub(vector_sub(e1, e2), e3), bias)
+    """_row_a for VECTOR_LANES tiles, the tiles' two outputs each in turn
+    (2 * VECTOR_LANES, as two vectors)."""
+    even, odd = _row_a(e0, e1, e2, e3, bias)
     return vector_zip_low(even, odd), vector_zip_high(even, odd)
 
 
@@ -698,8 +701,9 @@ def _input_transform6(x, pt, pl, TH, TW, t0, t1, c0, c1, V, work):
     row_length, step = V.strides[1] // 4, V.strides[0] // 4
     lanes = VECTOR_LANES
     left = max(pl, 0)
-    rows, v, runs, held, at = _input_setup(V, work, t0, t1, TH, TW, _slot_width6(
-        x.shape[3], TW, pl), 8, 6)
+    rows, v, runs = _input_setup(V, work, t0, t1, TH, TW, _slot_width6(x.shape[3], TW, pl), 8)
+    # the (sample, row) held in each slot, the offsets of a patch's six rows
+    held, at = np.empty(8, np.int64), np.empty(6, np.int64)
     for c in range(c0, c1):
         held[:] = -1
         for s in range(runs.shape[0]):
@@ -778,7 +782,7 @@ def _output_transform6(M, b, out, TH, TW, t0, t1, f0, f1):
     m, o, runs = _output_setup(M, out, t0, t1, TH, TW)
     band = np.empty(4 * lanes, np.float32)
     for f in range(f0, f1):
-        bias = vector_scale(vector_load(_ONES, 0), b[f])
+        bias = vector_splat_load(b, f)
         for s in range(runs.shape[0]):
             n, ti, j0, nj, q = runs[s, 0], runs[s, 1], runs[s, 2], runs[s, 3], runs[s, 4]
             plane = (n * out.shape[1] + f) * OH
@@ -1266,11 +1270,12 @@ def _tile_output(M, at, step, bias, band, to, Fp, line):
     """One vector of filters of one tile: band[to + a*line + e*Fp] = (A^T m
     A)[a, e] + bias, m[k // 4, k % 4] the vector at M[at + k*step]."""
     s0, s1, s2, s3, u0, u1, u2, u3 = _a_rows(M, at, step)
-    # (A^T m) A
-    vector_store(band, to, vector_add(vector_add(vector_add(s0, s1), s2), bias))
-    vector_store(band, to + Fp, vector_add(vector_sub(vector_sub(s1, s2), s3), bias))
-    vector_store(band, to + line, vector_add(vector_add(vector_add(u0, u1), u2), bias))
-    vector_store(band, to + line + Fp, vector_add(vector_sub(vector_sub(u1, u2), u3), bias))
+    first, second = _row_a(s0, s1, s2, s3, bias)
+    vector_store(band, to, first)
+    vector_store(band, to + Fp, second)
+    first, second = _row_a(u0, u1, u2, u3, bias)
+    vector_store(band, to + line, first)
+    vector_store(band, to + line + Fp, second)
 
 
 @numba.njit(cache=True)
