@@ -41,7 +41,8 @@ import time
 
 import numpy as np
 
-__all__ = ['products', 'floor_seconds', 'winograd_ops', 'fewest_seconds', 'weights_cold']
+__all__ = ['products', 'floor_seconds', 'winograd_ops', 'fastest_ways', 'fewest_seconds',
+           'weights_cold']
 
 _MAX_TIMED = 1 << 15
 
@@ -244,22 +245,31 @@ def weights_cold():
     return before
 
 
-def fewest_seconds(ops, repeat=5, before=None):
-    """(seconds, GFLOP, ways): the Winograd floor of `winograd_ops`' list,
-    each operation at the fastest of its ways (each distinct product timed
-    once, as in floor_seconds, with `before`), their GFLOP, and how many
-    operations took each way."""
+def fastest_ways(ops, repeat=5, before=None):
+    """[(calls, ms, label, products)]: each operation of `winograd_ops`'
+    list at the fastest of its ways, in order (each distinct product timed
+    once, as in floor_seconds, with `before`): the ms of one call."""
     distinct = collections.Counter()
     for _, alternatives in ops:
         for _, counter in alternatives:
             distinct.update(dict.fromkeys(counter, 1))
     _, _, rows = floor_seconds(distinct, repeat, before)
     best_ms = {tuple(row['shape']): row['best_ms'] for row in rows}
-    total, flop, taken = 0.0, 0.0, collections.Counter()
+    fastest = []
     for calls, alternatives in ops:
         cost = [(sum(n * best_ms[shape] for shape, n in counter.items()), label, counter)
                 for label, counter in alternatives]
         ms, label, counter = min(cost, key=lambda c: c[0])
+        fastest.append((calls, ms, label, counter))
+    return fastest
+
+
+def fewest_seconds(ops, repeat=5, before=None):
+    """(seconds, GFLOP, ways): the Winograd floor of `winograd_ops`' list
+    (fastest_ways' operations summed), their GFLOP, and how many operations
+    took each way."""
+    total, flop, taken = 0.0, 0.0, collections.Counter()
+    for calls, ms, label, counter in fastest_ways(ops, repeat, before):
         total += calls * ms / 1e3
         flop += calls * sum(n * 2. * m * k * c for (m, k, c), n in counter.items())
         taken[label] += calls

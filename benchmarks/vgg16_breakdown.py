@@ -11,9 +11,9 @@ line. Beside each group: the Winograd floor of the same operations
 way), once with the operands hot, as the suite's "Winograd floor" times
 them, and once with the weights cold (sgemm_floor.weights_cold), as the
 step finds them. Then the step's time beyond that second floor, which is
-what the transforms, the im2col copies and the rest of each group cost. The step is
-the median of --steps (after 3 warm-up steps); each group's time is its
-mean over those steps.
+what the transforms, the im2col copies and the rest of each group cost.
+The step is the median of --steps (after 3 warm-up steps); each group's
+time is its mean over those steps.
 """
 import argparse
 import collections
@@ -39,16 +39,11 @@ def _floor_ms(model, keras, before=None):
     if len(ops) != 2 * len(weighted):
         raise RuntimeError('expected a forward pass and an input gradient per layer, got '
                            '%d operations for %d layers' % (len(ops), len(weighted)))
-    distinct = collections.Counter()
-    for _, ways in ops:
-        for _, counter in ways:
-            distinct.update(dict.fromkeys(counter, 1))
-    _, _, rows = sgemm_floor.floor_seconds(distinct, repeat=3, before=before)
-    best = {tuple(row['shape']): row['best_ms'] for row in rows}
+    fastest = sgemm_floor.fastest_ways(ops, 3, before)
     floors = collections.Counter()
     for k, layer in enumerate(weighted):
-        for (calls, ways), operation in zip(ops[2 * k:2 * k + 2], ('forward', 'input gradient')):
-            ms = min(sum(n * best[shape] for shape, n in counter.items()) for _, counter in ways)
+        for (calls, ms, _, _), operation in zip(fastest[2 * k:2 * k + 2],
+                                                ('forward', 'input gradient')):
             floors[_layer_key(layer, operation)] += calls * ms
     return floors
 
